@@ -1,0 +1,181 @@
+/*
+ * Native block I/O for the Javastor io-engine: io_uring through liburing.
+ *
+ * Kept deliberately small: open/size/alignment probes, ring set-up, one submission call and one
+ * completion-reaping call. Every decision (which op, which buffer, what to do with a result)
+ * is made in Java (io.javastor.ioengine.device.uring). Errors are returned as -errno.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <liburing.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io_javastor_ioengine_device_uring_NativeIo.h"
+
+/* Operation codes shared with NativeIo.java. */
+enum { OP_READ = 0, OP_WRITE = 1, OP_FSYNC = 2, OP_DATASYNC = 3, OP_DISCARD = 4, OP_WRITE_ZEROES = 5, OP_NOP = 6 };
+
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_open(
+    JNIEnv *env, jclass cls, jstring jpath, jboolean create, jboolean direct) {
+  (void)cls;
+  const char *path = (*env)->GetStringUTFChars(env, jpath, NULL);
+  if (path == NULL) return -ENOMEM;
+  int flags = O_RDWR | O_CLOEXEC | (direct ? O_DIRECT : 0) | (create ? O_CREAT : 0);
+  int fd = open(path, flags, 0600);
+  int err = errno;
+  (*env)->ReleaseStringUTFChars(env, jpath, path);
+  return fd < 0 ? -err : fd;
+}
+
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_close(JNIEnv *env, jclass cls, jint fd) {
+  (void)env; (void)cls;
+  return close(fd) < 0 ? -errno : 0;
+}
+
+/* Size in bytes of a regular file or block device. */
+JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_size(JNIEnv *env, jclass cls, jint fd) {
+  (void)env; (void)cls;
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -errno;
+  if (S_ISBLK(st.st_mode)) {
+    uint64_t bytes = 0;
+    if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) return -errno;
+    return (jlong)bytes;
+  }
+  if (S_ISREG(st.st_mode)) return (jlong)st.st_size;
+  return -ENOTBLK;
+}
+
+/* The smallest offset/length alignment O_DIRECT accepts: the logical block size. */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_directIoAlignment(JNIEnv *env, jclass cls, jint fd) {
+  (void)env; (void)cls;
+  struct stat st;
+  if (fstat(fd, &st) < 0) return -errno;
+  if (S_ISBLK(st.st_mode)) {
+    int lbs = 0;
+    if (ioctl(fd, BLKSSZGET, &lbs) < 0) return -errno;
+    return lbs;
+  }
+#ifdef STATX_DIOALIGN
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN) &&
+      sx.stx_dio_offset_align > 0)
+    return (jint)sx.stx_dio_offset_align;
+#endif
+  return 512;
+}
+
+/* Grows a regular file to `size` bytes (sparse). Used only for dev pools (`?size_mb=`). */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_truncate(JNIEnv *env, jclass cls, jint fd, jlong size) {
+  (void)env; (void)cls;
+  return ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+}
+
+JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ringCreate(
+    JNIEnv *env, jclass cls, jint entries, jint sqpollIdleMs) {
+  (void)env; (void)cls;
+  struct io_uring *ring = calloc(1, sizeof(*ring));
+  if (ring == NULL) return -ENOMEM;
+  struct io_uring_params p;
+  memset(&p, 0, sizeof(p));
+  /* Twice as many completion slots as submission slots: the Java side caps in-flight ops there. */
+  p.flags = IORING_SETUP_CQSIZE;
+  p.cq_entries = (unsigned)entries * 2;
+  if (sqpollIdleMs > 0) {
+    p.flags |= IORING_SETUP_SQPOLL;
+    p.sq_thread_idle = (unsigned)sqpollIdleMs;
+  }
+  int rc = io_uring_queue_init_params((unsigned)entries, ring, &p);
+  if (rc < 0) {
+    free(ring);
+    return rc;
+  }
+  return (jlong)(intptr_t)ring;
+}
+
+JNIEXPORT void JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ringDestroy(JNIEnv *env, jclass cls, jlong ringPtr) {
+  (void)env; (void)cls;
+  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+  io_uring_queue_exit(ring);
+  free(ring);
+}
+
+/*
+ * Queues one operation and submits it. The caller serialises calls per ring (single submitter
+ * at a time); completions are reaped concurrently by reap(), which only touches the CQ.
+ * For OP_DISCARD / OP_WRITE_ZEROES, `len` is the byte count and `addr` is unused.
+ */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_submit(
+    JNIEnv *env, jclass cls, jlong ringPtr, jint op, jint fd, jlong addr, jlong len, jlong offset, jlong userData) {
+  (void)env; (void)cls;
+  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+  struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+  if (sqe == NULL) {
+    /* SQ full: push what is queued to the kernel and try once more. */
+    int rc = io_uring_submit(ring);
+    if (rc < 0) return rc;
+    sqe = io_uring_get_sqe(ring);
+    if (sqe == NULL) return -EBUSY;
+  }
+  switch (op) {
+    case OP_READ: io_uring_prep_read(sqe, fd, (void *)(intptr_t)addr, (unsigned)len, (__u64)offset); break;
+    case OP_WRITE: io_uring_prep_write(sqe, fd, (const void *)(intptr_t)addr, (unsigned)len, (__u64)offset); break;
+    case OP_FSYNC: io_uring_prep_fsync(sqe, fd, 0); break;
+    case OP_DATASYNC: io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); break;
+    case OP_DISCARD: io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len); break;
+    case OP_WRITE_ZEROES: io_uring_prep_fallocate(sqe, fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len); break;
+    case OP_NOP: io_uring_prep_nop(sqe); break;
+    default: return -EINVAL;
+  }
+  io_uring_sqe_set_data64(sqe, (__u64)userData);
+  int rc = io_uring_submit(ring);
+  return rc < 0 ? rc : 0;
+}
+
+/*
+ * Copies up to `max` completions as (user_data, res) pairs of int64 into the buffer at `outAddr`.
+ * With waitNanos > 0 and nothing ready, sleeps in the kernel until a completion or the timeout:
+ * this is how an idle engine costs no CPU. Returns the count, 0 on timeout, or -errno.
+ */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_reap(
+    JNIEnv *env, jclass cls, jlong ringPtr, jlong outAddr, jint max, jlong waitNanos) {
+  (void)env; (void)cls;
+  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+  int64_t *out = (int64_t *)(intptr_t)outAddr;
+  struct io_uring_cqe *cqes[256];
+  if (max > 256) max = 256;
+  unsigned n = io_uring_peek_batch_cqe(ring, cqes, (unsigned)max);
+  if (n == 0 && waitNanos > 0) {
+    struct __kernel_timespec ts = {.tv_sec = waitNanos / 1000000000LL, .tv_nsec = waitNanos % 1000000000LL};
+    struct io_uring_cqe *cqe = NULL;
+    int rc = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+    if (rc == -ETIME || rc == -EINTR) return 0;
+    if (rc < 0) return rc;
+    n = io_uring_peek_batch_cqe(ring, cqes, (unsigned)max);
+  }
+  for (unsigned i = 0; i < n; i++) {
+    out[2 * i] = (int64_t)io_uring_cqe_get_data64(cqes[i]);
+    out[2 * i + 1] = (int64_t)cqes[i]->res;
+  }
+  io_uring_cq_advance(ring, n);
+  return (jint)n;
+}
+
+JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_bufferAddress(JNIEnv *env, jclass cls, jobject buffer) {
+  (void)cls;
+  void *addr = (*env)->GetDirectBufferAddress(env, buffer);
+  return (jlong)(intptr_t)addr;
+}
+
+JNIEXPORT jstring JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_strerror(JNIEnv *env, jclass cls, jint errnum) {
+  (void)cls;
+  return (*env)->NewStringUTF(env, strerror(errnum));
+}

@@ -1,0 +1,79 @@
+package io.javastor.ioengine.device;
+
+import io.javastor.ioengine.device.malloc.MallocBlockDevice;
+import io.javastor.ioengine.device.uring.UringBlockDevice;
+import io.javastor.ioengine.device.uring.UringReactor;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Opens disks by URI. Owns the io_uring reactor that every uring device of this engine shares.
+ * Malloc devices are kept by name for the life of the factory, so a pool on one survives export/import.
+ */
+public final class BlockDeviceFactory implements AutoCloseable {
+    private final int ringEntries;
+    private final long spinMicros;
+    private final int sqpollIdleMs;
+    private UringReactor reactor;
+    private final Map<String, MallocBlockDevice> mallocDevices = new ConcurrentHashMap<>();
+
+    public BlockDeviceFactory(int ringEntries, long spinMicros, int sqpollIdleMs) {
+        this.ringEntries = ringEntries;
+        this.spinMicros = spinMicros;
+        this.sqpollIdleMs = sqpollIdleMs;
+    }
+
+    public static BlockDeviceFactory withDefaults() {
+        return new BlockDeviceFactory(256, 50, 0);
+    }
+
+    /** Opens a disk; {@link IllegalArgumentException} names what is wrong with the URI or the file. */
+    public BlockDevice open(String uriText) {
+        DeviceUri uri = DeviceUri.parse(uriText);
+        if (uri instanceof DeviceUri.Uring u) {
+            return UringBlockDevice.open(u.text(), u.path(), u.createSizeMb() << 20, reactor());
+        }
+        DeviceUri.Malloc m = (DeviceUri.Malloc) uri;
+        MallocBlockDevice d = mallocDevices.computeIfAbsent(m.name(),
+                n -> new MallocBlockDevice(m.text(), m.sizeMb() << 20, m.blockSize()));
+        if (d.size() != m.sizeMb() << 20 || d.blockSize() != m.blockSize()) {
+            throw new IllegalArgumentException("disk URI '" + uriText + "': malloc device '" + m.name()
+                    + "' exists with size " + (d.size() >> 20) + " MiB and block size " + d.blockSize());
+        }
+        return new NonClosing(d);
+    }
+
+    /** Frees a malloc device's memory (pool destroy). */
+    public void releaseMalloc(String uriText) {
+        if (DeviceUri.parse(uriText) instanceof DeviceUri.Malloc m) {
+            mallocDevices.remove(m.name());
+        }
+    }
+
+    public synchronized UringReactor reactor() {
+        if (reactor == null) {
+            reactor = new UringReactor("engine", ringEntries, spinMicros, sqpollIdleMs);
+        }
+        return reactor;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (reactor != null) {
+            reactor.close();
+            reactor = null;
+        }
+    }
+
+    /** A handle on a shared malloc device whose close does not free the memory. */
+    private static final class NonClosing extends ForwardingBlockDevice {
+        NonClosing(BlockDevice d) {
+            super(d);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

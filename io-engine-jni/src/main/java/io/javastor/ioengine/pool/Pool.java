@@ -1,0 +1,691 @@
+package io.javastor.ioengine.pool;
+
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.EngineException.Kind;
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.replica.Replica;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A logical volume store on one device: clusters handed out to replicas, with crash-consistent metadata.
+ *
+ * <p><b>Durability rules.</b> Metadata is committed as: flush the device (so data and cluster zeroing
+ * reach the media first), write copy A, flush, write copy B, flush. A crash at any point leaves at
+ * least one valid copy holding the last committed generation or the one being committed. A cluster
+ * enters the persisted map only after it has been zeroed, so a never-written range never exposes stale
+ * data. Freed clusters return to the free set only after the commit that freed them (and their discard).
+ *
+ * <p><b>Concurrency.</b> Admin operations and commits run one at a time on the pool's own thread (the
+ * pool's operation guard). The I/O hot path takes {@code allocLock} only to allocate a cluster.
+ */
+public final class Pool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pool.class);
+
+    private final String diskUri;
+    private final BlockDevice device;
+    private final String name;
+    private final UUID uuid;
+    private final long deviceSize;
+    private final PoolLayout layout;
+    private final double thinOvercommitRatio;
+
+    private final Object allocLock = new Object();
+    // --- guarded by allocLock ---
+    private final ReplicaRecord[] slots;
+    private final long[] clusterMap;
+    private final BitSet freeClusters;
+    private long freeCount;
+    private int allocCursor;
+    // ----------------------------
+    private final Map<UUID, Replica> replicas = new ConcurrentHashMap<>();
+    private final AtomicLong mutationVersion = new AtomicLong();
+    private volatile long committedVersion;
+    private long generation;
+    private final ByteBuffer commitBuffer;
+    private final ExecutorService ops;
+    private volatile String statusReason = "";
+    private volatile boolean faulted;
+    private volatile boolean closed;
+
+    private Pool(String diskUri, BlockDevice device, PoolMetadata m, double thinOvercommitRatio) {
+        this.diskUri = diskUri;
+        this.device = device;
+        this.name = m.name();
+        this.uuid = m.uuid();
+        this.deviceSize = m.deviceSize();
+        this.layout = m.layout();
+        this.thinOvercommitRatio = thinOvercommitRatio;
+        this.slots = m.slots().clone();
+        this.clusterMap = m.clusterMap().clone();
+        this.generation = m.generation();
+        this.freeClusters = new BitSet((int) layout.clusterCount());
+        for (int i = 0; i < clusterMap.length; i++) {
+            if (clusterMap[i] == 0) {
+                freeClusters.set(i);
+            }
+        }
+        this.freeCount = freeClusters.cardinality();
+        this.commitBuffer = DmaBuffers.allocate((int) layout.metaCopySize());
+        this.ops = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pool-" + m.name());
+            t.setDaemon(true);
+            return t;
+        });
+        for (int slot = 0; slot < slots.length; slot++) {
+            if (slots[slot] != null) {
+                replicas.put(slots[slot].uuid(), new Replica(this, slot, slots[slot], mappingOf(slot, slots[slot].size())));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ create / import / destroy
+
+    /** Writes a new, empty pool to {@code device}. The device must not hold a valid pool (callers check). */
+    public static Pool create(String diskUri, BlockDevice device, String name, long clusterSize, double thinOvercommitRatio) {
+        PoolLayout layout = PoolLayout.plan(device.size(), device.blockSize(), clusterSize, PoolLayout.DEFAULT_REPLICA_CAPACITY);
+        PoolMetadata m = new PoolMetadata(name, UUID.randomUUID(), device.size(), layout, 1,
+                new ReplicaRecord[layout.replicaCapacity()], new long[(int) layout.clusterCount()]);
+        // Wipe both copies first, so no older pool's copy can outrank the new one.
+        device.writeZeroes(0, 2 * layout.metaCopySize()).join();
+        device.flush().join();
+        ByteBuffer buf = DmaBuffers.allocate((int) layout.metaCopySize());
+        PoolMetadataCodec.encode(m, buf);
+        writeBothCopies(device, layout, buf);
+        LOG.info("pool={} uuid={} disk={} created: {} clusters of {} MiB", name, m.uuid(), diskUri,
+                layout.clusterCount(), layout.clusterSize() >> 20);
+        return new Pool(diskUri, device, m, thinOvercommitRatio);
+    }
+
+    /** What a device holds: nothing of ours, a readable pool, or a pool we cannot trust. */
+    public sealed interface Probe {
+        record Empty() implements Probe {
+        }
+
+        record Found(PoolMetadata metadata, List<String> warnings) implements Probe {
+        }
+
+        record Corrupt(String reason) implements Probe {
+        }
+    }
+
+    /** Reads both metadata copies and picks the newest valid one. */
+    public static Probe probe(BlockDevice device) {
+        long devSize = device.size();
+        List<String> failures = new ArrayList<>();
+        ByteBuffer header = DmaBuffers.allocate(PoolLayout.HEADER_SIZE);
+        if (devSize < PoolLayout.HEADER_SIZE) {
+            return new Probe.Empty();
+        }
+        boolean magicA = readHeader(device, 0, header);
+        long copySize = -1;
+        PoolMetadata a = null;
+        if (magicA) {
+            try {
+                copySize = PoolMetadataCodec.decodeHeader(header, devSize).layout().metaCopySize();
+                a = readCopy(device, 0, copySize, devSize);
+            } catch (MetadataCorruptException e) {
+                failures.add("copy A at offset 0: " + e.getMessage());
+            }
+        } else {
+            failures.add("copy A at offset 0: no pool magic");
+        }
+        PoolMetadata b = null;
+        boolean magicB = false;
+        if (copySize > 0) {
+            magicB = copySize + PoolLayout.HEADER_SIZE <= devSize && readHeader(device, copySize, header);
+            if (magicB) {
+                try {
+                    b = readCopy(device, copySize, copySize, devSize);
+                } catch (MetadataCorruptException e) {
+                    failures.add("copy B at offset " + copySize + ": " + e.getMessage());
+                }
+            } else {
+                failures.add("copy B at offset " + copySize + ": no pool magic");
+            }
+        } else {
+            b = findCopyB(device, header, failures);
+            magicB = b != null;
+        }
+        if (!magicA && !magicB) {
+            return new Probe.Empty();
+        }
+        PoolMetadata best = a == null ? b : b == null ? a : (b.generation() > a.generation() ? b : a);
+        if (best == null) {
+            return new Probe.Corrupt(String.join("; ", failures));
+        }
+        List<String> warnings = new ArrayList<>();
+        if (a == null || b == null) {
+            warnings.add("metadata " + String.join("; ", failures) + " (torn write of an unacknowledged commit, or corruption); "
+                    + "imported generation " + best.generation() + " from the other copy and rewrote both");
+        }
+        return new Probe.Found(best, warnings);
+    }
+
+    private static boolean readHeader(BlockDevice device, long offset, ByteBuffer header) {
+        header.clear();
+        device.read(offset, header).join();
+        return PoolMetadataCodec.hasMagic(header);
+    }
+
+    private static PoolMetadata readCopy(BlockDevice device, long offset, long copySize, long devSize) throws MetadataCorruptException {
+        ByteBuffer whole = DmaBuffers.allocate((int) copySize);
+        device.read(offset, whole).join();
+        return PoolMetadataCodec.decode(whole, devSize);
+    }
+
+    private static PoolMetadata findCopyB(BlockDevice device, ByteBuffer header, List<String> failures) {
+        long devSize = device.size();
+        long limit = Math.min(devSize / 2, 1L << 31);
+        for (long off = 4096; off + PoolLayout.HEADER_SIZE <= limit; off += 4096) {
+            header.clear();
+            device.read(off, header).join();
+            if (!PoolMetadataCodec.hasMagic(header)) {
+                continue;
+            }
+            try {
+                PoolMetadataCodec.Header h = PoolMetadataCodec.decodeHeader(header, devSize);
+                if (h.layout().metaCopySize() != off) {
+                    continue;
+                }
+                return readCopy(device, off, off, devSize);
+            } catch (MetadataCorruptException e) {
+                failures.add("copy B at offset " + off + ": " + e.getMessage());
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** Imports the pool found by {@link #probe}; repairs a bad copy by committing a new generation. */
+    public static Pool open(String diskUri, BlockDevice device, Probe.Found found, double thinOvercommitRatio) {
+        Pool p = new Pool(diskUri, device, found.metadata(), thinOvercommitRatio);
+        if (!found.warnings().isEmpty()) {
+            String w = String.join("; ", found.warnings());
+            LOG.warn("pool={} disk={} import: {}", p.name, diskUri, w);
+            p.statusReason = w;
+            p.mutationVersion.incrementAndGet();
+            p.runOp(() -> {
+                p.commitNow();
+                return null;
+            });
+        }
+        LOG.info("pool={} uuid={} disk={} imported at generation {} with {} replicas", p.name, p.uuid, diskUri,
+                p.generation, p.replicas.size());
+        return p;
+    }
+
+    /** Wipes the metadata so the device no longer holds a pool, discards the data, and closes. */
+    public void destroy() {
+        runOp(() -> {
+            for (Replica r : replicas.values()) {
+                r.markDestroyed();
+            }
+            device.writeZeroes(0, 2 * layout.metaCopySize()).join();
+            device.flush().join();
+            device.unmap(layout.dataOffset(), layout.capacityBytes()).exceptionally(t -> null).join();
+            return null;
+        });
+        LOG.info("pool={} uuid={} disk={} destroyed", name, uuid, diskUri);
+        close();
+    }
+
+    /** Closes without touching the metadata (export, engine shutdown). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Replica r : replicas.values()) {
+            r.markDestroyed();
+        }
+        ops.shutdown();
+        try {
+            ops.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        device.close();
+    }
+
+    // ------------------------------------------------------------------ replicas (admin)
+
+    public Replica createReplica(UUID replicaUuid, String replicaName, long size, boolean thin) {
+        return runOp(() -> {
+            Replica existing = replicas.get(replicaUuid);
+            if (existing != null) {
+                if (existing.size() == size && existing.thin() == thin && existing.name().equals(replicaName)) {
+                    return existing;
+                }
+                throw EngineException.exists("replica " + replicaUuid + " exists in pool " + name + " with size "
+                        + existing.size() + ", thin=" + existing.thin() + ", name " + existing.name());
+            }
+            checkReplicaSize(size);
+            long clusters = layout.clustersFor(size);
+            int slot;
+            long[] reserved;
+            synchronized (allocLock) {
+                slot = freeSlot();
+                if (thin) {
+                    checkThinCommitment(clusters * layout.clusterSize());
+                    reserved = new long[0];
+                } else {
+                    reserved = reserve(clusters, "thick replica " + replicaUuid + " of " + size + " bytes");
+                }
+            }
+            try {
+                zeroClusters(reserved);
+            } catch (RuntimeException e) {
+                unreserve(reserved);
+                throw e;
+            }
+            ReplicaRecord rec = new ReplicaRecord(replicaUuid, replicaName, size, thin);
+            synchronized (allocLock) {
+                slots[slot] = rec;
+                for (int i = 0; i < reserved.length; i++) {
+                    clusterMap[(int) reserved[i]] = PoolMetadata.owner(slot, i);
+                }
+                mutationVersion.incrementAndGet();
+            }
+            Replica r = new Replica(this, slot, rec, mappingOf(slot, size));
+            replicas.put(replicaUuid, r);
+            try {
+                commitNow();
+            } catch (RuntimeException e) {
+                // Not committed: the create is not acknowledged, so undo it in memory too.
+                replicas.remove(replicaUuid);
+                synchronized (allocLock) {
+                    slots[slot] = null;
+                    for (long c : reserved) {
+                        clusterMap[(int) c] = 0;
+                    }
+                    mutationVersion.incrementAndGet();
+                }
+                unreserve(reserved);
+                throw e;
+            }
+            LOG.info("pool={} replica={} created: {} bytes, thin={}", name, replicaUuid, size, thin);
+            return r;
+        });
+    }
+
+    public void destroyReplica(UUID replicaUuid) {
+        runOp(() -> {
+            Replica r = replicas.get(replicaUuid);
+            if (r == null) {
+                return null; // already gone: destroy is idempotent
+            }
+            r.markDestroyed();
+            r.awaitIdle();
+            List<Long> freed = new ArrayList<>();
+            synchronized (allocLock) {
+                slots[r.slot()] = null;
+                for (int i = 0; i < clusterMap.length; i++) {
+                    if (clusterMap[i] != 0 && PoolMetadata.slotOf(clusterMap[i]) == r.slot()) {
+                        clusterMap[i] = 0; // stays out of the free set until committed and discarded
+                        freed.add((long) i);
+                    }
+                }
+                mutationVersion.incrementAndGet();
+            }
+            replicas.remove(replicaUuid);
+            commitNow();
+            for (long c : freed) {
+                device.unmap(layout.clusterOffset(c), layout.clusterSize()).exceptionally(t -> null).join();
+            }
+            synchronized (allocLock) {
+                for (long c : freed) {
+                    freeClusters.set((int) c);
+                    freeCount++;
+                }
+            }
+            LOG.info("pool={} replica={} destroyed, {} clusters freed", name, replicaUuid, freed.size());
+            return null;
+        });
+    }
+
+    public Replica resizeReplica(UUID replicaUuid, long newSize) {
+        return runOp(() -> {
+            Replica r = replicas.get(replicaUuid);
+            if (r == null) {
+                throw EngineException.notFound("replica " + replicaUuid + " not found in pool " + name);
+            }
+            if (newSize == r.size()) {
+                return r;
+            }
+            if (newSize < r.size()) {
+                throw new EngineException(Kind.FAILED_PRECONDITION, "requested_size: " + newSize
+                        + " is smaller than the replica's size " + r.size() + "; replicas only grow");
+            }
+            checkReplicaSize(newSize);
+            long oldClusters = layout.clustersFor(r.size());
+            long newClusters = layout.clustersFor(newSize);
+            long[] reserved;
+            synchronized (allocLock) {
+                if (r.thin()) {
+                    checkThinCommitment((newClusters - oldClusters) * layout.clusterSize());
+                    reserved = new long[0];
+                } else {
+                    reserved = reserve(newClusters - oldClusters, "growing thick replica " + replicaUuid + " to " + newSize + " bytes");
+                }
+            }
+            try {
+                zeroClusters(reserved);
+            } catch (RuntimeException e) {
+                unreserve(reserved);
+                throw e;
+            }
+            ReplicaRecord rec = slots[r.slot()].withSize(newSize);
+            synchronized (allocLock) {
+                slots[r.slot()] = rec;
+                for (int i = 0; i < reserved.length; i++) {
+                    clusterMap[(int) reserved[i]] = PoolMetadata.owner(r.slot(), oldClusters + i);
+                }
+                r.grow(rec, newClusters, reserved, oldClusters);
+                mutationVersion.incrementAndGet();
+            }
+            commitNow();
+            LOG.info("pool={} replica={} resized to {} bytes", name, replicaUuid, newSize);
+            return r;
+        });
+    }
+
+    private void checkReplicaSize(long size) {
+        if (size <= 0 || size % layout.blockSize() != 0) {
+            throw EngineException.invalid("size", "must be a positive multiple of the pool's block size " + layout.blockSize() + ", got " + size);
+        }
+    }
+
+    private void checkThinCommitment(long extraBytes) {
+        long limit = (long) (layout.capacityBytes() * thinOvercommitRatio);
+        long committed = committedBytes();
+        if (committed + extraBytes > limit) {
+            throw new EngineException(Kind.RESOURCE_EXHAUSTED, "pool " + name + ": committing " + extraBytes
+                    + " more bytes would exceed the thin overcommit limit (" + committed + " committed, limit "
+                    + limit + " = " + thinOvercommitRatio + " x capacity " + layout.capacityBytes() + ")");
+        }
+    }
+
+    private int freeSlot() {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] == null) {
+                return i;
+            }
+        }
+        throw new EngineException(Kind.RESOURCE_EXHAUSTED, "pool " + name + " holds the maximum of " + slots.length + " replicas");
+    }
+
+    /** Takes {@code n} clusters out of the free set (not yet in the persisted map). Caller holds allocLock. */
+    private long[] reserve(long n, String what) {
+        if (n > freeCount) {
+            throw new EngineException(Kind.RESOURCE_EXHAUSTED, "pool " + name + " has " + freeCount + " free clusters ("
+                    + freeCount * layout.clusterSize() + " bytes), " + what + " needs " + n);
+        }
+        long[] out = new long[(int) n];
+        for (int i = 0; i < n; i++) {
+            out[i] = takeFreeCluster();
+        }
+        return out;
+    }
+
+    private long takeFreeCluster() {
+        int c = freeClusters.nextSetBit(allocCursor);
+        if (c < 0) {
+            c = freeClusters.nextSetBit(0);
+        }
+        freeClusters.clear(c);
+        freeCount--;
+        allocCursor = c + 1 >= layout.clusterCount() ? 0 : c + 1;
+        return c;
+    }
+
+    private void unreserve(long[] clusters) {
+        synchronized (allocLock) {
+            for (long c : clusters) {
+                freeClusters.set((int) c);
+                freeCount++;
+            }
+        }
+    }
+
+    private void zeroClusters(long[] clusters) {
+        List<CompletableFuture<Void>> fs = new ArrayList<>();
+        int i = 0;
+        while (i < clusters.length) {
+            int j = i + 1;
+            while (j < clusters.length && clusters[j] == clusters[j - 1] + 1) {
+                j++; // zero contiguous runs in one call
+            }
+            fs.add(device.writeZeroes(layout.clusterOffset(clusters[i]), (j - i) * layout.clusterSize()));
+            i = j;
+        }
+        join(CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)));
+    }
+
+    /** logical cluster -> physical cluster + 1 (0 = unallocated), for a replica slot. */
+    private long[] mappingOf(int slot, long size) {
+        long[] m = new long[(int) layout.clustersFor(size)];
+        synchronized (allocLock) {
+            for (int i = 0; i < clusterMap.length; i++) {
+                if (clusterMap[i] != 0 && PoolMetadata.slotOf(clusterMap[i]) == slot) {
+                    m[(int) PoolMetadata.logicalOf(clusterMap[i])] = i + 1;
+                }
+            }
+        }
+        return m;
+    }
+
+    // ------------------------------------------------------------------ hot path support
+
+    /**
+     * Allocates and zeroes a cluster for a thin replica's logical cluster; completes with the physical
+     * cluster. The persisted map gets the entry only once the zeroing completed.
+     */
+    public CompletableFuture<Long> allocateCluster(Replica r, long logical) {
+        long phys;
+        synchronized (allocLock) {
+            if (freeCount == 0) {
+                return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.ENOSPC, "allocate", r.uri(),
+                        logical * layout.clusterSize(), layout.clusterSize(), "pool " + name + " is full"));
+            }
+            phys = takeFreeCluster();
+        }
+        final long p = phys;
+        return device.writeZeroes(layout.clusterOffset(p), layout.clusterSize()).handle((v, t) -> {
+            synchronized (allocLock) {
+                if (t != null || r.isDestroyed()) {
+                    freeClusters.set((int) p);
+                    freeCount++;
+                    throw t != null ? new java.util.concurrent.CompletionException(t)
+                            : new java.util.concurrent.CompletionException(new BlockIoException(BlockIoException.ESHUTDOWN,
+                            "allocate", r.uri(), logical * layout.clusterSize(), layout.clusterSize(), "replica destroyed"));
+                }
+                clusterMap[(int) p] = PoolMetadata.owner(r.slot(), logical);
+                mutationVersion.incrementAndGet();
+            }
+            return p;
+        });
+    }
+
+    /**
+     * Makes every write completed before this call durable, with the cluster allocations they needed.
+     * Without new allocations this is one device flush; otherwise a metadata commit on the pool thread.
+     */
+    public CompletableFuture<Void> sync() {
+        long need = mutationVersion.get();
+        if (need <= committedVersion) {
+            return device.flush();
+        }
+        return CompletableFuture.runAsync(() -> {
+            if (committedVersion >= need) {
+                join(device.flush()); // a flush that starts after the request still covers it
+            } else {
+                commitNow();
+            }
+        }, ops);
+    }
+
+    /** Commits the in-memory metadata as a new generation. Runs on the pool thread. */
+    private void commitNow() {
+        if (faulted) {
+            throw new EngineException(Kind.UNAVAILABLE, "pool " + name + " is faulted: " + statusReason);
+        }
+        long version;
+        synchronized (allocLock) {
+            version = mutationVersion.get();
+            PoolMetadataCodec.encode(snapshot(generation + 1), commitBuffer);
+        }
+        try {
+            join(device.flush());
+            writeBothCopies(device, layout, commitBuffer);
+        } catch (RuntimeException e) {
+            // The media state is unknown: stop accepting metadata changes rather than guess.
+            faulted = true;
+            statusReason = "metadata commit failed: " + e.getMessage();
+            LOG.error("pool={} metadata commit of generation {} failed; pool faulted", name, generation + 1, e);
+            throw new EngineException(Kind.UNAVAILABLE, "pool " + name + " metadata commit failed: " + e.getMessage(), e);
+        }
+        generation++;
+        committedVersion = Math.max(committedVersion, version);
+    }
+
+    private static void writeBothCopies(BlockDevice device, PoolLayout layout, ByteBuffer buf) {
+        join(device.write(layout.copyOffset(0), buf.duplicate().position(0).limit((int) layout.metaCopySize())));
+        join(device.flush());
+        join(device.write(layout.copyOffset(1), buf.duplicate().position(0).limit((int) layout.metaCopySize())));
+        join(device.flush());
+    }
+
+    private PoolMetadata snapshot(long gen) {
+        return new PoolMetadata(name, uuid, deviceSize, layout, gen, slots, clusterMap);
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    public String name() {
+        return name;
+    }
+
+    public UUID uuid() {
+        return uuid;
+    }
+
+    public String diskUri() {
+        return diskUri;
+    }
+
+    public PoolLayout layout() {
+        return layout;
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    public long generation() {
+        return generation;
+    }
+
+    public boolean isFaulted() {
+        return faulted;
+    }
+
+    public String statusReason() {
+        return statusReason;
+    }
+
+    public long capacityBytes() {
+        return layout.capacityBytes();
+    }
+
+    /** Clusters allocated or being allocated (not free), in bytes. */
+    public long usedBytes() {
+        synchronized (allocLock) {
+            return (layout.clusterCount() - freeCount) * layout.clusterSize();
+        }
+    }
+
+    public long committedBytes() {
+        long sum = 0;
+        for (ReplicaRecord r : slots) {
+            if (r != null) {
+                sum += layout.clustersFor(r.size()) * layout.clusterSize();
+            }
+        }
+        return sum;
+    }
+
+    public Collection<Replica> replicas() {
+        return replicas.values();
+    }
+
+    public Replica replica(UUID id) {
+        return replicas.get(id);
+    }
+
+    public long allocatedClusters(int slot) {
+        long n = 0;
+        synchronized (allocLock) {
+            for (long e : clusterMap) {
+                if (e != 0 && PoolMetadata.slotOf(e) == slot) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Runs an admin operation on the pool thread and waits for it: one at a time per pool. */
+    private <T> T runOp(Callable<T> op) {
+        if (closed && !Thread.currentThread().getName().equals("pool-" + name)) {
+            throw new EngineException(Kind.NOT_FOUND, "pool " + name + " is closed");
+        }
+        Future<T> f = ops.submit(op);
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.UNAVAILABLE, "interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof EngineException ee) {
+                throw ee;
+            }
+            if (c instanceof IllegalArgumentException iae) {
+                throw new EngineException(Kind.INVALID_ARGUMENT, iae.getMessage(), iae);
+            }
+            BlockIoException io = BlockIoException.unwrap(c);
+            throw new EngineException(Kind.INTERNAL, "pool " + name + ": " + (io != null ? io.getMessage() : String.valueOf(c)), c);
+        }
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,305 @@
+package io.javastor.ioengine.replica;
+
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.pool.Pool;
+import io.javastor.ioengine.pool.PoolLayout;
+import io.javastor.ioengine.pool.ReplicaRecord;
+
+import java.nio.ByteBuffer;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * A logical volume in a pool, itself a {@link BlockDevice}: offsets map to the pool's clusters.
+ *
+ * <p>The hot path reads the logical-to-physical map without locks (an {@link AtomicLongArray});
+ * only a write to an unallocated cluster of a thin replica goes to the pool to allocate, and
+ * concurrent writers of that cluster share one allocation. Reads of unallocated ranges return zeroes.
+ */
+public final class Replica implements BlockDevice {
+    private final Pool pool;
+    private final PoolLayout layout;
+    private final int slot;
+    private volatile ReplicaRecord record;
+    /** logical cluster -> physical cluster + 1; 0 = unallocated. Replaced (grown) under the pool's lock. */
+    private volatile AtomicLongArray map;
+    private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final ReplicaIoStats stats = new ReplicaIoStats();
+    private volatile boolean destroyed;
+
+    public Replica(Pool pool, int slot, ReplicaRecord record, long[] mapping) {
+        this.pool = pool;
+        this.layout = pool.layout();
+        this.slot = slot;
+        this.record = record;
+        this.map = new AtomicLongArray(mapping);
+    }
+
+    public UUID uuid() {
+        return record.uuid();
+    }
+
+    public String name() {
+        return record.name();
+    }
+
+    public boolean thin() {
+        return record.thin();
+    }
+
+    public int slot() {
+        return slot;
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public ReplicaIoStats stats() {
+        return stats;
+    }
+
+    public long allocatedBytes() {
+        AtomicLongArray m = map;
+        long n = 0;
+        for (int i = 0; i < m.length(); i++) {
+            if (m.get(i) != 0) {
+                n++;
+            }
+        }
+        return n * layout.clusterSize();
+    }
+
+    /** True when the logical cluster holding {@code offset} has storage (thin replicas: written at least once). */
+    public boolean isAllocated(long offset) {
+        AtomicLongArray m = map;
+        long lc = offset / layout.clusterSize();
+        return lc < m.length() && m.get((int) lc) != 0;
+    }
+
+    @Override
+    public String uri() {
+        return "bdev:///" + record.uuid();
+    }
+
+    @Override
+    public long size() {
+        return record.size();
+    }
+
+    @Override
+    public int blockSize() {
+        return layout.blockSize();
+    }
+
+    @Override
+    public int bufferAlignment() {
+        return pool.device().bufferAlignment();
+    }
+
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    public void markDestroyed() {
+        destroyed = true;
+    }
+
+    /** Waits (bounded) until no I/O of this replica is in flight. Called by destroy after markDestroyed. */
+    public void awaitIdle() {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** Grows the map; the pool calls this under its allocation lock. */
+    public void grow(ReplicaRecord newRecord, long newClusters, long[] reserved, long oldClusters) {
+        AtomicLongArray old = map;
+        AtomicLongArray grown = new AtomicLongArray((int) newClusters);
+        for (int i = 0; i < old.length(); i++) {
+            grown.set(i, old.get(i));
+        }
+        for (int i = 0; i < reserved.length; i++) {
+            grown.set((int) (oldClusters + i), reserved[i] + 1);
+        }
+        map = grown;
+        record = newRecord;
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        int len = dst.remaining();
+        CompletableFuture<Void> check = begin("read", offset, len);
+        if (check != null) {
+            return check;
+        }
+        long t0 = System.nanoTime();
+        CompletableFuture<Void> f = forEachCluster(offset, dst, false);
+        return end(f, ReplicaIoStats.Kind.READ, len, t0);
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer src) {
+        int len = src.remaining();
+        CompletableFuture<Void> check = begin("write", offset, len);
+        if (check != null) {
+            return check;
+        }
+        long t0 = System.nanoTime();
+        CompletableFuture<Void> f = forEachCluster(offset, src, true);
+        return end(f, ReplicaIoStats.Kind.WRITE, len, t0);
+    }
+
+    /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
+    private CompletableFuture<Void> forEachCluster(long offset, ByteBuffer buf, boolean write) {
+        long cs = layout.clusterSize();
+        int len = buf.remaining();
+        long first = offset / cs;
+        long last = (offset + len - 1) / cs;
+        if (first == last) {
+            return clusterIo(first, offset - first * cs, buf, write);
+        }
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[(int) (last - first + 1)];
+        int pos = buf.position();
+        long off = offset;
+        for (long lc = first; lc <= last; lc++) {
+            int n = (int) Math.min(len - (off - offset), (lc + 1) * cs - off);
+            ByteBuffer piece = buf.duplicate().position(pos).limit(pos + n);
+            parts[(int) (lc - first)] = clusterIo(lc, off - lc * cs, piece, write);
+            pos += n;
+            off += n;
+        }
+        return CompletableFuture.allOf(parts);
+    }
+
+    private CompletableFuture<Void> clusterIo(long lc, long inCluster, ByteBuffer buf, boolean write) {
+        long p = map.get((int) lc);
+        if (p != 0) {
+            long devOff = layout.clusterOffset(p - 1) + inCluster;
+            return write ? pool.device().write(devOff, buf) : pool.device().read(devOff, buf);
+        }
+        if (!write) {
+            zeroFill(buf);
+            return CompletableFuture.completedFuture(null);
+        }
+        return allocate(lc).thenCompose(phys -> pool.device().write(layout.clusterOffset(phys) + inCluster, buf));
+    }
+
+    private CompletableFuture<Long> allocate(long lc) {
+        CompletableFuture<Long> mine = new CompletableFuture<>();
+        CompletableFuture<Long> existing = allocating.putIfAbsent(lc, mine);
+        if (existing != null) {
+            return existing;
+        }
+        long p = map.get((int) lc); // allocated meanwhile by a writer that already finished
+        if (p != 0) {
+            allocating.remove(lc, mine);
+            mine.complete(p - 1);
+            return mine;
+        }
+        pool.allocateCluster(this, lc).whenComplete((phys, t) -> {
+            if (t == null) {
+                map.set((int) lc, phys + 1);
+            }
+            allocating.remove(lc, mine);
+            if (t != null) {
+                mine.completeExceptionally(t);
+            } else {
+                mine.complete(phys);
+            }
+        });
+        return mine;
+    }
+
+    private static void zeroFill(ByteBuffer buf) {
+        ByteBuffer b = buf.duplicate();
+        while (b.remaining() >= 8) {
+            b.putLong(0L);
+        }
+        while (b.hasRemaining()) {
+            b.put((byte) 0);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        CompletableFuture<Void> check = begin("flush", 0, 0);
+        if (check != null) {
+            return check;
+        }
+        long t0 = System.nanoTime();
+        return end(pool.sync(), ReplicaIoStats.Kind.FLUSH, 0, t0);
+    }
+
+    @Override
+    public CompletableFuture<Void> unmap(long offset, long length) {
+        return writeZeroes(offset, length);
+    }
+
+    /**
+     * Zeroes a range. Unallocated clusters already read as zeroes; allocated ones are zeroed on the
+     * device. (Clusters are not freed on unmap: a freed-then-reallocated cluster would need a commit
+     * on the hot path; space comes back when the replica is destroyed.)
+     */
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length) {
+        CompletableFuture<Void> check = begin("write-zeroes", offset, length);
+        if (check != null) {
+            return check;
+        }
+        long t0 = System.nanoTime();
+        long cs = layout.clusterSize();
+        java.util.List<CompletableFuture<Void>> parts = new java.util.ArrayList<>();
+        long off = offset;
+        long end = offset + length;
+        while (off < end) {
+            long lc = off / cs;
+            long n = Math.min(end - off, (lc + 1) * cs - off);
+            long p = map.get((int) lc);
+            if (p != 0) {
+                parts.add(pool.device().writeZeroes(layout.clusterOffset(p - 1) + (off - lc * cs), n));
+            }
+            off += n;
+        }
+        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), ReplicaIoStats.Kind.WRITE_ZEROES, length, t0);
+    }
+
+    private CompletableFuture<Void> begin(String op, long offset, long length) {
+        if (destroyed) {
+            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length, "replica destroyed or pool closed"));
+        }
+        try {
+            if (!op.equals("flush")) {
+                checkRange(op, offset, length);
+            }
+        } catch (BlockIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        inFlight.incrementAndGet();
+        return null;
+    }
+
+    private CompletableFuture<Void> end(CompletableFuture<Void> f, ReplicaIoStats.Kind kind, long bytes, long t0) {
+        return f.whenComplete((v, t) -> {
+            inFlight.decrementAndGet();
+            stats.record(kind, bytes, System.nanoTime() - t0, t == null);
+        });
+    }
+
+    /** A replica is closed by its pool (destroy or export), never on its own. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+        return "Replica[" + record.uuid() + " in " + pool.name() + ", " + record.size() + " bytes, thin=" + record.thin() + "]";
+    }
+}
