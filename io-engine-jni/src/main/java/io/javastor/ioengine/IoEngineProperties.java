@@ -12,6 +12,7 @@ import java.util.List;
  * @param nodeName            this node's id, e.g. node-1
  * @param advertisedEndpoint  host:port the core agent uses to reach this engine's gRPC API (default: bind address and port)
  * @param disks               disk URIs whose pools are imported at start (pools are created through the API)
+ * @param pools               dev convenience: {@code name=diskUri} pools created at start if the disk holds none (imported otherwise)
  * @param thinOvercommitRatio thin replicas may commit up to this many times a pool's capacity
  * @param coreAgentEndpoint   host:port of the core agent's gRPC API; empty = run standalone (no registration)
  * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
@@ -22,6 +23,7 @@ public record IoEngineProperties(
         @DefaultValue("node-1") String nodeName,
         @DefaultValue("") String advertisedEndpoint,
         @DefaultValue("") List<String> disks,
+        @DefaultValue("") List<String> pools,
         @DefaultValue("2.5") double thinOvercommitRatio,
         @DefaultValue("") String coreAgentEndpoint,
         @DefaultValue("5s") Duration registrationInterval,
