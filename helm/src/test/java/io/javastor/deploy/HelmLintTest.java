@@ -38,6 +38,20 @@ class HelmLintTest {
         assertThatThrownBy(() -> Chart.renderRaw(copy, "")).hasMessageContaining("core-agent.yaml");
     }
 
+    @Test
+    void manifestRulesCatchAContainerWithoutReadinessProbeOrWithAWildcardRule(@TempDir Path tmp) throws IOException {
+        Path copy = tmp.resolve("javastor");
+        copyTree(Chart.dir(), copy);
+        Path etcd = copy.resolve("templates/etcd.yaml");
+        Files.writeString(etcd, Files.readString(etcd).replace("readinessProbe:", "notAProbe:"));
+        Path rbac = copy.resolve("templates/csi-rbac.yaml");
+        Files.writeString(rbac, Files.readString(rbac).replace("resources: [\"pods\"]", "resources: [\"*\"]"));
+        Manifests broken = new Manifests(Chart.parseAll(Chart.renderRaw(copy, "")));
+        assertThatThrownBy(() -> ManifestRules.assertAll(broken))
+                .hasMessageContaining("StatefulSet/js-javastor-etcd container etcd readinessProbe")
+                .hasMessageContaining("ClusterRole/js-javastor-csi-controller resources");
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
             for (Path p : (Iterable<Path>) files::iterator) {
