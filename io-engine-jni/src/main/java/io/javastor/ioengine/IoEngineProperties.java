@@ -17,6 +17,7 @@ import java.util.List;
  * @param coreAgentEndpoint   host:port of the core agent's gRPC API; empty = run standalone (no registration)
  * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
  * @param uring               io_uring settings
+ * @param nvmf                NVMe-oF/TCP listener settings
  */
 @ConfigurationProperties("javastor.io-engine")
 public record IoEngineProperties(
@@ -27,7 +28,15 @@ public record IoEngineProperties(
         @DefaultValue("2.5") double thinOvercommitRatio,
         @DefaultValue("") String coreAgentEndpoint,
         @DefaultValue("5s") Duration registrationInterval,
-        @DefaultValue Uring uring) {
+        @DefaultValue Uring uring,
+        @DefaultValue Nvmf nvmf) {
+
+    /**
+     * @param port              NVMe-oF/TCP listener port (local cluster: 8420, 8421, 8422 for node-1..3)
+     * @param advertisedAddress address hosts are told to use (discovery log, share URIs); default: the bind address
+     */
+    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress) {
+    }
 
     /**
      * @param ringEntries  submission queue size (in-flight ops per engine)
