@@ -6,4 +6,4 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(df -T /var/tmp | awk 'NR==2{print $1" "$2}')"
-ioengine_java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn io.javastor.ioengine.nexus.NexusBench "${1:-/var/tmp/javastor-bench-nexus}" "${2:-256}" "${3:-3}" "${4:-4}"
+ioengine_java io.javastor.ioengine.nexus.NexusBench "${1:-/var/tmp/javastor-bench-nexus}" "${2:-256}" "${3:-3}" "${4:-4}" | grep -v -E "^[0-9:.]+ \[[^]]*\] (INFO|DEBUG) "
