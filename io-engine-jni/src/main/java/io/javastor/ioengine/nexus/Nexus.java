@@ -23,8 +23,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +42,12 @@ import java.util.function.Function;
  */
 public final class Nexus implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(Nexus.class);
-    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    /** Per-I/O timeouts: a wheel makes scheduling and cancelling O(1) and lock-free on the I/O path. */
+    private static final io.netty.util.HashedWheelTimer TIMER = new io.netty.util.HashedWheelTimer(r -> {
+        Thread th = new Thread(r, "nexus-io-timeout");
+        th.setDaemon(true);
+        return th;
+    }, 50, TimeUnit.MILLISECONDS, 512);
     private static final ExecutorService BACKGROUND = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "nexus-background");
         t.setDaemon(true);
@@ -66,16 +69,6 @@ public final class Nexus implements BlockDevice {
     private final AtomicInteger readCursor = new AtomicInteger();
     private final Object admin = new Object();
     private volatile NexusState state;
-
-    private static ScheduledThreadPoolExecutor timer() {
-        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread th = new Thread(r, "nexus-io-timeout");
-            th.setDaemon(true);
-            return th;
-        });
-        t.setRemoveOnCancelPolicy(true);
-        return t;
-    }
 
     private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener) {
         this.uuid = uuid;
@@ -313,12 +306,12 @@ public final class Nexus implements BlockDevice {
             real = CompletableFuture.failedFuture(e);
         }
         CompletableFuture<Void> out = new CompletableFuture<>();
-        ScheduledFuture<?> timeout = TIMER.schedule(() -> out.completeExceptionally(new BlockIoException(BlockIoException.ETIMEDOUT,
+        io.netty.util.Timeout timeout = TIMER.newTimeout(x -> out.completeExceptionally(new BlockIoException(BlockIoException.ETIMEDOUT,
                 op, io.device.uri(), offset, length, "no answer within " + options.ioTimeout().toMillis() + " ms")),
                 options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
         real.whenComplete((v, t) -> {
             io.end();
-            timeout.cancel(false);
+            timeout.cancel();
             if (t == null) {
                 out.complete(null);
             } else {
@@ -667,9 +660,13 @@ public final class Nexus implements BlockDevice {
             }
             state = new NexusState.ShuttingDown("destroy requested", Instant.now());
         }
+        // A shutdown must finish: a rebuild whose copies cannot complete (a hung child) is left behind, not waited for.
+        java.time.Duration rebuildGrace = options.ioTimeout().plus(options.drainTimeout());
         for (NexusRebuildJob job : rebuilds.values()) {
             job.cancel("nexus shutting down");
-            job.awaitEnd();
+            if (!job.awaitEnd(rebuildGrace)) {
+                LOG.warn("nexus={} rebuild of {} did not stop within {}; shutting down without it", uuid, job.stats().childUri(), rebuildGrace);
+            }
         }
         long deadline = System.nanoTime() + options.ioTimeout().toNanos() + 1_000_000_000L;
         for (NexusChild c : children) {

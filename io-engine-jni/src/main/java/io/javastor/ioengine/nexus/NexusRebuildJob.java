@@ -112,6 +112,16 @@ public final class NexusRebuildJob implements Runnable {
         }
     }
 
+    /** As {@link #awaitEnd()}, bounded; false when the job had not ended in time. */
+    public boolean awaitEnd(java.time.Duration max) {
+        try {
+            return ended.await(max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Waits while paused; false when cancelled. */
     private synchronized boolean mayContinue() throws InterruptedException {
         while (state == RebuildState.PAUSED && !cancelled) {

@@ -244,10 +244,13 @@ class NexusTest {
                 }
             }));
         }
-        await("writers under way").atMost(Duration.ofSeconds(10)).until(() -> total.get() > 100);
-        n.addChild("malloc:///c");
-        await("rebuild of c").atMost(Duration.ofSeconds(60)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
-        stop.set(true);
+        try {
+            await("writers under way").atMost(Duration.ofSeconds(10)).until(() -> total.get() > 100);
+            n.addChild("malloc:///c");
+            await("rebuild of c").atMost(Duration.ofSeconds(120)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
+        } finally {
+            stop.set(true); // whatever happened, the writers stop before the nexus is destroyed
+        }
         CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         assertThat(duringRebuild.get()).as("writes acknowledged while the rebuild ran").isGreaterThan(20);
         RebuildStats s = n.rebuildHistory().get(0);
