@@ -1,0 +1,352 @@
+package io.javastor.core.volume;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeState;
+import io.javastor.core.node.PoolState;
+import io.javastor.core.node.ReplicaState;
+import io.javastor.core.placement.Candidate;
+import io.javastor.core.placement.PlacementRequest;
+import io.javastor.core.placement.ReplicaPlacer;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/**
+ * Volume create, destroy, resize and replica count. Each runs under the volume's guard, writes the
+ * spec before touching nodes and leaves it Created only when every step is done; a failure undoes
+ * what this call did, a crash leaves a Creating/Deleting spec for {@code VolumeSpecRecovery}.
+ * Publish/unpublish (the nexus) come with the io-engine's nexus API.
+ */
+public final class VolumeOperations {
+
+    private static final Logger log = LoggerFactory.getLogger(VolumeOperations.class);
+    public static final int MAX_REPLICAS = 16;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final SpecStore store;
+    private final OperationGuard guard;
+    private final ReplicaOperations replicas;
+    private final ReplicaPlacer placer;
+    private final PlacementCandidates candidates;
+    private final NodeRegistry registry;
+    private final EventHistory events;
+
+    public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
+                            NodeRegistry registry, EventHistory events) {
+        this.store = store;
+        this.guard = volumeGuard;
+        this.replicas = replicas;
+        this.placer = placer;
+        this.candidates = new PlacementCandidates(store, registry);
+        this.registry = registry;
+        this.events = events;
+    }
+
+    public OperationGuard guard() {
+        return guard;
+    }
+
+    public VolumeView create(VolumeSpec request) {
+        validate(request);
+        VolumeSpec wanted = request.with(OperationStatus.CREATING);
+        try (var held = guard.acquire(wanted.uuid(), WAIT)) {
+            Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, wanted.uuid());
+            Versioned<VolumeSpec> creating;
+            if (existing.isPresent()) {
+                VolumeSpec have = existing.get().spec();
+                if (!have.sameIntent(wanted)) {
+                    throw new CoreException.AlreadyExists("volume " + wanted.uuid() + ": exists with a different spec (size "
+                            + have.size() + ", replicas " + have.replicaCount() + ", thin " + have.thin() + ")");
+                }
+                if (have.operation() == OperationStatus.CREATED) {
+                    return view(have);
+                }
+                if (have.operation() != OperationStatus.CREATING) {
+                    throw new CoreException.Conflict("volume " + wanted.uuid() + ": is being deleted");
+                }
+                creating = existing.get(); // a create that failed or crashed half-way: finish it
+            } else {
+                creating = store.create(VolumeSpec.KIND, wanted);
+            }
+            try {
+                addReplicas(creating.spec(), wanted.replicaCount());
+                Versioned<VolumeSpec> created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
+                events.record("volume", wanted.uuid(), "VolumeCreated", Severity.INFO, "volume created: " + wanted.size()
+                        + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
+                return view(created.spec());
+            } catch (CoreException e) {
+                rollBack(wanted.uuid(), e);
+                throw e;
+            }
+        }
+    }
+
+    /** Destroying a volume that does not exist succeeds. Replicas on unreachable nodes are left Deleting for the reconciler. */
+    public void destroy(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, uuid);
+            if (existing.isEmpty()) {
+                return;
+            }
+            Versioned<VolumeSpec> current = existing.get();
+            Versioned<VolumeSpec> deleting = current.spec().operation() == OperationStatus.DELETING
+                    ? current : store.update(VolumeSpec.KIND, current, current.spec().with(OperationStatus.DELETING));
+            finishDestroy(deleting);
+        }
+    }
+
+    /** The rest of a destroy, also run by the reconciler for a spec left Deleting. Caller holds the guard. */
+    public void finishDestroy(Versioned<VolumeSpec> deleting) {
+        String uuid = deleting.spec().uuid();
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+            destroyOrDefer(r);
+        }
+        store.delete(VolumeSpec.KIND, deleting);
+        events.record("volume", uuid, "VolumeDestroyed", Severity.INFO, "volume destroyed");
+    }
+
+    /** Undoes a create that did not finish: replicas first, then the spec. Caller holds the guard. */
+    public void rollBack(String uuid, Exception cause) {
+        log.warn("rolling back volume create volumeId={}: {}", uuid, cause == null ? "left Creating" : cause.getMessage());
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+            destroyOrDefer(r);
+        }
+        store.get(VolumeSpec.KIND, uuid).ifPresent(v -> store.delete(VolumeSpec.KIND, v));
+        events.record("volume", uuid, "VolumeCreateRolledBack", Severity.WARNING,
+                "create undone: " + (cause == null ? "left Creating by a previous agent" : cause.getMessage()));
+    }
+
+    public VolumeView resize(String uuid, long size) {
+        requireUuid(uuid);
+        if (size <= 0) {
+            throw new CoreException.InvalidArgument("size", "must be positive");
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> current = readCreated(uuid);
+            VolumeSpec spec = current.spec();
+            if (size == spec.size()) {
+                return view(spec);
+            }
+            if (size < spec.size()) {
+                throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
+            }
+            List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
+            // Check every replica first so a resize that cannot finish does not start.
+            for (Versioned<ReplicaSpec> r : mine) {
+                NodeState node = registry.get(r.spec().nodeId()).filter(n -> n.status().isOnline()).orElseThrow(() ->
+                        new CoreException.Unavailable("volume " + uuid + ": replica " + r.spec().uuid() + " is on node "
+                                + r.spec().nodeId() + " which is not Online"));
+                if (!spec.thin()) {
+                    long free = node.pools().stream().filter(p -> p.id().equals(r.spec().poolId())).mapToLong(PoolState::free).findFirst().orElse(0);
+                    if (free < size - r.spec().size()) {
+                        throw new CoreException.ResourceExhausted("volume " + uuid + ": pool " + r.spec().poolId() + " on node "
+                                + r.spec().nodeId() + " has " + free + " bytes free, growing needs " + (size - r.spec().size()));
+                    }
+                }
+            }
+            for (Versioned<ReplicaSpec> r : mine) {
+                if (r.spec().size() < size) {
+                    replicas.resize(r, size);
+                }
+            }
+            Versioned<VolumeSpec> resized = store.update(VolumeSpec.KIND, current, spec.withSize(size));
+            events.record("volume", uuid, "VolumeResized", Severity.INFO, "grown from " + spec.size() + " to " + size + " bytes");
+            return view(resized.spec());
+        }
+    }
+
+    /**
+     * Up: new replicas are placed and created (they are filled by a rebuild once the volume has a
+     * nexus). Down: the least healthy replicas go first (not observed, then on the busiest node).
+     */
+    public VolumeView setReplicaCount(String uuid, int count) {
+        requireUuid(uuid);
+        if (count < 1 || count > MAX_REPLICAS) {
+            throw new CoreException.InvalidArgument("replica_count", "must be 1.." + MAX_REPLICAS);
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> current = readCreated(uuid);
+            VolumeSpec spec = current.spec();
+            if (count == spec.replicaCount()) {
+                return view(spec);
+            }
+            if (count > spec.replicaCount()) {
+                List<String> added = addReplicas(spec, count);
+                try {
+                    current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
+                } catch (CoreException e) {
+                    for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+                        if (added.contains(r.spec().uuid())) {
+                            destroyOrDefer(r);
+                        }
+                    }
+                    throw e;
+                }
+            } else {
+                // Spec first: if we crash after it, extra replicas are found and removed by the reconciler.
+                current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
+                removeReplicas(uuid, count);
+            }
+            events.record("volume", uuid, "VolumeReplicaCountChanged", Severity.INFO,
+                    "replica count " + spec.replicaCount() + " -> " + count);
+            return view(current.spec());
+        }
+    }
+
+    public VolumeView get(String uuid) {
+        requireUuid(uuid);
+        return view(store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found")).spec());
+    }
+
+    public List<VolumeView> list() {
+        Map<String, List<Versioned<ReplicaSpec>>> byVolume = new HashMap<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
+        }
+        return store.list(VolumeSpec.KIND).stream()
+                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()))).toList();
+    }
+
+    /**
+     * Brings the volume up to {@code target} live replicas: creates any left Creating, places the rest.
+     * Returns the uuids of the replicas this call created.
+     */
+    private List<String> addReplicas(VolumeSpec spec, int target) {
+        List<String> added = new ArrayList<>();
+        Set<String> usedNodes = new HashSet<>();
+        int live = 0;
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
+            if (r.spec().operation() == OperationStatus.DELETING) {
+                continue;
+            }
+            usedNodes.add(r.spec().nodeId());
+            live++;
+            if (r.spec().operation() == OperationStatus.CREATING) {
+                replicas.realize(r);
+            }
+        }
+        int missing = target - live;
+        if (missing <= 0) {
+            return added;
+        }
+        List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), missing,
+                spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
+        for (Candidate c : chosen) {
+            Versioned<ReplicaSpec> creating = replicas.intend(new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
+                    spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING));
+            added.add(creating.spec().uuid());
+            replicas.realize(creating);
+        }
+        return added;
+    }
+
+    private void removeReplicas(String uuid, int keep) {
+        List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
+                .filter(r -> r.spec().operation() != OperationStatus.DELETING).toList());
+        Map<String, Integer> perNode = new HashMap<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            perNode.merge(r.spec().nodeId(), 1, Integer::sum);
+        }
+        live.sort(Comparator.<Versioned<ReplicaSpec>, Boolean>comparing(r -> observed(r.spec()).isPresent())
+                .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
+                .thenComparing(r -> r.spec().uuid()));
+        for (int i = 0; i < live.size() - keep; i++) {
+            destroyOrDefer(live.get(i));
+        }
+    }
+
+    /** Destroys a replica now, or (node unreachable) leaves its spec Deleting for the reconciler. */
+    private void destroyOrDefer(Versioned<ReplicaSpec> r) {
+        boolean reachable = registry.get(r.spec().nodeId()).map(n -> n.status().isOnline()).orElse(false);
+        if (!reachable) {
+            replicas.markDeleting(r);
+            log.warn("replica left Deleting: node not Online uuid={} nodeId={}", r.spec().uuid(), r.spec().nodeId());
+            return;
+        }
+        try {
+            replicas.destroy(r);
+        } catch (CoreException.Unavailable e) {
+            store.get(ReplicaSpec.KIND, r.spec().uuid()).ifPresent(replicas::markDeleting);
+            log.warn("replica left Deleting: {} uuid={}", e.getMessage(), r.spec().uuid());
+        }
+    }
+
+    private Optional<ReplicaState> observed(ReplicaSpec r) {
+        return registry.get(r.nodeId()).filter(n -> n.status().isOnline())
+                .flatMap(n -> n.replicas().stream().filter(x -> x.uuid().equals(r.uuid())).findFirst());
+    }
+
+    private VolumeView view(VolumeSpec spec) {
+        return view(spec, replicas.ofVolume(spec.uuid()));
+    }
+
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
+        List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
+            Optional<ReplicaState> o = observed(r.spec());
+            return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
+        }).toList();
+        long healthy = views.stream().filter(v -> v.present() && v.spec().operation() == OperationStatus.CREATED).count();
+        boolean anyHeard = mine.stream().anyMatch(r -> registry.get(r.spec().nodeId())
+                .map(n -> !(n.status() instanceof io.javastor.core.node.NodeStatus.Unknown)).orElse(false));
+        VolumeStatus status;
+        if (!anyHeard) {
+            status = VolumeStatus.UNKNOWN;
+        } else if (healthy >= spec.replicaCount()) {
+            status = VolumeStatus.ONLINE;
+        } else if (healthy > 0) {
+            status = VolumeStatus.DEGRADED;
+        } else {
+            status = VolumeStatus.FAULTED;
+        }
+        return new VolumeView(spec, status, views);
+    }
+
+    private Versioned<VolumeSpec> readCreated(String uuid) {
+        Versioned<VolumeSpec> v = store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
+        if (v.spec().operation() != OperationStatus.CREATED) {
+            throw new CoreException.Conflict("volume " + uuid + ": is " + v.spec().operation());
+        }
+        return v;
+    }
+
+    private static void validate(VolumeSpec s) {
+        requireUuid(s.uuid());
+        if (s.size() <= 0) {
+            throw new CoreException.InvalidArgument("size", "must be positive");
+        }
+        if (s.replicaCount() < 1 || s.replicaCount() > MAX_REPLICAS) {
+            throw new CoreException.InvalidArgument("replica_count", "must be 1.." + MAX_REPLICAS);
+        }
+    }
+
+    private static void requireUuid(String uuid) {
+        try {
+            if (uuid == null || !UUID.fromString(uuid).toString().equals(uuid.toLowerCase())) {
+                throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");
+        }
+    }
+}
