@@ -83,7 +83,7 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
         watcher = client.getWatchClient().watch(key, WatchOption.DEFAULT, response -> {
             for (WatchEvent event : response.getEvents()) {
                 if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                    executor.execute(this::tick);
+                    submit(this::tick);
                 }
             }
         });
@@ -143,12 +143,12 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
 
             @Override
             public void onError(Throwable t) {
-                executor.execute(() -> leaseLost(id, "keep-alive failed: " + t.getMessage()));
+                submit(() -> leaseLost(id, "keep-alive failed: " + t.getMessage()));
             }
 
             @Override
             public void onCompleted() {
-                executor.execute(() -> leaseLost(id, "lease expired"));
+                submit(() -> leaseLost(id, "lease expired"));
             }
         });
     }
@@ -195,8 +195,20 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
     }
 
     /** Orderly shutdown: resigns (revokes the lease) so another agent takes over at once. */
+    /** Runs on the election thread; after close, late callbacks from etcd have nothing left to do. */
+    private void submit(Runnable task) {
+        synchronized (executor) {
+            if (!executor.isShutdown()) {
+                executor.execute(task);
+            }
+        }
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         CompletableFuture<Void> done = new CompletableFuture<>();
         executor.execute(() -> {
@@ -221,7 +233,9 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
         if (watcher != null) {
             watcher.close();
         }
-        executor.shutdownNow();
+        synchronized (executor) {
+            executor.shutdownNow();
+        }
     }
 
     private <T> T await(CompletableFuture<T> future, String what) {
