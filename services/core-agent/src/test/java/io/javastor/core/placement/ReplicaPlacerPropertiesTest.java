@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.IntRange;
 import io.javastor.core.CoreException;
 
 /** Whatever the cluster looks like, a placement either keeps every rule or explains itself. */
-class ReplicaPlacerProperties {
+class ReplicaPlacerPropertiesTest {
 
     private final ReplicaPlacer placer = new ReplicaPlacer(300);
 
