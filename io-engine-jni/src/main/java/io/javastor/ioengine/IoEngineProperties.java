@@ -1,0 +1,41 @@
+package io.javastor.ioengine;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Settings of one io-engine ({@code javastor.io-engine.*}).
+ *
+ * @param nodeName            this node's id, e.g. node-1
+ * @param advertisedEndpoint  host:port the core agent uses to reach this engine's gRPC API (default: bind address and port)
+ * @param disks               disk URIs whose pools are imported at start (pools are created through the API)
+ * @param thinOvercommitRatio thin replicas may commit up to this many times a pool's capacity
+ * @param coreAgentEndpoint   host:port of the core agent's gRPC API; empty = run standalone (no registration)
+ * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
+ * @param uring               io_uring settings
+ */
+@ConfigurationProperties("javastor.io-engine")
+public record IoEngineProperties(
+        @DefaultValue("node-1") String nodeName,
+        @DefaultValue("") String advertisedEndpoint,
+        @DefaultValue("") List<String> disks,
+        @DefaultValue("2.5") double thinOvercommitRatio,
+        @DefaultValue("") String coreAgentEndpoint,
+        @DefaultValue("5s") Duration registrationInterval,
+        @DefaultValue Uring uring) {
+
+    /**
+     * @param ringEntries  submission queue size (in-flight ops per engine)
+     * @param spinMicros   how long the completion poller busy-polls after the last completion while I/O is in flight
+     * @param sqpollIdleMs kernel submission polling thread idle time; 0 = no SQPOLL
+     */
+    public record Uring(@DefaultValue("256") int ringEntries, @DefaultValue("50") long spinMicros, @DefaultValue("0") int sqpollIdleMs) {
+    }
+
+    public String nodeNqn() {
+        return "nqn.2019-05.io.javastor:node-name:" + nodeName;
+    }
+}

@@ -1,0 +1,181 @@
+package io.javastor.ioengine.api;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.javastor.api.ioengine.v1.CreatePoolRequest;
+import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.DestroyPoolRequest;
+import io.javastor.api.ioengine.v1.DestroyPoolResponse;
+import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
+import io.javastor.api.ioengine.v1.DestroyReplicaResponse;
+import io.javastor.api.ioengine.v1.ExportPoolRequest;
+import io.javastor.api.ioengine.v1.ExportPoolResponse;
+import io.javastor.api.ioengine.v1.GetNodeInfoRequest;
+import io.javastor.api.ioengine.v1.ImportPoolRequest;
+import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.api.ioengine.v1.ListPoolsRequest;
+import io.javastor.api.ioengine.v1.ListPoolsResponse;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.api.ioengine.v1.ListReplicasResponse;
+import io.javastor.api.ioengine.v1.NodeInfo;
+import io.javastor.api.ioengine.v1.Pool;
+import io.javastor.api.ioengine.v1.PoolStatus;
+import io.javastor.api.ioengine.v1.Replica;
+import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
+import io.javastor.api.ioengine.v1.ShareProtocol;
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.IoEngineProperties;
+import io.javastor.ioengine.pool.PoolRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Service;
+
+import java.util.function.Supplier;
+
+/** The io-engine gRPC API: validates, calls the pool registry, maps results and typed errors. */
+@Service
+public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(IoEngineGrpcService.class);
+    public static final String VERSION = "0.1.0";
+
+    private final PoolRegistry registry;
+    private final IoEngineProperties props;
+    private final EngineEndpoint endpoint;
+
+    public IoEngineGrpcService(PoolRegistry registry, IoEngineProperties props, EngineEndpoint endpoint) {
+        this.registry = registry;
+        this.props = props;
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public void getNodeInfo(GetNodeInfoRequest request, StreamObserver<NodeInfo> out) {
+        call(out, () -> NodeInfo.newBuilder().setNodeName(props.nodeName()).setNodeNqn(props.nodeNqn())
+                .setVersion(VERSION).setGrpcEndpoint(endpoint.grpcEndpoint()).build());
+    }
+
+    @Override
+    public void createPool(CreatePoolRequest req, StreamObserver<Pool> out) {
+        call(out, () -> toProto(registry.createPool(req.getName(), req.getDisksList(), req.getClusterSize())));
+    }
+
+    @Override
+    public void importPool(ImportPoolRequest req, StreamObserver<Pool> out) {
+        call(out, () -> toProto(registry.importPool(req.getName(), req.getDisksList())));
+    }
+
+    @Override
+    public void exportPool(ExportPoolRequest req, StreamObserver<ExportPoolResponse> out) {
+        call(out, () -> {
+            registry.exportPool(req.getName());
+            return ExportPoolResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void destroyPool(DestroyPoolRequest req, StreamObserver<DestroyPoolResponse> out) {
+        call(out, () -> {
+            if (req.getName().isEmpty()) {
+                throw EngineException.invalid("name", "is required");
+            }
+            registry.destroyPool(req.getName());
+            return DestroyPoolResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listPools(ListPoolsRequest req, StreamObserver<ListPoolsResponse> out) {
+        call(out, () -> {
+            ListPoolsResponse.Builder b = ListPoolsResponse.newBuilder();
+            registry.pools().stream().filter(p -> req.getName().isEmpty() || p.name().equals(req.getName()))
+                    .forEach(p -> b.addPools(toProto(p)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void createReplica(CreateReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> toProto(registry.createReplica(req.getUuid(), req.getName(), req.getPool(), req.getSize(), req.getThin())));
+    }
+
+    @Override
+    public void destroyReplica(DestroyReplicaRequest req, StreamObserver<DestroyReplicaResponse> out) {
+        call(out, () -> {
+            registry.destroyReplica(req.getUuid(), req.getPool());
+            return DestroyReplicaResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void resizeReplica(ResizeReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> toProto(registry.resizeReplica(req.getUuid(), req.getRequestedSize())));
+    }
+
+    @Override
+    public void listReplicas(ListReplicasRequest req, StreamObserver<ListReplicasResponse> out) {
+        call(out, () -> {
+            if (!req.getUuid().isEmpty()) {
+                PoolRegistry.parseUuid(req.getUuid());
+            }
+            ListReplicasResponse.Builder b = ListReplicasResponse.newBuilder();
+            registry.replicas().stream()
+                    .filter(r -> req.getPool().isEmpty() || r.pool().name().equals(req.getPool()))
+                    .filter(r -> req.getUuid().isEmpty() || r.uuid().toString().equalsIgnoreCase(req.getUuid()))
+                    .forEach(r -> b.addReplicas(toProto(r)));
+            return b.build();
+        });
+    }
+
+    static Pool toProto(io.javastor.ioengine.pool.Pool p) {
+        PoolStatus status = p.isFaulted() ? PoolStatus.POOL_STATUS_FAULTED
+                : p.statusReason().isEmpty() ? PoolStatus.POOL_STATUS_ONLINE : PoolStatus.POOL_STATUS_DEGRADED;
+        return Pool.newBuilder().setName(p.name()).setUuid(p.uuid().toString()).addDisks(p.diskUri())
+                .setStatus(status).setStatusReason(p.statusReason())
+                .setCapacity(p.capacityBytes()).setUsed(p.usedBytes()).setCommitted(p.committedBytes())
+                .setClusterSize(p.layout().clusterSize()).setBlockSize(p.layout().blockSize())
+                .setMetadataGeneration(p.generation()).build();
+    }
+
+    static Replica toProto(io.javastor.ioengine.replica.Replica r) {
+        return Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
+                .setSize(r.size()).setThin(r.thin()).setShare(ShareProtocol.SHARE_PROTOCOL_NONE).setUri(r.uri())
+                .setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize()).build();
+    }
+
+    /** Runs a call, mapping our typed failures to gRPC status codes with the message intact. */
+    private static <T> void call(StreamObserver<T> out, Supplier<T> body) {
+        T result;
+        try {
+            result = body.get();
+        } catch (EngineException e) {
+            out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("io-engine call failed unexpectedly", e);
+            out.onError(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).asRuntimeException());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    private static Status status(EngineException e) {
+        return switch (e.kind()) {
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case DATA_LOSS -> Status.DATA_LOSS;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+            case INTERNAL -> Status.INTERNAL;
+        };
+    }
+}
