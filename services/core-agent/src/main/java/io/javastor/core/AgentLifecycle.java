@@ -13,6 +13,7 @@ import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.leader.LeadershipChanged;
+import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeCameOnline;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
@@ -35,9 +36,11 @@ class AgentLifecycle {
     private final SpecStore store;
     private final EventHistory events;
     private final Duration retention;
+    private final IoEngineConnections connections;
 
     AgentLifecycle(LeaderElection election, ReconcilePoller poller, NodeRegistry registry, SpecStore store,
-                   EventHistory events, CoreAgentProperties props) {
+                   EventHistory events, CoreAgentProperties props, IoEngineConnections connections) {
+        this.connections = connections;
         this.election = election;
         this.poller = poller;
         this.registry = registry;
@@ -69,6 +72,7 @@ class AgentLifecycle {
 
     @EventListener
     void nodeCameOnline(NodeCameOnline event) {
+        connections.reconnect(event.nodeId());
         poller.poke();
     }
 

@@ -26,6 +26,7 @@ import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
 import io.javastor.core.reconcile.OrphanReplicaCollector;
+import io.javastor.core.reconcile.PoolImportReconciler;
 import io.javastor.core.reconcile.PoolSpecRecovery;
 import io.javastor.core.reconcile.ReconcilePoller;
 import io.javastor.core.reconcile.Reconciler;
@@ -156,6 +157,7 @@ public class CoreAgentConfiguration {
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
                 new PoolSpecRecovery(pools, registry),
+                new PoolImportReconciler(pools, registry, engines, statePoller, events),
                 new VolumeSpecRecovery(store, volumes),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));

@@ -39,6 +39,17 @@ public final class IoEngineConnections implements AutoCloseable {
         return new IoEngineClient(nodeId, c.channel(), callTimeout);
     }
 
+    /**
+     * A node that just registered is listening again: reconnect now instead of waiting out gRPC's
+     * reconnect backoff (up to minutes) from when it was gone.
+     */
+    public void reconnect(String nodeId) {
+        Connection c = connections.get(nodeId);
+        if (c != null) {
+            c.channel().resetConnectBackoff();
+        }
+    }
+
     @Override
     public void close() {
         for (Connection c : connections.values()) {

@@ -75,7 +75,10 @@ public final class NodeRegistration {
             }
             registry.know(r.nodeId(), r.grpcEndpoint());
             Instant now = clock.instant();
-            NodeState before = registry.update(r.nodeId(), s -> s.withStatus(new NodeStatus.Online(now)));
+            // Coming (back) Online, what was observed before is stale: the inventory is re-read before anyone trusts it.
+            NodeState before = registry.update(r.nodeId(), s -> s.status().isOnline()
+                    ? s.withStatus(new NodeStatus.Online(now))
+                    : s.withStatus(new NodeStatus.Online(now)).withInventory(List.of(), List.of(), Instant.EPOCH));
             if (before == null || !before.status().isOnline()) {
                 events.record("node", r.nodeId(), "NodeOnline", Severity.INFO,
                         "node is Online (was " + (before == null ? "unknown" : describe(before.status())) + ")");

@@ -15,6 +15,11 @@ public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, L
         replicas = List.copyOf(replicas);
     }
 
+    /** False until the pools and replicas have been read since the node (re)appeared. */
+    public boolean inventoryKnown() {
+        return !Instant.EPOCH.equals(observedAt);
+    }
+
     public NodeState withStatus(NodeStatus s) {
         return new NodeState(nodeId, grpcEndpoint, s, pools, replicas, observedAt);
     }

@@ -41,6 +41,19 @@ public final class NodeStatePoller {
         }
     }
 
+    /** Polls the Online nodes whose inventory has not been read since they came Online. */
+    public void pollUnobservedNodes() {
+        for (NodeState node : registry.all()) {
+            if (node.status().isOnline() && !node.inventoryKnown()) {
+                try {
+                    refresh(node.nodeId());
+                } catch (CoreException e) {
+                    log.warn("state poll failed nodeId={}: {}", node.nodeId(), e.getMessage());
+                }
+            }
+        }
+    }
+
     /** Reads one node's pools and replicas now. */
     public NodeState refresh(String nodeId) {
         IoEngineClient engine = connections.node(nodeId);

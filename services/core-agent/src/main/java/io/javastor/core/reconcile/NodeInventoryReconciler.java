@@ -6,7 +6,10 @@ import java.time.Instant;
 
 import io.javastor.core.node.NodeStatePoller;
 
-/** Reads every Online node's pools and replicas once per state-poll interval (observed state). */
+/**
+ * Reads every Online node's pools and replicas once per state-poll interval (observed state), and
+ * at once for a node that just came Online.
+ */
 public final class NodeInventoryReconciler implements Reconciler {
 
     private final NodeStatePoller poller;
@@ -29,6 +32,7 @@ public final class NodeInventoryReconciler implements Reconciler {
     public ReconcileOutcome reconcile() {
         Instant now = clock.instant();
         if (now.isBefore(last.plus(every))) {
+            poller.pollUnobservedNodes();
             return ReconcileOutcome.IDLE;
         }
         last = now;

@@ -63,8 +63,8 @@ public final class ReplicaSpecRecovery implements Reconciler {
                         && volume.get().spec().operation() == OperationStatus.CREATING) {
                     continue;
                 }
-                if (!registry.get(s.nodeId()).map(n -> n.status().isOnline()).orElse(false)) {
-                    busy = true; // its node must be back before it can be destroyed there
+                if (!readyForReplicaWork(s)) {
+                    busy = true; // its node must be back, and its pool imported, before it can be destroyed there
                     continue;
                 }
                 log.info("recovering replica left {} uuid={} volumeId={} nodeId={}: destroying", fresh.get().spec().operation(),
@@ -76,5 +76,18 @@ public final class ReplicaSpecRecovery implements Reconciler {
             }
         }
         return ReconcileOutcome.busyIf(busy, "replicas left Creating/Deleting remain");
+    }
+
+    /**
+     * The node is Online with a fresh inventory that shows the replica's pool (or the pool has no
+     * spec any more): otherwise a "not found" from the node could mean "pool not imported yet".
+     */
+    private boolean readyForReplicaWork(ReplicaSpec s) {
+        var node = registry.get(s.nodeId());
+        if (node.isEmpty() || !node.get().status().isOnline() || !node.get().inventoryKnown()) {
+            return false;
+        }
+        return node.get().pools().stream().anyMatch(p -> p.id().equals(s.poolId()))
+                || store.get(io.javastor.core.pool.PoolSpec.KIND, s.poolId()).isEmpty();
     }
 }

@@ -48,6 +48,10 @@ public final class RunningAgent implements AutoCloseable {
         return new RunningAgent(new SpringApplicationBuilder(CoreAgentApplication.class).run(args));
     }
 
+    public int grpcPort() {
+        return Integer.parseInt(context.getEnvironment().getProperty("local.grpc.port"));
+    }
+
     public ManagedChannel channel() {
         return channel;
     }
