@@ -132,8 +132,19 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    ReplicaOperations replicaOperations(SpecStore store, IoEngineConnections engines, NodeStatePoller poller, EventHistory events) {
-        return new ReplicaOperations(store, engines, poller, events);
+    ReplicaOperations replicaOperations(SpecStore store, IoEngineConnections engines, NodeStatePoller poller, EventHistory events,
+                                        java.util.concurrent.ExecutorService nodeCallExecutor) {
+        return new ReplicaOperations(store, engines, poller, events, nodeCallExecutor);
+    }
+
+    /** Node calls of one operation that go to different nodes run side by side here. */
+    @Bean(destroyMethod = "shutdownNow")
+    java.util.concurrent.ExecutorService nodeCallExecutor() {
+        return java.util.concurrent.Executors.newFixedThreadPool(16, r -> {
+            Thread t = new Thread(r, "node-call");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Bean

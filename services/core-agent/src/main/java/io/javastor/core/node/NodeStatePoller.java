@@ -63,6 +63,20 @@ public final class NodeStatePoller {
         return registry.get(nodeId).orElseThrow();
     }
 
+    /** After a replica change on a node: its pools (capacity) are re-read, and the replica is folded in or out. */
+    public void replicaChanged(String nodeId, Replica created, String destroyedUuid) {
+        List<PoolState> pools = connections.node(nodeId).listPools().stream().map(p -> toState(nodeId, p)).toList();
+        registry.update(nodeId, s -> {
+            java.util.stream.Stream<ReplicaState> replicas = s.replicas().stream()
+                    .filter(r -> !r.uuid().equals(destroyedUuid) && (created == null || !r.uuid().equals(created.getUuid())));
+            if (created != null) {
+                replicas = java.util.stream.Stream.concat(replicas, java.util.stream.Stream.of(toState(nodeId, created)));
+            }
+            // Keep "never polled" as it was: only a full refresh makes the inventory known.
+            return s.withInventory(pools, replicas.toList(), s.observedAt());
+        });
+    }
+
     /** Folds one pool as an io-engine just returned it into the registry (after a create). */
     public void observed(String nodeId, Pool pool) {
         PoolState p = toState(nodeId, pool);

@@ -41,6 +41,8 @@ public final class SpecStore {
     private final WriteFence fence;
     private final long timeoutMillis;
     private final JsonMapper json = JsonMapper.builder().build();
+    /** Decoded specs by key, valid while the key's mod revision is unchanged: reconcilers list often, specs change rarely. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Versioned<?>> decoded = new java.util.concurrent.ConcurrentHashMap<>();
 
     public SpecStore(KV kv, String cluster, WriteFence fence, long timeoutMillis) {
         this.kv = kv;
@@ -58,9 +60,13 @@ public final class SpecStore {
         ByteSequence p = bytes(prefix + kind.name() + "/");
         var response = await(kv.get(p, GetOption.builder().isPrefix(true).build()), "list " + kind.name());
         List<Versioned<T>> out = new ArrayList<>(response.getKvs().size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (KeyValue each : response.getKvs()) {
+            seen.add(each.getKey().toString(UTF_8));
             out.add(decode(kind, each));
         }
+        String kindPrefix = prefix + kind.name() + "/";
+        decoded.keySet().removeIf(k -> k.startsWith(kindPrefix) && !seen.contains(k));
         return out;
     }
 
@@ -84,6 +90,33 @@ public final class SpecStore {
         TxnResponse r = commit(kind, spec.id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)),
                 Op.put(key, encode(spec), PutOption.DEFAULT));
         return new Versioned<>(spec, r.getHeader().getRevision());
+    }
+
+    /** Writes several new specs in one transaction: all or none (Conflict if any key exists). */
+    public <T extends Spec> List<Versioned<T>> createAll(SpecKind<T> kind, List<T> specs) {
+        if (specs.isEmpty()) {
+            return List.of();
+        }
+        Optional<Cmp> fenceCondition = fence.condition();
+        List<Cmp> conditions = new ArrayList<>();
+        List<Op> puts = new ArrayList<>();
+        for (T spec : specs) {
+            ByteSequence key = key(kind, spec.id());
+            conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)));
+            puts.add(Op.put(key, encode(spec), PutOption.DEFAULT));
+        }
+        fenceCondition.ifPresent(conditions::add);
+        String ids = specs.stream().map(Spec::id).toList().toString();
+        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(),
+                "write " + kind.name() + " " + ids);
+        if (!r.isSucceeded()) {
+            if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
+                throw new CoreException.Unavailable(kind.name() + " " + ids + ": this agent is no longer the leader");
+            }
+            throw new CoreException.Conflict(kind.name() + " " + ids + ": one already exists");
+        }
+        long revision = r.getHeader().getRevision();
+        return specs.stream().map(spec -> new Versioned<>(spec, revision)).toList();
     }
 
     /** Replaces the spec if it is still at {@code current}'s revision. */
@@ -149,8 +182,16 @@ public final class SpecStore {
         return ByteSequence.from(json.writeValueAsBytes(spec));
     }
 
+    @SuppressWarnings("unchecked")
     private <T extends Spec> Versioned<T> decode(SpecKind<T> kind, KeyValue each) {
-        return new Versioned<>(json.readValue(each.getValue().getBytes(), kind.type()), each.getModRevision());
+        String key = each.getKey().toString(UTF_8);
+        Versioned<?> cached = decoded.get(key);
+        if (cached != null && cached.modRevision() == each.getModRevision() && kind.type().isInstance(cached.spec())) {
+            return (Versioned<T>) cached;
+        }
+        Versioned<T> fresh = new Versioned<>(json.readValue(each.getValue().getBytes(), kind.type()), each.getModRevision());
+        decoded.put(key, fresh);
+        return fresh;
     }
 
     private static ByteSequence bytes(String s) {

@@ -72,6 +72,7 @@ public final class VolumeOperations {
         try (var held = guard.acquire(wanted.uuid(), WAIT)) {
             Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, wanted.uuid());
             Versioned<VolumeSpec> creating;
+            List<Versioned<ReplicaSpec>> replicasSoFar;
             if (existing.isPresent()) {
                 VolumeSpec have = existing.get().spec();
                 if (!have.sameIntent(wanted)) {
@@ -85,15 +86,18 @@ public final class VolumeOperations {
                     throw new CoreException.Conflict("volume " + wanted.uuid() + ": is being deleted");
                 }
                 creating = existing.get(); // a create that failed or crashed half-way: finish it
+                replicasSoFar = replicas.ofVolume(wanted.uuid());
             } else {
                 creating = store.create(VolumeSpec.KIND, wanted);
+                // Fresh spec: any replica specs of this uuid are leftovers being deleted, which placement ignores anyway.
+                replicasSoFar = List.of();
             }
             try {
-                addReplicas(creating.spec(), wanted.replicaCount());
+                List<Versioned<ReplicaSpec>> live = addReplicas(creating.spec(), wanted.replicaCount(), replicasSoFar);
                 Versioned<VolumeSpec> created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
                 events.record("volume", wanted.uuid(), "VolumeCreated", Severity.INFO, "volume created: " + wanted.size()
                         + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
-                return view(created.spec());
+                return view(created.spec(), live);
             } catch (CoreException e) {
                 rollBack(wanted.uuid(), e);
                 throw e;
@@ -192,7 +196,9 @@ public final class VolumeOperations {
                 return view(spec);
             }
             if (count > spec.replicaCount()) {
-                List<String> added = addReplicas(spec, count);
+                List<Versioned<ReplicaSpec>> before = replicas.ofVolume(uuid);
+                List<String> added = addReplicas(spec, count, before).stream().map(r -> r.spec().uuid())
+                        .filter(id -> before.stream().noneMatch(b -> b.spec().uuid().equals(id))).toList();
                 try {
                     current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
                 } catch (CoreException e) {
@@ -230,35 +236,34 @@ public final class VolumeOperations {
 
     /**
      * Brings the volume up to {@code target} live replicas: creates any left Creating, places the rest.
-     * Returns the uuids of the replicas this call created.
+     * Returns the live replicas afterwards.
      */
-    private List<String> addReplicas(VolumeSpec spec, int target) {
-        List<String> added = new ArrayList<>();
+    private List<Versioned<ReplicaSpec>> addReplicas(VolumeSpec spec, int target, List<Versioned<ReplicaSpec>> existing) {
+        List<Versioned<ReplicaSpec>> live = new ArrayList<>();
+        List<Versioned<ReplicaSpec>> unfinished = new ArrayList<>();
         Set<String> usedNodes = new HashSet<>();
-        int live = 0;
-        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
+        for (Versioned<ReplicaSpec> r : existing) {
             if (r.spec().operation() == OperationStatus.DELETING) {
                 continue;
             }
             usedNodes.add(r.spec().nodeId());
-            live++;
             if (r.spec().operation() == OperationStatus.CREATING) {
-                replicas.realize(r);
+                unfinished.add(r);
+            } else {
+                live.add(r);
             }
         }
-        int missing = target - live;
+        live.addAll(replicas.realizeAll(unfinished));
+        int missing = target - live.size();
         if (missing <= 0) {
-            return added;
+            return live;
         }
         List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), missing,
                 spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
-        for (Candidate c : chosen) {
-            Versioned<ReplicaSpec> creating = replicas.intend(new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
-                    spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING));
-            added.add(creating.spec().uuid());
-            replicas.realize(creating);
-        }
-        return added;
+        List<ReplicaSpec> wanted = chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
+                spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
+        live.addAll(replicas.realizeAll(replicas.intendAll(wanted)));
+        return live;
     }
 
     private void removeReplicas(String uuid, int keep) {
