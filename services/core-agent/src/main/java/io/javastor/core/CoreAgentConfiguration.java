@@ -23,6 +23,7 @@ import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
+import io.javastor.core.reconcile.ExtraReplicaReconciler;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
 import io.javastor.core.reconcile.OrphanReplicaCollector;
@@ -171,6 +172,7 @@ public class CoreAgentConfiguration {
                 new PoolImportReconciler(pools, registry, engines, statePoller, events),
                 new VolumeSpecRecovery(store, volumes),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
+                new ExtraReplicaReconciler(store, replicas, volumes),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
     }

@@ -29,7 +29,13 @@ public class EventHistory {
 
     public void record(String resourceKind, String resourceId, String kind, Severity severity, String message) {
         log.info("event resourceKind={} resourceId={} kind={} severity={}: {}", resourceKind, resourceId, kind, severity, message);
-        repository.save(new EventRecord(clock.instant(), resourceKind, resourceId, kind, severity, message, agentId));
+        try {
+            repository.save(new EventRecord(clock.instant(), resourceKind, resourceId, kind, severity, message, agentId));
+        } catch (org.springframework.dao.DataAccessException e) {
+            // The history is a record of what happened, not part of it: a database outage must not fail
+            // (or half-apply) a storage operation. The log line above keeps the event.
+            log.error("event not stored resourceKind={} resourceId={} kind={}: {}", resourceKind, resourceId, kind, e.getMessage());
+        }
     }
 
     public Page<EventRecord> search(EventQuery q) {

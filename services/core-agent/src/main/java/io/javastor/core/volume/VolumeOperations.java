@@ -266,9 +266,24 @@ public final class VolumeOperations {
         return live;
     }
 
+    /**
+     * Removes Created replicas beyond the volume's replica count (a scale-down cut short by a crash
+     * after the spec changed). Caller holds the guard. Returns how many were removed.
+     */
+    public int trimExtraReplicas(VolumeSpec spec) {
+        long created = replicas.ofVolume(spec.uuid()).stream().filter(r -> r.spec().operation() == OperationStatus.CREATED).count();
+        if (created <= spec.replicaCount()) {
+            return 0;
+        }
+        removeReplicas(spec.uuid(), spec.replicaCount());
+        events.record("volume", spec.uuid(), "VolumeReplicasTrimmed", Severity.INFO,
+                (created - spec.replicaCount()) + " replica(s) beyond the replica count " + spec.replicaCount() + " removed");
+        return (int) (created - spec.replicaCount());
+    }
+
     private void removeReplicas(String uuid, int keep) {
         List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
-                .filter(r -> r.spec().operation() != OperationStatus.DELETING).toList());
+                .filter(r -> r.spec().operation() == OperationStatus.CREATED).toList());
         Map<String, Integer> perNode = new HashMap<>();
         for (Versioned<ReplicaSpec> r : replicas.all()) {
             perNode.merge(r.spec().nodeId(), 1, Integer::sum);

@@ -351,6 +351,21 @@ class VolumeLifecycleTest {
     }
 
     @Test
+    @Order(8)
+    void aScaleDownCutShortByACrashIsFinished() {
+        // The previous agent lowered the replica count to 1 and died before removing the second replica.
+        String uuid = UUID.randomUUID().toString();
+        Volume two = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        var current = previousAgent.get(VolumeSpec.KIND, uuid).orElseThrow();
+        previousAgent.update(VolumeSpec.KIND, current, current.spec().withReplicaCount(1));
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                previousAgent.list(ReplicaSpec.KIND).stream().filter(r -> r.spec().volumeId().equals(uuid)).count() == 1);
+        assertThat(two.getReplicasList().stream().filter(r -> existsOnAnyEngine(r.getUuid()))).hasSize(1);
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_ONLINE);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
     @Order(9)
     void aPoolLeftCreatingIsResumed() {
         String disk = "uring://" + dir.resolve("node-3-extra.img") + "?size_mb=64";
