@@ -30,10 +30,8 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void createVolume(CreateVolumeRequest r, StreamObserver<Volume> response) {
-        if (r.getReplicaCount() > Integer.MAX_VALUE) {
-            throw new CoreException.InvalidArgument("replica_count", "too large");
-        }
-        if (r.getSize() < 0) { // uint64 beyond Long.MAX_VALUE
+        // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
+        if (r.getSize() < 0) {
             throw new CoreException.InvalidArgument("size", "too large");
         }
         Topology topology = new Topology(r.getTopology().getNodeLabelsMap(), r.getTopology().getPoolLabelsMap());
