@@ -24,6 +24,7 @@ import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
+import io.javastor.core.reconcile.MissingReplicaDetector;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
 import io.javastor.core.reconcile.OrphanReplicaCollector;
@@ -173,6 +174,7 @@ public class CoreAgentConfiguration {
                 new VolumeSpecRecovery(store, volumes),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
+                new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
     }

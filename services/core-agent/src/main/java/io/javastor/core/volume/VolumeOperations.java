@@ -99,7 +99,13 @@ public final class VolumeOperations {
                         + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
                 return view(created.spec(), live);
             } catch (CoreException e) {
-                rollBack(wanted.uuid(), e);
+                try {
+                    rollBack(wanted.uuid(), e);
+                } catch (CoreException rollBackFailure) {
+                    // The caller must see why the create failed; the spec stays Creating and VolumeSpecRecovery finishes the undo.
+                    e.addSuppressed(rollBackFailure);
+                    log.warn("rollback incomplete volumeId={}, left to the reconciler: {}", wanted.uuid(), rollBackFailure.getMessage());
+                }
                 throw e;
             }
         }
@@ -196,16 +202,21 @@ public final class VolumeOperations {
                 return view(spec);
             }
             if (count > spec.replicaCount()) {
-                List<Versioned<ReplicaSpec>> before = replicas.ofVolume(uuid);
-                List<String> added = addReplicas(spec, count, before).stream().map(r -> r.spec().uuid())
-                        .filter(id -> before.stream().noneMatch(b -> b.spec().uuid().equals(id))).toList();
+                List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(uuid);
+                Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
                 try {
+                    addReplicas(spec, count, existing);
                     current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
                 } catch (CoreException e) {
-                    for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
-                        if (added.contains(r.spec().uuid())) {
-                            destroyOrDefer(r);
+                    // Undo what this call added; whatever cannot be undone now is left to the replica reconcilers.
+                    try {
+                        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+                            if (!before.contains(r.spec().uuid())) {
+                                destroyOrDefer(r);
+                            }
                         }
+                    } catch (CoreException undoFailure) {
+                        e.addSuppressed(undoFailure);
                     }
                     throw e;
                 }

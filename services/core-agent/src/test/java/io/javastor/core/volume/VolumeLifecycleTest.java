@@ -390,6 +390,22 @@ class VolumeLifecycleTest {
     }
 
     @Test
+    @Order(10)
+    void aReplicaLostOnItsNodeIsReportedAndTheVolumeDegrades() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Replica lost = v.getReplicas(0);
+        node(lost.getNodeId()).api().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                ListEventsRequest.newBuilder().setResourceId(lost.getUuid()).setKind("ReplicaMissing").build()).getTotal() == 1);
+        Volume now = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(now.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
+        assertThat(now.getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
+                .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
     @Order(11)
     void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
         String uuid = UUID.randomUUID().toString();
