@@ -27,6 +27,9 @@ import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.IoEngineProperties;
 import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.ReplicaShares;
+import io.javastor.api.ioengine.v1.ShareReplicaRequest;
+import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -42,11 +45,13 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     private final PoolRegistry registry;
     private final IoEngineProperties props;
     private final EngineEndpoint endpoint;
+    private final ReplicaShares shares;
 
-    public IoEngineGrpcService(PoolRegistry registry, IoEngineProperties props, EngineEndpoint endpoint) {
+    public IoEngineGrpcService(PoolRegistry registry, IoEngineProperties props, EngineEndpoint endpoint, ReplicaShares shares) {
         this.registry = registry;
         this.props = props;
         this.endpoint = endpoint;
+        this.shares = shares;
     }
 
     @Override
@@ -68,6 +73,7 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     @Override
     public void exportPool(ExportPoolRequest req, StreamObserver<ExportPoolResponse> out) {
         call(out, () -> {
+            registry.pool(req.getName()).ifPresent(p -> p.replicas().forEach(r -> shares.unshare(r.uuid())));
             registry.exportPool(req.getName());
             return ExportPoolResponse.getDefaultInstance();
         });
@@ -79,6 +85,7 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
             if (req.getName().isEmpty()) {
                 throw EngineException.invalid("name", "is required");
             }
+            registry.pool(req.getName()).ifPresent(p -> p.replicas().forEach(r -> shares.unshare(r.uuid())));
             registry.destroyPool(req.getName());
             return DestroyPoolResponse.getDefaultInstance();
         });
@@ -102,6 +109,9 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     @Override
     public void destroyReplica(DestroyReplicaRequest req, StreamObserver<DestroyReplicaResponse> out) {
         call(out, () -> {
+            registry.findReplica(PoolRegistry.parseUuid(req.getUuid()))
+                    .filter(r -> req.getPool().isEmpty() || r.pool().name().equals(req.getPool()))
+                    .ifPresent(r -> shares.unshare(r.uuid()));
             registry.destroyReplica(req.getUuid(), req.getPool());
             return DestroyReplicaResponse.getDefaultInstance();
         });
@@ -127,6 +137,27 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
         });
     }
 
+    @Override
+    public void shareReplica(ShareReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> {
+            io.javastor.ioengine.replica.Replica r = registry.requireReplica(req.getUuid());
+            if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
+                throw EngineException.invalid("protocol", "only SHARE_PROTOCOL_NVMF is supported, got " + req.getProtocol());
+            }
+            shares.share(r, req.getAllowedHostsList());
+            return toProto(r);
+        });
+    }
+
+    @Override
+    public void unshareReplica(UnshareReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> {
+            io.javastor.ioengine.replica.Replica r = registry.requireReplica(req.getUuid());
+            shares.unshare(r.uuid());
+            return toProto(r);
+        });
+    }
+
     static Pool toProto(io.javastor.ioengine.pool.Pool p) {
         PoolStatus status = p.isFaulted() ? PoolStatus.POOL_STATUS_FAULTED
                 : p.statusReason().isEmpty() ? PoolStatus.POOL_STATUS_ONLINE : PoolStatus.POOL_STATUS_DEGRADED;
@@ -137,10 +168,16 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
                 .setMetadataGeneration(p.generation()).build();
     }
 
-    static Replica toProto(io.javastor.ioengine.replica.Replica r) {
-        return Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
-                .setSize(r.size()).setThin(r.thin()).setShare(ShareProtocol.SHARE_PROTOCOL_NONE).setUri(r.uri())
-                .setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize()).build();
+    Replica toProto(io.javastor.ioengine.replica.Replica r) {
+        ReplicaShares.Share s = shares.share(r.uuid());
+        Replica.Builder b = Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
+                .setSize(r.size()).setThin(r.thin()).setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize());
+        if (s == null) {
+            b.setShare(ShareProtocol.SHARE_PROTOCOL_NONE).setUri(r.uri());
+        } else {
+            b.setShare(ShareProtocol.SHARE_PROTOCOL_NVMF).setUri(s.uri()).addAllAllowedHosts(s.allowedHosts());
+        }
+        return b.build();
     }
 
     /** Runs a call, mapping our typed failures to gRPC status codes with the message intact. */
@@ -178,4 +215,51 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
             case INTERNAL -> Status.INTERNAL;
         };
     }
+
+    // ---- nexus: implemented in io.javastor.ioengine.nexus.NexusGrpcApi (one gRPC service, so these delegate)
+
+    @org.springframework.beans.factory.annotation.Autowired
+    private io.javastor.ioengine.nexus.NexusGrpcApi nexus;
+
+    @Override
+    public void createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.createNexus(r, o); }
+
+    @Override
+    public void destroyNexus(io.javastor.api.ioengine.v1.DestroyNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.DestroyNexusResponse> o) { nexus.destroyNexus(r, o); }
+
+    @Override
+    public void listNexus(io.javastor.api.ioengine.v1.ListNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.ListNexusResponse> o) { nexus.listNexus(r, o); }
+
+    @Override
+    public void addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.addChildNexus(r, o); }
+
+    @Override
+    public void removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.removeChildNexus(r, o); }
+
+    @Override
+    public void faultNexusChild(io.javastor.api.ioengine.v1.FaultNexusChildRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.faultNexusChild(r, o); }
+
+    @Override
+    public void publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.publishNexus(r, o); }
+
+    @Override
+    public void unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.unpublishNexus(r, o); }
+
+    @Override
+    public void startRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.startRebuild(r, o); }
+
+    @Override
+    public void pauseRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.pauseRebuild(r, o); }
+
+    @Override
+    public void resumeRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.resumeRebuild(r, o); }
+
+    @Override
+    public void stopRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.stopRebuild(r, o); }
+
+    @Override
+    public void getRebuildStats(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.getRebuildStats(r, o); }
+
+    @Override
+    public void getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildHistoryResponse> o) { nexus.getRebuildHistory(r, o); }
 }
