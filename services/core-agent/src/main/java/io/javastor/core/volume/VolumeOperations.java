@@ -18,6 +18,8 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
 import io.javastor.core.node.PoolState;
@@ -50,9 +52,11 @@ public final class VolumeOperations {
     private final PlacementCandidates candidates;
     private final NodeRegistry registry;
     private final EventHistory events;
+    private final NexusOperations nexuses;
 
     public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
-                            NodeRegistry registry, EventHistory events) {
+                            NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        this.nexuses = nexuses;
         this.store = store;
         this.guard = volumeGuard;
         this.replicas = replicas;
@@ -129,6 +133,9 @@ public final class VolumeOperations {
     /** The rest of a destroy, also run by the reconciler for a spec left Deleting. Caller holds the guard. */
     public void finishDestroy(Versioned<VolumeSpec> deleting) {
         String uuid = deleting.spec().uuid();
+        // The target goes first: a nexus must never outlive the replicas under it. An unreachable one stays
+        // Deleting (NexusSpecRecovery destroys it when its node returns).
+        nexuses.of(uuid).ifPresent(nexuses::remove);
         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
             destroyOrDefer(r);
         }
@@ -160,6 +167,9 @@ public final class VolumeOperations {
             }
             if (size < spec.size()) {
                 throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
+            }
+            if (nexuses.of(uuid).isPresent()) {
+                throw new CoreException.FailedPrecondition("volume " + uuid + ": is published; unpublish before resizing");
             }
             List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
             // Check every replica first so a resize that cannot finish does not start.
@@ -231,6 +241,46 @@ public final class VolumeOperations {
         }
     }
 
+    /**
+     * Creates the volume's target (nexus) and shares it over NVMe-oF. Publishing again succeeds with
+     * the same target; asking for another node while published is a conflict (unpublish first).
+     */
+    public VolumeView publish(String uuid, String preferredNode, List<String> allowedHosts) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = readCreated(uuid);
+            Optional<Versioned<NexusSpec>> existing = nexuses.of(uuid);
+            if (existing.isPresent()) {
+                NexusSpec n = existing.get().spec();
+                if (n.operation() != OperationStatus.CREATED) {
+                    throw new CoreException.Conflict("volume " + uuid + ": its target is " + n.operation());
+                }
+                if (preferredNode != null && !preferredNode.isEmpty() && !preferredNode.equals(n.nodeId())) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published on node " + n.nodeId()
+                            + "; unpublish before publishing on " + preferredNode);
+                }
+                if (!n.allowedHosts().equals(allowedHosts)) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published for hosts " + n.allowedHosts()
+                            + "; unpublish before publishing for " + allowedHosts);
+                }
+                return view(volume.spec());
+            }
+            nexuses.publish(uuid, volume.spec().size(), replicas.ofVolume(uuid), preferredNode, allowedHosts);
+            return view(volume.spec());
+        }
+    }
+
+    /** Removes the target; unpublishing what is not published succeeds. */
+    public VolumeView unpublish(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = store.get(VolumeSpec.KIND, uuid)
+                    .orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
+            nexuses.of(uuid).ifPresent(nexuses::remove);
+            return view(volume.spec());
+        }
+    }
+
     public VolumeView get(String uuid) {
         requireUuid(uuid);
         return view(store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found")).spec());
@@ -241,8 +291,11 @@ public final class VolumeOperations {
         for (Versioned<ReplicaSpec> r : replicas.all()) {
             byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
         }
+        Map<String, NexusSpec> targets = new HashMap<>();
+        store.list(NexusSpec.KIND).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
         return store.list(VolumeSpec.KIND).stream()
-                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()))).toList();
+                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid()))))
+                .toList();
     }
 
     /**
@@ -333,6 +386,10 @@ public final class VolumeOperations {
     }
 
     private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
+        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec));
+    }
+
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus) {
         List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
             Optional<ReplicaState> o = observed(r.spec());
             return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
@@ -350,7 +407,8 @@ public final class VolumeOperations {
         } else {
             status = VolumeStatus.FAULTED;
         }
-        return new VolumeView(spec, status, views);
+        return new VolumeView(spec, status, views, nexus.filter(n -> n.operation() == OperationStatus.CREATED)
+                .map(n -> new VolumeView.Target(n.nodeId(), n.uri())));
     }
 
     private Versioned<VolumeSpec> readCreated(String uuid) {

@@ -406,6 +406,55 @@ class VolumeLifecycleTest {
     }
 
     @Test
+    @Order(10)
+    void publishCreatesANexusOverTheReplicasAndUnpublishRemovesIt() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Volume published = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        String target = published.getTarget().getNodeId();
+        // Preferably a node holding a replica.
+        assertThat(v.getReplicasList()).extracting(Replica::getNodeId).contains(target);
+        assertThat(published.getTarget().getUri()).startsWith("nvmf://").contains(uuid);
+        var nexus = node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList();
+        assertThat(nexus).singleElement().satisfies(n -> {
+            assertThat(n.getDeviceUri()).isEqualTo(published.getTarget().getUri());
+            assertThat(n.getChildrenList()).hasSize(2).allSatisfy(c ->
+                    assertThat(c.getState()).isEqualTo(io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE));
+            assertThat(n.getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactlyInAnyOrder("bdev", "nvmf");
+        });
+        // Idempotent; another node while published is a conflict; resize waits for unpublish.
+        assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
+                .isEqualTo(published.getTarget());
+        String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
+                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
+        expect(Status.Code.FAILED_PRECONDITION, "unpublish before resizing",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(16 * MIB).build()));
+
+        Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(unpublished.hasTarget()).isFalse();
+        assertThat(node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(onEngines(unpublished).values()).allSatisfy(r ->
+                assertThat(r.getShare()).isEqualTo(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NONE));
+        volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build()); // again: fine
+
+        // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
+        String bare = nodes.stream().map(IoEngineNode::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
+                .findFirst().orElseThrow();
+        Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
+                .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
+        assertThat(remote.getTarget().getNodeId()).isEqualTo(bare);
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactly("nvmf", "nvmf");
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(v.getReplicasList()).allSatisfy(r -> assertThat(existsOnAnyEngine(r.getUuid())).isFalse());
+    }
+
+    @Test
     @Order(11)
     void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
         String uuid = UUID.randomUUID().toString();
