@@ -26,6 +26,7 @@ import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
 import io.javastor.core.reconcile.MissingReplicaDetector;
+import io.javastor.core.reconcile.LostReplicaReplacer;
 import io.javastor.core.reconcile.NexusSpecRecovery;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
@@ -182,6 +183,7 @@ public class CoreAgentConfiguration {
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
+                new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());

@@ -123,6 +123,48 @@ public final class NexusOperations {
         return true;
     }
 
+    /** Makes a new replica a child of the volume's target; the io-engine rebuilds it from the others. */
+    public Versioned<NexusSpec> addChild(Versioned<NexusSpec> current, ReplicaSpec replica) {
+        NexusSpec n = current.spec();
+        if (n.children().stream().anyMatch(c -> c.replicaUuid().equals(replica.uuid()))) {
+            return current;
+        }
+        NexusSpec.Child child;
+        if (replica.nodeId().equals(n.nodeId())) {
+            child = new NexusSpec.Child(replica.uuid(), replica.nodeId(), "bdev:///" + replica.uuid(), false);
+        } else {
+            String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
+                    .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
+            child = new NexusSpec.Child(replica.uuid(), replica.nodeId(), engines.node(replica.nodeId()).shareReplica(replica.uuid(), List.of(nqn)), true);
+        }
+        List<NexusSpec.Child> children = new ArrayList<>(n.children());
+        children.add(child);
+        // Spec first: if the add is cut short, the child is known and removing it is repeatable.
+        Versioned<NexusSpec> next = store.update(NexusSpec.KIND, current,
+                new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+        events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node "
+                + replica.nodeId() + " added to the nexus; rebuilding from the healthy children");
+        return next;
+    }
+
+    /** Takes a replica out of the volume's target (before it is destroyed). */
+    public Versioned<NexusSpec> removeChild(Versioned<NexusSpec> current, String replicaUuid) {
+        NexusSpec n = current.spec();
+        Optional<NexusSpec.Child> child = n.children().stream().filter(c -> c.replicaUuid().equals(replicaUuid)).findFirst();
+        if (child.isEmpty()) {
+            return current;
+        }
+        if (online(n.nodeId())) {
+            engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri());
+        }
+        if (child.get().shared() && online(child.get().replicaNodeId())) {
+            engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
+        }
+        List<NexusSpec.Child> children = n.children().stream().filter(c -> !c.replicaUuid().equals(replicaUuid)).toList();
+        return store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+    }
+
     private String chooseNode(String volumeUuid, List<Versioned<ReplicaSpec>> replicas, String preferred, Map<String, NodeSpec> nodes) {
         if (preferred != null && !preferred.isEmpty()) {
             NodeSpec n = nodes.get(preferred);

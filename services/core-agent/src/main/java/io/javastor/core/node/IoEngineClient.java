@@ -105,6 +105,17 @@ public final class IoEngineClient {
                 .addAllAllowedHosts(allowedHosts).build()));
     }
 
+    /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
+    public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
+        return call("add child to nexus " + uuid, () -> stub().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus removeChildNexus(String uuid, String childUri) {
+        return call("remove child from nexus " + uuid, () -> stub().removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
     /** Unpublishes and destroys; an absent nexus is fine (the io-engine says so). */
     public void destroyNexus(String uuid) {
         call("destroy nexus " + uuid, () -> stub().destroyNexus(

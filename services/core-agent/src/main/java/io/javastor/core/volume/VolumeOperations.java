@@ -215,13 +215,27 @@ public final class VolumeOperations {
                 List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(uuid);
                 Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
                 try {
-                    addReplicas(spec, count, existing);
+                    List<Versioned<ReplicaSpec>> live = addReplicas(spec, count, existing);
+                    // Published: the new replicas join the nexus, which rebuilds them from the others.
+                    Optional<Versioned<NexusSpec>> target = nexuses.of(uuid).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+                    if (target.isPresent()) {
+                        Versioned<NexusSpec> t = target.get();
+                        for (Versioned<ReplicaSpec> r : live) {
+                            if (!before.contains(r.spec().uuid())) {
+                                t = nexuses.addChild(t, r.spec());
+                            }
+                        }
+                    }
                     current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
                 } catch (CoreException e) {
                     // Undo what this call added; whatever cannot be undone now is left to the replica reconcilers.
                     try {
                         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
                             if (!before.contains(r.spec().uuid())) {
+                                Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+                                if (target.isPresent()) {
+                                    nexuses.removeChild(target.get(), r.spec().uuid());
+                                }
                                 destroyOrDefer(r);
                             }
                         }
@@ -345,6 +359,51 @@ public final class VolumeOperations {
         return (int) (created - spec.replicaCount());
     }
 
+    /**
+     * A published volume whose replica sits on an Offline node gets it replaced: the lost child
+     * leaves the nexus, its spec waits Deleting for the node, a new replica is placed on another
+     * node and added to the nexus, which rebuilds it from the healthy children. Caller holds the
+     * guard. Returns how many were replaced.
+     */
+    public int replaceLostReplicas(VolumeSpec spec) {
+        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+        if (target.isEmpty() || !nodeOnline(target.get().spec().nodeId())) {
+            return 0; // no target to rebuild from (a lost target is the HA work's to move)
+        }
+        Versioned<NexusSpec> t = target.get();
+        int lost = 0;
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
+            if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
+                t = nexuses.removeChild(t, r.spec().uuid());
+                replicas.markDeleting(r);
+                events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
+                        + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
+                lost++;
+            }
+        }
+        if (lost == 0) {
+            return 0;
+        }
+        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
+        Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
+        for (Versioned<ReplicaSpec> r : addReplicas(spec, spec.replicaCount(), existing)) {
+            if (!before.contains(r.spec().uuid())) {
+                t = nexuses.addChild(t, r.spec());
+                events.record("volume", spec.uuid(), "ReplicaReplaced", Severity.INFO, "new replica " + r.spec().uuid()
+                        + " on node " + r.spec().nodeId() + " replaces a lost one");
+            }
+        }
+        return lost;
+    }
+
+    private boolean nodeOnline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status().isOnline()).orElse(false);
+    }
+
+    private boolean nodeOffline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status() instanceof io.javastor.core.node.NodeStatus.Offline).orElse(false);
+    }
+
     private void removeReplicas(String uuid, int keep) {
         List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
                 .filter(r -> r.spec().operation() == OperationStatus.CREATED).toList());
@@ -356,6 +415,11 @@ public final class VolumeOperations {
                 .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
                 .thenComparing(r -> r.spec().uuid()));
         for (int i = 0; i < live.size() - keep; i++) {
+            // Out of the nexus first: a child must not vanish under a live target.
+            Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+            if (target.isPresent()) {
+                nexuses.removeChild(target.get(), live.get(i).spec().uuid());
+            }
             destroyOrDefer(live.get(i));
         }
     }

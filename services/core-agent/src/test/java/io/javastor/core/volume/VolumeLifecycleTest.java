@@ -487,4 +487,65 @@ class VolumeLifecycleTest {
         assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
                 .setResourceId("pool-node-3").setKind("PoolImported").build()).getTotal()).isEqualTo(1);
     }
+
+    private static List<io.javastor.api.ioengine.v1.NexusChild> nexusChildren(String nodeName, String uuid) {
+        return node(nodeName).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList();
+    }
+
+    private static boolean allOnline(List<io.javastor.api.ioengine.v1.NexusChild> children) {
+        return children.stream().allMatch(c -> c.getState() == io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE);
+    }
+
+    @Test
+    @Order(12)
+    void aPublishedVolumeScalesThroughItsNexusAndALostReplicaIsReplacedAndRebuilt() throws Exception {
+        // node-3 was killed and restarted by the test before: wait until it is back in service.
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE);
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
+        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getNodeId();
+
+        // Up: the third replica joins the nexus and is rebuilt.
+        Volume three = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build());
+        assertThat(three.getReplicasList()).hasSize(3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
+        // Down: a replica leaves the nexus before it is destroyed.
+        Volume two = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(2).build());
+        assertThat(two.getReplicasList()).hasSize(2);
+        assertThat(nexusChildren(target, uuid)).hasSize(2);
+
+        // Lose the node of the replica that is not local to the nexus.
+        String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
+        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
+        node(victimNode).kill9();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                    ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
+            assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                    .setResourceId(victimReplica).setKind("ReplicaLost").build()).getTotal()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 2 && allOnline(nexusChildren(target, uuid)));
+            Volume healed = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+            assertThat(healed.getReplicasList()).filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
+                    .extracting(Replica::getNodeId).containsExactlyInAnyOrder(target, spare);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+            // The rebuild into the new replica completed.
+            var history = node(target).api().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
+            assertThat(history.getRecordsList()).anySatisfy(r -> {
+                assertThat(r.getChildUri()).contains(healed.getReplicasList().stream().filter(x -> x.getNodeId().equals(spare)).findFirst().orElseThrow().getUuid());
+                assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);
+            });
+        } finally {
+            node(victimNode).start();
+        }
+        // Back: the retired replica is destroyed on its node.
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, victimReplica).isEmpty());
+        assertThat(existsOnAnyEngine(victimReplica)).isFalse();
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
 }
