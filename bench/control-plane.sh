@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run control-plane [VOLUMES]: a real etcd, one core agent and three io-engines (file pools),
-# then VOLUMES (default 1000) volumes of 3 replicas created one by one and destroyed.
+# then VOLUMES (default 1000) volumes of 3 replicas created and published one by one, then destroyed.
 # Prints key=value lines, among them create_p99_ms. Needs /usr/bin/etcd (Debian etcd-server).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
