@@ -11,17 +11,18 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 
 /**
- * A Netty I/O handler (epoll or NIO underneath) that busy-polls while its loop is active, SPDK-style:
- * for {@code spinNanos} after the last thing it did (socket events, requests sent, completions) it polls
- * the sockets without sleeping, so the next PDU is seen without a wake-up; after that it sleeps in
- * epoll as usual, so an idle loop costs no CPU.
+ * A Netty I/O handler (epoll or NIO underneath) that busy-polls while its loop serves I/O, SPDK-style:
+ * for {@code spinNanos} after the last I/O it started or completed (see {@link #touch()}) it polls the
+ * sockets without sleeping, so the answer, and the next command, are seen without a wake-up; after that
+ * it sleeps in epoll as usual. An idle loop, or one busy with anything but I/O (connection set-up,
+ * admin commands, a flood of bad PDUs), costs no CPU spinning.
  *
  * <p>Given a {@link UringReactor}, the loop also takes over reaping that reactor's completions: device
  * completions then run on the loop itself, with no hop from the io_uring poller thread. While it spins it
  * polls the completion queue; when it sleeps (epoll) with I/O in flight, the ring's eventfd, armed just
  * before, wakes it on the next completion; so the path of one I/O crosses no other thread. The io_uring
  * poller thread parks meanwhile; it takes over again after {@value #RELEASE_IDLE_NANOS} ns without
- * anything in flight (or at once on the NIO transport, which cannot sleep on the eventfd).
+ * I/O of its own (or at once on the NIO transport, which cannot sleep on the eventfd).
  *
  * <p>Code on the loop reports activity with {@link #touch()}; both calls are cheap and thread-confined.
  */
@@ -32,11 +33,15 @@ public final class PollingIoHandler implements IoHandler {
     private final IoHandler delegate;
     private final long spinNanos;
     private final UringReactor reactor;
-    private long lastActivity;
+    /** Last I/O started here ({@link #touch()}) or completion reaped here: spinning lasts spinNanos from it. */
+    private long lastIo;
+    /** Last I/O started by this loop itself (reaped completions of others' I/O do not count). */
+    private long lastOwnIo;
     private boolean bound;
     /** Holds the reactor's polling (see {@link UringReactor#acquirePolling()}). */
     private boolean holding;
     private IoRegistration eventFdRegistration;
+    private int eventFdWakes;
     /** Holding the reactor but idle (nothing in flight) this long: give it back to its poller thread. */
     private static final long RELEASE_IDLE_NANOS = 50_000_000L;
     private final NonBlocking nonBlocking = new NonBlocking();
@@ -62,11 +67,16 @@ public final class PollingIoHandler implements IoHandler {
         };
     }
 
-    /** Marks the calling loop thread active (keeps it spinning a while); no-op on other threads. */
+    /**
+     * Called on a loop thread when it starts an I/O (a host sends a command, a target submits to its device): the
+     * loop then spins for the answer, and for the next I/O after it. No-op on other threads.
+     */
     public static void touch() {
         PollingIoHandler h = CURRENT.get();
         if (h != null) {
-            h.lastActivity = System.nanoTime();
+            long now = System.nanoTime();
+            h.lastIo = now;
+            h.lastOwnIo = now;
         }
     }
 
@@ -81,27 +91,32 @@ public final class PollingIoHandler implements IoHandler {
             bound = true;
             CURRENT.set(this);
         }
-        int work = 0;
         long now = System.nanoTime();
-        boolean spin = spinNanos > 0 && now - lastActivity < spinNanos;
+        int work = 0;
         if (reactor != null) {
-            if (!holding && now - lastActivity < Math.max(spinNanos, 1_000_000L) && reactor.acquirePolling()) {
-                holding = true;
-                registerEventFd();
+            if (!holding) {
+                if (now - lastOwnIo < Math.max(spinNanos, 1_000_000L) && reactor.acquirePolling()) {
+                    holding = true;
+                    registerEventFd();
+                }
+            } else if (now - lastOwnIo > RELEASE_IDLE_NANOS) {
+                // No I/O of this loop's own for a while: do not go on serving others' I/O.
+                work = reactor.poll();
+                releaseReactor();
             }
             if (holding) {
-                work = reactor.poll();
-                if (work > 0) {
-                    lastActivity = now;
-                    spin = spinNanos > 0;
-                }
+                work += reactor.poll();
+            }
+            if (work > 0) {
+                lastIo = now; // completions answered: the host's next command is on its way
             }
         }
+        boolean spin = spinNanos > 0 && now - lastIo < spinNanos;
         boolean block = !spin && context.canBlock();
         boolean armed = false;
         if (holding && block) {
-            if (eventFdRegistration == null || now - lastActivity > RELEASE_IDLE_NANOS && reactor.inFlight() == 0) {
-                // Cannot sleep on the reactor's completions (NIO), or idle for long: the poller thread takes over.
+            if (eventFdRegistration == null) {
+                // Cannot sleep on the reactor's completions (NIO): the poller thread takes over.
                 releaseReactor();
             } else if (reactor.armCompletionEvents(true)) {
                 block = false; // completions arrived meanwhile: poll them first
@@ -110,15 +125,16 @@ public final class PollingIoHandler implements IoHandler {
                 armed = true; // sleep in epoll; a completion wakes us through the eventfd
             }
         }
+        eventFdWakes = 0;
         int n = delegate.run(block ? context : nonBlocking.of(context));
         if (armed) {
             reactor.armCompletionEvents(false);
         }
-        if (n > 0 || work > 0) {
-            lastActivity = System.nanoTime();
-        } else if (!block && YIELD) {
-            // Nothing yet: let another runnable thread of this CPU go first (on a busy machine it may be the very
-            // thread we wait for); with nothing else runnable this returns at once.
+        if (eventFdWakes > 0) {
+            lastIo = System.nanoTime(); // completions are waiting: reap them on the next turn, without sleeping
+        } else if (n == 0 && work == 0 && !block && YIELD && context.canBlock()) {
+            // Spinning by choice and nothing came: let another runnable thread of this CPU go first (on a busy
+            // machine it may be the very thread we wait for); with nothing else runnable this returns at once.
             Thread.yield();
         }
         return n + work;
@@ -171,7 +187,7 @@ public final class PollingIoHandler implements IoHandler {
             } catch (java.io.IOException e) {
                 // EAGAIN: already drained
             }
-            lastActivity = System.nanoTime(); // reaped on the next turn, which now does not sleep
+            eventFdWakes++;
         }
 
         @Override

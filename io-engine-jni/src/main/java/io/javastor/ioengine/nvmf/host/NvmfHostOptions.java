@@ -22,7 +22,7 @@ import java.util.UUID;
 public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
                               boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
                               Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
-    public static final long DEFAULT_BUSY_POLL_MICROS = 100;
+    public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.busyPollMicros", 100);
 
     public NvmfHostOptions {
         if (hostNqn == null || !hostNqn.startsWith("nqn.") || ioQueues < 1 || ioQueues > 65534 || queueSize < 2

@@ -21,7 +21,7 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
                                 UringReactor pollReactor) {
     public static final int DEFAULT_PORT = 8420;
     /** Default spin after the last activity: covers a device round trip, so a busy queue never sleeps. */
-    public static final long DEFAULT_BUSY_POLL_MICROS = 100;
+    public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.busyPollMicros", 100);
 
     public NvmfTargetOptions {
         if (queueEntries < 2 || queueEntries > 65536 || maxIoQueues < 1 || maxIoQueues > 65534

@@ -819,7 +819,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            loop.execute(r);
+            loop.execute(() -> {
+                PollingIoHandler.touch(); // answered: the host's next command is on its way
+                r.run();
+            });
         } catch (RejectedExecutionException e) {
             releaseQuietly(orphan);
         }
