@@ -22,7 +22,12 @@ import java.util.UUID;
 public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
                               boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
                               Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
-    public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.busyPollMicros", 100);
+    /**
+     * Off by default: on the 2-core loopback bench a spinning initiator took the CPU that the target and the kernel's
+     * io_uring workers need (QD1 writes slower, reads no faster than with the target alone spinning). Worth turning
+     * on (withBusyPoll, or -Djavastor.nvmf.host.busyPollMicros) where the initiator has a core to itself.
+     */
+    public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.host.busyPollMicros", 0);
 
     public NvmfHostOptions {
         if (hostNqn == null || !hostNqn.startsWith("nqn.") || ioQueues < 1 || ioQueues > 65534 || queueSize < 2
