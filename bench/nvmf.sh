@@ -6,12 +6,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mod=$root/io-engine-jni
 cd "$root"
-if [ ! -f "$mod/target/classes/io/javastor/ioengine/nvmf/perf/NvmfBench.class" ] || [ ! -f "$mod/target/nvmf-bench.classpath" ] \
+if [ ! -f "$mod/target/classes/io/javastor/ioengine/nvmf/perf/NvmfBench.class" ] || [ -z "$(find "$mod/target/classes/native" -name libjavastor_uring.so 2>/dev/null)" ] || [ ! -f "$mod/target/nvmf-bench.classpath" ] \
    || [ -n "$(find "$mod/src/main" -newer "$mod/target/nvmf-bench.classpath" -print -quit)" ]; then
-  mvn -B -q -o compile -pl io-engine-jni -am >&2 || mvn -B -q compile -pl io-engine-jni -am >&2
+  mvn -B -q -o process-classes -pl io-engine-jni -am >&2 || mvn -B -q process-classes -pl io-engine-jni -am >&2
   mvn -B -q -o dependency:build-classpath -pl io-engine-jni -Dmdep.outputFile="$mod/target/nvmf-bench.classpath" >&2
 fi
 lib=$(find "$mod/target/classes/native" -name 'libjavastor_uring.so' | head -1)
 dir=${BENCH_DIR:-/tmp/javastor-bench-nvmf}
-exec java -Xmx1g -Djavastor.native.lib="$lib" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dlogging.level.root=WARN \
+exec java -Xmx1g ${BENCH_JAVA_OPTS:-} -Djavastor.native.lib="$lib" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dlogging.level.root=WARN \
   -cp "$mod/target/classes:$(cat "$mod/target/nvmf-bench.classpath")" io.javastor.ioengine.nvmf.perf.NvmfBench "$dir" "${1:-3}" "${2:-3}" "${3:-512}"

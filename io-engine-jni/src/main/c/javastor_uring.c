@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -167,6 +168,36 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_reap(
   }
   io_uring_cq_advance(ring, n);
   return (jint)n;
+}
+
+/*
+ * Creates a non-blocking eventfd that the kernel signals when it posts a completion on this ring, with
+ * signalling off to start with (eventFdEnable turns it on and off). Returns the fd or -errno.
+ */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdCreate(JNIEnv *env, jclass cls, jlong ringPtr) {
+  (void)env; (void)cls;
+  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+  int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) return -errno;
+  int rc = io_uring_cq_eventfd_toggle(ring, false);
+  if (rc == 0) rc = io_uring_register_eventfd(ring, efd);
+  if (rc < 0) {
+    close(efd);
+    return rc;
+  }
+  return efd;
+}
+
+/* Turns completion signalling on the registered eventfd on or off (a flag in the shared CQ ring: no system call). */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdEnable(JNIEnv *env, jclass cls, jlong ringPtr, jboolean on) {
+  (void)env; (void)cls;
+  return io_uring_cq_eventfd_toggle((struct io_uring *)(intptr_t)ringPtr, on ? true : false);
+}
+
+/* Whether completions are waiting in the CQ (no system call). */
+JNIEXPORT jboolean JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ready(JNIEnv *env, jclass cls, jlong ringPtr) {
+  (void)env; (void)cls;
+  return io_uring_cq_ready((struct io_uring *)(intptr_t)ringPtr) > 0 ? JNI_TRUE : JNI_FALSE;
 }
 
 JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_bufferAddress(JNIEnv *env, jclass cls, jobject buffer) {

@@ -27,6 +27,18 @@ public record NettyTransport(String name, IoHandlerFactory ioHandlerFactory, Cla
         return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory);
     }
 
+    /**
+     * Loops that busy-poll for {@code spinMicros} after their last activity (see {@link PollingIoHandler}), reaping
+     * {@code reactor}'s completions meanwhile when it is not null.
+     */
+    public EventLoopGroup newGroup(int threads, String threadPrefix, long spinMicros, io.javastor.ioengine.device.uring.UringReactor reactor) {
+        if (spinMicros <= 0) {
+            return newGroup(threads, threadPrefix);
+        }
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(threadPrefix, true),
+                PollingIoHandler.factory(ioHandlerFactory, spinMicros, reactor));
+    }
+
     @SuppressWarnings("unchecked")
     private static NettyTransport detect() {
         try {

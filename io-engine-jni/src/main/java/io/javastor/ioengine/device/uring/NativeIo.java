@@ -96,6 +96,13 @@ public final class NativeIo {
 
     static native long bufferAddress(ByteBuffer buffer);
 
+    /** An eventfd the kernel signals on each completion of the ring once enabled; returns fd or -errno. */
+    static native int eventFdCreate(long ring);
+
+    static native int eventFdEnable(long ring, boolean on);
+
+    static native boolean ready(long ring);
+
     static native String strerror(int errno);
 
     /** The native engine cannot run here: the io-engine refuses to start with this message. */

@@ -16,11 +16,20 @@ import java.util.function.IntConsumer;
  * single producer); the poller thread is the CQ's single consumer. The poller busy-polls while I/O is
  * in flight, for up to {@code spinNanos} after the last completion, then sleeps in the kernel until the
  * next completion: an idle engine costs no CPU, a busy one sees completions without a wake-up.
+ *
+ * <p>Another thread that polls anyway (a socket event loop that serves the I/O, as the NVMe-oF target's
+ * does) may take over reaping with {@link #acquirePolling()}: it then calls {@link #poll()} in its loop
+ * and completions run on it, with no thread hop and no wake-up, while the poller thread parks (and takes
+ * over again if the holder stops polling for {@value #EXTERNAL_STALE_NANOS} ns, or on {@link #releasePolling()}).
+ * One thread reaps at a time; callbacks never run concurrently with each other.
  */
 public final class UringReactor implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UringReactor.class);
     private static final long IDLE_WAIT_NANOS = 200_000_000L;
     private static final int REAP_BATCH = 256;
+    /** An external poller that has not polled for this long is presumed stuck: the poller thread reaps. */
+    static final long EXTERNAL_STALE_NANOS = 2_000_000L;
+    private static final long EXTERNAL_PARK_NANOS = 5_000_000L;
 
     private final long ring;
     private final int entries;
@@ -37,6 +46,15 @@ public final class UringReactor implements AutoCloseable {
     private final long reapOutAddr;
     private final Thread poller;
     private volatile boolean running = true;
+    /** Held by whichever thread is reaping (CQ single consumer): the poller thread or an external poller. */
+    private final java.util.concurrent.atomic.AtomicBoolean reaping = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<Thread> externalPoller = new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile long externalPolledAt;
+    /** The holder sleeps in its own loop, to be woken through {@link #completionEventFd()}. */
+    private volatile boolean armed;
+    private int eventFd = -1;
+    private final Completion[] batch = new Completion[REAP_BATCH];
+    private final int[] results = new int[REAP_BATCH];
 
     /** Completion callback: res is the kernel's result (bytes or -errno). */
     @FunctionalInterface
@@ -116,17 +134,21 @@ public final class UringReactor implements AutoCloseable {
     }
 
     private void pollLoop() {
-        Completion[] batch = new Completion[REAP_BATCH];
-        int[] results = new int[REAP_BATCH];
         long lastWork = System.nanoTime();
         while (running || inFlight.get() > 0) {
-            int n = NativeIo.reap(ring, reapOutAddr, REAP_BATCH, 0);
+            Thread ext = externalPoller.get();
+            if (ext != null && running && (armed || System.nanoTime() - externalPolledAt < EXTERNAL_STALE_NANOS)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(this, EXTERNAL_PARK_NANOS);
+                lastWork = System.nanoTime();
+                continue;
+            }
+            int n = reapAndRun(0);
             if (n == 0) {
                 if (inFlight.get() > 0 && System.nanoTime() - lastWork < spinNanos) {
                     Thread.onSpinWait();
                     continue;
                 }
-                n = NativeIo.reap(ring, reapOutAddr, REAP_BATCH, IDLE_WAIT_NANOS);
+                n = reapAndRun(IDLE_WAIT_NANOS);
                 if (n <= 0) {
                     continue;
                 }
@@ -135,6 +157,88 @@ public final class UringReactor implements AutoCloseable {
                 continue;
             }
             lastWork = System.nanoTime();
+        }
+    }
+
+    /**
+     * Makes the calling thread this reactor's poller until {@link #releasePolling()}: it must then call
+     * {@link #poll()} often (every loop turn). False when another thread holds it.
+     */
+    public boolean acquirePolling() {
+        Thread me = Thread.currentThread();
+        if (externalPoller.get() == me) {
+            return true;
+        }
+        externalPolledAt = System.nanoTime();
+        return externalPoller.compareAndSet(null, me);
+    }
+
+    /** Gives reaping back to the poller thread (no-op unless the caller holds it). */
+    public void releasePolling() {
+        if (externalPoller.get() == Thread.currentThread()) {
+            if (armed) {
+                armCompletionEvents(false);
+            }
+            externalPoller.set(null);
+            java.util.concurrent.locks.LockSupport.unpark(poller);
+        }
+    }
+
+    /**
+     * An eventfd (non-blocking) that the kernel signals on each completion of this ring while the polling holder has
+     * armed it ({@link #armCompletionEvents}): the holder's own event loop can sleep on it. Created on first call;
+     * -errno when the kernel cannot. The reactor owns and closes it.
+     */
+    public synchronized int completionEventFd() {
+        if (eventFd == -1 && running) {
+            int fd = NativeIo.eventFdCreate(ring);
+            eventFd = fd;
+        }
+        return eventFd;
+    }
+
+    /**
+     * For the polling holder, around sleeping in its own loop: armed, completions signal {@link #completionEventFd()}
+     * and the poller thread stays parked however long the holder sleeps. Arming returns true when completions are
+     * already waiting (do not sleep then: poll).
+     */
+    public boolean armCompletionEvents(boolean on) {
+        if (externalPoller.get() != Thread.currentThread() || eventFd < 0) {
+            return false;
+        }
+        armed = on;
+        NativeIo.eventFdEnable(ring, on);
+        return on && NativeIo.ready(ring);
+    }
+
+    /** Whether the calling thread holds polling. */
+    public boolean isPollingThread() {
+        return externalPoller.get() == Thread.currentThread();
+    }
+
+    /**
+     * Reaps ready completions without waiting and runs their callbacks on the calling thread; returns
+     * how many ran (0 also when another thread is reaping, or when called from inside a callback).
+     */
+    public int poll() {
+        if (externalPoller.get() == Thread.currentThread()) {
+            externalPolledAt = System.nanoTime();
+        }
+        int n = reapAndRun(0);
+        return Math.max(n, 0);
+    }
+
+    /** One reap (waiting up to waitNanos when positive) and its callbacks, by whichever thread gets the CQ. */
+    private int reapAndRun(long waitNanos) {
+        if (!reaping.compareAndSet(false, true)) {
+            return 0;
+        }
+        int n;
+        try {
+            n = NativeIo.reap(ring, reapOutAddr, REAP_BATCH, waitNanos);
+            if (n <= 0) {
+                return n;
+            }
             synchronized (submitLock) {
                 for (int i = 0; i < n; i++) {
                     int slot = (int) reapOut.getLong(i * 16);
@@ -161,8 +265,11 @@ public final class UringReactor implements AutoCloseable {
                     }
                 }
             }
-            drainBacklog();
+        } finally {
+            reaping.set(false);
         }
+        drainBacklog();
+        return n;
     }
 
     private void drainBacklog() {
@@ -186,8 +293,9 @@ public final class UringReactor implements AutoCloseable {
             }
             running = false;
         }
-        // Wake the poller if it sleeps in the kernel; user_data -1 marks the wake-up.
+        // Wake the poller if it sleeps in the kernel (user_data -1 marks the wake-up) or is parked.
         NativeIo.submit(ring, NativeIo.OP_NOP, -1, 0, 0, 0, -1);
+        java.util.concurrent.locks.LockSupport.unpark(poller);
         try {
             poller.join(5_000);
         } catch (InterruptedException e) {
@@ -200,7 +308,20 @@ public final class UringReactor implements AutoCloseable {
         }
         orphans.forEach(p -> p.completion.accept(-108));
         if (!poller.isAlive()) {
-            NativeIo.ringDestroy(ring);
+            // Keep external pollers off the ring for good before it is freed (leak it rather than free it under one).
+            long until = System.nanoTime() + 5_000_000_000L;
+            boolean owned;
+            while (!(owned = reaping.compareAndSet(false, true)) && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            if (owned) {
+                NativeIo.ringDestroy(ring);
+                synchronized (this) {
+                    if (eventFd >= 0) {
+                        NativeIo.close(eventFd);
+                    }
+                }
+            }
         }
     }
 }

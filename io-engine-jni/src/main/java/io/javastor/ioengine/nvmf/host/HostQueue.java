@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nvmf.host;
 
 import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.nvmf.PollingIoHandler;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
@@ -146,6 +147,7 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     }
 
     private void send(int cid, Request r) {
+        PollingIoHandler.touch(); // a response is coming: keep polling for it
         int len = r.length();
         NvmeCommand cmd;
         if (r.toController && len > 0 && len <= inCapsuleMax) {

@@ -91,7 +91,7 @@ public final class NvmfBlockDevice implements BlockDevice {
     private NvmfBlockDevice(NvmfUri target, NvmfHostOptions options) {
         this.target = target;
         this.options = options;
-        this.group = NettyTransport.best().newGroup(options.eventLoopThreads(), "nvmf-host");
+        this.group = NettyTransport.best().newGroup(options.eventLoopThreads(), "nvmf-host", options.busyPollMicros(), null);
     }
 
     /** Connects (blocking, up to the connect timeout) and returns the device; fails with {@link BlockIoException}. */

@@ -16,15 +16,38 @@ import java.util.UUID;
  * @param connectTimeout     limit for one connection attempt (TCP, ICReq and the Connect handshake)
  * @param reconnectDeadline  after losing the controller, how long to keep retrying (back-off 100 ms..5 s) before failing for good
  * @param eventLoopThreads   socket threads of this device
+ * @param busyPollMicros     how long a socket thread keeps polling (no sleep) after its last activity (a request sent or
+ *                           answered): a response within that window is seen without a wake-up; 0 never spins
  */
 public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
                               boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
-                              Duration reconnectDeadline, int eventLoopThreads) {
+                              Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
+    /**
+     * Off by default: on the 2-core loopback bench a spinning initiator took the CPU that the target and the kernel's
+     * io_uring workers need (QD1 writes slower, reads no faster than with the target alone spinning). Worth turning
+     * on (withBusyPoll, or -Djavastor.nvmf.host.busyPollMicros) where the initiator has a core to itself.
+     */
+    public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.host.busyPollMicros", 0);
+
     public NvmfHostOptions {
         if (hostNqn == null || !hostNqn.startsWith("nqn.") || ioQueues < 1 || ioQueues > 65534 || queueSize < 2
-                || queueSize > 65536 || eventLoopThreads < 1) {
+                || queueSize > 65536 || eventLoopThreads < 1 || busyPollMicros < 0) {
             throw new IllegalArgumentException("bad NVMe-oF host options " + hostNqn + " queues=" + ioQueues + " size=" + queueSize);
         }
+    }
+
+    /** The options with the default busy-poll window (as before it existed). */
+    public NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
+                           boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
+                           Duration reconnectDeadline, int eventLoopThreads) {
+        this(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout, reconnectDeadline,
+                eventLoopThreads, DEFAULT_BUSY_POLL_MICROS);
+    }
+
+    /** Busy-poll window of the socket threads after their last activity (0 disables spinning). */
+    public NvmfHostOptions withBusyPoll(long micros) {
+        return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
+                reconnectDeadline, eventLoopThreads, micros);
     }
 
     public static NvmfHostOptions defaults(String hostNqn) {
@@ -34,26 +57,26 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
 
     public NvmfHostOptions withQueues(int n, int size) {
         return new NvmfHostOptions(hostNqn, hostId, n, size, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())));
+                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())), busyPollMicros);
     }
 
     public NvmfHostOptions withDigests(boolean header, boolean data) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, header, data, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads);
+                reconnectDeadline, eventLoopThreads, busyPollMicros);
     }
 
     public NvmfHostOptions withKeepAlive(Duration kato) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, kato, connectTimeout,
-                reconnectDeadline, eventLoopThreads);
+                reconnectDeadline, eventLoopThreads, busyPollMicros);
     }
 
     public NvmfHostOptions withReconnectDeadline(Duration d) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                d, eventLoopThreads);
+                d, eventLoopThreads, busyPollMicros);
     }
 
     public NvmfHostOptions withHostId(UUID id) {
         return new NvmfHostOptions(hostNqn, id, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads);
+                reconnectDeadline, eventLoopThreads, busyPollMicros);
     }
 }

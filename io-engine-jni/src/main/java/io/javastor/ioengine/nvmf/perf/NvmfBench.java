@@ -43,37 +43,90 @@ public final class NvmfBench {
             Pool pool = Pool.create(diskUri, disk, "bench", 4 << 20, 2.5);
             Replica replica = pool.createReplica(UUID.randomUUID(), "bench", replicaMb << 20, false);
             fill(replica);
-            NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withEventLoopThreads(1));
-            int port = target.start("127.0.0.1", 0).getPort();
-            target.addSubsystem(nqn, replica, "BENCH0001", "Javastor replica", Set.of());
-            String uri = "nvmf://127.0.0.1:" + port + "/" + nqn;
+            // Development aid: -Dnvmf.bench.variants="a:TSPIN:REAP:HSPIN;b:..." measures several target/host
+            // configurations in the same time window (each its own target and connection on the same replica).
+            // The first variant is the one the summary lines report. Default: one variant with the defaults.
+            List<String[]> variants = new ArrayList<>();
+            for (String v : System.getProperty("nvmf.bench.variants", "").split(";")) {
+                if (!v.isBlank()) {
+                    variants.add(v.split(":"));
+                }
+            }
+            if (variants.isEmpty()) {
+                variants.add(new String[] {"", String.valueOf(NvmfTargetOptions.DEFAULT_BUSY_POLL_MICROS), "true",
+                        String.valueOf(NvmfHostOptions.DEFAULT_BUSY_POLL_MICROS)});
+            }
+            List<NvmfTarget> targets = new ArrayList<>();
+            List<NvmfBlockDevice> remotes = new ArrayList<>();
             System.out.println("nvmf_bench_file=" + file);
             System.out.println("nvmf_bench_replica_mb=" + replicaMb);
             System.out.println("nvmf_bench_runs=" + runs);
             System.out.println("nvmf_bench_seconds=" + secs);
             double[][] res = new double[8][];
             int k = 0;
-            try (NvmfBlockDevice remote = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128))) {
+            try {
+                for (String[] v : variants) {
+                    NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withEventLoopThreads(1)
+                            .withBusyPoll(Long.parseLong(v[1])).withPollReactor(Boolean.parseBoolean(v[2]) ? factory.reactor() : null));
+                    targets.add(target);
+                    int port = target.start("127.0.0.1", 0).getPort();
+                    target.addSubsystem(nqn, replica, "BENCH0001", "Javastor replica", Set.of());
+                    remotes.add(NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + nqn,
+                            NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128).withBusyPoll(Long.parseLong(v[3]))));
+                    if (!v[0].isEmpty()) {
+                        System.out.println("nvmf_bench_variant_" + v[0] + "=target_spin_us=" + v[1] + " target_reaps=" + v[2] + " host_spin_us=" + v[3]);
+                    }
+                }
+                // Warm-up, untimed, of every path and workload before any measured run: the JIT must have compiled
+                // each path (the local one is already warm from the fill; the NVMe/TCP one, socket code included,
+                // is not) or the first runs measure the compiler. Same treatment for both paths.
+                double warm = Double.parseDouble(System.getProperty("nvmf.bench.warmup", "2"));
+                if (warm > 0) {
+                    for (String w : new String[] {"randread", "randwrite"}) {
+                        for (int qd : new int[] {32, 1}) {
+                            NvmfPerf.run(replica, w, 0, 4096, qd, 0, warm, 0);
+                            for (NvmfBlockDevice r : remotes) {
+                                NvmfPerf.run(r, w, 0, 4096, qd, 0, warm, 0);
+                            }
+                        }
+                    }
+                }
+                System.out.println("nvmf_bench_warmup_seconds_per_path_and_case=" + warm);
+                String only = System.getProperty("nvmf.bench.only", ""); // e.g. "randread:32" (development: one case)
                 for (String w : new String[] {"randread", "randwrite"}) {
                     for (int qd : new int[] {1, 32}) {
-                        List<RandomIoLoad.Result> local = new ArrayList<>();
-                        List<RandomIoLoad.Result> nvmf = new ArrayList<>();
-                        for (int i = 0; i < runs; i++) {
-                            local.add(NvmfPerf.run(replica, w, 0, 4096, qd, 0.5, secs, 0));
-                            nvmf.add(NvmfPerf.run(remote, w, 0, 4096, qd, 0.5, secs, 0));
+                        if (!only.isEmpty() && !only.equals(w + ":" + qd)) {
+                            res[k++] = new double[] {1, 0, 0};
+                            res[k++] = new double[] {1, 0, 0};
+                            continue;
                         }
-                        String lp = "local_" + w + "_qd" + qd;
-                        String np = "nvmf_" + w + "_qd" + qd;
-                        print(lp, local);
-                        print(np, nvmf);
+                        java.util.Map<String, List<Double>> cpu = new java.util.HashMap<>();
+                        List<RandomIoLoad.Result> local = new ArrayList<>();
+                        List<List<RandomIoLoad.Result>> nvmf = new ArrayList<>();
+                        remotes.forEach(r -> nvmf.add(new ArrayList<>()));
+                        for (int i = 0; i < runs; i++) {
+                            local.add(measure(replica, w, qd, secs, cpu, "local"));
+                            for (int j = 0; j < remotes.size(); j++) {
+                                nvmf.get(j).add(measure(remotes.get(j), w, qd, secs, cpu, "nvmf" + j));
+                            }
+                        }
+                        print("local_" + w + "_qd" + qd, local);
+                        System.out.printf("local_%s_qd%d_cpu_us_per_io=%.1f%n", w, qd, medianOf(cpu.get("local")));
+                        for (int j = 0; j < remotes.size(); j++) {
+                            String name = variants.get(j)[0];
+                            String np = "nvmf_" + (name.isEmpty() ? "" : name + "_") + w + "_qd" + qd;
+                            print(np, nvmf.get(j));
+                            System.out.printf("%s_cpu_us_per_io=%.1f%n", np, medianOf(cpu.get("nvmf" + j)));
+                        }
                         res[k++] = new double[] {median(local, RandomIoLoad.Result::iops), median(local, RandomIoLoad.Result::p50Micros),
                                 median(local, RandomIoLoad.Result::meanMicros)};
-                        res[k++] = new double[] {median(nvmf, RandomIoLoad.Result::iops), median(nvmf, RandomIoLoad.Result::p50Micros),
-                                median(nvmf, RandomIoLoad.Result::meanMicros)};
+                        res[k++] = new double[] {median(nvmf.get(0), RandomIoLoad.Result::iops), median(nvmf.get(0), RandomIoLoad.Result::p50Micros),
+                                median(nvmf.get(0), RandomIoLoad.Result::meanMicros)};
                     }
                 }
             } finally {
-                target.close();
+                remotes.forEach(NvmfBlockDevice::close);
+                targets.forEach(NvmfTarget::close);
                 pool.close();
             }
             // res order: read qd1 local, nvmf; read qd32 local, nvmf; write qd1 local, nvmf; write qd32 local, nvmf
@@ -85,6 +138,28 @@ public final class NvmfBench {
             System.out.printf("nvmf_added_latency_qd1_us=%.1f%n", res[1][1] - res[0][1]);
         }
         Files.deleteIfExists(file);
+    }
+
+    /**
+     * One measured run; also records the process CPU time per I/O over it (all threads: spinning included), which,
+     * unlike IOPS, says little about what else runs on the machine.
+     */
+    private static RandomIoLoad.Result measure(BlockDevice dev, String w, int qd, double secs, java.util.Map<String, List<Double>> cpu,
+                                               String key) throws InterruptedException {
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        RandomIoLoad.Result r = NvmfPerf.run(dev, w, 0, 4096, qd, 0.5, secs, 0);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        double cpuUs = (os.getProcessCpuTime() - c0) / 1e3;
+        cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(r.iops() > 0 ? cpuUs / (r.iops() * wall) : 0);
+        return r;
+    }
+
+    private static double medianOf(List<Double> l) {
+        double[] v = l.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length == 0 ? 0 : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     private static void fill(Replica r) {

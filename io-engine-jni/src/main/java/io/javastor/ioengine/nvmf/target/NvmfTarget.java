@@ -71,7 +71,7 @@ public final class NvmfTarget implements AutoCloseable {
             throw new IllegalStateException("NVMe-oF target already listening on " + listener.localAddress());
         }
         NettyTransport transport = NettyTransport.best();
-        group = transport.newGroup(options.eventLoopThreads(), "nvmf-target");
+        group = transport.newGroup(options.eventLoopThreads(), "nvmf-target", options.busyPollMicros(), options.pollReactor());
         ServerBootstrap b = new ServerBootstrap().group(group).channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

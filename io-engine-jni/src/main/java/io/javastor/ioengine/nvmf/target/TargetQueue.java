@@ -2,6 +2,7 @@ package io.javastor.ioengine.nvmf.target;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.nvmf.PollingIoHandler;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
@@ -667,6 +668,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     // ------------------------------------------------------------------ NVM I/O commands
 
     private void io(NvmeCommand cmd, ByteBuf data) {
+        PollingIoHandler.touch(); // a device completion is coming: keep polling for it
         int cid = cmd.cid();
         Subsystem sub = controller.subsystem();
         BlockDevice dev = sub.device();
@@ -817,7 +819,10 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            loop.execute(r);
+            loop.execute(() -> {
+                PollingIoHandler.touch(); // answered: the host's next command is on its way
+                r.run();
+            });
         } catch (RejectedExecutionException e) {
             releaseQuietly(orphan);
         }

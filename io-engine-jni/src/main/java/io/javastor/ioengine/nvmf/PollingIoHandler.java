@@ -1,0 +1,264 @@
+package io.javastor.ioengine.nvmf;
+
+import io.javastor.ioengine.device.uring.UringReactor;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+
+/**
+ * A Netty I/O handler (epoll or NIO underneath) that busy-polls while its loop serves I/O, SPDK-style:
+ * for {@code spinNanos} after the last I/O it started or completed (see {@link #touch()}) it polls the
+ * sockets without sleeping, so the answer, and the next command, are seen without a wake-up; after that
+ * it sleeps in epoll as usual. An idle loop, or one busy with anything but I/O (connection set-up,
+ * admin commands, a flood of bad PDUs), costs no CPU spinning.
+ *
+ * <p>Given a {@link UringReactor}, the loop also takes over reaping that reactor's completions: device
+ * completions then run on the loop itself, with no hop from the io_uring poller thread. While it spins it
+ * polls the completion queue; when it sleeps (epoll) with I/O in flight, the ring's eventfd, armed just
+ * before, wakes it on the next completion; so the path of one I/O crosses no other thread. The io_uring
+ * poller thread parks meanwhile; it takes over again after {@value #RELEASE_IDLE_NANOS} ns without
+ * I/O of its own (or at once on the NIO transport, which cannot sleep on the eventfd).
+ *
+ * <p>Code on the loop reports activity with {@link #touch()}; both calls are cheap and thread-confined.
+ */
+public final class PollingIoHandler implements IoHandler {
+    private static final ThreadLocal<PollingIoHandler> CURRENT = new ThreadLocal<>();
+    private static final boolean YIELD = !Boolean.getBoolean("javastor.nvmf.spinNoYield");
+
+    private final IoHandler delegate;
+    private final long spinNanos;
+    private final UringReactor reactor;
+    /** Last I/O started here ({@link #touch()}) or completion reaped here: spinning lasts spinNanos from it. */
+    private long lastIo;
+    /** Last I/O started by this loop itself (reaped completions of others' I/O do not count). */
+    private long lastOwnIo;
+    private boolean bound;
+    /** Holds the reactor's polling (see {@link UringReactor#acquirePolling()}). */
+    private boolean holding;
+    private IoRegistration eventFdRegistration;
+    private int eventFdWakes;
+    /** Holding the reactor but idle (nothing in flight) this long: give it back to its poller thread. */
+    private static final long RELEASE_IDLE_NANOS = 50_000_000L;
+    private final NonBlocking nonBlocking = new NonBlocking();
+
+    private PollingIoHandler(IoHandler delegate, long spinNanos, UringReactor reactor) {
+        this.delegate = delegate;
+        this.spinNanos = spinNanos;
+        this.reactor = reactor;
+    }
+
+    /** Wraps {@code factory}'s handlers; spinMicros 0 disables spinning (then this only adds the reactor hook when idle: nothing). */
+    public static IoHandlerFactory factory(IoHandlerFactory factory, long spinMicros, UringReactor reactor) {
+        return new IoHandlerFactory() {
+            @Override
+            public IoHandler newHandler(io.netty.util.concurrent.ThreadAwareExecutor executor) {
+                return new PollingIoHandler(factory.newHandler(executor), spinMicros * 1000, reactor);
+            }
+
+            @Override
+            public boolean isChangingThreadSupported() {
+                return factory.isChangingThreadSupported();
+            }
+        };
+    }
+
+    /**
+     * Called on a loop thread when it starts an I/O (a host sends a command, a target submits to its device): the
+     * loop then spins for the answer, and for the next I/O after it. No-op on other threads.
+     */
+    public static void touch() {
+        PollingIoHandler h = CURRENT.get();
+        if (h != null) {
+            long now = System.nanoTime();
+            h.lastIo = now;
+            h.lastOwnIo = now;
+        }
+    }
+
+    @Override
+    public void initialize() {
+        delegate.initialize();
+    }
+
+    @Override
+    public int run(IoHandlerContext context) {
+        if (!bound) {
+            bound = true;
+            CURRENT.set(this);
+        }
+        long now = System.nanoTime();
+        int work = 0;
+        if (reactor != null) {
+            if (!holding) {
+                if (now - lastOwnIo < Math.max(spinNanos, 1_000_000L) && reactor.acquirePolling()) {
+                    holding = true;
+                    registerEventFd();
+                }
+            } else if (now - lastOwnIo > RELEASE_IDLE_NANOS) {
+                // No I/O of this loop's own for a while: do not go on serving others' I/O.
+                work = reactor.poll();
+                releaseReactor();
+            }
+            if (holding) {
+                work += reactor.poll();
+            }
+            if (work > 0) {
+                lastIo = now; // completions answered: the host's next command is on its way
+            }
+        }
+        boolean spin = spinNanos > 0 && now - lastIo < spinNanos;
+        boolean block = !spin && context.canBlock();
+        boolean armed = false;
+        if (holding && block) {
+            if (eventFdRegistration == null) {
+                // Cannot sleep on the reactor's completions (NIO): the poller thread takes over.
+                releaseReactor();
+            } else if (reactor.armCompletionEvents(true)) {
+                block = false; // completions arrived meanwhile: poll them first
+                reactor.armCompletionEvents(false);
+            } else {
+                armed = true; // sleep in epoll; a completion wakes us through the eventfd
+            }
+        }
+        eventFdWakes = 0;
+        int n = delegate.run(block ? context : nonBlocking.of(context));
+        if (armed) {
+            reactor.armCompletionEvents(false);
+        }
+        if (eventFdWakes > 0) {
+            lastIo = System.nanoTime(); // completions are waiting: reap them on the next turn, without sleeping
+        } else if (n == 0 && work == 0 && !block && YIELD && context.canBlock()) {
+            // Spinning by choice and nothing came: let another runnable thread of this CPU go first (on a busy
+            // machine it may be the very thread we wait for); with nothing else runnable this returns at once.
+            Thread.yield();
+        }
+        return n + work;
+    }
+
+    private void registerEventFd() {
+        if (eventFdRegistration != null || !delegate.isCompatible(EventFdHandle.class)) {
+            return;
+        }
+        int fd = reactor.completionEventFd();
+        if (fd < 0) {
+            return;
+        }
+        try {
+            IoRegistration r = delegate.register(new EventFdHandle(new FileDescriptor(fd)));
+            r.submit(EpollIoOps.EPOLLIN);
+            eventFdRegistration = r;
+        } catch (Exception | LinkageError e) {
+            eventFdRegistration = null; // spin-only mode
+        }
+    }
+
+    private void releaseReactor() {
+        if (eventFdRegistration != null) {
+            eventFdRegistration.cancel();
+            eventFdRegistration = null;
+        }
+        reactor.releasePolling();
+        holding = false;
+    }
+
+    /** The reactor's completion eventfd in this loop's epoll set: readable means completions to reap. */
+    private final class EventFdHandle implements EpollIoHandle {
+        private final FileDescriptor fd;
+        private final java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect(8);
+
+        EventFdHandle(FileDescriptor fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(IoRegistration registration, io.netty.channel.IoEvent ioEvent) {
+            try {
+                fd.read(scratch, 0, 8); // reset the counter (non-blocking)
+            } catch (java.io.IOException e) {
+                // EAGAIN: already drained
+            }
+            eventFdWakes++;
+        }
+
+        @Override
+        public void close() {
+            // the reactor owns the fd
+        }
+    }
+
+    @Override
+    public void prepareToDestroy() {
+        if (holding) {
+            releaseReactor();
+        }
+        delegate.prepareToDestroy();
+    }
+
+    @Override
+    public void destroy() {
+        if (holding) {
+            releaseReactor();
+        }
+        delegate.destroy();
+    }
+
+    @Override
+    public IoRegistration register(IoHandle handle) throws Exception {
+        return delegate.register(handle);
+    }
+
+    @Override
+    public void wakeup() {
+        delegate.wakeup();
+    }
+
+    @Override
+    public boolean isCompatible(Class<? extends IoHandle> handleType) {
+        return delegate.isCompatible(handleType);
+    }
+
+    /** The loop's context, except that it may not block (epoll_wait with a zero timeout). */
+    private static final class NonBlocking implements IoHandlerContext {
+        private IoHandlerContext inner;
+
+        IoHandlerContext of(IoHandlerContext c) {
+            inner = c;
+            return this;
+        }
+
+        @Override
+        public boolean canBlock() {
+            return false;
+        }
+
+        @Override
+        public long delayNanos(long currentTimeNanos) {
+            return 0;
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return inner.deadlineNanos();
+        }
+
+        @Override
+        public void reportActiveIoTime(long activeNanos) {
+            inner.reportActiveIoTime(activeNanos);
+        }
+
+        @Override
+        public boolean shouldReportActiveIoTime() {
+            return inner.shouldReportActiveIoTime();
+        }
+    }
+}
