@@ -23,14 +23,16 @@ class IoEngineConfiguration {
 
     /** The node's NVMe-oF/TCP listener, on the same bind address as the gRPC API. Closed before the pools. */
     @Bean(destroyMethod = "close")
-    @org.springframework.context.annotation.DependsOn("poolRegistry")
-    NvmfTarget nvmfTarget(IoEngineProperties props, Environment env) {
+    @org.springframework.context.annotation.DependsOn("poolRegistry") // closed before the pools
+    NvmfTarget nvmfTarget(IoEngineProperties props, Environment env, BlockDeviceFactory devices) {
         String bind = env.getProperty("spring.grpc.server.host", "127.0.0.1");
         if (bind.equals("*")) {
             bind = "0.0.0.0";
         }
         String advertised = props.nvmf().advertisedAddress().isBlank() ? null : props.nvmf().advertisedAddress();
-        NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withAdvertisedAddress(advertised));
+        // The socket threads reap the io_uring completions of the I/O they started: no hop to the poller thread.
+        NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withAdvertisedAddress(advertised)
+                .withPollReactor(devices.reactor()));
         target.start(bind, props.nvmf().port());
         return target;
     }
