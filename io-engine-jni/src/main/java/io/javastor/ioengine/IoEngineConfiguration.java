@@ -2,7 +2,11 @@ package io.javastor.ioengine;
 
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.uring.NativeIo;
+import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
 import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.ReplicaShares;
+import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -15,6 +19,32 @@ class IoEngineConfiguration {
         NativeIo.load();
         IoEngineProperties.Uring u = props.uring();
         return new BlockDeviceFactory(u.ringEntries(), u.spinMicros(), u.sqpollIdleMs());
+    }
+
+    /** The node's NVMe-oF/TCP listener, on the same bind address as the gRPC API. Closed before the pools. */
+    @Bean(destroyMethod = "close")
+    @org.springframework.context.annotation.DependsOn("poolRegistry")
+    NvmfTarget nvmfTarget(IoEngineProperties props, Environment env) {
+        String bind = env.getProperty("spring.grpc.server.host", "127.0.0.1");
+        if (bind.equals("*")) {
+            bind = "0.0.0.0";
+        }
+        String advertised = props.nvmf().advertisedAddress().isBlank() ? null : props.nvmf().advertisedAddress();
+        NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withAdvertisedAddress(advertised));
+        target.start(bind, props.nvmf().port());
+        return target;
+    }
+
+    @Bean
+    ReplicaShares replicaShares(NvmfTarget target, IoEngineProperties props, Environment env) {
+        String host = props.nvmf().advertisedAddress();
+        if (host.isBlank()) {
+            host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
+            if (host.equals("*") || host.equals("0.0.0.0")) {
+                host = "127.0.0.1";
+            }
+        }
+        return new ReplicaShares(target, host);
     }
 
     @Bean(destroyMethod = "close")

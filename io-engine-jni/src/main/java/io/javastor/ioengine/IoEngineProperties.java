@@ -12,20 +12,31 @@ import java.util.List;
  * @param nodeName            this node's id, e.g. node-1
  * @param advertisedEndpoint  host:port the core agent uses to reach this engine's gRPC API (default: bind address and port)
  * @param disks               disk URIs whose pools are imported at start (pools are created through the API)
+ * @param pools               dev convenience: {@code name=diskUri} pools created at start if the disk holds none (imported otherwise)
  * @param thinOvercommitRatio thin replicas may commit up to this many times a pool's capacity
  * @param coreAgentEndpoint   host:port of the core agent's gRPC API; empty = run standalone (no registration)
  * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
  * @param uring               io_uring settings
+ * @param nvmf                NVMe-oF/TCP listener settings
  */
 @ConfigurationProperties("javastor.io-engine")
 public record IoEngineProperties(
         @DefaultValue("node-1") String nodeName,
         @DefaultValue("") String advertisedEndpoint,
         @DefaultValue("") List<String> disks,
+        @DefaultValue("") List<String> pools,
         @DefaultValue("2.5") double thinOvercommitRatio,
         @DefaultValue("") String coreAgentEndpoint,
         @DefaultValue("5s") Duration registrationInterval,
-        @DefaultValue Uring uring) {
+        @DefaultValue Uring uring,
+        @DefaultValue Nvmf nvmf) {
+
+    /**
+     * @param port              NVMe-oF/TCP listener port (local cluster: 8420, 8421, 8422 for node-1..3)
+     * @param advertisedAddress address hosts are told to use (discovery log, share URIs); default: the bind address
+     */
+    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress) {
+    }
 
     /**
      * @param ringEntries  submission queue size (in-flight ops per engine)

@@ -27,6 +27,9 @@ import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.IoEngineProperties;
 import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.ReplicaShares;
+import io.javastor.api.ioengine.v1.ShareReplicaRequest;
+import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
@@ -42,11 +45,13 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     private final PoolRegistry registry;
     private final IoEngineProperties props;
     private final EngineEndpoint endpoint;
+    private final ReplicaShares shares;
 
-    public IoEngineGrpcService(PoolRegistry registry, IoEngineProperties props, EngineEndpoint endpoint) {
+    public IoEngineGrpcService(PoolRegistry registry, IoEngineProperties props, EngineEndpoint endpoint, ReplicaShares shares) {
         this.registry = registry;
         this.props = props;
         this.endpoint = endpoint;
+        this.shares = shares;
     }
 
     @Override
@@ -68,6 +73,7 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     @Override
     public void exportPool(ExportPoolRequest req, StreamObserver<ExportPoolResponse> out) {
         call(out, () -> {
+            registry.pool(req.getName()).ifPresent(p -> p.replicas().forEach(r -> shares.unshare(r.uuid())));
             registry.exportPool(req.getName());
             return ExportPoolResponse.getDefaultInstance();
         });
@@ -79,6 +85,7 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
             if (req.getName().isEmpty()) {
                 throw EngineException.invalid("name", "is required");
             }
+            registry.pool(req.getName()).ifPresent(p -> p.replicas().forEach(r -> shares.unshare(r.uuid())));
             registry.destroyPool(req.getName());
             return DestroyPoolResponse.getDefaultInstance();
         });
@@ -102,6 +109,9 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     @Override
     public void destroyReplica(DestroyReplicaRequest req, StreamObserver<DestroyReplicaResponse> out) {
         call(out, () -> {
+            registry.findReplica(PoolRegistry.parseUuid(req.getUuid()))
+                    .filter(r -> req.getPool().isEmpty() || r.pool().name().equals(req.getPool()))
+                    .ifPresent(r -> shares.unshare(r.uuid()));
             registry.destroyReplica(req.getUuid(), req.getPool());
             return DestroyReplicaResponse.getDefaultInstance();
         });
@@ -127,6 +137,27 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
         });
     }
 
+    @Override
+    public void shareReplica(ShareReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> {
+            io.javastor.ioengine.replica.Replica r = registry.requireReplica(req.getUuid());
+            if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
+                throw EngineException.invalid("protocol", "only SHARE_PROTOCOL_NVMF is supported, got " + req.getProtocol());
+            }
+            shares.share(r, req.getAllowedHostsList());
+            return toProto(r);
+        });
+    }
+
+    @Override
+    public void unshareReplica(UnshareReplicaRequest req, StreamObserver<Replica> out) {
+        call(out, () -> {
+            io.javastor.ioengine.replica.Replica r = registry.requireReplica(req.getUuid());
+            shares.unshare(r.uuid());
+            return toProto(r);
+        });
+    }
+
     static Pool toProto(io.javastor.ioengine.pool.Pool p) {
         PoolStatus status = p.isFaulted() ? PoolStatus.POOL_STATUS_FAULTED
                 : p.statusReason().isEmpty() ? PoolStatus.POOL_STATUS_ONLINE : PoolStatus.POOL_STATUS_DEGRADED;
@@ -137,10 +168,16 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
                 .setMetadataGeneration(p.generation()).build();
     }
 
-    static Replica toProto(io.javastor.ioengine.replica.Replica r) {
-        return Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
-                .setSize(r.size()).setThin(r.thin()).setShare(ShareProtocol.SHARE_PROTOCOL_NONE).setUri(r.uri())
-                .setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize()).build();
+    Replica toProto(io.javastor.ioengine.replica.Replica r) {
+        ReplicaShares.Share s = shares.share(r.uuid());
+        Replica.Builder b = Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
+                .setSize(r.size()).setThin(r.thin()).setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize());
+        if (s == null) {
+            b.setShare(ShareProtocol.SHARE_PROTOCOL_NONE).setUri(r.uri());
+        } else {
+            b.setShare(ShareProtocol.SHARE_PROTOCOL_NVMF).setUri(s.uri()).addAllAllowedHosts(s.allowedHosts());
+        }
+        return b.build();
     }
 
     /** Runs a call, mapping our typed failures to gRPC status codes with the message intact. */

@@ -31,6 +31,8 @@ public final class Replica implements BlockDevice {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ReplicaIoStats stats = new ReplicaIoStats();
     private volatile boolean destroyed;
+    /** Completes once destroyed and no I/O is in flight. */
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
     public Replica(Pool pool, int slot, ReplicaRecord record, long[] mapping) {
         this.pool = pool;
@@ -108,14 +110,23 @@ public final class Replica implements BlockDevice {
 
     public void markDestroyed() {
         destroyed = true;
+        if (inFlight.get() == 0) {
+            drained.complete(null);
+        }
     }
 
     /** Waits (bounded) until no I/O of this replica is in flight. Called by destroy after markDestroyed. */
     public void awaitIdle() {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            Thread.yield();
+        try {
+            drained.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.UNAVAILABLE,
+                    "replica " + uuid() + " still has " + inFlight.get() + " I/Os in flight after 30 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.UNAVAILABLE, "interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -271,24 +282,35 @@ public final class Replica implements BlockDevice {
         return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), ReplicaIoStats.Kind.WRITE_ZEROES, length, t0);
     }
 
+    /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */
     private CompletableFuture<Void> begin(String op, long offset, long length) {
-        if (destroyed) {
-            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length, "replica destroyed or pool closed"));
-        }
-        try {
-            if (!op.equals("flush")) {
-                checkRange(op, offset, length);
-            }
-        } catch (BlockIoException e) {
-            return CompletableFuture.failedFuture(e);
-        }
         inFlight.incrementAndGet();
-        return null;
+        BlockIoException refused = null;
+        if (destroyed) {
+            refused = new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length, "replica destroyed or pool closed");
+        } else if (!op.equals("flush")) {
+            try {
+                checkRange(op, offset, length);
+            } catch (BlockIoException e) {
+                refused = e;
+            }
+        }
+        if (refused == null) {
+            return null;
+        }
+        finish();
+        return CompletableFuture.failedFuture(refused);
+    }
+
+    private void finish() {
+        if (inFlight.decrementAndGet() == 0 && destroyed) {
+            drained.complete(null);
+        }
     }
 
     private CompletableFuture<Void> end(CompletableFuture<Void> f, ReplicaIoStats.Kind kind, long bytes, long t0) {
         return f.whenComplete((v, t) -> {
-            inFlight.decrementAndGet();
+            finish();
             stats.record(kind, bytes, System.nanoTime() - t0, t == null);
         });
     }

@@ -194,6 +194,67 @@ class IoEngineProcessTest {
         }
     }
 
+    @Test
+    void dataWrittenOverNvmeTcpSurvivesKillNineAndRestart() throws Exception {
+        String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=128";
+        String host = "nqn.2019-05.io.javastor:node-name:test-host";
+        int nvmfPort = JavaProcess.freePort();
+        byte[] expect = new byte[16 << 20];
+        new SplittableRandom(11).nextBytes(expect);
+        try (IoEngineProcess engine = new IoEngineProcess("node-d", List.of(disk), dir.resolve("engine.log"),
+                List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
+            engine.api().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
+            String id = UUID.randomUUID().toString();
+            engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1").setSize(expect.length).setThin(true).build());
+            io.javastor.api.ioengine.v1.ShareReplicaRequest share = io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder().setUuid(id)
+                    .setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(host).build();
+            String uri = engine.api().shareReplica(share).getUri();
+            assertThat(uri).isEqualTo("nvmf://127.0.0.1:" + nvmfPort + "/nqn.2019-05.io.javastor:" + id);
+
+            try (io.javastor.ioengine.nvmf.host.NvmfBlockDevice dev = io.javastor.ioengine.nvmf.host.NvmfBlockDevice.connect(uri,
+                    io.javastor.ioengine.nvmf.host.NvmfHostOptions.defaults(host))) {
+                java.nio.ByteBuffer b = io.javastor.ioengine.device.DmaBuffers.allocate(1 << 20);
+                for (int off = 0; off < expect.length; off += 1 << 20) {
+                    b.clear().put(expect, off, 1 << 20).flip();
+                    dev.write(off, b).join();
+                }
+                dev.flush().join(); // acknowledged durable: it must survive what follows
+            }
+            engine.kill9();
+            engine.start();
+            uri = engine.api().shareReplica(share).getUri(); // shares are not persistent: the agent shares again
+            try (io.javastor.ioengine.nvmf.host.NvmfBlockDevice dev = io.javastor.ioengine.nvmf.host.NvmfBlockDevice.connect(uri,
+                    io.javastor.ioengine.nvmf.host.NvmfHostOptions.defaults(host))) {
+                byte[] got = new byte[expect.length];
+                java.nio.ByteBuffer b = io.javastor.ioengine.device.DmaBuffers.allocate(1 << 20);
+                for (int off = 0; off < got.length; off += 1 << 20) {
+                    b.clear();
+                    dev.read(off, b).join();
+                    b.get(0, got, off, 1 << 20);
+                }
+                assertThat(java.util.Arrays.equals(got, expect)).as("16 MiB read back after kill -9 and restart equals what was written").isTrue();
+            }
+        }
+    }
+
+    @Test
+    void refusesToStartWithAClearMessageWhenTheNativeEngineCannotLoad() throws Exception {
+        Path bogus = Files.writeString(dir.resolve("libbogus.so"), "not an ELF file");
+        Path log = dir.resolve("engine.log");
+        List<String> args = List.of("--spring.grpc.server.port=" + JavaProcess.freePort(), "--server.port=" + JavaProcess.freePort());
+        ProcessBuilder pb = JavaProcess.builder("io.javastor.ioengine.IoEngineApplication", args);
+        // Point the loader at a file that is not a shared library, as on a machine without a usable build.
+        List<String> cmd = new java.util.ArrayList<>(pb.command());
+        cmd.replaceAll(a -> a.startsWith("-Djavastor.native.lib=") ? "-Djavastor.native.lib=" + bogus : a);
+        if (cmd.stream().noneMatch(a -> a.startsWith("-Djavastor.native.lib="))) {
+            cmd.add(1, "-Djavastor.native.lib=" + bogus);
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the engine exits instead of running").isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(Files.readString(log)).contains("the native io_uring library (libjavastor_uring.so) cannot be loaded");
+    }
+
     private static Set<String> union(Set<String> a, Set<String> b) {
         Set<String> u = new HashSet<>(a);
         u.addAll(b);

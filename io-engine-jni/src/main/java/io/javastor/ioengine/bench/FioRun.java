@@ -1,0 +1,36 @@
+package io.javastor.ioengine.bench;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs fio (ioengine=io_uring, direct=1) as the reference and reads its JSON output. */
+public final class FioRun {
+    public record Result(double iops, double p50Micros, double p99Micros) {
+    }
+
+    private FioRun() {
+    }
+
+    public static Result random(Path file, boolean read, int queueDepth, long offset, long size, int seconds)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("fio", "--name=ref", "--filename=" + file, "--ioengine=io_uring", "--direct=1",
+                "--rw=" + (read ? "randread" : "randwrite"), "--bs=4k", "--iodepth=" + queueDepth, "--offset=" + offset,
+                "--size=" + size, "--time_based", "--runtime=" + seconds, "--ramp_time=1", "--norandommap", "--randrepeat=0",
+                "--lat_percentiles=1", "--output-format=json"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IOException("fio failed (" + p.exitValue() + "): " + err);
+        }
+        JsonNode job = JsonMapper.builder().build().readTree(out.substring(out.indexOf('{'))).get("jobs").get(0).get(read ? "read" : "write");
+        JsonNode pct = job.get("lat_ns").get("percentile");
+        return new Result(job.get("iops").asDouble(), pct.get("50.000000").asDouble() / 1000.0, pct.get("99.000000").asDouble() / 1000.0);
+    }
+}

@@ -1,0 +1,142 @@
+package io.javastor.ioengine.bench;
+
+import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.pool.Pool;
+import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.Replica;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench/run storage}: 4 KiB random read and write at QD1 and QD32 through a replica on a pool
+ * file, and fio on the same file range in the same run; medians of several rounds as key=value lines.
+ */
+@Command(name = "storage-bench", mixinStandardHelpOptions = true)
+public final class StorageBench implements Callable<Integer> {
+    @Option(names = "--dir", description = "directory for the test file (a real disk, not tmpfs)", defaultValue = "/var/tmp/javastor-bench")
+    Path dir;
+    @Option(names = "--size-mb", description = "replica size (the range both sides read and write)", defaultValue = "1024")
+    long sizeMb;
+    @Option(names = "--seconds", description = "seconds per measurement", defaultValue = "8")
+    int seconds;
+    @Option(names = "--rounds", description = "rounds; medians are reported", defaultValue = "3")
+    int rounds;
+    @Option(names = "--spin-us", description = "completion poller busy-poll window (microseconds)", defaultValue = "50")
+    long spinMicros;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new StorageBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(dir);
+        Path file = dir.resolve("storage-bench.img");
+        Files.deleteIfExists(file);
+        long size = sizeMb << 20;
+        Map<String, List<Double>> samples = new LinkedHashMap<>();
+        try (BlockDeviceFactory devices = new BlockDeviceFactory(256, spinMicros, 0);
+             PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
+            Pool pool = registry.createPool("bench", List.of("uring://" + file + "?size_mb=" + (sizeMb + 64)), 0);
+            Replica r = registry.createReplica(UUID.randomUUID().toString(), "bench", "bench", size, false);
+            long physOffset = pool.layout().dataOffset();
+            fill(r);
+            System.out.println("# replica " + r.uuid() + ": " + sizeMb + " MiB thick, filled; its clusters start at byte " + physOffset
+                    + " of " + file + " (fio uses the same range)");
+            for (int round = 1; round <= rounds; round++) {
+                for (boolean read : new boolean[]{true, false}) {
+                    String rw = read ? "randread" : "randwrite";
+                    for (int qd : new int[]{1, 32}) {
+                        // Alternate who goes first, so neither side always meets the other's write-back.
+                        RandomIoLoad.Result ours;
+                        FioRun.Result fio;
+                        if (round % 2 == 1) {
+                            ours = ours(r, read, qd, size, round);
+                            fio = FioRun.random(file, read, qd, physOffset, size, seconds);
+                        } else {
+                            fio = FioRun.random(file, read, qd, physOffset, size, seconds);
+                            ours = ours(r, read, qd, size, round);
+                        }
+                        add(samples, "replica_" + rw + "_qd" + qd + "_iops", ours.iops());
+                        add(samples, "replica_" + rw + "_qd" + qd + "_p50_us", ours.p50Micros());
+                        add(samples, "replica_" + rw + "_qd" + qd + "_p99_us", ours.p99Micros());
+                        add(samples, "fio_" + rw + "_qd" + qd + "_iops", fio.iops());
+                        add(samples, "fio_" + rw + "_qd" + qd + "_p50_us", fio.p50Micros());
+                        add(samples, "fio_" + rw + "_qd" + qd + "_p99_us", fio.p99Micros());
+                        System.out.printf("# round %d %s qd%d: replica %.0f IOPS p50 %.1f us | fio %.0f IOPS p50 %.1f us%n",
+                                round, rw, qd, ours.iops(), ours.p50Micros(), fio.iops(), fio.p50Micros());
+                    }
+                }
+            }
+            registry.destroyPool("bench");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        Map<String, Double> med = new LinkedHashMap<>();
+        samples.forEach((k, v) -> med.put(k, median(v)));
+        med.forEach((k, v) -> System.out.printf("%s=%.1f%n", k, v));
+        double readRatio = med.get("replica_randread_qd32_iops") / med.get("fio_randread_qd32_iops");
+        double writeRatio = med.get("replica_randwrite_qd32_iops") / med.get("fio_randwrite_qd32_iops");
+        System.out.printf("replica_vs_fio_qd1_read_p50_latency=%.2f%n", med.get("replica_randread_qd1_p50_us") / med.get("fio_randread_qd1_p50_us"));
+        System.out.printf("replica_vs_fio_qd1_write_p50_latency=%.2f%n", med.get("replica_randwrite_qd1_p50_us") / med.get("fio_randwrite_qd1_p50_us"));
+        System.out.printf("replica_vs_fio_qd32_read_iops=%.2f%n", readRatio);
+        System.out.printf("replica_vs_fio_qd32_write_iops=%.2f%n", writeRatio);
+        System.out.printf("rounds=%d%nseconds_per_measurement=%d%n", rounds, seconds);
+        // The headline figure is the weaker of read and write.
+        System.out.printf("replica_vs_fio_qd32_iops=%.2f%n", Math.min(readRatio, writeRatio));
+        return 0;
+    }
+
+    private RandomIoLoad.Result ours(Replica r, boolean read, int qd, long size, int round) throws InterruptedException {
+        RandomIoLoad.Result res = RandomIoLoad.run(r, new RandomIoLoad.Options(4096, qd, Duration.ofSeconds(1),
+                Duration.ofSeconds(seconds), read ? 1.0 : 0.0, 0, size, round));
+        if (res.errors() > 0) {
+            throw new IllegalStateException("replica I/O errors: " + res.firstError());
+        }
+        return res;
+    }
+
+    /** Writes every block once with random data: reads of never-written (sparse/unwritten) ranges never reach the disk. */
+    static void fill(Replica r) {
+        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < buf.capacity(); i += 8) {
+            buf.putLong(i, rnd.nextLong());
+        }
+        List<java.util.concurrent.CompletableFuture<Void>> inflight = new ArrayList<>();
+        for (long off = 0; off < r.size(); off += 1 << 20) {
+            inflight.add(r.write(off, buf.duplicate().clear()));
+            if (inflight.size() == 16) {
+                inflight.forEach(java.util.concurrent.CompletableFuture::join);
+                inflight.clear();
+            }
+        }
+        inflight.forEach(java.util.concurrent.CompletableFuture::join);
+        r.flush().join();
+    }
+
+    private static void add(Map<String, List<Double>> m, String k, double v) {
+        m.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}

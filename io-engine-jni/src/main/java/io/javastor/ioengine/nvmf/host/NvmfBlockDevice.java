@@ -1,0 +1,546 @@
+package io.javastor.ioengine.nvmf.host;
+
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.nvmf.NettyTransport;
+import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
+import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.javastor.ioengine.nvmf.pdu.PduDecoder;
+import io.javastor.ioengine.nvmf.pdu.PduEncoder;
+import io.javastor.ioengine.nvmf.pdu.PduFormat;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A remote namespace over NVMe/TCP as a {@link BlockDevice} ({@code nvmf://host:port/nqn}, namespace 1):
+ * an admin queue plus N I/O queues, keep-alive, and reconnection with back-off when the controller is lost.
+ *
+ * <p>Futures complete on this device's socket threads. I/O in flight when a connection drops fails with
+ * EIO (the caller decides: a nexus faults the child); I/O submitted while reconnecting waits for the new
+ * controller, and fails if the reconnect deadline passes.
+ */
+public final class NvmfBlockDevice implements BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(NvmfBlockDevice.class);
+    private static final int ADMIN_QUEUE_SIZE = 32;
+    private static final int OPC_FLUSH = 0x00;
+    private static final int OPC_WRITE = 0x01;
+    private static final int OPC_READ = 0x02;
+    private static final int OPC_WRITE_ZEROES = 0x08;
+    private static final int OPC_DSM = 0x09;
+
+    private final NvmfUri target;
+    private final NvmfHostOptions options;
+    private final EventLoopGroup group;
+    private final AtomicInteger nextQueue = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Runnable> parked = new ConcurrentLinkedQueue<>();
+    private volatile Session session;
+    private volatile boolean closed;
+    private volatile BlockIoException failure;
+    private long lostAtNanos;
+    private int attempt;
+
+    /** What one controller association gave us. */
+    private record Identity(int cntlid, String serial, String model, long size, int blockSize, int maxTransfer, int inCapsule) {
+    }
+
+    private final class Session {
+        final HostQueue admin;
+        final List<HostQueue> io;
+        final Identity id;
+        ScheduledFuture<?> keepAlive;
+        volatile boolean lost;
+
+        Session(HostQueue admin, List<HostQueue> io, Identity id) {
+            this.admin = admin;
+            this.io = io;
+            this.id = id;
+        }
+
+        void close() {
+            if (keepAlive != null) {
+                keepAlive.cancel(false);
+            }
+            io.forEach(HostQueue::close);
+            admin.close();
+        }
+    }
+
+    private Identity identity;
+
+    private NvmfBlockDevice(NvmfUri target, NvmfHostOptions options) {
+        this.target = target;
+        this.options = options;
+        this.group = NettyTransport.best().newGroup(options.eventLoopThreads(), "nvmf-host");
+    }
+
+    /** Connects (blocking, up to the connect timeout) and returns the device; fails with {@link BlockIoException}. */
+    public static NvmfBlockDevice connect(String uri, NvmfHostOptions options) {
+        NvmfBlockDevice d = new NvmfBlockDevice(NvmfUri.parse(uri), options);
+        try {
+            d.session = d.establish();
+            d.identity = d.session.id;
+        } catch (RuntimeException e) {
+            d.group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+        return d;
+    }
+
+    // ------------------------------------------------------------------ association
+
+    private HostQueue openQueue(int qid, int size, int inCapsule, Runnable onLost) {
+        PduFormat format = new PduFormat(false, 0, 0, 64 << 20);
+        HostQueue q = new HostQueue(qid, target.text(), size, format, options.headerDigest(), options.dataDigest(), inCapsule, onLost);
+        Bootstrap b = new Bootstrap().group(group).channel(NettyTransport.best().socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) options.connectTimeout().toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new PduDecoder(format), new PduEncoder(format), q);
+                    }
+                });
+        Channel ch;
+        try {
+            ch = b.connect(target.host(), target.port()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw error("connect", "interrupted");
+        } catch (Exception e) {
+            throw error("connect", "cannot reach " + target.host() + ":" + target.port() + ": " + e.getMessage());
+        }
+        await(q.initialized, "ICReq/ICResp", () -> ch.close());
+        return q;
+    }
+
+    private <T> T await(CompletableFuture<T> f, String what, Runnable onTimeout) {
+        try {
+            return f.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            onTimeout.run();
+            throw error(what, "interrupted");
+        } catch (TimeoutException e) {
+            onTimeout.run();
+            throw error(what, "timed out after " + options.connectTimeout().toMillis() + " ms");
+        } catch (ExecutionException e) {
+            onTimeout.run();
+            throw e.getCause() instanceof BlockIoException b ? b : error(what, String.valueOf(e.getCause()));
+        }
+    }
+
+    private BlockIoException error(String op, String detail) {
+        return new BlockIoException(BlockIoException.EIO, op, target.text(), 0, 0, detail);
+    }
+
+    private NvmeCompletion adminSync(HostQueue q, NvmeCommand cmd, ByteBuffer data, boolean toController, String what) {
+        CompletableFuture<NvmeCompletion> f = new CompletableFuture<>();
+        q.submit(new HostQueue.Request(cmd, data, toController, f::complete, f::completeExceptionally));
+        NvmeCompletion c = await(f, what, () -> q.close());
+        if (!c.isSuccess()) {
+            throw new BlockIoException(c.statusCode() == 0x84 && c.statusCodeType() == 1 ? BlockIoException.EBUSY : BlockIoException.EIO,
+                    what, target.text(), 0, 0, NvmeStatus.describe(c.status())
+                    + (c.statusCodeType() == 1 && c.statusCode() == 0x84 ? " (host " + options.hostNqn() + " not allowed)" : ""));
+        }
+        return c;
+    }
+
+    private int fabricsConnect(HostQueue q, int qid, int sqsize, int cntlid) {
+        ByteBuffer data = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
+        // HOSTID is a byte array: the UUID's bytes in order
+        data.order(ByteOrder.BIG_ENDIAN).putLong(0, options.hostId().getMostSignificantBits())
+                .putLong(8, options.hostId().getLeastSignificantBits()).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort(16, (short) cntlid);
+        byte[] sub = target.nqn().getBytes(StandardCharsets.UTF_8);
+        byte[] host = options.hostNqn().getBytes(StandardCharsets.UTF_8);
+        data.put(256, sub, 0, Math.min(255, sub.length));
+        data.put(512, host, 0, Math.min(255, host.length));
+        int kato = qid == 0 ? (int) options.keepAliveTimeout().toMillis() : 0;
+        // Connect (NVMe-oF 1.1, 3.3): RECFMT 0, QID, SQSIZE, CATTR bit 2 = disable SQ flow control, KATO
+        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, qid << 16, sqsize | (0x04 << 16), kato, 0, 0, 0);
+        return adminSync(q, cmd, data, true, qid == 0 ? "connect admin queue" : "connect I/O queue " + qid).dw0() & 0xFFFF;
+    }
+
+    private long propertyGet(HostQueue q, int offset, boolean eight) {
+        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x04, eight ? 1 : 0, offset, 0, 0, 0, 0);
+        NvmeCompletion c = adminSync(q, cmd, null, false, "property get 0x" + Integer.toHexString(offset));
+        return (c.dw0() & 0xFFFFFFFFL) | ((long) c.dw1() << 32);
+    }
+
+    private void propertySet(HostQueue q, int offset, int value) {
+        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x00, 0, offset, value, 0, 0, 0);
+        adminSync(q, cmd, null, false, "property set 0x" + Integer.toHexString(offset));
+    }
+
+    private ByteBuffer identify(HostQueue q, int cns, int nsid) {
+        ByteBuffer page = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        adminSync(q, NvmeCommand.of(0x06, nsid, cns, 0, 0, 0, 0, 0), page, false, "identify cns " + cns);
+        return page;
+    }
+
+    private static String ascii(ByteBuffer b, int at, int len) {
+        byte[] v = new byte[len];
+        b.get(at, v);
+        return new String(v, StandardCharsets.US_ASCII).trim();
+    }
+
+    private Session establish() {
+        Session[] holder = new Session[1];
+        Runnable lost = () -> {
+            Session s = holder[0];
+            if (s != null) {
+                connectionLost(s);
+            }
+        };
+        HostQueue admin = openQueue(0, ADMIN_QUEUE_SIZE, 8192, lost);
+        List<HostQueue> io = new ArrayList<>();
+        try {
+            int cntlid = fabricsConnect(admin, 0, ADMIN_QUEUE_SIZE - 1, 0xFFFF);
+            long cap = propertyGet(admin, 0x00, true);
+            int mqes = (int) (cap & 0xFFFF) + 1;
+            propertySet(admin, 0x14, 1 | (6 << 16) | (4 << 20)); // CC: EN, IOSQES 64 B, IOCQES 16 B
+            long readyBy = System.nanoTime() + Math.max(500, ((cap >>> 24) & 0xFF) * 500) * 1_000_000L;
+            while ((propertyGet(admin, 0x1C, false) & 1) == 0) {
+                if (System.nanoTime() > readyBy) {
+                    throw error("enable controller", "CSTS.RDY did not become 1");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+            }
+            ByteBuffer ctrl = identify(admin, 0x01, 0);
+            int mdts = ctrl.get(77) & 0xFF;
+            int maxTransfer = mdts == 0 ? 1 << 20 : (int) Math.min(4 << 20, 4096L << mdts);
+            int inCapsule = Math.max(0, ctrl.getInt(1792) * 16 - 64);
+            ByteBuffer ns = identify(admin, 0x00, 1);
+            long nsze = ns.getLong(0);
+            int lbads = ns.get(128 + 4 * (ns.get(26) & 0xF) + 2) & 0xFF;
+            if (nsze <= 0 || lbads < 9 || lbads > 16) {
+                throw error("identify namespace", "namespace 1 is not usable (NSZE " + nsze + ", LBADS " + lbads + ")");
+            }
+            NvmeCompletion nq = adminSync(admin, NvmeCommand.of(0x09, 0, 0x07,
+                    (options.ioQueues() - 1) | ((options.ioQueues() - 1) << 16), 0, 0, 0, 0), null, false, "set number of queues");
+            int granted = Math.min((nq.dw0() & 0xFFFF), nq.dw0() >>> 16) + 1;
+            int queues = Math.min(options.ioQueues(), granted);
+            int size = Math.min(options.queueSize(), mqes);
+            for (int qid = 1; qid <= queues; qid++) {
+                HostQueue q = openQueue(qid, size, inCapsule, lost);
+                io.add(q);
+                fabricsConnect(q, qid, size - 1, cntlid);
+            }
+            Identity id = new Identity(cntlid, ascii(ctrl, 4, 20), ascii(ctrl, 24, 40), nsze << lbads, 1 << lbads, maxTransfer, inCapsule);
+            Session s = new Session(admin, List.copyOf(io), id);
+            holder[0] = s;
+            if (!admin.channel().isActive() || io.stream().anyMatch(q -> !q.channel().isActive())) {
+                throw error("connect", "a queue closed during association");
+            }
+            startKeepAlive(s);
+            LOG.info("{}: connected: cntlid={} {} I/O queues x {} entries, {} blocks of {} bytes, MDTS {} KiB, in-capsule {} bytes",
+                    target.text(), cntlid, queues, size, nsze, 1 << lbads, maxTransfer >> 10, inCapsule);
+            return s;
+        } catch (RuntimeException e) {
+            io.forEach(HostQueue::close);
+            admin.close();
+            throw e;
+        }
+    }
+
+    private void startKeepAlive(Session s) {
+        long kato = options.keepAliveTimeout().toMillis();
+        if (kato <= 0) {
+            return;
+        }
+        long period = Math.max(100, kato / 2);
+        s.keepAlive = s.admin.loop().scheduleAtFixedRate(() -> s.admin.submit(new HostQueue.Request(
+                NvmeCommand.of(0x18, 0, 0, 0, 0, 0, 0, 0), null, false,
+                c -> { }, t -> { })), period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void connectionLost(Session s) {
+        if (s.lost || closed) {
+            return;
+        }
+        s.lost = true;
+        s.close();
+        if (session != s) {
+            return;
+        }
+        LOG.warn("{}: lost controller cntlid={}; reconnecting for up to {} s", target.text(), s.id.cntlid(),
+                options.reconnectDeadline().toSeconds());
+        lostAtNanos = System.nanoTime();
+        attempt = 0;
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        long delay = Math.min(5000, 100L << Math.min(attempt, 6));
+        attempt++;
+        group.next().schedule(() -> {
+            Thread t = new Thread(this::reconnect, "nvmf-reconnect");
+            t.setDaemon(true);
+            t.start();
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconnect() {
+        if (closed) {
+            return;
+        }
+        try {
+            Session s = establish();
+            synchronized (this) {
+                if (closed) {
+                    s.close();
+                    return;
+                }
+                if (s.id.size() != identity.size() || s.id.blockSize() != identity.blockSize()) {
+                    s.close();
+                    fail(error("reconnect", "namespace geometry changed"));
+                    return;
+                }
+                session = s;
+            }
+            LOG.info("{}: reconnected (cntlid={}) after {} attempts", target.text(), s.id.cntlid(), attempt);
+            drainParked();
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                if (System.nanoTime() - lostAtNanos > options.reconnectDeadline().toNanos()) {
+                    fail(e instanceof BlockIoException b ? b : error("reconnect", e.toString()));
+                    return;
+                }
+                LOG.info("{}: reconnect attempt {} failed: {}", target.text(), attempt, e.getMessage());
+                scheduleReconnect();
+            }
+        }
+    }
+
+    private void fail(BlockIoException e) {
+        failure = e;
+        LOG.error("{}: giving up on the controller: {}", target.text(), e.getMessage());
+        drainParked();
+    }
+
+    private void drainParked() {
+        Runnable r;
+        while ((r = parked.poll()) != null) {
+            r.run();
+        }
+    }
+
+    // ------------------------------------------------------------------ BlockDevice
+
+    @Override
+    public String uri() {
+        return target.text();
+    }
+
+    @Override
+    public long size() {
+        return identity.size();
+    }
+
+    @Override
+    public int blockSize() {
+        return identity.blockSize();
+    }
+
+    /** The controller's model and serial number. */
+    public String model() {
+        return identity.model();
+    }
+
+    public String serial() {
+        return identity.serial();
+    }
+
+    /** The current controller id (changes on reconnect). */
+    public int controllerId() {
+        return session.id.cntlid();
+    }
+
+    public int ioQueueCount() {
+        return session.io.size();
+    }
+
+    /** Submits to the queue whose thread we are on (no hop), else round-robin. */
+    private void submitIo(NvmeCommand cmd, ByteBuffer data, boolean toController, CompletableFuture<Void> f, String op, long offset, long length) {
+        HostQueue.Request r = new HostQueue.Request(cmd, data, toController, c -> {
+            if (c.isSuccess()) {
+                f.complete(null);
+            } else {
+                int sct = c.statusCodeType();
+                int sc = c.statusCode();
+                int errno = sct == 0 && sc == 0x80 ? BlockIoException.ERANGE
+                        : sct == 0 && (sc == 0x02 || sc == 0x0F) ? BlockIoException.EINVAL
+                        : sct == 0 && sc == 0x01 ? BlockIoException.EOPNOTSUPP : BlockIoException.EIO;
+                f.completeExceptionally(new BlockIoException(errno, op, target.text(), offset, length, NvmeStatus.describe(c.status())));
+            }
+        }, f::completeExceptionally);
+        dispatch(r, f);
+    }
+
+    private void dispatch(HostQueue.Request r, CompletableFuture<Void> f) {
+        BlockIoException failed = failure;
+        if (closed || failed != null) {
+            f.completeExceptionally(failed != null ? failed : new BlockIoException(BlockIoException.ESHUTDOWN, "io", target.text(), 0, 0, "closed"));
+            return;
+        }
+        Session s = session;
+        if (s.lost) {
+            parked.add(() -> dispatch(r, f));
+            if (!session.lost || failure != null) {
+                drainParked();
+            }
+            return;
+        }
+        List<HostQueue> qs = s.io;
+        HostQueue q = null;
+        for (int i = 0; i < qs.size(); i++) {
+            if (qs.get(i).loop().inEventLoop()) {
+                q = qs.get(i);
+                break;
+            }
+        }
+        if (q == null) {
+            q = qs.get(Math.floorMod(nextQueue.getAndIncrement(), qs.size()));
+        }
+        q.submit(r);
+    }
+
+    private CompletableFuture<Void> split(String op, long offset, ByteBuffer buf, int opcode, boolean toController) {
+        int len = buf.remaining();
+        try {
+            checkRange(op, offset, len);
+        } catch (BlockIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        int max = identity.maxTransfer();
+        int bs = identity.blockSize();
+        if (len <= max) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            long slba = offset / bs;
+            submitIo(NvmeCommand.of(opcode, 1, (int) slba, (int) (slba >>> 32), len / bs - 1, 0, 0, 0), buf, toController, f, op, offset, len);
+            return f;
+        }
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (int done = 0; done < len; done += max) {
+            int n = Math.min(max, len - done);
+            ByteBuffer part = buf.duplicate();
+            part.position(buf.position() + done).limit(buf.position() + done + n);
+            parts.add(split(op, offset + done, part, opcode, toController));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        return split("read", offset, dst, OPC_READ, false);
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer src) {
+        return split("write", offset, src, OPC_WRITE, true);
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        submitIo(NvmeCommand.of(OPC_FLUSH, 1, 0, 0, 0, 0, 0, 0), null, false, f, "flush", 0, 0);
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length) {
+        try {
+            checkRange("write-zeroes", offset, length);
+        } catch (BlockIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        int bs = identity.blockSize();
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (long done = 0; done < length; ) {
+            long blocks = Math.min(65536, (length - done) / bs);
+            long slba = (offset + done) / bs;
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            submitIo(NvmeCommand.of(OPC_WRITE_ZEROES, 1, (int) slba, (int) (slba >>> 32), (int) blocks - 1, 0, 0, 0),
+                    null, false, f, "write-zeroes", offset + done, blocks * bs);
+            parts.add(f);
+            done += blocks * bs;
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public CompletableFuture<Void> unmap(long offset, long length) {
+        try {
+            checkRange("unmap", offset, length);
+        } catch (BlockIoException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        int bs = identity.blockSize();
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (long done = 0; done < length; ) {
+            long blocks = Math.min(0xFFFFFFFFL, (length - done) / bs);
+            ByteBuffer range = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN);
+            range.putInt(0, 0).putInt(4, (int) blocks).putLong(8, (offset + done) / bs);
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            // Dataset Management: NR = 0 (one range), AD (deallocate) in CDW11 bit 2
+            submitIo(NvmeCommand.of(OPC_DSM, 1, 0, 0x4, 0, 0, 0, 0), range, true, f, "unmap", offset + done, blocks * bs);
+            parts.add(f);
+            done += blocks * bs;
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
+    }
+
+    /** Clean disconnect: shutdown notification (CC.SHN), then the queues' connections, then the threads. */
+    @Override
+    public void close() {
+        Session s;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            s = session;
+        }
+        if (s != null && !s.lost) {
+            try {
+                propertySet(s.admin, 0x14, 1 | (6 << 16) | (4 << 20) | (1 << 14));
+                long by = System.nanoTime() + 2_000_000_000L;
+                while (((propertyGet(s.admin, 0x1C, false) >> 2) & 3) != 2 && System.nanoTime() < by) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
+                }
+            } catch (BlockIoException e) {
+                LOG.info("{}: shutdown notification not acknowledged: {}", target.text(), e.getMessage());
+            }
+            s.lost = true;
+            s.close();
+        }
+        drainParked();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        LOG.info("{}: disconnected", target.text());
+    }
+
+    public Duration keepAliveTimeout() {
+        return options.keepAliveTimeout();
+    }
+}

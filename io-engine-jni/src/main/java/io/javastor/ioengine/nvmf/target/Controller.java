@@ -1,0 +1,220 @@
+package io.javastor.ioengine.nvmf.target;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A dynamic controller (NVMe-oF 1.1, 4.1): created by an admin-queue Connect, owned by one host, holding
+ * the controller registers (CC, CSTS), the features a host set, and its I/O queues. It dies with its
+ * admin queue, on keep-alive expiry, or when its subsystem is removed.
+ */
+public final class Controller {
+    private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+
+    /** CC fields (base 2.0, 3.1.4.5). */
+    static final int CC_EN = 1;
+    /** CSTS fields (3.1.4.6). */
+    static final int CSTS_RDY = 1;
+    static final int CSTS_CFS = 2;
+    static final int CSTS_SHST_COMPLETE = 2 << 2;
+
+    private final int cntlid;
+    private final Subsystem subsystem;
+    private final String hostNqn;
+    private final UUID hostId;
+    private final NvmfTarget target;
+    private final TargetQueue adminQueue;
+    private final Map<Integer, TargetQueue> ioQueues = new ConcurrentHashMap<>();
+    private int cc;
+    private int csts;
+    private volatile long katoMillis;
+    private volatile long lastKeepAliveNanos = System.nanoTime();
+    private volatile int grantedIoQueues;
+    private volatile int asyncEventConfig;
+    private volatile boolean volatileWriteCache = true;
+    private ScheduledFuture<?> keepAliveCheck;
+    private volatile boolean destroyed;
+
+    Controller(int cntlid, Subsystem subsystem, String hostNqn, UUID hostId, long katoMillis, NvmfTarget target, TargetQueue adminQueue) {
+        this.cntlid = cntlid;
+        this.subsystem = subsystem;
+        this.hostNqn = hostNqn;
+        this.hostId = hostId;
+        this.katoMillis = katoMillis;
+        this.target = target;
+        this.adminQueue = adminQueue;
+        this.grantedIoQueues = target.options().maxIoQueues();
+    }
+
+    public int cntlid() {
+        return cntlid;
+    }
+
+    public Subsystem subsystem() {
+        return subsystem;
+    }
+
+    public String hostNqn() {
+        return hostNqn;
+    }
+
+    public UUID hostId() {
+        return hostId;
+    }
+
+    public long keepAliveTimeoutMillis() {
+        return katoMillis;
+    }
+
+    public int ioQueueCount() {
+        return ioQueues.size();
+    }
+
+    NvmfTarget target() {
+        return target;
+    }
+
+    TargetQueue adminQueue() {
+        return adminQueue;
+    }
+
+    synchronized int cc() {
+        return cc;
+    }
+
+    synchronized int csts() {
+        return csts;
+    }
+
+    synchronized boolean ready() {
+        return (csts & CSTS_RDY) != 0;
+    }
+
+    /** Property Set of CC: enabling sets CSTS.RDY, disabling resets the controller, SHN completes a shutdown at once. */
+    void writeCc(int value) {
+        List<TargetQueue> toClose = List.of();
+        synchronized (this) {
+            boolean wasEnabled = (cc & CC_EN) != 0;
+            boolean enable = (value & CC_EN) != 0;
+            cc = value;
+            if (enable && !wasEnabled) {
+                int iosqes = (value >> 16) & 0xF;
+                int iocqes = (value >> 20) & 0xF;
+                boolean entriesOk = subsystem.isDiscovery() || (iosqes == 6 && iocqes == 4) || (iosqes == 0 && iocqes == 0);
+                csts = entriesOk ? (csts | CSTS_RDY) : (csts | CSTS_CFS);
+            } else if (!enable && wasEnabled) {
+                csts = 0;
+                toClose = List.copyOf(ioQueues.values());
+            }
+            int shn = (value >> 14) & 3;
+            csts = shn != 0 ? (csts & ~0xC) | CSTS_SHST_COMPLETE : csts & ~0xC;
+        }
+        if (!toClose.isEmpty()) {
+            LOG.info("nqn={} cntlid={} controller reset (CC.EN 1->0): closing {} I/O queues", subsystem.nqn(), cntlid, toClose.size());
+            toClose.forEach(TargetQueue::close);
+        }
+    }
+
+    int grantedIoQueues() {
+        return grantedIoQueues;
+    }
+
+    /** Set Features Number of Queues: grants up to the target's limit; returns the granted count. */
+    int requestIoQueues(int wanted) {
+        grantedIoQueues = Math.max(1, Math.min(wanted, target.options().maxIoQueues()));
+        return grantedIoQueues;
+    }
+
+    int asyncEventConfig() {
+        return asyncEventConfig;
+    }
+
+    void asyncEventConfig(int v) {
+        asyncEventConfig = v;
+    }
+
+    boolean volatileWriteCache() {
+        return volatileWriteCache;
+    }
+
+    void volatileWriteCache(boolean v) {
+        volatileWriteCache = v;
+    }
+
+    boolean attachIoQueue(int qid, TargetQueue q) {
+        return !destroyed && ioQueues.putIfAbsent(qid, q) == null;
+    }
+
+    void detachIoQueue(int qid, TargetQueue q) {
+        ioQueues.remove(qid, q);
+    }
+
+    void keepAlive() {
+        lastKeepAliveNanos = System.nanoTime();
+    }
+
+    /** Starts (or restarts, after Set Features KATO) the keep-alive timeout check on the admin queue's loop. */
+    void keepAliveTimeout(long millis) {
+        katoMillis = millis;
+        keepAlive();
+        synchronized (this) {
+            if (keepAliveCheck != null) {
+                keepAliveCheck.cancel(false);
+                keepAliveCheck = null;
+            }
+            if (millis > 0 && !destroyed) {
+                long period = Math.max(50, Math.min(1000, millis / 4));
+                keepAliveCheck = adminQueue.eventLoop().scheduleAtFixedRate(this::checkKeepAlive, period, period, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private void checkKeepAlive() {
+        long kato = katoMillis;
+        long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastKeepAliveNanos);
+        if (kato > 0 && idle > kato) {
+            LOG.warn("nqn={} cntlid={} host={} keep-alive timeout: no keep-alive for {} ms (KATO {} ms); tearing down the controller",
+                    subsystem.nqn(), cntlid, hostNqn, idle, kato);
+            destroy();
+        }
+    }
+
+    /** Tears the controller down: closes every queue's connection and forgets it. Idempotent. */
+    void destroy() {
+        List<TargetQueue> queues;
+        synchronized (this) {
+            if (destroyed) {
+                return;
+            }
+            destroyed = true;
+            if (keepAliveCheck != null) {
+                keepAliveCheck.cancel(false);
+            }
+            queues = List.copyOf(ioQueues.values());
+            ioQueues.clear();
+        }
+        subsystem.unregister(this);
+        target.releaseControllerId(cntlid);
+        queues.forEach(TargetQueue::close);
+        adminQueue.close();
+        LOG.info("nqn={} cntlid={} host={} controller destroyed", subsystem.nqn(), cntlid, hostNqn);
+    }
+
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    /** Completes an outstanding Async Event Request with a Namespace Attribute Changed notice, if the host enabled it. */
+    void namespaceAttributeChanged() {
+        if ((asyncEventConfig & (1 << 8)) != 0) {
+            adminQueue.completeAsyncEvent(0x2 | (0x00 << 8) | (0x04 << 16));
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.javastor.ioengine.nvmf.target;
+
+import io.javastor.ioengine.device.BlockDevice;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * An NVM subsystem exported by the target: one namespace (NSID 1) on a {@link BlockDevice}, or the
+ * discovery subsystem (no device). The namespace's NGUID and UUID derive from the NQN, so they stay the
+ * same for every controller and across restarts.
+ */
+public final class Subsystem {
+    public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
+
+    private final String nqn;
+    private final BlockDevice device;
+    private final String serial;
+    private final String model;
+    private volatile Set<String> allowedHosts;
+    private final UUID namespaceUuid;
+    private final Map<Integer, Controller> controllers = new ConcurrentHashMap<>();
+    final LongAdder readCommands = new LongAdder();
+    final LongAdder writeCommands = new LongAdder();
+    final LongAdder bytesRead = new LongAdder();
+    final LongAdder bytesWritten = new LongAdder();
+
+    Subsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHosts) {
+        this.nqn = nqn;
+        this.device = device;
+        this.serial = serial;
+        this.model = model;
+        this.allowedHosts = Set.copyOf(allowedHosts);
+        this.namespaceUuid = UUID.nameUUIDFromBytes(nqn.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public String nqn() {
+        return nqn;
+    }
+
+    /** The namespace's device; null for the discovery subsystem. */
+    public BlockDevice device() {
+        return device;
+    }
+
+    public boolean isDiscovery() {
+        return device == null;
+    }
+
+    public String serial() {
+        return serial;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public Set<String> allowedHosts() {
+        return allowedHosts;
+    }
+
+    void allowedHosts(Set<String> hosts) {
+        this.allowedHosts = Set.copyOf(hosts);
+    }
+
+    /** True when the host may connect: the allowed set is empty (any host) or names it. */
+    public boolean allows(String hostNqn) {
+        Set<String> a = allowedHosts;
+        return a.isEmpty() || a.contains(hostNqn);
+    }
+
+    public UUID namespaceUuid() {
+        return namespaceUuid;
+    }
+
+    /** Controllers currently connected, by controller id. */
+    public Collection<Controller> controllers() {
+        return List.copyOf(controllers.values());
+    }
+
+    Controller controller(int cntlid) {
+        return controllers.get(cntlid);
+    }
+
+    void register(Controller c) {
+        controllers.put(c.cntlid(), c);
+    }
+
+    void unregister(Controller c) {
+        controllers.remove(c.cntlid(), c);
+    }
+
+    @Override
+    public String toString() {
+        return "Subsystem[" + nqn + (device == null ? " discovery" : " on " + device.uri()) + "]";
+    }
+}

@@ -1,0 +1,78 @@
+package io.javastor.ioengine.replica;
+
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Replicas exported over NVMe-oF/TCP, one subsystem each ({@code nqn.2019-05.io.javastor:<uuid>}).
+ * Shares are not persisted: after a restart the core agent shares again what it needs (as in Mayastor).
+ */
+public final class ReplicaShares {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaShares.class);
+    public static final String NQN_PREFIX = "nqn.2019-05.io.javastor:";
+    /** NVMe base spec 4.5: an NQN is at most 223 bytes; ours are the nqn.yyyy-mm.reverse-domain form. */
+    private static final Pattern HOST_NQN = Pattern.compile("nqn\\.\\d{4}-\\d{2}\\.[a-zA-Z0-9.-]+(:[\\x21-\\x7e]+)?");
+
+    public record Share(UUID replica, String nqn, String uri, Set<String> allowedHosts) {
+    }
+
+    private final NvmfTarget target;
+    private final String advertisedHost;
+    private final Map<UUID, Share> shares = new ConcurrentHashMap<>();
+
+    public ReplicaShares(NvmfTarget target, String advertisedHost) {
+        this.target = target;
+        this.advertisedHost = advertisedHost;
+    }
+
+    public static String nqnOf(UUID uuid) {
+        return NQN_PREFIX + uuid;
+    }
+
+    /** Shares (or re-shares with a new host list). Idempotent. */
+    public synchronized Share share(Replica replica, List<String> allowedHosts) {
+        Set<String> hosts = new TreeSet<>();
+        for (String h : allowedHosts) {
+            if (h.length() > 223 || !HOST_NQN.matcher(h).matches()) {
+                throw EngineException.invalid("allowed_hosts", "'" + h + "' is not a host NQN (nqn.yyyy-mm.domain:name)");
+            }
+            hosts.add(h);
+        }
+        String nqn = nqnOf(replica.uuid());
+        target.addSubsystem(nqn, replica, serial(replica.uuid()), "Javastor replica", hosts);
+        Share s = new Share(replica.uuid(), nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
+        Share old = shares.put(replica.uuid(), s);
+        if (old == null || !old.allowedHosts().equals(s.allowedHosts())) {
+            LOG.info("replica={} shared as {} to {}", replica.uuid(), s.uri(), hosts.isEmpty() ? "any host" : hosts);
+        }
+        return s;
+    }
+
+    /** Removes the share (disconnecting its hosts). Idempotent. */
+    public synchronized void unshare(UUID replica) {
+        Share s = shares.remove(replica);
+        if (s != null) {
+            target.removeSubsystem(s.nqn());
+            LOG.info("replica={} unshared", replica);
+        }
+    }
+
+    public Share share(UUID replica) {
+        return shares.get(replica);
+    }
+
+    /** NVMe serial numbers are 20 ASCII characters: derive a stable one from the uuid. */
+    static String serial(UUID uuid) {
+        return uuid.toString().replace("-", "").substring(0, 20);
+    }
+}

@@ -1,0 +1,238 @@
+package io.javastor.ioengine.nvmf;
+
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.javastor.ioengine.nvmf.pdu.Pdu;
+import io.javastor.ioengine.nvmf.pdu.PduFormat;
+import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.target.Subsystem;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Raw PDUs on real sockets: discovery, keep-alive expiry, protocol violations and a fuzz run. */
+class NvmfWireTest {
+    static final String NQN = "nqn.2019-05.io.javastor:wire-test";
+    static final String HOST = "nqn.2019-05.io.javastor:node-name:wire";
+
+    BlockDeviceFactory factory;
+    BlockDevice disk;
+    NvmfTarget target;
+    int port;
+
+    @BeforeEach
+    void start() {
+        factory = BlockDeviceFactory.withDefaults();
+        disk = factory.open("malloc:///nvmf-wire?size_mb=16");
+        target = new NvmfTarget(NvmfTargetOptions.defaults().withEventLoopThreads(2));
+        port = target.start("127.0.0.1", 0).getPort();
+        target.addSubsystem(NQN, disk, "WIRE1", "Javastor wire", Set.of());
+        target.addSubsystem(NQN + "-private", disk, "WIRE2", "Javastor wire", Set.of("nqn.2019-05.io.javastor:node-name:someone-else"));
+    }
+
+    @AfterEach
+    void stop() {
+        target.close();
+        disk.close();
+        factory.close();
+    }
+
+    private static NvmeCommand propertySet(int cid, int ofst, int value) {
+        return NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x00, 0, ofst, value, 0, 0, 0).withCid(cid).withSgl(NvmeCommand.SGL_TRANSPORT, 0);
+    }
+
+    /** ICReq, Connect (admin queue), CC.EN = 1; returns the controller id. */
+    private static int connectAdmin(WireClient c, String nqn, int kato) throws IOException {
+        c.initialize();
+        c.send(WireClient.connectCapsule(1, nqn, HOST, kato));
+        Pdu.CapsuleResponse r = (Pdu.CapsuleResponse) c.receive();
+        assertThat(r.completion().isSuccess()).as("connect %s", NvmeStatus.describe(r.completion().status())).isTrue();
+        assertThat(c.command(propertySet(2, 0x14, 1 | (6 << 16) | (4 << 20))).completion().isSuccess()).isTrue();
+        return r.completion().dw0() & 0xFFFF;
+    }
+
+    @Test
+    void discoveryLogListsTheSubsystemsThisHostMaySee() throws IOException {
+        try (WireClient c = new WireClient(port)) {
+            connectAdmin(c, Subsystem.DISCOVERY_NQN, 0);
+            // Get Log Page 70h, 3 KiB (NUMDL = 768 - 1)
+            NvmeCommand glp = NvmeCommand.of(0x02, 0, 0x70 | ((768 - 1) << 16), 0, 0, 0, 0, 0).withCid(3).withSgl(NvmeCommand.SGL_TRANSPORT, 3072);
+            c.send(new Pdu.CapsuleCommand(glp, null));
+            Pdu.C2HData data = (Pdu.C2HData) c.receive();
+            ByteBuf log = data.data();
+            assertThat(log.readableBytes()).isEqualTo(3072);
+            assertThat(log.getLongLE(8)).as("NUMREC").isEqualTo(1);
+            assertThat(log.getByte(1024)).as("TRTYPE tcp").isEqualTo((byte) 3);
+            assertThat(log.toString(1024 + 256, NQN.length(), StandardCharsets.UTF_8)).isEqualTo(NQN);
+            assertThat(log.toString(1024 + 512, 9, StandardCharsets.US_ASCII)).isEqualTo("127.0.0.1");
+            assertThat(log.toString(1024 + 32, 5, StandardCharsets.US_ASCII).trim()).isEqualTo(Integer.toString(port));
+            data.release();
+            assertThat(((Pdu.CapsuleResponse) c.receive()).completion().isSuccess()).isTrue();
+            // an unknown opcode gets Invalid Opcode and the connection stays usable
+            Pdu.CapsuleResponse bad = c.command(NvmeCommand.of(0x7E, 0, 0, 0, 0, 0, 0, 0).withCid(4).withSgl(NvmeCommand.SGL_TRANSPORT, 0));
+            assertThat(bad.completion().status()).isEqualTo(NvmeStatus.INVALID_OPCODE);
+            assertThat(c.command(NvmeCommand.of(0x18, 0, 0, 0, 0, 0, 0, 0).withCid(5).withSgl(NvmeCommand.SGL_TRANSPORT, 0))
+                    .completion().isSuccess()).isTrue();
+        }
+    }
+
+    @Test
+    void keepAliveExpiryTearsTheControllerDown() throws IOException {
+        try (WireClient c = new WireClient(port)) {
+            c.socket.setSoTimeout(10_000);
+            connectAdmin(c, NQN, 400);
+            assertThat(target.subsystem(NQN).controllers()).hasSize(1);
+            long t0 = System.nanoTime();
+            assertThat(c.closedByPeer()).as("target closed the admin queue").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+            await().atMost(Duration.ofSeconds(5)).until(() -> target.subsystem(NQN).controllers().isEmpty());
+        }
+    }
+
+    @Test
+    void commandOnAnUnconnectedQueueClosesTheConnection() throws IOException {
+        try (WireClient c = new WireClient(port)) {
+            c.initialize();
+            Pdu.CapsuleResponse r = c.command(NvmeCommand.of(0x06, 0, 1, 0, 0, 0, 0, 0).withCid(9).withSgl(NvmeCommand.SGL_TRANSPORT, 4096));
+            assertThat(r.completion().status()).isEqualTo(NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void badHeaderDigestGetsATermReq() throws IOException {
+        try (WireClient c = new WireClient(port)) {
+            c.send(new Pdu.IcReq(0, 0, true, false, 0));
+            assertThat(c.receive()).isInstanceOf(Pdu.IcResp.class);
+            c.format.initialize(true, false, 0);
+            byte[] b = WireClient.bytes(c.format, WireClient.connectCapsule(1, NQN, HOST, 0));
+            b[72] ^= 0x55; // corrupt HDGST
+            c.sendRaw(b);
+            Pdu p = c.receive();
+            assertThat(p).isInstanceOf(Pdu.TermReq.class);
+            assertThat(((Pdu.TermReq) p).fes()).isEqualTo(0x03);
+            p.release();
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
+
+    /** Valid PDUs of every kind a host sends, as templates for mutation. */
+    private static List<byte[]> templates() {
+        PduFormat f = new PduFormat(false, 0, 0, 1 << 20);
+        f.initialize(false, false, 0);
+        List<byte[]> t = new ArrayList<>();
+        t.add(WireClient.bytes(f, WireClient.connectCapsule(1, NQN, HOST, 0)));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(propertySet(2, 0x14, 1 | (6 << 16) | (4 << 20)), null)));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(NvmeCommand.of(0x06, 1, 0, 0, 0, 0, 0, 0).withCid(3).withSgl(NvmeCommand.SGL_TRANSPORT, 4096), null)));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(NvmeCommand.of(0x02, 1, 8, 0, 0, 0, 0, 0).withCid(4).withSgl(NvmeCommand.SGL_TRANSPORT, 4096), null)));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(NvmeCommand.of(0x01, 1, 16, 0, 0, 0, 0, 0).withCid(5)
+                .withSgl(NvmeCommand.SGL_IN_CAPSULE, 4096), Unpooled.wrappedBuffer(new byte[4096]))));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(NvmeCommand.of(0x01, 1, 16, 0, 15, 0, 0, 0).withCid(6)
+                .withSgl(NvmeCommand.SGL_TRANSPORT, 65536), null)));
+        t.add(WireClient.bytes(f, new Pdu.H2CData(6, 6, 0, true, Unpooled.wrappedBuffer(new byte[8192]))));
+        t.add(WireClient.bytes(f, new Pdu.CapsuleCommand(NvmeCommand.of(0x02, 0, 0x02 | (127 << 16), 0, 0, 0, 0, 0).withCid(7)
+                .withSgl(NvmeCommand.SGL_TRANSPORT, 512), null)));
+        t.add(WireClient.bytes(f, new Pdu.TermReq(true, 1, 0, null)));
+        return t;
+    }
+
+    @Test
+    void fuzzedPdusNeverTakeTheTargetDown() throws Exception {
+        byte[] icReq = WireClient.bytes(new PduFormat(false, 0, 0, 0), new Pdu.IcReq(0, 0, false, false, 0));
+        List<byte[]> templates = templates();
+        AtomicLong pdus = new AtomicLong();
+        int threads = 4;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long seed = t;
+            fs.add(pool.submit(() -> {
+                SplittableRandom rnd = new SplittableRandom(seed);
+                while (pdus.get() < 100_000 && System.nanoTime() < deadline) {
+                    try (WireClient c = new WireClient(port)) {
+                        c.socket.setSoLinger(true, 0);
+                        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                        if (rnd.nextInt(10) != 0) {
+                            out.write(icReq);
+                            out.write(templates.get(0));
+                            out.write(templates.get(1));
+                        }
+                        int n = 40;
+                        for (int i = 0; i < n; i++) {
+                            byte[] p;
+                            if (rnd.nextInt(4) == 0) {
+                                p = new byte[rnd.nextInt(1, 200)];
+                                for (int j = 0; j < p.length; j++) {
+                                    p[j] = (byte) rnd.nextInt();
+                                }
+                            } else {
+                                p = templates.get(rnd.nextInt(templates.size())).clone();
+                                int flips = rnd.nextInt(1, 4);
+                                for (int k = 0; k < flips; k++) {
+                                    int at = rnd.nextInt(rnd.nextBoolean() ? Math.min(p.length, 80) : p.length);
+                                    p[at] = (byte) rnd.nextInt();
+                                }
+                                if (rnd.nextInt(8) == 0) {
+                                    p = java.util.Arrays.copyOf(p, rnd.nextInt(1, p.length)); // truncated
+                                }
+                            }
+                            out.write(p);
+                        }
+                        pdus.addAndGet(n);
+                        try {
+                            c.sendRaw(out.toByteArray());
+                        } catch (IOException closedEarly) {
+                            // the target may close before it has read everything: that is the point
+                            assertThat(closedEarly).isNotNull();
+                        }
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(pdus.get()).isGreaterThanOrEqualTo(100_000);
+        // a clean host still gets correct service
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + NQN, NvmfHostOptions.defaults(HOST).withQueues(2, 32))) {
+            ByteBuffer data = DmaBuffers.allocate(65536);
+            new SplittableRandom(3).ints(16384).forEach(v -> data.putInt(v));
+            data.clear();
+            dev.write(1 << 20, data).join();
+            ByteBuffer back = DmaBuffers.allocate(65536);
+            dev.read(1 << 20, back).join();
+            assertThat(back).isEqualTo(data);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> target.subsystem(NQN).controllers().isEmpty());
+    }
+}

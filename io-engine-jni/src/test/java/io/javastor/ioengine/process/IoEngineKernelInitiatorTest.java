@@ -1,0 +1,82 @@
+package io.javastor.ioengine.process;
+
+import io.javastor.api.ioengine.v1.CreatePoolRequest;
+import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.Replica;
+import io.javastor.api.ioengine.v1.ShareProtocol;
+import io.javastor.api.ioengine.v1.ShareReplicaRequest;
+import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Linux kernel's NVMe/TCP initiator (Debian 6.1 under QEMU, ../shared/tools/linux-nvme-vm) against a
+ * replica exported by a real io-engine process through the ShareReplica gRPC call: nvme discover,
+ * connect, identify, a 4 MiB data check and fio --verify (guest-connect.sh), which must print PASS.
+ * Needs port 8420 free (the VM reaches host port 8420 as 10.0.2.100:8420). Run with -Djavastor.vm=true.
+ */
+@Tag("vm")
+@EnabledIfSystemProperty(named = "javastor.vm", matches = "true", disabledReason = "kernel initiator VM test: run with -Djavastor.vm=true (./javastor test does)")
+class IoEngineKernelInitiatorTest {
+
+    @Test
+    void kernelInitiatorVerifiesDataOnAReplicaSharedByARealIoEngine(@TempDir Path tmp) throws Exception {
+        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
+        Path runVm = tools.resolve("run-vm.sh");
+        Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
+                "skipped: QEMU is not installed and we are not root to install it");
+
+        String disk = "uring://" + tmp.resolve("pool.img") + "?size_mb=256";
+        try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
+                List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
+            engine.api().createPool(CreatePoolRequest.newBuilder().setName("vm").addDisks(disk).build());
+            String id = UUID.randomUUID().toString();
+            engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("vm").setSize(128L << 20).build());
+            Replica shared = engine.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(id)
+                    .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
+            String nqn = "nqn.2019-05.io.javastor:" + id;
+            assertThat(shared.getUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
+            assertThat(shared.getShare()).isEqualTo(ShareProtocol.SHARE_PROTOCOL_NVMF);
+
+            Path share = Files.createDirectories(tmp.resolve("share"));
+            ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), tools.resolve("guest-connect.sh").toString(),
+                    "10.0.2.100", "8420", nqn, "3").redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
+            pb.environment().put("VM_SHARE", share.toString());
+            Process vm = pb.start();
+            boolean exited = vm.waitFor(300, TimeUnit.SECONDS);
+            if (!exited) {
+                vm.destroyForcibly();
+            }
+            String out = Files.readString(tmp.resolve("vm.log"), StandardCharsets.UTF_8);
+            System.out.println("---- VM output ----\n" + out + "\n---- console tail ----\n" + tail(share.resolve("console.log")));
+            assertThat(exited).as("VM finished within 300 s").isTrue();
+            assertThat(out.lines()).as("guest-connect.sh output").contains("PASS");
+            assertThat(vm.exitValue()).isZero();
+
+            assertThat(engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(id).build()).getShare())
+                    .isEqualTo(ShareProtocol.SHARE_PROTOCOL_NONE);
+        }
+    }
+
+    private static String tail(Path f) throws IOException {
+        if (!Files.exists(f)) {
+            return "(none)";
+        }
+        String s = Files.readString(f, StandardCharsets.ISO_8859_1);
+        return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+    }
+}
