@@ -215,4 +215,51 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
             case INTERNAL -> Status.INTERNAL;
         };
     }
+
+    // ---- nexus: implemented in io.javastor.ioengine.nexus.NexusGrpcApi (one gRPC service, so these delegate)
+
+    @org.springframework.beans.factory.annotation.Autowired
+    private io.javastor.ioengine.nexus.NexusGrpcApi nexus;
+
+    @Override
+    public void createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.createNexus(r, o); }
+
+    @Override
+    public void destroyNexus(io.javastor.api.ioengine.v1.DestroyNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.DestroyNexusResponse> o) { nexus.destroyNexus(r, o); }
+
+    @Override
+    public void listNexus(io.javastor.api.ioengine.v1.ListNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.ListNexusResponse> o) { nexus.listNexus(r, o); }
+
+    @Override
+    public void addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.addChildNexus(r, o); }
+
+    @Override
+    public void removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.removeChildNexus(r, o); }
+
+    @Override
+    public void faultNexusChild(io.javastor.api.ioengine.v1.FaultNexusChildRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.faultNexusChild(r, o); }
+
+    @Override
+    public void publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.publishNexus(r, o); }
+
+    @Override
+    public void unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.unpublishNexus(r, o); }
+
+    @Override
+    public void startRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.startRebuild(r, o); }
+
+    @Override
+    public void pauseRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.pauseRebuild(r, o); }
+
+    @Override
+    public void resumeRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.resumeRebuild(r, o); }
+
+    @Override
+    public void stopRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.stopRebuild(r, o); }
+
+    @Override
+    public void getRebuildStats(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.getRebuildStats(r, o); }
+
+    @Override
+    public void getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildHistoryResponse> o) { nexus.getRebuildHistory(r, o); }
 }

@@ -25,6 +25,7 @@ public final class IoEngineProcess implements AutoCloseable {
     private final List<String> extraArgs;
     private final int grpcPort;
     private final int httpPort;
+    private final int nvmfPort;
     private Process process;
     private ManagedChannel channel;
 
@@ -35,6 +36,7 @@ public final class IoEngineProcess implements AutoCloseable {
         this.extraArgs = extraArgs;
         this.grpcPort = JavaProcess.freePort();
         this.httpPort = JavaProcess.freePort();
+        this.nvmfPort = JavaProcess.freePort();
     }
 
     public IoEngineProcess start() throws IOException {
@@ -42,6 +44,9 @@ public final class IoEngineProcess implements AutoCloseable {
                 "--javastor.io-engine.node-name=" + nodeName,
                 "--spring.grpc.server.port=" + grpcPort,
                 "--server.port=" + httpPort));
+        if (extraArgs.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
+            args.add("--javastor.io-engine.nvmf.port=" + nvmfPort); // never the shared default 8420 in tests
+        }
         if (!disks.isEmpty()) {
             args.add("--javastor.io-engine.disks=" + String.join(",", disks));
         }

@@ -21,9 +21,13 @@ import io.javastor.core.node.NodeOperations;
 import io.javastor.core.node.NodeRegistration;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
+import io.javastor.core.reconcile.MissingReplicaDetector;
+import io.javastor.core.reconcile.LostReplicaReplacer;
+import io.javastor.core.reconcile.NexusSpecRecovery;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
 import io.javastor.core.reconcile.OrphanReplicaCollector;
@@ -155,8 +159,13 @@ public class CoreAgentConfiguration {
 
     @Bean
     VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
-                                      NodeRegistry registry, EventHistory events) {
-        return new VolumeOperations(store, volumeGuard, replicas, placer, registry, events);
+                                      NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        return new VolumeOperations(store, volumeGuard, replicas, placer, registry, events, nexuses);
+    }
+
+    @Bean
+    NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events) {
+        return new NexusOperations(store, registry, engines, events);
     }
 
     /** Reconcilers run in this order each pass: liveness before anything that asks whether a node is Online. */
@@ -164,7 +173,7 @@ public class CoreAgentConfiguration {
     ReconcilePoller reconcilePoller(LeaderElection election, CoreAgentProperties props, Clock clock, SpecStore store,
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
-                                    ReplicaOperations replicas, VolumeOperations volumes) {
+                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
@@ -173,6 +182,9 @@ public class CoreAgentConfiguration {
                 new VolumeSpecRecovery(store, volumes),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
+                new NexusSpecRecovery(store, nexuses, volumes),
+                new LostReplicaReplacer(store, replicas, volumes, registry),
+                new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
     }

@@ -186,9 +186,8 @@ class CoreAgentApplicationTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
         // Destroying what does not exist succeeds (CSI retries deletes).
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
-        // Publish waits for the nexus.
         assertThatThrownBy(() -> volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).build()))
-                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
     @Test

@@ -91,6 +91,7 @@ public final class ControlPlaneBench {
             start("node-" + i, List.of(java(), "-Xmx384m", "-XX:+UseSerialGC", "-jar", engineJar.toString(),
                     "--javastor.io-engine.node-name=node-" + i, "--javastor.io-engine.core-agent-endpoint=127.0.0.1:" + agentGrpc,
                     "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + grpc,
+                    "--javastor.io-engine.nvmf.port=" + freePort(),
                     "--server.address=127.0.0.1", "--server.port=" + http, "--logging.level.io.javastor=WARN"));
         }
         var nodes = NodeServiceGrpc.newBlockingStub(channel);

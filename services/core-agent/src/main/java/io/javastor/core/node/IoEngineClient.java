@@ -82,6 +82,46 @@ public final class IoEngineClient {
         return call("list replicas", () -> stub().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList());
     }
 
+    /** Exports the replica over NVMe-oF to the given hosts; returns its nvmf:// URI. */
+    public String shareReplica(String uuid, List<String> allowedHosts) {
+        return call("share replica " + uuid, () -> stub().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
+                .addAllAllowedHosts(allowedHosts).build()).getUri());
+    }
+
+    public void unshareReplica(String uuid) {
+        call("unshare replica " + uuid, () -> stub().unshareReplica(
+                io.javastor.api.ioengine.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children) {
+        return call("create nexus " + uuid, () -> stub().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
+                .setUuid(uuid).setSize(size).addAllChildren(children).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {
+        return call("publish nexus " + uuid, () -> stub().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
+                .addAllAllowedHosts(allowedHosts).build()));
+    }
+
+    /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
+    public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
+        return call("add child to nexus " + uuid, () -> stub().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus removeChildNexus(String uuid, String childUri) {
+        return call("remove child from nexus " + uuid, () -> stub().removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
+    /** Unpublishes and destroys; an absent nexus is fine (the io-engine says so). */
+    public void destroyNexus(String uuid) {
+        call("destroy nexus " + uuid, () -> stub().destroyNexus(
+                io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(uuid).build()));
+    }
+
     private interface Call<T> {
         T run();
     }

@@ -46,12 +46,7 @@ public final class ReplicaOperations {
         return store.list(ReplicaSpec.KIND);
     }
 
-    /** Records the intent (spec Creating); the replica does not exist anywhere yet. */
-    public Versioned<ReplicaSpec> intend(ReplicaSpec spec) {
-        return store.create(ReplicaSpec.KIND, spec.with(OperationStatus.CREATING));
-    }
-
-    /** Records the intent for several replicas in one etcd transaction. */
+    /** Records the intent (specs Creating) for several replicas in one etcd transaction; they exist nowhere yet. */
     public List<Versioned<ReplicaSpec>> intendAll(List<ReplicaSpec> specs) {
         return store.createAll(ReplicaSpec.KIND, specs.stream().map(s -> s.with(OperationStatus.CREATING)).toList());
     }

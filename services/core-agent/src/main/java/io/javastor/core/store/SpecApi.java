@@ -19,7 +19,7 @@ import io.javastor.core.volume.VolumeSpec;
 @Service
 public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
 
-    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND);
+    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND);
 
     private final SpecStore store;
 
@@ -32,7 +32,7 @@ public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
         List<SpecKind<?>> kinds = request.getKind().isEmpty() ? KINDS
                 : KINDS.stream().filter(k -> k.name().equals(request.getKind())).toList();
         if (kinds.isEmpty()) {
-            throw new CoreException.InvalidArgument("kind", "must be one of node, pool, replica, volume");
+            throw new CoreException.InvalidArgument("kind", "must be one of node, pool, replica, volume, nexus");
         }
         ListSpecsResponse.Builder out = ListSpecsResponse.newBuilder();
         for (SpecStore.RawSpec s : store.listRaw(kinds)) {

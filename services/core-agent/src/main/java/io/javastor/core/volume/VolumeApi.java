@@ -18,7 +18,6 @@ import io.javastor.core.api.ProtoMapping;
 import io.javastor.core.replica.ReplicaApi;
 import io.javastor.core.store.OperationStatus;
 
-/** Publish/unpublish are not overridden: they answer UNIMPLEMENTED until the nexus exists. */
 @Service
 public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
@@ -30,10 +29,8 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void createVolume(CreateVolumeRequest r, StreamObserver<Volume> response) {
-        if (r.getReplicaCount() > Integer.MAX_VALUE) {
-            throw new CoreException.InvalidArgument("replica_count", "too large");
-        }
-        if (r.getSize() < 0) { // uint64 beyond Long.MAX_VALUE
+        // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
+        if (r.getSize() < 0) {
             throw new CoreException.InvalidArgument("size", "too large");
         }
         Topology topology = new Topology(r.getTopology().getNodeLabelsMap(), r.getTopology().getPoolLabelsMap());
@@ -73,6 +70,16 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
         reply(response, toProto(volumes.setReplicaCount(r.getUuid(), r.getReplicaCount())));
     }
 
+    @Override
+    public void publishVolume(io.javastor.api.core.v1.PublishVolumeRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
+    }
+
+    @Override
+    public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.unpublish(r.getUuid())));
+    }
+
     static Volume toProto(VolumeView v) {
         VolumeSpec s = v.spec();
         Volume.Builder b = Volume.newBuilder().setUuid(s.uuid()).setSize(s.size()).setReplicaCount(s.replicaCount())
@@ -86,6 +93,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
                     case UNKNOWN -> io.javastor.api.core.v1.VolumeStatus.VOLUME_STATUS_UNKNOWN;
                 });
         v.replicas().forEach(r -> b.addReplicas(ReplicaApi.toProto(r.spec(), r.present(), r.uri())));
+        v.target().ifPresent(t -> b.setTarget(io.javastor.api.core.v1.VolumeTarget.newBuilder().setNodeId(t.nodeId()).setUri(t.uri())));
         return b.build();
     }
 

@@ -18,6 +18,8 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
 import io.javastor.core.node.PoolState;
@@ -50,9 +52,11 @@ public final class VolumeOperations {
     private final PlacementCandidates candidates;
     private final NodeRegistry registry;
     private final EventHistory events;
+    private final NexusOperations nexuses;
 
     public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
-                            NodeRegistry registry, EventHistory events) {
+                            NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        this.nexuses = nexuses;
         this.store = store;
         this.guard = volumeGuard;
         this.replicas = replicas;
@@ -99,7 +103,13 @@ public final class VolumeOperations {
                         + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
                 return view(created.spec(), live);
             } catch (CoreException e) {
-                rollBack(wanted.uuid(), e);
+                try {
+                    rollBack(wanted.uuid(), e);
+                } catch (CoreException rollBackFailure) {
+                    // The caller must see why the create failed; the spec stays Creating and VolumeSpecRecovery finishes the undo.
+                    e.addSuppressed(rollBackFailure);
+                    log.warn("rollback incomplete volumeId={}, left to the reconciler: {}", wanted.uuid(), rollBackFailure.getMessage());
+                }
                 throw e;
             }
         }
@@ -123,6 +133,9 @@ public final class VolumeOperations {
     /** The rest of a destroy, also run by the reconciler for a spec left Deleting. Caller holds the guard. */
     public void finishDestroy(Versioned<VolumeSpec> deleting) {
         String uuid = deleting.spec().uuid();
+        // The target goes first: a nexus must never outlive the replicas under it. An unreachable one stays
+        // Deleting (NexusSpecRecovery destroys it when its node returns).
+        nexuses.of(uuid).ifPresent(nexuses::remove);
         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
             destroyOrDefer(r);
         }
@@ -154,6 +167,9 @@ public final class VolumeOperations {
             }
             if (size < spec.size()) {
                 throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
+            }
+            if (nexuses.of(uuid).isPresent()) {
+                throw new CoreException.FailedPrecondition("volume " + uuid + ": is published; unpublish before resizing");
             }
             List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
             // Check every replica first so a resize that cannot finish does not start.
@@ -196,16 +212,35 @@ public final class VolumeOperations {
                 return view(spec);
             }
             if (count > spec.replicaCount()) {
-                List<Versioned<ReplicaSpec>> before = replicas.ofVolume(uuid);
-                List<String> added = addReplicas(spec, count, before).stream().map(r -> r.spec().uuid())
-                        .filter(id -> before.stream().noneMatch(b -> b.spec().uuid().equals(id))).toList();
+                List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(uuid);
+                Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
                 try {
+                    List<Versioned<ReplicaSpec>> live = addReplicas(spec, count, existing);
+                    // Published: the new replicas join the nexus, which rebuilds them from the others.
+                    Optional<Versioned<NexusSpec>> target = nexuses.of(uuid).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+                    if (target.isPresent()) {
+                        Versioned<NexusSpec> t = target.get();
+                        for (Versioned<ReplicaSpec> r : live) {
+                            if (!before.contains(r.spec().uuid())) {
+                                t = nexuses.addChild(t, r.spec());
+                            }
+                        }
+                    }
                     current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
                 } catch (CoreException e) {
-                    for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
-                        if (added.contains(r.spec().uuid())) {
-                            destroyOrDefer(r);
+                    // Undo what this call added; whatever cannot be undone now is left to the replica reconcilers.
+                    try {
+                        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+                            if (!before.contains(r.spec().uuid())) {
+                                Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+                                if (target.isPresent()) {
+                                    nexuses.removeChild(target.get(), r.spec().uuid());
+                                }
+                                destroyOrDefer(r);
+                            }
                         }
+                    } catch (CoreException undoFailure) {
+                        e.addSuppressed(undoFailure);
                     }
                     throw e;
                 }
@@ -220,6 +255,46 @@ public final class VolumeOperations {
         }
     }
 
+    /**
+     * Creates the volume's target (nexus) and shares it over NVMe-oF. Publishing again succeeds with
+     * the same target; asking for another node while published is a conflict (unpublish first).
+     */
+    public VolumeView publish(String uuid, String preferredNode, List<String> allowedHosts) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = readCreated(uuid);
+            Optional<Versioned<NexusSpec>> existing = nexuses.of(uuid);
+            if (existing.isPresent()) {
+                NexusSpec n = existing.get().spec();
+                if (n.operation() != OperationStatus.CREATED) {
+                    throw new CoreException.Conflict("volume " + uuid + ": its target is " + n.operation());
+                }
+                if (preferredNode != null && !preferredNode.isEmpty() && !preferredNode.equals(n.nodeId())) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published on node " + n.nodeId()
+                            + "; unpublish before publishing on " + preferredNode);
+                }
+                if (!n.allowedHosts().equals(allowedHosts)) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published for hosts " + n.allowedHosts()
+                            + "; unpublish before publishing for " + allowedHosts);
+                }
+                return view(volume.spec());
+            }
+            nexuses.publish(uuid, volume.spec().size(), replicas.ofVolume(uuid), preferredNode, allowedHosts);
+            return view(volume.spec());
+        }
+    }
+
+    /** Removes the target; unpublishing what is not published succeeds. */
+    public VolumeView unpublish(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = store.get(VolumeSpec.KIND, uuid)
+                    .orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
+            nexuses.of(uuid).ifPresent(nexuses::remove);
+            return view(volume.spec());
+        }
+    }
+
     public VolumeView get(String uuid) {
         requireUuid(uuid);
         return view(store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found")).spec());
@@ -230,8 +305,11 @@ public final class VolumeOperations {
         for (Versioned<ReplicaSpec> r : replicas.all()) {
             byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
         }
+        Map<String, NexusSpec> targets = new HashMap<>();
+        store.list(NexusSpec.KIND).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
         return store.list(VolumeSpec.KIND).stream()
-                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()))).toList();
+                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid()))))
+                .toList();
     }
 
     /**
@@ -281,6 +359,51 @@ public final class VolumeOperations {
         return (int) (created - spec.replicaCount());
     }
 
+    /**
+     * A published volume whose replica sits on an Offline node gets it replaced: the lost child
+     * leaves the nexus, its spec waits Deleting for the node, a new replica is placed on another
+     * node and added to the nexus, which rebuilds it from the healthy children. Caller holds the
+     * guard. Returns how many were replaced.
+     */
+    public int replaceLostReplicas(VolumeSpec spec) {
+        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+        if (target.isEmpty() || !nodeOnline(target.get().spec().nodeId())) {
+            return 0; // no target to rebuild from (a lost target is the HA work's to move)
+        }
+        Versioned<NexusSpec> t = target.get();
+        int lost = 0;
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
+            if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
+                t = nexuses.removeChild(t, r.spec().uuid());
+                replicas.markDeleting(r);
+                events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
+                        + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
+                lost++;
+            }
+        }
+        if (lost == 0) {
+            return 0;
+        }
+        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
+        Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
+        for (Versioned<ReplicaSpec> r : addReplicas(spec, spec.replicaCount(), existing)) {
+            if (!before.contains(r.spec().uuid())) {
+                t = nexuses.addChild(t, r.spec());
+                events.record("volume", spec.uuid(), "ReplicaReplaced", Severity.INFO, "new replica " + r.spec().uuid()
+                        + " on node " + r.spec().nodeId() + " replaces a lost one");
+            }
+        }
+        return lost;
+    }
+
+    private boolean nodeOnline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status().isOnline()).orElse(false);
+    }
+
+    private boolean nodeOffline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status() instanceof io.javastor.core.node.NodeStatus.Offline).orElse(false);
+    }
+
     private void removeReplicas(String uuid, int keep) {
         List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
                 .filter(r -> r.spec().operation() == OperationStatus.CREATED).toList());
@@ -292,6 +415,11 @@ public final class VolumeOperations {
                 .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
                 .thenComparing(r -> r.spec().uuid()));
         for (int i = 0; i < live.size() - keep; i++) {
+            // Out of the nexus first: a child must not vanish under a live target.
+            Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+            if (target.isPresent()) {
+                nexuses.removeChild(target.get(), live.get(i).spec().uuid());
+            }
             destroyOrDefer(live.get(i));
         }
     }
@@ -322,6 +450,10 @@ public final class VolumeOperations {
     }
 
     private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
+        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec));
+    }
+
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus) {
         List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
             Optional<ReplicaState> o = observed(r.spec());
             return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
@@ -339,7 +471,8 @@ public final class VolumeOperations {
         } else {
             status = VolumeStatus.FAULTED;
         }
-        return new VolumeView(spec, status, views);
+        return new VolumeView(spec, status, views, nexus.filter(n -> n.operation() == OperationStatus.CREATED)
+                .map(n -> new VolumeView.Target(n.nodeId(), n.uri())));
     }
 
     private Versioned<VolumeSpec> readCreated(String uuid) {

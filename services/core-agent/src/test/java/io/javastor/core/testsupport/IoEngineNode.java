@@ -29,6 +29,7 @@ public final class IoEngineNode implements AutoCloseable {
     private final String nodeName;
     private final int grpcPort = FreePorts.next();
     private final int httpPort = FreePorts.next();
+    private final int nvmfPort = FreePorts.next();
     private final Path log;
     private final String coreAgentEndpoint;
     private Process process;
@@ -54,6 +55,7 @@ public final class IoEngineNode implements AutoCloseable {
                 "--javastor.io-engine.core-agent-endpoint=" + coreAgentEndpoint,
                 "--spring.grpc.server.host=127.0.0.1",
                 "--spring.grpc.server.port=" + grpcPort,
+                "--javastor.io-engine.nvmf.port=" + nvmfPort, // never the shared default 8420
                 "--server.address=127.0.0.1",
                 "--server.port=" + httpPort));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

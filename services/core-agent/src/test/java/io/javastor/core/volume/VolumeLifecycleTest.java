@@ -390,6 +390,71 @@ class VolumeLifecycleTest {
     }
 
     @Test
+    @Order(10)
+    void aReplicaLostOnItsNodeIsReportedAndTheVolumeDegrades() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Replica lost = v.getReplicas(0);
+        node(lost.getNodeId()).api().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                ListEventsRequest.newBuilder().setResourceId(lost.getUuid()).setKind("ReplicaMissing").build()).getTotal() == 1);
+        Volume now = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(now.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
+        assertThat(now.getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
+                .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(10)
+    void publishCreatesANexusOverTheReplicasAndUnpublishRemovesIt() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Volume published = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        String target = published.getTarget().getNodeId();
+        // Preferably a node holding a replica.
+        assertThat(v.getReplicasList()).extracting(Replica::getNodeId).contains(target);
+        assertThat(published.getTarget().getUri()).startsWith("nvmf://").contains(uuid);
+        var nexus = node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList();
+        assertThat(nexus).singleElement().satisfies(n -> {
+            assertThat(n.getDeviceUri()).isEqualTo(published.getTarget().getUri());
+            assertThat(n.getChildrenList()).hasSize(2).allSatisfy(c ->
+                    assertThat(c.getState()).isEqualTo(io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE));
+            assertThat(n.getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactlyInAnyOrder("bdev", "nvmf");
+        });
+        // Idempotent; another node while published is a conflict; resize waits for unpublish.
+        assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
+                .isEqualTo(published.getTarget());
+        String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
+                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
+        expect(Status.Code.FAILED_PRECONDITION, "unpublish before resizing",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(16 * MIB).build()));
+
+        Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(unpublished.hasTarget()).isFalse();
+        assertThat(node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(onEngines(unpublished).values()).allSatisfy(r ->
+                assertThat(r.getShare()).isEqualTo(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NONE));
+        volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build()); // again: fine
+
+        // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
+        String bare = nodes.stream().map(IoEngineNode::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
+                .findFirst().orElseThrow();
+        Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
+                .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
+        assertThat(remote.getTarget().getNodeId()).isEqualTo(bare);
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactly("nvmf", "nvmf");
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(v.getReplicasList()).allSatisfy(r -> assertThat(existsOnAnyEngine(r.getUuid())).isFalse());
+    }
+
+    @Test
     @Order(11)
     void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
         String uuid = UUID.randomUUID().toString();
@@ -421,5 +486,66 @@ class VolumeLifecycleTest {
         assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-node-3").build()).getPoolsList()).hasSize(1);
         assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
                 .setResourceId("pool-node-3").setKind("PoolImported").build()).getTotal()).isEqualTo(1);
+    }
+
+    private static List<io.javastor.api.ioengine.v1.NexusChild> nexusChildren(String nodeName, String uuid) {
+        return node(nodeName).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList();
+    }
+
+    private static boolean allOnline(List<io.javastor.api.ioengine.v1.NexusChild> children) {
+        return children.stream().allMatch(c -> c.getState() == io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE);
+    }
+
+    @Test
+    @Order(12)
+    void aPublishedVolumeScalesThroughItsNexusAndALostReplicaIsReplacedAndRebuilt() throws Exception {
+        // node-3 was killed and restarted by the test before: wait until it is back in service.
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE);
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
+        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getNodeId();
+
+        // Up: the third replica joins the nexus and is rebuilt.
+        Volume three = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build());
+        assertThat(three.getReplicasList()).hasSize(3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
+        // Down: a replica leaves the nexus before it is destroyed.
+        Volume two = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(2).build());
+        assertThat(two.getReplicasList()).hasSize(2);
+        assertThat(nexusChildren(target, uuid)).hasSize(2);
+
+        // Lose the node of the replica that is not local to the nexus.
+        String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
+        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
+        node(victimNode).kill9();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                    ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
+            assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                    .setResourceId(victimReplica).setKind("ReplicaLost").build()).getTotal()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 2 && allOnline(nexusChildren(target, uuid)));
+            Volume healed = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+            assertThat(healed.getReplicasList()).filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
+                    .extracting(Replica::getNodeId).containsExactlyInAnyOrder(target, spare);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+            // The rebuild into the new replica completed.
+            var history = node(target).api().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
+            assertThat(history.getRecordsList()).anySatisfy(r -> {
+                assertThat(r.getChildUri()).contains(healed.getReplicasList().stream().filter(x -> x.getNodeId().equals(spare)).findFirst().orElseThrow().getUuid());
+                assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);
+            });
+        } finally {
+            node(victimNode).start();
+        }
+        // Back: the retired replica is destroyed on its node.
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, victimReplica).isEmpty());
+        assertThat(existsOnAnyEngine(victimReplica)).isFalse();
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
 }

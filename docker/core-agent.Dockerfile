@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1.7
+# Javastor core-agent: the control plane (specs in etcd, placement, reconcilers, leader election, event history).
+#   docker build -f docker/core-agent.Dockerfile -t javastor/core-agent:0.1.0 .      (context: the repository root)
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+
+# ---- build: the reactor builds the module and what it depends on ----
+FROM ${MAVEN_IMAGE} AS build
+# The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.m2 \
+    mvn -B -q -pl services/core-agent -am package -DskipTests \
+ && cp services/core-agent/target/core-agent-*-exec.jar /app.jar
+# Layers: dependencies change less often than the application, so image pulls reuse them.
+RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
+
+# ---- run: JRE only, unprivileged ----
+FROM ${JRE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 javastor \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /opt/javastor --shell /usr/sbin/nologin javastor \
+ && mkdir -p /opt/javastor /etc/javastor /run/javastor \
+ && chown 10001:10001 /run/javastor
+WORKDIR /opt/javastor
+COPY --from=build /layers/dependencies/ ./
+COPY --from=build /layers/spring-boot-loader/ ./
+COPY --from=build /layers/snapshot-dependencies/ ./
+COPY --from=build /layers/application/ ./
+# Container defaults (./config/ is one of Spring Boot's default locations): listen on every interface,
+# not on loopback as on a dev machine. Files in /etc/javastor/ (the helm chart's ConfigMap) override them.
+COPY <<EOF /opt/javastor/config/application.yaml
+server:
+  address: 0.0.0.0
+spring:
+  grpc:
+    server:
+      address: 0.0.0.0:50051
+EOF
+ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+EXPOSE 50051 8090
+USER 10001:10001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${HEALTH_PORT:-8090}/actuator/health/liveness" >/dev/null || exit 1
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1.7
+# Javastor io-engine: pools, replicas, nexus and the NVMe-oF/TCP target of one storage node.
+# Runs as root and privileged (raw disks, O_DIRECT, io_uring); in Kubernetes on the host network.
+#   docker build -f docker/io-engine.Dockerfile -t javastor/io-engine:0.1.0 .      (context: the repository root)
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+
+# ---- build: Java and the JNI library (gcc + liburing-dev; same Ubuntu release as the runtime) ----
+FROM ${MAVEN_IMAGE} AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.m2 \
+    mvn -B -q -pl io-engine-jni -am package -DskipTests \
+ && cp io-engine-jni/target/io-engine-*-exec.jar /app.jar
+RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
+
+# ---- run: JRE + liburing (the JNI library links liburing.so.2) ----
+FROM ${JRE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends liburing2 curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /opt/javastor /etc/javastor /var/lib/javastor
+WORKDIR /opt/javastor
+COPY --from=build /layers/dependencies/ ./
+COPY --from=build /layers/spring-boot-loader/ ./
+COPY --from=build /layers/snapshot-dependencies/ ./
+COPY --from=build /layers/application/ ./
+# Containers listen on every interface (the default is loopback, for a dev machine).
+ENV JAVASTOR_BIND=0.0.0.0 \
+    SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:MaxDirectMemorySize=256m -XX:+ExitOnOutOfMemoryError"
+# gRPC API, NVMe-oF/TCP, Actuator (health, metrics).
+EXPOSE 10124 8420 9502
+# File pools live here (mount a volume).
+VOLUME /var/lib/javastor
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${JAVASTOR_HTTP_PORT:-9502}/actuator/health/liveness" >/dev/null || exit 1
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -1,0 +1,253 @@
+package io.javastor.deploy;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static io.javastor.deploy.Manifests.at;
+import static io.javastor.deploy.Manifests.component;
+import static io.javastor.deploy.Manifests.container;
+import static io.javastor.deploy.Manifests.containers;
+import static io.javastor.deploy.Manifests.list;
+import static io.javastor.deploy.Manifests.map;
+import static io.javastor.deploy.Manifests.podSpec;
+import static io.javastor.deploy.Manifests.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** helm template with the chart's default values, parsed and checked. */
+class DefaultValuesTest {
+    private static Manifests m;
+    private static Map<String, Object> values;
+
+    @BeforeAll
+    static void render() throws IOException {
+        m = Chart.render("");
+        values = Chart.parseOne(Files.readString(Chart.dir().resolve("values.yaml")));
+    }
+
+    @Test
+    void everyRuleHolds() {
+        ManifestRules.assertAll(m);
+    }
+
+    @Test
+    void rendersEveryComponent() {
+        assertThat(m.ofKind("Deployment").map(Manifests::name))
+                .containsExactlyInAnyOrder(component("core-agent"), component("rest-gateway"), component("csi-controller"));
+        assertThat(m.ofKind("DaemonSet").map(Manifests::name))
+                .containsExactlyInAnyOrder(component("io-engine"), component("csi-node"));
+        assertThat(m.ofKind("StatefulSet").map(Manifests::name))
+                .containsExactlyInAnyOrder(component("etcd"), component("postgresql"));
+        assertThat(at(m.get("Deployment", component("core-agent")), "spec", "replicas")).isEqualTo(2);
+        assertThat(m.ofKind("CSIDriver").map(Manifests::name)).containsExactly("io.javastor.csi");
+    }
+
+    @Test
+    void imagesAreTheJavastorImagesAtTheAppVersion() throws IOException {
+        String appVersion = (String) Chart.parseOne(Files.readString(Chart.dir().resolve("Chart.yaml"))).get("appVersion");
+        Map<String, String> expected = Map.of(
+                "core-agent", "javastor/core-agent:" + appVersion,
+                "rest-gateway", "javastor/rest-gateway:" + appVersion,
+                "csi-controller", "javastor/csi:" + appVersion,
+                "csi-node", "javastor/csi:" + appVersion,
+                "io-engine", "javastor/io-engine:" + appVersion);
+        expected.forEach((component, image) -> {
+            Map<String, Object> w = m.workloads().filter(d -> Manifests.name(d).equals(component(component))).findFirst().orElseThrow();
+            assertThat(container(w, component).get("image")).as(component).isEqualTo(image);
+        });
+    }
+
+    @Test
+    void csiControllerRunsTheSidecarsPinnedFromSigStorage() {
+        Map<String, Object> d = m.get("Deployment", component("csi-controller"));
+        assertThat(containers(d)).extracting(c -> c.get("name"))
+                .contains("csi-controller", "csi-provisioner", "csi-attacher", "csi-resizer", "liveness-probe");
+        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer", "liveness-probe")) {
+            Map<String, Object> c = container(d, sidecar);
+            assertThat((String) c.get("image")).startsWith("registry.k8s.io/sig-storage/").matches(".*:v\\d+\\.\\d+\\.\\d+$");
+            assertThat((List<String>) c.get("args")).contains("--csi-address=/csi/csi.sock");
+        }
+        // Two controllers: the sidecars must elect a leader.
+        assertThat(at(d, "spec", "replicas")).isEqualTo(2);
+        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer")) {
+            assertThat((List<String>) container(d, sidecar).get("args")).contains("--leader-election");
+        }
+    }
+
+    @Test
+    void ioEngineIsAPrivilegedHostNetworkDaemonSetOnStorageNodes() {
+        Map<String, Object> ds = m.get("DaemonSet", component("io-engine"));
+        Map<String, Object> pod = podSpec(ds);
+        assertThat(pod.get("hostNetwork")).isEqualTo(true);
+        assertThat(pod.get("dnsPolicy")).isEqualTo("ClusterFirstWithHostNet");
+        assertThat(pod.get("nodeSelector")).isEqualTo(values.get("storageNodeSelector")).isEqualTo(Map.of("javastor.io/storage-node", "true"));
+        Map<String, Object> c = container(ds, "io-engine");
+        assertThat(at(c, "securityContext", "privileged")).isEqualTo(true);
+        assertThat(list(c, "volumeMounts")).extracting(v -> v.get("mountPath")).contains("/dev", "/var/local/javastor");
+        assertThat(list(pod, "volumes")).anySatisfy(v -> assertThat(at(v, "hostPath", "path")).isEqualTo("/dev"));
+        assertThat(list(c, "ports")).extracting(p -> p.get("containerPort")).contains(10124, 8420, 9502);
+        // CPU request = limit by default (Guaranteed QoS for the pollers), no hugepages unless asked.
+        assertThat(at(c, "resources", "requests", "cpu")).isEqualTo(at(c, "resources", "limits", "cpu"));
+        assertThat(map(c, "resources", "limits")).doesNotContainKey("hugepages-2Mi");
+        assertThat(at(ds, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable")).isEqualTo(1);
+    }
+
+    @Test
+    void ioEngineConfigurationPointsAtTheCoreAgentAndAdvertisesTheNodeAddress() {
+        Map<String, Object> cfg = appConfig("io-engine").get(0);
+        Map<String, Object> engine = map(cfg, "javastor", "io-engine");
+        assertThat(engine.get("node-name")).isEqualTo("${NODE_NAME}");
+        assertThat(engine.get("advertised-endpoint")).isEqualTo("${POD_IP}:10124");
+        assertThat(at(engine, "nvmf", "port")).isEqualTo(8420);
+        assertThat((String) engine.get("core-agent-endpoint")).isEqualTo(
+                "dns:///" + component("core-agent") + "-headless." + Chart.NAMESPACE + ".svc:50051");
+        // ... which is a rendered headless Service exposing that port.
+        Map<String, Object> headless = m.get("Service", component("core-agent") + "-headless");
+        assertThat(at(headless, "spec", "clusterIP")).isEqualTo("None");
+        assertThat(list(headless, "spec", "ports")).extracting(p -> p.get("port")).contains(50051);
+        assertThat(at(cfg, "spring", "grpc", "server", "host")).isEqualTo("0.0.0.0");
+    }
+
+    @Test
+    void csiNodeHasTheKubeletMountsAndTheRegistrar() {
+        Map<String, Object> ds = m.get("DaemonSet", component("csi-node"));
+        assertThat(podSpec(ds).get("hostNetwork")).isEqualTo(true);
+        Map<String, Object> plugin = container(ds, "csi-node");
+        assertThat(at(plugin, "securityContext", "privileged")).isEqualTo(true);
+        assertThat(list(plugin, "volumeMounts")).anySatisfy(v -> {
+            assertThat(v.get("mountPath")).isEqualTo("/var/lib/kubelet");
+            assertThat(v.get("mountPropagation")).isEqualTo("Bidirectional");
+        });
+        assertThat(list(plugin, "volumeMounts")).extracting(v -> v.get("mountPath")).contains("/dev", "/lib/modules");
+        Map<String, Object> registrar = container(ds, "node-driver-registrar");
+        assertThat((List<String>) registrar.get("args"))
+                .contains("--kubelet-registration-path=/var/lib/kubelet/plugins/io.javastor.csi/csi.sock");
+        assertThat(list(podSpec(ds), "volumes")).extracting(v -> at(v, "hostPath", "path"))
+                .contains("/var/lib/kubelet/plugins/io.javastor.csi", "/var/lib/kubelet/plugins_registry", "/var/lib/kubelet");
+        assertThat(Manifests.initContainers(ds)).singleElement()
+                .satisfies(c -> assertThat(c.get("command").toString()).contains("modprobe").contains("nvme-tcp"));
+    }
+
+    @Test
+    void storageClassAsksForThreeNvmfReplicasAndExpansion() {
+        Map<String, Object> sc = m.get("StorageClass", "javastor-nvmf");
+        assertThat(sc.get("provisioner")).isEqualTo("io.javastor.csi").isEqualTo(Manifests.name(m.ofKind("CSIDriver").findFirst().orElseThrow()));
+        assertThat(map(sc, "parameters")).containsEntry("repl", "3").containsEntry("protocol", "nvmf")
+                .containsEntry("csi.storage.k8s.io/fstype", "ext4");
+        assertThat(sc.get("allowVolumeExpansion")).isEqualTo(true);
+        assertThat(sc.get("reclaimPolicy")).isEqualTo("Delete");
+        assertThat(at(sc, "metadata", "annotations")).isNull();
+    }
+
+    @Test
+    void podDisruptionBudgetsCoverEveryReplicatedComponent() {
+        assertThat(m.ofKind("PodDisruptionBudget").map(Manifests::name)).containsExactlyInAnyOrder(
+                component("core-agent"), component("rest-gateway"), component("csi-controller"), component("etcd"), component("io-engine"));
+        // etcd keeps quorum: one of three members at a time.
+        assertThat(at(m.get("PodDisruptionBudget", component("etcd")), "spec", "maxUnavailable")).isEqualTo(1);
+    }
+
+    @Test
+    void etcdIsAThreeMemberClusterThatBootstrapsInParallel() {
+        Map<String, Object> sts = m.get("StatefulSet", component("etcd"));
+        assertThat(at(sts, "spec", "replicas")).isEqualTo(3);
+        assertThat(at(sts, "spec", "podManagementPolicy")).isEqualTo("Parallel");
+        assertThat(at(m.get("Service", component("etcd") + "-headless"), "spec", "publishNotReadyAddresses")).isEqualTo(true);
+        List<String> args = (List<String>) container(sts, "etcd").get("args");
+        String initialCluster = args.stream().filter(a -> a.startsWith("--initial-cluster=")).findFirst().orElseThrow();
+        assertThat(initialCluster.split(",")).hasSize(3);
+        // The agent's endpoint list names exactly those members.
+        String endpoints = (String) at(appConfig("core-agent").get(0), "javastor", "core", "etcd", "endpoints");
+        assertThat(endpoints.split(",")).hasSize(3).allMatch(e -> e.startsWith("http://" + component("etcd") + "-"));
+    }
+
+    @Test
+    void coreAgentReadsPostgresCredentialsFromTheRenderedSecret() {
+        Map<String, Object> cfg = appConfig("core-agent").get(0);
+        assertThat((String) at(cfg, "spring", "datasource", "url"))
+                .isEqualTo("jdbc:postgresql://" + component("postgresql") + "." + Chart.NAMESPACE + ".svc:5432/javastor");
+        Map<String, Object> agent = container(m.get("Deployment", component("core-agent")), "core-agent");
+        Map<String, String> secretRefs = list(agent, "env").stream().filter(e -> at(e, "valueFrom", "secretKeyRef") != null)
+                .collect(Collectors.toMap(e -> (String) e.get("name"), e -> str(e, "valueFrom", "secretKeyRef", "name")));
+        assertThat(secretRefs).containsOnlyKeys("JAVASTOR_DB_USERNAME", "JAVASTOR_DB_PASSWORD");
+        Map<String, Object> secret = m.get("Secret", component("postgresql"));
+        assertThat(secretRefs.values()).containsOnly(component("postgresql"));
+        assertThat(map(secret, "data")).containsKeys("username", "password");
+        // Both agents stay Ready; leadership only shows on its own health group.
+        assertThat(at(cfg, "management", "endpoint", "health", "group", "readiness", "include")).isEqualTo("readinessState");
+    }
+
+    @Test
+    void generatedPostgresPasswordIsKeptOnUpgrade() {
+        FakeKubeApi api = FakeKubeApi.start();
+        String fresh1 = str(Chart.render("").get("Secret", component("postgresql")), "data", "password");
+        String fresh2 = str(Chart.render("").get("Secret", component("postgresql")), "data", "password");
+        assertThat(fresh1).as("a first install generates a password").isNotEqualTo(fresh2);
+        api.putSecret(Chart.NAMESPACE, component("postgresql"), Map.of("username", "javastor", "password", "s3cret-from-first-install"));
+        try {
+            String upgraded = str(Chart.render("").get("Secret", component("postgresql")), "data", "password");
+            assertThat(new String(java.util.Base64.getDecoder().decode(upgraded))).isEqualTo("s3cret-from-first-install");
+        } finally {
+            api.clearSecrets();
+        }
+    }
+
+    @Test
+    void noIngressNoServiceMonitorByDefault() {
+        assertThat(m.ofKind("Ingress")).isEmpty();
+        assertThat(m.ofKind("ServiceMonitor")).isEmpty();
+    }
+
+    @Test
+    void operatorMayTouchDiskPoolsAndTheirStatusOnly() {
+        Map<String, Object> role = m.get("Role", component("diskpool-operator"));
+        List<Map<String, Object>> rules = list(role, "rules");
+        assertThat(rules).anySatisfy(r -> {
+            assertThat((List<String>) r.get("apiGroups")).containsExactly("javastor.io");
+            assertThat((List<String>) r.get("resources")).containsExactly("diskpools/status");
+            assertThat((List<String>) r.get("verbs")).contains("update", "patch");
+        });
+        assertThat(rules).filteredOn(r -> ((List<String>) r.get("apiGroups")).contains("javastor.io"))
+                .allSatisfy(r -> assertThat((List<String>) r.get("verbs")).as("the operator never creates or deletes DiskPools itself")
+                        .doesNotContain("create", "delete"));
+        Map<String, Object> gateway = m.get("Deployment", component("rest-gateway"));
+        assertThat(podSpec(gateway).get("serviceAccountName")).isEqualTo(component("rest-gateway"));
+        assertThat(list(m.get("RoleBinding", component("diskpool-operator")), "subjects"))
+                .extracting(s -> s.get("name")).containsExactly(component("rest-gateway"));
+    }
+
+    @Test
+    void csiControllerClusterRoleCoversWhatTheSidecarsNeed() {
+        List<Map<String, Object>> rules = list(m.get("ClusterRole", component("csi-controller")), "rules");
+        assertThat(allows(rules, "", "persistentvolumes", "create")).isTrue();
+        assertThat(allows(rules, "", "persistentvolumes", "delete")).isTrue();
+        assertThat(allows(rules, "", "persistentvolumeclaims/status", "patch")).isTrue();
+        assertThat(allows(rules, "storage.k8s.io", "volumeattachments/status", "patch")).isTrue();
+        assertThat(allows(rules, "storage.k8s.io", "storageclasses", "list")).isTrue();
+        assertThat(allows(rules, "", "nodes", "update")).isFalse();
+        assertThat(allows(rules, "", "secrets", "get")).isFalse();
+        assertThat(allows(list(m.get("Role", component("csi-controller") + "-leader-election"), "rules"),
+                "coordination.k8s.io", "leases", "update")).isTrue();
+    }
+
+    @SuppressWarnings("unchecked")
+    static boolean allows(List<Map<String, Object>> rules, String group, String resource, String verb) {
+        return rules.stream().anyMatch(r -> ((List<String>) r.get("apiGroups")).contains(group)
+                && ((List<String>) r.get("resources")).contains(resource) && ((List<String>) r.get("verbs")).contains(verb));
+    }
+
+    /** The application.yaml documents of a component's ConfigMap, parsed (Spring reads multi-document YAML). */
+    static List<Map<String, Object>> appConfig(Manifests manifests, String component) {
+        String text = str(manifests.get("ConfigMap", component(component)), "data", "application.yaml");
+        return Chart.parseAll(text);
+    }
+
+    private static List<Map<String, Object>> appConfig(String component) {
+        return appConfig(m, component);
+    }
+}

@@ -1,0 +1,125 @@
+package io.javastor.deploy;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static io.javastor.deploy.Manifests.at;
+import static io.javastor.deploy.Manifests.map;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** docker-compose.yml: validated by the docker-compose client where installed, and read for the local cluster's settings. */
+class DockerComposeTest {
+    private static final Path COMPOSE = Chart.repoRoot().resolve("docker-compose.yml");
+
+    record Result(int code, String output) {
+    }
+
+    @Test
+    void composeClientAcceptsTheFile() throws Exception {
+        Result r = config(COMPOSE);
+        assertThat(r.code()).as(r.output()).isZero();
+    }
+
+    @Test
+    void composeClientRejectsABrokenCopy(@TempDir Path tmp) throws Exception {
+        String text = Files.readString(COMPOSE);
+        // depends_on a service that does not exist.
+        String broken = text.replace("      rest-gateway:\n        condition: service_healthy", "      rest-gateways:\n        condition: service_healthy");
+        assertThat(broken).isNotEqualTo(text);
+        Path copy = tmp.resolve("docker-compose.yml");
+        Files.writeString(copy, broken);
+        Result r = config(copy);
+        assertThat(r.code()).isNotZero();
+        assertThat(r.output()).contains("rest-gateways");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void servicesMatchTheLocalCluster() throws IOException {
+        Map<String, Object> compose = Chart.parseOne(Files.readString(COMPOSE));
+        Map<String, Object> services = map(compose, "services");
+        assertThat(services).containsOnlyKeys("etcd", "postgres", "core-agent", "rest-gateway", "csi-controller",
+                "io-engine-1", "io-engine-2", "io-engine-3");
+        for (int n = 1; n <= 3; n++) {
+            Map<String, Object> engine = map(services, "io-engine-" + n);
+            Map<String, Object> env = map(engine, "environment");
+            assertThat(env).containsEntry("NODE_NAME", "node-" + n)
+                    .containsEntry("JAVASTOR_GRPC_PORT", String.valueOf(10123 + n))
+                    .containsEntry("JAVASTOR_HTTP_PORT", String.valueOf(9501 + n))
+                    .containsEntry("JAVASTOR_IO_ENGINE_NVMF_PORT", String.valueOf(8419 + n))
+                    .containsEntry("JAVASTOR_IO_ENGINE_COREAGENTENDPOINT", "core-agent:50051");
+            assertThat((String) env.get("JAVASTOR_IO_ENGINE_POOLS")).startsWith("pool-" + n + "=uring:///var/lib/javastor/");
+            assertThat((List<String>) engine.get("volumes")).containsExactly("node-" + n + "-data:/var/lib/javastor");
+            assertThat((List<String>) engine.get("ports")).contains("127.0.0.1:" + (8419 + n) + ":" + (8419 + n));
+            assertThat(map(compose, "volumes")).containsKey("node-" + n + "-data");
+        }
+        assertThat((List<String>) map(services, "rest-gateway").get("ports")).containsExactly("127.0.0.1:8081:8081");
+        assertThat((List<String>) map(services, "core-agent").get("ports")).contains("127.0.0.1:50051:50051");
+        // Only loopback is published.
+        services.values().forEach(s -> ((List<String>) ((Map<String, Object>) s).getOrDefault("ports", List.of()))
+                .forEach(p -> assertThat(p).startsWith("127.0.0.1:")));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyServiceHasAHealthCheckARestartPolicyAndThePrivateNetwork() throws IOException {
+        Map<String, Object> compose = Chart.parseOne(Files.readString(COMPOSE));
+        // The x-javastor / x-io-engine anchors are merged into each service by the YAML parser (<<: keys).
+        Map<String, Object> services = map(compose, "services");
+        services.forEach((name, s) -> {
+            Map<String, Object> svc = (Map<String, Object>) s;
+            assertThat(at(svc, "healthcheck", "test")).as(name + " healthcheck").isNotNull();
+            assertThat(svc.get("restart")).as(name + " restart").isEqualTo("unless-stopped");
+            Object networks = svc.get("networks");
+            assertThat(networks instanceof Map ? ((Map<String, Object>) networks).keySet() : networks).as(name + " networks")
+                    .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.ITERABLE).containsExactly("javastor");
+            Object build = svc.get("build");
+            if (build != null) {
+                Path dockerfile = Chart.repoRoot().resolve((String) ((Map<String, Object>) build).get("dockerfile"));
+                assertThat(dockerfile).as(name + " Dockerfile").isRegularFile();
+                assertThat((String) svc.get("image")).startsWith("javastor/");
+            }
+        });
+        // Start order: stores healthy before the agent, the agent healthy before its clients.
+        assertThat(at(services, "core-agent", "depends_on", "etcd", "condition")).isEqualTo("service_healthy");
+        assertThat(at(services, "core-agent", "depends_on", "postgres", "condition")).isEqualTo("service_healthy");
+        assertThat(at(services, "rest-gateway", "depends_on", "core-agent", "condition")).isEqualTo("service_healthy");
+        assertThat(at(services, "io-engine-1", "depends_on", "core-agent", "condition")).isEqualTo("service_healthy");
+    }
+
+    /** docker-compose config -q on a file; skipped (with the reason printed) where the client is not installed. */
+    static Result config(Path file) throws Exception {
+        String exe = findOnPath("docker-compose");
+        if (exe == null) {
+            String reason = "docker-compose is not installed (apt-get install -y --no-install-recommends docker-compose); compose validation skipped";
+            System.out.println("SKIPPED: " + reason);
+            Assumptions.abort(reason);
+        }
+        Process p = new ProcessBuilder(exe, "-f", file.toString(), "config", "-q")
+                .directory(file.getParent().toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("docker-compose finished").isTrue();
+        return new Result(p.exitValue(), out);
+    }
+
+    static String findOnPath(String exe) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path candidate = Path.of(dir, exe);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,13 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.device.BlockDevice;
+
+/**
+ * Opens a child's device by URI: {@code bdev:///uuid} (a local replica), {@code nvmf://host:port/nqn} (a remote
+ * one). Fails with {@link io.javastor.ioengine.EngineException} or {@link io.javastor.ioengine.device.BlockIoException}.
+ * The nexus closes what it opened when the child faults, is removed, or the nexus is destroyed.
+ */
+@FunctionalInterface
+public interface ChildDeviceOpener {
+    BlockDevice open(String uri);
+}

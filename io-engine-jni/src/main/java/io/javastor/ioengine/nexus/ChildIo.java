@@ -1,0 +1,49 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.device.BlockDevice;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One opening of a child's device and the I/O in flight on it. A child that faults and comes back gets a
+ * new one; late completions of the old one are told apart (they may still mark its dirty log, never fault
+ * the new opening), and the re-add waits until the old one has drained so no late failure is missed.
+ */
+final class ChildIo {
+    final BlockDevice device;
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean retired;
+
+    ChildIo(BlockDevice device) {
+        this.device = device;
+    }
+
+    void begin() {
+        outstanding.incrementAndGet();
+    }
+
+    void end() {
+        if (outstanding.decrementAndGet() == 0 && retired) {
+            drained.complete(null);
+        }
+    }
+
+    int outstanding() {
+        return outstanding.get();
+    }
+
+    /** No new I/O will be issued here; the future completes when the last one in flight has finished. */
+    CompletableFuture<Void> retire() {
+        retired = true;
+        if (outstanding.get() == 0) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    boolean retired() {
+        return retired;
+    }
+}

@@ -1,0 +1,53 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+import io.javastor.ioengine.pool.PoolRegistry;
+
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * The io-engine's way to open nexus children: {@code bdev:///<uuid>} is a replica in one of this engine's pools,
+ * {@code nvmf://host:port/nqn} a remote replica through our NVMe/TCP initiator, connecting as this node's host NQN.
+ */
+public final class EngineChildDevices implements ChildDeviceOpener {
+    private final PoolRegistry pools;
+    private final NvmfHostOptions hostOptions;
+
+    public EngineChildDevices(PoolRegistry pools, String nodeNqn) {
+        this.pools = pools;
+        // Two queues (sockets) per child; a lost connection is not waited for long: the nexus faults the child
+        // at the first failed I/O and reconnects only when the child is re-added.
+        this.hostOptions = NvmfHostOptions.defaults(nodeNqn).withQueues(2, 128).withReconnectDeadline(Duration.ofSeconds(5));
+    }
+
+    @Override
+    public BlockDevice open(String uri) {
+        if (uri == null || uri.isBlank()) {
+            throw EngineException.invalid("uri", "a child URI is required");
+        }
+        if (uri.startsWith("bdev:///")) {
+            UUID id;
+            try {
+                id = UUID.fromString(uri.substring("bdev:///".length()));
+            } catch (IllegalArgumentException e) {
+                throw EngineException.invalid("uri", "'" + uri + "' is not bdev:///<replica uuid>");
+            }
+            return pools.findReplica(id).orElseThrow(() -> EngineException.notFound("replica " + id + " (child " + uri + ") is not on this node"));
+        }
+        if (uri.startsWith("nvmf://")) {
+            try {
+                return NvmfBlockDevice.connect(uri, hostOptions);
+            } catch (IllegalArgumentException e) {
+                throw EngineException.invalid("uri", e.getMessage());
+            } catch (BlockIoException e) {
+                throw new EngineException(EngineException.Kind.UNAVAILABLE, "cannot connect child " + uri + ": " + e.getMessage(), e);
+            }
+        }
+        throw EngineException.invalid("uri", "'" + uri + "': a child URI is bdev:///<uuid> or nvmf://host:port/nqn");
+    }
+}

@@ -1,0 +1,703 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.replica.Replica;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * A replicated volume target: a {@link BlockDevice} that mirrors writes to every child (replica) and reads from one.
+ *
+ * <p>Writes, write-zeroes, unmap and flush go to every child that takes writes (Online, or Degraded while being
+ * rebuilt) and complete when all of them have; a child whose I/O fails or times out is faulted first (its range
+ * logged as dirty for a later partial rebuild), then the I/O completes from the others. The I/O succeeds when at
+ * least one Online child completed it; with none left it fails with EIO and the nexus is Faulted. Reads go to the
+ * Online child with the least I/O outstanding and are retried on another one when they fail.
+ *
+ * <p>Adding a child (or re-adding a faulted one) starts a {@link NexusRebuildJob}; writes to a segment and the
+ * rebuild's copy of it exclude each other through {@link SegmentLocks}.
+ */
+public final class Nexus implements BlockDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(Nexus.class);
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    private static final ExecutorService BACKGROUND = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "nexus-background");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final int HISTORY_LIMIT = 64;
+
+    private final UUID uuid;
+    private final long size;
+    private final int blockSize;
+    private final NexusOptions options;
+    private final ChildDeviceOpener opener;
+    private final SegmentLocks locks;
+    private final long segments;
+    private final CopyOnWriteArrayList<NexusChild> children = new CopyOnWriteArrayList<>();
+    private final Map<String, NexusRebuildJob> rebuilds = new ConcurrentHashMap<>();
+    private final List<RebuildStats> history = new ArrayList<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger readCursor = new AtomicInteger();
+    private final Object admin = new Object();
+    private volatile NexusState state;
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "nexus-io-timeout");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
+    private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener) {
+        this.uuid = uuid;
+        this.size = size;
+        this.blockSize = blockSize;
+        this.options = options;
+        this.opener = opener;
+        this.locks = new SegmentLocks(options.segmentSize());
+        this.segments = (size + options.segmentSize() - 1) / options.segmentSize();
+        this.state = new NexusState.Online("created", Instant.now());
+    }
+
+    /**
+     * Opens every child and assembles a nexus whose children are all Online (they are taken to hold the same
+     * data: new replicas, or the ones of a volume the control plane knows to be in sync).
+     */
+    public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options) {
+        if (childUris.isEmpty()) {
+            throw EngineException.invalid("children", "at least one child URI is required");
+        }
+        if (childUris.stream().distinct().count() != childUris.size()) {
+            throw EngineException.invalid("children", "a child URI is listed twice");
+        }
+        List<BlockDevice> opened = new ArrayList<>();
+        try {
+            for (String uri : childUris) {
+                opened.add(opener.open(uri));
+            }
+            int bs = opened.get(0).blockSize();
+            if (size <= 0 || size % bs != 0) {
+                throw EngineException.invalid("size", "must be a positive multiple of the children's block size " + bs);
+            }
+            for (BlockDevice d : opened) {
+                checkGeometry(d, size, bs);
+            }
+            Nexus n = new Nexus(uuid, size, bs, options, opener);
+            for (int i = 0; i < childUris.size(); i++) {
+                n.children.add(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
+                        new ChildState.Online("created with the nexus", Instant.now())));
+            }
+            LOG.info("nexus={} created: {} bytes, block size {}, children {}", uuid, size, bs, childUris);
+            return n;
+        } catch (RuntimeException e) {
+            opened.forEach(Nexus::closeQuietly);
+            throw e;
+        }
+    }
+
+    private static void checkGeometry(BlockDevice d, long size, int bs) {
+        if (d.blockSize() != bs) {
+            throw EngineException.invalid("children", "child " + d.uri() + " has block size " + d.blockSize() + ", others " + bs);
+        }
+        if (d.size() < size) {
+            throw EngineException.invalid("children", "child " + d.uri() + " has " + d.size() + " bytes, less than the nexus size " + size);
+        }
+    }
+
+    public UUID uuid() {
+        return uuid;
+    }
+
+    public NexusState state() {
+        return state;
+    }
+
+    public NexusOptions options() {
+        return options;
+    }
+
+    public List<NexusChild> children() {
+        return List.copyOf(children);
+    }
+
+    public Optional<NexusChild> child(String uri) {
+        for (NexusChild c : children) {
+            if (c.uri().equals(uri)) {
+                return Optional.of(c);
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String uri() {
+        return "nexus:///" + uuid;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Children may be local O_DIRECT replicas, now or after an AddChild: ask for page-aligned buffers always. */
+    @Override
+    public int bufferAlignment() {
+        return DmaBuffers.ALIGNMENT;
+    }
+
+    long segmentCount() {
+        return segments;
+    }
+
+    SegmentLocks locks() {
+        return locks;
+    }
+
+    // ------------------------------------------------------------------ front-end I/O
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        CompletableFuture<Void> refused = admit("read", offset, dst.remaining());
+        if (refused != null) {
+            return refused;
+        }
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        readFrom(offset, dst, new ArrayList<>(2), result);
+        return result.whenComplete((v, t) -> inFlight.decrementAndGet());
+    }
+
+    private void readFrom(long offset, ByteBuffer dst, List<NexusChild> tried, CompletableFuture<Void> result) {
+        NexusChild pick = pickReader(tried);
+        if (pick == null) {
+            result.completeExceptionally(new BlockIoException(BlockIoException.EIO, "read", uri(), offset, dst.remaining(),
+                    "no healthy child left to read from (" + state.reason() + ")"));
+            return;
+        }
+        tried.add(pick);
+        ChildIo io = pick.io();
+        childCall(io, "read", offset, dst.remaining(), d -> d.read(offset, dst)).whenComplete((v, t) -> {
+            if (t == null) {
+                result.complete(null);
+            } else {
+                childFailed(pick, io, "read", offset, dst.remaining(), false, t);
+                readFrom(offset, dst, tried, result);
+            }
+        });
+    }
+
+    /** The Online child with the least I/O outstanding, rotating the start so ties are spread. */
+    private NexusChild pickReader(List<NexusChild> exclude) {
+        List<NexusChild> cs = children;
+        int n = cs.size();
+        if (n == 0) {
+            return null;
+        }
+        int start = Math.floorMod(readCursor.getAndIncrement(), n);
+        NexusChild best = null;
+        int bestOutstanding = Integer.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            NexusChild c = cs.get((start + i) % n);
+            if (!c.isOnline() || exclude.contains(c)) {
+                continue;
+            }
+            int o = c.io().outstanding();
+            if (o < bestOutstanding) {
+                best = c;
+                bestOutstanding = o;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer src) {
+        int len = src.remaining();
+        return mirrored("write", offset, len, d -> d.write(offset, src.duplicate()));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length) {
+        return mirrored("write-zeroes", offset, length, d -> d.writeZeroes(offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> unmap(long offset, long length) {
+        return mirrored("unmap", offset, length, d -> d.unmap(offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        CompletableFuture<Void> refused = admit("flush", 0, 0);
+        if (refused != null) {
+            return refused;
+        }
+        return new FanOut("flush", 0, 0, -1, -1, false).start(BlockDevice::flush);
+    }
+
+    /** A data-changing I/O: under shared segment locks, to every child that takes writes. */
+    private CompletableFuture<Void> mirrored(String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call) {
+        CompletableFuture<Void> refused = admit(op, offset, length);
+        if (refused != null) {
+            return refused;
+        }
+        long first = locks.firstSegment(offset);
+        long last = locks.lastSegment(offset, length);
+        CompletableFuture<Void> wait = locks.acquireShared(first, last);
+        if (wait == null) {
+            return new FanOut(op, offset, length, first, last, true).start(call);
+        }
+        return wait.thenCompose(v -> new FanOut(op, offset, length, first, last, true).start(call));
+    }
+
+    private CompletableFuture<Void> admit(String op, long offset, long length) {
+        NexusState s = state;
+        if (s instanceof NexusState.ShuttingDown || s instanceof NexusState.Shutdown) {
+            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length,
+                    "nexus is " + s.name()));
+        }
+        if (!op.equals("flush")) {
+            try {
+                checkRange(op, offset, length);
+            } catch (BlockIoException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        inFlight.incrementAndGet();
+        return null;
+    }
+
+    /**
+     * One I/O on one child opening, bounded by the I/O timeout. The returned future fails with ETIMEDOUT when the
+     * child does not answer in time; the child's own completion, whenever it comes, ends the opening's count.
+     */
+    CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call) {
+        io.begin();
+        CompletableFuture<Void> real;
+        try {
+            real = call.apply(io.device);
+        } catch (RuntimeException e) {
+            real = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        ScheduledFuture<?> timeout = TIMER.schedule(() -> out.completeExceptionally(new BlockIoException(BlockIoException.ETIMEDOUT,
+                op, io.device.uri(), offset, length, "no answer within " + options.ioTimeout().toMillis() + " ms")),
+                options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        real.whenComplete((v, t) -> {
+            io.end();
+            timeout.cancel(false);
+            if (t == null) {
+                out.complete(null);
+            } else {
+                out.completeExceptionally(t);
+            }
+        });
+        return out;
+    }
+
+    /** A data-changing I/O (or flush) sent to every child that takes writes; completes when all have answered. */
+    private final class FanOut {
+        private final String op;
+        private final long offset;
+        private final long length;
+        private final long first;
+        private final long last;
+        private final boolean locked;
+        private final CompletableFuture<Void> result = new CompletableFuture<>();
+        private final AtomicInteger onlineDone = new AtomicInteger();
+        private AtomicInteger pending;
+        private NexusChild[] targets;
+        private ChildIo[] ios;
+        private boolean[] wasOnline;
+
+        FanOut(String op, long offset, long length, long first, long last, boolean locked) {
+            this.op = op;
+            this.offset = offset;
+            this.length = length;
+            this.first = first;
+            this.last = last;
+            this.locked = locked;
+        }
+
+        CompletableFuture<Void> start(Function<BlockDevice, CompletableFuture<Void>> call) {
+            List<NexusChild> cs = children;
+            int n = cs.size();
+            targets = new NexusChild[n];
+            ios = new ChildIo[n];
+            wasOnline = new boolean[n];
+            int k = 0;
+            for (NexusChild c : cs) {
+                // A faulted child gets the range in its dirty log instead (flushes need no logging).
+                boolean send = locked ? c.routeWrite(first, last) : c.takesWrites();
+                if (send) {
+                    targets[k] = c;
+                    ios[k] = c.io();
+                    wasOnline[k] = c.isOnline();
+                    k++;
+                }
+            }
+            if (k == 0) {
+                finish();
+                return result;
+            }
+            pending = new AtomicInteger(k);
+            for (int i = 0; i < k; i++) {
+                int idx = i;
+                childCall(ios[i], op, offset, length, call).whenComplete((v, t) -> settle(idx, t));
+            }
+            return result;
+        }
+
+        private void settle(int i, Throwable t) {
+            if (t == null) {
+                if (wasOnline[i]) {
+                    onlineDone.incrementAndGet();
+                }
+            } else {
+                childFailed(targets[i], ios[i], op, offset, length, locked, t);
+            }
+            if (pending.decrementAndGet() == 0) {
+                finish();
+            }
+        }
+
+        private void finish() {
+            if (locked) {
+                locks.releaseShared(first, last);
+            }
+            inFlight.decrementAndGet();
+            if (onlineDone.get() > 0) {
+                result.complete(null);
+            } else {
+                updateState();
+                result.completeExceptionally(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
+                        "no healthy child completed it (" + state.reason() + ")"));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ faults and state
+
+    /** A child's I/O failed: fault it (logging the range as dirty when it was a write) and retire its opening. */
+    void childFailed(NexusChild child, ChildIo io, String op, long offset, long length, boolean dataWrite, Throwable t) {
+        BlockIoException b = BlockIoException.unwrap(t);
+        String why = op + " at " + offset + " failed: " + (b != null ? "errno " + b.errno() + " " + b.getMessage() : String.valueOf(t));
+        ChildState before = dataWrite
+                ? child.faultAfterWrite(io, segments, locks.firstSegment(offset), locks.lastSegment(offset, length), why)
+                : child.fault(io, segments, why);
+        if (before != null) {
+            LOG.warn("nexus={} child={} faulted (was {}): {}", uuid, child.uri(), before.name(), why);
+            retire(io);
+            updateState();
+        }
+    }
+
+    private void retire(ChildIo io) {
+        io.retire();
+        BACKGROUND.execute(() -> closeQuietly(io.device));
+    }
+
+    private static void closeQuietly(BlockDevice d) {
+        try {
+            d.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing child device {} failed: {}", d.uri(), e.toString());
+        }
+    }
+
+    void updateState() {
+        synchronized (admin) {
+            NexusState s = state;
+            if (s instanceof NexusState.ShuttingDown || s instanceof NexusState.Shutdown) {
+                return;
+            }
+            List<String> notOnline = new ArrayList<>();
+            int online = 0;
+            for (NexusChild c : children) {
+                if (c.isOnline()) {
+                    online++;
+                } else {
+                    notOnline.add(c.uri() + " " + c.state().name() + ": " + c.state().reason());
+                }
+            }
+            NexusState next;
+            if (online == 0) {
+                next = new NexusState.Faulted("no healthy child" + (notOnline.isEmpty() ? "" : ": " + String.join("; ", notOnline)), Instant.now());
+            } else if (!notOnline.isEmpty()) {
+                next = new NexusState.Degraded(String.join("; ", notOnline), Instant.now());
+            } else {
+                next = new NexusState.Online("all " + online + " children online", Instant.now());
+            }
+            if (next.getClass() != s.getClass() || !next.reason().equals(s.reason())) {
+                if (next.getClass() != s.getClass()) {
+                    LOG.info("nexus={} {} -> {}: {}", uuid, s.name(), next.name(), next.reason());
+                }
+                state = next;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ children
+
+    /**
+     * Adds a child and starts its rebuild, or brings back a faulted one (a partial rebuild of the segments written
+     * while it was away, when its dirty log is trustworthy). Idempotent for a child already Online or rebuilding.
+     */
+    public NexusChild addChild(String uri) {
+        synchronized (admin) {
+            requireAlive();
+            NexusChild existing = child(uri).orElse(null);
+            if (existing != null && existing.takesWrites()) {
+                return existing;
+            }
+            if (children.stream().noneMatch(NexusChild::isOnline)) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
+                        "nexus " + uuid + " has no healthy child to rebuild " + uri + " from");
+            }
+            BlockDevice device = opener.open(uri);
+            try {
+                checkGeometry(device, size, blockSize);
+            } catch (RuntimeException e) {
+                closeQuietly(device);
+                throw e;
+            }
+            ChildIo fresh = new ChildIo(device);
+            NexusChild child;
+            BitSet plan;
+            boolean partial;
+            if (existing == null) {
+                child = new NexusChild(uri, fresh, new ChildState.Degraded("rebuilding (full)", Instant.now()));
+                plan = new BitSet();
+                plan.set(0, (int) segments);
+                partial = false;
+                children.add(child);
+            } else {
+                child = existing;
+                // Late failures of the old opening still mark the dirty log: wait for them before reading it.
+                boolean drained = awaitDrained(existing.io());
+                DirtySegmentLog log = existing.dirtyLog();
+                boolean full = !drained || log == null || log.needsFullRebuild();
+                plan = existing.reopen(fresh, segments, full, full ? "rebuilding (full)" : "rebuilding (partial)");
+                partial = !full;
+            }
+            updateState();
+            startRebuild(child, fresh, plan, partial);
+            return child;
+        }
+    }
+
+    private boolean awaitDrained(ChildIo io) {
+        try {
+            io.retire().get(options.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            LOG.warn("nexus={}: previous opening of {} still has {} I/O in flight; rebuilding it in full",
+                    uuid, io.device.uri(), io.outstanding());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "interrupted");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void startRebuild(NexusChild child, ChildIo io, BitSet plan, boolean partial) {
+        NexusRebuildJob job = new NexusRebuildJob(this, child, io, plan, partial);
+        rebuilds.put(child.uri(), job);
+        LOG.info("nexus={} child={}: {} rebuild of {} segments started", uuid, child.uri(), partial ? "partial" : "full",
+                plan.cardinality());
+        Thread t = new Thread(job, "rebuild-" + uuid.toString().substring(0, 8));
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Called by a job when it has finished (all its copies done). */
+    void rebuildEnded(NexusRebuildJob job, BitSet notCopied) {
+        NexusChild child = job.target();
+        RebuildStats stats = job.stats();
+        if (stats.state() == RebuildState.COMPLETED) {
+            if (child.markRebuilt(job.targetIo())) {
+                LOG.info("nexus={} child={}: rebuild completed, {} blocks", uuid, child.uri(), stats.blocksRecovered());
+            }
+        } else {
+            ChildState before = child.faultUnfinishedRebuild(job.targetIo(), segments, notCopied, "rebuild " + stats.state().name().toLowerCase()
+                    + ": " + stats.reason());
+            if (before != null) {
+                retire(job.targetIo());
+            }
+            LOG.warn("nexus={} child={}: rebuild {}: {}", uuid, child.uri(), stats.state(), stats.reason());
+        }
+        rebuilds.remove(child.uri(), job);
+        synchronized (history) {
+            history.add(stats);
+            if (history.size() > HISTORY_LIMIT) {
+                history.remove(0);
+            }
+        }
+        updateState();
+    }
+
+    /** The child a rebuild copies from: an Online one other than the target, local replicas first (they know what is allocated). */
+    NexusChild rebuildSource(NexusChild target, List<NexusChild> exclude) {
+        NexusChild best = null;
+        for (NexusChild c : children) {
+            if (c == target || !c.isOnline() || exclude.contains(c)) {
+                continue;
+            }
+            if (best == null || (c.io().device instanceof Replica && !(best.io().device instanceof Replica))) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Removes a child (cancelling its rebuild). Refused when it is the last Online child of a nexus with I/O to serve. */
+    public void removeChild(String uri) {
+        NexusRebuildJob job;
+        NexusChild child;
+        synchronized (admin) {
+            child = child(uri).orElse(null);
+            if (child == null) {
+                return;
+            }
+            if (child.isOnline() && children.stream().filter(NexusChild::isOnline).count() == 1 && children.size() > 1) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
+                        "child " + uri + " is the last healthy child of nexus " + uuid);
+            }
+            job = rebuilds.get(uri);
+        }
+        if (job != null) {
+            job.cancel("child removed");
+            job.awaitEnd();
+        }
+        synchronized (admin) {
+            children.remove(child);
+            ChildIo io = child.io();
+            if (!io.retired()) {
+                retire(io);
+            }
+            LOG.info("nexus={} child={} removed", uuid, uri);
+            updateState();
+        }
+    }
+
+    /** Faults a child on request (it keeps a dirty log for a later partial rebuild). */
+    public NexusChild faultChild(String uri, String reason) {
+        synchronized (admin) {
+            NexusChild child = child(uri).orElseThrow(() -> EngineException.notFound("child " + uri + " of nexus " + uuid));
+            if (child.isOnline() && children.stream().filter(NexusChild::isOnline).count() == 1) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
+                        "child " + uri + " is the last healthy child of nexus " + uuid);
+            }
+            ChildIo io = child.io();
+            ChildState before = child.fault(io, segments, reason.isEmpty() ? "faulted by request" : reason);
+            if (before != null) {
+                LOG.warn("nexus={} child={} faulted by request: {}", uuid, uri, reason);
+                retire(io);
+            }
+            updateState();
+            return child;
+        }
+    }
+
+    private void requireAlive() {
+        NexusState s = state;
+        if (s instanceof NexusState.ShuttingDown || s instanceof NexusState.Shutdown) {
+            throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "nexus " + uuid + " is " + s.name());
+        }
+    }
+
+    // ------------------------------------------------------------------ rebuild control
+
+    public Optional<NexusRebuildJob> rebuild(String childUri) {
+        return Optional.ofNullable(rebuilds.get(childUri));
+    }
+
+    public Collection<NexusRebuildJob> rebuilds() {
+        return List.copyOf(rebuilds.values());
+    }
+
+    public List<RebuildStats> rebuildHistory() {
+        synchronized (history) {
+            return List.copyOf(history);
+        }
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /** Stops rebuilds, waits (bounded) for I/O in flight, closes every child's device. */
+    public void destroy() {
+        synchronized (admin) {
+            if (state instanceof NexusState.ShuttingDown || state instanceof NexusState.Shutdown) {
+                return;
+            }
+            state = new NexusState.ShuttingDown("destroy requested", Instant.now());
+        }
+        for (NexusRebuildJob job : rebuilds.values()) {
+            job.cancel("nexus shutting down");
+            job.awaitEnd();
+        }
+        long deadline = System.nanoTime() + options.ioTimeout().toNanos() + 1_000_000_000L;
+        for (NexusChild c : children) {
+            try {
+                c.io().retire().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn("nexus={} child={}: I/O still in flight at shutdown", uuid, c.uri());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            }
+            closeQuietly(c.io().device);
+        }
+        synchronized (admin) {
+            state = new NexusState.Shutdown("destroyed", Instant.now());
+        }
+        LOG.info("nexus={} shut down", uuid);
+    }
+
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    @Override
+    public String toString() {
+        return "Nexus[" + uuid + " " + state.name() + " " + children + "]";
+    }
+}

@@ -1,0 +1,159 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.bench.RandomIoLoad;
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.pool.Pool;
+import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.Replica;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bench/run nexus [DIR] [SIZE_MB] [ROUNDS] [SECONDS]}: 4 KiB random writes through a nexus with one and with three
+ * local children (thick replicas on three pool files of the same disk, filled first), QD32 IOPS and QD1 latency, in
+ * alternating order; then a full rebuild of a fresh replica against dd copying the same number of bytes between the
+ * same files with O_DIRECT. Medians of the rounds as key=value lines.
+ */
+public final class NexusBench {
+    private NexusBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "/var/tmp/javastor-bench-nexus");
+        long sizeMb = args.length > 1 ? Long.parseLong(args[1]) : 256;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+        long size = sizeMb << 20;
+        Files.createDirectories(dir);
+        Map<String, List<Double>> samples = new LinkedHashMap<>();
+        List<Path> files = new ArrayList<>();
+        try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, 0);
+             PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
+            List<Replica> replicas = new ArrayList<>();
+            for (int i = 1; i <= 4; i++) {
+                Path f = dir.resolve("nexus-bench-" + i + ".img");
+                Files.deleteIfExists(f);
+                files.add(f);
+                registry.createPool("b" + i, List.of("uring://" + f + "?size_mb=" + (sizeMb + 64)), 0);
+                replicas.add(registry.createReplica(UUID.randomUUID().toString(), "r" + i, "b" + i, size, false));
+            }
+            for (int i = 0; i < 3; i++) {
+                fill(replicas.get(i));
+            }
+            ChildDeviceOpener opener = uri -> replicas.stream().filter(r -> r.uri().equals(uri)).findFirst().orElseThrow();
+            NexusOptions options = NexusOptions.defaults();
+            Nexus one = Nexus.create(UUID.randomUUID(), size, List.of(replicas.get(0).uri()), opener, options);
+            Nexus three = Nexus.create(UUID.randomUUID(), size, replicas.subList(0, 3).stream().map(Replica::uri).toList(), opener, options);
+            System.out.println("# " + sizeMb + " MiB thick replicas on 4 pool files in " + dir + ", filled; " + rounds + " rounds of "
+                    + seconds + " s per measurement");
+            for (int round = 1; round <= rounds; round++) {
+                Nexus[] order = round % 2 == 1 ? new Nexus[]{one, three} : new Nexus[]{three, one};
+                for (Nexus n : order) {
+                    String k = n == one ? "nexus1" : "nexus3";
+                    RandomIoLoad.Result qd32 = load(n, 32, size, seconds, round);
+                    RandomIoLoad.Result qd1 = load(n, 1, size, seconds, round);
+                    add(samples, k + "_randwrite_qd32_iops", qd32.iops());
+                    add(samples, k + "_randwrite_qd1_p50_us", qd1.p50Micros());
+                    add(samples, k + "_randwrite_qd1_p99_us", qd1.p99Micros());
+                    System.out.printf("# round %d %s: qd32 %.0f IOPS, qd1 p50 %.1f us%n", round, k, qd32.iops(), qd1.p50Micros());
+                }
+            }
+            one.destroy();
+            Pool p1 = registry.requirePool("b1");
+            Pool p4 = registry.requirePool("b4");
+            for (int round = 1; round <= rounds; round++) {
+                // Rebuild: the nexus over r1 gets r4 added and copies every segment of it.
+                Nexus n = Nexus.create(UUID.randomUUID(), size, List.of(replicas.get(0).uri()), opener, options);
+                long t0 = System.nanoTime();
+                n.addChild(replicas.get(3).uri());
+                n.rebuild(replicas.get(3).uri()).orElseThrow().awaitEnd();
+                double rebuildSec = (System.nanoTime() - t0) / 1e9;
+                RebuildStats s = n.rebuildHistory().get(0);
+                if (s.state() != RebuildState.COMPLETED) {
+                    throw new IllegalStateException("rebuild " + s);
+                }
+                n.destroy();
+                double dd = ddCopy(files.get(0), p1.layout().dataOffset(), files.get(3), p4.layout().dataOffset(), sizeMb);
+                double rebuildMibps = sizeMb / rebuildSec;
+                add(samples, "rebuild_mibps", rebuildMibps);
+                add(samples, "seqcopy_dd_mibps", dd);
+                System.out.printf("# round %d rebuild %.0f MiB/s, dd copy %.0f MiB/s%n", round, rebuildMibps, dd);
+            }
+            three.destroy();
+        } finally {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Map<String, Double> med = new LinkedHashMap<>();
+        samples.forEach((k, v) -> med.put(k, median(v)));
+        med.forEach((k, v) -> System.out.printf("%s=%.1f%n", k, v));
+        System.out.printf("three_vs_one_replica_qd1_write_latency=%.2f%n", med.get("nexus3_randwrite_qd1_p50_us") / med.get("nexus1_randwrite_qd1_p50_us"));
+        System.out.printf("three_vs_one_replica_write_iops=%.2f%n", med.get("nexus3_randwrite_qd32_iops") / med.get("nexus1_randwrite_qd32_iops"));
+        System.out.printf("rebuild_vs_seqcopy=%.2f%n", med.get("rebuild_mibps") / med.get("seqcopy_dd_mibps"));
+        System.out.printf("rounds=%d%nseconds_per_measurement=%d%nsize_mb=%d%n", rounds, seconds, sizeMb);
+    }
+
+    private static RandomIoLoad.Result load(BlockDevice d, int qd, long size, int seconds, int round) throws InterruptedException {
+        RandomIoLoad.Result r = RandomIoLoad.run(d, new RandomIoLoad.Options(4096, qd, Duration.ofSeconds(1), Duration.ofSeconds(seconds),
+                0.0, 0, size, round * 100L + qd));
+        if (r.errors() > 0) {
+            throw new IllegalStateException("I/O errors through " + d.uri() + ": " + r.firstError());
+        }
+        return r;
+    }
+
+    /** dd copying the same bytes between the same files (the replicas' data areas), O_DIRECT both ways; MiB/s. */
+    private static double ddCopy(Path from, long fromOffset, Path to, long toOffset, long mb) throws Exception {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder("dd", "if=" + from, "of=" + to, "bs=1M", "count=" + mb, "skip=" + fromOffset, "seek=" + toOffset,
+                "iflag=direct,skip_bytes", "oflag=direct,seek_bytes", "conv=notrunc,fsync").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("dd failed: " + out);
+        }
+        return mb / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void fill(Replica r) {
+        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < buf.capacity(); i += 8) {
+            buf.putLong(i, rnd.nextLong());
+        }
+        List<CompletableFuture<Void>> inflight = new ArrayList<>();
+        for (long off = 0; off < r.size(); off += 1 << 20) {
+            inflight.add(r.write(off, buf.duplicate().clear()));
+            if (inflight.size() == 16) {
+                inflight.forEach(CompletableFuture::join);
+                inflight.clear();
+            }
+        }
+        inflight.forEach(CompletableFuture::join);
+        r.flush().join();
+    }
+
+    private static void add(Map<String, List<Double>> m, String k, double v) {
+        m.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}

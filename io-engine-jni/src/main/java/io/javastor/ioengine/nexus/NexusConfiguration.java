@@ -1,0 +1,28 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.IoEngineProperties;
+import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.pool.PoolRegistry;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+
+@Configuration(proxyBeanMethods = false)
+class NexusConfiguration {
+
+    /** Nexuses are shut down before the NVMe-oF target and the pools they use (Spring destroys dependents first). */
+    @Bean(destroyMethod = "close")
+    NexusRegistry nexusRegistry(PoolRegistry pools, NvmfTarget target, IoEngineProperties props, Environment env) {
+        String host = props.nvmf().advertisedAddress();
+        if (host.isBlank()) {
+            host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
+            if (host.equals("*") || host.equals("0.0.0.0")) {
+                host = "127.0.0.1";
+            }
+        }
+        NexusOptions defaults = NexusOptions.defaults();
+        NexusOptions options = defaults.withIoTimeout(env.getProperty("javastor.io-engine.nexus.io-timeout", java.time.Duration.class,
+                defaults.ioTimeout()));
+        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn()), target, host, options);
+    }
+}

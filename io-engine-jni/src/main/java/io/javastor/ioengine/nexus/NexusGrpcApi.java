@@ -1,0 +1,282 @@
+package io.javastor.ioengine.nexus;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.javastor.api.ioengine.v1.AddChildNexusRequest;
+import io.javastor.api.ioengine.v1.CreateNexusRequest;
+import io.javastor.api.ioengine.v1.DestroyNexusRequest;
+import io.javastor.api.ioengine.v1.DestroyNexusResponse;
+import io.javastor.api.ioengine.v1.FaultNexusChildRequest;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
+import io.javastor.api.ioengine.v1.ListNexusResponse;
+import io.javastor.api.ioengine.v1.PublishNexusRequest;
+import io.javastor.api.ioengine.v1.RebuildHistoryRequest;
+import io.javastor.api.ioengine.v1.RebuildHistoryResponse;
+import io.javastor.api.ioengine.v1.RebuildRequest;
+import io.javastor.api.ioengine.v1.RemoveChildNexusRequest;
+import io.javastor.api.ioengine.v1.ShareProtocol;
+import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.pool.PoolRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import java.time.Instant;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The nexus part of the io-engine gRPC API ({@code IoEngine} service): validation, calls into the {@link NexusRegistry},
+ * mapping to messages and typed errors. {@link io.javastor.ioengine.api.IoEngineGrpcService} delegates each nexus RPC here.
+ */
+@Component
+public class NexusGrpcApi {
+    private static final Logger LOG = LoggerFactory.getLogger(NexusGrpcApi.class);
+    private final NexusRegistry registry;
+
+    public NexusGrpcApi(NexusRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void createNexus(CreateNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList())));
+    }
+
+    public void destroyNexus(DestroyNexusRequest req, StreamObserver<DestroyNexusResponse> out) {
+        call(out, () -> {
+            registry.destroy(req.getUuid());
+            return DestroyNexusResponse.getDefaultInstance();
+        });
+    }
+
+    public void listNexus(ListNexusRequest req, StreamObserver<ListNexusResponse> out) {
+        call(out, () -> {
+            ListNexusResponse.Builder b = ListNexusResponse.newBuilder();
+            if (req.getUuid().isEmpty()) {
+                registry.list().forEach(n -> b.addNexusList(toProto(n)));
+            } else {
+                registry.find(PoolRegistry.parseUuid(req.getUuid())).ifPresent(n -> b.addNexusList(toProto(n)));
+            }
+            return b.build();
+        });
+    }
+
+    public void addChildNexus(AddChildNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            n.addChild(requireUri(req.getUri()));
+            return toProto(n);
+        });
+    }
+
+    public void removeChildNexus(RemoveChildNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            n.removeChild(requireUri(req.getUri()));
+            return toProto(n);
+        });
+    }
+
+    public void faultNexusChild(FaultNexusChildRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            n.faultChild(requireUri(req.getUri()), req.getReason());
+            return toProto(n);
+        });
+    }
+
+    public void publishNexus(PublishNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> {
+            if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
+                throw EngineException.invalid("protocol", "only SHARE_PROTOCOL_NVMF is supported, got " + req.getProtocol());
+            }
+            registry.publish(req.getUuid(), req.getAllowedHostsList());
+            return toProto(registry.require(req.getUuid()));
+        });
+    }
+
+    public void unpublishNexus(UnpublishNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            registry.unpublish(n.uuid());
+            return toProto(n);
+        });
+    }
+
+    public void startRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            String uri = requireUri(req.getUri());
+            NexusChild c = n.child(uri).orElseThrow(() -> EngineException.notFound("child " + uri + " of nexus " + n.uuid()));
+            if (c.isOnline()) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "child " + uri + " is Online: nothing to rebuild");
+            }
+            n.addChild(uri);
+            return statsOf(n, uri);
+        });
+    }
+
+    public void pauseRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
+        onJob(req, out, job -> {
+            job.pause();
+            return job.stats();
+        });
+    }
+
+    public void resumeRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
+        onJob(req, out, job -> {
+            job.resume();
+            return job.stats();
+        });
+    }
+
+    public void stopRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
+        onJob(req, out, job -> {
+            job.cancel("stopped by request");
+            job.awaitEnd();
+            return job.stats();
+        });
+    }
+
+    public void getRebuildStats(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            return statsOf(n, requireUri(req.getUri()));
+        });
+    }
+
+    public void getRebuildHistory(RebuildHistoryRequest req, StreamObserver<RebuildHistoryResponse> out) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            RebuildHistoryResponse.Builder b = RebuildHistoryResponse.newBuilder().setNexusUuid(n.uuid().toString());
+            n.rebuildHistory().forEach(s -> b.addRecords(toProto(n, s)));
+            return b.build();
+        });
+    }
+
+    private void onJob(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out, Function<NexusRebuildJob, RebuildStats> action) {
+        call(out, () -> {
+            Nexus n = registry.require(req.getUuid());
+            String uri = requireUri(req.getUri());
+            NexusRebuildJob job = n.rebuild(uri).orElseThrow(() -> new EngineException(EngineException.Kind.FAILED_PRECONDITION,
+                    "no rebuild of " + uri + " is running on nexus " + n.uuid()));
+            return toProto(n, action.apply(job));
+        });
+    }
+
+    /** The running rebuild of a child, else its latest finished one. */
+    private static io.javastor.api.ioengine.v1.RebuildStats statsOf(Nexus n, String uri) {
+        if (n.child(uri).isEmpty()) {
+            throw EngineException.notFound("child " + uri + " of nexus " + n.uuid());
+        }
+        RebuildStats s = n.rebuild(uri).map(NexusRebuildJob::stats).orElseGet(() -> {
+            RebuildStats last = null;
+            for (RebuildStats h : n.rebuildHistory()) {
+                if (h.childUri().equals(uri)) {
+                    last = h;
+                }
+            }
+            if (last == null) {
+                throw EngineException.notFound("no rebuild of " + uri + " on nexus " + n.uuid());
+            }
+            return last;
+        });
+        return toProto(n, s);
+    }
+
+    private static String requireUri(String uri) {
+        if (uri.isBlank()) {
+            throw EngineException.invalid("uri", "is required");
+        }
+        return uri;
+    }
+
+    io.javastor.api.ioengine.v1.Nexus toProto(Nexus n) {
+        NexusState s = n.state();
+        io.javastor.api.ioengine.v1.Nexus.Builder b = io.javastor.api.ioengine.v1.Nexus.newBuilder()
+                .setUuid(n.uuid().toString()).setSize(n.size()).setBlockSize(n.blockSize())
+                .setState(stateOf(s)).setStateReason(s.reason()).setStateSinceUnixMs(ms(s.since()))
+                .setRebuilds(n.rebuilds().size());
+        for (NexusChild c : n.children()) {
+            ChildState cs = c.state();
+            b.addChildren(io.javastor.api.ioengine.v1.NexusChild.newBuilder().setUri(c.uri())
+                    .setState(cs instanceof ChildState.Online ? io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE
+                            : cs instanceof ChildState.Degraded ? io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_DEGRADED
+                            : io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_FAULTED)
+                    .setStateReason(cs.reason()).setStateSinceUnixMs(ms(cs.since()))
+                    .setRebuildProgress(n.rebuild(c.uri()).map(j -> j.stats().percent()).orElse(0))
+                    .setDirtySegments(c.dirtySegments()));
+        }
+        NexusRegistry.Share share = registry.share(n.uuid());
+        if (share != null) {
+            b.setDeviceUri(share.uri()).addAllAllowedHosts(share.allowedHosts());
+        }
+        return b.build();
+    }
+
+    private static io.javastor.api.ioengine.v1.NexusState stateOf(NexusState s) {
+        if (s instanceof NexusState.Online) {
+            return io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_ONLINE;
+        } else if (s instanceof NexusState.Degraded) {
+            return io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_DEGRADED;
+        } else if (s instanceof NexusState.Faulted) {
+            return io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_FAULTED;
+        } else if (s instanceof NexusState.ShuttingDown) {
+            return io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_SHUTTING_DOWN;
+        }
+        return io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_SHUTDOWN;
+    }
+
+    static io.javastor.api.ioengine.v1.RebuildStats toProto(Nexus n, RebuildStats s) {
+        return io.javastor.api.ioengine.v1.RebuildStats.newBuilder().setNexusUuid(n.uuid().toString()).setChildUri(s.childUri())
+                .setSourceUri(s.sourceUri()).setState(io.javastor.api.ioengine.v1.RebuildState.valueOf("REBUILD_STATE_" + s.state().name()))
+                .setPartial(s.partial()).setBlocksTotal(s.blocksTotal()).setBlocksRecovered(s.blocksRecovered())
+                .setProgressPercent(s.percent()).setBlockSize(s.blockSize()).setStartUnixMs(ms(s.start()))
+                .setEndUnixMs(s.end() == null ? 0 : ms(s.end())).setReason(s.reason()).build();
+    }
+
+    private static long ms(Instant i) {
+        return i.toEpochMilli();
+    }
+
+    /** Runs a call, mapping typed failures to gRPC status codes with the message intact (as the rest of the service does). */
+    private static <T> void call(StreamObserver<T> out, Supplier<T> body) {
+        T result;
+        try {
+            result = body.get();
+        } catch (EngineException e) {
+            out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (IllegalStateException e) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("nexus call failed unexpectedly", e);
+            out.onError(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).asRuntimeException());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+    private static Status status(EngineException e) {
+        return switch (e.kind()) {
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case DATA_LOSS -> Status.DATA_LOSS;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+            case INTERNAL -> Status.INTERNAL;
+        };
+    }
+}

@@ -1,0 +1,157 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.pool.PoolRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/** The nexuses of this io-engine, their creation specs (for idempotence) and their NVMe-oF shares. */
+public final class NexusRegistry implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NexusRegistry.class);
+    public static final String NQN_PREFIX = "nqn.2019-05.io.javastor:";
+    private static final Pattern HOST_NQN = Pattern.compile("nqn\\.\\d{4}-\\d{2}\\.[a-zA-Z0-9.-]+(:[\\x21-\\x7e]+)?");
+
+    /** What CreateNexus asked for: a repeated create with the same spec returns the nexus. */
+    public record Spec(long size, Set<String> children) {
+    }
+
+    /** A published nexus. */
+    public record Share(String nqn, String uri, Set<String> allowedHosts) {
+    }
+
+    private final ChildDeviceOpener opener;
+    private final NvmfTarget target;
+    private final String advertisedHost;
+    private final NexusOptions options;
+    private final Map<UUID, Nexus> nexuses = new ConcurrentHashMap<>();
+    private final Map<UUID, Spec> specs = new ConcurrentHashMap<>();
+    private final Map<UUID, Share> shares = new ConcurrentHashMap<>();
+
+    public NexusRegistry(ChildDeviceOpener opener, NvmfTarget target, String advertisedHost, NexusOptions options) {
+        this.opener = opener;
+        this.target = target;
+        this.advertisedHost = advertisedHost;
+        this.options = options;
+    }
+
+    public static String nqnOf(UUID uuid) {
+        return NQN_PREFIX + uuid;
+    }
+
+    public synchronized Nexus create(String uuidText, long size, List<String> children) {
+        UUID uuid = PoolRegistry.parseUuid(uuidText);
+        if (size <= 0) {
+            throw EngineException.invalid("size", "must be greater than 0, got " + size);
+        }
+        if (children.isEmpty()) {
+            throw EngineException.invalid("children", "at least one child URI is required");
+        }
+        for (String c : children) {
+            if (c.isBlank()) {
+                throw EngineException.invalid("children", "a child URI is empty");
+            }
+        }
+        Spec spec = new Spec(size, Set.copyOf(new TreeSet<>(children)));
+        Nexus existing = nexuses.get(uuid);
+        if (existing != null) {
+            if (specs.get(uuid).equals(spec)) {
+                return existing;
+            }
+            throw EngineException.exists("nexus " + uuid + " exists with size " + specs.get(uuid).size() + " and children "
+                    + specs.get(uuid).children());
+        }
+        Nexus n = Nexus.create(uuid, size, children, opener, options);
+        nexuses.put(uuid, n);
+        specs.put(uuid, spec);
+        return n;
+    }
+
+    public Nexus require(String uuidText) {
+        UUID uuid = PoolRegistry.parseUuid(uuidText);
+        Nexus n = nexuses.get(uuid);
+        if (n == null) {
+            throw EngineException.notFound("nexus " + uuid);
+        }
+        return n;
+    }
+
+    public Optional<Nexus> find(UUID uuid) {
+        return Optional.ofNullable(nexuses.get(uuid));
+    }
+
+    public List<Nexus> list() {
+        return new ArrayList<>(nexuses.values());
+    }
+
+    /** Unpublishes and shuts the nexus down. A nexus that does not exist is already destroyed. */
+    public void destroy(String uuidText) {
+        UUID uuid = PoolRegistry.parseUuid(uuidText);
+        Nexus n;
+        synchronized (this) {
+            n = nexuses.get(uuid);
+            if (n == null) {
+                return;
+            }
+            unpublish(uuid);
+        }
+        n.destroy();
+        synchronized (this) {
+            nexuses.remove(uuid, n);
+            specs.remove(uuid);
+        }
+        LOG.info("nexus={} destroyed", uuid);
+    }
+
+    /** Exports the nexus over NVMe-oF/TCP (or replaces the allowed hosts of its export). */
+    public synchronized Share publish(String uuidText, List<String> allowedHosts) {
+        Nexus n = require(uuidText);
+        Set<String> hosts = new TreeSet<>();
+        for (String h : allowedHosts) {
+            if (h.length() > 223 || !HOST_NQN.matcher(h).matches()) {
+                throw EngineException.invalid("allowed_hosts", "'" + h + "' is not a host NQN (nqn.yyyy-mm.domain:name)");
+            }
+            hosts.add(h);
+        }
+        if (target == null) {
+            throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "this io-engine has no NVMe-oF target");
+        }
+        String nqn = nqnOf(n.uuid());
+        target.addSubsystem(nqn, n, n.uuid().toString().replace("-", "").substring(0, 20), "Javastor nexus", hosts);
+        Share s = new Share(nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
+        Share old = shares.put(n.uuid(), s);
+        if (old == null || !old.allowedHosts().equals(s.allowedHosts())) {
+            LOG.info("nexus={} published as {} to {}", n.uuid(), s.uri(), hosts.isEmpty() ? "any host" : hosts);
+        }
+        return s;
+    }
+
+    public synchronized void unpublish(UUID uuid) {
+        Share s = shares.remove(uuid);
+        if (s != null) {
+            target.removeSubsystem(s.nqn());
+            LOG.info("nexus={} unpublished", uuid);
+        }
+    }
+
+    public Share share(UUID uuid) {
+        return shares.get(uuid);
+    }
+
+    @Override
+    public void close() {
+        for (Nexus n : list()) {
+            destroy(n.uuid().toString());
+        }
+    }
+}

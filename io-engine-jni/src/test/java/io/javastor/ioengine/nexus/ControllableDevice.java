@@ -1,0 +1,94 @@
+package io.javastor.ioengine.nexus;
+
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.device.ForwardingBlockDevice;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * A real device (malloc or replica) that can be told to fail (EIO), hang (never answer), or answer late: the
+ * failures a nexus child meets, on command. Counts the I/O it was given.
+ */
+final class ControllableDevice extends ForwardingBlockDevice {
+    enum Mode { NORMAL, FAIL_WRITES, FAIL_READS, FAIL_ALL, HANG }
+
+    private static final ScheduledExecutorService LATER = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "test-device-delay");
+        t.setDaemon(true);
+        return t;
+    });
+
+    volatile Mode mode = Mode.NORMAL;
+    volatile long delayMicros;
+    final AtomicLong reads = new AtomicLong();
+    final AtomicLong writes = new AtomicLong();
+
+    ControllableDevice(BlockDevice inner) {
+        super(inner);
+    }
+
+    BlockDevice inner() {
+        return inner;
+    }
+
+    private CompletableFuture<Void> io(boolean write, String op, long offset, long length, Supplier<CompletableFuture<Void>> call) {
+        (write ? writes : reads).incrementAndGet();
+        Mode m = mode;
+        if (m == Mode.HANG) {
+            return new CompletableFuture<>();
+        }
+        if (m == Mode.FAIL_ALL || (write && m == Mode.FAIL_WRITES) || (!write && m == Mode.FAIL_READS)) {
+            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length, "injected failure"));
+        }
+        long d = delayMicros;
+        if (d == 0) {
+            return call.get();
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        LATER.schedule(() -> call.get().whenComplete((v, t) -> {
+            if (t == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(t);
+            }
+        }), d, TimeUnit.MICROSECONDS);
+        return f;
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        return io(false, "read", offset, dst.remaining(), () -> inner.read(offset, dst));
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer src) {
+        return io(true, "write", offset, src.remaining(), () -> inner.write(offset, src));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length) {
+        return io(true, "write-zeroes", offset, length, () -> inner.writeZeroes(offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> unmap(long offset, long length) {
+        return io(true, "unmap", offset, length, () -> inner.unmap(offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        return io(true, "flush", 0, 0, inner::flush);
+    }
+
+    /** The nexus closes children it retires; these stay usable so tests can re-add them. */
+    @Override
+    public void close() {
+    }
+}
