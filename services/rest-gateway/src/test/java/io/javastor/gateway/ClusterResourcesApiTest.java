@@ -223,6 +223,43 @@ class ClusterResourcesApiTest {
         expectError(gw().get("/v0/nodes/node-9/nexuses"), 404, "NotFound", "node-9");
     }
 
+    @Test
+    void aPublishedVolumeHasANexusOnItsTargetNodeUntilUnpublished() {
+        String uuid = volume(2);
+        Map<String, Object> publish = Map.of("protocol", "nvmf", "publish_context", Map.of("io_timeout", "30"), "node", "node-1",
+                "frontend_node", "node-3");
+        Reply published = gw().put("/v0/volumes/" + uuid + "/target", publish);
+        assertThat(published.status()).as("%s", published).isEqualTo(200);
+        assertThat(published.json().path("spec").path("target").path("node").asString()).isEqualTo("node-1");
+        assertThat(published.json().path("spec").path("target").path("protocol").asString()).isEqualTo("nvmf");
+
+        JsonNode nexus = gw().get("/v0/nexuses/" + uuid).json();
+        assertThat(nexus.path("uuid").asString()).isEqualTo(uuid);
+        assertThat(nexus.path("node").asString()).isEqualTo("node-1");
+        assertThat(nexus.path("protocol").asString()).isEqualTo("nvmf");
+        assertThat(nexus.path("deviceUri").asString()).isNotBlank();
+        assertThat(nexus.path("size").asLong()).isEqualTo(4 * MIB);
+        assertThat(nexus.path("children").size()).isEqualTo(2);
+        assertThat(published.json().path("state").path("target").path("uuid").asString()).isEqualTo(uuid);
+
+        List<String> onNode = new ArrayList<>();
+        gw().get("/v0/nodes/node-1/nexuses").json().forEach(n -> onNode.add(n.path("uuid").asString()));
+        assertThat(onNode).contains(uuid);
+        List<String> all = new ArrayList<>();
+        gw().get("/v0/nexuses").json().forEach(n -> all.add(n.path("uuid").asString()));
+        assertThat(all).contains(uuid);
+        assertThat(gw().get("/v0/nodes/node-1/nexuses/" + uuid).json().path("uuid").asString()).isEqualTo(uuid);
+        assertThat(gw().get("/v0/nodes/node-1/nexuses/" + uuid + "/children").json().size()).isEqualTo(2);
+        expectError(gw().get("/v0/nodes/node-2/nexuses/" + uuid), 404, "NotFound", "on node node-2");
+
+        Reply unpublished = gw().delete("/v0/volumes/" + uuid + "/target");
+        assertThat(unpublished.status()).as("%s", unpublished).isEqualTo(200);
+        assertThat(unpublished.json().path("spec").has("target")).isFalse();
+        expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().put("/v0/volumes/" + UUID.randomUUID() + "/target", publish), 404, "NotFound", "");
+        assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
+    }
+
     // ------------------------------------------------------------------ specs and events
 
     @Test

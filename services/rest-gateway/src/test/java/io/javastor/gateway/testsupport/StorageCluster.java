@@ -33,9 +33,20 @@ public final class StorageCluster implements BeforeAllCallback {
 
     private Running running;
 
+    /** A start that failed is not tried again by every test class: they all fail with its cause. */
+    private static volatile RuntimeException startFailure;
+
     @Override
     public void beforeAll(ExtensionContext context) {
-        running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+        if (startFailure != null) {
+            throw new IllegalStateException("the shared cluster failed to start earlier", startFailure);
+        }
+        try {
+            running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+        } catch (RuntimeException e) {
+            startFailure = e;
+            throw e;
+        }
     }
 
     public RunningGateway gateway() {
@@ -75,38 +86,52 @@ public final class StorageCluster implements BeforeAllCallback {
             Running r;
             try {
                 r = new Running(Files.createTempDirectory("javastor-rest-"));
-                r.etcd.beforeAll(null);
-                r.agent = new CoreAgentProcess(r.etcd.endpoint(), "rest", r.dir).start();
-                ExecutorService starter = Executors.newFixedThreadPool(4);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            try {
+                r.startParts();
+            } catch (Exception | AssertionError e) {
+                // Leave no process behind when the start fails half-way.
                 try {
-                    List<Future<?>> started = new ArrayList<>();
-                    for (String n : NODES) {
-                        IoEngineNode engine = new IoEngineNode(n, r.agent.address(), r.dir);
-                        r.engines.add(engine);
-                        started.add(starter.submit(engine::start));
-                    }
-                    Future<RunningGateway> gateway = starter.submit(() -> RunningGateway.start(r.agent.address(), Map.of()));
-                    for (Future<?> f : started) {
-                        f.get(180, TimeUnit.SECONDS);
-                    }
-                    r.gateway = gateway.get(180, TimeUnit.SECONDS);
-                } finally {
-                    starter.shutdownNow();
+                    r.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
                 }
-            } catch (Exception e) {
                 throw new IllegalStateException("cluster did not start", e);
+            }
+            return r;
+        }
+
+        private void startParts() throws Exception {
+            etcd.beforeAll(null);
+            agent = new CoreAgentProcess(etcd.endpoint(), "rest", dir).start();
+            gateway = RunningGateway.start(agent.address(), Map.of());
+            // The io-engines in parallel: each JVM takes seconds on a small machine.
+            ExecutorService starter = Executors.newFixedThreadPool(NODES.size());
+            try {
+                List<Future<?>> started = new ArrayList<>();
+                for (String n : NODES) {
+                    IoEngineNode engine = new IoEngineNode(n, agent.address(), dir);
+                    engines.add(engine);
+                    started.add(starter.submit(engine::start));
+                }
+                for (Future<?> f : started) {
+                    f.get(180, TimeUnit.SECONDS);
+                }
+            } finally {
+                starter.shutdownNow();
             }
             Awaitility.await("nodes online").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                     .until(() -> NODES.stream().allMatch(n -> {
-                        var reply = r.gateway.get("/v0/nodes/" + n);
+                        var reply = gateway.get("/v0/nodes/" + n);
                         return reply.status() == 200 && reply.json().path("state").path("status").asString().equals("Online");
                     }));
             for (String n : NODES) {
-                var reply = r.gateway.put("/v0/nodes/" + n + "/pools/" + poolOf(n),
-                        Map.of("disks", List.of("uring://" + r.dir.resolve(n + ".img") + "?size_mb=256"), "labels", Map.of("class", "file")));
+                var reply = gateway.put("/v0/nodes/" + n + "/pools/" + poolOf(n),
+                        Map.of("disks", List.of("uring://" + dir.resolve(n + ".img") + "?size_mb=256"), "labels", Map.of("class", "file")));
                 assertThat(reply.status()).as("create pool on %s: %s", n, reply).isEqualTo(200);
             }
-            return r;
         }
 
         @Override
