@@ -8,6 +8,11 @@ JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
 JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
 mkdir -p /run/csi
+# filesystems for the guest kernel (see guest-fs-modules.sh); an already loaded or built-in one answers EEXIST
+if [ -f "$share/modules/order.txt" ]; then
+  while read -r m; do insmod "$share/modules/$m" 2>/dev/null || echo "guest: insmod $m: not loaded (built in or present)"; done < "$share/modules/order.txt"
+fi
+grep -E 'ext4|xfs|btrfs' /proc/filesystems
 echo "guest: starting the node plugin"
 "$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
   --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node >"$share/plugin.log" 2>&1 &

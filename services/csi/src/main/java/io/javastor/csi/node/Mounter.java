@@ -100,6 +100,11 @@ public class Mounter {
         return new FsStats(blocks * bsize, avail * bsize, (blocks - free) * bsize, Long.parseLong(f[4]), Long.parseLong(f[5]));
     }
 
+    /** Whether two paths are the same device node (same st_rdev), e.g. a bind-mounted block device and /dev/nvmeXnY. */
+    public boolean sameDeviceNode(Path a, Path b) throws IOException {
+        return Files.getAttribute(a, "unix:rdev").equals(Files.getAttribute(b, "unix:rdev"));
+    }
+
     /** The mount at exactly this path (the topmost one), if any. */
     public Optional<Mount> mountAt(Path path) {
         Mount found = null;

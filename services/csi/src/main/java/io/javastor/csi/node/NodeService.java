@@ -177,25 +177,23 @@ public class NodeService extends NodeGrpc.NodeImplBase {
                     || cap.getAccessMode().getMode() == VolumeCapability.AccessMode.Mode.SINGLE_NODE_READER_ONLY;
             return locked(volumeId, () -> {
                 Path source;
-                String sourceDev;
                 if (cap.hasBlock()) {
                     source = nvme.namespaceDevice(NQN_PREFIX + volumeId).orElseThrow(() -> Status.FAILED_PRECONDITION
                             .withDescription("volume " + volumeId + " is not staged on this node (no NVMe namespace)").asRuntimeException());
-                    sourceDev = nvme.majorMinor(source).orElse("?");
                 } else {
-                    Mounter.Mount staged = mounter.mountAt(staging).orElseThrow(() -> Status.FAILED_PRECONDITION
+                    mounter.mountAt(staging).orElseThrow(() -> Status.FAILED_PRECONDITION
                             .withDescription("volume " + volumeId + " is not staged at " + staging).asRuntimeException());
                     source = staging;
-                    sourceDev = staged.majorMinor();
                 }
                 Optional<Mounter.Mount> existing = mounter.mountAt(targetPath);
                 if (existing.isPresent()) {
-                    if (existing.get().majorMinor().equals(sourceDev) && existing.get().readOnly() == readOnly) {
+                    boolean same = cap.hasBlock() ? mounter.sameDeviceNode(targetPath, source)
+                            : existing.get().majorMinor().equals(mounter.mountAt(staging).map(Mounter.Mount::majorMinor).orElse(""));
+                    if (same && existing.get().readOnly() == readOnly) {
                         return NodePublishVolumeResponse.getDefaultInstance();
                     }
                     throw Status.ALREADY_EXISTS.withDescription("target_path " + targetPath + " is already published with "
-                            + (existing.get().majorMinor().equals(sourceDev) ? "another read-only setting" : "another volume"))
-                            .asRuntimeException();
+                            + (same ? "another read-only setting" : "another volume")).asRuntimeException();
                 }
                 if (cap.hasBlock()) {
                     Files.createDirectories(targetPath.getParent());
@@ -238,12 +236,17 @@ public class NodeService extends NodeGrpc.NodeImplBase {
             Mounter.Mount mount = mounter.mountAt(path).orElseThrow(() -> Status.NOT_FOUND
                     .withDescription("volume " + volumeId + " is not published or staged at " + path).asRuntimeException());
             NodeGetVolumeStatsResponse.Builder b = NodeGetVolumeStatsResponse.newBuilder();
-            VolumeCondition condition = condition(volumeId, mount);
+            boolean block = !Files.isDirectory(path);
+            // a published raw block volume is a bind mount of the device node: mountinfo names /dev's filesystem, not the device
+            Optional<String> devNumber = block
+                    ? nvme.namespaceDevice(NQN_PREFIX + volumeId).flatMap(nvme::majorMinor)
+                    : Optional.of(mount.majorMinor());
+            VolumeCondition condition = condition(volumeId, devNumber);
             b.setVolumeCondition(condition);
             if (condition.getAbnormal()) {
                 return b.build(); // the device is gone: no usage to report
             }
-            if (Files.isDirectory(path)) {
+            if (!block) {
                 Mounter.FsStats s = mounter.statfs(path);
                 b.addUsage(VolumeUsage.newBuilder().setUnit(VolumeUsage.Unit.BYTES).setTotal(s.totalBytes())
                         .setAvailable(s.availableBytes()).setUsed(s.usedBytes()));
@@ -301,9 +304,9 @@ public class NodeService extends NodeGrpc.NodeImplBase {
         return size;
     }
 
-    private VolumeCondition condition(String volumeId, Mounter.Mount mount) {
+    private VolumeCondition condition(String volumeId, Optional<String> devNumber) {
         String nqn = NQN_PREFIX + volumeId;
-        if (!nvme.blockDeviceExists(mount.majorMinor()) || nvme.subsystemDir(nqn).isEmpty()) {
+        if (devNumber.isEmpty() || !nvme.blockDeviceExists(devNumber.get()) || nvme.subsystemDir(nqn).isEmpty()) {
             return VolumeCondition.newBuilder().setAbnormal(true).setMessage("the NVMe device of volume " + volumeId + " is gone").build();
         }
         List<String> live = nvme.liveControllers(nqn);

@@ -93,6 +93,15 @@ class NodePluginVmTest {
             Files.writeString(share.resolve("java.txt"), EngineProcess.java());
             Files.writeString(share.resolve("classpath.txt"), EngineProcess.classpath());
             Files.writeString(share.resolve("args.txt"), String.join(" ", nexusUri, nexusId, growUri, growId, Long.toString(GROW_TO)));
+            Path hostDir = Files.createDirectories(tmp.resolve("host"));
+            Path modules = hostDir.resolve("guest-fs-modules.sh");
+            try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/guest-fs-modules.sh")) {
+                Files.write(modules, in.readAllBytes());
+            }
+            Process fetch = new ProcessBuilder("bash", modules.toString(), share.resolve("modules").toString()).redirectErrorStream(true)
+                    .redirectOutput(hostDir.resolve("modules.log").toFile()).start();
+            assertThat(fetch.waitFor(10, TimeUnit.MINUTES)).as("guest filesystem modules extracted").isTrue();
+            assertThat(fetch.exitValue()).as(read(hostDir.resolve("modules.log"))).isZero();
             Path guestDir = Files.createDirectories(tmp.resolve("guest"));
             Path script = guestDir.resolve("csi-node-guest.sh");
             try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/csi-node-guest.sh")) {
