@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/run rest [VOLUMES]: GET /v0/volumes through the REST gateway with VOLUMES (default 1000)
+# volumes in the cluster. Starts a real etcd, one core agent, three io-engines (file pools) and the
+# gateway on free loopback ports; creates the volumes through the gateway; then measures with wrk.
+# Prints rest_list_rps= and rest_list_p99_ms= (plus the single-volume GET for reference).
+# Needs /usr/bin/etcd (Debian etcd-server) and wrk (Debian wrk; installed when missing, as root).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+volumes=${1:-1000}
+duration=${BENCH_DURATION:-20s}
+connections=${BENCH_CONNECTIONS:-8}
+version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$root/pom.xml" | head -1)
+agent_jar="$root/services/core-agent/target/core-agent-$version-exec.jar"
+engine_jar="$root/io-engine-jni/target/io-engine-$version-exec.jar"
+gateway_jar="$root/services/rest-gateway/target/rest-gateway-$version-exec.jar"
+command -v wrk >/dev/null 2>&1 || { echo "# installing wrk" >&2; apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -q wrk >/dev/null; }; }
+if [ ! -f "$agent_jar" ] || [ ! -f "$engine_jar" ] || [ ! -f "$gateway_jar" ]; then
+  (cd "$root" && { mvn -B -q -o -DskipTests package -pl services/rest-gateway -am 2>/dev/null || mvn -B -q -DskipTests package -pl services/rest-gateway -am; }) >&2
+fi
+work=$(mktemp -d /tmp/javastor-bench-rest.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { local url=$1 what=$2; for _ in $(seq 1 600); do curl -sf -m 2 "$url" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "$what did not come up; logs in $work" >&2; exit 1; }
+
+etcd_port=$(free_port); peer_port=$(free_port)
+"${ETCD:-/usr/bin/etcd}" --name bench --data-dir "$work/etcd" --log-level warn \
+  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-cluster "bench=http://127.0.0.1:$peer_port" > "$work/etcd.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$etcd_port/health" etcd
+
+agent_grpc=$(free_port); agent_http=$(free_port)
+java -Xmx512m -jar "$agent_jar" --spring.grpc.server.address="127.0.0.1:$agent_grpc" --server.address=127.0.0.1 \
+  --server.port="$agent_http" --javastor.core.etcd.endpoints="http://127.0.0.1:$etcd_port" --javastor.core.cluster=bench \
+  --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" > "$work/agent.log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$agent_http/actuator/health/readiness" "core agent"
+
+for n in 1 2 3; do
+  g=$(free_port); h=$(free_port); v=$(free_port)
+  java -Xmx384m -jar "$engine_jar" --javastor.io-engine.node-name="node-$n" \
+    --javastor.io-engine.core-agent-endpoint="127.0.0.1:$agent_grpc" --spring.grpc.server.host=127.0.0.1 \
+    --spring.grpc.server.port="$g" --javastor.io-engine.nvmf.port="$v" --server.address=127.0.0.1 --server.port="$h" \
+    > "$work/node-$n.log" 2>&1 & pids+=($!)
+  echo "$h" > "$work/node-$n.http"
+done
+
+gw_port=$(free_port)
+java -Xmx512m -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
+  > "$work/gateway.log" 2>&1 & pids+=($!)
+for n in 1 2 3; do wait_http "http://127.0.0.1:$(cat "$work/node-$n.http")/actuator/health" "io-engine node-$n"; done
+wait_http "http://127.0.0.1:$gw_port/actuator/health" gateway
+base="http://127.0.0.1:$gw_port/v0"
+for n in 1 2 3; do
+  for _ in $(seq 1 100); do
+    [ "$(curl -s "$base/nodes/node-$n" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state",{}).get("status",""))' 2>/dev/null)" = Online ] && break
+    sleep 0.2
+  done
+  curl -sf -X PUT -H 'Content-Type: application/json' \
+    -d "{\"disks\":[\"uring://$work/node-$n.img?size_mb=2048\"]}" "$base/nodes/node-$n/pools/pool-$n" >/dev/null
+done
+
+echo "# creating $volumes volumes (1 replica, 1 MiB, thin) through the gateway ..." >&2
+start=$(date +%s.%N)
+python3 - "$base" "$volumes" <<'PY'
+import json, sys, uuid, urllib.request, concurrent.futures
+base, n = sys.argv[1], int(sys.argv[2])
+body = json.dumps({"size": 1 << 20, "replicas": 1, "thin": True, "policy": {"self_heal": True}}).encode()
+def create(_):
+    req = urllib.request.Request(f"{base}/volumes/{uuid.uuid4()}", data=body, method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.status == 200, r.status
+with concurrent.futures.ThreadPoolExecutor(8) as ex:
+    list(ex.map(create, range(n)))
+PY
+end=$(date +%s.%N)
+listed=$(curl -sf "$base/volumes" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
+[ "$listed" = "$volumes" ] || { echo "expected $volumes volumes, the gateway lists $listed" >&2; exit 1; }
+bytes=$(curl -sf "$base/volumes" | wc -c)
+echo "rest_volumes=$volumes"
+echo "rest_create_per_s=$(python3 -c "print(round($volumes/($end-$start),1))")"
+echo "rest_list_body_bytes=$bytes"
+
+run_wrk() { # URL PREFIX
+  curl -sf "$1" >/dev/null
+  wrk -t2 -c"$connections" -d5s "$1" >/dev/null   # warm-up (JIT)
+  wrk -t2 -c"$connections" -d"$duration" --latency "$1" > "$work/wrk.out"
+  python3 - "$work/wrk.out" "$2" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+prefix = sys.argv[2]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"{prefix}_rps={rps}")
+print(f"{prefix}_p50_ms={p50:.2f}")
+print(f"{prefix}_p99_ms={p99:.2f}")
+print(f"{prefix}_non2xx={errors.group(1) if errors else 0}")
+PY
+}
+echo "# wrk: $connections connections, $duration, GET /v0/volumes ($volumes entries)" >&2
+run_wrk "$base/volumes" rest_list
+one=$(curl -sf "$base/volumes?max_entries=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["spec"]["uuid"])')
+echo "# wrk: GET /v0/volumes/{id} for reference" >&2
+run_wrk "$base/volumes/$one" rest_get_one

@@ -1,0 +1,191 @@
+package io.javastor.core;
+
+import java.time.Clock;
+import java.util.List;
+
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+import io.etcd.jetcd.Client;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.EventRecordRepository;
+import io.javastor.core.leader.LeaderElection;
+import io.javastor.core.leader.LeadershipChanged;
+import io.javastor.core.leader.LeadershipHealth;
+import io.javastor.core.leader.LeadershipListener;
+import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NodeCameOnline;
+import io.javastor.core.node.NodeOperations;
+import io.javastor.core.node.NodeRegistration;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.placement.ReplicaPlacer;
+import io.javastor.core.pool.PoolOperations;
+import io.javastor.core.reconcile.ExtraReplicaReconciler;
+import io.javastor.core.reconcile.MissingReplicaDetector;
+import io.javastor.core.reconcile.LostReplicaReplacer;
+import io.javastor.core.reconcile.NexusSpecRecovery;
+import io.javastor.core.reconcile.NodeInventoryReconciler;
+import io.javastor.core.reconcile.NodeLivenessReconciler;
+import io.javastor.core.reconcile.OrphanReplicaCollector;
+import io.javastor.core.reconcile.PoolImportReconciler;
+import io.javastor.core.reconcile.PoolSpecRecovery;
+import io.javastor.core.reconcile.ReconcilePoller;
+import io.javastor.core.reconcile.Reconciler;
+import io.javastor.core.reconcile.ReplicaSpecRecovery;
+import io.javastor.core.reconcile.VolumeSpecRecovery;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.volume.VolumeOperations;
+
+/** Wires the parts; the classes themselves know nothing of Spring so tests can assemble them too. */
+@Configuration(proxyBeanMethods = false)
+@EnableScheduling
+public class CoreAgentConfiguration {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean(destroyMethod = "close")
+    Client etcdClient(CoreAgentProperties props) {
+        return Client.builder().endpoints(props.etcd().endpoints().toArray(String[]::new)).build();
+    }
+
+    @Bean(destroyMethod = "close")
+    LeaderElection leaderElection(Client etcd, CoreAgentProperties props, ApplicationEventPublisher publisher) {
+        LeadershipListener listener = new LeadershipListener() {
+            @Override
+            public void elected(long term) {
+                publisher.publishEvent(new LeadershipChanged(props.agentId(), term, true));
+            }
+
+            @Override
+            public void revoked(long term) {
+                publisher.publishEvent(new LeadershipChanged(props.agentId(), term, false));
+            }
+        };
+        return new LeaderElection(etcd, props.cluster(), props.agentId(), props.leader().ttl(), listener);
+    }
+
+    @Bean
+    LeadershipHealth leadershipHealthIndicator(LeaderElection election) {
+        return new LeadershipHealth(election);
+    }
+
+    @Bean
+    SpecStore specStore(Client etcd, CoreAgentProperties props, LeaderElection election) {
+        return new SpecStore(etcd.getKVClient(), props.cluster(), election, props.etcd().timeout().toMillis());
+    }
+
+    @Bean
+    EventHistory eventHistory(EventRecordRepository repository, CoreAgentProperties props, Clock clock) {
+        return new EventHistory(repository, props.agentId(), clock);
+    }
+
+    @Bean
+    NodeRegistry nodeRegistry() {
+        return new NodeRegistry();
+    }
+
+    @Bean(destroyMethod = "close")
+    IoEngineConnections ioEngineConnections(NodeRegistry registry, CoreAgentProperties props) {
+        return new IoEngineConnections(registry, props.nodes().callTimeout());
+    }
+
+    @Bean
+    NodeStatePoller nodeStatePoller(NodeRegistry registry, IoEngineConnections connections, Clock clock) {
+        return new NodeStatePoller(registry, connections, clock);
+    }
+
+    @Bean
+    OperationGuard nodeGuard() {
+        return new OperationGuard("node");
+    }
+
+    @Bean
+    OperationGuard poolGuard() {
+        return new OperationGuard("pool");
+    }
+
+    @Bean
+    OperationGuard volumeGuard() {
+        return new OperationGuard("volume");
+    }
+
+    @Bean
+    NodeRegistration nodeRegistration(SpecStore store, NodeRegistry registry, OperationGuard nodeGuard, EventHistory events,
+                                      Clock clock, CoreAgentProperties props, ApplicationEventPublisher publisher) {
+        // An event rather than a direct call: the reconcile poller depends on the registration.
+        return new NodeRegistration(store, registry, nodeGuard, events, clock, props.nodes().heartbeatTimeout(),
+                nodeId -> publisher.publishEvent(new NodeCameOnline(nodeId)));
+    }
+
+    @Bean
+    NodeOperations nodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events) {
+        return new NodeOperations(store, nodeGuard, events);
+    }
+
+    @Bean
+    PoolOperations poolOperations(SpecStore store, OperationGuard poolGuard, IoEngineConnections engines, NodeRegistry registry,
+                                  NodeStatePoller poller, EventHistory events) {
+        return new PoolOperations(store, poolGuard, engines, registry, poller, events);
+    }
+
+    @Bean
+    ReplicaOperations replicaOperations(SpecStore store, IoEngineConnections engines, NodeStatePoller poller, EventHistory events,
+                                        java.util.concurrent.ExecutorService nodeCallExecutor) {
+        return new ReplicaOperations(store, engines, poller, events, nodeCallExecutor);
+    }
+
+    /** Node calls of one operation that go to different nodes run side by side here. */
+    @Bean(destroyMethod = "shutdownNow")
+    java.util.concurrent.ExecutorService nodeCallExecutor() {
+        return java.util.concurrent.Executors.newFixedThreadPool(16, r -> {
+            Thread t = new Thread(r, "node-call");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Bean
+    ReplicaPlacer replicaPlacer(CoreAgentProperties props) {
+        return new ReplicaPlacer(props.placement().thinOvercommitPercent());
+    }
+
+    @Bean
+    VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
+                                      NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        return new VolumeOperations(store, volumeGuard, replicas, placer, registry, events, nexuses);
+    }
+
+    @Bean
+    NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events) {
+        return new NexusOperations(store, registry, engines, events);
+    }
+
+    /** Reconcilers run in this order each pass: liveness before anything that asks whether a node is Online. */
+    @Bean(destroyMethod = "close")
+    ReconcilePoller reconcilePoller(LeaderElection election, CoreAgentProperties props, Clock clock, SpecStore store,
+                                    NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
+                                    EventHistory events, NodeRegistration registration, PoolOperations pools,
+                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses) {
+        List<Reconciler> reconcilers = List.of(
+                new NodeLivenessReconciler(registration),
+                new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
+                new PoolSpecRecovery(pools, registry),
+                new PoolImportReconciler(pools, registry, engines, statePoller, events),
+                new VolumeSpecRecovery(store, volumes),
+                new ReplicaSpecRecovery(store, replicas, volumes, registry),
+                new ExtraReplicaReconciler(store, replicas, volumes),
+                new NexusSpecRecovery(store, nexuses, volumes),
+                new LostReplicaReplacer(store, replicas, volumes, registry),
+                new MissingReplicaDetector(replicas, registry, events),
+                new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
+        return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
+    }
+}

@@ -1,0 +1,64 @@
+package io.javastor.core;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Everything the core agent reads from configuration, under {@code javastor.core}.
+ *
+ * @param cluster  name of the cluster; all specs live under {@code /javastor/<cluster>/} in etcd
+ * @param agentId  this agent's id in the leader election (defaults to a random one per process)
+ */
+@ConfigurationProperties("javastor.core")
+public record CoreAgentProperties(
+        @DefaultValue("default") String cluster,
+        String agentId,
+        @DefaultValue Etcd etcd,
+        @DefaultValue Leader leader,
+        @DefaultValue Nodes nodes,
+        @DefaultValue Reconcile reconcile,
+        @DefaultValue Placement placement,
+        @DefaultValue Events events) {
+
+    public CoreAgentProperties {
+        if (agentId == null || agentId.isBlank()) {
+            agentId = "core-agent-" + UUID.randomUUID().toString().substring(0, 8);
+        }
+    }
+
+    /** @param endpoints etcd client URLs; {@code timeout} bounds every single etcd call (no retries behind it) */
+    public record Etcd(@DefaultValue("http://127.0.0.1:2379") List<String> endpoints,
+                       @DefaultValue("5s") Duration timeout) {}
+
+    /** @param ttl lease TTL: a dead leader is replaced within it */
+    public record Leader(@DefaultValue("5s") Duration ttl) {}
+
+    /**
+     * @param heartbeatInterval what io-engines are told to use between Register calls
+     * @param heartbeatTimeout  a node silent this long goes Offline
+     * @param statePollInterval how often each Online node's pools and replicas are read
+     * @param callTimeout       deadline of one io-engine gRPC call
+     */
+    public record Nodes(@DefaultValue("2s") Duration heartbeatInterval,
+                        @DefaultValue("10s") Duration heartbeatTimeout,
+                        @DefaultValue("5s") Duration statePollInterval,
+                        @DefaultValue("10s") Duration callTimeout) {}
+
+    /**
+     * @param interval    period of the reconcile loop (it also runs when poked)
+     * @param orphanGrace a replica on a node with no spec is destroyed once seen for this long
+     */
+    public record Reconcile(@DefaultValue("2s") Duration interval,
+                            @DefaultValue("60s") Duration orphanGrace) {}
+
+    /** @param thinOvercommitPercent thin replicas may commit up to this percentage of a pool's capacity */
+    public record Placement(@DefaultValue("300") int thinOvercommitPercent) {}
+
+    /** @param retention events older than this are deleted */
+    public record Events(@DefaultValue("30d") Duration retention,
+                         @DefaultValue("10m") Duration retentionCheckInterval) {}
+}

@@ -1,0 +1,49 @@
+package io.javastor.core;
+
+/**
+ * The closed set of errors the core agent answers with. The API layer maps each to one gRPC code;
+ * messages read "{@code <field or resource>: <why>}".
+ */
+public abstract sealed class CoreException extends RuntimeException {
+
+    private CoreException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    public static final class NotFound extends CoreException {
+        public NotFound(String message) { super(message, null); }
+    }
+
+    /** The resource exists with a different spec. */
+    public static final class AlreadyExists extends CoreException {
+        public AlreadyExists(String message) { super(message, null); }
+    }
+
+    /** Another operation holds the resource, or the spec changed in etcd since it was read. */
+    public static final class Conflict extends CoreException {
+        public Conflict(String message) { super(message, null); }
+    }
+
+    /** The resource is used by another (a pool with replicas, ...). */
+    public static final class InUse extends CoreException {
+        public InUse(String message) { super(message, null); }
+    }
+
+    public static final class ResourceExhausted extends CoreException {
+        public ResourceExhausted(String message) { super(message, null); }
+    }
+
+    public static final class InvalidArgument extends CoreException {
+        public InvalidArgument(String field, String why) { super(field + ": " + why, null); }
+    }
+
+    public static final class FailedPrecondition extends CoreException {
+        public FailedPrecondition(String message) { super(message, null); }
+    }
+
+    /** Not the leader, or etcd / an io-engine cannot be reached: the caller may retry. */
+    public static final class Unavailable extends CoreException {
+        public Unavailable(String message) { super(message, null); }
+        public Unavailable(String message, Throwable cause) { super(message, cause); }
+    }
+}

@@ -1,0 +1,5 @@
+package io.javastor.core.events;
+
+public enum Severity {
+    INFO, WARNING, ERROR
+}

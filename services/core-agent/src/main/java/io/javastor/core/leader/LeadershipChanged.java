@@ -1,0 +1,4 @@
+package io.javastor.core.leader;
+
+/** Published (as a Spring application event) when this agent starts or stops leading. */
+public record LeadershipChanged(String agentId, long term, boolean leading) {}

@@ -1,0 +1,145 @@
+package io.javastor.core.node;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.javastor.api.ioengine.v1.CreatePoolRequest;
+import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.DestroyPoolRequest;
+import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
+import io.javastor.api.ioengine.v1.ImportPoolRequest;
+import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.api.ioengine.v1.ListPoolsRequest;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.api.ioengine.v1.NodeInfo;
+import io.javastor.api.ioengine.v1.GetNodeInfoRequest;
+import io.javastor.api.ioengine.v1.Pool;
+import io.javastor.api.ioengine.v1.Replica;
+import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
+import io.javastor.core.CoreException;
+
+/**
+ * One node's io-engine API, with each call's failure turned into a {@link CoreException} that names
+ * the node. Every call has a deadline and is tried once: retrying is the reconcilers' job.
+ */
+public final class IoEngineClient {
+
+    private final String nodeId;
+    private final ManagedChannel channel;
+    private final Duration deadline;
+
+    IoEngineClient(String nodeId, ManagedChannel channel, Duration deadline) {
+        this.nodeId = nodeId;
+        this.channel = channel;
+        this.deadline = deadline;
+    }
+
+    private IoEngineGrpc.IoEngineBlockingStub stub() {
+        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public NodeInfo nodeInfo() {
+        return call("get node info", () -> stub().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()));
+    }
+
+    public Pool createPool(String name, List<String> disks) {
+        return call("create pool " + name, () -> stub().createPool(
+                CreatePoolRequest.newBuilder().setName(name).addAllDisks(disks).build()));
+    }
+
+    public Pool importPool(String name, List<String> disks) {
+        return call("import pool " + name, () -> stub().importPool(
+                ImportPoolRequest.newBuilder().setName(name).addAllDisks(disks).build()));
+    }
+
+    public void destroyPool(String name) {
+        call("destroy pool " + name, () -> stub().destroyPool(DestroyPoolRequest.newBuilder().setName(name).build()));
+    }
+
+    public List<Pool> listPools() {
+        return call("list pools", () -> stub().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList());
+    }
+
+    public Replica createReplica(String uuid, String pool, long size, boolean thin) {
+        return call("create replica " + uuid, () -> stub().createReplica(CreateReplicaRequest.newBuilder()
+                .setUuid(uuid).setPool(pool).setSize(size).setThin(thin).build()));
+    }
+
+    public void destroyReplica(String uuid, String pool) {
+        call("destroy replica " + uuid, () -> stub().destroyReplica(
+                DestroyReplicaRequest.newBuilder().setUuid(uuid).setPool(pool).build()));
+    }
+
+    public Replica resizeReplica(String uuid, long size) {
+        return call("resize replica " + uuid, () -> stub().resizeReplica(
+                ResizeReplicaRequest.newBuilder().setUuid(uuid).setRequestedSize(size).build()));
+    }
+
+    public List<Replica> listReplicas() {
+        return call("list replicas", () -> stub().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList());
+    }
+
+    /** Exports the replica over NVMe-oF to the given hosts; returns its nvmf:// URI. */
+    public String shareReplica(String uuid, List<String> allowedHosts) {
+        return call("share replica " + uuid, () -> stub().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
+                .addAllAllowedHosts(allowedHosts).build()).getUri());
+    }
+
+    public void unshareReplica(String uuid) {
+        call("unshare replica " + uuid, () -> stub().unshareReplica(
+                io.javastor.api.ioengine.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children) {
+        return call("create nexus " + uuid, () -> stub().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
+                .setUuid(uuid).setSize(size).addAllChildren(children).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {
+        return call("publish nexus " + uuid, () -> stub().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
+                .addAllAllowedHosts(allowedHosts).build()));
+    }
+
+    /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
+    public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
+        return call("add child to nexus " + uuid, () -> stub().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.Nexus removeChildNexus(String uuid, String childUri) {
+        return call("remove child from nexus " + uuid, () -> stub().removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest.newBuilder()
+                .setUuid(uuid).setUri(childUri).build()));
+    }
+
+    /** Unpublishes and destroys; an absent nexus is fine (the io-engine says so). */
+    public void destroyNexus(String uuid) {
+        call("destroy nexus " + uuid, () -> stub().destroyNexus(
+                io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(uuid).build()));
+    }
+
+    private interface Call<T> {
+        T run();
+    }
+
+    private <T> T call(String what, Call<T> call) {
+        try {
+            return call.run();
+        } catch (StatusRuntimeException e) {
+            String msg = "node " + nodeId + ": " + what + ": " + e.getStatus().getCode() + " "
+                    + (e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription());
+            throw switch (e.getStatus().getCode()) {
+                case NOT_FOUND -> new CoreException.NotFound(msg);
+                case ALREADY_EXISTS -> new CoreException.AlreadyExists(msg);
+                case INVALID_ARGUMENT -> new CoreException.InvalidArgument("node " + nodeId, what + ": " + e.getStatus().getDescription());
+                case RESOURCE_EXHAUSTED -> new CoreException.ResourceExhausted(msg);
+                case FAILED_PRECONDITION, ABORTED -> new CoreException.FailedPrecondition(msg);
+                default -> new CoreException.Unavailable(msg, e);
+            };
+        }
+    }
+}

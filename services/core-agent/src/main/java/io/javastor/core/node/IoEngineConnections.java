@@ -1,0 +1,67 @@
+package io.javastor.core.node;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.javastor.core.CoreException;
+
+/** One gRPC channel per io-engine endpoint, reused across calls; replaced when a node moves. */
+public final class IoEngineConnections implements AutoCloseable {
+
+    private record Connection(String endpoint, ManagedChannel channel) {}
+
+    private final NodeRegistry registry;
+    private final Duration callTimeout;
+    private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
+
+    public IoEngineConnections(NodeRegistry registry, Duration callTimeout) {
+        this.registry = registry;
+        this.callTimeout = callTimeout;
+    }
+
+    /** The io-engine of a node this agent knows of (registered, or loaded from its spec). */
+    public IoEngineClient node(String nodeId) {
+        NodeState state = registry.get(nodeId)
+                .orElseThrow(() -> new CoreException.Unavailable("node " + nodeId + ": not known to this agent"));
+        String endpoint = state.grpcEndpoint();
+        Connection c = connections.compute(nodeId, (id, old) -> {
+            if (old != null && old.endpoint().equals(endpoint)) {
+                return old;
+            }
+            if (old != null) {
+                old.channel().shutdown();
+            }
+            return new Connection(endpoint, ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build());
+        });
+        return new IoEngineClient(nodeId, c.channel(), callTimeout);
+    }
+
+    /**
+     * A node that just registered is listening again: reconnect now instead of waiting out gRPC's
+     * reconnect backoff (up to minutes) from when it was gone.
+     */
+    public void reconnect(String nodeId) {
+        Connection c = connections.get(nodeId);
+        if (c != null) {
+            c.channel().resetConnectBackoff();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Connection c : connections.values()) {
+            c.channel().shutdown();
+        }
+        for (Connection c : connections.values()) {
+            try {
+                c.channel().awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.javastor.core.node;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/** What users change on a node: cordons (no new replicas there) and labels (topology). */
+public final class NodeOperations {
+
+    private final SpecStore store;
+    private final OperationGuard guard;
+    private final EventHistory events;
+
+    public NodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events) {
+        this.store = store;
+        this.guard = nodeGuard;
+        this.events = events;
+    }
+
+    public NodeSpec get(String nodeId) {
+        return read(nodeId).spec();
+    }
+
+    public List<NodeSpec> list() {
+        return store.list(NodeSpec.KIND).stream().map(Versioned::spec).toList();
+    }
+
+    public NodeSpec cordon(String nodeId, String label) {
+        requireLabel(label);
+        try (var held = guard.acquire(nodeId, Duration.ofSeconds(10))) {
+            Versioned<NodeSpec> current = read(nodeId);
+            NodeSpec s = current.spec();
+            if (s.cordonLabels().contains(label)) {
+                return s;
+            }
+            List<String> cordons = new ArrayList<>(s.cordonLabels());
+            cordons.add(label);
+            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), s.labels(), cordons, s.operation());
+            store.update(NodeSpec.KIND, current, next);
+            events.record("node", nodeId, "NodeCordoned", Severity.INFO, "cordoned with label " + label);
+            return next;
+        }
+    }
+
+    public NodeSpec uncordon(String nodeId, String label) {
+        requireLabel(label);
+        try (var held = guard.acquire(nodeId, Duration.ofSeconds(10))) {
+            Versioned<NodeSpec> current = read(nodeId);
+            NodeSpec s = current.spec();
+            if (!s.cordonLabels().contains(label)) {
+                return s;
+            }
+            List<String> cordons = new ArrayList<>(s.cordonLabels());
+            cordons.remove(label);
+            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), s.labels(), cordons, s.operation());
+            store.update(NodeSpec.KIND, current, next);
+            events.record("node", nodeId, "NodeUncordoned", Severity.INFO, "cordon label " + label + " removed");
+            return next;
+        }
+    }
+
+    /** Sets labels; an empty value removes the key. */
+    public NodeSpec setLabels(String nodeId, Map<String, String> changes) {
+        for (String k : changes.keySet()) {
+            if (k.isBlank() || k.length() > 253) {
+                throw new CoreException.InvalidArgument("labels", "keys must be 1-253 characters");
+            }
+        }
+        try (var held = guard.acquire(nodeId, Duration.ofSeconds(10))) {
+            Versioned<NodeSpec> current = read(nodeId);
+            NodeSpec s = current.spec();
+            Map<String, String> labels = new HashMap<>(s.labels());
+            changes.forEach((k, v) -> {
+                if (v.isEmpty()) {
+                    labels.remove(k);
+                } else {
+                    labels.put(k, v);
+                }
+            });
+            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), labels, s.cordonLabels(), s.operation());
+            if (!next.equals(s)) {
+                store.update(NodeSpec.KIND, current, next);
+            }
+            return next;
+        }
+    }
+
+    private Versioned<NodeSpec> read(String nodeId) {
+        return store.get(NodeSpec.KIND, nodeId).orElseThrow(() -> new CoreException.NotFound("node " + nodeId + ": not found"));
+    }
+
+    private static void requireLabel(String label) {
+        if (label == null || label.isBlank()) {
+            throw new CoreException.InvalidArgument("label", "must not be empty");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.javastor.core.node;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/**
+ * Registration and heartbeat: each Register call records the node's spec (first time or when its
+ * endpoints changed) and marks it Online; a node silent for the heartbeat timeout goes Offline.
+ */
+public final class NodeRegistration {
+
+    private static final Logger log = LoggerFactory.getLogger(NodeRegistration.class);
+    static final Pattern NODE_ID = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
+    private static final Pattern ENDPOINT = Pattern.compile("[^\\s:/]+:\\d{1,5}");
+
+    /** What an io-engine says about itself on every Register call. */
+    public record Registration(String nodeId, String grpcEndpoint, String nodeNqn, String nvmfEndpoint, String version,
+                               Map<String, String> labels) {}
+
+    private final SpecStore store;
+    private final NodeRegistry registry;
+    private final OperationGuard guard;
+    private final EventHistory events;
+    private final Clock clock;
+    private final Duration heartbeatTimeout;
+    private final java.util.function.Consumer<String> onNodeOnline;
+
+    public NodeRegistration(SpecStore store, NodeRegistry registry, OperationGuard nodeGuard, EventHistory events,
+                            Clock clock, Duration heartbeatTimeout, java.util.function.Consumer<String> onNodeOnline) {
+        this.store = store;
+        this.registry = registry;
+        this.guard = nodeGuard;
+        this.events = events;
+        this.clock = clock;
+        this.heartbeatTimeout = heartbeatTimeout;
+        this.onNodeOnline = onNodeOnline;
+    }
+
+    public void register(Registration r) {
+        validate(r);
+        try (var held = guard.acquire(r.nodeId(), Duration.ofSeconds(5))) {
+            Optional<Versioned<NodeSpec>> existing = store.get(NodeSpec.KIND, r.nodeId());
+            if (existing.isEmpty()) {
+                store.create(NodeSpec.KIND, new NodeSpec(r.nodeId(), r.grpcEndpoint(), r.nodeNqn(), r.nvmfEndpoint(),
+                        r.version(), r.labels(), List.of(), OperationStatus.CREATED));
+                events.record("node", r.nodeId(), "NodeRegistered", Severity.INFO,
+                        "node registered with io-engine at " + r.grpcEndpoint() + " version " + r.version());
+            } else {
+                NodeSpec old = existing.get().spec();
+                Map<String, String> labels = new HashMap<>(old.labels());
+                labels.putAll(r.labels());
+                NodeSpec next = new NodeSpec(r.nodeId(), r.grpcEndpoint(), r.nodeNqn(), r.nvmfEndpoint(), r.version(),
+                        labels, old.cordonLabels(), OperationStatus.CREATED);
+                if (!next.equals(old)) {
+                    store.update(NodeSpec.KIND, existing.get(), next);
+                    log.info("node spec updated from registration nodeId={} endpoint={}", r.nodeId(), r.grpcEndpoint());
+                }
+            }
+            registry.know(r.nodeId(), r.grpcEndpoint());
+            Instant now = clock.instant();
+            // Coming (back) Online, what was observed before is stale: the inventory is re-read before anyone trusts it.
+            NodeState before = registry.update(r.nodeId(), s -> s.status().isOnline()
+                    ? s.withStatus(new NodeStatus.Online(now))
+                    : s.withStatus(new NodeStatus.Online(now)).withInventory(List.of(), List.of(), Instant.EPOCH));
+            if (before == null || !before.status().isOnline()) {
+                events.record("node", r.nodeId(), "NodeOnline", Severity.INFO,
+                        "node is Online (was " + (before == null ? "unknown" : describe(before.status())) + ")");
+                onNodeOnline.accept(r.nodeId());
+            }
+        }
+    }
+
+    public void deregister(String nodeId) {
+        if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
+            throw new CoreException.InvalidArgument("node_id", "must be 1-63 lowercase letters, digits, '-' or '.'");
+        }
+        NodeState before = registry.update(nodeId, s -> s.withStatus(new NodeStatus.Offline(lastHeartbeat(s.status()), "deregistered")));
+        if (before == null) {
+            throw new CoreException.NotFound("node " + nodeId + ": not registered");
+        }
+        if (!(before.status() instanceof NodeStatus.Offline)) {
+            events.record("node", nodeId, "NodeOffline", Severity.WARNING, "node deregistered (orderly shutdown)");
+        }
+    }
+
+    /** Marks Offline every Online node whose last heartbeat is older than the timeout; returns their ids. */
+    public List<String> expireSilentNodes() {
+        Instant deadline = clock.instant().minus(heartbeatTimeout);
+        List<String> expired = new java.util.ArrayList<>();
+        for (NodeState node : registry.all()) {
+            if (node.status() instanceof NodeStatus.Online online && online.lastHeartbeat().isBefore(deadline)) {
+                NodeState before = registry.update(node.nodeId(), s ->
+                        s.status() instanceof NodeStatus.Online o && o.lastHeartbeat().isBefore(deadline)
+                                ? s.withStatus(new NodeStatus.Offline(o.lastHeartbeat(), "missed heartbeats for " + heartbeatTimeout))
+                                : s);
+                if (before != null && before.status() instanceof NodeStatus.Online) {
+                    expired.add(node.nodeId());
+                    events.record("node", node.nodeId(), "NodeOffline", Severity.WARNING,
+                            "no heartbeat since " + online.lastHeartbeat() + " (timeout " + heartbeatTimeout + ")");
+                }
+            }
+        }
+        return expired;
+    }
+
+    private static Instant lastHeartbeat(NodeStatus s) {
+        if (s instanceof NodeStatus.Online o) {
+            return o.lastHeartbeat();
+        }
+        if (s instanceof NodeStatus.Offline o) {
+            return o.lastHeartbeat();
+        }
+        return Instant.EPOCH;
+    }
+
+    private static String describe(NodeStatus s) {
+        if (s instanceof NodeStatus.Offline o) {
+            return "Offline: " + o.reason();
+        }
+        return s.isOnline() ? "Online" : "Unknown";
+    }
+
+    private static void validate(Registration r) {
+        if (r.nodeId() == null || !NODE_ID.matcher(r.nodeId()).matches()) {
+            throw new CoreException.InvalidArgument("node_id", "must be 1-63 lowercase letters, digits, '-' or '.', got '" + r.nodeId() + "'");
+        }
+        if (r.grpcEndpoint() == null || !ENDPOINT.matcher(r.grpcEndpoint()).matches()) {
+            throw new CoreException.InvalidArgument("grpc_endpoint", "must be host:port, got '" + r.grpcEndpoint() + "'");
+        }
+        if (r.nvmfEndpoint() != null && !r.nvmfEndpoint().isEmpty() && !ENDPOINT.matcher(r.nvmfEndpoint()).matches()) {
+            throw new CoreException.InvalidArgument("nvmf_endpoint", "must be host:port, got '" + r.nvmfEndpoint() + "'");
+        }
+    }
+}

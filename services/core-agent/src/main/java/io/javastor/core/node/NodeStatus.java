@@ -1,0 +1,17 @@
+package io.javastor.core.node;
+
+import java.time.Instant;
+
+/** Liveness of a node as this agent sees it; Unknown until its first heartbeat reaches this agent. */
+public sealed interface NodeStatus {
+
+    record Online(Instant lastHeartbeat) implements NodeStatus {}
+
+    record Offline(Instant lastHeartbeat, String reason) implements NodeStatus {}
+
+    record Unknown() implements NodeStatus {}
+
+    default boolean isOnline() {
+        return this instanceof Online;
+    }
+}

@@ -1,0 +1,29 @@
+package io.javastor.core.pool;
+
+import java.util.List;
+import java.util.Map;
+
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.Spec;
+import io.javastor.core.store.SpecKind;
+
+/** A pool the cluster wants on a node. */
+public record PoolSpec(String id, String nodeId, List<String> disks, Map<String, String> labels,
+                       OperationStatus operation) implements Spec {
+
+    public static final SpecKind<PoolSpec> KIND = new SpecKind<>("pool", PoolSpec.class);
+
+    public PoolSpec {
+        disks = List.copyOf(disks);
+        labels = Map.copyOf(labels);
+    }
+
+    public PoolSpec with(OperationStatus op) {
+        return new PoolSpec(id, nodeId, disks, labels, op);
+    }
+
+    /** Same intent, whatever the operation status. */
+    public boolean sameIntent(PoolSpec o) {
+        return id.equals(o.id) && nodeId.equals(o.nodeId) && disks.equals(o.disks) && labels.equals(o.labels);
+    }
+}

@@ -1,0 +1,74 @@
+package io.javastor.core.reconcile;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeStatus;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeSpec;
+
+/** Published volumes with a replica on an Offline node get a new replica, rebuilt by their nexus. */
+public final class LostReplicaReplacer implements Reconciler {
+
+    private static final Logger log = LoggerFactory.getLogger(LostReplicaReplacer.class);
+
+    private final SpecStore store;
+    private final ReplicaOperations replicas;
+    private final VolumeOperations volumes;
+    private final NodeRegistry registry;
+
+    public LostReplicaReplacer(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes, NodeRegistry registry) {
+        this.store = store;
+        this.replicas = replicas;
+        this.volumes = volumes;
+        this.registry = registry;
+    }
+
+    @Override
+    public String name() {
+        return "lost-replica-replacer";
+    }
+
+    @Override
+    public ReconcileOutcome reconcile() {
+        Set<String> affected = new HashSet<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            if (r.spec().operation() == OperationStatus.CREATED
+                    && registry.get(r.spec().nodeId()).map(n -> n.status() instanceof NodeStatus.Offline).orElse(false)) {
+                affected.add(r.spec().volumeId());
+            }
+        }
+        boolean busy = false;
+        for (String uuid : affected) {
+            OperationGuard.Held held = volumes.guard().tryAcquire(uuid);
+            if (held == null) {
+                busy = true;
+                continue;
+            }
+            try (held) {
+                var volume = store.get(VolumeSpec.KIND, uuid);
+                if (volume.isPresent() && volume.get().spec().operation() == OperationStatus.CREATED) {
+                    int replaced = volumes.replaceLostReplicas(volume.get().spec());
+                    if (replaced > 0) {
+                        log.info("lost replicas replaced volumeId={} count={}", uuid, replaced);
+                    }
+                }
+            } catch (CoreException e) {
+                busy = true;
+                log.warn("replacing lost replicas failed volumeId={}: {}", uuid, e.getMessage());
+            }
+        }
+        return ReconcileOutcome.busyIf(busy, "volumes with lost replicas remain");
+    }
+}

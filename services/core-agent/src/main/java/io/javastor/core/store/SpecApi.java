@@ -1,0 +1,45 @@
+package io.javastor.core.store;
+
+import java.util.List;
+
+import org.springframework.stereotype.Service;
+
+import io.grpc.stub.StreamObserver;
+import io.javastor.api.core.v1.ListSpecsRequest;
+import io.javastor.api.core.v1.ListSpecsResponse;
+import io.javastor.api.core.v1.SpecServiceGrpc;
+import io.javastor.core.CoreException;
+import io.javastor.core.api.ProtoMapping;
+import io.javastor.core.node.NodeSpec;
+import io.javastor.core.pool.PoolSpec;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.volume.VolumeSpec;
+
+/** The raw specs in etcd, for debugging and the dashboard. */
+@Service
+public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
+
+    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND);
+
+    private final SpecStore store;
+
+    public SpecApi(SpecStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public void listSpecs(ListSpecsRequest request, StreamObserver<ListSpecsResponse> response) {
+        List<SpecKind<?>> kinds = request.getKind().isEmpty() ? KINDS
+                : KINDS.stream().filter(k -> k.name().equals(request.getKind())).toList();
+        if (kinds.isEmpty()) {
+            throw new CoreException.InvalidArgument("kind", "must be one of node, pool, replica, volume, nexus");
+        }
+        ListSpecsResponse.Builder out = ListSpecsResponse.newBuilder();
+        for (SpecStore.RawSpec s : store.listRaw(kinds)) {
+            out.addSpecs(io.javastor.api.core.v1.Spec.newBuilder().setKind(s.kind()).setId(s.id())
+                    .setOperation(ProtoMapping.operation(s.operation())).setJson(s.json()).setModRevision(s.modRevision()));
+        }
+        response.onNext(out.build());
+        response.onCompleted();
+    }
+}

@@ -1,0 +1,200 @@
+package io.javastor.core.store;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Txn;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.javastor.core.CoreException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Specs in etcd under {@code /javastor/<cluster>/specs/<kind>/<id>} as JSON. Every write is one etcd
+ * transaction that checks the key's revision (and the write fence), so two agents can never both
+ * apply conflicting changes: the second one gets {@link CoreException.Conflict} and must re-read.
+ */
+public final class SpecStore {
+
+    private static final Logger log = LoggerFactory.getLogger(SpecStore.class);
+
+    private final KV kv;
+    private final String prefix;
+    private final WriteFence fence;
+    private final long timeoutMillis;
+    private final JsonMapper json = JsonMapper.builder().build();
+    /** Decoded specs by key, valid while the key's mod revision is unchanged: reconcilers list often, specs change rarely. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Versioned<?>> decoded = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public SpecStore(KV kv, String cluster, WriteFence fence, long timeoutMillis) {
+        this.kv = kv;
+        this.prefix = "/javastor/" + cluster + "/specs/";
+        this.fence = fence;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public <T extends Spec> Optional<Versioned<T>> get(SpecKind<T> kind, String id) {
+        List<KeyValue> kvs = await(kv.get(key(kind, id)), "read " + kind.name() + " " + id).getKvs();
+        return kvs.isEmpty() ? Optional.empty() : Optional.of(decode(kind, kvs.get(0)));
+    }
+
+    public <T extends Spec> List<Versioned<T>> list(SpecKind<T> kind) {
+        ByteSequence p = bytes(prefix + kind.name() + "/");
+        var response = await(kv.get(p, GetOption.builder().isPrefix(true).build()), "list " + kind.name());
+        List<Versioned<T>> out = new ArrayList<>(response.getKvs().size());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (KeyValue each : response.getKvs()) {
+            seen.add(each.getKey().toString(UTF_8));
+            out.add(decode(kind, each));
+        }
+        String kindPrefix = prefix + kind.name() + "/";
+        decoded.keySet().removeIf(k -> k.startsWith(kindPrefix) && !seen.contains(k));
+        return out;
+    }
+
+    /** Raw listing for the spec API: kind name, JSON and revision of every spec of the kinds given. */
+    public List<RawSpec> listRaw(List<SpecKind<?>> kinds) {
+        List<RawSpec> out = new ArrayList<>();
+        for (SpecKind<?> kind : kinds) {
+            for (Versioned<?> v : list(kind)) {
+                out.add(new RawSpec(kind.name(), v.spec().id(), v.spec().operation(),
+                        json.writeValueAsString(v.spec()), v.modRevision()));
+            }
+        }
+        return out;
+    }
+
+    public record RawSpec(String kind, String id, OperationStatus operation, String json, long modRevision) {}
+
+    /** Writes a new spec; Conflict if the key exists (the caller re-reads and compares). */
+    public <T extends Spec> Versioned<T> create(SpecKind<T> kind, T spec) {
+        ByteSequence key = key(kind, spec.id());
+        TxnResponse r = commit(kind, spec.id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)),
+                Op.put(key, encode(spec), PutOption.DEFAULT));
+        return new Versioned<>(spec, r.getHeader().getRevision());
+    }
+
+    /** Writes several new specs in one transaction: all or none (Conflict if any key exists). */
+    public <T extends Spec> List<Versioned<T>> createAll(SpecKind<T> kind, List<T> specs) {
+        if (specs.isEmpty()) {
+            return List.of();
+        }
+        Optional<Cmp> fenceCondition = fence.condition();
+        List<Cmp> conditions = new ArrayList<>();
+        List<Op> puts = new ArrayList<>();
+        for (T spec : specs) {
+            ByteSequence key = key(kind, spec.id());
+            conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)));
+            puts.add(Op.put(key, encode(spec), PutOption.DEFAULT));
+        }
+        fenceCondition.ifPresent(conditions::add);
+        String ids = specs.stream().map(Spec::id).toList().toString();
+        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(),
+                "write " + kind.name() + " " + ids);
+        if (!r.isSucceeded()) {
+            if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
+                throw new CoreException.Unavailable(kind.name() + " " + ids + ": this agent is no longer the leader");
+            }
+            throw new CoreException.Conflict(kind.name() + " " + ids + ": one already exists");
+        }
+        long revision = r.getHeader().getRevision();
+        return specs.stream().map(spec -> new Versioned<>(spec, revision)).toList();
+    }
+
+    /** Replaces the spec if it is still at {@code current}'s revision. */
+    public <T extends Spec> Versioned<T> update(SpecKind<T> kind, Versioned<T> current, T next) {
+        if (!current.spec().id().equals(next.id())) {
+            throw new IllegalArgumentException("spec id changed: " + current.spec().id() + " -> " + next.id());
+        }
+        ByteSequence key = key(kind, next.id());
+        TxnResponse r = commit(kind, next.id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.modRevision())),
+                Op.put(key, encode(next), PutOption.DEFAULT));
+        return new Versioned<>(next, r.getHeader().getRevision());
+    }
+
+    /** Removes the spec if it is still at {@code current}'s revision. */
+    public <T extends Spec> void delete(SpecKind<T> kind, Versioned<T> current) {
+        ByteSequence key = key(kind, current.spec().id());
+        commit(kind, current.spec().id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.modRevision())),
+                Op.delete(key, DeleteOption.DEFAULT));
+    }
+
+    private TxnResponse commit(SpecKind<?> kind, String id, Cmp revisionCheck, Op op) {
+        Optional<Cmp> fenceCondition = fence.condition();
+        Txn txn = kv.txn();
+        if (fenceCondition.isPresent()) {
+            txn = txn.If(revisionCheck, fenceCondition.get());
+        } else {
+            txn = txn.If(revisionCheck);
+        }
+        TxnResponse r = await(txn.Then(op).commit(), "write " + kind.name() + " " + id);
+        if (!r.isSucceeded()) {
+            // Tell a lost leadership apart from a concurrent change: they need different reactions.
+            if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
+                throw new CoreException.Unavailable(kind.name() + " " + id + ": this agent is no longer the leader");
+            }
+            log.info("spec write lost a race kind={} id={}", kind.name(), id);
+            throw new CoreException.Conflict(kind.name() + " " + id + ": changed concurrently (revision moved); re-read and retry");
+        }
+        return r;
+    }
+
+    private boolean fenceHolds(Cmp condition) {
+        TxnResponse r = await(kv.txn().If(condition).commit(), "check leadership");
+        return r.isSucceeded();
+    }
+
+    private <T> T await(CompletableFuture<T> future, String what) {
+        try {
+            return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CoreException.Unavailable("etcd: interrupted during " + what, e);
+        } catch (ExecutionException | TimeoutException e) {
+            future.cancel(true);
+            throw new CoreException.Unavailable("etcd: cannot " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ByteSequence key(SpecKind<?> kind, String id) {
+        return bytes(prefix + kind.name() + "/" + id);
+    }
+
+    private ByteSequence encode(Spec spec) {
+        return ByteSequence.from(json.writeValueAsBytes(spec));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends Spec> Versioned<T> decode(SpecKind<T> kind, KeyValue each) {
+        String key = each.getKey().toString(UTF_8);
+        Versioned<?> cached = decoded.get(key);
+        if (cached != null && cached.modRevision() == each.getModRevision() && kind.type().isInstance(cached.spec())) {
+            return (Versioned<T>) cached;
+        }
+        Versioned<T> fresh = new Versioned<>(json.readValue(each.getValue().getBytes(), kind.type()), each.getModRevision());
+        decoded.put(key, fresh);
+        return fresh;
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, UTF_8);
+    }
+}

@@ -1,0 +1,104 @@
+package io.javastor.core.volume;
+
+import org.springframework.stereotype.Service;
+
+import io.grpc.stub.StreamObserver;
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.DestroyVolumeRequest;
+import io.javastor.api.core.v1.DestroyVolumeResponse;
+import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.ListVolumesRequest;
+import io.javastor.api.core.v1.ListVolumesResponse;
+import io.javastor.api.core.v1.ResizeVolumeRequest;
+import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.core.CoreException;
+import io.javastor.core.api.ProtoMapping;
+import io.javastor.core.replica.ReplicaApi;
+import io.javastor.core.store.OperationStatus;
+
+@Service
+public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
+
+    private final VolumeOperations volumes;
+
+    public VolumeApi(VolumeOperations volumes) {
+        this.volumes = volumes;
+    }
+
+    @Override
+    public void createVolume(CreateVolumeRequest r, StreamObserver<Volume> response) {
+        // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
+        if (r.getSize() < 0) {
+            throw new CoreException.InvalidArgument("size", "too large");
+        }
+        Topology topology = new Topology(r.getTopology().getNodeLabelsMap(), r.getTopology().getPoolLabelsMap());
+        VolumeSpec spec = new VolumeSpec(r.getUuid(), r.getSize(), r.getReplicaCount(), r.getThin(), topology,
+                r.getAffinityGroup(), OperationStatus.CREATING);
+        reply(response, toProto(volumes.create(spec)));
+    }
+
+    @Override
+    public void destroyVolume(DestroyVolumeRequest r, StreamObserver<DestroyVolumeResponse> response) {
+        volumes.destroy(r.getUuid());
+        reply(response, DestroyVolumeResponse.getDefaultInstance());
+    }
+
+    @Override
+    public void getVolume(GetVolumeRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.get(r.getUuid())));
+    }
+
+    @Override
+    public void listVolumes(ListVolumesRequest r, StreamObserver<ListVolumesResponse> response) {
+        ListVolumesResponse.Builder out = ListVolumesResponse.newBuilder();
+        volumes.list().forEach(v -> out.addVolumes(toProto(v)));
+        reply(response, out.build());
+    }
+
+    @Override
+    public void resizeVolume(ResizeVolumeRequest r, StreamObserver<Volume> response) {
+        if (r.getSize() < 0) {
+            throw new CoreException.InvalidArgument("size", "too large");
+        }
+        reply(response, toProto(volumes.resize(r.getUuid(), r.getSize())));
+    }
+
+    @Override
+    public void setVolumeReplicaCount(SetVolumeReplicaCountRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.setReplicaCount(r.getUuid(), r.getReplicaCount())));
+    }
+
+    @Override
+    public void publishVolume(io.javastor.api.core.v1.PublishVolumeRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
+    }
+
+    @Override
+    public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
+        reply(response, toProto(volumes.unpublish(r.getUuid())));
+    }
+
+    static Volume toProto(VolumeView v) {
+        VolumeSpec s = v.spec();
+        Volume.Builder b = Volume.newBuilder().setUuid(s.uuid()).setSize(s.size()).setReplicaCount(s.replicaCount())
+                .setThin(s.thin()).setAffinityGroup(s.affinityGroup()).setOperation(ProtoMapping.operation(s.operation()))
+                .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putAllNodeLabels(s.topology().nodeLabels())
+                        .putAllPoolLabels(s.topology().poolLabels()))
+                .setStatus(switch (v.status()) {
+                    case ONLINE -> io.javastor.api.core.v1.VolumeStatus.VOLUME_STATUS_ONLINE;
+                    case DEGRADED -> io.javastor.api.core.v1.VolumeStatus.VOLUME_STATUS_DEGRADED;
+                    case FAULTED -> io.javastor.api.core.v1.VolumeStatus.VOLUME_STATUS_FAULTED;
+                    case UNKNOWN -> io.javastor.api.core.v1.VolumeStatus.VOLUME_STATUS_UNKNOWN;
+                });
+        v.replicas().forEach(r -> b.addReplicas(ReplicaApi.toProto(r.spec(), r.present(), r.uri())));
+        v.target().ifPresent(t -> b.setTarget(io.javastor.api.core.v1.VolumeTarget.newBuilder().setNodeId(t.nodeId()).setUri(t.uri())));
+        return b.build();
+    }
+
+    private static <T> void reply(StreamObserver<T> response, T value) {
+        response.onNext(value);
+        response.onCompleted();
+    }
+}

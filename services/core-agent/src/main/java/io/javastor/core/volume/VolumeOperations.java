@@ -1,0 +1,505 @@
+package io.javastor.core.volume;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nexus.NexusSpec;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeState;
+import io.javastor.core.node.PoolState;
+import io.javastor.core.node.ReplicaState;
+import io.javastor.core.placement.Candidate;
+import io.javastor.core.placement.PlacementRequest;
+import io.javastor.core.placement.ReplicaPlacer;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/**
+ * Volume create, destroy, resize and replica count. Each runs under the volume's guard, writes the
+ * spec before touching nodes and leaves it Created only when every step is done; a failure undoes
+ * what this call did, a crash leaves a Creating/Deleting spec for {@code VolumeSpecRecovery}.
+ * Publish/unpublish (the nexus) come with the io-engine's nexus API.
+ */
+public final class VolumeOperations {
+
+    private static final Logger log = LoggerFactory.getLogger(VolumeOperations.class);
+    public static final int MAX_REPLICAS = 16;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final SpecStore store;
+    private final OperationGuard guard;
+    private final ReplicaOperations replicas;
+    private final ReplicaPlacer placer;
+    private final PlacementCandidates candidates;
+    private final NodeRegistry registry;
+    private final EventHistory events;
+    private final NexusOperations nexuses;
+
+    public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
+                            NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        this.nexuses = nexuses;
+        this.store = store;
+        this.guard = volumeGuard;
+        this.replicas = replicas;
+        this.placer = placer;
+        this.candidates = new PlacementCandidates(store, registry);
+        this.registry = registry;
+        this.events = events;
+    }
+
+    public OperationGuard guard() {
+        return guard;
+    }
+
+    public VolumeView create(VolumeSpec request) {
+        validate(request);
+        VolumeSpec wanted = request.with(OperationStatus.CREATING);
+        try (var held = guard.acquire(wanted.uuid(), WAIT)) {
+            Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, wanted.uuid());
+            Versioned<VolumeSpec> creating;
+            List<Versioned<ReplicaSpec>> replicasSoFar;
+            if (existing.isPresent()) {
+                VolumeSpec have = existing.get().spec();
+                if (!have.sameIntent(wanted)) {
+                    throw new CoreException.AlreadyExists("volume " + wanted.uuid() + ": exists with a different spec (size "
+                            + have.size() + ", replicas " + have.replicaCount() + ", thin " + have.thin() + ")");
+                }
+                if (have.operation() == OperationStatus.CREATED) {
+                    return view(have);
+                }
+                if (have.operation() != OperationStatus.CREATING) {
+                    throw new CoreException.Conflict("volume " + wanted.uuid() + ": is being deleted");
+                }
+                creating = existing.get(); // a create that failed or crashed half-way: finish it
+                replicasSoFar = replicas.ofVolume(wanted.uuid());
+            } else {
+                creating = store.create(VolumeSpec.KIND, wanted);
+                // Fresh spec: any replica specs of this uuid are leftovers being deleted, which placement ignores anyway.
+                replicasSoFar = List.of();
+            }
+            try {
+                List<Versioned<ReplicaSpec>> live = addReplicas(creating.spec(), wanted.replicaCount(), replicasSoFar);
+                Versioned<VolumeSpec> created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
+                events.record("volume", wanted.uuid(), "VolumeCreated", Severity.INFO, "volume created: " + wanted.size()
+                        + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
+                return view(created.spec(), live);
+            } catch (CoreException e) {
+                try {
+                    rollBack(wanted.uuid(), e);
+                } catch (CoreException rollBackFailure) {
+                    // The caller must see why the create failed; the spec stays Creating and VolumeSpecRecovery finishes the undo.
+                    e.addSuppressed(rollBackFailure);
+                    log.warn("rollback incomplete volumeId={}, left to the reconciler: {}", wanted.uuid(), rollBackFailure.getMessage());
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Destroying a volume that does not exist succeeds. Replicas on unreachable nodes are left Deleting for the reconciler. */
+    public void destroy(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, uuid);
+            if (existing.isEmpty()) {
+                return;
+            }
+            Versioned<VolumeSpec> current = existing.get();
+            Versioned<VolumeSpec> deleting = current.spec().operation() == OperationStatus.DELETING
+                    ? current : store.update(VolumeSpec.KIND, current, current.spec().with(OperationStatus.DELETING));
+            finishDestroy(deleting);
+        }
+    }
+
+    /** The rest of a destroy, also run by the reconciler for a spec left Deleting. Caller holds the guard. */
+    public void finishDestroy(Versioned<VolumeSpec> deleting) {
+        String uuid = deleting.spec().uuid();
+        // The target goes first: a nexus must never outlive the replicas under it. An unreachable one stays
+        // Deleting (NexusSpecRecovery destroys it when its node returns).
+        nexuses.of(uuid).ifPresent(nexuses::remove);
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+            destroyOrDefer(r);
+        }
+        store.delete(VolumeSpec.KIND, deleting);
+        events.record("volume", uuid, "VolumeDestroyed", Severity.INFO, "volume destroyed");
+    }
+
+    /** Undoes a create that did not finish: replicas first, then the spec. Caller holds the guard. */
+    public void rollBack(String uuid, Exception cause) {
+        log.warn("rolling back volume create volumeId={}: {}", uuid, cause == null ? "left Creating" : cause.getMessage());
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+            destroyOrDefer(r);
+        }
+        store.get(VolumeSpec.KIND, uuid).ifPresent(v -> store.delete(VolumeSpec.KIND, v));
+        events.record("volume", uuid, "VolumeCreateRolledBack", Severity.WARNING,
+                "create undone: " + (cause == null ? "left Creating by a previous agent" : cause.getMessage()));
+    }
+
+    public VolumeView resize(String uuid, long size) {
+        requireUuid(uuid);
+        if (size <= 0) {
+            throw new CoreException.InvalidArgument("size", "must be positive");
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> current = readCreated(uuid);
+            VolumeSpec spec = current.spec();
+            if (size == spec.size()) {
+                return view(spec);
+            }
+            if (size < spec.size()) {
+                throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
+            }
+            if (nexuses.of(uuid).isPresent()) {
+                throw new CoreException.FailedPrecondition("volume " + uuid + ": is published; unpublish before resizing");
+            }
+            List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
+            // Check every replica first so a resize that cannot finish does not start.
+            for (Versioned<ReplicaSpec> r : mine) {
+                NodeState node = registry.get(r.spec().nodeId()).filter(n -> n.status().isOnline()).orElseThrow(() ->
+                        new CoreException.Unavailable("volume " + uuid + ": replica " + r.spec().uuid() + " is on node "
+                                + r.spec().nodeId() + " which is not Online"));
+                if (!spec.thin()) {
+                    long free = node.pools().stream().filter(p -> p.id().equals(r.spec().poolId())).mapToLong(PoolState::free).findFirst().orElse(0);
+                    if (free < size - r.spec().size()) {
+                        throw new CoreException.ResourceExhausted("volume " + uuid + ": pool " + r.spec().poolId() + " on node "
+                                + r.spec().nodeId() + " has " + free + " bytes free, growing needs " + (size - r.spec().size()));
+                    }
+                }
+            }
+            for (Versioned<ReplicaSpec> r : mine) {
+                if (r.spec().size() < size) {
+                    replicas.resize(r, size);
+                }
+            }
+            Versioned<VolumeSpec> resized = store.update(VolumeSpec.KIND, current, spec.withSize(size));
+            events.record("volume", uuid, "VolumeResized", Severity.INFO, "grown from " + spec.size() + " to " + size + " bytes");
+            return view(resized.spec());
+        }
+    }
+
+    /**
+     * Up: new replicas are placed and created (they are filled by a rebuild once the volume has a
+     * nexus). Down: the least healthy replicas go first (not observed, then on the busiest node).
+     */
+    public VolumeView setReplicaCount(String uuid, int count) {
+        requireUuid(uuid);
+        if (count < 1 || count > MAX_REPLICAS) {
+            throw new CoreException.InvalidArgument("replica_count", "must be 1.." + MAX_REPLICAS);
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> current = readCreated(uuid);
+            VolumeSpec spec = current.spec();
+            if (count == spec.replicaCount()) {
+                return view(spec);
+            }
+            if (count > spec.replicaCount()) {
+                List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(uuid);
+                Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
+                try {
+                    List<Versioned<ReplicaSpec>> live = addReplicas(spec, count, existing);
+                    // Published: the new replicas join the nexus, which rebuilds them from the others.
+                    Optional<Versioned<NexusSpec>> target = nexuses.of(uuid).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+                    if (target.isPresent()) {
+                        Versioned<NexusSpec> t = target.get();
+                        for (Versioned<ReplicaSpec> r : live) {
+                            if (!before.contains(r.spec().uuid())) {
+                                t = nexuses.addChild(t, r.spec());
+                            }
+                        }
+                    }
+                    current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
+                } catch (CoreException e) {
+                    // Undo what this call added; whatever cannot be undone now is left to the replica reconcilers.
+                    try {
+                        for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
+                            if (!before.contains(r.spec().uuid())) {
+                                Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+                                if (target.isPresent()) {
+                                    nexuses.removeChild(target.get(), r.spec().uuid());
+                                }
+                                destroyOrDefer(r);
+                            }
+                        }
+                    } catch (CoreException undoFailure) {
+                        e.addSuppressed(undoFailure);
+                    }
+                    throw e;
+                }
+            } else {
+                // Spec first: if we crash after it, extra replicas are found and removed by the reconciler.
+                current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
+                removeReplicas(uuid, count);
+            }
+            events.record("volume", uuid, "VolumeReplicaCountChanged", Severity.INFO,
+                    "replica count " + spec.replicaCount() + " -> " + count);
+            return view(current.spec());
+        }
+    }
+
+    /**
+     * Creates the volume's target (nexus) and shares it over NVMe-oF. Publishing again succeeds with
+     * the same target; asking for another node while published is a conflict (unpublish first).
+     */
+    public VolumeView publish(String uuid, String preferredNode, List<String> allowedHosts) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = readCreated(uuid);
+            Optional<Versioned<NexusSpec>> existing = nexuses.of(uuid);
+            if (existing.isPresent()) {
+                NexusSpec n = existing.get().spec();
+                if (n.operation() != OperationStatus.CREATED) {
+                    throw new CoreException.Conflict("volume " + uuid + ": its target is " + n.operation());
+                }
+                if (preferredNode != null && !preferredNode.isEmpty() && !preferredNode.equals(n.nodeId())) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published on node " + n.nodeId()
+                            + "; unpublish before publishing on " + preferredNode);
+                }
+                if (!n.allowedHosts().equals(allowedHosts)) {
+                    throw new CoreException.FailedPrecondition("volume " + uuid + ": published for hosts " + n.allowedHosts()
+                            + "; unpublish before publishing for " + allowedHosts);
+                }
+                return view(volume.spec());
+            }
+            nexuses.publish(uuid, volume.spec().size(), replicas.ofVolume(uuid), preferredNode, allowedHosts);
+            return view(volume.spec());
+        }
+    }
+
+    /** Removes the target; unpublishing what is not published succeeds. */
+    public VolumeView unpublish(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = store.get(VolumeSpec.KIND, uuid)
+                    .orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
+            nexuses.of(uuid).ifPresent(nexuses::remove);
+            return view(volume.spec());
+        }
+    }
+
+    public VolumeView get(String uuid) {
+        requireUuid(uuid);
+        return view(store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found")).spec());
+    }
+
+    public List<VolumeView> list() {
+        Map<String, List<Versioned<ReplicaSpec>>> byVolume = new HashMap<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
+        }
+        Map<String, NexusSpec> targets = new HashMap<>();
+        store.list(NexusSpec.KIND).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
+        return store.list(VolumeSpec.KIND).stream()
+                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid()))))
+                .toList();
+    }
+
+    /**
+     * Brings the volume up to {@code target} live replicas: creates any left Creating, places the rest.
+     * Returns the live replicas afterwards.
+     */
+    private List<Versioned<ReplicaSpec>> addReplicas(VolumeSpec spec, int target, List<Versioned<ReplicaSpec>> existing) {
+        List<Versioned<ReplicaSpec>> live = new ArrayList<>();
+        List<Versioned<ReplicaSpec>> unfinished = new ArrayList<>();
+        Set<String> usedNodes = new HashSet<>();
+        for (Versioned<ReplicaSpec> r : existing) {
+            if (r.spec().operation() == OperationStatus.DELETING) {
+                continue;
+            }
+            usedNodes.add(r.spec().nodeId());
+            if (r.spec().operation() == OperationStatus.CREATING) {
+                unfinished.add(r);
+            } else {
+                live.add(r);
+            }
+        }
+        live.addAll(replicas.realizeAll(unfinished));
+        int missing = target - live.size();
+        if (missing <= 0) {
+            return live;
+        }
+        List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), missing,
+                spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
+        List<ReplicaSpec> wanted = chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
+                spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
+        live.addAll(replicas.realizeAll(replicas.intendAll(wanted)));
+        return live;
+    }
+
+    /**
+     * Removes Created replicas beyond the volume's replica count (a scale-down cut short by a crash
+     * after the spec changed). Caller holds the guard. Returns how many were removed.
+     */
+    public int trimExtraReplicas(VolumeSpec spec) {
+        long created = replicas.ofVolume(spec.uuid()).stream().filter(r -> r.spec().operation() == OperationStatus.CREATED).count();
+        if (created <= spec.replicaCount()) {
+            return 0;
+        }
+        removeReplicas(spec.uuid(), spec.replicaCount());
+        events.record("volume", spec.uuid(), "VolumeReplicasTrimmed", Severity.INFO,
+                (created - spec.replicaCount()) + " replica(s) beyond the replica count " + spec.replicaCount() + " removed");
+        return (int) (created - spec.replicaCount());
+    }
+
+    /**
+     * A published volume whose replica sits on an Offline node gets it replaced: the lost child
+     * leaves the nexus, its spec waits Deleting for the node, a new replica is placed on another
+     * node and added to the nexus, which rebuilds it from the healthy children. Caller holds the
+     * guard. Returns how many were replaced.
+     */
+    public int replaceLostReplicas(VolumeSpec spec) {
+        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+        if (target.isEmpty() || !nodeOnline(target.get().spec().nodeId())) {
+            return 0; // no target to rebuild from (a lost target is the HA work's to move)
+        }
+        Versioned<NexusSpec> t = target.get();
+        int lost = 0;
+        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
+            if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
+                t = nexuses.removeChild(t, r.spec().uuid());
+                replicas.markDeleting(r);
+                events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
+                        + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
+                lost++;
+            }
+        }
+        if (lost == 0) {
+            return 0;
+        }
+        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
+        Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
+        for (Versioned<ReplicaSpec> r : addReplicas(spec, spec.replicaCount(), existing)) {
+            if (!before.contains(r.spec().uuid())) {
+                t = nexuses.addChild(t, r.spec());
+                events.record("volume", spec.uuid(), "ReplicaReplaced", Severity.INFO, "new replica " + r.spec().uuid()
+                        + " on node " + r.spec().nodeId() + " replaces a lost one");
+            }
+        }
+        return lost;
+    }
+
+    private boolean nodeOnline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status().isOnline()).orElse(false);
+    }
+
+    private boolean nodeOffline(String nodeId) {
+        return registry.get(nodeId).map(n -> n.status() instanceof io.javastor.core.node.NodeStatus.Offline).orElse(false);
+    }
+
+    private void removeReplicas(String uuid, int keep) {
+        List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
+                .filter(r -> r.spec().operation() == OperationStatus.CREATED).toList());
+        Map<String, Integer> perNode = new HashMap<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            perNode.merge(r.spec().nodeId(), 1, Integer::sum);
+        }
+        live.sort(Comparator.<Versioned<ReplicaSpec>, Boolean>comparing(r -> observed(r.spec()).isPresent())
+                .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
+                .thenComparing(r -> r.spec().uuid()));
+        for (int i = 0; i < live.size() - keep; i++) {
+            // Out of the nexus first: a child must not vanish under a live target.
+            Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+            if (target.isPresent()) {
+                nexuses.removeChild(target.get(), live.get(i).spec().uuid());
+            }
+            destroyOrDefer(live.get(i));
+        }
+    }
+
+    /** Destroys a replica now, or (node unreachable) leaves its spec Deleting for the reconciler. */
+    private void destroyOrDefer(Versioned<ReplicaSpec> r) {
+        boolean reachable = registry.get(r.spec().nodeId()).map(n -> n.status().isOnline()).orElse(false);
+        if (!reachable) {
+            replicas.markDeleting(r);
+            log.warn("replica left Deleting: node not Online uuid={} nodeId={}", r.spec().uuid(), r.spec().nodeId());
+            return;
+        }
+        try {
+            replicas.destroy(r);
+        } catch (CoreException.Unavailable e) {
+            store.get(ReplicaSpec.KIND, r.spec().uuid()).ifPresent(replicas::markDeleting);
+            log.warn("replica left Deleting: {} uuid={}", e.getMessage(), r.spec().uuid());
+        }
+    }
+
+    private Optional<ReplicaState> observed(ReplicaSpec r) {
+        return registry.get(r.nodeId()).filter(n -> n.status().isOnline())
+                .flatMap(n -> n.replicas().stream().filter(x -> x.uuid().equals(r.uuid())).findFirst());
+    }
+
+    private VolumeView view(VolumeSpec spec) {
+        return view(spec, replicas.ofVolume(spec.uuid()));
+    }
+
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
+        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec));
+    }
+
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus) {
+        List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
+            Optional<ReplicaState> o = observed(r.spec());
+            return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
+        }).toList();
+        long healthy = views.stream().filter(v -> v.present() && v.spec().operation() == OperationStatus.CREATED).count();
+        boolean anyHeard = mine.stream().anyMatch(r -> registry.get(r.spec().nodeId())
+                .map(n -> !(n.status() instanceof io.javastor.core.node.NodeStatus.Unknown)).orElse(false));
+        VolumeStatus status;
+        if (!anyHeard) {
+            status = VolumeStatus.UNKNOWN;
+        } else if (healthy >= spec.replicaCount()) {
+            status = VolumeStatus.ONLINE;
+        } else if (healthy > 0) {
+            status = VolumeStatus.DEGRADED;
+        } else {
+            status = VolumeStatus.FAULTED;
+        }
+        return new VolumeView(spec, status, views, nexus.filter(n -> n.operation() == OperationStatus.CREATED)
+                .map(n -> new VolumeView.Target(n.nodeId(), n.uri())));
+    }
+
+    private Versioned<VolumeSpec> readCreated(String uuid) {
+        Versioned<VolumeSpec> v = store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
+        if (v.spec().operation() != OperationStatus.CREATED) {
+            throw new CoreException.Conflict("volume " + uuid + ": is " + v.spec().operation());
+        }
+        return v;
+    }
+
+    private static void validate(VolumeSpec s) {
+        requireUuid(s.uuid());
+        if (s.size() <= 0) {
+            throw new CoreException.InvalidArgument("size", "must be positive");
+        }
+        if (s.replicaCount() < 1 || s.replicaCount() > MAX_REPLICAS) {
+            throw new CoreException.InvalidArgument("replica_count", "must be 1.." + MAX_REPLICAS);
+        }
+    }
+
+    private static void requireUuid(String uuid) {
+        try {
+            if (uuid == null || !UUID.fromString(uuid).toString().equals(uuid.toLowerCase())) {
+                throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");
+        }
+    }
+}

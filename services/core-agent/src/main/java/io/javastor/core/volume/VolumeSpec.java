@@ -1,0 +1,40 @@
+package io.javastor.core.volume;
+
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.Spec;
+import io.javastor.core.store.SpecKind;
+
+/** A volume as the user asked for it. {@code affinityGroup} is empty for none. */
+public record VolumeSpec(String uuid, long size, int replicaCount, boolean thin, Topology topology, String affinityGroup,
+                         OperationStatus operation) implements Spec {
+
+    public static final SpecKind<VolumeSpec> KIND = new SpecKind<>("volume", VolumeSpec.class);
+
+    public VolumeSpec {
+        affinityGroup = affinityGroup == null ? "" : affinityGroup;
+        topology = topology == null ? Topology.ANY : topology;
+    }
+
+    @Override
+    public String id() {
+        return uuid;
+    }
+
+    public VolumeSpec with(OperationStatus op) {
+        return new VolumeSpec(uuid, size, replicaCount, thin, topology, affinityGroup, op);
+    }
+
+    public VolumeSpec withSize(long s) {
+        return new VolumeSpec(uuid, s, replicaCount, thin, topology, affinityGroup, operation);
+    }
+
+    public VolumeSpec withReplicaCount(int n) {
+        return new VolumeSpec(uuid, size, n, thin, topology, affinityGroup, operation);
+    }
+
+    /** The same request, whatever the operation status: a repeated create with it succeeds. */
+    public boolean sameIntent(VolumeSpec o) {
+        return uuid.equals(o.uuid) && size == o.size && replicaCount == o.replicaCount && thin == o.thin
+                && topology.equals(o.topology) && affinityGroup.equals(o.affinityGroup);
+    }
+}

@@ -1,0 +1,122 @@
+package io.javastor.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.etcd.jetcd.Client;
+import io.javastor.core.CoreException;
+import io.javastor.core.pool.PoolSpec;
+import io.javastor.core.testsupport.EtcdExtension;
+
+class SpecStoreTest {
+
+    @RegisterExtension
+    static final EtcdExtension etcd = new EtcdExtension();
+
+    private Client clientA;
+    private Client clientB;
+    private SpecStore storeA;
+    private SpecStore storeB;
+
+    @BeforeEach
+    void connect(org.junit.jupiter.api.TestInfo info) {
+        String cluster = "store-" + info.getTestMethod().orElseThrow().getName();
+        clientA = Client.builder().endpoints(etcd.endpoint()).build();
+        clientB = Client.builder().endpoints(etcd.endpoint()).build();
+        storeA = new SpecStore(clientA.getKVClient(), cluster, WriteFence.NONE, 5000);
+        storeB = new SpecStore(clientB.getKVClient(), cluster, WriteFence.NONE, 5000);
+    }
+
+    @AfterEach
+    void close() {
+        clientA.close();
+        clientB.close();
+    }
+
+    private static PoolSpec pool(String id, OperationStatus op) {
+        return new PoolSpec(id, "node-1", List.of("malloc:///" + id + "?size_mb=64"), Map.of("tier", "ssd"), op);
+    }
+
+    @Test
+    void createReadUpdateDeleteRoundTrip() {
+        Versioned<PoolSpec> created = storeA.create(PoolSpec.KIND, pool("p1", OperationStatus.CREATING));
+        Versioned<PoolSpec> read = storeB.get(PoolSpec.KIND, "p1").orElseThrow();
+        assertThat(read).isEqualTo(created);
+        Versioned<PoolSpec> updated = storeB.update(PoolSpec.KIND, read, read.spec().with(OperationStatus.CREATED));
+        assertThat(updated.modRevision()).isGreaterThan(read.modRevision());
+        assertThat(storeA.list(PoolSpec.KIND)).containsExactly(updated);
+        storeA.delete(PoolSpec.KIND, updated);
+        assertThat(storeB.get(PoolSpec.KIND, "p1")).isEmpty();
+    }
+
+    @Test
+    void creatingAnExistingKeyOrWritingAStaleRevisionIsAConflict() {
+        Versioned<PoolSpec> v1 = storeA.create(PoolSpec.KIND, pool("p1", OperationStatus.CREATING));
+        assertThatThrownBy(() -> storeB.create(PoolSpec.KIND, pool("p1", OperationStatus.CREATING)))
+                .isInstanceOf(CoreException.Conflict.class).hasMessageContaining("pool p1");
+        storeA.update(PoolSpec.KIND, v1, v1.spec().with(OperationStatus.CREATED));
+        assertThatThrownBy(() -> storeB.update(PoolSpec.KIND, v1, v1.spec().with(OperationStatus.DELETING)))
+                .isInstanceOf(CoreException.Conflict.class);
+        assertThatThrownBy(() -> storeB.delete(PoolSpec.KIND, v1)).isInstanceOf(CoreException.Conflict.class);
+        assertThat(storeB.get(PoolSpec.KIND, "p1").orElseThrow().spec().operation()).isEqualTo(OperationStatus.CREATED);
+    }
+
+    @Test
+    void twoWritersRacingFromTheSameRevisionExactlyOneWins() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 20; round++) {
+                String id = "race-" + round;
+                Versioned<PoolSpec> base = storeA.create(PoolSpec.KIND, pool(id, OperationStatus.CREATING));
+                CyclicBarrier start = new CyclicBarrier(2);
+                List<Future<Boolean>> results = new ArrayList<>();
+                for (SpecStore s : List.of(storeA, storeB)) {
+                    OperationStatus target = s == storeA ? OperationStatus.CREATED : OperationStatus.DELETING;
+                    Callable<Boolean> write = () -> {
+                        start.await(5, TimeUnit.SECONDS);
+                        try {
+                            s.update(PoolSpec.KIND, base, base.spec().with(target));
+                            return true;
+                        } catch (CoreException.Conflict lost) {
+                            return false;
+                        }
+                    };
+                    results.add(pool.submit(write));
+                }
+                int winners = 0;
+                for (Future<Boolean> f : results) {
+                    winners += f.get(10, TimeUnit.SECONDS) ? 1 : 0;
+                }
+                assertThat(winners).as("round " + round).isEqualTo(1);
+                assertThat(storeA.get(PoolSpec.KIND, id).orElseThrow().spec().operation())
+                        .isIn(OperationStatus.CREATED, OperationStatus.DELETING);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void unreachableEtcdIsUnavailableNotAHang() {
+        try (Client dead = Client.builder().endpoints("http://127.0.0.1:" + io.javastor.core.testsupport.FreePorts.next()).build()) {
+            SpecStore store = new SpecStore(dead.getKVClient(), "x", WriteFence.NONE, 500);
+            assertThatThrownBy(() -> store.get(PoolSpec.KIND, "p1"))
+                    .isInstanceOf(CoreException.Unavailable.class).hasMessageContaining("etcd: cannot read pool p1");
+        }
+    }
+}

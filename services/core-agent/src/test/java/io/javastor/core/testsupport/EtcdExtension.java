@@ -1,0 +1,93 @@
+package io.javastor.core.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real etcd for a test class: Debian's {@code /usr/bin/etcd} (package etcd-server) on free
+ * loopback ports in a temp data dir, healthy before the tests run, killed after. When the binary
+ * is missing the tests are skipped with a message saying so. Use as
+ * {@code @RegisterExtension static final EtcdExtension etcd = new EtcdExtension();}.
+ * Override the binary with the system property {@code javastor.test.etcd}.
+ */
+public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private Process process;
+    private Path dataDir;
+    private int clientPort;
+
+    public String endpoint() {
+        return "http://127.0.0.1:" + clientPort;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        Path binary = Path.of(System.getProperty("javastor.test.etcd", "/usr/bin/etcd"));
+        Assumptions.assumeTrue(Files.isExecutable(binary),
+                "SKIPPED: no etcd at " + binary + " (apt-get install -y etcd-server etcd-client)");
+        start(binary);
+    }
+
+    private void start(Path binary) throws IOException {
+        dataDir = Files.createTempDirectory("javastor-etcd-");
+        clientPort = FreePorts.next();
+        int peerPort = FreePorts.next();
+        String client = "http://127.0.0.1:" + clientPort;
+        String peer = "http://127.0.0.1:" + peerPort;
+        process = new ProcessBuilder(List.of(binary.toString(), "--name", "test", "--data-dir", dataDir.resolve("data").toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "test=" + peer, "--log-level", "warn"))
+                .redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("etcd.log").toFile())
+                .start();
+        HttpClient http = HttpClient.newHttpClient();
+        Awaitility.await("etcd healthy on " + client).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("etcd exited: " + Files.readString(dataDir.resolve("etcd.log")));
+                    }
+                    try {
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(client + "/health"))
+                                .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+                        return r.statusCode() == 200 && r.body().contains("true");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (dataDir != null) {
+            deleteTree(dataDir);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

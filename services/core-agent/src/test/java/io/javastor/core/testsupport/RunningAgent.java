@@ -1,0 +1,79 @@
+package io.javastor.core.testsupport;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.javastor.core.CoreAgentApplication;
+
+/**
+ * A whole core agent (the Spring Boot app) in this JVM, on random loopback ports, with a gRPC
+ * channel to it. Several can run side by side against one etcd, like separate replicas would.
+ */
+public final class RunningAgent implements AutoCloseable {
+
+    private final ConfigurableApplicationContext context;
+    private final ManagedChannel channel;
+
+    private RunningAgent(ConfigurableApplicationContext context) {
+        this.context = context;
+        int port = Integer.parseInt(context.getEnvironment().getProperty("local.grpc.port"));
+        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+
+    /**
+     * Starts an agent. Defaults: short heartbeat timeout and reconcile interval, embedded H2 named
+     * after the agent; {@code overrides} win.
+     */
+    public static RunningAgent start(String etcdEndpoint, String cluster, String agentId, Map<String, String> overrides) {
+        Map<String, Object> props = new HashMap<>();
+        props.put("spring.grpc.server.address", "127.0.0.1:0");
+        props.put("server.port", "0");
+        props.put("javastor.core.etcd.endpoints", etcdEndpoint);
+        props.put("javastor.core.cluster", cluster);
+        props.put("javastor.core.agent-id", agentId);
+        props.put("javastor.core.leader.ttl", "2s");
+        props.put("javastor.core.nodes.heartbeat-interval", "300ms");
+        props.put("javastor.core.nodes.heartbeat-timeout", "1500ms");
+        props.put("javastor.core.nodes.call-timeout", "2s");
+        props.put("javastor.core.reconcile.interval", "200ms");
+        props.put("spring.datasource.url", "jdbc:h2:mem:" + agentId + ";DB_CLOSE_DELAY=-1");
+        props.putAll(overrides);
+        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        return new RunningAgent(new SpringApplicationBuilder(CoreAgentApplication.class).run(args));
+    }
+
+    public int grpcPort() {
+        return Integer.parseInt(context.getEnvironment().getProperty("local.grpc.port"));
+    }
+
+    public ManagedChannel channel() {
+        return channel;
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    public int httpPort() {
+        return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+    }
+
+    public boolean isRunning() {
+        return context.isActive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow();
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+        if (context.isActive()) {
+            context.close();
+        }
+    }
+}

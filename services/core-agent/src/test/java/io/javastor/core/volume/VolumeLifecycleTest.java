@@ -1,0 +1,551 @@
+package io.javastor.core.volume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.etcd.jetcd.Client;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.javastor.api.core.v1.CordonNodeRequest;
+import io.javastor.api.core.v1.CreatePoolRequest;
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.DestroyPoolRequest;
+import io.javastor.api.core.v1.DestroyVolumeRequest;
+import io.javastor.api.core.v1.GetNodeRequest;
+import io.javastor.api.core.v1.GetPoolRequest;
+import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.core.v1.NodeServiceGrpc;
+import io.javastor.api.core.v1.NodeStatus;
+import io.javastor.api.core.v1.PoolServiceGrpc;
+import io.javastor.api.core.v1.PoolStatus;
+import io.javastor.api.core.v1.Replica;
+import io.javastor.api.core.v1.ResizeVolumeRequest;
+import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
+import io.javastor.api.core.v1.UncordonNodeRequest;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.core.v1.VolumeStatus;
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.ListPoolsRequest;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.core.leader.LeaderElection;
+import io.javastor.core.pool.PoolSpec;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.WriteFence;
+import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.core.testsupport.RunningAgent;
+
+/**
+ * Volume operations end to end: one core agent, three real io-engine processes with pools on
+ * files (io_uring), everything over gRPC. What the agent says is checked against what the
+ * io-engines report.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class VolumeLifecycleTest {
+
+    @RegisterExtension
+    static final EtcdExtension etcd = new EtcdExtension();
+
+    private static final long MIB = 1 << 20;
+    private static final String CLUSTER = "volumes";
+    private static Path dir;
+    private static RunningAgent agent;
+    private static final List<IoEngineNode> nodes = new ArrayList<>();
+    private static Client etcdClient;
+    private static SpecStore previousAgent;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
+        dir = Files.createTempDirectory("javastor-volumes-");
+        agent = RunningAgent.start(etcd.endpoint(), CLUSTER, "agent-volumes", Map.of("javastor.core.reconcile.orphan-grace", "2s",
+                "javastor.core.nodes.heartbeat-timeout", "3s", "javastor.core.nodes.state-poll-interval", "500ms"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> agent.bean(LeaderElection.class).isLeader());
+        String agentEndpoint = "127.0.0.1:" + agent.grpcPort();
+        for (int i = 1; i <= 3; i++) {
+            nodes.add(new IoEngineNode("node-" + i, agentEndpoint, dir));
+        }
+        // Start them in parallel: each JVM takes seconds on a small machine.
+        ExecutorService starter = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<IoEngineNode>> started = new ArrayList<>();
+            for (IoEngineNode n : nodes) {
+                started.add(starter.submit(n::start));
+            }
+            for (Future<IoEngineNode> f : started) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            starter.shutdownNow();
+        }
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().allMatch(n -> {
+            try {
+                return nodeApi.getNode(GetNodeRequest.newBuilder().setId(n.name()).build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE;
+            } catch (StatusRuntimeException e) {
+                return false;
+            }
+        }));
+        var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
+        for (IoEngineNode n : nodes) {
+            pools.createPool(poolRequest(n.name()));
+        }
+        etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
+        previousAgent = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (IoEngineNode n : nodes) {
+            n.close();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (etcdClient != null) {
+            etcdClient.close();
+        }
+        if (dir != null) {
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static CreatePoolRequest poolRequest(String node) {
+        return CreatePoolRequest.newBuilder().setId("pool-" + node).setNodeId(node)
+                .addDisks("uring://" + dir.resolve(node + ".img") + "?size_mb=128").putLabels("class", "file").build();
+    }
+
+    private static VolumeServiceGrpc.VolumeServiceBlockingStub volumes() {
+        return VolumeServiceGrpc.newBlockingStub(agent.channel());
+    }
+
+    private static CreateVolumeRequest volume(String uuid, long size, int replicas, boolean thin) {
+        return CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas).setThin(thin).build();
+    }
+
+    private static IoEngineNode node(String name) {
+        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The replicas of a volume as the io-engines report them: node name -> io-engine replica. */
+    private static Map<String, io.javastor.api.ioengine.v1.Replica> onEngines(Volume v) {
+        Map<String, io.javastor.api.ioengine.v1.Replica> out = new java.util.HashMap<>();
+        for (Replica r : v.getReplicasList()) {
+            List<io.javastor.api.ioengine.v1.Replica> found = node(r.getNodeId()).api()
+                    .listReplicas(ListReplicasRequest.newBuilder().setUuid(r.getUuid()).build()).getReplicasList();
+            found.forEach(f -> out.put(r.getNodeId(), f));
+        }
+        return out;
+    }
+
+    private static boolean existsOnAnyEngine(String replicaUuid) {
+        return nodes.stream().filter(n -> n.api() != null).anyMatch(n -> {
+            try {
+                return !n.api().listReplicas(ListReplicasRequest.newBuilder().setUuid(replicaUuid).build()).getReplicasList().isEmpty();
+            } catch (StatusRuntimeException e) {
+                return false; // a killed node holds nothing we can see
+            }
+        });
+    }
+
+    private static void expect(Status.Code code, String messagePart, Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(code);
+            assertThat(e.getStatus().getDescription()).contains(messagePart);
+        });
+    }
+
+    @Test
+    @Order(1)
+    void poolsAreCreatedIdempotentlyAndReportedOnline() {
+        var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
+        var again = pools.createPool(poolRequest("node-1"));
+        assertThat(again.getOperation()).isEqualTo(io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED);
+        assertThat(again.getStatus()).isEqualTo(PoolStatus.POOL_STATUS_ONLINE);
+        assertThat(again.getCapacity()).isPositive();
+        expect(Status.Code.ALREADY_EXISTS, "pool pool-node-1: exists with a different spec",
+                () -> pools.createPool(poolRequest("node-1").toBuilder().clearDisks().addDisks("malloc:///other?size_mb=8").build()));
+        assertThat(node("node-2").api().listPools(ListPoolsRequest.newBuilder().setName("pool-node-2").build()).getPoolsList())
+                .singleElement().satisfies(p -> assertThat(p.getDisksList().get(0)).contains("node-2.img"));
+    }
+
+    @Test
+    @Order(2)
+    void createPlacesReplicasOnDistinctNodesAndIsIdempotent() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
+        assertThat(v.getOperation()).isEqualTo(io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED);
+        assertThat(v.getReplicasList()).hasSize(2);
+        assertThat(v.getReplicasList()).extracting(Replica::getNodeId).doesNotHaveDuplicates();
+        assertThat(v.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_ONLINE);
+        Map<String, io.javastor.api.ioengine.v1.Replica> engines = onEngines(v);
+        assertThat(engines).hasSize(2);
+        assertThat(engines.values()).allSatisfy(r -> {
+            assertThat(r.getSize()).isEqualTo(16 * MIB);
+            assertThat(r.getThin()).isFalse();
+        });
+
+        Volume again = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
+        assertThat(again.getReplicasList()).extracting(Replica::getUuid)
+                .containsExactlyInAnyOrderElementsOf(v.getReplicasList().stream().map(Replica::getUuid).toList());
+        expect(Status.Code.ALREADY_EXISTS, "volume " + uuid + ": exists with a different spec",
+                () -> volumes().createVolume(volume(uuid, 32 * MIB, 2, false)));
+
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        for (Replica r : v.getReplicasList()) {
+            assertThat(existsOnAnyEngine(r.getUuid())).as("replica %s destroyed", r.getUuid()).isFalse();
+        }
+        expect(Status.Code.NOT_FOUND, "not found", () -> volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()));
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build()); // again: still fine
+    }
+
+    @Test
+    @Order(3)
+    void resizeGrowsEveryReplicaAndNeverShrinks() {
+        String uuid = UUID.randomUUID().toString();
+        volumes().createVolume(volume(uuid, 8 * MIB, 3, false));
+        Volume grown = volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(24 * MIB).build());
+        assertThat(grown.getSize()).isEqualTo(24 * MIB);
+        assertThat(onEngines(grown).values()).hasSize(3).allSatisfy(r -> assertThat(r.getSize()).isEqualTo(24 * MIB));
+        assertThat(volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(24 * MIB).build()).getSize())
+                .isEqualTo(24 * MIB);
+        expect(Status.Code.INVALID_ARGUMENT, "size: volumes only grow",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(8 * MIB).build()));
+        expect(Status.Code.RESOURCE_EXHAUSTED, "growing needs",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(1024 * MIB).build()));
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getSize()).isEqualTo(24 * MIB);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(4)
+    void replicaCountGoesUpAndDown() {
+        String uuid = UUID.randomUUID().toString();
+        Volume one = volumes().createVolume(volume(uuid, 8 * MIB, 1, true));
+        Volume three = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build());
+        assertThat(three.getReplicaCount()).isEqualTo(3);
+        assertThat(three.getReplicasList()).hasSize(3).extracting(Replica::getNodeId).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
+        assertThat(three.getReplicasList()).extracting(Replica::getUuid).contains(one.getReplicas(0).getUuid());
+        assertThat(onEngines(three)).hasSize(3);
+        assertThat(volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build())
+                .getReplicasList()).hasSize(3);
+        expect(Status.Code.RESOURCE_EXHAUSTED, "found 0 suitable pool(s)",
+                () -> volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(4).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "replica_count:",
+                () -> volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(0).build()));
+
+        Volume down = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(1).build());
+        assertThat(down.getReplicasList()).hasSize(1);
+        Set<String> removed = new HashSet<>(three.getReplicasList().stream().map(Replica::getUuid).toList());
+        removed.remove(down.getReplicas(0).getUuid());
+        assertThat(removed).hasSize(2).allSatisfy(r -> assertThat(existsOnAnyEngine(r)).isFalse());
+        assertThat(onEngines(down)).hasSize(1);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(5)
+    void placementHonoursCordonsTopologyAndSpaceAndExplainsRejections() {
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        nodeApi.cordonNode(CordonNodeRequest.newBuilder().setId("node-2").setLabel("test").build());
+        try {
+            String uuid = UUID.randomUUID().toString();
+            Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, false));
+            assertThat(v.getReplicasList()).extracting(Replica::getNodeId).containsExactlyInAnyOrder("node-1", "node-3");
+            volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+
+            String big = UUID.randomUUID().toString();
+            expect(Status.Code.RESOURCE_EXHAUSTED, "pool pool-node-2 on node node-2: node is cordoned",
+                    () -> volumes().createVolume(volume(big, 8 * MIB, 3, false)));
+            expect(Status.Code.RESOURCE_EXHAUSTED, "not enough free space",
+                    () -> volumes().createVolume(volume(big, 4096 * MIB, 1, false)));
+            expect(Status.Code.RESOURCE_EXHAUSTED, "pool lacks topology label class=ssd",
+                    () -> volumes().createVolume(volume(big, 8 * MIB, 1, false).toBuilder()
+                            .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putPoolLabels("class", "ssd")).build()));
+            // A failed create leaves nothing behind, on the agent or the nodes.
+            expect(Status.Code.NOT_FOUND, "not found", () -> volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(big).build()));
+            assertThat(previousAgent.list(ReplicaSpec.KIND)).noneMatch(r -> r.spec().volumeId().equals(big));
+        } finally {
+            nodeApi.uncordonNode(UncordonNodeRequest.newBuilder().setId("node-2").setLabel("test").build());
+        }
+    }
+
+    @Test
+    @Order(6)
+    void concurrentIdenticalCreatesAreSerializedIntoOneVolume() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Volume>> results = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Callable<Volume> create = () -> volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+                results.add(pool.submit(create));
+            }
+            Set<Set<String>> replicaSets = new HashSet<>();
+            for (Future<Volume> f : results) {
+                replicaSets.add(new HashSet<>(f.get(60, TimeUnit.SECONDS).getReplicasList().stream().map(Replica::getUuid).toList()));
+            }
+            assertThat(replicaSets).hasSize(1);
+            assertThat(previousAgent.list(ReplicaSpec.KIND).stream().filter(r -> r.spec().volumeId().equals(uuid))).hasSize(2);
+        } finally {
+            pool.shutdownNow();
+        }
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(7)
+    void poolInUseCannotBeDestroyed() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 1, false));
+        String pool = v.getReplicas(0).getPoolId();
+        expect(Status.Code.FAILED_PRECONDITION, "pool " + pool + ": holds replicas",
+                () -> PoolServiceGrpc.newBlockingStub(agent.channel()).destroyPool(DestroyPoolRequest.newBuilder().setId(pool).build()));
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(8)
+    void leftoversOfACrashedAgentAreRolledBackOnTheNodesToo() {
+        // A previous agent wrote the volume spec, created one replica on node-1 and died.
+        String uuid = UUID.randomUUID().toString();
+        String replica = UUID.randomUUID().toString();
+        node("node-1").api().createReplica(CreateReplicaRequest.newBuilder().setUuid(replica).setPool("pool-node-1").setSize(8 * MIB).build());
+        previousAgent.create(ReplicaSpec.KIND, new ReplicaSpec(replica, "pool-node-1", "node-1", 8 * MIB, false, uuid, OperationStatus.CREATED));
+        previousAgent.create(VolumeSpec.KIND, new VolumeSpec(uuid, 8 * MIB, 2, false, Topology.ANY, "", OperationStatus.CREATING));
+        await().atMost(Duration.ofSeconds(10)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
+        assertThat(previousAgent.get(ReplicaSpec.KIND, replica)).isEmpty();
+        assertThat(existsOnAnyEngine(replica)).isFalse();
+    }
+
+    @Test
+    @Order(8)
+    void aScaleDownCutShortByACrashIsFinished() {
+        // The previous agent lowered the replica count to 1 and died before removing the second replica.
+        String uuid = UUID.randomUUID().toString();
+        Volume two = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        var current = previousAgent.get(VolumeSpec.KIND, uuid).orElseThrow();
+        previousAgent.update(VolumeSpec.KIND, current, current.spec().withReplicaCount(1));
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                previousAgent.list(ReplicaSpec.KIND).stream().filter(r -> r.spec().volumeId().equals(uuid)).count() == 1);
+        assertThat(two.getReplicasList().stream().filter(r -> existsOnAnyEngine(r.getUuid()))).hasSize(1);
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_ONLINE);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(9)
+    void aPoolLeftCreatingIsResumed() {
+        String disk = "uring://" + dir.resolve("node-3-extra.img") + "?size_mb=64";
+        previousAgent.create(PoolSpec.KIND, new PoolSpec("pool-extra", "node-3", List.of(disk), Map.of(), OperationStatus.CREATING));
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                previousAgent.get(PoolSpec.KIND, "pool-extra").orElseThrow().spec().operation() == OperationStatus.CREATED);
+        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).hasSize(1);
+        PoolServiceGrpc.newBlockingStub(agent.channel()).destroyPool(DestroyPoolRequest.newBuilder().setId("pool-extra").build());
+        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).isEmpty();
+        expect(Status.Code.NOT_FOUND, "not found",
+                () -> PoolServiceGrpc.newBlockingStub(agent.channel()).getPool(GetPoolRequest.newBuilder().setId("pool-extra").build()));
+    }
+
+    @Test
+    @Order(10)
+    void anOrphanReplicaIsDestroyedAfterTheGracePeriod() {
+        String orphan = UUID.randomUUID().toString();
+        node("node-2").api().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan).setPool("pool-node-2").setSize(4 * MIB).setThin(true).build());
+        await().atMost(Duration.ofSeconds(15)).until(() -> !existsOnAnyEngine(orphan));
+        assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                .setResourceId(orphan).setKind("OrphanReplicaDestroyed").build()).getTotal()).isEqualTo(1);
+    }
+
+    @Test
+    @Order(10)
+    void aReplicaLostOnItsNodeIsReportedAndTheVolumeDegrades() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Replica lost = v.getReplicas(0);
+        node(lost.getNodeId()).api().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                ListEventsRequest.newBuilder().setResourceId(lost.getUuid()).setKind("ReplicaMissing").build()).getTotal() == 1);
+        Volume now = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(now.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
+        assertThat(now.getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
+                .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    @Order(10)
+    void publishCreatesANexusOverTheReplicasAndUnpublishRemovesIt() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
+        Volume published = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        String target = published.getTarget().getNodeId();
+        // Preferably a node holding a replica.
+        assertThat(v.getReplicasList()).extracting(Replica::getNodeId).contains(target);
+        assertThat(published.getTarget().getUri()).startsWith("nvmf://").contains(uuid);
+        var nexus = node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList();
+        assertThat(nexus).singleElement().satisfies(n -> {
+            assertThat(n.getDeviceUri()).isEqualTo(published.getTarget().getUri());
+            assertThat(n.getChildrenList()).hasSize(2).allSatisfy(c ->
+                    assertThat(c.getState()).isEqualTo(io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE));
+            assertThat(n.getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactlyInAnyOrder("bdev", "nvmf");
+        });
+        // Idempotent; another node while published is a conflict; resize waits for unpublish.
+        assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
+                .isEqualTo(published.getTarget());
+        String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
+                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
+        expect(Status.Code.FAILED_PRECONDITION, "unpublish before resizing",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(16 * MIB).build()));
+
+        Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(unpublished.hasTarget()).isFalse();
+        assertThat(node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(onEngines(unpublished).values()).allSatisfy(r ->
+                assertThat(r.getShare()).isEqualTo(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NONE));
+        volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build()); // again: fine
+
+        // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
+        String bare = nodes.stream().map(IoEngineNode::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
+                .findFirst().orElseThrow();
+        Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
+                .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
+        assertThat(remote.getTarget().getNodeId()).isEqualTo(bare);
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactly("nvmf", "nvmf");
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusListList()).isEmpty();
+        assertThat(v.getReplicasList()).allSatisfy(r -> assertThat(existsOnAnyEngine(r.getUuid())).isFalse());
+    }
+
+    @Test
+    @Order(11)
+    void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 3, true));
+        assertThat(v.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_ONLINE);
+        node("node-3").kill9();
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_OFFLINE);
+        Consumer<Volume> degraded = vol -> {
+            assertThat(vol.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
+            assertThat(vol.getReplicasList()).filteredOn(r -> r.getNodeId().equals("node-3")).singleElement()
+                    .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        };
+        degraded.accept(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()));
+        // New volumes avoid it.
+        expect(Status.Code.RESOURCE_EXHAUSTED, "pool pool-node-3 on node node-3: node is not Online",
+                () -> volumes().createVolume(volume(UUID.randomUUID().toString(), 8 * MIB, 3, true)));
+        // Destroy succeeds; the replica on the dead node stays Deleting until the node returns.
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        String onDeadNode = v.getReplicasList().stream().filter(r -> r.getNodeId().equals("node-3")).findFirst().orElseThrow().getUuid();
+        assertThat(previousAgent.get(ReplicaSpec.KIND, onDeadNode).orElseThrow().spec().operation()).isEqualTo(OperationStatus.DELETING);
+        assertThat(previousAgent.list(ReplicaSpec.KIND)).filteredOn(r -> r.spec().volumeId().equals(uuid)).hasSize(1);
+
+        // The node comes back knowing no pools: the agent imports its pool from the file, then destroys the replica there.
+        node("node-3").start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, onDeadNode).isEmpty());
+        assertThat(existsOnAnyEngine(onDeadNode)).isFalse();
+        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-node-3").build()).getPoolsList()).hasSize(1);
+        assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                .setResourceId("pool-node-3").setKind("PoolImported").build()).getTotal()).isEqualTo(1);
+    }
+
+    private static List<io.javastor.api.ioengine.v1.NexusChild> nexusChildren(String nodeName, String uuid) {
+        return node(nodeName).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+                .getNexusList(0).getChildrenList();
+    }
+
+    private static boolean allOnline(List<io.javastor.api.ioengine.v1.NexusChild> children) {
+        return children.stream().allMatch(c -> c.getState() == io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE);
+    }
+
+    @Test
+    @Order(12)
+    void aPublishedVolumeScalesThroughItsNexusAndALostReplicaIsReplacedAndRebuilt() throws Exception {
+        // node-3 was killed and restarted by the test before: wait until it is back in service.
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE);
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
+        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getNodeId();
+
+        // Up: the third replica joins the nexus and is rebuilt.
+        Volume three = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build());
+        assertThat(three.getReplicasList()).hasSize(3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
+        // Down: a replica leaves the nexus before it is destroyed.
+        Volume two = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(2).build());
+        assertThat(two.getReplicasList()).hasSize(2);
+        assertThat(nexusChildren(target, uuid)).hasSize(2);
+
+        // Lose the node of the replica that is not local to the nexus.
+        String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
+        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
+        node(victimNode).kill9();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                    ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
+            assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                    .setResourceId(victimReplica).setKind("ReplicaLost").build()).getTotal()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 2 && allOnline(nexusChildren(target, uuid)));
+            Volume healed = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+            assertThat(healed.getReplicasList()).filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
+                    .extracting(Replica::getNodeId).containsExactlyInAnyOrder(target, spare);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+            // The rebuild into the new replica completed.
+            var history = node(target).api().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
+            assertThat(history.getRecordsList()).anySatisfy(r -> {
+                assertThat(r.getChildUri()).contains(healed.getReplicasList().stream().filter(x -> x.getNodeId().equals(spare)).findFirst().orElseThrow().getUuid());
+                assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);
+            });
+        } finally {
+            node(victimNode).start();
+        }
+        // Back: the retired replica is destroyed on its node.
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, victimReplica).isEmpty());
+        assertThat(existsOnAnyEngine(victimReplica)).isFalse();
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+}

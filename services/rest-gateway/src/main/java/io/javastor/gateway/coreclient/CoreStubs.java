@@ -1,0 +1,47 @@
+package io.javastor.gateway.coreclient;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.Channel;
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.NodeServiceGrpc;
+import io.javastor.api.core.v1.PoolServiceGrpc;
+import io.javastor.api.core.v1.ReplicaServiceGrpc;
+import io.javastor.api.core.v1.SpecServiceGrpc;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+
+/** The core agent's services on one channel, each stub carrying the call's deadline. */
+public final class CoreStubs {
+    private final Channel channel;
+    private final long timeoutNanos;
+
+    CoreStubs(Channel channel, Duration timeout) {
+        this.channel = channel;
+        this.timeoutNanos = timeout.toNanos();
+    }
+
+    public NodeServiceGrpc.NodeServiceBlockingStub nodes() {
+        return NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public PoolServiceGrpc.PoolServiceBlockingStub pools() {
+        return PoolServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public ReplicaServiceGrpc.ReplicaServiceBlockingStub replicas() {
+        return ReplicaServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public VolumeServiceGrpc.VolumeServiceBlockingStub volumes() {
+        return VolumeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public EventServiceGrpc.EventServiceBlockingStub events() {
+        return EventServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public SpecServiceGrpc.SpecServiceBlockingStub specs() {
+        return SpecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+}

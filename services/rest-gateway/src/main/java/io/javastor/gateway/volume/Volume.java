@@ -1,0 +1,60 @@
+package io.javastor.gateway.volume;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import io.javastor.gateway.nexus.Nexus;
+import io.javastor.gateway.spec.SpecStatus;
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/** A volume: the user's intent (spec) and what the io-engines report (state). */
+@Schema(requiredProperties = {"spec", "state"})
+public record Volume(VolumeSpec spec, VolumeState state) {
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "VolumeSpec", requiredProperties = {"uuid", "size", "num_replicas", "status", "policy", "thin", "num_snapshots"})
+    public record VolumeSpec(String uuid, long size, @JsonProperty("num_replicas") int numReplicas,
+            @Schema(allowableValues = {"Creating", "Created", "Deleting", "Deleted", "Unknown"}) String status,
+            VolumeTarget target, VolumeTopology topology, VolumePolicy policy, boolean thin, Map<String, String> labels,
+            @JsonProperty("num_snapshots") int numSnapshots,
+            @JsonProperty("affinity_group") CreateVolumeBody.AffinityGroup affinityGroup) {
+    }
+
+    @Schema(name = "VolumeTarget", requiredProperties = {"node"})
+    public record VolumeTarget(String node, @Schema(allowableValues = {"nvmf"}) String protocol) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "VolumeState", requiredProperties = {"uuid", "size", "status", "replica_topology"})
+    public record VolumeState(String uuid, long size,
+            @Schema(allowableValues = {"Online", "Degraded", "Faulted", "Unknown", "Shutdown"}) String status,
+            Nexus target,
+            @JsonProperty("replica_topology") Map<String, ReplicaTopology> replicaTopology) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "ReplicaTopology", requiredProperties = {"state"})
+    public record ReplicaTopology(String node, String pool,
+            @Schema(allowableValues = {"Online", "Unknown"}) String state,
+            @JsonProperty("child-status") String childStatus,
+            @JsonProperty("rebuild-progress") Integer rebuildProgress) {
+    }
+
+    static Volume from(io.javastor.api.core.v1.Volume v) {
+        Nexus nexus = Nexus.of(v);
+        VolumeTarget target = nexus == null ? null : new VolumeTarget(nexus.node(), "nvmf");
+        CreateVolumeBody.AffinityGroup group = v.getAffinityGroup().isEmpty() ? null : new CreateVolumeBody.AffinityGroup(v.getAffinityGroup());
+        VolumeSpec spec = new VolumeSpec(v.getUuid(), v.getSize(), v.getReplicaCount(), SpecStatus.of(v.getOperation()), target,
+                VolumeTopology.from(v.getTopology()), new VolumePolicy(true), v.getThin(), null, 0, group);
+        Map<String, ReplicaTopology> replicas = new LinkedHashMap<>();
+        for (var r : v.getReplicasList()) {
+            String childStatus = nexus == null ? null : (r.getPresent() ? "Online" : "Unknown");
+            replicas.put(r.getUuid(), new ReplicaTopology(r.getNodeId(), r.getPoolId(), r.getPresent() ? "Online" : "Unknown",
+                    childStatus, null));
+        }
+        return new Volume(spec, new VolumeState(v.getUuid(), v.getSize(), Nexus.volumeState(v), nexus, replicas));
+    }
+}

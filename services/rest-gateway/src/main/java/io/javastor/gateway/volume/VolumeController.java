@@ -1,0 +1,198 @@
+package io.javastor.gateway.volume;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.DestroyVolumeRequest;
+import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.ListVolumesRequest;
+import io.javastor.api.core.v1.PublishVolumeRequest;
+import io.javastor.api.core.v1.ResizeVolumeRequest;
+import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
+import io.javastor.api.core.v1.Topology;
+import io.javastor.api.core.v1.UnpublishVolumeRequest;
+import io.javastor.gateway.coreclient.CoreAgentClient;
+import io.javastor.gateway.errors.ApiException;
+import io.javastor.gateway.validation.InputRules;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.tags.Tag;
+
+@RestController
+@RequestMapping("/v0")
+@Tag(name = "Volumes")
+public class VolumeController {
+
+    /** The host NQN of a node, as the io-engine and the CSI node plugin use it (DESIGN.md). */
+    static final String HOST_NQN_PREFIX = "nqn.2019-05.io.javastor:node-name:";
+
+    private final CoreAgentClient agent;
+    private final VolumeLimits limits;
+
+    public VolumeController(CoreAgentClient agent, VolumeLimits limits) {
+        this.agent = agent;
+        this.limits = limits;
+    }
+
+    @Operation(summary = "List volumes, ordered by uuid, in pages")
+    @GetMapping("/volumes")
+    public VolumePage getVolumes(
+            @Parameter(description = "at most this many entries; absent or 0: all") @RequestParam(name = "max_entries", required = false) Integer maxEntries,
+            @Parameter(description = "the next_token of the previous page; absent: from the start") @RequestParam(name = "starting_token", required = false) Long startingToken) {
+        int max = InputRules.nonNegative("max_entries", maxEntries, 0);
+        if (startingToken != null && startingToken < 0) {
+            throw ApiException.invalid("starting_token", "must not be negative, got " + startingToken);
+        }
+        long start = startingToken == null ? 0 : startingToken;
+        // The agent answers every volume at once (ListVolumesRequest has no paging): page here, in a stable order.
+        List<io.javastor.api.core.v1.Volume> all = agent.idempotent(s -> s.volumes().listVolumes(ListVolumesRequest.getDefaultInstance()))
+                .getVolumesList().stream().sorted(Comparator.comparing(io.javastor.api.core.v1.Volume::getUuid)).toList();
+        int from = (int) Math.min(start, all.size());
+        int to = max == 0 ? all.size() : (int) Math.min((long) from + max, all.size());
+        Long next = to < all.size() ? (long) to : null;
+        return new VolumePage(all.subList(from, to).stream().map(Volume::from).toList(), next);
+    }
+
+    @GetMapping("/volumes/{volume_id}")
+    public Volume getVolume(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        return Volume.from(agent.idempotent(s -> s.volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build())));
+    }
+
+    @Operation(summary = "Create a volume; repeating it with the same body answers the same volume, another body 409; "
+            + "no pool can take a replica: 507")
+    @PutMapping("/volumes/{volume_id}")
+    public Volume putVolume(@PathVariable("volume_id") String volumeId, @RequestBody CreateVolumeBody body) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        CreateVolumeRequest request = createRequest(uuid, InputRules.required("body", body));
+        return Volume.from(agent.idempotent(s -> s.volumes().createVolume(request)));
+    }
+
+    @Operation(summary = "Destroy a volume and its replicas; destroying a volume that is gone succeeds")
+    @DeleteMapping("/volumes/{volume_id}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void delVolume(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        agent.idempotent(s -> s.volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build()));
+    }
+
+    @Operation(summary = "Publish: create the volume's target (nexus) and share it over NVMe-oF/TCP")
+    @PutMapping("/volumes/{volume_id}/target")
+    public Volume putVolumeTarget(@PathVariable("volume_id") String volumeId, @RequestBody PublishVolumeBody body) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        InputRules.required("body", body);
+        String protocol = InputRules.required("protocol", body.protocol());
+        if (!protocol.equals("nvmf")) {
+            throw ApiException.invalid("protocol", "must be nvmf, got '" + protocol + "'");
+        }
+        InputRules.required("publish_context", body.publishContext());
+        if (Boolean.TRUE.equals(body.republish())) {
+            throw ApiException.unsupported("republish", "moving a published target is not supported");
+        }
+        PublishVolumeRequest.Builder request = PublishVolumeRequest.newBuilder().setUuid(uuid);
+        if (body.node() != null) {
+            request.setPreferredNodeId(InputRules.nodeId("node", body.node()));
+        }
+        if (body.frontendNode() != null) {
+            request.addAllowedHosts(HOST_NQN_PREFIX + InputRules.nodeId("frontend_node", body.frontendNode()));
+        }
+        return Volume.from(agent.once(s -> s.volumes().publishVolume(request.build())));
+    }
+
+    @Operation(summary = "Unpublish: remove the volume's target")
+    @DeleteMapping("/volumes/{volume_id}/target")
+    public Volume delVolumeTarget(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        return Volume.from(agent.once(s -> s.volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(uuid).build())));
+    }
+
+    @Operation(summary = "Set the number of replicas; the agent adds or removes replicas to match")
+    @PutMapping("/volumes/{volume_id}/replica_count/{replica_count}")
+    public Volume putVolumeReplicaCount(@PathVariable("volume_id") String volumeId,
+            @PathVariable("replica_count") Integer replicaCount) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        int count = InputRules.replicaCount("replica_count", replicaCount, limits.maxReplicas());
+        return Volume.from(agent.idempotent(s -> s.volumes().setVolumeReplicaCount(
+                SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(count).build())));
+    }
+
+    @Operation(summary = "Grow a volume; the same size succeeds, a smaller one is 400")
+    @PutMapping("/volumes/{volume_id}/size")
+    public Volume putVolumeSize(@PathVariable("volume_id") String volumeId, @RequestBody ResizeVolumeBody body) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        long size = InputRules.positiveSize("size", InputRules.required("body", body).size());
+        return Volume.from(agent.idempotent(s -> s.volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(size).build())));
+    }
+
+    private CreateVolumeRequest createRequest(String uuid, CreateVolumeBody body) {
+        long size = InputRules.positiveSize("size", body.size());
+        int replicas = InputRules.replicaCount("replicas", body.replicas(), limits.maxReplicas());
+        boolean thin = InputRules.required("thin", body.thin());
+        VolumePolicy policy = InputRules.required("policy", body.policy());
+        if (!InputRules.required("policy.self_heal", policy.selfHeal())) {
+            throw ApiException.unsupported("policy.self_heal", "the core agent always replaces faulted replicas; must be true");
+        }
+        Map<String, String> labels = InputRules.labels("labels", body.labels());
+        if (!labels.isEmpty()) {
+            throw ApiException.unsupported("labels", "volume labels are not stored by the core agent");
+        }
+        if (body.maxSnapshots() != null) {
+            if (body.maxSnapshots() < 0) {
+                throw ApiException.invalid("max_snapshots", "must not be negative, got " + body.maxSnapshots());
+            }
+            if (body.maxSnapshots() > 0) {
+                throw ApiException.unsupported("max_snapshots", "snapshots are not supported");
+            }
+        }
+        CreateVolumeRequest.Builder request = CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas)
+                .setThin(thin).setTopology(topology(body.topology()));
+        if (body.affinityGroup() != null) {
+            request.setAffinityGroup(InputRules.poolId("affinity_group.id", body.affinityGroup().id()));
+        }
+        return request.build();
+    }
+
+    /** The REST topology as the core agent's label requirements; what it cannot express is 422. */
+    private static Topology topology(VolumeTopology t) {
+        Topology.Builder out = Topology.newBuilder();
+        if (t == null) {
+            return out.build();
+        }
+        if (t.nodeTopology() != null) {
+            if (t.nodeTopology().explicit() != null) {
+                throw ApiException.unsupported("topology.node_topology.explicit", "explicit node lists are not supported; use labelled");
+            }
+            out.putAllNodeLabels(inclusion("topology.node_topology.labelled", t.nodeTopology().labelled()));
+        }
+        if (t.poolTopology() != null) {
+            out.putAllPoolLabels(inclusion("topology.pool_topology.labelled", t.poolTopology().labelled()));
+        }
+        return out.build();
+    }
+
+    private static Map<String, String> inclusion(String field, VolumeTopology.LabelledTopology labelled) {
+        if (labelled == null) {
+            return Map.of();
+        }
+        if (labelled.exclusion() != null && !InputRules.labels(field + ".exclusion", labelled.exclusion()).isEmpty()) {
+            throw ApiException.unsupported(field + ".exclusion", "exclusion labels are not supported");
+        }
+        if (labelled.affinityKey() != null && !labelled.affinityKey().isEmpty()) {
+            throw ApiException.unsupported(field + ".affinity_key", "affinity keys are not supported; use affinity_group");
+        }
+        return InputRules.labels(field + ".inclusion", labelled.inclusion());
+    }
+}

@@ -1,0 +1,103 @@
+package io.javastor.gateway.testsupport;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.javastor.gateway.RestGatewayApplication;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The whole gateway (the Spring Boot app) in this JVM on a random loopback port, with a small HTTP client. */
+public final class RunningGateway implements AutoCloseable {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final ConfigurableApplicationContext context;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+
+    private RunningGateway(ConfigurableApplicationContext context) {
+        this.context = context;
+        this.base = "http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port");
+    }
+
+    public static RunningGateway start(String agentAddresses, Map<String, String> overrides) {
+        Map<String, String> props = new HashMap<>();
+        props.put("server.port", "0");
+        props.put("javastor.gateway.core-agent.addresses", agentAddresses);
+        props.put("javastor.gateway.core-agent.call-timeout", "20s");
+        props.putAll(overrides);
+        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        return new RunningGateway(new SpringApplicationBuilder(RestGatewayApplication.class).run(args));
+    }
+
+    public String baseUrl() {
+        return base;
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    public Reply get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET(), Map.of());
+    }
+
+    public Reply delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), Map.of());
+    }
+
+    public Reply put(String path, Object body) {
+        String text = body instanceof String s ? s : JSON.writeValueAsString(body);
+        return send(HttpRequest.newBuilder(URI.create(base + path)).PUT(HttpRequest.BodyPublishers.ofString(text)),
+                Map.of("Content-Type", "application/json"));
+    }
+
+    public Reply put(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).PUT(HttpRequest.BodyPublishers.noBody()), Map.of());
+    }
+
+    public Reply send(HttpRequest.Builder request, Map<String, String> headers) {
+        headers.forEach(request::header);
+        try {
+            long start = System.nanoTime();
+            HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""),
+                    Duration.ofNanos(System.nanoTime() - start));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An HTTP answer; {@link #json()} parses the body. */
+    public record Reply(int status, String body, String contentType, Duration took) {
+        public JsonNode json() {
+            return JSON.readTree(body);
+        }
+
+        public String kind() {
+            return json().path("kind").asString();
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + body;
+        }
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+}

@@ -1,0 +1,154 @@
+package io.javastor.gateway.testsupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.IoEngineNode;
+
+/**
+ * One real cluster for the whole test run, shared by the test classes that register this
+ * extension: etcd, a core agent, three io-engines with a file pool each (created through the
+ * gateway), and a gateway in front. Closed when the run ends (JUnit closes the root store).
+ */
+public final class StorageCluster implements BeforeAllCallback {
+
+    public static final List<String> NODES = List.of("node-1", "node-2", "node-3");
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(StorageCluster.class);
+
+    private Running running;
+
+    /** A start that failed is not tried again by every test class: they all fail with its cause. */
+    private static volatile RuntimeException startFailure;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (startFailure != null) {
+            throw new IllegalStateException("the shared cluster failed to start earlier", startFailure);
+        }
+        try {
+            running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+        } catch (RuntimeException e) {
+            startFailure = e;
+            throw e;
+        }
+    }
+
+    public RunningGateway gateway() {
+        return running.gateway;
+    }
+
+    public String etcdEndpoint() {
+        return running.etcd.endpoint();
+    }
+
+    public String agentAddress() {
+        return running.agent.address();
+    }
+
+    public Path dir() {
+        return running.dir;
+    }
+
+    public static String poolOf(String node) {
+        return "pool-" + node;
+    }
+
+    static final class Running implements AutoCloseable {
+        final Path dir;
+        final EtcdExtension etcd = new EtcdExtension();
+        CoreAgentProcess agent;
+        final List<IoEngineNode> engines = new ArrayList<>();
+        RunningGateway gateway;
+
+        private Running(Path dir) {
+            this.dir = dir;
+        }
+
+        static Running start() {
+            IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
+            CoreAgentProcess.jar();
+            Running r;
+            try {
+                r = new Running(Files.createTempDirectory("javastor-rest-"));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            try {
+                r.startParts();
+            } catch (Exception | AssertionError e) {
+                // Leave no process behind when the start fails half-way.
+                try {
+                    r.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+                throw new IllegalStateException("cluster did not start", e);
+            }
+            return r;
+        }
+
+        private void startParts() throws Exception {
+            etcd.beforeAll(null);
+            agent = new CoreAgentProcess(etcd.endpoint(), "rest", dir).start();
+            gateway = RunningGateway.start(agent.address(), Map.of());
+            // The io-engines in parallel: each JVM takes seconds on a small machine.
+            ExecutorService starter = Executors.newFixedThreadPool(NODES.size());
+            try {
+                List<Future<?>> started = new ArrayList<>();
+                for (String n : NODES) {
+                    IoEngineNode engine = new IoEngineNode(n, agent.address(), dir);
+                    engines.add(engine);
+                    started.add(starter.submit(engine::start));
+                }
+                for (Future<?> f : started) {
+                    f.get(180, TimeUnit.SECONDS);
+                }
+            } finally {
+                starter.shutdownNow();
+            }
+            Awaitility.await("nodes online").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> NODES.stream().allMatch(n -> {
+                        var reply = gateway.get("/v0/nodes/" + n);
+                        return reply.status() == 200 && reply.json().path("state").path("status").asString().equals("Online");
+                    }));
+            for (String n : NODES) {
+                var reply = gateway.put("/v0/nodes/" + n + "/pools/" + poolOf(n),
+                        Map.of("disks", List.of("uring://" + dir.resolve(n + ".img") + "?size_mb=256"), "labels", Map.of("class", "file")));
+                assertThat(reply.status()).as("create pool on %s: %s", n, reply).isEqualTo(200);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (gateway != null) {
+                gateway.close();
+            }
+            for (IoEngineNode e : engines) {
+                e.close();
+            }
+            if (agent != null) {
+                agent.close();
+            }
+            etcd.afterAll(null);
+            try (var paths = Files.walk(dir)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
