@@ -21,7 +21,7 @@ import io.javastor.csi.support.CsiClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import io.javastor.csi.support.GatewayStack;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -37,12 +37,10 @@ import static io.javastor.csi.support.GrpcAssertions.fails;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The controller plugin against a RUNNING REST gateway + core agent + io-engines (at least one Online pool with
- * 512 MiB free), through a real gRPC client on the unix socket: every controller call, idempotence and the error codes
- * that need the gateway. Point it at the stack with -Djavastor.csi.rest-url=http://127.0.0.1:8081 (the local cluster).
+ * The controller plugin against the real REST gateway + core agent + io-engines + etcd ({@link GatewayStack}, each in
+ * its own process), through a real gRPC client on the unix socket: every controller call, idempotence and the error
+ * codes that need the gateway. With -Djavastor.csi.rest-url=URL it runs against an already running stack instead.
  */
-@EnabledIfSystemProperty(named = "javastor.csi.rest-url", matches = "https?://.+",
-        disabledReason = "controller-against-gateway test: start gateway + core agent + io-engines and pass -Djavastor.csi.rest-url=http://127.0.0.1:8081")
 class ControllerGatewayTest {
     @TempDir
     static Path tmp;
@@ -50,22 +48,35 @@ class ControllerGatewayTest {
     static CsiClient csi;
     static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     static final List<String> created = new ArrayList<>();
+    static GatewayStack stack;
 
     @BeforeAll
-    static void start() {
+    static void start() throws Exception {
+        String url = System.getProperty("javastor.csi.rest-url", "");
+        if (url.isBlank()) {
+            stack = GatewayStack.start(tmp.resolve("stack"));
+            url = stack.url();
+        }
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller", "--javastor.csi.endpoint=" + socket,
-                "--javastor.csi.rest-url=" + System.getProperty("javastor.csi.rest-url"));
+                "--javastor.csi.rest-url=" + url);
         csi = new CsiClient(socket, 120);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (String id : created) {
-            csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        if (csi != null) {
+            for (String id : created) {
+                csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+            }
+            csi.close();
         }
-        csi.close();
-        app.close();
+        if (app != null) {
+            app.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
     }
 
     static CreateVolumeRequest request(String name, long bytes) {
@@ -111,7 +122,7 @@ class ControllerGatewayTest {
         String uri = csi.controller().controllerPublishVolume(pub).getPublishContextOrThrow("uri");
         assertThat(uri).startsWith("nvmf://").endsWith("/nqn.2019-05.io.javastor:" + id);
         assertThat(csi.controller().controllerPublishVolume(pub).getPublishContextOrThrow("uri")).isEqualTo(uri);
-        fails(Status.Code.FAILED_PRECONDITION, "published to node app-node-1", () -> csi.controller().controllerPublishVolume(
+        fails(Status.Code.FAILED_PRECONDITION, "published for hosts [nqn.2019-05.io.javastor:node-name:app-node-1]", () -> csi.controller().controllerPublishVolume(
                 pub.toBuilder().setNodeId("app-node-2").build()));
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());

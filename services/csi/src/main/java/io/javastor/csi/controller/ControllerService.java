@@ -315,9 +315,7 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
     private ObjectNode createBody(String name, long size, VolumeParameters params) {
         ObjectNode body = RestGateway.object().put("size", size).put("replicas", params.replicas()).put("thin", params.thin());
         body.putObject("policy").put("self_heal", true);
-        ObjectNode labels = body.putObject("labels");
-        labels.put("io.javastor/created-by", "csi");
-        labels.put("io.javastor/csi-name", name.length() > 63 ? name.substring(0, 63) : name);
+        // no volume labels: the core agent does not store them (the gateway answers 422); the name lives in the uuid
         if (!params.nodeLabels().isEmpty() || !params.poolLabels().isEmpty()) {
             ObjectNode topology = body.putObject("topology");
             if (!params.nodeLabels().isEmpty()) {
