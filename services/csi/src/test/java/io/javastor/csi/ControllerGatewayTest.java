@@ -124,8 +124,16 @@ class ControllerGatewayTest {
         assertThat(csi.controller().controllerPublishVolume(pub).getPublishContextOrThrow("uri")).isEqualTo(uri);
         fails(Status.Code.FAILED_PRECONDITION, "published for hosts [nqn.2019-05.io.javastor:node-name:app-node-1]", () -> csi.controller().controllerPublishVolume(
                 pub.toBuilder().setNodeId("app-node-2").build()));
+        // a stale unpublish for another node leaves app-node-1's target alone
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-2").build());
+        fails(Status.Code.FAILED_PRECONDITION, "app-node-1", () -> csi.controller().controllerPublishVolume(
+                pub.toBuilder().setNodeId("app-node-2").build()));
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());
+        // unpublished: now another node may have it
+        assertThat(csi.controller().controllerPublishVolume(pub.toBuilder().setNodeId("app-node-2").build()).getPublishContextOrThrow("uri"))
+                .endsWith("/nqn.2019-05.io.javastor:" + id);
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).build());
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(UUID.randomUUID().toString()).build());
         fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().controllerPublishVolume(
                 pub.toBuilder().setVolumeId(UUID.randomUUID().toString()).build()));

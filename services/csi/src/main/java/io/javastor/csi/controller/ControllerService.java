@@ -186,6 +186,9 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
             if (!req.getNodeId().isEmpty() && frontend.isPresent() && !frontend.get().equals(req.getNodeId())) {
                 return ControllerUnpublishVolumeResponse.getDefaultInstance(); // not published to that node
             }
+            if (!req.getNodeId().isEmpty() && frontend.isEmpty() && publishedElsewhere(id, req.getNodeId())) {
+                return ControllerUnpublishVolumeResponse.getDefaultInstance(); // a stale unpublish must not cut another node off
+            }
             try {
                 gateway.unpublish(id);
             } catch (RestGateway.RestError e) {
@@ -356,6 +359,24 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
     private JsonNode existingVolume(String id) {
         Optional<JsonNode> v = isUuid(id) ? gateway.getVolume(id) : Optional.empty();
         return v.orElseThrow(() -> Status.NOT_FOUND.withDescription("volume " + id + " does not exist").asRuntimeException());
+    }
+
+    /**
+     * The gateway's Volume does not name the node a target is published for, but the core agent refuses to publish
+     * for another host while one is allowed (412): asking it to (idempotently) publish for this node tells.
+     */
+    private boolean publishedElsewhere(String id, String node) {
+        ObjectNode body = RestGateway.object().put("protocol", "nvmf").put("frontend_node", node).put("reuse_existing", true);
+        body.putObject("publish_context");
+        try {
+            gateway.publish(id, body);
+            return false;
+        } catch (RestGateway.RestError e) {
+            if (e.status() == 412 || e.status() == 409) {
+                return true;
+            }
+            throw e;
+        }
     }
 
     /** The node the target is published for, when the gateway tells it (spec.target.frontend_node(s)). */
