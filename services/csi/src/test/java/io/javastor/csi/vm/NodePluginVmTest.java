@@ -40,12 +40,13 @@ import static org.awaitility.Awaitility.await;
  * grows a volume after the host resizes it; checks stats, including the abnormal condition once the device is gone.
  * The nexus cannot be resized yet (the io-engine has no ResizeNexus), so expansion runs on a replica the engine shares
  * over NVMe-oF directly (ResizeReplica), through the same node plugin code path (rescan, resize2fs).
- * Uses host port 8421 (forwarded into the VM). Run with -Djavastor.vm=true.
+ * Uses host port 8424 (forwarded into the VM; -Djavastor.csi.vm.port to change). Run with -Djavastor.vm=true.
  */
 @Tag("vm")
 @EnabledIfSystemProperty(named = "javastor.vm", matches = "true", disabledReason = "CSI node VM test: run with -Djavastor.vm=true (./javastor test does)")
 class NodePluginVmTest {
-    static final int VM_PORT = 8421;
+    /** A port the VM forwards; 8420-8422 are the local cluster's and other VM tests', so 8424 unless told. */
+    static final int VM_PORT = Integer.getInteger("javastor.csi.vm.port", 8424);
     static final long MIB = 1L << 20;
     static final long NEXUS_SIZE = 96 * MIB;
     static final long GROW_FROM = 64 * MIB;
