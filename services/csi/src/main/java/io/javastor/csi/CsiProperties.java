@@ -1,0 +1,81 @@
+package io.javastor.csi;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code javastor.csi.*}: which side this process plays and how it reaches the rest of the system. */
+@ConfigurationProperties("javastor.csi")
+public class CsiProperties {
+    public enum Mode { CONTROLLER, NODE }
+
+    /** controller or node. */
+    private Mode mode = Mode.CONTROLLER;
+    /** The unix socket to serve CSI on; default $JAVASTOR_HOME/csi-{mode}.sock. */
+    private Path endpoint;
+    /** The node id reported by NodeGetInfo (the Kubernetes node name); default: the host name. */
+    private String nodeName;
+    /** Controller: the REST gateway's base URL (without /v0). */
+    private String restUrl = "http://127.0.0.1:8081";
+    /** Controller: timeout of one REST call. */
+    private Duration restTimeout = Duration.ofSeconds(30);
+    /** Controller: the size of a volume whose CreateVolume names no capacity. */
+    private long defaultVolumeSize = 1L << 30;
+    /** Node: the most volumes this node takes (0: the CO decides). */
+    private long maxVolumesPerNode = 0;
+    /** Node: extra topology segments this node reports (e.g. zone), besides io.javastor/nodename and io.javastor/csi-node. */
+    private Map<String, String> topology = new LinkedHashMap<>();
+    /** Node: how long to wait for the namespace block device after nvme connect. */
+    private Duration deviceTimeout = Duration.ofSeconds(30);
+    /** Node: NVMe keep-alive reconnect delay in seconds (nvme connect --reconnect-delay). */
+    private int reconnectDelaySeconds = 2;
+    /** Node: default controller-loss timeout in seconds, when the volume names no ioTimeout. */
+    private int ctrlLossTimeoutSeconds = 1800;
+
+    public Path socketPath() {
+        if (endpoint != null) {
+            return endpoint;
+        }
+        String home = System.getenv().getOrDefault("JAVASTOR_HOME", "/tmp/javastor");
+        return Path.of(home, "csi-" + mode.name().toLowerCase() + ".sock");
+    }
+
+    public String nodeId() {
+        if (nodeName != null && !nodeName.isBlank()) {
+            return nodeName;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "localhost");
+        }
+    }
+
+    public Mode getMode() { return mode; }
+    public void setMode(Mode mode) { this.mode = mode; }
+    public Path getEndpoint() { return endpoint; }
+    public void setEndpoint(Path endpoint) { this.endpoint = endpoint; }
+    public String getNodeName() { return nodeName; }
+    public void setNodeName(String nodeName) { this.nodeName = nodeName; }
+    public String getRestUrl() { return restUrl; }
+    public void setRestUrl(String restUrl) { this.restUrl = restUrl; }
+    public Duration getRestTimeout() { return restTimeout; }
+    public void setRestTimeout(Duration restTimeout) { this.restTimeout = restTimeout; }
+    public long getDefaultVolumeSize() { return defaultVolumeSize; }
+    public void setDefaultVolumeSize(long defaultVolumeSize) { this.defaultVolumeSize = defaultVolumeSize; }
+    public long getMaxVolumesPerNode() { return maxVolumesPerNode; }
+    public void setMaxVolumesPerNode(long maxVolumesPerNode) { this.maxVolumesPerNode = maxVolumesPerNode; }
+    public Map<String, String> getTopology() { return topology; }
+    public void setTopology(Map<String, String> topology) { this.topology = topology; }
+    public Duration getDeviceTimeout() { return deviceTimeout; }
+    public void setDeviceTimeout(Duration deviceTimeout) { this.deviceTimeout = deviceTimeout; }
+    public int getReconnectDelaySeconds() { return reconnectDelaySeconds; }
+    public void setReconnectDelaySeconds(int reconnectDelaySeconds) { this.reconnectDelaySeconds = reconnectDelaySeconds; }
+    public int getCtrlLossTimeoutSeconds() { return ctrlLossTimeoutSeconds; }
+    public void setCtrlLossTimeoutSeconds(int ctrlLossTimeoutSeconds) { this.ctrlLossTimeoutSeconds = ctrlLossTimeoutSeconds; }
+}

@@ -1,0 +1,150 @@
+package io.javastor.csi.controller;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** A small client of the REST gateway's v0 API (the shapes of issue 6 / Mayastor v0). */
+public class RestGateway {
+    /** A non-2xx answer (or no answer: status 0) with the gateway's error body {kind, message, details}. */
+    public static final class RestError extends RuntimeException {
+        private final int status;
+        private final String kind;
+
+        RestError(int status, String kind, String message) {
+            super(message);
+            this.status = status;
+            this.kind = kind;
+        }
+
+        public int status() { return status; }
+        public String kind() { return kind; }
+    }
+
+    /** One page of GET /volumes. */
+    public record Page(List<JsonNode> entries, String nextToken) {
+    }
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private final URI base;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    public RestGateway(String baseUrl, Duration timeout) {
+        String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.base = URI.create(b + "/v0");
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    public static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    public Optional<JsonNode> getVolume(String uuid) {
+        try {
+            return Optional.of(call("GET", "/volumes/" + uuid, null));
+        } catch (RestError e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    public JsonNode putVolume(String uuid, JsonNode body) {
+        return call("PUT", "/volumes/" + uuid, body);
+    }
+
+    /** true when deleted, false when there was nothing to delete. */
+    public boolean deleteVolume(String uuid) {
+        try {
+            call("DELETE", "/volumes/" + uuid, null);
+            return true;
+        } catch (RestError e) {
+            if (e.status() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    public Page listVolumes(int maxEntries, String startingToken) {
+        StringBuilder q = new StringBuilder("/volumes");
+        String sep = "?";
+        if (maxEntries > 0) {
+            q.append(sep).append("max_entries=").append(maxEntries);
+            sep = "&";
+        }
+        if (startingToken != null && !startingToken.isEmpty()) {
+            q.append(sep).append("starting_token=").append(URLEncoder.encode(startingToken, StandardCharsets.UTF_8));
+        }
+        JsonNode page = call("GET", q.toString(), null);
+        List<JsonNode> entries = new ArrayList<>();
+        page.path("entries").forEach(entries::add);
+        JsonNode next = page.get("next_token");
+        return new Page(entries, next == null || next.isNull() ? "" : next.asString());
+    }
+
+    public JsonNode publish(String uuid, JsonNode body) {
+        return call("PUT", "/volumes/" + uuid + "/target", body);
+    }
+
+    public JsonNode unpublish(String uuid) {
+        return call("DELETE", "/volumes/" + uuid + "/target", null);
+    }
+
+    public JsonNode resize(String uuid, long size) {
+        return call("PUT", "/volumes/" + uuid + "/size", object().put("size", size));
+    }
+
+    public List<JsonNode> pools() {
+        List<JsonNode> out = new ArrayList<>();
+        call("GET", "/pools", null).forEach(out::add);
+        return out;
+    }
+
+    private JsonNode call(String method, String path, JsonNode body) {
+        HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json");
+        if (body != null) {
+            rb.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+        } else {
+            rb.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> r;
+        try {
+            r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new RestError(0, "Unavailable", "REST gateway " + base + " unreachable: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RestError(0, "Unavailable", "interrupted");
+        }
+        String text = r.body() == null ? "" : r.body();
+        if (r.statusCode() / 100 == 2) {
+            return text.isBlank() ? object() : JSON.readTree(text);
+        }
+        String kind = "Unknown";
+        String message = method + " " + path + " answered " + r.statusCode();
+        try {
+            JsonNode err = JSON.readTree(text);
+            kind = err.path("kind").asString(kind);
+            message = message + ": " + err.path("message").asString("") + " " + err.path("details").asString("");
+        } catch (RuntimeException e) {
+            message = message + ": " + text;
+        }
+        throw new RestError(r.statusCode(), kind, message.strip());
+    }
+}

@@ -1,0 +1,165 @@
+package io.javastor.csi.node;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** The kernel NVMe/TCP initiator: nvme-cli for connect/disconnect/rescan, sysfs to find what is connected. */
+public class NvmeCli {
+    private static final Pattern NAMESPACE = Pattern.compile("^nvme\\d+n\\d+$");
+    private static final Pattern CONTROLLER = Pattern.compile("^nvme\\d+$");
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private final Path sys;
+
+    public NvmeCli() {
+        this(Path.of("/sys"));
+    }
+
+    NvmeCli(Path sys) {
+        this.sys = sys;
+    }
+
+    /** An NVMe-oF/TCP target: nvmf://host:port/nqn. */
+    public record Target(String host, int port, String nqn) {
+        public static Target parse(String uri) {
+            try {
+                URI u = new URI(uri);
+                String nqn = u.getPath() == null ? "" : u.getPath().replaceFirst("^/", "");
+                if (!"nvmf".equals(u.getScheme()) && !"nvmf+tcp".equals(u.getScheme())) {
+                    throw new IllegalArgumentException("scheme must be nvmf, got '" + u.getScheme() + "'");
+                }
+                if (u.getHost() == null || u.getPort() <= 0 || !nqn.startsWith("nqn.")) {
+                    throw new IllegalArgumentException("expected nvmf://host:port/nqn..., got '" + uri + "'");
+                }
+                return new Target(u.getHost(), u.getPort(), nqn);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("not a URI: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Result of a connect. */
+    public sealed interface Connect {
+        record Connected() implements Connect { }
+        record AlreadyConnected() implements Connect { }
+        record Failed(String why) implements Connect { }
+    }
+
+    public Connect connect(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
+        if (!liveControllers(t.nqn()).isEmpty()) {
+            return new Connect.AlreadyConnected();
+        }
+        List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
+                "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
+        if (hostNqn != null) {
+            cmd.add("--hostnqn=" + hostNqn);
+        }
+        Exec.Result r = Exec.run(TIMEOUT, cmd);
+        if (r.ok()) {
+            return new Connect.Connected();
+        }
+        if (!liveControllers(t.nqn()).isEmpty()) { // a concurrent connect won
+            return new Connect.AlreadyConnected();
+        }
+        return new Connect.Failed(r.describe());
+    }
+
+    /** Disconnects every controller of the subsystem; true when something was connected. */
+    public boolean disconnect(String nqn) {
+        if (subsystemDir(nqn).isEmpty()) {
+            return false;
+        }
+        Exec.Result r = Exec.run(TIMEOUT, List.of("nvme", "disconnect", "-n", nqn));
+        if (!r.ok() && subsystemDir(nqn).isPresent()) {
+            throw new IllegalStateException(r.describe());
+        }
+        return true;
+    }
+
+    /** Re-reads namespace sizes on every controller of the subsystem (after the target grew the namespace). */
+    public void rescan(String nqn) {
+        for (String c : controllers(nqn)) {
+            Exec.Result r = Exec.run(TIMEOUT, List.of("nvme", "ns-rescan", "/dev/" + c));
+            if (!r.ok()) {
+                throw new IllegalStateException(r.describe());
+            }
+        }
+    }
+
+    /** The namespace (multipath head) block device of the subsystem, when it is there. */
+    public Optional<Path> namespaceDevice(String nqn) {
+        return subsystemDir(nqn).flatMap(dir -> list(dir).filter(n -> NAMESPACE.matcher(n).matches()).sorted().findFirst())
+                .map(n -> Path.of("/dev", n));
+    }
+
+    /** Size in bytes of a block device, from sysfs. */
+    public long sizeBytes(Path device) {
+        Path f = sys.resolve("class/block").resolve(device.getFileName().toString()).resolve("size");
+        try {
+            return Long.parseLong(Files.readString(f).strip()) * 512L;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** "major:minor" of a block device, from sysfs. */
+    public Optional<String> majorMinor(Path device) {
+        Path f = sys.resolve("class/block").resolve(device.getFileName().toString()).resolve("dev");
+        try {
+            return Optional.of(Files.readString(f).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    public boolean blockDeviceExists(String majorMinor) {
+        return Files.exists(sys.resolve("dev/block").resolve(majorMinor));
+    }
+
+    public List<String> controllers(String nqn) {
+        return subsystemDir(nqn).map(dir -> list(dir).filter(n -> CONTROLLER.matcher(n).matches()).sorted().toList()).orElse(List.of());
+    }
+
+    public List<String> liveControllers(String nqn) {
+        return controllers(nqn).stream().filter(c -> "live".equals(controllerState(c))).toList();
+    }
+
+    public String controllerState(String controller) {
+        try {
+            return Files.readString(sys.resolve("class/nvme").resolve(controller).resolve("state")).strip();
+        } catch (IOException e) {
+            return "gone";
+        }
+    }
+
+    public Optional<Path> subsystemDir(String nqn) {
+        Path root = sys.resolve("class/nvme-subsystem");
+        if (!Files.isDirectory(root)) {
+            return Optional.empty();
+        }
+        return list(root).map(root::resolve).filter(d -> {
+            try {
+                return nqn.equals(Files.readString(d.resolve("subsysnqn")).strip());
+            } catch (IOException e) {
+                return false;
+            }
+        }).findFirst();
+    }
+
+    private static Stream<String> list(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).toList().stream();
+        } catch (IOException e) {
+            return Stream.empty();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.javastor.csi;
+
+import csi.v1.Csi.CapacityRange;
+import csi.v1.Csi.ControllerExpandVolumeRequest;
+import csi.v1.Csi.ControllerPublishVolumeRequest;
+import csi.v1.Csi.ControllerUnpublishVolumeRequest;
+import csi.v1.Csi.CreateVolumeRequest;
+import csi.v1.Csi.CreateVolumeResponse;
+import csi.v1.Csi.DeleteVolumeRequest;
+import csi.v1.Csi.GetCapacityRequest;
+import csi.v1.Csi.ListVolumesRequest;
+import csi.v1.Csi.ListVolumesResponse;
+import csi.v1.Csi.Topology;
+import csi.v1.Csi.TopologyRequirement;
+import csi.v1.Csi.ValidateVolumeCapabilitiesRequest;
+import csi.v1.Csi.VolumeCapability;
+import io.grpc.Status;
+import io.javastor.csi.controller.ControllerService;
+import io.javastor.csi.support.Caps;
+import io.javastor.csi.support.CsiClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import io.javastor.csi.support.GatewayStack;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import static io.javastor.csi.support.GrpcAssertions.fails;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The controller plugin against the real REST gateway + core agent + io-engines + etcd ({@link GatewayStack}, each in
+ * its own process), through a real gRPC client on the unix socket: every controller call, idempotence and the error
+ * codes that need the gateway. With -Djavastor.csi.rest-url=URL it runs against an already running stack instead.
+ */
+class ControllerGatewayTest {
+    @TempDir
+    static Path tmp;
+    static ConfigurableApplicationContext app;
+    static CsiClient csi;
+    static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+    static final List<String> created = new ArrayList<>();
+    static GatewayStack stack;
+
+    @BeforeAll
+    static void start() throws Exception {
+        String url = System.getProperty("javastor.csi.rest-url", "");
+        if (url.isBlank()) {
+            stack = GatewayStack.start(tmp.resolve("stack"));
+            url = stack.url();
+        }
+        Path socket = tmp.resolve("csi-controller.sock");
+        app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller", "--javastor.csi.endpoint=" + socket,
+                "--javastor.csi.rest-url=" + url);
+        csi = new CsiClient(socket, 120);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (csi != null) {
+            for (String id : created) {
+                csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+            }
+            csi.close();
+        }
+        if (app != null) {
+            app.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    static CreateVolumeRequest request(String name, long bytes) {
+        return CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(Caps.mount("ext4"))
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(bytes)).putParameters("repl", "1")
+                .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30")
+                .putParameters("csi.storage.k8s.io/pvc/name", "ignored").build();
+    }
+
+    static CreateVolumeResponse create(CreateVolumeRequest r) {
+        CreateVolumeResponse v = csi.controller().createVolume(r);
+        created.add(v.getVolume().getVolumeId());
+        return v;
+    }
+
+    @Test
+    void createIsIdempotentByNameAndAConflictingCapacityIsAlreadyExists() {
+        CreateVolumeRequest r = request("pvc-" + RUN + "-a", 64L << 20);
+        CreateVolumeResponse first = create(r);
+        assertThat(first.getVolume().getVolumeId()).isEqualTo(ControllerService.volumeUuid(r.getName()));
+        assertThat(first.getVolume().getCapacityBytes()).isEqualTo(64L << 20);
+        assertThat(first.getVolume().getVolumeContextMap()).containsEntry("protocol", "nvmf").containsEntry("ioTimeout", "30")
+                .containsEntry("fsType", "ext4");
+        assertThat(first.getVolume().getAccessibleTopologyList()).extracting(t -> t.getSegmentsMap().get("io.javastor/csi-node")).containsOnly("javastor");
+        assertThat(csi.controller().createVolume(r)).isEqualTo(first);
+        fails(Status.Code.ALREADY_EXISTS, "not compatible", () -> csi.controller().createVolume(request(r.getName(), 128L << 20)));
+        fails(Status.Code.ALREADY_EXISTS, "not compatible", () -> csi.controller().createVolume(r.toBuilder().putParameters("repl", "2").build()));
+    }
+
+    @Test
+    void unsatisfiableSizesAndTopologiesHaveTheirCodes() {
+        fails(Status.Code.RESOURCE_EXHAUSTED, "", () -> create(request("pvc-" + RUN + "-huge", 1L << 50)));
+        fails(Status.Code.RESOURCE_EXHAUSTED, "accessibility_requirements", () -> create(request("pvc-" + RUN + "-topo", 64L << 20).toBuilder()
+                .setAccessibilityRequirements(TopologyRequirement.newBuilder().addRequisite(Topology.newBuilder()
+                        .putSegments("io.javastor/csi-node", "someone-else"))).build()));
+    }
+
+    @Test
+    void publishReturnsTheNvmfUriIdempotentlyAndUnpublishIsIdempotent() {
+        String id = create(request("pvc-" + RUN + "-pub", 64L << 20)).getVolume().getVolumeId();
+        ControllerPublishVolumeRequest pub = ControllerPublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1")
+                .setVolumeCapability(Caps.mount("ext4")).putVolumeContext("ioTimeout", "30").build();
+        String uri = csi.controller().controllerPublishVolume(pub).getPublishContextOrThrow("uri");
+        assertThat(uri).startsWith("nvmf://").endsWith("/nqn.2019-05.io.javastor:" + id);
+        assertThat(csi.controller().controllerPublishVolume(pub).getPublishContextOrThrow("uri")).isEqualTo(uri);
+        fails(Status.Code.FAILED_PRECONDITION, "published for hosts [nqn.2019-05.io.javastor:node-name:app-node-1]", () -> csi.controller().controllerPublishVolume(
+                pub.toBuilder().setNodeId("app-node-2").build()));
+        // a stale unpublish for another node leaves app-node-1's target alone
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-2").build());
+        fails(Status.Code.FAILED_PRECONDITION, "app-node-1", () -> csi.controller().controllerPublishVolume(
+                pub.toBuilder().setNodeId("app-node-2").build()));
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-1").build());
+        // unpublished: now another node may have it
+        assertThat(csi.controller().controllerPublishVolume(pub.toBuilder().setNodeId("app-node-2").build()).getPublishContextOrThrow("uri"))
+                .endsWith("/nqn.2019-05.io.javastor:" + id);
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).build());
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(UUID.randomUUID().toString()).build());
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().controllerPublishVolume(
+                pub.toBuilder().setVolumeId(UUID.randomUUID().toString()).build()));
+    }
+
+    @Test
+    void expandValidateCapacityListAndDelete() {
+        String id = create(request("pvc-" + RUN + "-grow", 64L << 20)).getVolume().getVolumeId();
+        var grown = csi.controller().controllerExpandVolume(ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(96L << 20)).build());
+        assertThat(grown.getCapacityBytes()).isEqualTo(96L << 20);
+        assertThat(grown.getNodeExpansionRequired()).isTrue();
+        assertThat(csi.controller().controllerExpandVolume(ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(80L << 20)).build()).getCapacityBytes()).as("never shrinks").isEqualTo(96L << 20);
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().controllerExpandVolume(ControllerExpandVolumeRequest.newBuilder()
+                .setVolumeId(UUID.randomUUID().toString()).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(1L << 30)).build()));
+
+        var valid = csi.controller().validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(id)
+                .addVolumeCapabilities(Caps.mount("ext4")).build());
+        assertThat(valid.getConfirmed().getVolumeCapabilitiesList()).containsExactly(Caps.mount("ext4"));
+        var refused = csi.controller().validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(id)
+                .addVolumeCapabilities(Caps.block(VolumeCapability.AccessMode.Mode.MULTI_NODE_MULTI_WRITER)).build());
+        assertThat(refused.hasConfirmed()).isFalse();
+        assertThat(refused.getMessage()).contains("MULTI_NODE_MULTI_WRITER");
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest
+                .newBuilder().setVolumeId(UUID.randomUUID().toString()).addVolumeCapabilities(Caps.mount("ext4")).build()));
+
+        var capacity = csi.controller().getCapacity(GetCapacityRequest.newBuilder().putParameters("repl", "1").build());
+        assertThat(capacity.getAvailableCapacity()).isPositive();
+        assertThat(capacity.getMaximumVolumeSize().getValue()).isPositive().isLessThanOrEqualTo(capacity.getAvailableCapacity());
+        assertThat(csi.controller().getCapacity(GetCapacityRequest.newBuilder().setAccessibleTopology(Topology.newBuilder()
+                .putSegments("io.javastor/csi-node", "other")).build()).getAvailableCapacity()).isZero();
+
+        create(request("pvc-" + RUN + "-list-1", 64L << 20));
+        create(request("pvc-" + RUN + "-list-2", 64L << 20));
+        Set<String> seen = new HashSet<>();
+        String token = "";
+        int pages = 0;
+        do {
+            ListVolumesResponse page = csi.controller().listVolumes(ListVolumesRequest.newBuilder().setMaxEntries(1).setStartingToken(token).build());
+            assertThat(page.getEntriesCount()).isLessThanOrEqualTo(1);
+            page.getEntriesList().forEach(e -> seen.add(e.getVolume().getVolumeId()));
+            token = page.getNextToken();
+            pages++;
+        } while (!token.isEmpty() && pages < 1000);
+        assertThat(seen).contains(id, ControllerService.volumeUuid("pvc-" + RUN + "-list-1"), ControllerService.volumeUuid("pvc-" + RUN + "-list-2"));
+        fails(Status.Code.ABORTED, "starting_token", () -> csi.controller().listVolumes(ListVolumesRequest.newBuilder()
+                .setStartingToken("not-a-token-" + RUN).build()));
+
+        csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build()); // idempotent
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest
+                .newBuilder().setVolumeId(id).addVolumeCapabilities(Caps.mount("ext4")).build()));
+    }
+}

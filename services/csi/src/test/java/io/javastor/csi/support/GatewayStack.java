@@ -1,0 +1,166 @@
+package io.javastor.csi.support;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The real control plane, each part in its own process on free loopback ports: etcd (Debian's etcd-server), the core
+ * agent, three io-engines with a 256 MiB file pool each (created through the gateway) and the REST gateway.
+ */
+public final class GatewayStack implements AutoCloseable {
+    public static final List<String> NODES = List.of("csi-node-1", "csi-node-2", "csi-node-3");
+    private final Path dir;
+    private final List<Process> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private String gatewayUrl;
+
+    private GatewayStack(Path dir) {
+        this.dir = dir;
+    }
+
+    static Path jar(String property) {
+        String jar = System.getProperty(property, "");
+        Assumptions.assumeTrue(!jar.isBlank() && Files.isRegularFile(Path.of(jar)),
+                "skipped: no executable jar in " + property + " ('" + jar + "'); build with the reactor: mvn verify -pl services/csi -am");
+        return Path.of(jar);
+    }
+
+    public static GatewayStack start(Path dir) throws Exception {
+        Path agentJar = jar("javastor.test.coreagent.jar");
+        Path gatewayJar = jar("javastor.test.gateway.jar");
+        Path engineJar = jar("javastor.io-engine.jar");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/etcd")), "skipped: etcd is not installed (apt-get install etcd-server)");
+        GatewayStack s = new GatewayStack(Files.createDirectories(dir));
+        try {
+            s.startAll(agentJar, gatewayJar, engineJar);
+        } catch (Exception | AssertionError e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    private void startAll(Path agentJar, Path gatewayJar, Path engineJar) throws Exception {
+        int etcdClient = FreePort.get();
+        int etcdPeer = FreePort.get();
+        String etcd = "http://127.0.0.1:" + etcdClient;
+        Files.createDirectories(dir.resolve("etcd"));
+        start("etcd", List.of("/usr/bin/etcd", "--name", "csi", "--data-dir", dir.resolve("etcd").toString(),
+                "--listen-client-urls", etcd, "--advertise-client-urls", etcd,
+                "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
+                "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer), () -> ok(etcd + "/health"));
+
+        int agentGrpc = FreePort.get();
+        int agentHttp = FreePort.get();
+        String agent = "127.0.0.1:" + agentGrpc;
+        start("core-agent", java(agentJar, "--spring.grpc.server.address=" + agent, "--server.address=127.0.0.1", "--server.port=" + agentHttp,
+                "--javastor.core.etcd.endpoints=" + etcd, "--javastor.core.cluster=csi", "--javastor.core.agent-id=agent-csi",
+                "--javastor.core.leader.ttl=2s", "--javastor.core.nodes.heartbeat-interval=300ms", "--javastor.core.nodes.heartbeat-timeout=3s",
+                "--javastor.core.nodes.call-timeout=5s", "--javastor.core.reconcile.interval=300ms",
+                "--spring.datasource.url=jdbc:h2:mem:csi;DB_CLOSE_DELAY=-1"), () -> ok("http://127.0.0.1:" + agentHttp + "/actuator/health/readiness"));
+
+        int gatewayPort = FreePort.get();
+        gatewayUrl = "http://127.0.0.1:" + gatewayPort;
+        start("rest-gateway", java(gatewayJar, "--server.address=127.0.0.1", "--server.port=" + gatewayPort,
+                "--javastor.gateway.core-agent.addresses=" + agent, "--javastor.gateway.core-agent.call-timeout=20s"),
+                () -> ok(gatewayUrl + "/actuator/health"));
+
+        for (String n : NODES) {
+            int http = FreePort.get();
+            start(n, java(engineJar, "--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
+                    "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePort.get(),
+                    "--javastor.io-engine.nvmf.port=" + FreePort.get(), "--server.address=127.0.0.1", "--server.port=" + http),
+                    () -> ok("http://127.0.0.1:" + http + "/actuator/health"));
+        }
+        await("nodes online").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> NODES.stream().allMatch(n -> {
+            HttpResponse<String> r = send("GET", "/v0/nodes/" + n, null);
+            return r != null && r.statusCode() == 200 && r.body().contains("\"Online\"");
+        }));
+        for (String n : NODES) {
+            HttpResponse<String> r = send("PUT", "/v0/nodes/" + n + "/pools/pool-" + n,
+                    "{\"disks\":[\"uring://" + dir.resolve(n + ".img") + "?size_mb=256\"],\"labels\":{\"tier\":\"fast\"}}");
+            assertThat(r).as("pool on " + n).isNotNull();
+            assertThat(r.statusCode()).as("create pool on %s: %s", n, r.body()).isEqualTo(200);
+        }
+    }
+
+    public String url() {
+        return gatewayUrl;
+    }
+
+    private List<String> java(Path jar, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(EngineProcess.java(), "-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        String lib = System.getProperty("javastor.native.lib");
+        if (lib != null) {
+            cmd.add("-Djavastor.native.lib=" + lib);
+        }
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private void start(String name, List<String> cmd, Supplier<Boolean> ready) throws IOException {
+        Path log = dir.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        processes.add(p);
+        await(name + " ready").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(name + " exited " + p.exitValue() + ": " + Files.readString(log));
+            }
+            return ready.get();
+        });
+    }
+
+    private boolean ok(String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private HttpResponse<String> send(String method, String path, String body) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gatewayUrl + path)).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/json")
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            Process p = processes.get(i);
+            p.destroy();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+}

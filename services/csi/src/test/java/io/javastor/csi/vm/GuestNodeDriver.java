@@ -1,0 +1,311 @@
+package io.javastor.csi.vm;
+
+import csi.v1.Csi.CapacityRange;
+import csi.v1.Csi.NodeExpandVolumeRequest;
+import csi.v1.Csi.NodeGetInfoRequest;
+import csi.v1.Csi.NodeGetVolumeStatsRequest;
+import csi.v1.Csi.NodeGetVolumeStatsResponse;
+import csi.v1.Csi.NodePublishVolumeRequest;
+import csi.v1.Csi.NodeStageVolumeRequest;
+import csi.v1.Csi.NodeUnpublishVolumeRequest;
+import csi.v1.Csi.NodeUnstageVolumeRequest;
+import csi.v1.Csi.VolumeCapability;
+import csi.v1.Csi.VolumeUsage;
+import io.grpc.Status;
+import io.javastor.csi.support.Caps;
+import io.javastor.csi.support.CsiClient;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static io.javastor.csi.support.GrpcAssertions.fails;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Runs INSIDE the Linux VM as root, beside the node plugin: drives it over its unix socket through real staging,
+ * publishing, I/O, expansion and stats, and writes one PASS or FAIL line per scenario to result.txt in the shared
+ * folder, which the host test asserts.
+ * Args: socket share nexusUri nexusUuid replicaUri replicaUuid resizedBytes
+ */
+public final class GuestNodeDriver {
+    private final CsiClient csi;
+    private final Path share;
+    private final Path result;
+
+    private GuestNodeDriver(CsiClient csi, Path share) {
+        this.csi = csi;
+        this.share = share;
+        this.result = share.resolve("result.txt");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path socket = Path.of(args[0]);
+        Path share = Path.of(args[1]);
+        String nexusUri = args[2];
+        String nexus = args[3];
+        String replicaUri = args[4];
+        String replica = args[5];
+        long resized = Long.parseLong(args[6]);
+        await("node plugin socket").atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500)).until(() -> Files.exists(socket));
+        boolean allPassed;
+        try (CsiClient csi = new CsiClient(socket, 240)) {
+            await("node plugin answers").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(() -> csi.node().nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId().equals("vm-node"));
+            GuestNodeDriver d = new GuestNodeDriver(csi, share);
+            allPassed = d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(nexus, nexusUri))
+                    & d.scenario("raw-block-publish-write-read", () -> d.rawBlock(nexus, nexusUri))
+                    & d.scenario("expand-after-resize-and-stats", () -> d.expand(replica, replicaUri, resized))
+                    & d.scenario("stats-abnormal-when-device-gone-then-cleanup", () -> d.deviceGone(replica));
+        }
+        System.exit(allPassed ? 0 : 1);
+    }
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    private boolean scenario(String name, Body body) throws IOException {
+        long t0 = System.nanoTime();
+        String line;
+        boolean ok;
+        try {
+            body.run();
+            line = "PASS " + name + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms)";
+            ok = true;
+        } catch (Throwable t) { // recorded as the scenario's FAIL line, which the host test asserts against
+            java.io.StringWriter sw = new java.io.StringWriter();
+            t.printStackTrace(new java.io.PrintWriter(sw));
+            System.out.println(sw);
+            line = "FAIL " + name + ": " + t.toString().replace('\n', ' ');
+            ok = false;
+        }
+        System.out.println(line);
+        Files.writeString(result, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return ok;
+    }
+
+    private void log(String s) {
+        System.out.println("driver: " + s);
+    }
+
+    // ---- scenarios ----
+
+    private void ext4(String vol, String uri) throws Exception {
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging", vol));
+        Path podDir = Files.createDirectories(Path.of("/run/csi/pods/pod-a/volumes"));
+        Path target = podDir.resolve("data");
+        VolumeCapability cap = Caps.mount("ext4");
+        NodeStageVolumeRequest stage = NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap).putVolumeContext("ioTimeout", "30").build();
+        csi.node().nodeStageVolume(stage);
+        log("staged");
+        csi.node().nodeStageVolume(stage); // idempotent
+        assertThat(sh("blkid", "-o", "value", "-s", "TYPE", device(vol).toString()).strip()).isEqualTo("ext4");
+        NodePublishVolumeRequest publish = NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build();
+        csi.node().nodePublishVolume(publish);
+        csi.node().nodePublishVolume(publish); // idempotent
+        Map<String, String> written = new LinkedHashMap<>();
+        Random rnd = new Random(7);
+        for (int i = 0; i < 3; i++) {
+            byte[] data = new byte[256 * 1024 + i];
+            rnd.nextBytes(data);
+            Path f = target.resolve("file-" + i + ".bin");
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(data));
+                ch.force(true);
+            }
+            written.put(f.getFileName().toString(), sha256(data));
+        }
+        log("wrote " + written.keySet());
+        NodeGetVolumeStatsResponse stats = stats(vol, target);
+        assertThat(stats.getVolumeCondition().getAbnormal()).as(stats.getVolumeCondition().getMessage()).isFalse();
+        VolumeUsage bytes = usage(stats, VolumeUsage.Unit.BYTES);
+        assertThat(bytes.getTotal()).isGreaterThan(64L << 20).isLessThanOrEqualTo(96L << 20);
+        assertThat(bytes.getUsed()).isGreaterThanOrEqualTo(768L * 1024);
+        assertThat(usage(stats, VolumeUsage.Unit.INODES).getUsed()).isGreaterThanOrEqualTo(3);
+
+        NodeUnpublishVolumeRequest unpublish = NodeUnpublishVolumeRequest.newBuilder().setVolumeId(vol).setTargetPath(target.toString()).build();
+        csi.node().nodeUnpublishVolume(unpublish);
+        csi.node().nodeUnpublishVolume(unpublish); // idempotent
+        assertThat(target).doesNotExist();
+        NodeUnstageVolumeRequest unstage = NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build();
+        csi.node().nodeUnstageVolume(unstage);
+        csi.node().nodeUnstageVolume(unstage); // idempotent
+        assertThat(subsystemPresent(vol)).as("disconnected after unstage").isFalse();
+        log("unpublished and unstaged");
+
+        csi.node().nodeStageVolume(stage);
+        Path roTarget = podDir.resolve("data-ro");
+        csi.node().nodePublishVolume(publish.toBuilder().setTargetPath(roTarget.toString()).setReadonly(true).build());
+        for (Map.Entry<String, String> e : written.entrySet()) {
+            assertThat(sha256(Files.readAllBytes(roTarget.resolve(e.getKey())))).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        assertThatThrownBy(() -> Files.writeString(roTarget.resolve("nope.txt"), "x")).isInstanceOf(IOException.class)
+                .hasMessageContaining("Read-only");
+        log("read back after re-stage; read-only publish refuses writes");
+        Path other = Files.createDirectories(Path.of("/run/csi/staging-other", vol));
+        fails(Status.Code.FAILED_PRECONDITION, "never reformatted", () -> csi.node().nodeStageVolume(stage.toBuilder()
+                .setStagingTargetPath(other.toString()).setVolumeCapability(Caps.mount("xfs")).build()));
+        fails(Status.Code.ALREADY_EXISTS, "already published", () -> csi.node().nodePublishVolume(publish.toBuilder()
+                .setTargetPath(roTarget.toString()).setReadonly(false).build()));
+        csi.node().nodeUnpublishVolume(unpublish.toBuilder().setTargetPath(roTarget.toString()).build());
+        csi.node().nodeUnstageVolume(unstage);
+        assertThat(subsystemPresent(vol)).isFalse();
+    }
+
+    private void rawBlock(String vol, String uri) throws Exception {
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging-block", vol));
+        Path devDir = Files.createDirectories(Path.of("/run/csi/pods/pod-b/volumeDevices"));
+        Path target = devDir.resolve("disk");
+        VolumeCapability cap = Caps.block();
+        NodeStageVolumeRequest stage = NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap).build();
+        csi.node().nodeStageVolume(stage);
+        csi.node().nodeStageVolume(stage);
+        NodePublishVolumeRequest publish = NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build();
+        csi.node().nodePublishVolume(publish);
+        csi.node().nodePublishVolume(publish);
+        assertThat(sh("stat", "-c", "%F", target.toString()).strip()).isEqualTo("block special file");
+        byte[] pattern = new byte[1 << 20];
+        new Random(11).nextBytes(pattern);
+        long offset = 8L << 20;
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(pattern), offset);
+            ch.force(true);
+        }
+        assertThat(read(target, offset, pattern.length)).as("read back through the published device").isEqualTo(pattern);
+        sh("blockdev", "--flushbufs", device(vol).toString());
+        assertThat(read(device(vol), offset, pattern.length)).as("same bytes on the NVMe namespace").isEqualTo(pattern);
+        NodeGetVolumeStatsResponse stats = stats(vol, target);
+        assertThat(usage(stats, VolumeUsage.Unit.BYTES).getTotal()).isEqualTo(96L << 20);
+        csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(vol).setTargetPath(target.toString()).build());
+        assertThat(target).doesNotExist();
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        assertThat(subsystemPresent(vol)).isFalse();
+    }
+
+    private void expand(String vol, String uri, long resized) throws Exception {
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging", vol));
+        Path target = Files.createDirectories(Path.of("/run/csi/pods/pod-c/volumes")).resolve("grow");
+        VolumeCapability cap = Caps.mount("ext4");
+        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap).build());
+        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build());
+        Files.writeString(target.resolve("before.txt"), "written before the resize");
+        long before = usage(stats(vol, target), VolumeUsage.Unit.BYTES).getTotal();
+        log("filesystem total before resize: " + before);
+        Files.writeString(share.resolve("expand-ready"), "ready");
+        await("host resized the volume").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> Files.exists(share.resolve("expand-done")));
+        long capacity = csi.node().nodeExpandVolume(NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap)
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(resized)).build()).getCapacityBytes();
+        assertThat(capacity).isGreaterThanOrEqualTo(resized);
+        long after = usage(stats(vol, target), VolumeUsage.Unit.BYTES).getTotal();
+        log("filesystem total after expand: " + after + " (device " + capacity + ")");
+        assertThat(after).isGreaterThan(before + (before / 2));
+        assertThat(Files.readString(target.resolve("before.txt"))).isEqualTo("written before the resize");
+        fails(Status.Code.OUT_OF_RANGE, "expand the volume on the controller first", () -> csi.node().nodeExpandVolume(
+                NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
+                        .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(resized * 4)).build()));
+    }
+
+    private void deviceGone(String vol) throws Exception {
+        Path staging = Path.of("/run/csi/staging", vol);
+        Path target = Path.of("/run/csi/pods/pod-c/volumes/grow");
+        assertThat(stats(vol, target).getVolumeCondition().getAbnormal()).isFalse();
+        sh("nvme", "disconnect", "-n", "nqn.2019-05.io.javastor:" + vol); // the path to the target is lost
+        NodeGetVolumeStatsResponse gone = stats(vol, target);
+        log("condition after disconnect: " + gone.getVolumeCondition());
+        assertThat(gone.getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(gone.getVolumeCondition().getMessage()).contains(vol);
+        csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(vol).setTargetPath(target.toString()).build());
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        assertThat(target).doesNotExist();
+        assertThat(sh("cat", "/proc/self/mountinfo")).doesNotContain(staging.toString());
+    }
+
+    // ---- helpers ----
+
+    private NodeGetVolumeStatsResponse stats(String vol, Path path) {
+        return csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder().setVolumeId(vol).setVolumePath(path.toString()).build());
+    }
+
+    private static VolumeUsage usage(NodeGetVolumeStatsResponse r, VolumeUsage.Unit unit) {
+        return r.getUsageList().stream().filter(u -> u.getUnit() == unit).findFirst().orElseThrow(() -> new AssertionError("no " + unit + " usage in " + r));
+    }
+
+    private static boolean subsystemPresent(String vol) throws IOException {
+        Path root = Path.of("/sys/class/nvme-subsystem");
+        if (!Files.isDirectory(root)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path d : s.toList()) {
+                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Path device(String vol) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
+            for (Path d : s.toList()) {
+                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
+                    try (Stream<Path> entries = Files.list(d)) {
+                        return entries.map(p -> p.getFileName().toString()).filter(n -> n.matches("nvme\\d+n\\d+")).sorted()
+                                .findFirst().map(n -> Path.of("/dev", n)).orElseThrow();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("volume " + vol + " is not connected");
+    }
+
+    private static byte[] read(Path p, long offset, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, offset + buf.position()) < 0) {
+                    break;
+                }
+            }
+        }
+        return buf.array();
+    }
+
+    private static String sh(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(List.of(cmd)).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        if (rc != 0) {
+            throw new AssertionError(String.join(" ", cmd) + " exited " + rc + ": " + out);
+        }
+        return out;
+    }
+
+    private static String sha256(byte[] data) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    }
+}

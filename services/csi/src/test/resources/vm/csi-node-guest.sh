@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Guest script (linux-nvme-vm): runs the CSI node plugin and the scenario driver inside the VM.
+# Inputs in the shared folder: java.txt (java binary), classpath.txt, args.txt (driver arguments).
+# Output: result.txt (PASS/FAIL lines per scenario), plugin.log, driver.log.
+set -u
+share=/tmp/share
+JAVA=$(cat "$share/java.txt")
+CP=$(cat "$share/classpath.txt")
+JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
+mkdir -p /run/csi
+# filesystems for the guest kernel (see guest-fs-modules.sh); an already loaded or built-in one answers EEXIST
+if [ -f "$share/modules/order.txt" ]; then
+  while read -r m; do insmod "$share/modules/$m" 2>/dev/null || echo "guest: insmod $m: not loaded (built in or present)"; done < "$share/modules/order.txt"
+fi
+grep -E 'ext4|xfs|btrfs' /proc/filesystems
+echo "guest: starting the node plugin"
+"$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
+  --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node >"$share/plugin.log" 2>&1 &
+plugin=$!
+echo "guest: starting the driver"
+# shellcheck disable=SC2046
+"$JAVA" -Xmx192m $JOPTS -cp "$CP" io.javastor.csi.vm.GuestNodeDriver /run/csi/csi.sock "$share" $(cat "$share/args.txt") >"$share/driver.log" 2>&1
+rc=$?
+kill "$plugin" 2>/dev/null; wait "$plugin"
+echo "guest: driver exited $rc"
+cat "$share/result.txt" 2>/dev/null
+exit $rc
