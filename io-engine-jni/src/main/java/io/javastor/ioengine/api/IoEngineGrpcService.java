@@ -1,7 +1,6 @@
 package io.javastor.ioengine.api;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import static io.javastor.ioengine.api.GrpcReplies.call;
 import io.grpc.stub.StreamObserver;
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
@@ -30,16 +29,12 @@ import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.ReplicaShares;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
-import java.util.function.Supplier;
 
 /** The io-engine gRPC API: validates, calls the pool registry, maps results and typed errors. */
 @Service
 public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
-    private static final Logger LOG = LoggerFactory.getLogger(IoEngineGrpcService.class);
     public static final String VERSION = "0.1.0";
 
     private final PoolRegistry registry;
@@ -178,42 +173,6 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
             b.setShare(ShareProtocol.SHARE_PROTOCOL_NVMF).setUri(s.uri()).addAllAllowedHosts(s.allowedHosts());
         }
         return b.build();
-    }
-
-    /** Runs a call, mapping our typed failures to gRPC status codes with the message intact. */
-    private static <T> void call(StreamObserver<T> out, Supplier<T> body) {
-        T result;
-        try {
-            result = body.get();
-        } catch (EngineException e) {
-            out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (RuntimeException e) {
-            LOG.error("io-engine call failed unexpectedly", e);
-            out.onError(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).asRuntimeException());
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
-    }
-
-    private static Status status(EngineException e) {
-        return switch (e.kind()) {
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
-            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
-            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-            case DATA_LOSS -> Status.DATA_LOSS;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-            case INTERNAL -> Status.INTERNAL;
-        };
     }
 
     // ---- nexus: implemented in io.javastor.ioengine.nexus.NexusGrpcApi (one gRPC service, so these delegate)

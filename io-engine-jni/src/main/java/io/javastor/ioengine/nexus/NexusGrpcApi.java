@@ -1,7 +1,6 @@
 package io.javastor.ioengine.nexus;
 
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import static io.javastor.ioengine.api.GrpcReplies.call;
 import io.grpc.stub.StreamObserver;
 import io.javastor.api.ioengine.v1.AddChildNexusRequest;
 import io.javastor.api.ioengine.v1.CreateNexusRequest;
@@ -19,13 +18,10 @@ import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.pool.PoolRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import java.time.Instant;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * The nexus part of the io-engine gRPC API ({@code IoEngine} service): validation, calls into the {@link NexusRegistry},
@@ -33,7 +29,6 @@ import java.util.function.Supplier;
  */
 @Component
 public class NexusGrpcApi {
-    private static final Logger LOG = LoggerFactory.getLogger(NexusGrpcApi.class);
     private final NexusRegistry registry;
 
     public NexusGrpcApi(NexusRegistry registry) {
@@ -239,44 +234,5 @@ public class NexusGrpcApi {
 
     private static long ms(Instant i) {
         return i.toEpochMilli();
-    }
-
-    /** Runs a call, mapping typed failures to gRPC status codes with the message intact (as the rest of the service does). */
-    private static <T> void call(StreamObserver<T> out, Supplier<T> body) {
-        T result;
-        try {
-            result = body.get();
-        } catch (EngineException e) {
-            out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (IllegalStateException e) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (StatusRuntimeException e) {
-            out.onError(e);
-            return;
-        } catch (RuntimeException e) {
-            LOG.error("nexus call failed unexpectedly", e);
-            out.onError(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())).asRuntimeException());
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
-    }
-
-    private static Status status(EngineException e) {
-        return switch (e.kind()) {
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
-            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
-            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-            case DATA_LOSS -> Status.DATA_LOSS;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-            case INTERNAL -> Status.INTERNAL;
-        };
     }
 }
