@@ -14,7 +14,7 @@ import java.util.List;
  * @param disks               disk URIs whose pools are imported at start (pools are created through the API)
  * @param pools               dev convenience: {@code name=diskUri} pools created at start if the disk holds none (imported otherwise)
  * @param thinOvercommitRatio thin replicas may commit up to this many times a pool's capacity
- * @param coreAgentEndpoint   host:port of the core agent's gRPC API; empty = run standalone (no registration)
+ * @param coreAgentEndpoint   host:port of the core agent's gRPC API (comma-separated for several agents); empty = standalone
  * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
  * @param uring               io_uring settings
  * @param nvmf                NVMe-oF/TCP listener settings

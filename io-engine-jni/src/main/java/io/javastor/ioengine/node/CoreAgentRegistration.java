@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Registers this node with the core agent and keeps re-registering: each call is the heartbeat.
  * Standalone (no core agent configured) it does nothing. Failures are logged once per outage.
+ * With several agents (comma-separated endpoints) only the leader accepts: an UNAVAILABLE answer moves
+ * the heartbeat to the next agent.
  */
 @Component
 public class CoreAgentRegistration {
@@ -31,7 +33,9 @@ public class CoreAgentRegistration {
     private final IoEngineProperties props;
     private final EngineEndpoint endpoint;
     private ScheduledExecutorService timer;
-    private ManagedChannel channel;
+    private java.util.List<ManagedChannel> channels = java.util.List.of();
+    private java.util.List<String> endpoints = java.util.List.of();
+    private int current;
     private volatile long intervalMs;
     private volatile boolean registered;
 
@@ -47,7 +51,8 @@ public class CoreAgentRegistration {
             LOG.info("node={} no core agent configured; running standalone", props.nodeName());
             return;
         }
-        channel = ManagedChannelBuilder.forTarget(props.coreAgentEndpoint()).usePlaintext().build();
+        endpoints = java.util.Arrays.stream(props.coreAgentEndpoint().split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
+        channels = endpoints.stream().map(e -> ManagedChannelBuilder.forTarget(e).usePlaintext().build()).toList();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "registration");
             t.setDaemon(true);
@@ -58,21 +63,24 @@ public class CoreAgentRegistration {
 
     private void registerAndReschedule() {
         try {
-            RegisterResponse resp = RegistrationGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+            RegisterResponse resp = RegistrationGrpc.newBlockingStub(channels.get(current)).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .register(RegisterRequest.newBuilder().setNodeId(props.nodeName()).setGrpcEndpoint(endpoint.grpcEndpoint())
                             .setNodeNqn(props.nodeNqn()).setVersion(IoEngineGrpcService.VERSION).build());
             if (resp.getHeartbeatIntervalMs() > 0) {
                 intervalMs = resp.getHeartbeatIntervalMs();
             }
             if (!registered) {
-                LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), props.coreAgentEndpoint(), intervalMs);
+                LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), endpoints.get(current), intervalMs);
             }
             registered = true;
         } catch (StatusRuntimeException e) {
             if (registered || !e.getStatus().getCode().equals(io.grpc.Status.Code.UNAVAILABLE)) {
-                LOG.warn("node={} registration with core agent {} failed: {}", props.nodeName(), props.coreAgentEndpoint(), e.getStatus());
+                LOG.warn("node={} registration with core agent {} failed: {}", props.nodeName(), endpoints.get(current), e.getStatus());
             }
             registered = false;
+            if (e.getStatus().getCode().equals(io.grpc.Status.Code.UNAVAILABLE)) {
+                current = (current + 1) % channels.size(); // a follower or a dead agent: try the next one
+            }
         } finally {
             if (!timer.isShutdown()) {
                 timer.schedule(this::registerAndReschedule, intervalMs, TimeUnit.MILLISECONDS);
@@ -91,11 +99,11 @@ public class CoreAgentRegistration {
         }
         timer.shutdownNow();
         try {
-            RegistrationGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+            RegistrationGrpc.newBlockingStub(channels.get(current)).withDeadlineAfter(2, TimeUnit.SECONDS)
                     .deregister(DeregisterRequest.newBuilder().setNodeId(props.nodeName()).build());
         } catch (StatusRuntimeException e) {
             LOG.info("node={} deregistration skipped: {}", props.nodeName(), e.getStatus());
         }
-        channel.shutdownNow();
+        channels.forEach(ManagedChannel::shutdownNow);
     }
 }
