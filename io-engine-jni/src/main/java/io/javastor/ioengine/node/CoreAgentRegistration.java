@@ -52,7 +52,8 @@ public class CoreAgentRegistration {
             return;
         }
         endpoints = java.util.Arrays.stream(props.coreAgentEndpoint().split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
-        channels = endpoints.stream().map(e -> ManagedChannelBuilder.forTarget(e).usePlaintext().build()).toList();
+        // round_robin: one DNS name for several agents (a headless Service) also reaches the leader in turn.
+        channels = endpoints.stream().map(e -> ManagedChannelBuilder.forTarget(e).defaultLoadBalancingPolicy("round_robin").usePlaintext().build()).toList();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "registration");
             t.setDaemon(true);
