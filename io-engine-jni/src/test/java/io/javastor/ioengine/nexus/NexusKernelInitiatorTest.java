@@ -9,19 +9,15 @@ import io.javastor.api.ioengine.v1.NexusState;
 import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.ioengine.process.IoEngineProcess;
-import org.junit.jupiter.api.Assumptions;
+import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,11 +33,7 @@ class NexusKernelInitiatorTest {
 
     @Test
     void kernelInitiatorVerifiesDataOnAPublishedThreeReplicaNexus(@TempDir Path tmp) throws Exception {
-        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
-        Path runVm = tools.resolve("run-vm.sh");
-        Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
-                "skipped: QEMU is not installed and we are not root to install it");
+        LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
         try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
@@ -58,31 +50,13 @@ class NexusKernelInitiatorTest {
             String nqn = "nqn.2019-05.io.javastor:" + id;
             assertThat(published.getDeviceUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
 
-            Path share = Files.createDirectories(tmp.resolve("share"));
-            ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), tools.resolve("guest-connect.sh").toString(),
-                    "10.0.2.100", "8420", nqn, "3").redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
-            pb.environment().put("VM_SHARE", share.toString());
-            Process vm = pb.start();
-            boolean exited = vm.waitFor(300, TimeUnit.SECONDS);
-            if (!exited) {
-                vm.destroyForcibly();
-            }
-            String out = Files.readString(tmp.resolve("vm.log"), StandardCharsets.UTF_8);
-            System.out.println("---- VM output ----\n" + out + "\n---- console tail ----\n" + tail(share.resolve("console.log")));
-            assertThat(exited).as("VM finished within 300 s").isTrue();
-            assertThat(out.lines()).as("guest-connect.sh output").contains("PASS");
-            assertThat(vm.exitValue()).isZero();
+            LinuxNvmeVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
+            assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
+            assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
+            assertThat(vm.exitCode()).isZero();
             Nexus after = engine.api().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
             assertThat(after.getState()).as("no child faulted under the kernel's I/O").isEqualTo(NexusState.NEXUS_STATE_ONLINE);
             assertThat(after.getChildrenCount()).isEqualTo(3);
         }
-    }
-
-    private static String tail(Path f) throws IOException {
-        if (!Files.exists(f)) {
-            return "(none)";
-        }
-        String s = Files.readString(f, StandardCharsets.ISO_8859_1);
-        return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
     }
 }

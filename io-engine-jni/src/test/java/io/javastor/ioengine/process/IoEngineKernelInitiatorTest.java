@@ -6,19 +6,14 @@ import io.javastor.api.ioengine.v1.Replica;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,11 +29,7 @@ class IoEngineKernelInitiatorTest {
 
     @Test
     void kernelInitiatorVerifiesDataOnAReplicaSharedByARealIoEngine(@TempDir Path tmp) throws Exception {
-        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
-        Path runVm = tools.resolve("run-vm.sh");
-        Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
-                "skipped: QEMU is not installed and we are not root to install it");
+        LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
         String disk = "uring://" + tmp.resolve("pool.img") + "?size_mb=256";
         try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
@@ -52,31 +43,13 @@ class IoEngineKernelInitiatorTest {
             assertThat(shared.getUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
             assertThat(shared.getShare()).isEqualTo(ShareProtocol.SHARE_PROTOCOL_NVMF);
 
-            Path share = Files.createDirectories(tmp.resolve("share"));
-            ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), tools.resolve("guest-connect.sh").toString(),
-                    "10.0.2.100", "8420", nqn, "3").redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
-            pb.environment().put("VM_SHARE", share.toString());
-            Process vm = pb.start();
-            boolean exited = vm.waitFor(300, TimeUnit.SECONDS);
-            if (!exited) {
-                vm.destroyForcibly();
-            }
-            String out = Files.readString(tmp.resolve("vm.log"), StandardCharsets.UTF_8);
-            System.out.println("---- VM output ----\n" + out + "\n---- console tail ----\n" + tail(share.resolve("console.log")));
-            assertThat(exited).as("VM finished within 300 s").isTrue();
-            assertThat(out.lines()).as("guest-connect.sh output").contains("PASS");
-            assertThat(vm.exitValue()).isZero();
+            LinuxNvmeVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
+            assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
+            assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
+            assertThat(vm.exitCode()).isZero();
 
             assertThat(engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(id).build()).getShare())
                     .isEqualTo(ShareProtocol.SHARE_PROTOCOL_NONE);
         }
-    }
-
-    private static String tail(Path f) throws IOException {
-        if (!Files.exists(f)) {
-            return "(none)";
-        }
-        String s = Files.readString(f, StandardCharsets.ISO_8859_1);
-        return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
     }
 }
