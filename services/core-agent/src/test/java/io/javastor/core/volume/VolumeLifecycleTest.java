@@ -534,10 +534,15 @@ class VolumeLifecycleTest {
                     .extracting(Replica::getNodeId).containsExactlyInAnyOrder(target, spare);
             await().atMost(Duration.ofSeconds(10)).until(() ->
                     volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
-            // The rebuild into the new replica completed.
+            // The rebuild into the replacement completed. Which node it landed on depends on which replica the
+            // scale-down removed (the nexus-local one or not): it is the replica that was not there before the kill.
+            java.util.Set<String> before = two.getReplicasList().stream().map(Replica::getUuid).collect(java.util.stream.Collectors.toSet());
+            String replacement = healed.getReplicasList().stream()
+                    .filter(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
+                    .map(Replica::getUuid).filter(id -> !before.contains(id)).findFirst().orElseThrow();
             var history = node(target).api().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
             assertThat(history.getRecordsList()).anySatisfy(r -> {
-                assertThat(r.getChildUri()).contains(healed.getReplicasList().stream().filter(x -> x.getNodeId().equals(spare)).findFirst().orElseThrow().getUuid());
+                assertThat(r.getChildUri()).contains(replacement);
                 assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);
             });
         } finally {
