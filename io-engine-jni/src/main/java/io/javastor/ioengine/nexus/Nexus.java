@@ -60,6 +60,7 @@ public final class Nexus implements BlockDevice {
     private final int blockSize;
     private final NexusOptions options;
     private final ChildDeviceOpener opener;
+    private final ChildHealthLedger ledger;
     private final SegmentLocks locks;
     private final long segments;
     private final CopyOnWriteArrayList<NexusChild> children = new CopyOnWriteArrayList<>();
@@ -68,10 +69,14 @@ public final class Nexus implements BlockDevice {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger readCursor = new AtomicInteger();
     private final Object admin = new Object();
+    /** Completes when every child fault so far is recorded in the ledger; writes complete only after it. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> faultsRecorded =
+            new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
     private volatile NexusState state;
 
-    private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener) {
+    private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger) {
         this.uuid = uuid;
+        this.ledger = ledger;
         this.size = size;
         this.blockSize = blockSize;
         this.options = options;
@@ -86,6 +91,12 @@ public final class Nexus implements BlockDevice {
      * data: new replicas, or the ones of a volume the control plane knows to be in sync).
      */
     public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options) {
+        return create(uuid, size, childUris, opener, options, ChildHealthLedger.NONE);
+    }
+
+    /** As above, recording child faults and rebuilds in {@code ledger}. */
+    public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options,
+                               ChildHealthLedger ledger) {
         if (childUris.isEmpty()) {
             throw EngineException.invalid("children", "at least one child URI is required");
         }
@@ -104,7 +115,7 @@ public final class Nexus implements BlockDevice {
             for (BlockDevice d : opened) {
                 checkGeometry(d, size, bs);
             }
-            Nexus n = new Nexus(uuid, size, bs, options, opener);
+            Nexus n = new Nexus(uuid, size, bs, options, opener, ledger);
             for (int i = 0; i < childUris.size(); i++) {
                 n.children.add(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
                         new ChildState.Online("created with the nexus", Instant.now())));
@@ -393,7 +404,20 @@ public final class Nexus implements BlockDevice {
             }
             inFlight.decrementAndGet();
             if (onlineDone.get() > 0) {
-                result.complete(null);
+                // A child that missed this I/O must be on record as out of sync before the I/O is acknowledged.
+                CompletableFuture<Void> recorded = faultsRecorded.get();
+                if (recorded.isDone() && !recorded.isCompletedExceptionally()) {
+                    result.complete(null);
+                } else {
+                    recorded.whenComplete((v, t) -> {
+                        if (t == null) {
+                            result.complete(null);
+                        } else {
+                            result.completeExceptionally(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
+                                    "a child fault could not be recorded: " + t.getMessage()));
+                        }
+                    });
+                }
             } else {
                 updateState();
                 result.completeExceptionally(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
@@ -413,9 +437,16 @@ public final class Nexus implements BlockDevice {
                 : child.fault(io, segments, why);
         if (before != null) {
             LOG.warn("nexus={} child={} faulted (was {}): {}", uuid, child.uri(), before.name(), why);
+            recordFault(child, why);
             retire(io);
             updateState();
         }
+    }
+
+    /** Puts the fault on record; until then writes hold their acknowledgement (see FanOut.finish). */
+    private void recordFault(NexusChild child, String why) {
+        CompletableFuture<Void> recorded = ledger.childFaulted(uuid, child.uri(), why);
+        faultsRecorded.updateAndGet(prev -> prev.isDone() && !prev.isCompletedExceptionally() ? recorded : CompletableFuture.allOf(prev, recorded));
     }
 
     private void retire(ChildIo io) {
@@ -545,11 +576,13 @@ public final class Nexus implements BlockDevice {
         if (stats.state() == RebuildState.COMPLETED) {
             if (child.markRebuilt(job.targetIo())) {
                 LOG.info("nexus={} child={}: rebuild completed, {} blocks", uuid, child.uri(), stats.blocksRecovered());
+                ledger.childRebuilt(uuid, child.uri());
             }
         } else {
             ChildState before = child.faultUnfinishedRebuild(job.targetIo(), segments, notCopied, "rebuild " + stats.state().name().toLowerCase()
                     + ": " + stats.reason());
             if (before != null) {
+                recordFault(child, "rebuild " + stats.state().name().toLowerCase());
                 retire(job.targetIo());
             }
             LOG.warn("nexus={} child={}: rebuild {}: {}", uuid, child.uri(), stats.state(), stats.reason());
@@ -620,6 +653,7 @@ public final class Nexus implements BlockDevice {
             ChildState before = child.fault(io, segments, reason.isEmpty() ? "faulted by request" : reason);
             if (before != null) {
                 LOG.warn("nexus={} child={} faulted by request: {}", uuid, uri, reason);
+                recordFault(child, reason.isEmpty() ? "faulted by request" : reason);
                 retire(io);
             }
             updateState();
@@ -660,6 +694,8 @@ public final class Nexus implements BlockDevice {
             }
             state = new NexusState.ShuttingDown("destroy requested", Instant.now());
         }
+        // Writes still waiting for a fault to be recorded are not acknowledged now: they fail.
+        ledger.nexusGone(uuid);
         // A shutdown must finish: a rebuild whose copies cannot complete (a hung child) is left behind, not waited for.
         java.time.Duration rebuildGrace = options.ioTimeout().plus(options.drainTimeout());
         for (NexusRebuildJob job : rebuilds.values()) {

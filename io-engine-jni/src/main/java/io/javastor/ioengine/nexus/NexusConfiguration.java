@@ -12,7 +12,8 @@ class NexusConfiguration {
 
     /** Nexuses are shut down before the NVMe-oF target and the pools they use (Spring destroys dependents first). */
     @Bean(destroyMethod = "close")
-    NexusRegistry nexusRegistry(PoolRegistry pools, NvmfTarget target, IoEngineProperties props, Environment env) {
+    NexusRegistry nexusRegistry(PoolRegistry pools, NvmfTarget target, IoEngineProperties props, Environment env,
+                                ChildHealthLedger ledger) {
         String host = props.nvmf().advertisedAddress();
         if (host.isBlank()) {
             host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
@@ -23,6 +24,6 @@ class NexusConfiguration {
         NexusOptions defaults = NexusOptions.defaults();
         NexusOptions options = defaults.withIoTimeout(env.getProperty("javastor.io-engine.nexus.io-timeout", java.time.Duration.class,
                 defaults.ioTimeout()));
-        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn()), target, host, options);
+        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn()), target, host, options, ledger);
     }
 }

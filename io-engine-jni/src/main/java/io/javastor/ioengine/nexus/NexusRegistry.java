@@ -34,11 +34,18 @@ public final class NexusRegistry implements AutoCloseable {
     private final NvmfTarget target;
     private final String advertisedHost;
     private final NexusOptions options;
+    private final ChildHealthLedger ledger;
     private final Map<UUID, Nexus> nexuses = new ConcurrentHashMap<>();
     private final Map<UUID, Spec> specs = new ConcurrentHashMap<>();
     private final Map<UUID, Share> shares = new ConcurrentHashMap<>();
 
     public NexusRegistry(ChildDeviceOpener opener, NvmfTarget target, String advertisedHost, NexusOptions options) {
+        this(opener, target, advertisedHost, options, ChildHealthLedger.NONE);
+    }
+
+    public NexusRegistry(ChildDeviceOpener opener, NvmfTarget target, String advertisedHost, NexusOptions options,
+                         ChildHealthLedger ledger) {
+        this.ledger = ledger;
         this.opener = opener;
         this.target = target;
         this.advertisedHost = advertisedHost;
@@ -71,7 +78,7 @@ public final class NexusRegistry implements AutoCloseable {
             throw EngineException.exists("nexus " + uuid + " exists with size " + specs.get(uuid).size() + " and children "
                     + specs.get(uuid).children());
         }
-        Nexus n = Nexus.create(uuid, size, children, opener, options);
+        Nexus n = Nexus.create(uuid, size, children, opener, options, ledger);
         nexuses.put(uuid, n);
         specs.put(uuid, spec);
         return n;

@@ -1,7 +1,6 @@
 package io.javastor.ioengine.node;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.DeregisterRequest;
 import io.javastor.api.core.v1.RegisterRequest;
@@ -32,14 +31,13 @@ public class CoreAgentRegistration {
 
     private final IoEngineProperties props;
     private final EngineEndpoint endpoint;
+    private final CoreAgentChannels agents;
     private ScheduledExecutorService timer;
-    private java.util.List<ManagedChannel> channels = java.util.List.of();
-    private java.util.List<String> endpoints = java.util.List.of();
-    private int current;
     private volatile long intervalMs;
     private volatile boolean registered;
 
-    public CoreAgentRegistration(IoEngineProperties props, EngineEndpoint endpoint) {
+    public CoreAgentRegistration(IoEngineProperties props, EngineEndpoint endpoint, CoreAgentChannels agents) {
+        this.agents = agents;
         this.props = props;
         this.endpoint = endpoint;
         this.intervalMs = props.registrationInterval().toMillis();
@@ -47,13 +45,10 @@ public class CoreAgentRegistration {
 
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
-        if (props.coreAgentEndpoint().isBlank()) {
+        if (!agents.configured()) {
             LOG.info("node={} no core agent configured; running standalone", props.nodeName());
             return;
         }
-        endpoints = java.util.Arrays.stream(props.coreAgentEndpoint().split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
-        // round_robin: one DNS name for several agents (a headless Service) also reaches the leader in turn.
-        channels = endpoints.stream().map(e -> ManagedChannelBuilder.forTarget(e).defaultLoadBalancingPolicy("round_robin").usePlaintext().build()).toList();
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "registration");
             t.setDaemon(true);
@@ -63,24 +58,26 @@ public class CoreAgentRegistration {
     }
 
     private void registerAndReschedule() {
+        ManagedChannel channel = agents.channel();
+        String agent = agents.endpoint();
         try {
-            RegisterResponse resp = RegistrationGrpc.newBlockingStub(channels.get(current)).withDeadlineAfter(5, TimeUnit.SECONDS)
+            RegisterResponse resp = RegistrationGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .register(RegisterRequest.newBuilder().setNodeId(props.nodeName()).setGrpcEndpoint(endpoint.grpcEndpoint())
                             .setNodeNqn(props.nodeNqn()).setVersion(IoEngineGrpcService.VERSION).build());
             if (resp.getHeartbeatIntervalMs() > 0) {
                 intervalMs = resp.getHeartbeatIntervalMs();
             }
             if (!registered) {
-                LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), endpoints.get(current), intervalMs);
+                LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), agent, intervalMs);
             }
             registered = true;
         } catch (StatusRuntimeException e) {
             if (registered || !e.getStatus().getCode().equals(io.grpc.Status.Code.UNAVAILABLE)) {
-                LOG.warn("node={} registration with core agent {} failed: {}", props.nodeName(), endpoints.get(current), e.getStatus());
+                LOG.warn("node={} registration with core agent {} failed: {}", props.nodeName(), agent, e.getStatus());
             }
             registered = false;
             if (e.getStatus().getCode().equals(io.grpc.Status.Code.UNAVAILABLE)) {
-                current = (current + 1) % channels.size(); // a follower or a dead agent: try the next one
+                agents.next(channel); // a follower or a dead agent: try the next one
             }
         } finally {
             if (!timer.isShutdown()) {
@@ -100,11 +97,10 @@ public class CoreAgentRegistration {
         }
         timer.shutdownNow();
         try {
-            RegistrationGrpc.newBlockingStub(channels.get(current)).withDeadlineAfter(2, TimeUnit.SECONDS)
+            RegistrationGrpc.newBlockingStub(agents.channel()).withDeadlineAfter(2, TimeUnit.SECONDS)
                     .deregister(DeregisterRequest.newBuilder().setNodeId(props.nodeName()).build());
         } catch (StatusRuntimeException e) {
             LOG.info("node={} deregistration skipped: {}", props.nodeName(), e.getStatus());
         }
-        channels.forEach(ManagedChannel::shutdownNow);
     }
 }

@@ -148,6 +148,76 @@ class NexusTest {
         assertThat(cb.dirtySegments()).isEqualTo(1);
     }
 
+    /** A ledger the test answers by hand: what the core agent does over gRPC in production (TargetCrashTest). */
+    static final class HeldLedger implements ChildHealthLedger {
+        final java.util.concurrent.ConcurrentLinkedQueue<String> faulted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.concurrent.ConcurrentLinkedQueue<String> rebuilt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final CompletableFuture<Void> answer = new CompletableFuture<>();
+
+        @Override
+        public CompletableFuture<Void> childFaulted(UUID nexus, String childUri, String reason) {
+            faulted.add(childUri);
+            return answer;
+        }
+
+        @Override
+        public void childRebuilt(UUID nexus, String childUri) {
+            rebuilt.add(childUri);
+        }
+
+        @Override
+        public void nexusGone(UUID nexus) {
+            answer.completeExceptionally(new java.util.concurrent.CancellationException("nexus gone"));
+        }
+    }
+
+    Nexus nexus(ChildHealthLedger ledger, String... children) {
+        Nexus n = Nexus.create(UUID.randomUUID(), SIZE, List.of(children), devices::get, options(), ledger);
+        nexuses.add(n);
+        return n;
+    }
+
+    @Test
+    void aWriteAFaultedChildMissedIsAcknowledgedOnlyOnceTheFaultIsOnRecord() throws Exception {
+        child("a");
+        ControllableDevice b = child("b");
+        HeldLedger ledger = new HeldLedger();
+        Nexus n = nexus(ledger, "malloc:///a", "malloc:///b");
+        write(n, 0, 1);
+        assertThat(ledger.faulted).as("nothing to record while every child takes the writes").isEmpty();
+        b.mode = ControllableDevice.Mode.FAIL_WRITES;
+        CompletableFuture<Void> missed = n.write(BS, block(BS, 2));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ledger.faulted.contains("malloc:///b"));
+        CompletableFuture<Void> later = n.write(2 * BS, block(2 * BS, 3));
+        // Both writes are on child a already; neither may be acknowledged before the record.
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.writes.get() >= 1);
+        assertThat(missed).as("held until the fault is recorded").isNotDone();
+        assertThat(later).as("a later write also misses b: held as well").isNotDone();
+        ledger.answer.complete(null);
+        missed.get(10, TimeUnit.SECONDS);
+        later.get(10, TimeUnit.SECONDS);
+        assertThat(seqAt(n, BS)).isEqualTo(2);
+        write(n, 3 * BS, 4); // recorded: no more waiting
+    }
+
+    @Test
+    void writesWaitingForTheRecordFailWhenTheNexusShutsDownAndARebuiltChildIsReported() throws Exception {
+        child("a");
+        ControllableDevice b = child("b");
+        HeldLedger ledger = new HeldLedger();
+        Nexus n = nexus(ledger, "malloc:///a", "malloc:///b");
+        b.mode = ControllableDevice.Mode.FAIL_WRITES;
+        CompletableFuture<Void> missed = n.write(0, block(0, 1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ledger.faulted.contains("malloc:///b"));
+        b.mode = ControllableDevice.Mode.NORMAL;
+        n.addChild("malloc:///b");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.rebuilt.contains("malloc:///b"));
+        assertThat(missed).as("still not on record").isNotDone();
+        n.destroy();
+        assertThatThrownBy(() -> missed.get(10, TimeUnit.SECONDS)).as("never acknowledged").hasCauseInstanceOf(BlockIoException.class)
+                .hasMessageContaining("could not be recorded");
+    }
+
     @Test
     void aHungChildTimesOutInsteadOfHangingTheNexus() throws Exception {
         child("a");

@@ -21,12 +21,15 @@ import io.javastor.core.node.NodeOperations;
 import io.javastor.core.node.NodeRegistration;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.nexus.NexusInfoLedger;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
 import io.javastor.core.reconcile.MissingReplicaDetector;
 import io.javastor.core.reconcile.LostReplicaReplacer;
+import io.javastor.core.reconcile.MissingNexusChildAdder;
+import io.javastor.core.reconcile.MissingNexusRecreator;
 import io.javastor.core.reconcile.NexusSpecRecovery;
 import io.javastor.core.reconcile.NodeInventoryReconciler;
 import io.javastor.core.reconcile.NodeLivenessReconciler;
@@ -164,8 +167,14 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events) {
-        return new NexusOperations(store, registry, engines, events);
+    NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
+                                    NexusInfoLedger nexusInfo) {
+        return new NexusOperations(store, registry, engines, events, nexusInfo);
+    }
+
+    @Bean
+    NexusInfoLedger nexusInfoLedger(SpecStore store, EventHistory events) {
+        return new NexusInfoLedger(store, events);
     }
 
     /** Reconcilers run in this order each pass: liveness before anything that asks whether a node is Online. */
@@ -183,6 +192,8 @@ public class CoreAgentConfiguration {
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
+                new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry, engines),
+                new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry, engines),
                 new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));

@@ -35,8 +35,10 @@ public final class NexusOperations {
     private final NodeRegistry registry;
     private final IoEngineConnections engines;
     private final EventHistory events;
+    private final NexusInfoLedger info;
 
-    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events) {
+    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info) {
+        this.info = info;
         this.store = store;
         this.registry = registry;
         this.engines = engines;
@@ -47,6 +49,11 @@ public final class NexusOperations {
         return store.get(NexusSpec.KIND, volumeUuid);
     }
 
+    /** What the volume's targets said about its replicas. */
+    public NexusInfoLedger info() {
+        return info;
+    }
+
     /**
      * Publishes the volume on {@code preferredNode}, or on an eligible node holding one of its
      * replicas (fewest targets first), or on any eligible node.
@@ -55,24 +62,31 @@ public final class NexusOperations {
                              List<String> allowedHosts) {
         Map<String, NodeSpec> nodes = new HashMap<>();
         store.list(NodeSpec.KIND).forEach(n -> nodes.put(n.spec().id(), n.spec()));
-        String nodeId = chooseNode(volumeUuid, replicas, preferredNode, nodes);
         List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
                 .filter(r -> r.operation() == OperationStatus.CREATED && online(r.nodeId())).toList();
         if (usable.isEmpty()) {
             throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": no replica is on an Online node");
         }
+        NexusInfo known = info.of(volumeUuid);
+        List<ReplicaSpec> inSync = usable.stream().filter(r -> known.inSync(r.uuid())).toList();
+        if (inSync.isEmpty()) {
+            // Serving a replica that misses acknowledged writes would hand back old data: refuse until one returns.
+            throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": no in-sync replica is on an Online node (out of sync: "
+                    + known.outOfSync() + ")");
+        }
+        String nodeId = chooseNode(volumeUuid, replicas.stream().filter(r -> known.inSync(r.spec().uuid())).toList(), preferredNode, nodes);
+        List<ReplicaSpec> start = startingChildren(known, inSync, nodeId);
+        List<ReplicaSpec> rebuildLater = usable.stream().filter(r -> !start.contains(r)).toList();
+        // On record before the target exists: if it dies, the next one knows whom to trust.
+        info.outOfSync(volumeUuid, rebuildLater.stream().map(ReplicaSpec::uuid).toList());
+        info.targetOpening(volumeUuid);
         String nexusHostNqn = nodes.get(nodeId).nodeNqn();
         List<NexusSpec.Child> children = new ArrayList<>();
         Versioned<NexusSpec> creating = store.create(NexusSpec.KIND, new NexusSpec(volumeUuid, nodeId, List.of(), allowedHosts, "",
                 OperationStatus.CREATING));
         try {
-            for (ReplicaSpec r : usable) {
-                if (r.nodeId().equals(nodeId)) {
-                    children.add(new NexusSpec.Child(r.uuid(), r.nodeId(), "bdev:///" + r.uuid(), false));
-                } else {
-                    String uri = engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn));
-                    children.add(new NexusSpec.Child(r.uuid(), r.nodeId(), uri, true));
-                }
+            for (ReplicaSpec r : start) {
+                children.add(childOn(nodeId, nexusHostNqn, r));
             }
             // Record the shares before the nexus exists, so an undo knows what to unshare.
             creating = store.update(NexusSpec.KIND, creating, new NexusSpec(volumeUuid, nodeId, children, allowedHosts, "",
@@ -81,9 +95,12 @@ public final class NexusOperations {
             engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList());
             String uri = engine.publishNexus(volumeUuid, allowedHosts).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
+            for (ReplicaSpec r : rebuildLater) {
+                created = addChild(created, r);
+            }
             events.record("volume", volumeUuid, "VolumePublished", Severity.INFO, "published on node " + nodeId + " at " + uri
-                    + " with " + children.size() + " child(ren)");
-            log.info("volume published volumeId={} nodeId={} uri={}", volumeUuid, nodeId, uri);
+                    + " with " + children.size() + " child(ren)" + (rebuildLater.isEmpty() ? "" : ", " + rebuildLater.size() + " more rebuilding"));
+            log.info("volume published volumeId={} nodeId={} uri={} rebuilding={}", volumeUuid, nodeId, uri, rebuildLater.size());
             return created.spec();
         } catch (CoreException e) {
             try {
@@ -108,7 +125,14 @@ public final class NexusOperations {
             log.warn("nexus left Deleting: node not Online volumeId={} nodeId={}", s.uuid(), s.nodeId());
             return false;
         }
-        engines.node(s.nodeId()).destroyNexus(s.uuid());
+        var engine = engines.node(s.nodeId());
+        boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(s.uuid()));
+        engine.destroyNexus(s.uuid());
+        if (running && s.operation() != OperationStatus.CREATING) {
+            // Destroyed in order (it drains its I/O first): its in-sync children now hold the same data. A nexus that
+            // was not running had died, and a Creating one may never have been complete: neither says so.
+            info.targetClosed(s.uuid());
+        }
         for (NexusSpec.Child c : s.children()) {
             if (c.shared() && online(c.replicaNodeId())) {
                 try {
@@ -123,20 +147,96 @@ public final class NexusOperations {
         return true;
     }
 
+    /**
+     * The target's node runs no nexus for it (the io-engine restarted): builds it again at the same place, from the
+     * children that are in sync and reachable, so hosts reconnecting to the same address find the volume; the
+     * other reachable children are rebuilt. Caller holds the volume's guard. Returns false when no in-sync
+     * child is reachable yet (nothing is done; the caller comes back).
+     */
+    public boolean recreate(Versioned<NexusSpec> current, long size, List<Versioned<ReplicaSpec>> replicas) {
+        NexusSpec n = current.spec();
+        Map<String, ReplicaSpec> live = new HashMap<>();
+        // Reachable: Created, and seen on its Online node (a restarted node has re-imported its pool).
+        replicas.stream().map(Versioned::spec).filter(r -> r.operation() == OperationStatus.CREATED && observed(r))
+                .forEach(r -> live.put(r.uuid(), r));
+        List<ReplicaSpec> reachable = n.children().stream().map(c -> live.get(c.replicaUuid())).filter(java.util.Objects::nonNull).toList();
+        // The target died without an orderly shutdown: on record before anything else (a crash now must not look clean).
+        info.targetOpening(n.uuid());
+        NexusInfo known = info.of(n.uuid());
+        List<ReplicaSpec> inSync = reachable.stream().filter(r -> known.inSync(r.uuid())).toList();
+        if (inSync.isEmpty()) {
+            // Usually the node has not re-imported its pool yet; the reconciler comes back.
+            log.debug("target not re-created yet: no in-sync child reachable volumeId={} nodeId={} outOfSync={}", n.uuid(), n.nodeId(),
+                    known.outOfSync());
+            return false;
+        }
+        List<ReplicaSpec> start = startingChildren(known, inSync, n.nodeId());
+        List<ReplicaSpec> rebuildLater = reachable.stream().filter(r -> !start.contains(r)).toList();
+        info.outOfSync(n.uuid(), rebuildLater.stream().map(ReplicaSpec::uuid).toList());
+        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
+                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
+        // Shares are not persistent either: share again (idempotent) wherever the replica's node restarted too.
+        Map<String, NexusSpec.Child> fresh = new HashMap<>();
+        for (ReplicaSpec r : reachable) {
+            fresh.put(r.uuid(), childOn(n.nodeId(), nqn, r));
+        }
+        List<NexusSpec.Child> children = n.children().stream().map(c -> fresh.getOrDefault(c.replicaUuid(), c)).toList();
+        Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(),
+                n.uri(), n.operation()));
+        var engine = engines.node(n.nodeId());
+        engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList());
+        String uri = engine.publishNexus(n.uuid(), n.allowedHosts()).getDeviceUri();
+        if (!uri.equals(n.uri())) {
+            log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);
+            updated = store.update(NexusSpec.KIND, updated, updated.spec().with(OperationStatus.CREATED, uri));
+        }
+        events.record("volume", n.uuid(), "TargetRecreated", Severity.WARNING, "the target on node " + n.nodeId()
+                + " was gone (io-engine restarted); re-created at " + uri + " from " + start.size() + " in-sync child(ren), "
+                + rebuildLater.size() + " to rebuild");
+        log.info("target re-created volumeId={} nodeId={} uri={} children={} toRebuild={}", n.uuid(), n.nodeId(), uri, start.size(),
+                rebuildLater.size());
+        // The others join next (MissingNexusChildAdder), each rebuilt from the in-sync ones.
+        return true;
+    }
+
+    /**
+     * A child the spec lists but the running nexus lacks (left out of a re-created target, or an add cut short)
+     * joins it again and is rebuilt; shared again first in case its node restarted. Caller holds the volume's guard.
+     */
+    public Versioned<NexusSpec> rejoin(Versioned<NexusSpec> current, ReplicaSpec replica) {
+        NexusSpec n = current.spec();
+        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
+                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
+        info.outOfSync(n.uuid(), List.of(replica.uuid()));
+        NexusSpec.Child child = childOn(n.nodeId(), nqn, replica);
+        Versioned<NexusSpec> next = current;
+        if (n.children().stream().noneMatch(c -> c.equals(child))) {
+            List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(replica.uuid()) ? child : c).toList();
+            next = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+        }
+        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+        events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
+                + " rejoined the target; rebuilding from the in-sync children");
+        log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
+        return next;
+    }
+
+    /** Whether the replica can serve as a child now: Created and seen on its Online node. */
+    public boolean reachable(ReplicaSpec r) {
+        return r.operation() == OperationStatus.CREATED && observed(r);
+    }
+
     /** Makes a new replica a child of the volume's target; the io-engine rebuilds it from the others. */
     public Versioned<NexusSpec> addChild(Versioned<NexusSpec> current, ReplicaSpec replica) {
         NexusSpec n = current.spec();
         if (n.children().stream().anyMatch(c -> c.replicaUuid().equals(replica.uuid()))) {
             return current;
         }
-        NexusSpec.Child child;
-        if (replica.nodeId().equals(n.nodeId())) {
-            child = new NexusSpec.Child(replica.uuid(), replica.nodeId(), "bdev:///" + replica.uuid(), false);
-        } else {
-            String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
-                    .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
-            child = new NexusSpec.Child(replica.uuid(), replica.nodeId(), engines.node(replica.nodeId()).shareReplica(replica.uuid(), List.of(nqn)), true);
-        }
+        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
+                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
+        NexusSpec.Child child = childOn(n.nodeId(), nqn, replica);
+        // Out of sync until its rebuild completes (the target reports that).
+        info.outOfSync(n.uuid(), List.of(replica.uuid()));
         List<NexusSpec.Child> children = new ArrayList<>(n.children());
         children.add(child);
         // Spec first: if the add is cut short, the child is known and removing it is repeatable.
@@ -165,6 +265,26 @@ public final class NexusOperations {
         return store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
     }
 
+    /**
+     * The children a new target starts with. After an orderly shutdown every in-sync replica holds the same data;
+     * after a crash they may differ where writes were in flight, so one is chosen (the target node's own first)
+     * and the others are rebuilt from it.
+     */
+    private static List<ReplicaSpec> startingChildren(NexusInfo known, List<ReplicaSpec> inSync, String nodeId) {
+        if (known.cleanShutdown()) {
+            return inSync;
+        }
+        return List.of(inSync.stream().filter(r -> r.nodeId().equals(nodeId)).findFirst().orElse(inSync.get(0)));
+    }
+
+    /** The replica as a child of a target on {@code nodeId}: local, or shared over NVMe-oF to that node only. */
+    private NexusSpec.Child childOn(String nodeId, String nexusHostNqn, ReplicaSpec r) {
+        if (r.nodeId().equals(nodeId)) {
+            return new NexusSpec.Child(r.uuid(), r.nodeId(), "bdev:///" + r.uuid(), false);
+        }
+        return new NexusSpec.Child(r.uuid(), r.nodeId(), engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn)), true);
+    }
+
     private String chooseNode(String volumeUuid, List<Versioned<ReplicaSpec>> replicas, String preferred, Map<String, NodeSpec> nodes) {
         if (preferred != null && !preferred.isEmpty()) {
             NodeSpec n = nodes.get(preferred);
@@ -191,6 +311,11 @@ public final class NexusOperations {
     private boolean eligible(String nodeId, Map<String, NodeSpec> nodes) {
         NodeSpec n = nodes.get(nodeId);
         return n != null && !n.cordoned() && online(nodeId);
+    }
+
+    private boolean observed(ReplicaSpec r) {
+        return registry.get(r.nodeId()).filter(s -> s.status().isOnline())
+                .map(s -> s.replicas().stream().anyMatch(x -> x.uuid().equals(r.uuid()))).orElse(false);
     }
 
     private boolean online(String nodeId) {

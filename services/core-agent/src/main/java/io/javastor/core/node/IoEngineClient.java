@@ -116,6 +116,11 @@ public final class IoEngineClient {
                 .setUuid(uuid).setUri(childUri).build()));
     }
 
+    /** The nexuses this io-engine runs now (a restarted one runs none until the agent re-creates them). */
+    public List<io.javastor.api.ioengine.v1.Nexus> listNexus() {
+        return call("list nexuses", () -> stub().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.getDefaultInstance())).getNexusListList();
+    }
+
     /** Unpublishes and destroys; an absent nexus is fine (the io-engine says so). */
     public void destroyNexus(String uuid) {
         call("destroy nexus " + uuid, () -> stub().destroyNexus(

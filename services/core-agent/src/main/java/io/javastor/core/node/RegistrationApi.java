@@ -3,12 +3,16 @@ package io.javastor.core.node;
 import org.springframework.stereotype.Service;
 
 import io.grpc.stub.StreamObserver;
+import io.javastor.api.core.v1.ChildHealthAck;
+import io.javastor.api.core.v1.ChildHealthReport;
 import io.javastor.api.core.v1.DeregisterRequest;
 import io.javastor.api.core.v1.DeregisterResponse;
 import io.javastor.api.core.v1.RegisterRequest;
 import io.javastor.api.core.v1.RegisterResponse;
 import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.core.CoreAgentProperties;
+import io.javastor.core.CoreException;
+import io.javastor.core.nexus.NexusInfoLedger;
 
 /** io-engines call Register at start and every heartbeat interval; Deregister on orderly shutdown. */
 @Service
@@ -16,9 +20,11 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
 
     private final NodeRegistration registration;
     private final int heartbeatIntervalMs;
+    private final NexusInfoLedger nexusInfo;
 
-    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props) {
+    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props, NexusInfoLedger nexusInfo) {
         this.registration = registration;
+        this.nexusInfo = nexusInfo;
         this.heartbeatIntervalMs = (int) props.nodes().heartbeatInterval().toMillis();
     }
 
@@ -34,6 +40,33 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> response) {
         registration.deregister(request.getNodeId());
         response.onNext(DeregisterResponse.getDefaultInstance());
+        response.onCompleted();
+    }
+
+    @Override
+    public void reportChildFaulted(ChildHealthReport request, StreamObserver<ChildHealthAck> response) {
+        childReport(request, true, response);
+    }
+
+    @Override
+    public void reportChildRebuilt(ChildHealthReport request, StreamObserver<ChildHealthAck> response) {
+        childReport(request, false, response);
+    }
+
+    private void childReport(ChildHealthReport r, boolean faulted, StreamObserver<ChildHealthAck> response) {
+        if (r.getNodeId().isEmpty()) {
+            throw new CoreException.InvalidArgument("node_id", "is required");
+        }
+        try {
+            java.util.UUID.fromString(r.getNexusUuid());
+        } catch (IllegalArgumentException e) {
+            throw new CoreException.InvalidArgument("nexus_uuid", "must be a UUID, got '" + r.getNexusUuid() + "'");
+        }
+        if (r.getChildUri().isEmpty()) {
+            throw new CoreException.InvalidArgument("child_uri", "is required");
+        }
+        nexusInfo.childReport(r.getNodeId(), r.getNexusUuid().toLowerCase(), r.getChildUri(), faulted, r.getReason());
+        response.onNext(ChildHealthAck.getDefaultInstance());
         response.onCompleted();
     }
 }

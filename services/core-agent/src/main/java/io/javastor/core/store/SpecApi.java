@@ -19,7 +19,8 @@ import io.javastor.core.volume.VolumeSpec;
 @Service
 public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
 
-    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND);
+    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND,
+            io.javastor.core.nexus.NexusInfo.KIND);
 
     private final SpecStore store;
 

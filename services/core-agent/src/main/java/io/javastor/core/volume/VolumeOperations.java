@@ -18,6 +18,7 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
@@ -139,6 +140,7 @@ public final class VolumeOperations {
         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
             destroyOrDefer(r);
         }
+        nexuses.info().forget(uuid);
         store.delete(VolumeSpec.KIND, deleting);
         events.record("volume", uuid, "VolumeDestroyed", Severity.INFO, "volume destroyed");
     }
@@ -307,8 +309,11 @@ public final class VolumeOperations {
         }
         Map<String, NexusSpec> targets = new HashMap<>();
         store.list(NexusSpec.KIND).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
+        Map<String, NexusInfo> infos = new HashMap<>();
+        store.list(NexusInfo.KIND).forEach(i -> infos.put(i.spec().uuid(), i.spec()));
         return store.list(VolumeSpec.KIND).stream()
-                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid()))))
+                .map(v -> view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid())),
+                        infos.getOrDefault(v.spec().uuid(), NexusInfo.fresh(v.spec().uuid()))))
                 .toList();
     }
 
@@ -340,6 +345,10 @@ public final class VolumeOperations {
                 spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
         List<ReplicaSpec> wanted = chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
                 spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
+        if (spec.operation() == OperationStatus.CREATED) {
+            // The volume may hold data: a new replica is empty until a target rebuilds it, and must never be served before.
+            nexuses.info().outOfSync(spec.uuid(), wanted.stream().map(ReplicaSpec::uuid).toList());
+        }
         live.addAll(replicas.realizeAll(replicas.intendAll(wanted)));
         return live;
     }
@@ -450,15 +459,16 @@ public final class VolumeOperations {
     }
 
     private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
-        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec));
+        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec), nexuses.info().of(spec.uuid()));
     }
 
-    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus) {
+    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus, NexusInfo info) {
         List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
             Optional<ReplicaState> o = observed(r.spec());
             return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
         }).toList();
-        long healthy = views.stream().filter(v -> v.present() && v.spec().operation() == OperationStatus.CREATED).count();
+        // Healthy: there, and holding every acknowledged write (a replica being rebuilt is not yet).
+        long healthy = views.stream().filter(v -> v.present() && v.spec().operation() == OperationStatus.CREATED && info.inSync(v.spec().uuid())).count();
         boolean anyHeard = mine.stream().anyMatch(r -> registry.get(r.spec().nodeId())
                 .map(n -> !(n.status() instanceof io.javastor.core.node.NodeStatus.Unknown)).orElse(false));
         VolumeStatus status;

@@ -385,6 +385,9 @@ class VolumeLifecycleTest {
         String orphan = UUID.randomUUID().toString();
         node("node-2").api().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan).setPool("pool-node-2").setSize(4 * MIB).setThin(true).build());
         await().atMost(Duration.ofSeconds(15)).until(() -> !existsOnAnyEngine(orphan));
+        // The event is written just after the replica is gone: wait for it, then check there is exactly one.
+        await().atMost(Duration.ofSeconds(15)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                .setResourceId(orphan).setKind("OrphanReplicaDestroyed").build()).getTotal() >= 1);
         assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
                 .setResourceId(orphan).setKind("OrphanReplicaDestroyed").build()).getTotal()).isEqualTo(1);
     }

@@ -1,0 +1,125 @@
+package io.javastor.core.nexus;
+
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/**
+ * Keeps each volume's {@link NexusInfo} in etcd. Targets report faults here (and wait for the answer before
+ * acknowledging writes), so the updates do not take the volume's operation guard: each is one compare-and-set
+ * of a small record, repeated when another update won the race.
+ */
+public final class NexusInfoLedger {
+
+    private static final Logger log = LoggerFactory.getLogger(NexusInfoLedger.class);
+    private static final int ATTEMPTS = 20;
+
+    private final SpecStore store;
+    private final EventHistory events;
+
+    public NexusInfoLedger(SpecStore store, EventHistory events) {
+        this.store = store;
+        this.events = events;
+    }
+
+    public NexusInfo of(String volumeUuid) {
+        return store.get(NexusInfo.KIND, volumeUuid).map(Versioned::spec).orElse(NexusInfo.fresh(volumeUuid));
+    }
+
+    /** These replicas may miss acknowledged writes (faulted, or new and not yet rebuilt). */
+    public void outOfSync(String volumeUuid, Collection<String> replicaUuids) {
+        if (replicaUuids.isEmpty()) {
+            return;
+        }
+        change(volumeUuid, i -> {
+            Set<String> s = new HashSet<>(i.outOfSync());
+            s.addAll(replicaUuids);
+            return new NexusInfo(i.uuid(), s, i.cleanShutdown());
+        });
+    }
+
+    /** The replica holds every acknowledged write again (its rebuild completed). */
+    public void inSync(String volumeUuid, String replicaUuid) {
+        change(volumeUuid, i -> {
+            Set<String> s = new HashSet<>(i.outOfSync());
+            s.remove(replicaUuid);
+            return new NexusInfo(i.uuid(), s, i.cleanShutdown());
+        });
+    }
+
+    /** A target is about to be created: until it is destroyed in order, its children may differ after a crash. */
+    public void targetOpening(String volumeUuid) {
+        change(volumeUuid, i -> new NexusInfo(i.uuid(), i.outOfSync(), false));
+    }
+
+    /** The target was destroyed in order. */
+    public void targetClosed(String volumeUuid) {
+        change(volumeUuid, i -> new NexusInfo(i.uuid(), i.outOfSync(), true));
+    }
+
+    /** The volume is gone; so is what its targets said. */
+    public void forget(String volumeUuid) {
+        store.get(NexusInfo.KIND, volumeUuid).ifPresent(v -> store.delete(NexusInfo.KIND, v));
+    }
+
+    /** Records what a target reported about one of its children; a child unknown to the volume's spec is ignored. */
+    public void childReport(String nodeId, String nexusUuid, String childUri, boolean faulted, String reason) {
+        Optional<Versioned<NexusSpec>> nexus = store.get(NexusSpec.KIND, nexusUuid);
+        if (nexus.isEmpty()) {
+            log.info("child report for a nexus the cluster does not know nexusId={} nodeId={} child={}", nexusUuid, nodeId, childUri);
+            return;
+        }
+        Optional<NexusSpec.Child> child = nexus.get().spec().children().stream().filter(c -> c.uri().equals(childUri)).findFirst();
+        if (child.isEmpty()) {
+            log.info("child report for a child not in the spec volumeId={} nodeId={} child={} specChildren={}", nexusUuid, nodeId, childUri,
+                    nexus.get().spec().children());
+            return;
+        }
+        String replica = child.get().replicaUuid();
+        if (faulted) {
+            outOfSync(nexusUuid, java.util.List.of(replica));
+            log.warn("replica out of sync volumeId={} replicaId={} nodeId={}: {}", nexusUuid, replica, nodeId, reason);
+            events.record("volume", nexusUuid, "ReplicaFaulted", Severity.WARNING, "replica " + replica + " faulted by the target on node "
+                    + nodeId + ": " + reason);
+        } else {
+            inSync(nexusUuid, replica);
+            log.info("replica in sync volumeId={} replicaId={} nodeId={}", nexusUuid, replica, nodeId);
+            events.record("volume", nexusUuid, "RebuildCompleted", Severity.INFO, "replica " + replica + " rebuilt by the target on node " + nodeId);
+        }
+    }
+
+    private void change(String volumeUuid, UnaryOperator<NexusInfo> step) {
+        for (int attempt = 1; ; attempt++) {
+            Optional<Versioned<NexusInfo>> current = store.get(NexusInfo.KIND, volumeUuid);
+            try {
+                if (current.isEmpty()) {
+                    NexusInfo next = step.apply(NexusInfo.fresh(volumeUuid));
+                    if (!next.equals(NexusInfo.fresh(volumeUuid))) {
+                        store.create(NexusInfo.KIND, next);
+                    }
+                } else {
+                    NexusInfo next = step.apply(current.get().spec());
+                    if (!next.equals(current.get().spec())) {
+                        store.update(NexusInfo.KIND, current.get(), next);
+                    }
+                }
+                return;
+            } catch (CoreException.Conflict raced) {
+                if (attempt == ATTEMPTS) {
+                    throw raced;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.javastor.core.reconcile;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.api.ioengine.v1.Nexus;
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nexus.NexusSpec;
+import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+
+/**
+ * A running target that lacks a child its spec lists (left out when the target was re-created after a crash, or
+ * an add cut short) gets it back once the replica is reachable; the target rebuilds it from the in-sync children.
+ */
+public final class MissingNexusChildAdder implements Reconciler {
+
+    private static final Logger log = LoggerFactory.getLogger(MissingNexusChildAdder.class);
+
+    private final SpecStore store;
+    private final NexusOperations nexuses;
+    private final OperationGuard volumeGuard;
+    private final NodeRegistry registry;
+    private final IoEngineConnections engines;
+
+    public MissingNexusChildAdder(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard, NodeRegistry registry,
+                                  IoEngineConnections engines) {
+        this.store = store;
+        this.nexuses = nexuses;
+        this.volumeGuard = volumeGuard;
+        this.registry = registry;
+        this.engines = engines;
+    }
+
+    @Override
+    public String name() {
+        return "missing-nexus-child-adder";
+    }
+
+    @Override
+    public ReconcileOutcome reconcile() {
+        Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
+        for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
+            if (n.spec().operation() == OperationStatus.CREATED) {
+                byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        boolean busy = false;
+        for (var entry : byNode.entrySet()) {
+            if (!registry.get(entry.getKey()).map(s -> s.status().isOnline()).orElse(false)) {
+                continue;
+            }
+            Map<String, Set<String>> running;
+            try {
+                running = childrenOn(entry.getKey());
+            } catch (CoreException e) {
+                log.warn("listing nexuses failed nodeId={}: {}", entry.getKey(), e.getMessage());
+                busy = true;
+                continue;
+            }
+            for (Versioned<NexusSpec> n : entry.getValue()) {
+                Set<String> live = running.get(n.spec().uuid());
+                if (live != null && missingReachable(n.spec(), live).findAny().isPresent()) {
+                    busy |= !addMissing(n.spec().uuid(), entry.getKey());
+                }
+            }
+        }
+        return ReconcileOutcome.busyIf(busy, "targets missing children remain");
+    }
+
+    /** Nexus uuid -> the replica uuids among its children's URIs (every child URI ends with the replica uuid). */
+    private Map<String, Set<String>> childrenOn(String nodeId) {
+        Map<String, Set<String>> out = new HashMap<>();
+        for (Nexus x : engines.node(nodeId).listNexus()) {
+            out.put(x.getUuid(), x.getChildrenList().stream().map(c -> c.getUri()).collect(Collectors.toSet()));
+        }
+        return out;
+    }
+
+    private java.util.stream.Stream<ReplicaSpec> missingReachable(NexusSpec n, Set<String> liveUris) {
+        return n.children().stream()
+                .filter(c -> liveUris.stream().noneMatch(u -> u.endsWith(c.replicaUuid())))
+                .map(c -> store.get(ReplicaSpec.KIND, c.replicaUuid()).map(Versioned::spec))
+                .flatMap(Optional::stream)
+                .filter(nexuses::reachable);
+    }
+
+    private boolean addMissing(String uuid, String nodeId) {
+        OperationGuard.Held held = volumeGuard.tryAcquire(uuid);
+        if (held == null) {
+            return false;
+        }
+        try (held) {
+            Optional<Versioned<NexusSpec>> current = store.get(NexusSpec.KIND, uuid);
+            if (current.isEmpty() || current.get().spec().operation() != OperationStatus.CREATED || !current.get().spec().nodeId().equals(nodeId)) {
+                return true;
+            }
+            Set<String> live = childrenOn(nodeId).get(uuid);
+            if (live == null) {
+                return true; // the target itself is gone: MissingNexusRecreator's case
+            }
+            Versioned<NexusSpec> t = current.get();
+            for (ReplicaSpec r : missingReachable(t.spec(), live).toList()) {
+                t = nexuses.rejoin(t, r);
+            }
+            return true;
+        } catch (CoreException e) {
+            log.warn("adding missing children failed volumeId={} nodeId={}: {}", uuid, nodeId, e.getMessage());
+            return false;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.javastor.core.reconcile;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.javastor.core.CoreException;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nexus.NexusSpec;
+import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.store.OperationStatus;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.Versioned;
+import io.javastor.core.volume.VolumeSpec;
+
+/**
+ * A published volume whose target's io-engine runs no nexus for it (the process restarted: nexuses are not
+ * persistent) gets it re-created on the same node, so hosts reconnecting to the same address carry on.
+ */
+public final class MissingNexusRecreator implements Reconciler {
+
+    private static final Logger log = LoggerFactory.getLogger(MissingNexusRecreator.class);
+
+    private final SpecStore store;
+    private final NexusOperations nexuses;
+    private final ReplicaOperations replicas;
+    private final OperationGuard volumeGuard;
+    private final NodeRegistry registry;
+    private final IoEngineConnections engines;
+
+    public MissingNexusRecreator(SpecStore store, NexusOperations nexuses, ReplicaOperations replicas, OperationGuard volumeGuard,
+                                 NodeRegistry registry, IoEngineConnections engines) {
+        this.store = store;
+        this.nexuses = nexuses;
+        this.replicas = replicas;
+        this.volumeGuard = volumeGuard;
+        this.registry = registry;
+        this.engines = engines;
+    }
+
+    @Override
+    public String name() {
+        return "missing-nexus-recreator";
+    }
+
+    @Override
+    public ReconcileOutcome reconcile() {
+        Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
+        for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
+            if (n.spec().operation() == OperationStatus.CREATED) {
+                byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
+            }
+        }
+        boolean busy = false;
+        for (var entry : byNode.entrySet()) {
+            String nodeId = entry.getKey();
+            // Only a node whose pools are imported again can give its local replicas back to a new nexus.
+            if (!registry.get(nodeId).map(s -> s.status().isOnline() && s.inventoryKnown()).orElse(false)) {
+                continue;
+            }
+            Set<String> running;
+            try {
+                running = runningOn(nodeId);
+            } catch (CoreException e) {
+                log.warn("listing nexuses failed nodeId={}: {}", nodeId, e.getMessage());
+                busy = true;
+                continue;
+            }
+            for (Versioned<NexusSpec> n : entry.getValue()) {
+                if (!running.contains(n.spec().uuid())) {
+                    busy |= !recreate(n.spec().uuid(), nodeId);
+                }
+            }
+        }
+        return ReconcileOutcome.busyIf(busy, "targets to re-create remain");
+    }
+
+    private Set<String> runningOn(String nodeId) {
+        return engines.node(nodeId).listNexus().stream().map(x -> x.getUuid()).collect(Collectors.toSet());
+    }
+
+    /** One volume, under its guard, looking again now that nothing else can change it. Returns whether it is done. */
+    private boolean recreate(String uuid, String nodeId) {
+        OperationGuard.Held held = volumeGuard.tryAcquire(uuid);
+        if (held == null) {
+            return false;
+        }
+        try (held) {
+            var nexus = store.get(NexusSpec.KIND, uuid);
+            var volume = store.get(VolumeSpec.KIND, uuid);
+            if (nexus.isEmpty() || nexus.get().spec().operation() != OperationStatus.CREATED || !nexus.get().spec().nodeId().equals(nodeId)
+                    || volume.isEmpty() || volume.get().spec().operation() != OperationStatus.CREATED || runningOn(nodeId).contains(uuid)) {
+                return true;
+            }
+            log.warn("target missing on its node volumeId={} nodeId={}: re-creating", uuid, nodeId);
+            return nexuses.recreate(nexus.get(), volume.get().spec().size(), replicas.ofVolume(uuid));
+        } catch (CoreException e) {
+            log.warn("re-creating target failed volumeId={} nodeId={}: {}", uuid, nodeId, e.getMessage());
+            return false;
+        }
+    }
+}

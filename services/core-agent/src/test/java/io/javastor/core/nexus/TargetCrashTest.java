@@ -1,0 +1,219 @@
+package io.javastor.core.nexus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.etcd.jetcd.Client;
+import io.grpc.StatusRuntimeException;
+import io.javastor.api.core.v1.CreatePoolRequest;
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.DestroyVolumeRequest;
+import io.javastor.api.core.v1.GetNodeRequest;
+import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.core.v1.NodeServiceGrpc;
+import io.javastor.api.core.v1.NodeStatus;
+import io.javastor.api.core.v1.PoolServiceGrpc;
+import io.javastor.api.core.v1.PublishVolumeRequest;
+import io.javastor.api.core.v1.Replica;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.core.v1.VolumeStatus;
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
+import io.javastor.core.leader.LeaderElection;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.WriteFence;
+import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+
+/**
+ * A published volume survives the loss of its target's io-engine and never serves a replica that missed
+ * acknowledged writes. Real agent, etcd, three io-engine processes, and I/O over NVMe/TCP with the io-engine's
+ * own host (which reconnects to the same address, as the kernel's does).
+ */
+class TargetCrashTest {
+
+    @RegisterExtension
+    static final EtcdExtension etcd = new EtcdExtension();
+
+    private static final int MIB = 1 << 20;
+    private static final int VOLUME = 8 * MIB;
+    private static final int BLOCK = 64 * 1024;
+    private static final String CLUSTER = "target-crash";
+    private static Path dir;
+    private static RunningAgent agent;
+    private static final List<IoEngineNode> nodes = new ArrayList<>();
+    private static Client etcdClient;
+    private static SpecStore specs;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        IoEngineNode.jar(); // skips early, with the reason, when the io-engine was not built
+        dir = Files.createTempDirectory("javastor-target-crash-");
+        // A long heartbeat timeout: the dead replica must be faulted by the target (its I/O times out), not first
+        // retired by the agent's replacer, which would take it out of the target before any write missed it.
+        agent = RunningAgent.start(etcd.endpoint(), CLUSTER, "agent-target-crash", Map.of(
+                "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> agent.bean(LeaderElection.class).isLeader());
+        for (int i = 1; i <= 3; i++) {
+            nodes.add(new IoEngineNode("node-" + i, "127.0.0.1:" + agent.grpcPort(), dir));
+        }
+        for (IoEngineNode n : nodes) {
+            n.start();
+        }
+        awaitOnline(nodes.stream().map(IoEngineNode::name).toArray(String[]::new));
+        for (IoEngineNode n : nodes) {
+            PoolServiceGrpc.newBlockingStub(agent.channel()).createPool(CreatePoolRequest.newBuilder().setId("pool-" + n.name())
+                    .setNodeId(n.name()).addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=64").build());
+        }
+        etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
+        specs = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (IoEngineNode n : nodes) {
+            n.close();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (etcdClient != null) {
+            etcdClient.close();
+        }
+    }
+
+    private static void awaitOnline(String... names) {
+        var api = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await("nodes Online").atMost(Duration.ofSeconds(60)).until(() -> {
+            for (String name : names) {
+                try {
+                    if (api.getNode(GetNodeRequest.newBuilder().setId(name).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE) {
+                        return false;
+                    }
+                } catch (StatusRuntimeException e) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private static IoEngineNode node(String name) {
+        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static VolumeServiceGrpc.VolumeServiceBlockingStub volumes() {
+        return VolumeServiceGrpc.newBlockingStub(agent.channel());
+    }
+
+    private static Volume volume(String uuid) {
+        return volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    private static byte[] pattern(long seed) {
+        byte[] b = new byte[VOLUME];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
+        for (int off = 0; off < VOLUME; off += BLOCK) {
+            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+            buf.put(data, off, BLOCK).flip();
+            dev.write(off, buf).get(60, TimeUnit.SECONDS);
+        }
+        dev.flush().get(60, TimeUnit.SECONDS);
+    }
+
+    /** Reads the volume twice over (the nexus spreads reads over its children) and compares with {@code data}. */
+    private static void assertHolds(NvmfBlockDevice dev, byte[] data, String what) throws Exception {
+        for (int round = 0; round < 2; round++) {
+            for (int off = 0; off < VOLUME; off += BLOCK) {
+                ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+                dev.read(off, buf).get(120, TimeUnit.SECONDS);
+                byte[] got = new byte[BLOCK];
+                buf.clear().get(got); // the device fills the buffer without moving its position
+                byte[] want = java.util.Arrays.copyOfRange(data, off, off + BLOCK);
+                assertThat(got).as("%s: block at offset %d (read round %d)", what, off, round).isEqualTo(want);
+            }
+        }
+    }
+
+    private static NexusInfo nexusInfo(String uuid) {
+        return specs.get(NexusInfo.KIND, uuid).map(v -> v.spec()).orElse(NexusInfo.fresh(uuid));
+    }
+
+    private static long events(String uuid, String kind) {
+        return EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder().setResourceId(uuid)
+                .setKind(kind).build()).getTotal();
+    }
+
+    @Test
+    void aFaultIsOnRecordBeforeTheWriteIsAcknowledgedAndTheRestartedTargetNeverServesTheStaleReplica() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
+        List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
+        String targetNode = replicaNodes.get(0);
+        String otherNode = replicaNodes.get(1);
+        String otherReplica = created.getReplicasList().get(1).getUuid();
+        Volume published = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(targetNode).build());
+        String uri = published.getTarget().getUri();
+        byte[] first = pattern(1);
+        byte[] second = pattern(2);
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host")
+                .withReconnectDeadline(Duration.ofMinutes(3)))) {
+            writeAll(dev, first);
+            assertHolds(dev, first, "both replicas in sync");
+
+            // The replica that is not on the target's node dies: the first write it misses is acknowledged only once
+            // the agent has it on record as out of sync.
+            node(otherNode).kill9();
+            ByteBuffer one = DmaBuffers.allocate(BLOCK);
+            one.put(second, 0, BLOCK).flip();
+            dev.write(0, one).get(60, TimeUnit.SECONDS);
+            assertThat(nexusInfo(uuid).outOfSync()).as("on record when the write that missed it is acknowledged").contains(otherReplica);
+            writeAll(dev, second);
+
+            // Now the target's own io-engine dies too. The stale replica comes back first; then the target's node.
+            node(targetNode).kill9();
+            node(otherNode).start();
+            awaitOnline(otherNode);
+            node(targetNode).start();
+            awaitOnline(targetNode);
+
+            // The agent re-creates the target where it was, from the in-sync replica only, and rebuilds the other.
+            await("target re-created").atMost(Duration.ofSeconds(90)).until(() ->
+                    node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount() == 1);
+            assertThat(events(uuid, "TargetRecreated")).isEqualTo(1);
+            // The host reconnects to the same address and reads what was acknowledged last, from every child it may pick.
+            assertHolds(dev, second, "after the target was re-created");
+            await("stale replica rebuilt").atMost(Duration.ofSeconds(120)).until(() ->
+                    nexusInfo(uuid).outOfSync().isEmpty() && volume(uuid).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+            assertHolds(dev, second, "after the rebuild");
+        }
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        assertThat(specs.get(NexusInfo.KIND, uuid)).as("what the targets said goes with the volume").isEmpty();
+    }
+}
