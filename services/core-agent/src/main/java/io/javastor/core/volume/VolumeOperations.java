@@ -200,7 +200,7 @@ public final class VolumeOperations {
 
     /**
      * Up: new replicas are placed and created (they are filled by a rebuild once the volume has a
-     * nexus). Down: the least healthy replicas go first (not observed, then on the busiest node).
+     * nexus). Down: the least healthy replicas go first (not observed, out of sync, away from the target, on the busiest node).
      */
     public VolumeView setReplicaCount(String uuid, int count) {
         requireUuid(uuid);
@@ -420,7 +420,13 @@ public final class VolumeOperations {
         for (Versioned<ReplicaSpec> r : replicas.all()) {
             perNode.merge(r.spec().nodeId(), 1, Integer::sum);
         }
+        NexusInfo info = nexuses.info().of(uuid);
+        String targetNode = nexuses.of(uuid).map(n -> n.spec().nodeId()).orElse("");
+        // First to go: not seen on its node, then out of sync (it holds the least), then away from the target (the
+        // target's local replica is its fastest child), then on the busiest node.
         live.sort(Comparator.<Versioned<ReplicaSpec>, Boolean>comparing(r -> observed(r.spec()).isPresent())
+                .thenComparing(r -> info.inSync(r.spec().uuid()))
+                .thenComparing(r -> r.spec().nodeId().equals(targetNode))
                 .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
                 .thenComparing(r -> r.spec().uuid()));
         for (int i = 0; i < live.size() - keep; i++) {

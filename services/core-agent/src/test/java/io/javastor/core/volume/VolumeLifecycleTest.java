@@ -519,6 +519,7 @@ class VolumeLifecycleTest {
         // Down: a replica leaves the nexus before it is destroyed.
         Volume two = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(2).build());
         assertThat(two.getReplicasList()).hasSize(2);
+        assertThat(two.getReplicasList()).extracting(Replica::getNodeId).as("the target keeps its local replica").contains(target);
         assertThat(nexusChildren(target, uuid)).hasSize(2);
 
         // Lose the node of the replica that is not local to the nexus.
