@@ -34,11 +34,13 @@ import static org.awaitility.Awaitility.await;
  * The Linux kernel's NVMe/TCP initiator (Debian 6.1 under QEMU, ../shared/tools/linux-nvme-vm) connected to a published
  * 3-replica nexus, which the host then grows (ResizeReplica on each replica, then ResizeNexus): guest-resize.sh checks
  * that {@code /sys/block/nvmeXnY/size} reaches the new size without a rescan or a reconnect (the target's Namespace
- * Attribute Changed notice), and that the grown range takes data. Needs port 8420 free. Run with -Djavastor.vm=true.
+ * Attribute Changed notice), and that the grown range takes data. Uses host port 8420 (forwarded into the VM;
+ * -Djavastor.ioengine.vm.port changes it to another forwarded one, 8420-8424). Run with -Djavastor.vm=true.
  */
 @Tag("vm")
 @EnabledIfSystemProperty(named = "javastor.vm", matches = "true", disabledReason = "kernel initiator VM test: run with -Djavastor.vm=true (./javastor test does)")
 class NexusKernelResizeTest {
+    static final int VM_PORT = Integer.getInteger("javastor.ioengine.vm.port", 8420);
     static final long FROM = 64L << 20;
     static final long TO = 112L << 20;
 
@@ -46,7 +48,7 @@ class NexusKernelResizeTest {
     void theKernelSeesAPublishedNexusGrowWithoutReconnecting(@TempDir Path tmp) throws Exception {
         Path tools = LinuxNvmeVm.tools(); // skips, saying why, without the harness
         try (IoEngineProcess engine = new IoEngineProcess("node-vm-resize", List.of(), tmp.resolve("engine.log"),
-                List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
+                List.of("--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(FROM);
             List<String> replicas = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
@@ -67,9 +69,9 @@ class NexusKernelResizeTest {
                 Files.write(script, in.readAllBytes());
             }
             ProcessBuilder pb = new ProcessBuilder("bash", tools.resolve("run-vm.sh").toString(), script.toString(),
-                    LinuxNvmeVm.HOST_FROM_GUEST, "8420", nqn, Long.toString(TO)).redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
+                    LinuxNvmeVm.HOST_FROM_GUEST, Integer.toString(VM_PORT), nqn, Long.toString(TO)).redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
             pb.environment().put("VM_SHARE", share.toString());
-            pb.environment().put("VM_HOST_PORTS", "8420");
+            pb.environment().put("VM_HOST_PORTS", Integer.toString(VM_PORT));
             Process vm = pb.start();
             boolean resized = false;
             try {
