@@ -114,7 +114,11 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
 
     @Override
     public void resizeReplica(ResizeReplicaRequest req, StreamObserver<Replica> out) {
-        call(out, () -> toProto(registry.resizeReplica(req.getUuid(), req.getRequestedSize())));
+        call(out, () -> {
+            io.javastor.ioengine.replica.Replica r = registry.resizeReplica(req.getUuid(), req.getRequestedSize());
+            shares.resized(r.uuid()); // hosts of its share (a remote nexus) learn the new size
+            return toProto(r);
+        });
     }
 
     @Override
@@ -203,6 +207,9 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
 
     @Override
     public void unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.unpublishNexus(r, o); }
+
+    @Override
+    public void resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest r, StreamObserver<io.javastor.api.ioengine.v1.Nexus> o) { nexus.resizeNexus(r, o); }
 
     @Override
     public void startRebuild(io.javastor.api.ioengine.v1.RebuildRequest r, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> o) { nexus.startRebuild(r, o); }

@@ -19,6 +19,14 @@ public interface BlockDevice extends AutoCloseable {
     /** Capacity in bytes. */
     long size();
 
+    /**
+     * Asks the device for its current capacity (a remote namespace may have grown since it was connected) and
+     * returns it; {@link #size()} answers the same afterwards. Blocking; local devices know their size already.
+     */
+    default long refreshSize() {
+        return size();
+    }
+
     /** Logical block size in bytes: the I/O granularity. */
     int blockSize();
 

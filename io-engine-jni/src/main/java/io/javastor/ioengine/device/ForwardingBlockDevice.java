@@ -22,6 +22,11 @@ public class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public long refreshSize() {
+        return inner.refreshSize();
+    }
+
+    @Override
     public int blockSize() {
         return inner.blockSize();
     }

@@ -8,7 +8,7 @@ import java.util.BitSet;
  * log: it faulted while it was itself being rebuilt.
  */
 final class DirtySegmentLog {
-    private final long segments;
+    private long segments;
     private final BitSet dirty = new BitSet();
     private boolean full;
 
@@ -18,6 +18,11 @@ final class DirtySegmentLog {
 
     synchronized void mark(long firstSegment, long lastSegment) {
         dirty.set((int) firstSegment, (int) lastSegment + 1);
+    }
+
+    /** The nexus grew: a full rebuild covers the new segments too (writes to them are marked as they come). */
+    synchronized void grow(long newSegments) {
+        segments = Math.max(segments, newSegments);
     }
 
     synchronized void markFull() {

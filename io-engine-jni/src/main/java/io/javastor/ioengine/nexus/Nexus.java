@@ -56,13 +56,14 @@ public final class Nexus implements BlockDevice {
     private static final int HISTORY_LIMIT = 64;
 
     private final UUID uuid;
-    private final long size;
+    /** Grows by {@link #resize}; read on every I/O's range check. */
+    private volatile long size;
     private final int blockSize;
     private final NexusOptions options;
     private final ChildDeviceOpener opener;
     private final ChildHealthLedger ledger;
     private final SegmentLocks locks;
-    private final long segments;
+    private volatile long segments;
     private final CopyOnWriteArrayList<NexusChild> children = new CopyOnWriteArrayList<>();
     private final Map<String, NexusRebuildJob> rebuilds = new ConcurrentHashMap<>();
     private final List<RebuildStats> history = new ArrayList<>();
@@ -658,6 +659,61 @@ public final class Nexus implements BlockDevice {
             }
             updateState();
             return child;
+        }
+    }
+
+    /**
+     * Grows the nexus to {@code newSize} bytes; true when it grew, false when it already had that size.
+     *
+     * <p>The Mayastor way: the control plane grows every replica first (ResizeReplica), then the nexus. Every child
+     * that takes writes must hold at least {@code newSize} bytes: a remote child is asked again (Identify Namespace)
+     * rather than trusted from its connect time. A faulted child is not checked now; re-adding it checks it against
+     * the new size. Refused while a rebuild runs: its plan covers the old segments, and growing under a copy is a
+     * state no test exercises; the caller retries when it has ended. The grown range reads as zeroes on every child
+     * (a grown replica's new clusters are zeroed or unallocated), so no child needs a rebuild for it.
+     */
+    public boolean resize(long newSize) {
+        synchronized (admin) {
+            requireAlive();
+            if (newSize <= 0 || newSize % blockSize != 0) {
+                throw EngineException.invalid("requested_size", "must be a positive multiple of the block size " + blockSize + ", got " + newSize);
+            }
+            if (newSize == size) {
+                return false;
+            }
+            if (newSize < size) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "requested_size: " + newSize
+                        + " is smaller than nexus " + uuid + "'s size " + size + "; a nexus only grows");
+            }
+            if (!rebuilds.isEmpty()) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "nexus " + uuid + ": rebuild of "
+                        + String.join(", ", rebuilds.keySet()) + " is running; resize after it has ended");
+            }
+            for (NexusChild c : children) {
+                if (!c.takesWrites()) {
+                    continue;
+                }
+                long has;
+                try {
+                    has = c.io().device.refreshSize();
+                } catch (RuntimeException e) {
+                    throw new EngineException(EngineException.Kind.UNAVAILABLE, "nexus " + uuid + ": cannot read the size of child "
+                            + c.uri() + ": " + e.getMessage(), e);
+                }
+                if (has < newSize) {
+                    throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "nexus " + uuid + ": child " + c.uri()
+                            + " has " + has + " bytes, less than the requested " + newSize + "; resize its replica first");
+                }
+            }
+            long newSegments = (newSize + options.segmentSize() - 1) / options.segmentSize();
+            for (NexusChild c : children) {
+                c.grow(newSegments);
+            }
+            long old = size;
+            segments = newSegments;
+            size = newSize;
+            LOG.info("nexus={} resized from {} to {} bytes", uuid, old, newSize);
+            return true;
         }
     }
 

@@ -93,6 +93,13 @@ public final class NexusChild {
         return before;
     }
 
+    /** The nexus grew to {@code segments}: a dirty log kept while away covers them. */
+    synchronized void grow(long segments) {
+        if (dirty != null) {
+            dirty.grow(segments);
+        }
+    }
+
     private void ensureLog(long segments) {
         if (dirty == null) {
             dirty = new DirtySegmentLog(segments);

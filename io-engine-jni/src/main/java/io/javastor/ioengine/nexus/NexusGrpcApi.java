@@ -100,6 +100,10 @@ public class NexusGrpcApi {
         });
     }
 
+    public void resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
+        call(out, () -> toProto(registry.resize(req.getUuid(), req.getRequestedSize())));
+    }
+
     public void startRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());

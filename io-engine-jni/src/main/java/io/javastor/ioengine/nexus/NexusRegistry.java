@@ -84,6 +84,28 @@ public final class NexusRegistry implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Grows a nexus (see {@link Nexus#resize}); a published one then tells its hosts through a Namespace Attribute
+     * Changed notice, so they rescan and see the new size while connected. Idempotent.
+     */
+    public Nexus resize(String uuidText, long requestedSize) {
+        Nexus n = require(uuidText);
+        boolean grew = n.resize(requestedSize);
+        Share s;
+        synchronized (this) {
+            Spec old = specs.get(n.uuid());
+            if (old != null) {
+                specs.put(n.uuid(), new Spec(n.size(), old.children()));
+            }
+            s = shares.get(n.uuid());
+        }
+        if (grew && s != null) {
+            target.notifyNamespaceChanged(s.nqn());
+            LOG.info("nexus={} resized to {} bytes while published: hosts of {} notified", n.uuid(), n.size(), s.nqn());
+        }
+        return n;
+    }
+
     public Nexus require(String uuidText) {
         UUID uuid = PoolRegistry.parseUuid(uuidText);
         Nexus n = nexuses.get(uuid);

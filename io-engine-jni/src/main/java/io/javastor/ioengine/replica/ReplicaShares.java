@@ -67,6 +67,15 @@ public final class ReplicaShares {
         }
     }
 
+    /** The replica grew: its hosts get a Namespace Attribute Changed notice (no-op when not shared). */
+    public void resized(UUID replica) {
+        Share s = shares.get(replica);
+        if (s != null) {
+            target.notifyNamespaceChanged(s.nqn());
+            LOG.info("replica={} resized while shared: hosts of {} notified", replica, s.nqn());
+        }
+    }
+
     public Share share(UUID replica) {
         return shares.get(replica);
     }

@@ -101,6 +101,91 @@ class NvmfWireTest {
         }
     }
 
+    /** A device that reports less than it has until told to grow: a resize without a pool. */
+    static final class GrowingDevice extends io.javastor.ioengine.device.ForwardingBlockDevice {
+        volatile long size;
+
+        GrowingDevice(BlockDevice inner, long size) {
+            super(inner);
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+    }
+
+    private static Pdu.CapsuleResponse response(WireClient c, int cid) throws IOException {
+        Pdu p = c.receive();
+        assertThat(p).isInstanceOf(Pdu.CapsuleResponse.class);
+        Pdu.CapsuleResponse r = (Pdu.CapsuleResponse) p;
+        assertThat(r.completion().cid()).isEqualTo(cid);
+        return r;
+    }
+
+    /** Get Log Page 04h (Changed Namespace List), RAE cleared: the first NSID listed (0 when none). */
+    private static int changedNamespace(WireClient c, int cid) throws IOException {
+        NvmeCommand glp = NvmeCommand.of(0x02, 0xFFFFFFFF, 0x04 | ((1024 - 1) << 16), 0, 0, 0, 0, 0).withCid(cid).withSgl(NvmeCommand.SGL_TRANSPORT, 4096);
+        c.send(new Pdu.CapsuleCommand(glp, null));
+        Pdu.C2HData data = (Pdu.C2HData) c.receive();
+        int nsid = data.data().getIntLE(0);
+        data.release();
+        assertThat(response(c, cid).completion().isSuccess()).isTrue();
+        return nsid;
+    }
+
+    private static long identifyNsze(WireClient c, int cid) throws IOException {
+        c.send(new Pdu.CapsuleCommand(NvmeCommand.of(0x06, 1, 0x00, 0, 0, 0, 0, 0).withCid(cid).withSgl(NvmeCommand.SGL_TRANSPORT, 4096), null));
+        Pdu.C2HData data = (Pdu.C2HData) c.receive();
+        long nsze = data.data().getLongLE(0);
+        assertThat(data.data().getLongLE(8)).as("NCAP").isEqualTo(nsze);
+        assertThat(data.data().getLongLE(16)).as("NUSE").isEqualTo(nsze);
+        data.release();
+        assertThat(response(c, cid).completion().isSuccess()).isTrue();
+        return nsze;
+    }
+
+    @Test
+    void namespaceChangedNoticeReachesTheHostOnceUntilItReadsTheChangedNamespaceList() throws IOException {
+        GrowingDevice growing = new GrowingDevice(disk, 8L << 20);
+        String nqn = NQN + "-grow";
+        target.addSubsystem(nqn, growing, "WIRE3", "Javastor wire", Set.of());
+        int bs = disk.blockSize();
+        try (WireClient c = new WireClient(port)) {
+            connectAdmin(c, nqn, 0);
+            assertThat(identifyNsze(c, 3)).isEqualTo((8L << 20) / bs);
+            // No notice unless the host enabled Namespace Attribute Notices.
+            growing.size = 10L << 20;
+            target.notifyNamespaceChanged(nqn);
+            assertThat(c.command(NvmeCommand.of(0x09, 0, 0x0B, 1 << 8, 0, 0, 0, 0).withCid(4).withSgl(NvmeCommand.SGL_TRANSPORT, 0))
+                    .completion().isSuccess()).isTrue();
+            assertThat(changedNamespace(c, 5)).as("the change is listed even without a notice").isEqualTo(1);
+            assertThat(changedNamespace(c, 6)).as("reading the log cleared it").isZero();
+
+            // A change with no Async Event Request outstanding waits for the host's next one.
+            growing.size = 12L << 20;
+            target.notifyNamespaceChanged(nqn);
+            c.send(new Pdu.CapsuleCommand(NvmeCommand.of(0x0C, 0, 0, 0, 0, 0, 0, 0).withCid(7).withSgl(NvmeCommand.SGL_TRANSPORT, 0), null));
+            Pdu.CapsuleResponse notice = response(c, 7);
+            assertThat(notice.completion().isSuccess()).isTrue();
+            assertThat(notice.completion().dw0()).as("notice, namespace attribute changed, log 04h").isEqualTo(0x040002);
+            assertThat(identifyNsze(c, 8)).isEqualTo((12L << 20) / bs);
+
+            // Until the host reads log 04h, further changes send no notice (the request stays outstanding).
+            c.send(new Pdu.CapsuleCommand(NvmeCommand.of(0x0C, 0, 0, 0, 0, 0, 0, 0).withCid(9).withSgl(NvmeCommand.SGL_TRANSPORT, 0), null));
+            growing.size = 14L << 20;
+            target.notifyNamespaceChanged(nqn);
+            assertThat(changedNamespace(c, 10)).isEqualTo(1);
+            // Read: unmasked. The next change completes the request that has been waiting.
+            growing.size = 16L << 20;
+            target.notifyNamespaceChanged(nqn);
+            Pdu.CapsuleResponse second = response(c, 9);
+            assertThat(second.completion().dw0()).isEqualTo(0x040002);
+            assertThat(identifyNsze(c, 11)).isEqualTo((16L << 20) / bs);
+        }
+    }
+
     @Test
     void keepAliveExpiryTearsTheControllerDown() throws IOException {
         try (WireClient c = new WireClient(port)) {

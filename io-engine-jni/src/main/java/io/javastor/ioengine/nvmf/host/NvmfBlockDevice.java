@@ -62,6 +62,9 @@ public final class NvmfBlockDevice implements BlockDevice {
 
     /** What one controller association gave us. */
     private record Identity(int cntlid, String serial, String model, long size, int blockSize, int maxTransfer, int inCapsule) {
+        Identity withSize(long bytes) {
+            return new Identity(cntlid, serial, model, bytes, blockSize, maxTransfer, inCapsule);
+        }
     }
 
     private final class Session {
@@ -86,7 +89,8 @@ public final class NvmfBlockDevice implements BlockDevice {
         }
     }
 
-    private Identity identity;
+    /** Replaced when the namespace grows (a notice, a refresh or a reconnect that finds it bigger). */
+    private volatile Identity identity;
 
     private NvmfBlockDevice(NvmfUri target, NvmfHostOptions options) {
         this.target = target;
@@ -100,6 +104,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         try {
             d.session = d.establish();
             d.identity = d.session.id;
+            d.enableNamespaceNotices(d.session);
         } catch (RuntimeException e) {
             d.group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -312,15 +317,22 @@ public final class NvmfBlockDevice implements BlockDevice {
                     s.close();
                     return;
                 }
-                if (s.id.size() != identity.size() || s.id.blockSize() != identity.blockSize()) {
+                // A namespace that grew while we were away (a resize) is fine; a smaller one or another block size is not ours.
+                if (s.id.size() < identity.size() || s.id.blockSize() != identity.blockSize()) {
                     s.close();
-                    fail(error("reconnect", "namespace geometry changed"));
+                    fail(error("reconnect", "namespace geometry changed: " + s.id.size() + " bytes of " + s.id.blockSize()
+                            + ", was " + identity.size() + " of " + identity.blockSize()));
                     return;
+                }
+                if (s.id.size() > identity.size()) {
+                    LOG.info("{}: namespace grew from {} to {} bytes while reconnecting", target.text(), identity.size(), s.id.size());
+                    identity = identity.withSize(s.id.size());
                 }
                 session = s;
             }
             LOG.info("{}: reconnected (cntlid={}) after {} attempts", target.text(), s.id.cntlid(), attempt);
             drainParked();
+            enableNamespaceNotices(s);
         } catch (RuntimeException e) {
             synchronized (this) {
                 if (System.nanoTime() - lostAtNanos > options.reconnectDeadline().toNanos()) {
@@ -343,6 +355,86 @@ public final class NvmfBlockDevice implements BlockDevice {
         Runnable r;
         while ((r = parked.poll()) != null) {
             r.run();
+        }
+    }
+
+    // ------------------------------------------------------------------ namespace changes
+
+    /**
+     * Asks the target for Namespace Attribute Notices (Set Features Async Event Configuration, bit 8) and keeps one
+     * Async Event Request outstanding: when the namespace is resized the target completes it, and we read the
+     * Changed Namespace List (which re-arms the notice) and Identify Namespace again, as the Linux host does.
+     * Best effort: a target that refuses only means the size is learnt on {@link #refreshSize()} or a reconnect.
+     */
+    private void enableNamespaceNotices(Session s) {
+        try {
+            adminSync(s.admin, NvmeCommand.of(0x09, 0, 0x0B, 1 << 8, 0, 0, 0, 0), null, false, "set features async event configuration");
+            submitAsyncEventRequest(s);
+        } catch (BlockIoException e) {
+            LOG.info("{}: namespace change notices not enabled: {}", target.text(), e.getMessage());
+        }
+    }
+
+    private void submitAsyncEventRequest(Session s) {
+        if (s.lost || closed) {
+            return;
+        }
+        s.admin.submit(new HostQueue.Request(NvmeCommand.of(0x0C, 0, 0, 0, 0, 0, 0, 0), null, false, c -> {
+            if (!c.isSuccess()) {
+                return; // e.g. the limit of outstanding requests: stop asking
+            }
+            int type = c.dw0() & 0x7;
+            int info = (c.dw0() >>> 8) & 0xFF;
+            // Blocking admin commands must not run on the admin queue's event loop: hop to a thread of our own.
+            Thread t = new Thread(() -> {
+                if (type == 0x2 && info == 0x00) {
+                    namespaceChanged(s);
+                }
+                submitAsyncEventRequest(s);
+            }, "nvmf-host-event");
+            t.setDaemon(true);
+            t.start();
+        }, e -> { }));
+    }
+
+    private void namespaceChanged(Session s) {
+        try {
+            ByteBuffer log = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+            // Get Log Page 04h (Changed Namespace List), all of it, RAE cleared: the target re-arms the notice.
+            adminSync(s.admin, NvmeCommand.of(0x02, 0xFFFFFFFF, 0x04 | ((4096 / 4 - 1) << 16), 0, 0, 0, 0, 0), log, false,
+                    "get log page changed namespaces");
+            long before = identity.size();
+            long now = refreshSize(s);
+            LOG.info("{}: namespace attribute changed notice: {} -> {} bytes", target.text(), before, now);
+        } catch (BlockIoException e) {
+            LOG.warn("{}: namespace attribute changed, but reading it failed: {}", target.text(), e.getMessage());
+        }
+    }
+
+    /** Identify Namespace again: the namespace may have grown since we connected (the other end was resized). */
+    @Override
+    public long refreshSize() {
+        Session s = session;
+        if (closed || s.lost) {
+            throw new BlockIoException(BlockIoException.EIO, "identify namespace", target.text(), 0, 0, "not connected");
+        }
+        return refreshSize(s);
+    }
+
+    private long refreshSize(Session s) {
+        ByteBuffer ns = identify(s.admin, 0x00, 1);
+        long nsze = ns.getLong(0);
+        int lbads = ns.get(128 + 4 * (ns.get(26) & 0xF) + 2) & 0xFF;
+        synchronized (this) {
+            Identity id = identity;
+            if (lbads != Integer.numberOfTrailingZeros(id.blockSize())) {
+                throw error("identify namespace", "block size changed to " + (1 << lbads) + " from " + id.blockSize());
+            }
+            long bytes = nsze << lbads;
+            if (bytes != id.size()) {
+                identity = id.withSize(bytes);
+            }
+            return bytes;
         }
     }
 

@@ -211,10 +211,47 @@ public final class Controller {
         return destroyed;
     }
 
-    /** Completes an outstanding Async Event Request with a Namespace Attribute Changed notice, if the host enabled it. */
+    /** Async Event Configuration (Set Features 0Bh) bit 8: Namespace Attribute Notices. */
+    static final int AEC_NS_ATTRIBUTE = 1 << 8;
+    /** Completion dw0 of the notice: type 2h (notice), information 00h (namespace attribute changed), log page 04h. */
+    static final int AEN_NS_ATTRIBUTE_CHANGED = 0x2 | (0x00 << 8) | (0x04 << 16);
+
+    /** NSID 1 is in the Changed Namespace List (log page 04h) until a host reads it. Guarded by this. */
+    private boolean namespaceChanged;
+    /** A notice was sent and its log page not read yet (RAE cleared): further notices of this type wait (base 2.0, 5.2). */
+    private boolean namespaceNoticeMasked;
+
+    /**
+     * The namespace changed (it grew): list NSID 1 in the Changed Namespace List and, if the host enabled
+     * Namespace Attribute Notices and none is awaiting its log page read, complete an Async Event Request with the
+     * notice (queued in the admin queue until the host has one outstanding). Linux answers by reading log 04h and
+     * rescanning the namespace, which updates the block device's size.
+     */
     void namespaceAttributeChanged() {
-        if ((asyncEventConfig & (1 << 8)) != 0) {
-            adminQueue.completeAsyncEvent(0x2 | (0x00 << 8) | (0x04 << 16));
+        boolean send;
+        synchronized (this) {
+            namespaceChanged = true;
+            send = (asyncEventConfig & AEC_NS_ATTRIBUTE) != 0 && !namespaceNoticeMasked && !destroyed;
+            if (send) {
+                namespaceNoticeMasked = true;
+            }
         }
+        if (send) {
+            LOG.info("nqn={} cntlid={} host={}: namespace attribute changed notice", subsystem.nqn(), cntlid, hostNqn);
+            adminQueue.completeAsyncEvent(AEN_NS_ATTRIBUTE_CHANGED);
+        }
+    }
+
+    /**
+     * Get Log Page 04h: whether NSID 1 is in the Changed Namespace List. Reading it with RAE cleared clears the list
+     * and unmasks the notice; with RAE set the list and the mask stay.
+     */
+    synchronized boolean readChangedNamespaces(boolean retainAsyncEvent) {
+        boolean changed = namespaceChanged;
+        if (!retainAsyncEvent) {
+            namespaceChanged = false;
+            namespaceNoticeMasked = false;
+        }
+        return changed;
     }
 }

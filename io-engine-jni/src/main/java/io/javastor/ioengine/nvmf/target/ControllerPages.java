@@ -115,6 +115,15 @@ final class ControllerPages {
         return b;
     }
 
+    /** Changed Namespace List (log 04h, figure 211): up to 1024 NSIDs; ours has only NSID 1. */
+    static ByteBuf changedNamespaces(boolean namespaceOneChanged) {
+        ByteBuf b = page(4096);
+        if (namespaceOneChanged) {
+            b.setIntLE(0, 1);
+        }
+        return b;
+    }
+
     static ByteBuf zeroes(int size) {
         return page(size);
     }

@@ -68,6 +68,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private boolean sqFlowControlDisabled;
     private final IntObjectHashMap<Command> inFlight = new IntObjectHashMap<>();
     private final ArrayDeque<Integer> asyncEventCids = new ArrayDeque<>();
+    /** Async events that happened while no request was outstanding (loop-confined). */
+    private final ArrayDeque<Integer> pendingEvents = new ArrayDeque<>();
     private boolean inRead;
     private boolean flushScheduled;
     private boolean closed;
@@ -521,6 +523,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             case ADM_ASYNC_EVENT -> {
                 if (asyncEventCids.size() >= 4) {
                     respond(cid, NvmeStatus.ASYNC_EVENT_LIMIT_EXCEEDED);
+                } else if (!pendingEvents.isEmpty()) {
+                    respond(cid, NvmeStatus.SUCCESS, pendingEvents.poll(), 0); // an event that found no request outstanding
                 } else {
                     asyncEventCids.add(cid); // completed when an event happens
                 }
@@ -529,12 +533,20 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Completes one outstanding Async Event Request (any thread). */
+    /**
+     * Completes one outstanding Async Event Request (any thread); with none outstanding the event waits for the
+     * host's next one (base 2.0, 5.2: events are reported when a request is outstanding).
+     */
     void completeAsyncEvent(int dw0) {
         runOnLoop(() -> {
+            if (closed) {
+                return;
+            }
             Integer cid = asyncEventCids.poll();
-            if (cid != null && !closed) {
+            if (cid != null) {
                 respond(cid, NvmeStatus.SUCCESS, dw0, 0);
+            } else if (pendingEvents.size() < 16) {
+                pendingEvents.add(dw0);
             }
         }, null);
     }
@@ -573,7 +585,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             case 0x01 -> ControllerPages.zeroes(64);
             case 0x02 -> sub.isDiscovery() ? null : ControllerPages.smartLog(sub);
             case 0x03 -> sub.isDiscovery() ? null : ControllerPages.firmwareLog();
-            case 0x04 -> sub.isDiscovery() ? null : ControllerPages.zeroes(4096);
+            case 0x04 -> sub.isDiscovery() ? null : ControllerPages.changedNamespaces(controller.readChangedNamespaces((cmd.cdw10() & 0x8000) != 0));
             case 0x0C -> sub.isDiscovery() ? null : ControllerPages.anaLog(sub, (lsp & 1) != 0);
             case 0x70 -> sub.isDiscovery() ? discoveryLog() : null;
             default -> null;

@@ -248,6 +248,18 @@ public final class NexusOperations {
         return next;
     }
 
+    /**
+     * Grows the volume's target to {@code size} (its replicas have grown already). Idempotent: the io-engine answers
+     * a nexus already at that size with it; it refuses (FAILED_PRECONDITION) while a child is too small or a rebuild runs.
+     */
+    public void resize(Versioned<NexusSpec> current, long size) {
+        NexusSpec n = current.spec();
+        var grown = engines.node(n.nodeId()).resizeNexus(n.uuid(), size);
+        events.record("volume", n.uuid(), "NexusResized", Severity.INFO, "nexus on node " + n.nodeId() + " is " + grown.getSize()
+                + " bytes; connected hosts were told");
+        log.info("nexus resized volumeId={} nodeId={} size={}", n.uuid(), n.nodeId(), grown.getSize());
+    }
+
     /** Takes a replica out of the volume's target (before it is destroyed). */
     public Versioned<NexusSpec> removeChild(Versioned<NexusSpec> current, String replicaUuid) {
         NexusSpec n = current.spec();

@@ -105,6 +105,12 @@ public final class IoEngineClient {
                 .addAllAllowedHosts(allowedHosts).build()));
     }
 
+    /** Grows a nexus; its children must have grown first. The same size succeeds. */
+    public io.javastor.api.ioengine.v1.Nexus resizeNexus(String uuid, long size) {
+        return call("resize nexus " + uuid, () -> stub().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder()
+                .setUuid(uuid).setRequestedSize(size).build()));
+    }
+
     /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
     public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
         return call("add child to nexus " + uuid, () -> stub().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()

@@ -156,6 +156,13 @@ public final class VolumeOperations {
                 "create undone: " + (cause == null ? "left Creating by a previous agent" : cause.getMessage()));
     }
 
+    /**
+     * Grows a volume, published or not. Order (the Mayastor way): every replica first, then the nexus, then the volume
+     * spec. Each step is idempotent (a replica or nexus already at the size is left alone), so a call cut short
+     * half way (a node lost, a rebuild running, an agent crash) leaves bigger replicas under an unchanged volume,
+     * which is a valid state, and the next call with the same size completes it. The volume's size only changes
+     * when everything below it has grown, so what the volume reports is always usable.
+     */
     public VolumeView resize(String uuid, long size) {
         requireUuid(uuid);
         if (size <= 0) {
@@ -164,18 +171,28 @@ public final class VolumeOperations {
         try (var held = guard.acquire(uuid, WAIT)) {
             Versioned<VolumeSpec> current = readCreated(uuid);
             VolumeSpec spec = current.spec();
-            if (size == spec.size()) {
-                return view(spec);
-            }
             if (size < spec.size()) {
                 throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
             }
-            if (nexuses.of(uuid).isPresent()) {
-                throw new CoreException.FailedPrecondition("volume " + uuid + ": is published; unpublish before resizing");
+            if (size == spec.size()) {
+                return view(spec); // the spec grows last, so everything below it has this size already
             }
             List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
-            // Check every replica first so a resize that cannot finish does not start.
+            Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
+            // Check everything first so a resize that cannot finish does not start.
+            if (target.isPresent()) {
+                NexusSpec n = target.get().spec();
+                if (n.operation() != OperationStatus.CREATED) {
+                    throw new CoreException.Conflict("volume " + uuid + ": its target is " + n.operation() + "; retry when it is Created");
+                }
+                if (registry.get(n.nodeId()).filter(x -> x.status().isOnline()).isEmpty()) {
+                    throw new CoreException.Unavailable("volume " + uuid + ": its target is on node " + n.nodeId() + " which is not Online");
+                }
+            }
             for (Versioned<ReplicaSpec> r : mine) {
+                if (r.spec().size() >= size) {
+                    continue;
+                }
                 NodeState node = registry.get(r.spec().nodeId()).filter(n -> n.status().isOnline()).orElseThrow(() ->
                         new CoreException.Unavailable("volume " + uuid + ": replica " + r.spec().uuid() + " is on node "
                                 + r.spec().nodeId() + " which is not Online"));
@@ -192,8 +209,14 @@ public final class VolumeOperations {
                     replicas.resize(r, size);
                 }
             }
+            if (target.isPresent()) {
+                // The nexus checks every child it writes to is big enough, and tells the connected hosts.
+                nexuses.resize(target.get(), size);
+            }
             Versioned<VolumeSpec> resized = store.update(VolumeSpec.KIND, current, spec.withSize(size));
-            events.record("volume", uuid, "VolumeResized", Severity.INFO, "grown from " + spec.size() + " to " + size + " bytes");
+            events.record("volume", uuid, "VolumeResized", Severity.INFO, "grown from " + spec.size() + " to " + size + " bytes"
+                    + (target.isPresent() ? " while published on node " + target.get().spec().nodeId() : ""));
+            log.info("volume resized volumeId={} from={} to={} published={}", uuid, spec.size(), size, target.isPresent());
             return view(resized.spec());
         }
     }

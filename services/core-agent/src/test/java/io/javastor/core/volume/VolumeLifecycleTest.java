@@ -120,6 +120,9 @@ class VolumeLifecycleTest {
         for (IoEngineNode n : nodes) {
             pools.createPool(poolRequest(n.name()));
         }
+        // Set-up is done when the agent has observed every pool Online (its state poll runs every 500 ms).
+        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().allMatch(n -> pools.getPool(
+                io.javastor.api.core.v1.GetPoolRequest.newBuilder().setId("pool-" + n.name()).build()).getStatus() == PoolStatus.POOL_STATUS_ONLINE));
         etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
         previousAgent = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
     }
@@ -426,14 +429,12 @@ class VolumeLifecycleTest {
                     assertThat(c.getState()).isEqualTo(io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE));
             assertThat(n.getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactlyInAnyOrder("bdev", "nvmf");
         });
-        // Idempotent; another node while published is a conflict; resize waits for unpublish.
+        // Idempotent; another node while published is a conflict.
         assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
                 .isEqualTo(published.getTarget());
         String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
                 () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
-        expect(Status.Code.FAILED_PRECONDITION, "unpublish before resizing",
-                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(16 * MIB).build()));
 
         Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
         assertThat(unpublished.hasTarget()).isFalse();
@@ -455,6 +456,59 @@ class VolumeLifecycleTest {
         assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusListList()).isEmpty();
         assertThat(v.getReplicasList()).allSatisfy(r -> assertThat(existsOnAnyEngine(r.getUuid())).isFalse());
+    }
+
+    @Test
+    @Order(10)
+    void aPublishedVolumeGrowsItsReplicasThenItsNexusAndAResizeCutShortIsCompletedByTheNextCall() {
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 3, false));
+        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getNodeId();
+        java.util.function.Supplier<io.javastor.api.ioengine.v1.Nexus> nexus = () -> node(target).api().listNexus(
+                io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0);
+        assertThat(nexus.get().getSize()).isEqualTo(16 * MIB);
+
+        Volume grown = volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(24 * MIB).build());
+        assertThat(grown.getSize()).isEqualTo(24 * MIB);
+        assertThat(grown.getTarget().getNodeId()).as("still published where it was").isEqualTo(target);
+        assertThat(onEngines(grown).values()).hasSize(3).allSatisfy(r -> assertThat(r.getSize()).isEqualTo(24 * MIB));
+        assertThat(nexus.get().getSize()).isEqualTo(24 * MIB);
+        assertThat(nexus.get().getState()).isEqualTo(io.javastor.api.ioengine.v1.NexusState.NEXUS_STATE_ONLINE);
+        assertThat(volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(24 * MIB).build()).getSize())
+                .as("idempotent").isEqualTo(24 * MIB);
+        expect(Status.Code.INVALID_ARGUMENT, "size: volumes only grow",
+                () -> volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(16 * MIB).build()));
+
+        // Cut short half way, as when the agent dies between steps: one replica already grew on its io-engine, and the
+        // nexus refuses to grow past the others (FAILED_PRECONDITION naming the small child); the volume is unchanged.
+        Replica first = v.getReplicas(0);
+        node(first.getNodeId()).api().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
+                .setUuid(first.getUuid()).setRequestedSize(40 * MIB).build());
+        StatusRuntimeException tooSmall = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class, () -> node(target).api()
+                .resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(40 * MIB).build()));
+        assertThat(tooSmall.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(tooSmall.getStatus().getDescription()).contains("resize its replica first");
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getSize()).isEqualTo(24 * MIB);
+        assertThat(nexus.get().getSize()).isEqualTo(24 * MIB);
+        // The next call completes it: the grown replica is left as it is, the others and then the nexus grow.
+        Volume completed = volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(40 * MIB).build());
+        assertThat(completed.getSize()).isEqualTo(40 * MIB);
+        assertThat(onEngines(completed).values()).hasSize(3).allSatisfy(r -> assertThat(r.getSize()).isEqualTo(40 * MIB));
+        assertThat(nexus.get().getSize()).isEqualTo(40 * MIB);
+        assertThat(nexus.get().getChildrenList()).hasSize(3).allSatisfy(c ->
+                assertThat(c.getState()).isEqualTo(io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE));
+        assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
+                .setResourceId(uuid).setKind("VolumeResized").build()).getTotal()).isEqualTo(2);
+        // Cut short after the nexus grew (the spec write lost): the next call finds nothing left but the spec.
+        for (Replica r : completed.getReplicasList()) {
+            node(r.getNodeId()).api().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
+                    .setUuid(r.getUuid()).setRequestedSize(48 * MIB).build());
+        }
+        node(target).api().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(48 * MIB).build());
+        assertThat(volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(48 * MIB).build()).getSize()).isEqualTo(48 * MIB);
+        assertThat(nexus.get().getSize()).isEqualTo(48 * MIB);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
 
     @Test

@@ -276,8 +276,7 @@ public class NodeService extends NodeGrpc.NodeImplBase {
                 Path device = nvme.namespaceDevice(nqn).orElseThrow(() -> Status.NOT_FOUND
                         .withDescription("volume " + volumeId + " is not connected on this node").asRuntimeException());
                 long required = req.getCapacityRange().getRequiredBytes();
-                nvme.rescan(nqn);
-                long size = awaitSize(device, required);
+                long size = awaitKernelSize(nqn, device, required);
                 if (required > 0 && size < required) {
                     throw Status.OUT_OF_RANGE.withDescription("the device is " + size + " bytes after a rescan, "
                             + required + " were asked; expand the volume on the controller first").asRuntimeException();
@@ -294,11 +293,32 @@ public class NodeService extends NodeGrpc.NodeImplBase {
         });
     }
 
-    private long awaitSize(Path device, long required) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    /**
+     * The device's size once the kernel sees at least {@code required} bytes (0: whatever it sees after a rescan).
+     * The target sends a Namespace Attribute Changed notice when the volume grows, so the kernel usually knows
+     * already; if it does not within a few seconds (a notice lost with a reconnect, an older target), an explicit
+     * {@code nvme ns-rescan} asks it, and we poll up to the device timeout.
+     */
+    private long awaitKernelSize(String nqn, Path device, long required) {
         long size = nvme.sizeBytes(device);
-        while (required > 0 && size < required && System.nanoTime() < deadline) {
+        if (required <= 0) {
+            nvme.rescan(nqn);
+            return nvme.sizeBytes(device);
+        }
+        long noticeBy = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (size < required && System.nanoTime() < noticeBy) {
             LockSupport.parkNanos(Duration.ofMillis(100).toNanos()); // the kernel applies the new capacity asynchronously
+            size = nvme.sizeBytes(device);
+        }
+        if (size >= required) {
+            return size;
+        }
+        log.info("device {} is {} bytes, {} wanted: no namespace notice seen; rescanning {}", device, size, required, nqn);
+        nvme.rescan(nqn);
+        long deadline = System.nanoTime() + props.getDeviceTimeout().toNanos();
+        size = nvme.sizeBytes(device);
+        while (size < required && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
             size = nvme.sizeBytes(device);
         }
         return size;

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -41,13 +42,18 @@ public final class GatewayStack implements AutoCloseable {
     }
 
     public static GatewayStack start(Path dir) throws Exception {
+        return start(dir, Map.of());
+    }
+
+    /** As {@link #start(Path)}, with extra io-engine arguments per node (an NVMe-oF port given there replaces the free one). */
+    public static GatewayStack start(Path dir, Map<String, List<String>> engineArgs) throws Exception {
         Path agentJar = jar("javastor.test.coreagent.jar");
         Path gatewayJar = jar("javastor.test.gateway.jar");
         Path engineJar = jar("javastor.io-engine.jar");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/etcd")), "skipped: etcd is not installed (apt-get install etcd-server)");
         GatewayStack s = new GatewayStack(Files.createDirectories(dir));
         try {
-            s.startAll(agentJar, gatewayJar, engineJar);
+            s.startAll(agentJar, gatewayJar, engineJar, engineArgs);
         } catch (Exception | AssertionError e) {
             s.close();
             throw e;
@@ -55,7 +61,7 @@ public final class GatewayStack implements AutoCloseable {
         return s;
     }
 
-    private void startAll(Path agentJar, Path gatewayJar, Path engineJar) throws Exception {
+    private void startAll(Path agentJar, Path gatewayJar, Path engineJar, Map<String, List<String>> engineArgs) throws Exception {
         int etcdClient = FreePort.get();
         int etcdPeer = FreePort.get();
         String etcd = "http://127.0.0.1:" + etcdClient;
@@ -82,10 +88,15 @@ public final class GatewayStack implements AutoCloseable {
 
         for (String n : NODES) {
             int http = FreePort.get();
-            start(n, java(engineJar, "--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
+            List<String> extra = engineArgs.getOrDefault(n, List.of());
+            List<String> args = new ArrayList<>(List.of("--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
                     "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePort.get(),
-                    "--javastor.io-engine.nvmf.port=" + FreePort.get(), "--server.address=127.0.0.1", "--server.port=" + http),
-                    () -> ok("http://127.0.0.1:" + http + "/actuator/health"));
+                    "--server.address=127.0.0.1", "--server.port=" + http));
+            if (extra.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
+                args.add("--javastor.io-engine.nvmf.port=" + FreePort.get());
+            }
+            args.addAll(extra);
+            start(n, java(engineJar, args.toArray(String[]::new)), () -> ok("http://127.0.0.1:" + http + "/actuator/health"));
         }
         await("nodes online").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> NODES.stream().allMatch(n -> {
             HttpResponse<String> r = send("GET", "/v0/nodes/" + n, null);
@@ -101,6 +112,11 @@ public final class GatewayStack implements AutoCloseable {
 
     public String url() {
         return gatewayUrl;
+    }
+
+    /** A gateway call (v0 API paths, e.g. {@code /v0/volumes/<id>/target}); null when the gateway cannot be reached. */
+    public HttpResponse<String> call(String method, String path, String body) {
+        return send(method, path, body);
     }
 
     private List<String> java(Path jar, String... args) {

@@ -40,7 +40,7 @@ import static org.awaitility.Awaitility.await;
  * Runs INSIDE the Linux VM as root, beside the node plugin: drives it over its unix socket through real staging,
  * publishing, I/O, expansion and stats, and writes one PASS or FAIL line per scenario to result.txt in the shared
  * folder, which the host test asserts.
- * Args: socket share nexusUri nexusUuid replicaUri replicaUuid resizedBytes
+ * Args: socket share volumeAUri volumeA volumeBUri volumeB volumeAGrownBytes volumeBGrownBytes
  */
 public final class GuestNodeDriver {
     private final CsiClient csi;
@@ -56,21 +56,23 @@ public final class GuestNodeDriver {
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
         Path share = Path.of(args[1]);
-        String nexusUri = args[2];
-        String nexus = args[3];
-        String replicaUri = args[4];
-        String replica = args[5];
-        long resized = Long.parseLong(args[6]);
+        String aUri = args[2];
+        String a = args[3];
+        String bUri = args[4];
+        String b = args[5];
+        long aGrown = Long.parseLong(args[6]);
+        long bGrown = Long.parseLong(args[7]);
         await("node plugin socket").atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500)).until(() -> Files.exists(socket));
         boolean allPassed;
         try (CsiClient csi = new CsiClient(socket, 240)) {
             await("node plugin answers").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
                     .until(() -> csi.node().nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId().equals("vm-node"));
             GuestNodeDriver d = new GuestNodeDriver(csi, share);
-            allPassed = d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(nexus, nexusUri))
-                    & d.scenario("raw-block-publish-write-read", () -> d.rawBlock(nexus, nexusUri))
-                    & d.scenario("expand-after-resize-and-stats", () -> d.expand(replica, replicaUri, resized))
-                    & d.scenario("stats-abnormal-when-device-gone-then-cleanup", () -> d.deviceGone(replica));
+            allPassed = d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(a, aUri))
+                    & d.scenario("raw-block-publish-write-read", () -> d.rawBlock(a, aUri))
+                    & d.scenario("raw-block-grows-after-controller-expand", () -> d.rawBlockGrows(a, aUri, aGrown))
+                    & d.scenario("ext4-expand-after-controller-expand-and-stats", () -> d.expand(b, bUri, bGrown))
+                    & d.scenario("stats-abnormal-when-device-gone-then-cleanup", () -> d.deviceGone(b));
         }
         System.exit(allPassed ? 0 : 1);
     }
@@ -201,6 +203,56 @@ public final class GuestNodeDriver {
         assertThat(subsystemPresent(vol)).isFalse();
     }
 
+    /**
+     * Asks the host to expand the volume through the controller and waits for its answer; then waits, without any
+     * rescan of ours, until the kernel reports {@code grown} bytes for the namespace: the target's Namespace Attribute
+     * Changed notice made it rescan. Returns the time that took.
+     */
+    private long hostExpandsAndKernelSeesIt(String vol, long grown) throws Exception {
+        Files.writeString(share.resolve("resize-" + vol + "-ready"), "ready");
+        await("host expanded " + vol).atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> Files.exists(share.resolve("resize-" + vol + "-done")));
+        long t0 = System.nanoTime();
+        Path sysSize = Path.of("/sys/block", device(vol).getFileName().toString(), "size");
+        await("the kernel sees " + vol + " grown to " + grown + " bytes without a rescan").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(100)).until(() -> Long.parseLong(Files.readString(sysSize).strip()) * 512 == grown);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        log(vol + ": " + sysSize + " shows " + grown + " bytes " + ms + " ms after the controller's expand (no reconnect, no rescan)");
+        return ms;
+    }
+
+    private void rawBlockGrows(String vol, String uri, long grown) throws Exception {
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging-block", vol));
+        Path target = Files.createDirectories(Path.of("/run/csi/pods/pod-d/volumeDevices")).resolve("disk");
+        VolumeCapability cap = Caps.block();
+        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap).build());
+        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build());
+        long before = Long.parseLong(sh("blockdev", "--getsize64", target.toString()).strip());
+        assertThat(before).isLessThan(grown);
+        List<String> controllers = controllerIds(vol);
+        hostExpandsAndKernelSeesIt(vol, grown);
+        assertThat(Long.parseLong(sh("blockdev", "--getsize64", target.toString()).strip())).as("the published device node").isEqualTo(grown);
+        assertThat(controllerIds(vol)).as("the same controllers: no reconnect").isEqualTo(controllers);
+        // The grown range is usable: write its last MiB and read it back.
+        byte[] pattern = new byte[1 << 20];
+        new Random(13).nextBytes(pattern);
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(pattern), grown - pattern.length);
+            ch.force(true);
+        }
+        sh("blockdev", "--flushbufs", target.toString());
+        assertThat(read(target, grown - pattern.length, pattern.length)).isEqualTo(pattern);
+        assertThat(usage(stats(vol, target), VolumeUsage.Unit.BYTES).getTotal()).isEqualTo(grown);
+        // A raw block volume needs no node expansion; asked anyway, it reports the device's size.
+        assertThat(csi.node().nodeExpandVolume(NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
+                .setVolumeCapability(cap).setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(grown)).build()).getCapacityBytes()).isEqualTo(grown);
+        csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(vol).setTargetPath(target.toString()).build());
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        assertThat(subsystemPresent(vol)).isFalse();
+    }
+
     private void expand(String vol, String uri, long resized) throws Exception {
         Path staging = Files.createDirectories(Path.of("/run/csi/staging", vol));
         Path target = Files.createDirectories(Path.of("/run/csi/pods/pod-c/volumes")).resolve("grow");
@@ -210,22 +262,63 @@ public final class GuestNodeDriver {
         csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
                 .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build());
         Files.writeString(target.resolve("before.txt"), "written before the resize");
+        Map<String, String> written = new LinkedHashMap<>();
+        Random rnd = new Random(17);
+        for (int i = 0; i < 4; i++) {
+            byte[] data = new byte[1024 * 1024 + i];
+            rnd.nextBytes(data);
+            Path f = target.resolve("data-" + i + ".bin");
+            Files.write(f, data);
+            written.put(f.getFileName().toString(), sha256(data));
+        }
+        sh("sync");
         long before = usage(stats(vol, target), VolumeUsage.Unit.BYTES).getTotal();
-        log("filesystem total before resize: " + before);
-        Files.writeString(share.resolve("expand-ready"), "ready");
-        await("host resized the volume").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
-                .until(() -> Files.exists(share.resolve("expand-done")));
+        long dfBefore = dfBytes(target);
+        log("filesystem total before resize: " + before + " (df " + dfBefore + ")");
+        hostExpandsAndKernelSeesIt(vol, resized);
         long capacity = csi.node().nodeExpandVolume(NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
                 .setStagingTargetPath(staging.toString()).setVolumeCapability(cap)
                 .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(resized)).build()).getCapacityBytes();
-        assertThat(capacity).isGreaterThanOrEqualTo(resized);
+        assertThat(capacity).isEqualTo(resized);
         long after = usage(stats(vol, target), VolumeUsage.Unit.BYTES).getTotal();
-        log("filesystem total after expand: " + after + " (device " + capacity + ")");
-        assertThat(after).isGreaterThan(before + (before / 2));
+        long dfAfter = dfBytes(target);
+        log("filesystem total after expand: " + after + " (df " + dfAfter + ", device " + capacity + ")");
+        assertThat(after).isGreaterThan(before * 2);
+        assertThat(dfAfter).as("df's size").isGreaterThan(dfBefore * 2).isGreaterThan(resized * 8 / 10).isLessThanOrEqualTo(resized);
         assertThat(Files.readString(target.resolve("before.txt"))).isEqualTo("written before the resize");
+        for (Map.Entry<String, String> e : written.entrySet()) {
+            assertThat(sha256(Files.readAllBytes(target.resolve(e.getKey())))).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        // The grown filesystem has room beyond the old size: allocate more than the whole old filesystem.
+        sh("fallocate", "-l", Long.toString(dfBefore + (8 << 20)), target.resolve("bigger-than-before.bin").toString());
+        sh("sync");
         fails(Status.Code.OUT_OF_RANGE, "expand the volume on the controller first", () -> csi.node().nodeExpandVolume(
                 NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
                         .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(resized * 4)).build()));
+    }
+
+    /** The controller ids (cntlid) of the volume's NVMe controllers: a reconnect gets new ones from the target. */
+    private static List<String> controllerIds(String vol) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
+            for (Path d : s.toList()) {
+                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
+                    try (Stream<Path> entries = Files.list(d)) {
+                        List<String> ids = new java.util.ArrayList<>();
+                        for (Path c : entries.filter(p -> p.getFileName().toString().matches("nvme\\d+")).sorted().toList()) {
+                            ids.add(c.getFileName() + "=" + Files.readString(c.resolve("cntlid")).strip());
+                        }
+                        return ids;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("volume " + vol + " is not connected");
+    }
+
+    /** {@code df}'s size of the filesystem mounted at {@code path}, in bytes. */
+    private static long dfBytes(Path path) throws Exception {
+        String[] lines = sh("df", "-B1", "--output=size", path.toString()).strip().split("\n");
+        return Long.parseLong(lines[lines.length - 1].strip());
     }
 
     private void deviceGone(String vol) throws Exception {

@@ -1,45 +1,51 @@
 package io.javastor.csi.vm;
 
-import io.javastor.api.ioengine.v1.CreateNexusRequest;
-import io.javastor.api.ioengine.v1.CreatePoolRequest;
-import io.javastor.api.ioengine.v1.CreateReplicaRequest;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
-import io.javastor.api.ioengine.v1.Nexus;
-import io.javastor.api.ioengine.v1.NexusState;
-import io.javastor.api.ioengine.v1.PublishNexusRequest;
-import io.javastor.api.ioengine.v1.Replica;
-import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
-import io.javastor.api.ioengine.v1.ShareProtocol;
-import io.javastor.api.ioengine.v1.ShareReplicaRequest;
+import tools.jackson.databind.JsonNode;
+import csi.v1.Csi.CapacityRange;
+import csi.v1.Csi.ControllerExpandVolumeRequest;
+import csi.v1.Csi.ControllerExpandVolumeResponse;
+import csi.v1.Csi.ControllerPublishVolumeRequest;
+import csi.v1.Csi.CreateVolumeRequest;
+import csi.v1.Csi.VolumeCapability;
+import io.javastor.csi.CsiApplication;
+import io.javastor.csi.controller.RestGateway;
+import io.javastor.csi.support.Caps;
+import io.javastor.csi.support.CsiClient;
 import io.javastor.csi.support.EngineProcess;
-import io.javastor.csi.support.FreePort;
+import io.javastor.csi.support.GatewayStack;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The node plugin inside the Linux VM (../shared/tools/linux-nvme-vm; the host kernel has no nvme-tcp), against a real
- * 3-replica nexus published by real io-engines on the host. The guest runs the plugin and {@link GuestNodeDriver}, which
- * stages the volume as ext4, publishes, writes, unpublishes, unstages, stages again and reads back; publishes it raw;
- * grows a volume after the host resizes it; checks stats, including the abnormal condition once the device is gone.
- * The nexus cannot be resized yet (the io-engine has no ResizeNexus), so expansion runs on a replica the engine shares
- * over NVMe-oF directly (ResizeReplica), through the same node plugin code path (rescan, resize2fs).
+ * The node plugin inside the Linux VM (../shared/tools/linux-nvme-vm; the host kernel has no nvme-tcp), against the
+ * whole control plane on the host ({@link GatewayStack}: etcd, core agent, REST gateway, three io-engines) and the
+ * controller plugin in this JVM. Two 3-replica volumes are created and published through the controller (their
+ * nexus on csi-node-1, the engine the VM can reach). The guest runs the plugin and {@link GuestNodeDriver}, which
+ * stages volume A as ext4, publishes, writes, unpublishes, unstages, stages again and reads back; publishes it raw;
+ * then, while each volume is in use, asks this test to expand it through the controller (ControllerExpandVolume:
+ * replicas, then the nexus, while published): the raw device of A grows, and volume B's ext4 grows with
+ * NodeExpandVolume with its files intact; in both the guest kernel sees the new size by itself (the target's Namespace
+ * Attribute Changed notice), before any rescan. Stats, including the abnormal condition once the device is gone.
  * Uses host port 8424 (forwarded into the VM; -Djavastor.csi.vm.port to change). Run with -Djavastor.vm=true.
  */
 @Tag("vm")
@@ -48,11 +54,14 @@ class NodePluginVmTest {
     /** A port the VM forwards; 8420-8422 are the local cluster's and other VM tests', so 8424 unless told. */
     static final int VM_PORT = Integer.getInteger("javastor.csi.vm.port", 8424);
     static final long MIB = 1L << 20;
-    static final long NEXUS_SIZE = 96 * MIB;
-    static final long GROW_FROM = 64 * MIB;
-    static final long GROW_TO = 160 * MIB;
+    static final long A_SIZE = 96 * MIB;
+    static final long A_GROWN = 128 * MIB;
+    static final long B_SIZE = 64 * MIB;
+    static final long B_GROWN = 160 * MIB;
+    static final String VM_NODE = "vm-node";
     static final List<String> SCENARIOS = List.of("ext4-stage-publish-write-restage-read", "raw-block-publish-write-read",
-            "expand-after-resize-and-stats", "stats-abnormal-when-device-gone-then-cleanup");
+            "raw-block-grows-after-controller-expand", "ext4-expand-after-controller-expand-and-stats",
+            "stats-abnormal-when-device-gone-then-cleanup");
 
     @Test
     void nodePluginStagesPublishesExpandsAndReportsStatsInTheVm(@TempDir Path tmp) throws Exception {
@@ -62,103 +71,120 @@ class NodePluginVmTest {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
                 "skipped: QEMU is not installed and we are not root to install it");
 
-        List<EngineProcess> engines = new ArrayList<>();
-        try {
-            EngineProcess e1 = engine(engines, tmp, "vm-node-1", "--javastor.io-engine.nvmf.port=" + VM_PORT,
-                    "--javastor.io-engine.nvmf.advertised-address=10.0.2.100");
-            EngineProcess e2 = engine(engines, tmp, "vm-node-2");
-            EngineProcess e3 = engine(engines, tmp, "vm-node-3");
-            String nexusId = UUID.randomUUID().toString();
-            CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(nexusId).setSize(NEXUS_SIZE);
-            int i = 0;
-            for (EngineProcess e : List.of(e1, e2, e3)) {
-                String pool = "p" + (++i);
-                e.api().createPool(CreatePoolRequest.newBuilder().setName(pool).addDisks("uring://" + tmp.resolve(pool + ".img") + "?size_mb=160").build());
-                Replica r = e.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool(pool)
-                        .setSize(NEXUS_SIZE).setThin(true).build());
-                create.addChildren(e == e1 ? r.getUri() : e.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
-                        .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getUri());
-            }
-            e1.api().createNexus(create.build());
-            String nexusUri = e1.api().publishNexus(PublishNexusRequest.newBuilder().setUuid(nexusId)
-                    .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
-            assertThat(nexusUri).isEqualTo("nvmf://10.0.2.100:" + VM_PORT + "/nqn.2019-05.io.javastor:" + nexusId);
+        ConfigurableApplicationContext controller = null;
+        try (GatewayStack stack = GatewayStack.start(tmp.resolve("stack"), Map.of(GatewayStack.NODES.get(0), List.of(
+                "--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")))) {
+            Path socket = tmp.resolve("csi-controller.sock");
+            controller = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
+                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url());
+            try (CsiClient csi = new CsiClient(socket, 240)) {
+                String a = createAndPublish(csi, stack, "pvc-vm-a", A_SIZE);
+                String b = createAndPublish(csi, stack, "pvc-vm-b", B_SIZE);
+                String aUri = uri(csi, a);
+                String bUri = uri(csi, b);
 
-            e1.api().createPool(CreatePoolRequest.newBuilder().setName("grow").addDisks("uring://" + tmp.resolve("grow.img") + "?size_mb=256").build());
-            String growId = UUID.randomUUID().toString();
-            e1.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(growId).setPool("grow").setSize(GROW_FROM).setThin(false).build());
-            String growUri = e1.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(growId)
-                    .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getUri();
-
-            Path share = Files.createDirectories(tmp.resolve("share"));
-            Files.writeString(share.resolve("java.txt"), EngineProcess.java());
-            Files.writeString(share.resolve("classpath.txt"), EngineProcess.classpath());
-            Files.writeString(share.resolve("args.txt"), String.join(" ", nexusUri, nexusId, growUri, growId, Long.toString(GROW_TO)));
-            Path hostDir = Files.createDirectories(tmp.resolve("host"));
-            Path modules = hostDir.resolve("guest-fs-modules.sh");
-            try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/guest-fs-modules.sh")) {
-                Files.write(modules, in.readAllBytes());
-            }
-            Process fetch = new ProcessBuilder("bash", modules.toString(), share.resolve("modules").toString()).redirectErrorStream(true)
-                    .redirectOutput(hostDir.resolve("modules.log").toFile()).start();
-            assertThat(fetch.waitFor(10, TimeUnit.MINUTES)).as("guest filesystem modules extracted").isTrue();
-            assertThat(fetch.exitValue()).as(read(hostDir.resolve("modules.log"))).isZero();
-            Path guestDir = Files.createDirectories(tmp.resolve("guest"));
-            Path script = guestDir.resolve("csi-node-guest.sh");
-            try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/csi-node-guest.sh")) {
-                Files.write(script, in.readAllBytes());
-            }
-            ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), script.toString()).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve("vm.log").toFile());
-            pb.environment().put("VM_SHARE", share.toString());
-            pb.environment().put("VM_HOST_PORTS", Integer.toString(VM_PORT));
-            pb.environment().put("VM_TIMEOUT_S", "1700");
-            pb.environment().put("VM_MEM_MB", "2048");
-            Process vm = pb.start();
-            boolean resized = false;
-            try {
-                await("guest ready for the resize (or VM ended)").atMost(Duration.ofMinutes(25)).pollInterval(Duration.ofSeconds(1))
-                        .until(() -> Files.exists(share.resolve("expand-ready")) || !vm.isAlive());
-                if (Files.exists(share.resolve("expand-ready"))) {
-                    Replica grown = e1.api().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(growId).setRequestedSize(GROW_TO).build());
-                    assertThat(grown.getSize()).isGreaterThanOrEqualTo(GROW_TO);
-                    Files.writeString(share.resolve("expand-done"), "done");
-                    resized = true;
+                Path share = Files.createDirectories(tmp.resolve("share"));
+                Files.writeString(share.resolve("java.txt"), EngineProcess.java());
+                Files.writeString(share.resolve("classpath.txt"), EngineProcess.classpath());
+                Files.writeString(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
+                Path hostDir = Files.createDirectories(tmp.resolve("host"));
+                Path modules = hostDir.resolve("guest-fs-modules.sh");
+                try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/guest-fs-modules.sh")) {
+                    Files.write(modules, in.readAllBytes());
                 }
-                assertThat(vm.waitFor(30, TimeUnit.MINUTES)).as("VM finished").isTrue();
-            } finally {
-                if (vm.isAlive()) {
-                    vm.destroyForcibly().waitFor();
+                Process fetch = new ProcessBuilder("bash", modules.toString(), share.resolve("modules").toString()).redirectErrorStream(true)
+                        .redirectOutput(hostDir.resolve("modules.log").toFile()).start();
+                assertThat(fetch.waitFor(10, TimeUnit.MINUTES)).as("guest filesystem modules extracted").isTrue();
+                assertThat(fetch.exitValue()).as(read(hostDir.resolve("modules.log"))).isZero();
+                Path guestDir = Files.createDirectories(tmp.resolve("guest"));
+                Path script = guestDir.resolve("csi-node-guest.sh");
+                try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/csi-node-guest.sh")) {
+                    Files.write(script, in.readAllBytes());
                 }
-                System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- driver.log ----\n" + read(share.resolve("driver.log"))
-                        + "\n---- plugin.log (tail) ----\n" + tail(share.resolve("plugin.log")) + "\n---- console (tail) ----\n" + tail(share.resolve("console.log")));
+                ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), script.toString()).redirectErrorStream(true)
+                        .redirectOutput(tmp.resolve("vm.log").toFile());
+                pb.environment().put("VM_SHARE", share.toString());
+                pb.environment().put("VM_HOST_PORTS", Integer.toString(VM_PORT));
+                pb.environment().put("VM_TIMEOUT_S", "1700");
+                pb.environment().put("VM_MEM_MB", "2048");
+                Process vm = pb.start();
+                List<String> expanded = new ArrayList<>();
+                try {
+                    // The guest asks, while the volume is staged and in use: raw A first, then ext4 B.
+                    if (expandWhenAsked(csi, share, vm, a, A_GROWN, Caps.block(), false)) {
+                        expanded.add(a);
+                        if (expandWhenAsked(csi, share, vm, b, B_GROWN, Caps.mount("ext4"), true)) {
+                            expanded.add(b);
+                        }
+                    }
+                    assertThat(vm.waitFor(30, TimeUnit.MINUTES)).as("VM finished").isTrue();
+                } finally {
+                    if (vm.isAlive()) {
+                        vm.destroyForcibly().waitFor();
+                    }
+                    System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- driver.log ----\n" + read(share.resolve("driver.log"))
+                            + "\n---- plugin.log (tail) ----\n" + tail(share.resolve("plugin.log")) + "\n---- console (tail) ----\n" + tail(share.resolve("console.log")));
+                }
+                String results = read(share.resolve("result.txt"));
+                System.out.println("---- result.txt ----\n" + results);
+                assertThat(expanded).as("the guest reached both expansion steps").containsExactly(a, b);
+                for (String s : SCENARIOS) {
+                    assertThat(results.lines()).as("scenario " + s).anyMatch(l -> l.startsWith("PASS " + s + " "));
+                }
+                assertThat(results).doesNotContain("FAIL");
+                assertThat(vm.exitValue()).isZero();
+                RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30));
+                for (String id : List.of(a, b)) {
+                    JsonNode v = gateway.getVolume(id).orElseThrow();
+                    System.out.println("volume " + id + " after the guest: " + v);
+                    assertThat(v.path("spec").path("size").asLong()).isEqualTo(id.equals(a) ? A_GROWN : B_GROWN);
+                    assertThat(v.path("state").path("status").asString()).as("no replica faulted under the guest's I/O").isEqualTo("Online");
+                }
             }
-            String results = read(share.resolve("result.txt"));
-            System.out.println("---- result.txt ----\n" + results);
-            assertThat(resized).as("the guest reached the resize step").isTrue();
-            for (String s : SCENARIOS) {
-                assertThat(results.lines()).as("scenario " + s).anyMatch(l -> l.startsWith("PASS " + s + " "));
-            }
-            assertThat(results).doesNotContain("FAIL");
-            assertThat(vm.exitValue()).isZero();
-            Nexus after = e1.api().listNexus(ListNexusRequest.newBuilder().setUuid(nexusId).build()).getNexusList(0);
-            assertThat(after.getState()).as("no child faulted under the guest's I/O").isEqualTo(NexusState.NEXUS_STATE_ONLINE);
-            assertThat(after.getChildrenCount()).isEqualTo(3);
         } finally {
-            for (EngineProcess e : engines) {
-                e.close();
+            if (controller != null) {
+                controller.close();
             }
         }
     }
 
-    private static EngineProcess engine(List<EngineProcess> engines, Path tmp, String node, String... args) throws IOException {
-        List<String> a = new ArrayList<>(List.of(args));
-        if (a.stream().noneMatch(s -> s.startsWith("--javastor.io-engine.nvmf.port="))) {
-            a.add("--javastor.io-engine.nvmf.port=" + FreePort.get());
+    /** CreateVolume (3 replicas), its nexus placed on csi-node-1 (the engine the VM reaches), then ControllerPublishVolume. */
+    private static String createAndPublish(CsiClient csi, GatewayStack stack, String name, long size) {
+        String id = csi.controller().createVolume(CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(Caps.mount("ext4"))
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(size)).putParameters("repl", "3")
+                .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30").build())
+                .getVolume().getVolumeId();
+        // Which node holds the target is the control plane's choice; the VM only reaches csi-node-1, so ask for it
+        // there (an operator's publish) before the controller's publish for the VM's node reuses it.
+        HttpResponse<String> placed = stack.call("PUT", "/v0/volumes/" + id + "/target", "{\"protocol\":\"nvmf\",\"node\":\""
+                + GatewayStack.NODES.get(0) + "\",\"frontend_node\":\"" + VM_NODE + "\",\"publish_context\":{}}");
+        assertThat(placed).isNotNull();
+        assertThat(placed.statusCode()).as(placed.body()).isEqualTo(200);
+        return id;
+    }
+
+    private static String uri(CsiClient csi, String id) {
+        String uri = csi.controller().controllerPublishVolume(ControllerPublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId(VM_NODE)
+                .setVolumeCapability(Caps.mount("ext4")).putVolumeContext("ioTimeout", "30").build()).getPublishContextOrThrow("uri");
+        assertThat(uri).isEqualTo("nvmf://10.0.2.100:" + VM_PORT + "/nqn.2019-05.io.javastor:" + id);
+        return uri;
+    }
+
+    /** Waits for the guest's resize-&lt;id&gt;-ready, expands through the controller, answers resize-&lt;id&gt;-done. */
+    private static boolean expandWhenAsked(CsiClient csi, Path share, Process vm, String id, long size, VolumeCapability cap,
+                                           boolean nodeExpansion) throws IOException {
+        Path ready = share.resolve("resize-" + id + "-ready");
+        await("guest ready for the resize of " + id + " (or VM ended)").atMost(Duration.ofMinutes(25)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> Files.exists(ready) || !vm.isAlive());
+        if (!Files.exists(ready)) {
+            return false;
         }
-        EngineProcess e = new EngineProcess(node, tmp.resolve(node + ".log"), a);
-        engines.add(e);
-        return e.start();
+        ControllerExpandVolumeResponse r = csi.controller().controllerExpandVolume(ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(size)).setVolumeCapability(cap).build());
+        assertThat(r.getCapacityBytes()).isEqualTo(size);
+        assertThat(r.getNodeExpansionRequired()).isEqualTo(nodeExpansion);
+        Files.writeString(share.resolve("resize-" + id + "-done"), "done");
+        return true;
     }
 
     private static String read(Path f) throws IOException {
