@@ -309,8 +309,13 @@ class DiskPoolOperatorTest {
                 "[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]");
         await("resource gone").atMost(DEADLINE).until(() -> get("pool-kept") == null);
         assertThat(rest.get("/v0/pools/pool-kept").status()).isEqualTo(200);
+        // And the node restarts (kill -9): its io-engine forgets the pool, which is only on the disk now.
+        IoEngineNode node1 = engines.get(0);
+        assertThat(node1.name()).isEqualTo("node-1");
+        node1.kill9();
+        node1.start();
 
-        // A new operator, the resource recreated: it takes the pool that is there, with its data.
+        // A new operator, the resource recreated: it takes the pool, imported from the disk with its replica.
         operator = RunningOperator.start(server.createClient(), gatewayUrl, Map.of());
         create(diskPool("pool-kept", "node-1", List.of(disk("kept", 64))));
         DiskPoolStatus imported = awaitState("pool-kept", "Online");
