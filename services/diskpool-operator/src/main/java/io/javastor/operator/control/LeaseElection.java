@@ -2,6 +2,7 @@ package io.javastor.operator.control;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
@@ -68,7 +69,8 @@ public final class LeaseElection implements AutoCloseable {
             if (!closed) {
                 log.info("leader election ended lease={}/{} identity={} error={}", namespace, lease, identity,
                         error == null ? "none" : error.toString());
-                start();
+                // After a retry period, so an elector that keeps ending at once cannot spin.
+                CompletableFuture.delayedExecutor(retryPeriod.toMillis(), TimeUnit.MILLISECONDS).execute(this::start);
             }
         });
     }
