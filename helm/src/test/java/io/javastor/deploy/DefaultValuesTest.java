@@ -38,7 +38,8 @@ class DefaultValuesTest {
     @Test
     void rendersEveryComponent() {
         assertThat(m.ofKind("Deployment").map(Manifests::name))
-                .containsExactlyInAnyOrder(component("core-agent"), component("rest-gateway"), component("csi-controller"));
+                .containsExactlyInAnyOrder(component("core-agent"), component("rest-gateway"), component("csi-controller"),
+                        component("diskpool-operator"));
         assertThat(m.ofKind("DaemonSet").map(Manifests::name))
                 .containsExactlyInAnyOrder(component("io-engine"), component("csi-node"));
         assertThat(m.ofKind("StatefulSet").map(Manifests::name))
@@ -55,7 +56,8 @@ class DefaultValuesTest {
                 "rest-gateway", "javastor/rest-gateway:" + appVersion,
                 "csi-controller", "javastor/csi:" + appVersion,
                 "csi-node", "javastor/csi:" + appVersion,
-                "io-engine", "javastor/io-engine:" + appVersion);
+                "io-engine", "javastor/io-engine:" + appVersion,
+                "diskpool-operator", "javastor/diskpool-operator:" + appVersion);
         expected.forEach((component, image) -> {
             Map<String, Object> w = m.workloads().filter(d -> Manifests.name(d).equals(component(component))).findFirst().orElseThrow();
             assertThat(container(w, component).get("image")).as(component).isEqualTo(image);
@@ -147,7 +149,8 @@ class DefaultValuesTest {
     @Test
     void podDisruptionBudgetsCoverEveryReplicatedComponent() {
         assertThat(m.ofKind("PodDisruptionBudget").map(Manifests::name)).containsExactlyInAnyOrder(
-                component("core-agent"), component("rest-gateway"), component("csi-controller"), component("etcd"), component("io-engine"));
+                component("core-agent"), component("rest-gateway"), component("csi-controller"), component("etcd"), component("io-engine"),
+                component("diskpool-operator"));
         // etcd keeps quorum: one of three members at a time.
         assertThat(at(m.get("PodDisruptionBudget", component("etcd")), "spec", "maxUnavailable")).isEqualTo(1);
     }
@@ -212,13 +215,66 @@ class DefaultValuesTest {
             assertThat((List<String>) r.get("resources")).containsExactly("diskpools/status");
             assertThat((List<String>) r.get("verbs")).contains("update", "patch");
         });
+        assertThat(allows(rules, "javastor.io", "diskpools", "watch")).isTrue();
+        assertThat(allows(rules, "javastor.io", "diskpools", "patch")).as("finalizers").isTrue();
+        assertThat(allows(rules, "", "events", "create")).isTrue();
         assertThat(rules).filteredOn(r -> ((List<String>) r.get("apiGroups")).contains("javastor.io"))
                 .allSatisfy(r -> assertThat((List<String>) r.get("verbs")).as("the operator never creates or deletes DiskPools itself")
                         .doesNotContain("create", "delete"));
+        // Nothing outside DiskPools, their Events and (in the election Role) Leases.
+        assertThat(rules).flatExtracting(r -> (List<String>) r.get("resources"))
+                .allMatch(r -> r.startsWith("diskpools") || r.equals("events"));
+        List<Map<String, Object>> election = list(m.get("Role", component("diskpool-operator") + "-leader-election"), "rules");
+        assertThat(election).singleElement().satisfies(r -> assertThat((List<String>) r.get("resources")).containsExactly("leases"));
+        assertThat(allows(election, "coordination.k8s.io", "leases", "update")).isTrue();
+        assertThat(allows(election, "coordination.k8s.io", "leases", "create")).isTrue();
+
+        // Bound to the operator's own account, which its pods run as; the gateway gets no token at all.
+        Map<String, Object> operator = m.get("Deployment", component("diskpool-operator"));
+        assertThat(podSpec(operator).get("serviceAccountName")).isEqualTo(component("diskpool-operator"));
+        for (String binding : List.of(component("diskpool-operator"), component("diskpool-operator") + "-leader-election")) {
+            assertThat(list(m.get("RoleBinding", binding), "subjects")).extracting(s -> s.get("name"))
+                    .containsExactly(component("diskpool-operator"));
+        }
         Map<String, Object> gateway = m.get("Deployment", component("rest-gateway"));
         assertThat(podSpec(gateway).get("serviceAccountName")).isEqualTo(component("rest-gateway"));
-        assertThat(list(m.get("RoleBinding", component("diskpool-operator")), "subjects"))
-                .extracting(s -> s.get("name")).containsExactly(component("rest-gateway"));
+        assertThat(podSpec(gateway).get("automountServiceAccountToken")).isEqualTo(false);
+        assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(false);
+    }
+
+    @Test
+    void operatorRunsTwoElectingReplicasAgainstTheGatewayService() {
+        Map<String, Object> d = m.get("Deployment", component("diskpool-operator"));
+        assertThat(at(d, "spec", "replicas")).isEqualTo(2);
+        Map<String, Object> c = container(d, "diskpool-operator");
+        assertThat(list(c, "ports")).extracting(p -> p.get("name"), p -> p.get("containerPort"))
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("http", 8085));
+        for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+            assertThat(at(c, probe, "httpGet", "port")).as(probe).isEqualTo("http");
+            assertThat((String) at(c, probe, "httpGet", "path")).as(probe).startsWith("/actuator/health/");
+        }
+        // Each replica's Lease identity is its pod name.
+        assertThat(list(c, "env")).anySatisfy(e -> {
+            assertThat(e.get("name")).isEqualTo("POD_NAME");
+            assertThat(at(e, "valueFrom", "fieldRef", "fieldPath")).isEqualTo("metadata.name");
+        });
+        assertThat(list(c, "volumeMounts")).extracting(v -> v.get("mountPath")).contains("/etc/javastor");
+
+        Map<String, Object> cfg = appConfig("diskpool-operator").get(0);
+        Map<String, Object> op = map(cfg, "javastor", "operator");
+        assertThat(op.get("namespace")).isEqualTo(Chart.NAMESPACE);
+        assertThat(at(op, "leader-election", "enabled")).isEqualTo(true);
+        assertThat(at(op, "leader-election", "identity")).isEqualTo("${POD_NAME}");
+        assertThat(at(op, "leader-election", "lease-name")).isEqualTo(component("diskpool-operator"));
+        assertThat(at(op, "leader-election", "namespace")).isEqualTo(Chart.NAMESPACE);
+        assertThat(at(op, "retry", "initial-delay")).isEqualTo("2s");
+        assertThat(at(cfg, "server", "address")).isEqualTo("0.0.0.0");
+        // The REST URL names the gateway's rendered Service and port.
+        String restUrl = (String) op.get("rest-url");
+        assertThat(restUrl).isEqualTo("http://" + component("rest-gateway") + "." + Chart.NAMESPACE + ".svc:8081");
+        assertThat(list(m.get("Service", component("rest-gateway")), "spec", "ports")).extracting(p -> p.get("port")).contains(8081);
+        // The gateway's configuration carries no operator settings any more.
+        assertThat(map(appConfig("rest-gateway").get(0), "javastor")).doesNotContainKey("operator");
     }
 
     @Test

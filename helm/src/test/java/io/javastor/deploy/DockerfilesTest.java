@@ -20,7 +20,7 @@ class DockerfilesTest {
     private static final Pattern MVN_MODULE = Pattern.compile("mvn [^\\n]*-pl (\\S+) -am");
 
     @ParameterizedTest
-    @ValueSource(strings = {"io-engine", "core-agent", "rest-gateway", "csi"})
+    @ValueSource(strings = {"io-engine", "core-agent", "rest-gateway", "csi", "diskpool-operator"})
     void multiStageBuildOnJdkRunOnJreWithHealthCheck(String service) throws IOException {
         String text = Files.readString(DOCKER.resolve(service + ".Dockerfile"));
         List<String> stages = text.lines().filter(l -> l.startsWith("FROM ")).toList();
@@ -36,7 +36,7 @@ class DockerfilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"core-agent", "rest-gateway", "csi"})
+    @ValueSource(strings = {"core-agent", "rest-gateway", "csi", "diskpool-operator"})
     void servicesRunUnprivileged(String service) throws IOException {
         String text = Files.readString(DOCKER.resolve(service + ".Dockerfile"));
         String runStage = text.substring(text.lastIndexOf("\nFROM "));

@@ -141,10 +141,10 @@ class NonDefaultValuesTest {
     }
 
     @Test
-    void operatorOffRemovesItsRbacAndTheGatewayToken() {
+    void operatorOffRemovesItsDeploymentAccountAndRbac() {
         Manifests m = Chart.render("operator: {enabled: false}");
         ManifestRules.assertAll(m);
-        assertThat(m.ofKind("Role").map(Manifests::name)).noneMatch(n -> n.contains("diskpool-operator"));
+        assertThat(m.docs()).map(Manifests::name).noneMatch(n -> n.contains("diskpool-operator"));
         assertThat(podSpec(m.get("Deployment", component("rest-gateway"))).get("automountServiceAccountToken")).isEqualTo(false);
         assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(false);
     }
@@ -155,8 +155,46 @@ class NonDefaultValuesTest {
         ManifestRules.assertAll(m);
         assertThat(at(m.get("Role", component("diskpool-operator")), "metadata", "namespace")).isEqualTo("storage-config");
         assertThat(list(m.get("RoleBinding", component("diskpool-operator")), "subjects").get(0))
-                .containsEntry("namespace", Chart.NAMESPACE);
-        assertThat(at(appConfig(m, "rest-gateway").get(0), "javastor", "operator", "namespace")).isEqualTo("storage-config");
+                .containsEntry("namespace", Chart.NAMESPACE).containsEntry("name", component("diskpool-operator"));
+        // The Lease stays in the release namespace, where the election Role is.
+        assertThat(at(m.get("Role", component("diskpool-operator") + "-leader-election"), "metadata", "namespace")).isEqualTo(Chart.NAMESPACE);
+        Map<String, Object> op = map(appConfig(m, "diskpool-operator").get(0), "javastor", "operator");
+        assertThat(op.get("namespace")).isEqualTo("storage-config");
+        assertThat(at(op, "leader-election", "namespace")).isEqualTo(Chart.NAMESPACE);
+    }
+
+    @Test
+    void operatorSettingsReachItsConfigurationAndDeployment() {
+        Manifests m = Chart.render("""
+                image: {registry: registry.example.com/storage, tag: 1.2.3}
+                operator:
+                  replicas: 1
+                  restUrl: https://javastor-api.example.com
+                  refresh: 1m
+                  retry: {initialDelay: 5s, maxDelay: 10m}
+                  leaderElection: {enabled: false}
+                  extraConfig: {logging: {level: {io.javastor: DEBUG}}}
+                """);
+        ManifestRules.assertAll(m);
+        Map<String, Object> d = m.get("Deployment", component("diskpool-operator"));
+        assertThat(at(d, "spec", "replicas")).isEqualTo(1);
+        assertThat(container(d, "diskpool-operator").get("image")).isEqualTo("registry.example.com/storage/javastor/diskpool-operator:1.2.3");
+        // One replica: no PodDisruptionBudget that would block every drain.
+        assertThat(m.find("PodDisruptionBudget", component("diskpool-operator"))).isEmpty();
+        List<Map<String, Object>> cfg = appConfig(m, "diskpool-operator");
+        assertThat(cfg).hasSize(2);
+        Map<String, Object> op = map(cfg.get(0), "javastor", "operator");
+        assertThat(op).containsEntry("rest-url", "https://javastor-api.example.com").containsEntry("refresh", "1m");
+        assertThat(at(op, "retry", "initial-delay")).isEqualTo("5s");
+        assertThat(at(op, "retry", "max-delay")).isEqualTo("10m");
+        assertThat(at(op, "leader-election", "enabled")).isEqualTo(false);
+        assertThat(at(cfg.get(1), "logging", "level", "io.javastor")).isEqualTo("DEBUG");
+    }
+
+    @Test
+    void twoOperatorReplicasWithoutElectionAreRefused() {
+        assertThatThrownBy(() -> Chart.render("operator: {replicas: 2, leaderElection: {enabled: false}}"))
+                .hasMessageContaining("operator.leaderElection.enabled must be true when operator.replicas > 1");
     }
 
     @Test

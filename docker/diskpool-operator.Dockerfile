@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1.7
+# Javastor DiskPool operator: DiskPool custom resources become pools through the REST API.
+#   docker build -f docker/diskpool-operator.Dockerfile -t javastor/diskpool-operator:0.1.0 .      (context: the repository root)
+ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
+ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+
+# ---- build: the reactor builds the module and what it depends on ----
+FROM ${MAVEN_IMAGE} AS build
+# The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.m2 \
+    mvn -B -q -pl services/diskpool-operator -am package -DskipTests \
+ && cp services/diskpool-operator/target/diskpool-operator-*-exec.jar /app.jar
+# Layers: dependencies change less often than the application, so image pulls reuse them.
+RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
+
+# ---- run: JRE only, unprivileged ----
+FROM ${JRE_IMAGE}
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 javastor \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /opt/javastor --shell /usr/sbin/nologin javastor \
+ && mkdir -p /opt/javastor /etc/javastor /run/javastor \
+ && chown 10001:10001 /run/javastor
+WORKDIR /opt/javastor
+COPY --from=build /layers/dependencies/ ./
+COPY --from=build /layers/spring-boot-loader/ ./
+COPY --from=build /layers/snapshot-dependencies/ ./
+COPY --from=build /layers/application/ ./
+# Container defaults (./config/ is one of Spring Boot's default locations): Actuator (probes, metrics)
+# listens on every interface, not on loopback as on a dev machine. In a pod the Kubernetes client uses the
+# service account's token; elsewhere mount a kubeconfig and set KUBECONFIG. Files in /etc/javastor/ (the helm
+# chart's ConfigMap) override them.
+COPY <<EOF /opt/javastor/config/application.yaml
+server:
+  address: 0.0.0.0
+EOF
+ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+EXPOSE 8085
+USER 10001:10001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${HEALTH_PORT:-8085}/actuator/health/liveness" >/dev/null || exit 1
+ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -1,0 +1,42 @@
+package io.javastor.operator;
+
+import java.net.URI;
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code javastor.operator.*}.
+ *
+ * @param namespace        namespace whose DiskPools are watched; empty = the client's namespace (in a pod: its own)
+ * @param restUrl          base URL of the REST gateway
+ * @param restTimeout      deadline of every REST call
+ * @param refresh          how often a pool's status (state, capacity, used) is refreshed
+ * @param retry            back-off of failed steps
+ * @param leaderElection   one replica leads through a Lease
+ */
+@ConfigurationProperties("javastor.operator")
+public record OperatorProperties(
+        @DefaultValue("") String namespace,
+        @DefaultValue("http://127.0.0.1:8081") URI restUrl,
+        @DefaultValue("10s") Duration restTimeout,
+        @DefaultValue("30s") Duration refresh,
+        @DefaultValue Retry retry,
+        @DefaultValue LeaderElection leaderElection) {
+
+    public record Retry(@DefaultValue("2s") Duration initialDelay, @DefaultValue("5m") Duration maxDelay) {
+    }
+
+    /**
+     * @param enabled       off: this replica always runs the controller (one replica only)
+     * @param leaseName     the coordination.k8s.io Lease the replicas compete for
+     * @param namespace     namespace of the Lease; empty = the watched namespace
+     * @param identity      this replica's name in the Lease; empty = $POD_NAME or the host name
+     */
+    public record LeaderElection(@DefaultValue("true") boolean enabled, @DefaultValue("javastor-diskpool-operator") String leaseName,
+            @DefaultValue("") String namespace, @DefaultValue("") String identity,
+            @DefaultValue("15s") Duration leaseDuration, @DefaultValue("10s") Duration renewDeadline,
+            @DefaultValue("2s") Duration retryPeriod) {
+    }
+}
