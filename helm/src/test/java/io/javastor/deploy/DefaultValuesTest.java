@@ -100,6 +100,22 @@ class DefaultValuesTest {
     }
 
     @Test
+    void gatewayAndCsiConfigurationUseTheKeysTheServicesRead() {
+        // javastor.gateway.core-agent.addresses (CoreAgentProperties): a misspelt key falls back to 127.0.0.1:50051.
+        Map<String, Object> gateway = map(appConfig("rest-gateway").get(0), "javastor", "gateway");
+        assertThat(gateway).containsOnlyKeys("core-agent");
+        assertThat((String) at(gateway, "core-agent", "addresses")).isEqualTo(
+                "dns:///" + component("core-agent") + "-headless." + Chart.NAMESPACE + ".svc:50051");
+        // javastor.csi.* (CsiProperties, which refuses unknown keys at start).
+        for (String name : List.of("csi-controller", "csi-node")) {
+            Map<String, Object> csi = map(Chart.parseAll(str(m.get("ConfigMap", component(name)), "data", "application.yaml")).get(0), "javastor", "csi");
+            assertThat(csi.keySet()).as(name).isSubsetOf("mode", "endpoint", "driver-name", "node-name", "rest-url", "rest-timeout",
+                    "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds");
+            assertThat(csi.get("driver-name")).isEqualTo("io.javastor.csi");
+        }
+    }
+
+    @Test
     void ioEngineConfigurationPointsAtTheCoreAgentAndAdvertisesTheNodeAddress() {
         Map<String, Object> cfg = appConfig("io-engine").get(0);
         Map<String, Object> engine = map(cfg, "javastor", "io-engine");

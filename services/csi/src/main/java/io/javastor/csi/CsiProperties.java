@@ -10,14 +10,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code javastor.csi.*}: which side this process plays and how it reaches the rest of the system. */
-@ConfigurationProperties("javastor.csi")
+// Unknown keys fail the start: a misspelt setting in a chart or compose file must not be silently ignored.
+@ConfigurationProperties(prefix = "javastor.csi", ignoreUnknownFields = false)
 public class CsiProperties {
     public enum Mode { CONTROLLER, NODE }
 
     /** controller or node. */
     private Mode mode = Mode.CONTROLLER;
-    /** The unix socket to serve CSI on; default $JAVASTOR_HOME/csi-{mode}.sock. */
-    private Path endpoint;
+    /** The unix socket to serve CSI on, a path or unix:///path (as the sidecars write it); default $JAVASTOR_HOME/csi-{mode}.sock. */
+    private String endpoint;
+    /** The CSI driver name (GetPluginInfo); the CSIDriver object and the StorageClass provisioner must say the same. */
+    private String driverName = "io.javastor.csi";
     /** The node id reported by NodeGetInfo (the Kubernetes node name); default: the host name. */
     private String nodeName;
     /** Controller: the REST gateway's base URL (without /v0). */
@@ -38,8 +41,8 @@ public class CsiProperties {
     private int ctrlLossTimeoutSeconds = 1800;
 
     public Path socketPath() {
-        if (endpoint != null) {
-            return endpoint;
+        if (endpoint != null && !endpoint.isBlank()) {
+            return Path.of(endpoint.startsWith("unix://") ? endpoint.substring("unix://".length()) : endpoint);
         }
         String home = System.getenv().getOrDefault("JAVASTOR_HOME", "/tmp/javastor");
         return Path.of(home, "csi-" + mode.name().toLowerCase() + ".sock");
@@ -58,8 +61,10 @@ public class CsiProperties {
 
     public Mode getMode() { return mode; }
     public void setMode(Mode mode) { this.mode = mode; }
-    public Path getEndpoint() { return endpoint; }
-    public void setEndpoint(Path endpoint) { this.endpoint = endpoint; }
+    public String getEndpoint() { return endpoint; }
+    public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
+    public String getDriverName() { return driverName; }
+    public void setDriverName(String driverName) { this.driverName = driverName; }
     public String getNodeName() { return nodeName; }
     public void setNodeName(String nodeName) { this.nodeName = nodeName; }
     public String getRestUrl() { return restUrl; }

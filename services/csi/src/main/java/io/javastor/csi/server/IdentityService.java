@@ -16,7 +16,6 @@ import java.util.function.BooleanSupplier;
 
 /** CSI Identity: served in both modes. */
 public class IdentityService extends IdentityGrpc.IdentityImplBase {
-    public static final String PLUGIN_NAME = "io.javastor.csi";
     private final CsiProperties props;
     private final String version;
     private final BooleanSupplier ready;
@@ -29,7 +28,7 @@ public class IdentityService extends IdentityGrpc.IdentityImplBase {
 
     @Override
     public void getPluginInfo(GetPluginInfoRequest request, StreamObserver<GetPluginInfoResponse> out) {
-        out.onNext(GetPluginInfoResponse.newBuilder().setName(PLUGIN_NAME).setVendorVersion(version)
+        out.onNext(GetPluginInfoResponse.newBuilder().setName(props.getDriverName()).setVendorVersion(version)
                 .putManifest("mode", props.getMode().name().toLowerCase()).build());
         out.onCompleted();
     }

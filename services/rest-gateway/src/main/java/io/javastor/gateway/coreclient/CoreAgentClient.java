@@ -39,12 +39,15 @@ public class CoreAgentClient implements DisposableBean {
     private final CircuitBreaker circuitBreaker;
     private final Retry retry;
     private final Bulkhead bulkhead;
+    /** Enough for a Service in front of the usual two or three agents to reach the leader within one call. */
+    private static final int TRIES_PER_ADDRESS = 3;
 
     public CoreAgentClient(CoreAgentProperties properties, CircuitBreakerRegistry breakers, RetryRegistry retries,
             BulkheadRegistry bulkheads) {
         this.properties = properties;
         this.channels = properties.addresses().stream()
-                .map(a -> ManagedChannelBuilder.forTarget(a.trim()).usePlaintext()
+                // round_robin: one DNS name for every agent (a headless Service) sends each call to the next one.
+                .map(a -> ManagedChannelBuilder.forTarget(a.trim()).defaultLoadBalancingPolicy("round_robin").usePlaintext()
                         .maxInboundMessageSize(64 << 20).build())
                 .toList();
         this.circuitBreaker = breakers.circuitBreaker(INSTANCE);
@@ -67,15 +70,16 @@ public class CoreAgentClient implements DisposableBean {
     }
 
     /**
-     * Tries each address once, starting with the last that answered. Moving on after UNAVAILABLE is
-     * safe for any call: a non-leader or an unreachable agent did not act on it.
+     * Tries each address up to {@link #TRIES_PER_ADDRESS} times, starting with the last that answered (an address may
+     * name several agents, and round_robin gives each call the next one). Moving on after UNAVAILABLE is safe for any
+     * call: a non-leader or an unreachable agent did not act on it.
      */
     private <T> T onLeader(Function<CoreStubs, T> call) {
-        int n = channels.size();
+        int n = channels.size() * TRIES_PER_ADDRESS;
         int first = preferred.get();
         StatusRuntimeException last = null;
         for (int i = 0; i < n; i++) {
-            int index = (first + i) % n;
+            int index = (first + i) % channels.size();
             ManagedChannel channel = channels.get(index);
             try {
                 T answer = call.apply(new CoreStubs(channel, properties.callTimeout()));
