@@ -145,6 +145,13 @@ public class CoreAgentConfiguration {
         return new ReplicaOperations(store, engines, poller, events, nodeCallExecutor);
     }
 
+    @Bean
+    io.javastor.core.replica.StandaloneReplicas standaloneReplicas(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas,
+                                                                  IoEngineConnections engines, NodeRegistry registry,
+                                                                  NodeStatePoller poller, EventHistory events) {
+        return new io.javastor.core.replica.StandaloneReplicas(store, volumeGuard, replicas, engines, registry, poller, events);
+    }
+
     /** Node calls of one operation that go to different nodes run side by side here. */
     @Bean(destroyMethod = "shutdownNow")
     java.util.concurrent.ExecutorService nodeCallExecutor() {

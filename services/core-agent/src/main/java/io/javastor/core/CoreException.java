@@ -6,8 +6,20 @@ package io.javastor.core;
  */
 public abstract sealed class CoreException extends RuntimeException {
 
+    /** What a client may act on besides the message, e.g. {@code volume} -> the owner of a replica in use. */
+    private final java.util.Map<String, String> metadata;
+
     private CoreException(String message, Throwable cause) {
+        this(message, cause, java.util.Map.of());
+    }
+
+    private CoreException(String message, Throwable cause, java.util.Map<String, String> metadata) {
         super(message, cause);
+        this.metadata = java.util.Map.copyOf(metadata);
+    }
+
+    public java.util.Map<String, String> metadata() {
+        return metadata;
     }
 
     public static final class NotFound extends CoreException {
@@ -27,6 +39,7 @@ public abstract sealed class CoreException extends RuntimeException {
     /** The resource is used by another (a pool with replicas, ...). */
     public static final class InUse extends CoreException {
         public InUse(String message) { super(message, null); }
+        public InUse(String message, java.util.Map<String, String> metadata) { super(message, null, metadata); }
     }
 
     public static final class ResourceExhausted extends CoreException {

@@ -38,7 +38,12 @@ class OpenApiDocumentTest {
             "/v0/nodes/{node_id}/nexuses/{nexus_id}/children", "/v0/pools", "/v0/pools/{pool_id}", "/v0/replicas",
             "/v0/replicas/{id}", "/v0/nexuses", "/v0/nexuses/{nexus_id}", "/v0/volumes", "/v0/volumes/{volume_id}",
             "/v0/volumes/{volume_id}/target", "/v0/volumes/{volume_id}/replica_count/{replica_count}", "/v0/volumes/{volume_id}/size",
-            "/v0/specs", "/v0/events");
+            "/v0/specs", "/v0/events", "/v0/nodes/{id}/drain/{label}", "/v0/pools/{pool_id}/label/{label}",
+            "/v0/pools/{pool_id}/label/{key}", "/v0/nodes/{node_id}/pools/{pool_id}/replicas/{replica_id}/share/nvmf",
+            "/v0/nodes/{node_id}/pools/{pool_id}/replicas/{replica_id}/share", "/v0/pools/{pool_id}/replicas/{replica_id}",
+            "/v0/pools/{pool_id}/replicas/{replica_id}/share/nvmf", "/v0/pools/{pool_id}/replicas/{replica_id}/share",
+            "/v0/nodes/{node_id}/nexuses/{nexus_id}/children/{child_id}", "/v0/nodes/{node_id}/nexuses/{nexus_id}/share/{protocol}",
+            "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history");
 
     @Test
     void servedDocumentIsValidOpenApi3AndListsEveryPath() {

@@ -21,8 +21,28 @@ public class CoreExceptionHandler implements GrpcExceptionHandler {
             return null; // not ours: Spring gRPC answers UNKNOWN/INTERNAL
         }
         Status status = toStatus(e);
-        log.info("request failed code={}: {}", status.getCode(), e.getMessage());
-        return status.withDescription(e.getMessage()).asException();
+        String reason = reason(e);
+        log.info("request failed code={} reason={}: {}", status.getCode(), reason, e.getMessage());
+        // The code alone folds conflicts, resources in use and deletions in progress together; the
+        // ErrorInfo's reason keeps them apart for clients (the REST gateway's error kind).
+        com.google.rpc.Status detailed = com.google.rpc.Status.newBuilder().setCode(status.getCode().value())
+                .setMessage(e.getMessage() == null ? "" : e.getMessage())
+                .addDetails(com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder().setReason(reason)
+                        .setDomain(ERROR_DOMAIN).putAllMetadata(e.metadata()).build()))
+                .build();
+        return io.grpc.protobuf.StatusProto.toStatusException(detailed);
+    }
+
+    /** The google.rpc.ErrorInfo domain of the agent's errors. */
+    public static final String ERROR_DOMAIN = "javastor.io";
+
+    /** The typed reason (see core.proto's header): the exception's kind, with a deletion in progress told apart. */
+    public static String reason(CoreException e) {
+        if (e instanceof CoreException.Conflict && e.getMessage() != null
+                && (e.getMessage().contains("is being deleted") || e.getMessage().contains(": is DELETING"))) {
+            return "Deleting";
+        }
+        return e.getClass().getSimpleName();
     }
 
     public static Status toStatus(CoreException e) {

@@ -297,6 +297,23 @@ public final class NexusOperations {
         return new NexusSpec.Child(r.uuid(), r.nodeId(), engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn)), true);
     }
 
+    /** The rebuilds of the volume's target: where it runs and the io-engine's records, oldest first. */
+    public record RebuildHistory(String nodeId, List<io.javastor.api.ioengine.v1.RebuildStats> records) {}
+
+    /** Asks the target's node; a volume without a (Created) target has no history (it lives with the nexus). */
+    public RebuildHistory rebuildHistory(String volumeUuid) {
+        Optional<NexusSpec> target = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED);
+        if (target.isEmpty()) {
+            return new RebuildHistory("", List.of());
+        }
+        String nodeId = target.get().nodeId();
+        if (!online(nodeId)) {
+            throw new CoreException.Unavailable("node " + nodeId + ": not Online; the rebuild history of volume " + volumeUuid
+                    + " is kept by its target there");
+        }
+        return new RebuildHistory(nodeId, engines.node(nodeId).rebuildHistory(volumeUuid).getRecordsList());
+    }
+
     private String chooseNode(String volumeUuid, List<Versioned<ReplicaSpec>> replicas, String preferred, Map<String, NodeSpec> nodes) {
         if (preferred != null && !preferred.isEmpty()) {
             NodeSpec n = nodes.get(preferred);

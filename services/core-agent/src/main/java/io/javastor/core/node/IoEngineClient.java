@@ -84,14 +84,25 @@ public final class IoEngineClient {
 
     /** Exports the replica over NVMe-oF to the given hosts; returns its nvmf:// URI. */
     public String shareReplica(String uuid, List<String> allowedHosts) {
-        return call("share replica " + uuid, () -> stub().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
-                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
-                .addAllAllowedHosts(allowedHosts).build()).getUri());
+        return exportReplica(uuid, allowedHosts).getUri();
     }
 
-    public void unshareReplica(String uuid) {
-        call("unshare replica " + uuid, () -> stub().unshareReplica(
+    /** Exports the replica over NVMe-oF to the given hosts; returns the replica as the node now reports it. */
+    public Replica exportReplica(String uuid, List<String> allowedHosts) {
+        return call("share replica " + uuid, () -> stub().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
+                .addAllAllowedHosts(allowedHosts).build()));
+    }
+
+    public Replica unshareReplica(String uuid) {
+        return call("unshare replica " + uuid, () -> stub().unshareReplica(
                 io.javastor.api.ioengine.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build()));
+    }
+
+    /** The rebuilds the nexus ran, oldest first. */
+    public io.javastor.api.ioengine.v1.RebuildHistoryResponse rebuildHistory(String nexusUuid) {
+        return call("rebuild history of nexus " + nexusUuid, () -> stub().getRebuildHistory(
+                io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(nexusUuid).build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children) {

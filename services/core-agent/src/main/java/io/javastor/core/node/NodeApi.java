@@ -47,6 +47,11 @@ public class NodeApi extends NodeServiceGrpc.NodeServiceImplBase {
     }
 
     @Override
+    public void drainNode(io.javastor.api.core.v1.DrainNodeRequest request, StreamObserver<Node> response) {
+        reply(response, toProto(nodes.drain(request.getId(), request.getLabel())));
+    }
+
+    @Override
     public void setNodeLabels(SetNodeLabelsRequest request, StreamObserver<Node> response) {
         reply(response, toProto(nodes.setLabels(request.getId(), request.getLabelsMap())));
     }
@@ -55,6 +60,11 @@ public class NodeApi extends NodeServiceGrpc.NodeServiceImplBase {
         Node.Builder b = Node.newBuilder().setId(spec.id()).setGrpcEndpoint(spec.grpcEndpoint())
                 .setNodeNqn(nullToEmpty(spec.nodeNqn())).setNvmfEndpoint(nullToEmpty(spec.nvmfEndpoint()))
                 .setVersion(nullToEmpty(spec.version())).addAllCordonLabels(spec.cordonLabels()).putAllLabels(spec.labels())
+                .addAllDrainLabels(spec.drainLabels()).setDrainState(switch (nodes.drainState(spec)) {
+                    case NONE -> io.javastor.api.core.v1.DrainState.DRAIN_STATE_NONE;
+                    case DRAINING -> io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINING;
+                    case DRAINED -> io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINED;
+                })
                 .setStatus(io.javastor.api.core.v1.NodeStatus.NODE_STATUS_UNKNOWN);
         registry.get(spec.id()).ifPresent(state -> {
             if (state.status() instanceof NodeStatus.Online o) {

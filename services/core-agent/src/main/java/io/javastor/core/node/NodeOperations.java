@@ -10,10 +10,11 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 
-/** What users change on a node: cordons (no new replicas there) and labels (topology). */
+/** What users change on a node: cordons and drains (no new replicas or targets there) and labels (topology). */
 public final class NodeOperations {
 
     private final SpecStore store;
@@ -42,31 +43,74 @@ public final class NodeOperations {
             if (s.cordonLabels().contains(label)) {
                 return s;
             }
+            if (s.drainLabels().contains(label)) {
+                throw new CoreException.AlreadyExists("node " + nodeId + ": label " + label + " is already a drain label");
+            }
             List<String> cordons = new ArrayList<>(s.cordonLabels());
             cordons.add(label);
-            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), s.labels(), cordons, s.operation());
+            NodeSpec next = s.withCordons(cordons, s.drainLabels());
             store.update(NodeSpec.KIND, current, next);
             events.record("node", nodeId, "NodeCordoned", Severity.INFO, "cordoned with label " + label);
             return next;
         }
     }
 
+    /**
+     * Cordons the node with a drain label. Nexuses stay where they are: moving a published target
+     * would cut off the host connected to it (there is no multipath hand-over yet), so the node
+     * reports Draining until its targets are unpublished, then Drained (see {@link #drainState}).
+     */
+    public NodeSpec drain(String nodeId, String label) {
+        requireLabel(label);
+        try (var held = guard.acquire(nodeId, Duration.ofSeconds(10))) {
+            Versioned<NodeSpec> current = read(nodeId);
+            NodeSpec s = current.spec();
+            if (s.drainLabels().contains(label)) {
+                return s;
+            }
+            if (s.cordonLabels().contains(label)) {
+                throw new CoreException.AlreadyExists("node " + nodeId + ": label " + label + " is already a cordon label");
+            }
+            List<String> drains = new ArrayList<>(s.drainLabels());
+            drains.add(label);
+            NodeSpec next = s.withCordons(s.cordonLabels(), drains);
+            store.update(NodeSpec.KIND, current, next);
+            events.record("node", nodeId, "NodeDraining", Severity.INFO, "drain requested with label " + label
+                    + "; no new replicas or targets are placed here");
+            return next;
+        }
+    }
+
+    /** Removes a cordon or drain label; the node takes new replicas again once none is left. */
     public NodeSpec uncordon(String nodeId, String label) {
         requireLabel(label);
         try (var held = guard.acquire(nodeId, Duration.ofSeconds(10))) {
             Versioned<NodeSpec> current = read(nodeId);
             NodeSpec s = current.spec();
-            if (!s.cordonLabels().contains(label)) {
+            if (!s.cordonLabels().contains(label) && !s.drainLabels().contains(label)) {
                 return s;
             }
             List<String> cordons = new ArrayList<>(s.cordonLabels());
             cordons.remove(label);
-            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), s.labels(), cordons, s.operation());
+            List<String> drains = new ArrayList<>(s.drainLabels());
+            drains.remove(label);
+            NodeSpec next = s.withCordons(cordons, drains);
             store.update(NodeSpec.KIND, current, next);
             events.record("node", nodeId, "NodeUncordoned", Severity.INFO, "cordon label " + label + " removed");
             return next;
         }
     }
+
+    /** None without drain labels; else Draining while the node holds a nexus, Drained when it holds none. */
+    public DrainState drainState(NodeSpec node) {
+        if (!node.draining()) {
+            return DrainState.NONE;
+        }
+        boolean holdsTarget = store.list(NexusSpec.KIND).stream().anyMatch(n -> n.spec().nodeId().equals(node.id()));
+        return holdsTarget ? DrainState.DRAINING : DrainState.DRAINED;
+    }
+
+    public enum DrainState { NONE, DRAINING, DRAINED }
 
     /** Sets labels; an empty value removes the key. */
     public NodeSpec setLabels(String nodeId, Map<String, String> changes) {
@@ -86,7 +130,7 @@ public final class NodeOperations {
                     labels.put(k, v);
                 }
             });
-            NodeSpec next = new NodeSpec(s.id(), s.grpcEndpoint(), s.nodeNqn(), s.nvmfEndpoint(), s.version(), labels, s.cordonLabels(), s.operation());
+            NodeSpec next = s.withLabels(labels);
             if (!next.equals(s)) {
                 store.update(NodeSpec.KIND, current, next);
             }

@@ -59,7 +59,7 @@ public final class NodeRegistration {
             Optional<Versioned<NodeSpec>> existing = store.get(NodeSpec.KIND, r.nodeId());
             if (existing.isEmpty()) {
                 store.create(NodeSpec.KIND, new NodeSpec(r.nodeId(), r.grpcEndpoint(), r.nodeNqn(), r.nvmfEndpoint(),
-                        r.version(), r.labels(), List.of(), OperationStatus.CREATED));
+                        r.version(), r.labels(), List.of(), OperationStatus.CREATED, List.of()));
                 events.record("node", r.nodeId(), "NodeRegistered", Severity.INFO,
                         "node registered with io-engine at " + r.grpcEndpoint() + " version " + r.version());
             } else {
@@ -67,7 +67,7 @@ public final class NodeRegistration {
                 Map<String, String> labels = new HashMap<>(old.labels());
                 labels.putAll(r.labels());
                 NodeSpec next = new NodeSpec(r.nodeId(), r.grpcEndpoint(), r.nodeNqn(), r.nvmfEndpoint(), r.version(),
-                        labels, old.cordonLabels(), OperationStatus.CREATED);
+                        labels, old.cordonLabels(), OperationStatus.CREATED, old.drainLabels());
                 if (!next.equals(old)) {
                     store.update(NodeSpec.KIND, existing.get(), next);
                     log.info("node spec updated from registration nodeId={} endpoint={}", r.nodeId(), r.grpcEndpoint());

@@ -97,6 +97,7 @@ public final class NodeStatePoller {
     }
 
     public static ReplicaState toState(String nodeId, Replica r) {
-        return new ReplicaState(r.getUuid(), r.getPool(), nodeId, r.getSize(), r.getThin(), r.getUri(), r.getAllocated());
+        return new ReplicaState(r.getUuid(), r.getPool(), nodeId, r.getSize(), r.getThin(), r.getUri(), r.getAllocated(),
+                r.getAllowedHostsList());
     }
 }

@@ -52,6 +52,11 @@ public class PoolApi extends PoolServiceGrpc.PoolServiceImplBase {
         reply(response, out.build());
     }
 
+    @Override
+    public void setPoolLabels(io.javastor.api.core.v1.SetPoolLabelsRequest request, StreamObserver<Pool> response) {
+        reply(response, toProto(pools.setLabels(request.getId(), request.getLabelsMap())));
+    }
+
     private Pool toProto(PoolSpec spec) {
         Pool.Builder b = Pool.newBuilder().setId(spec.id()).setNodeId(spec.nodeId()).addAllDisks(spec.disks())
                 .putAllLabels(spec.labels()).setOperation(ProtoMapping.operation(spec.operation()));

@@ -105,6 +105,43 @@ public final class PoolOperations {
         }
     }
 
+    /**
+     * Sets labels (an empty value removes the key); placement matches them against volumes' pool
+     * topology from the next placement on. Replicas already placed stay where they are.
+     */
+    public PoolSpec setLabels(String id, Map<String, String> changes) {
+        for (Map.Entry<String, String> e : changes.entrySet()) {
+            if (e.getKey().isBlank() || e.getKey().length() > 317) {
+                throw new CoreException.InvalidArgument("labels", "keys must be 1-317 characters, got '" + e.getKey() + "'");
+            }
+            if (e.getValue().length() > 63) {
+                throw new CoreException.InvalidArgument("labels." + e.getKey(), "values must be at most 63 characters");
+            }
+        }
+        try (var held = guard.acquire(id, WAIT)) {
+            Versioned<PoolSpec> current = get(id);
+            PoolSpec s = current.spec();
+            if (s.operation() == OperationStatus.DELETING) {
+                throw new CoreException.Conflict("pool " + id + ": is being deleted");
+            }
+            Map<String, String> labels = new java.util.HashMap<>(s.labels());
+            changes.forEach((k, v) -> {
+                if (v.isEmpty()) {
+                    labels.remove(k);
+                } else {
+                    labels.put(k, v);
+                }
+            });
+            PoolSpec next = new PoolSpec(s.id(), s.nodeId(), s.disks(), labels, s.operation());
+            if (next.equals(s)) {
+                return s;
+            }
+            store.update(PoolSpec.KIND, current, next);
+            events.record("pool", id, "PoolLabelsChanged", Severity.INFO, "labels now " + new java.util.TreeMap<>(labels));
+            return next;
+        }
+    }
+
     /** Creates (or imports, when the disk already holds it) the pool on its node and marks the spec Created. */
     public Versioned<PoolSpec> realize(Versioned<PoolSpec> creating) {
         PoolSpec s = creating.spec();

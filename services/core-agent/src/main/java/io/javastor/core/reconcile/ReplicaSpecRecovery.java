@@ -48,7 +48,8 @@ public final class ReplicaSpecRecovery implements Reconciler {
             if (s.operation() == OperationStatus.CREATED) {
                 continue;
             }
-            OperationGuard.Held held = volumes.guard().tryAcquire(s.volumeId());
+            // A replica outside any volume is guarded under its own uuid (see StandaloneReplicas).
+            OperationGuard.Held held = volumes.guard().tryAcquire(s.volumeId().isEmpty() ? s.uuid() : s.volumeId());
             if (held == null) {
                 busy = true;
                 continue;

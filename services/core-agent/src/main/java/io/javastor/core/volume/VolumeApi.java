@@ -52,8 +52,29 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void listVolumes(ListVolumesRequest r, StreamObserver<ListVolumesResponse> response) {
+        // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
+        VolumeOperations.Page page = volumes.list(r.getMaxEntries(), r.getStartingToken());
         ListVolumesResponse.Builder out = ListVolumesResponse.newBuilder();
-        volumes.list().forEach(v -> out.addVolumes(toProto(v)));
+        page.volumes().forEach(v -> out.addVolumes(toProto(v)));
+        page.nextToken().ifPresent(out::setNextToken);
+        reply(response, out.build());
+    }
+
+    @Override
+    public void getRebuildHistory(io.javastor.api.core.v1.GetRebuildHistoryRequest r,
+                                  StreamObserver<io.javastor.api.core.v1.RebuildHistory> response) {
+        var history = volumes.rebuildHistory(r.getUuid());
+        var out = io.javastor.api.core.v1.RebuildHistory.newBuilder().setVolumeUuid(r.getUuid()).setNodeId(history.nodeId());
+        for (var s : history.records()) {
+            var record = io.javastor.api.core.v1.RebuildRecord.newBuilder().setChildUri(s.getChildUri()).setSourceUri(s.getSourceUri())
+                    .setStateValue(s.getStateValue()).setPartial(s.getPartial()).setBlocksTotal(s.getBlocksTotal())
+                    .setBlocksRecovered(s.getBlocksRecovered()).setBlockSize(s.getBlockSize()).setReason(s.getReason())
+                    .setStartTime(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(s.getStartUnixMs())));
+            if (s.getEndUnixMs() != 0) {
+                record.setEndTime(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(s.getEndUnixMs())));
+            }
+            out.addRecords(record);
+        }
         reply(response, out.build());
     }
 

@@ -512,6 +512,147 @@ class VolumeLifecycleTest {
     }
 
     @Test
+    @Order(10)
+    void listVolumesPagesInUuidOrder() {
+        List<String> made = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String uuid = UUID.randomUUID().toString();
+            volumes().createVolume(volume(uuid, 4 * MIB, 1, true));
+            made.add(uuid);
+        }
+        try {
+            var whole = volumes().listVolumes(io.javastor.api.core.v1.ListVolumesRequest.getDefaultInstance());
+            List<String> all = whole.getVolumesList().stream().map(Volume::getUuid).toList();
+            assertThat(all).containsAll(made).isSorted();
+            assertThat(whole.hasNextToken()).isFalse();
+            List<String> paged = new ArrayList<>();
+            long token = 0;
+            while (true) {
+                var page = volumes().listVolumes(io.javastor.api.core.v1.ListVolumesRequest.newBuilder().setMaxEntries(1)
+                        .setStartingToken(token).build());
+                assertThat(page.getVolumesCount()).isEqualTo(1);
+                paged.add(page.getVolumes(0).getUuid());
+                if (!page.hasNextToken()) {
+                    break;
+                }
+                assertThat(page.getNextToken()).isGreaterThan(token);
+                token = page.getNextToken();
+            }
+            assertThat(paged).isEqualTo(all);
+            var beyond = volumes().listVolumes(io.javastor.api.core.v1.ListVolumesRequest.newBuilder().setMaxEntries(2)
+                    .setStartingToken(all.size()).build());
+            assertThat(beyond.getVolumesCount()).isZero();
+            assertThat(beyond.hasNextToken()).isFalse();
+            expect(Status.Code.INVALID_ARGUMENT, "starting_token", () -> volumes().listVolumes(
+                    io.javastor.api.core.v1.ListVolumesRequest.newBuilder().setStartingToken(-1).build()));
+        } finally {
+            made.forEach(u -> volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(u).build()));
+        }
+    }
+
+    /** The google.rpc.ErrorInfo reason an error carries (core.proto's header). */
+    private static com.google.rpc.ErrorInfo errorInfo(StatusRuntimeException e) throws Exception {
+        var detailed = io.grpc.protobuf.StatusProto.fromThrowable(e);
+        assertThat(detailed).as("rich status of %s", e).isNotNull();
+        for (var any : detailed.getDetailsList()) {
+            if (any.is(com.google.rpc.ErrorInfo.class)) {
+                return any.unpack(com.google.rpc.ErrorInfo.class);
+            }
+        }
+        throw new AssertionError("no ErrorInfo in " + e);
+    }
+
+    @Test
+    @Order(10)
+    void standaloneReplicasAreCreatedSharedAndDestroyedButAVolumesReplicaIsInUse() throws Exception {
+        var replicaApi = io.javastor.api.core.v1.ReplicaServiceGrpc.newBlockingStub(agent.channel());
+        String uuid = UUID.randomUUID().toString();
+        var create = io.javastor.api.core.v1.CreateReplicaRequest.newBuilder().setUuid(uuid).setNodeId("node-1").setPoolId("pool-node-1")
+                .setSize(4 * MIB).setThin(true).build();
+        Replica made = replicaApi.createReplica(create);
+        assertThat(made.getVolumeId()).isEmpty();
+        assertThat(made.getOperation()).isEqualTo(io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED);
+        assertThat(existsOnAnyEngine(uuid)).isTrue();
+        assertThat(replicaApi.createReplica(create).getUuid()).isEqualTo(uuid);
+        expect(Status.Code.ALREADY_EXISTS, "different spec", () -> replicaApi.createReplica(create.toBuilder().setSize(8 * MIB).build()));
+        expect(Status.Code.NOT_FOUND, "pool pool-node-1 on node node-2", () -> replicaApi.createReplica(
+                create.toBuilder().setUuid(UUID.randomUUID().toString()).setNodeId("node-2").build()));
+        expect(Status.Code.INVALID_ARGUMENT, "size", () -> replicaApi.createReplica(
+                create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(0).build()));
+
+        Replica shared = replicaApi.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).build());
+        assertThat(shared.getUri()).startsWith("nvmf://");
+        assertThat(replicaApi.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).build()).getUri())
+                .isEqualTo(shared.getUri());
+        Replica unshared = replicaApi.unshareReplica(io.javastor.api.core.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build());
+        assertThat(unshared.getUri()).startsWith("bdev:///");
+
+        var destroy = io.javastor.api.core.v1.DestroyReplicaRequest.newBuilder().setUuid(uuid).build();
+        replicaApi.destroyReplica(destroy);
+        assertThat(existsOnAnyEngine(uuid)).isFalse();
+        replicaApi.destroyReplica(destroy); // gone: still fine
+
+        String volumeUuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(volumeUuid, 4 * MIB, 1, true));
+        try {
+            String owned = v.getReplicas(0).getUuid();
+            StatusRuntimeException inUse = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> replicaApi.destroyReplica(io.javastor.api.core.v1.DestroyReplicaRequest.newBuilder().setUuid(owned).build()));
+            assertThat(inUse.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(inUse.getStatus().getDescription()).contains(volumeUuid);
+            var info = errorInfo(inUse);
+            assertThat(info.getReason()).isEqualTo("InUse");
+            assertThat(info.getDomain()).isEqualTo("javastor.io");
+            assertThat(info.getMetadataMap()).containsEntry("volume", volumeUuid);
+            assertThat(existsOnAnyEngine(owned)).isTrue();
+            StatusRuntimeException missing = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(UUID.randomUUID().toString()).build()));
+            assertThat(errorInfo(missing).getReason()).isEqualTo("NotFound");
+        } finally {
+            volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(volumeUuid).build());
+        }
+    }
+
+    @Test
+    @Order(10)
+    void poolLabelsSteerPlacementAndADrainedNodeTakesNoReplicas() {
+        var poolApi = PoolServiceGrpc.newBlockingStub(agent.channel());
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        var labelled = poolApi.setPoolLabels(io.javastor.api.core.v1.SetPoolLabelsRequest.newBuilder().setId("pool-node-2")
+                .putLabels("tier", "gold").build());
+        assertThat(labelled.getLabelsMap()).containsEntry("tier", "gold").containsEntry("class", "file");
+        String uuid = UUID.randomUUID().toString();
+        try {
+            Volume v = volumes().createVolume(volume(uuid, 4 * MIB, 1, true).toBuilder()
+                    .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putPoolLabels("tier", "gold")).build());
+            assertThat(v.getReplicas(0).getPoolId()).isEqualTo("pool-node-2");
+            volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        } finally {
+            var cleared = poolApi.setPoolLabels(io.javastor.api.core.v1.SetPoolLabelsRequest.newBuilder().setId("pool-node-2")
+                    .putLabels("tier", "").build());
+            assertThat(cleared.getLabelsMap()).doesNotContainKey("tier").containsEntry("class", "file");
+        }
+        expect(Status.Code.NOT_FOUND, "pool none", () -> poolApi.setPoolLabels(
+                io.javastor.api.core.v1.SetPoolLabelsRequest.newBuilder().setId("none").putLabels("a", "b").build()));
+
+        var drained = nodeApi.drainNode(io.javastor.api.core.v1.DrainNodeRequest.newBuilder().setId("node-2").setLabel("upgrade").build());
+        try {
+            assertThat(drained.getDrainLabelsList()).containsExactly("upgrade");
+            // node-2 holds no target here, so there is nothing to wait for.
+            assertThat(drained.getDrainState()).isEqualTo(io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINED);
+            expect(Status.Code.ALREADY_EXISTS, "drain label", () -> nodeApi.cordonNode(
+                    CordonNodeRequest.newBuilder().setId("node-2").setLabel("upgrade").build()));
+            String big = UUID.randomUUID().toString();
+            expect(Status.Code.RESOURCE_EXHAUSTED, "pool pool-node-2 on node node-2: node is cordoned",
+                    () -> volumes().createVolume(volume(big, 4 * MIB, 3, true)));
+        } finally {
+            var back = nodeApi.uncordonNode(UncordonNodeRequest.newBuilder().setId("node-2").setLabel("upgrade").build());
+            assertThat(back.getDrainLabelsList()).isEmpty();
+            assertThat(back.getDrainState()).isEqualTo(io.javastor.api.core.v1.DrainState.DRAIN_STATE_NONE);
+        }
+    }
+
+    @Test
     @Order(11)
     void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
         String uuid = UUID.randomUUID().toString();

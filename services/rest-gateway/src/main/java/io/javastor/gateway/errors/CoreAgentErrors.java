@@ -11,13 +11,16 @@ final class CoreAgentErrors {
     static ApiException toApi(StatusRuntimeException e) {
         Status.Code code = e.getStatus().getCode();
         String description = e.getStatus().getDescription() == null ? code.name() : e.getStatus().getDescription();
-        String details = "core agent: " + code.name();
+        // The typed reason and what it names (e.g. "InUse volume=<uuid>") help a client act without parsing the message.
+        String details = "core agent: " + code.name() + errorInfo(e).map(i -> " " + i.getReason()
+                + new java.util.TreeMap<>(i.getMetadataMap()).entrySet().stream().map(m -> " " + m.getKey() + "=" + m.getValue())
+                        .collect(java.util.stream.Collectors.joining())).orElse("");
         ErrorKind kind = switch (code) {
             case NOT_FOUND -> ErrorKind.NotFound;
             case ALREADY_EXISTS -> ErrorKind.AlreadyExists;
             case INVALID_ARGUMENT, OUT_OF_RANGE -> ErrorKind.InvalidArgument;
             case RESOURCE_EXHAUSTED -> ErrorKind.ResourceExhausted;
-            case FAILED_PRECONDITION, ABORTED -> preconditionKind(description);
+            case FAILED_PRECONDITION, ABORTED -> reason(e).orElseGet(() -> preconditionKind(description));
             case UNAVAILABLE -> ErrorKind.Unavailable;
             case DEADLINE_EXCEEDED -> ErrorKind.Timeout;
             case UNIMPLEMENTED -> ErrorKind.NotImplemented;
@@ -31,6 +34,31 @@ final class CoreAgentErrors {
             default -> description;
         };
         return new ApiException(kind, message, details);
+    }
+
+    /**
+     * The typed reason the agent attaches (google.rpc.ErrorInfo, see core.proto's header) as an
+     * error kind, when it names one the gateway knows; agents without it fall back to the description.
+     */
+    static java.util.Optional<ErrorKind> reason(StatusRuntimeException e) {
+        return errorInfo(e).flatMap(i -> java.util.Arrays.stream(ErrorKind.values()).filter(k -> k.name().equals(i.getReason())).findFirst());
+    }
+
+    private static java.util.Optional<com.google.rpc.ErrorInfo> errorInfo(StatusRuntimeException e) {
+        com.google.rpc.Status detailed = io.grpc.protobuf.StatusProto.fromThrowable(e);
+        if (detailed == null) {
+            return java.util.Optional.empty();
+        }
+        for (com.google.protobuf.Any any : detailed.getDetailsList()) {
+            if (any.is(com.google.rpc.ErrorInfo.class)) {
+                try {
+                    return java.util.Optional.of(any.unpack(com.google.rpc.ErrorInfo.class));
+                } catch (com.google.protobuf.InvalidProtocolBufferException bad) {
+                    return java.util.Optional.empty();
+                }
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /**

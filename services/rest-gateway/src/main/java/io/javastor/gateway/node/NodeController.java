@@ -55,6 +55,17 @@ public class NodeController {
         return Node.from(agent.idempotent(s -> s.nodes().cordonNode(CordonNodeRequest.newBuilder().setId(node).setLabel(l).build())));
     }
 
+    @Operation(summary = "Drain the node with this label: it is cordoned, and reports draining while it holds nexuses, drained when "
+            + "none is left. Nexuses are not moved (that would cut off their hosts): unpublish or republish the volumes elsewhere")
+    @PutMapping("/nodes/{id}/drain/{label}")
+    public Node putNodeDrain(@PathVariable String id, @PathVariable String label) {
+        String node = InputRules.nodeId("id", id);
+        String l = InputRules.labelKey("label", label);
+        return Node.from(agent.idempotent(s -> s.nodes().drainNode(
+                io.javastor.api.core.v1.DrainNodeRequest.newBuilder().setId(node).setLabel(l).build())));
+    }
+
+    @Operation(summary = "Remove a cordon or drain label; the node takes new replicas and nexuses again once none is left")
     @DeleteMapping("/nodes/{id}/cordon/{label}")
     public Node deleteNodeCordon(@PathVariable String id, @PathVariable String label) {
         String node = InputRules.nodeId("id", id);

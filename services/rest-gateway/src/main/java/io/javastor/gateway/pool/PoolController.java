@@ -1,6 +1,7 @@
 package io.javastor.gateway.pool;
 
 import java.util.List;
+import java.util.Map;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -9,6 +10,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -17,10 +19,13 @@ import io.javastor.api.core.v1.DestroyPoolRequest;
 import io.javastor.api.core.v1.GetNodeRequest;
 import io.javastor.api.core.v1.GetPoolRequest;
 import io.javastor.api.core.v1.ListPoolsRequest;
+import io.javastor.api.core.v1.SetPoolLabelsRequest;
 import io.javastor.gateway.coreclient.CoreAgentClient;
 import io.javastor.gateway.errors.ApiException;
+import io.javastor.gateway.errors.ErrorKind;
 import io.javastor.gateway.validation.InputRules;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 @RestController
@@ -52,6 +57,35 @@ public class PoolController {
     public void delPool(@PathVariable("pool_id") String poolId) {
         String id = InputRules.poolId("pool_id", poolId);
         agent.idempotent(s -> s.pools().destroyPool(DestroyPoolRequest.newBuilder().setId(id).build()));
+    }
+
+    @Operation(summary = "Set a pool label (path segment key=value), matched by volumes' pool topology from the next placement on. "
+            + "An existing key with another value needs overwrite=true (else 412)")
+    @PutMapping("/pools/{pool_id}/label/{label}")
+    public Pool putPoolLabel(@PathVariable("pool_id") String poolId,
+            @Parameter(description = "key=value", example = "tier=ssd") @PathVariable String label,
+            @RequestParam(name = "overwrite", required = false, defaultValue = "false") boolean overwrite) {
+        String id = InputRules.poolId("pool_id", poolId);
+        Map.Entry<String, String> kv = InputRules.keyEqualsValue("label", label);
+        if (!overwrite) {
+            var current = agent.idempotent(s -> s.pools().getPool(GetPoolRequest.newBuilder().setId(id).build()));
+            String existing = current.getLabelsMap().get(kv.getKey());
+            if (existing != null && !existing.equals(kv.getValue())) {
+                throw new ApiException(ErrorKind.FailedPrecondition,
+                        "label " + kv.getKey() + ": already set to '" + existing + "'; use overwrite=true", "overwrite");
+            }
+        }
+        return Pool.from(agent.idempotent(s -> s.pools().setPoolLabels(
+                SetPoolLabelsRequest.newBuilder().setId(id).putLabels(kv.getKey(), kv.getValue()).build())));
+    }
+
+    @Operation(summary = "Remove a pool label; removing one that is not set succeeds")
+    @DeleteMapping("/pools/{pool_id}/label/{key}")
+    public Pool delPoolLabel(@PathVariable("pool_id") String poolId, @PathVariable String key) {
+        String id = InputRules.poolId("pool_id", poolId);
+        String k = InputRules.labelKey("key", key);
+        // An empty value removes the key (core.proto SetPoolLabels).
+        return Pool.from(agent.idempotent(s -> s.pools().setPoolLabels(SetPoolLabelsRequest.newBuilder().setId(id).putLabels(k, "").build())));
     }
 
     @GetMapping("/nodes/{id}/pools")

@@ -21,6 +21,7 @@ public record Replica(String uuid, String node, String pool, long size, boolean 
     public static Replica from(io.javastor.api.core.v1.Replica r) {
         String share = r.getUri().startsWith("nvmf") ? "nvmf" : "none";
         return new Replica(r.getUuid(), r.getNodeId(), r.getPoolId(), r.getSize(), r.getThin(), share, r.getUri(),
-                r.getPresent() ? "Online" : "Unknown", "Regular", r.getVolumeId().isEmpty() ? null : r.getVolumeId(), null);
+                r.getPresent() ? "Online" : "Unknown", "Regular", r.getVolumeId().isEmpty() ? null : r.getVolumeId(),
+                r.getAllowedHostsCount() == 0 ? null : r.getAllowedHostsList());
     }
 }

@@ -154,6 +154,20 @@ public final class InputRules {
         return disks;
     }
 
+    /** NVMe host NQNs (allowed hosts of a share): "nqn." and at most 223 bytes, no blanks or commas. */
+    public static List<String> hostNqns(String field, List<String> nqns) {
+        if (nqns == null) {
+            return List.of();
+        }
+        for (int i = 0; i < nqns.size(); i++) {
+            String n = nqns.get(i);
+            if (n == null || !n.startsWith("nqn.") || n.length() > 223 || !n.matches("[\\x21-\\x7e&&[^,]]+")) {
+                throw ApiException.invalid(field + "[" + i + "]", "must be an NVMe host NQN (nqn.<...>, at most 223 characters), got '" + n + "'");
+            }
+        }
+        return nqns;
+    }
+
     public static int nonNegative(String field, Integer value, int defaultValue) {
         if (value == null) {
             return defaultValue;

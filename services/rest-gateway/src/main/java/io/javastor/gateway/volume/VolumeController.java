@@ -1,6 +1,5 @@
 package io.javastor.gateway.volume;
 
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -57,13 +56,19 @@ public class VolumeController {
             throw ApiException.invalid("starting_token", "must not be negative, got " + startingToken);
         }
         long start = startingToken == null ? 0 : startingToken;
-        // The agent answers every volume at once (ListVolumesRequest has no paging): page here, in a stable order.
-        List<io.javastor.api.core.v1.Volume> all = agent.idempotent(s -> s.volumes().listVolumes(ListVolumesRequest.getDefaultInstance()))
-                .getVolumesList().stream().sorted(Comparator.comparing(io.javastor.api.core.v1.Volume::getUuid)).toList();
-        int from = (int) Math.min(start, all.size());
-        int to = max == 0 ? all.size() : (int) Math.min((long) from + max, all.size());
-        Long next = to < all.size() ? (long) to : null;
-        return new VolumePage(all.subList(from, to).stream().map(Volume::from).toList(), next);
+        // The agent pages (uuid order) so only the page's volumes are built and sent.
+        var page = agent.idempotent(s -> s.volumes().listVolumes(ListVolumesRequest.newBuilder().setMaxEntries(max)
+                .setStartingToken(start).build()));
+        return new VolumePage(page.getVolumesList().stream().map(Volume::from).toList(), page.hasNextToken() ? page.getNextToken() : null);
+    }
+
+    @Operation(summary = "The rebuilds the volume's target (nexus) ran, oldest first; empty while unpublished (the history lives "
+            + "with the nexus)")
+    @GetMapping("/volumes/{volume_id}/rebuild-history")
+    public RebuildHistory getRebuildHistory(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        return RebuildHistory.from(agent.idempotent(s -> s.volumes().getRebuildHistory(
+                io.javastor.api.core.v1.GetRebuildHistoryRequest.newBuilder().setUuid(uuid).build())));
     }
 
     @GetMapping("/volumes/{volume_id}")

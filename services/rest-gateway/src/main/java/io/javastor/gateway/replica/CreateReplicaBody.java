@@ -1,0 +1,17 @@
+package io.javastor.gateway.replica;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import io.swagger.v3.oas.annotations.media.Schema;
+
+/** A replica outside any volume, as Mayastor's CreateReplicaBody. */
+@Schema(requiredProperties = {"size", "thin"})
+public record CreateReplicaBody(
+        @Schema(description = "bytes") Long size,
+        Boolean thin,
+        @Schema(allowableValues = {"none", "nvmf"}, description = "share it at once; absent: none") String share,
+        @Schema(description = "host NQNs allowed to connect when shared; absent or empty: any")
+        @JsonProperty("allowed_hosts") List<String> allowedHosts) {
+}
