@@ -25,7 +25,7 @@ final class WireClient implements AutoCloseable {
 
     WireClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(30_000); // a loaded 2-core machine can take seconds to answer; only a failure waits this long
         socket.setTcpNoDelay(true);
     }
 
