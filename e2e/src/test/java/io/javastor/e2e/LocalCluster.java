@@ -1,0 +1,125 @@
+package io.javastor.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The local cluster as the README runs it: {@code ./javastor} sub-commands with JAVASTOR_HOME in a test directory
+ * (jars already built by the reactor, so no recursive Maven), and its REST API over real HTTP on 127.0.0.1:8081.
+ */
+final class LocalCluster {
+    static final String REST = "http://127.0.0.1:8081";
+
+    /** What a ./javastor sub-command printed and how it ended. */
+    record Run(List<String> command, int exitCode, String output, Duration took) {
+    }
+
+    /** An answer of the REST API. */
+    record Answer(int status, String body) {
+        JsonNode json() {
+            return MAPPER.readTree(body);
+        }
+    }
+
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
+
+    private final Path root;
+    private final Path home;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    LocalCluster(Path root, Path home) {
+        this.root = root;
+        this.home = home;
+    }
+
+    Path home() {
+        return home;
+    }
+
+    Path script() {
+        return root.resolve("javastor");
+    }
+
+    /** Runs {@code ./javastor ARGS...}; its output goes to the console as it comes and is returned. */
+    Run javastor(Duration limit, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", script().toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(home.getParent(), "javastor-", ".out");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("JAVASTOR_HOME", home.toString());
+        pb.environment().put("JAVASTOR_SKIP_BUILD", "1");
+        pb.environment().put("JAVASTOR_POOL_MB", "1024");
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        boolean done = p.waitFor(limit.toSeconds(), TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly().waitFor();
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        String text = Files.readString(out, StandardCharsets.UTF_8);
+        System.out.printf("---- ./javastor %s (%d s, exit %s) ----%n%s%n", String.join(" ", args), took.toSeconds(),
+                done ? Integer.toString(p.exitValue()) : "none: killed after " + limit.toSeconds() + " s", text);
+        return new Run(cmd, done ? p.exitValue() : -1, text, took);
+    }
+
+    Answer get(String path) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(REST + path)).timeout(Duration.ofSeconds(30)).GET().build());
+    }
+
+    Answer put(String path, String json) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(REST + path)).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private Answer send(HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        return new Answer(r.statusCode(), r.body());
+    }
+
+    /** A body of the REST API that must be 200, as JSON. */
+    JsonNode ok(Answer a, String what) {
+        if (a.status() != 200) {
+            throw new AssertionError(what + ": HTTP " + a.status() + " " + a.body());
+        }
+        return a.json();
+    }
+
+    /** The pid ./javastor recorded for a component. */
+    long pid(String name) throws IOException {
+        return Long.parseLong(Files.readString(home.resolve("run").resolve(name + ".pid")).trim());
+    }
+
+    String read(String file) throws IOException {
+        Path f = home.resolve(file);
+        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+    }
+
+    /** The last lines of every component's log, the supervisor's log and ./javastor status: what a failure needs. */
+    String diagnostics() {
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.list(home)) {
+            for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
+                List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+                sb.append("---- tail of ").append(log).append(" ----\n");
+                lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(l -> sb.append("  ").append(l).append('\n'));
+            }
+            sb.append("---- ./javastor status ----\n").append(javastor(Duration.ofSeconds(60), "status").output());
+        } catch (Exception e) {
+            sb.append("(diagnostics incomplete: ").append(e).append(")\n");
+        }
+        return sb.toString();
+    }
+}
