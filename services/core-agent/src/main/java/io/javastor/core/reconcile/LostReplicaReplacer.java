@@ -1,6 +1,8 @@
 package io.javastor.core.reconcile;
 
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -8,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatus;
 import io.javastor.core.replica.ReplicaOperations;
@@ -18,7 +21,10 @@ import io.javastor.core.store.Versioned;
 import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeSpec;
 
-/** Published volumes with a replica on an Offline node get a new replica, rebuilt by their nexus. */
+/**
+ * Published volumes with a replica on an Offline node get a new replica, rebuilt by their nexus; so do published
+ * volumes left short of their replica count (a replacement that found no room is placed once there is).
+ */
 public final class LostReplicaReplacer implements Reconciler {
 
     private static final Logger log = LoggerFactory.getLogger(LostReplicaReplacer.class);
@@ -49,6 +55,21 @@ public final class LostReplicaReplacer implements Reconciler {
                 affected.add(r.spec().volumeId());
             }
         }
+        Map<String, Integer> live = new HashMap<>();
+        for (Versioned<ReplicaSpec> r : replicas.all()) {
+            if (r.spec().operation() != OperationStatus.DELETING) {
+                live.merge(r.spec().volumeId(), 1, Integer::sum);
+            }
+        }
+        Set<String> published = new HashSet<>();
+        store.list(NexusSpec.KIND).stream().filter(n -> n.spec().operation() == OperationStatus.CREATED)
+                .forEach(n -> published.add(n.spec().uuid()));
+        for (Versioned<VolumeSpec> v : store.list(VolumeSpec.KIND)) {
+            if (published.contains(v.spec().uuid()) && v.spec().operation() == OperationStatus.CREATED
+                    && live.getOrDefault(v.spec().uuid(), 0) < v.spec().replicaCount()) {
+                affected.add(v.spec().uuid());
+            }
+        }
         boolean busy = false;
         for (String uuid : affected) {
             OperationGuard.Held held = volumes.guard().tryAcquire(uuid);
@@ -64,6 +85,9 @@ public final class LostReplicaReplacer implements Reconciler {
                         log.info("lost replicas replaced volumeId={} count={}", uuid, replaced);
                     }
                 }
+            } catch (CoreException.ResourceExhausted e) {
+                // No room now: the volume stays short and is looked at again on the next pass (not a busy loop).
+                log.info("no room to replace lost replicas yet volumeId={}: {}", uuid, e.getMessage());
             } catch (CoreException e) {
                 busy = true;
                 log.warn("replacing lost replicas failed volumeId={}: {}", uuid, e.getMessage());

@@ -504,16 +504,19 @@ public final class VolumeOperations {
                 lost++;
             }
         }
-        if (lost == 0) {
+        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
+        long live = existing.stream().filter(r -> r.spec().operation() != OperationStatus.DELETING).count();
+        if (lost == 0 && live >= spec.replicaCount()) {
             return 0;
         }
-        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
+        // Also when nothing was lost just now: a replacement that found no room before is placed once there is.
         Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
         for (Versioned<ReplicaSpec> r : addReplicas(spec, spec.replicaCount(), existing)) {
             if (!before.contains(r.spec().uuid())) {
                 t = nexuses.addChild(t, r.spec());
                 events.record("volume", spec.uuid(), "ReplicaReplaced", Severity.INFO, "new replica " + r.spec().uuid()
                         + " on node " + r.spec().nodeId() + " replaces a lost one");
+                lost = Math.max(lost, 1);
             }
         }
         return lost;

@@ -752,4 +752,38 @@ class VolumeLifecycleTest {
         assertThat(existsOnAnyEngine(victimReplica)).isFalse();
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
+
+    @Test
+    @Order(13)
+    void aLostReplicaWithNoRoomLeftIsReplacedOnceANodeReturns() throws Exception {
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream().allMatch(n ->
+                nodeApi.getNode(GetNodeRequest.newBuilder().setId(n.name()).build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE));
+        String uuid = UUID.randomUUID().toString();
+        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 3, true));
+        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getNodeId();
+        String victim = v.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
+        node(victim).kill9();
+        try {
+            // Retired, but with three nodes and one gone there is no room for a third replica: the volume stays short.
+            String lost = v.getReplicasList().stream().filter(r -> r.getNodeId().equals(victim)).findFirst().orElseThrow().getUuid();
+            await().atMost(Duration.ofSeconds(60)).until(() -> previousAgent.get(ReplicaSpec.KIND, lost)
+                    .map(r -> r.spec().operation() == OperationStatus.DELETING).orElse(false));
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_DEGRADED);
+        } finally {
+            node(victim).start();
+        }
+        // Room again: the replacement is placed without any new loss, rebuilt, and the volume is whole.
+        await().atMost(Duration.ofSeconds(120)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
+                ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
+        await().atMost(Duration.ofSeconds(120)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getReplicasList())
+                .filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED).hasSize(3);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
 }
