@@ -317,7 +317,21 @@ class NexusTest {
         try {
             await("writers under way").atMost(Duration.ofSeconds(10)).until(() -> total.get() > 100);
             n.addChild("malloc:///c");
-            await("rebuild of c").atMost(Duration.ofSeconds(120)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
+            try {
+                await("rebuild of c").atMost(Duration.ofSeconds(120)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
+            } catch (org.awaitility.core.ConditionTimeoutException stalled) {
+                // A rare stall seen twice in full-suite runs (never alone): leave what is needed to explain it.
+                System.out.println("REBUILD STALL: " + n.rebuild("malloc:///c").map(NexusRebuildJob::stats) + " locks active="
+                        + n.locks().activeSegments() + " state=" + n.state() + " c=" + n.child("malloc:///c").orElseThrow().state());
+                Thread.getAllStackTraces().forEach((t, st) -> {
+                    if (t.getName().startsWith("rebuild-") || t.getName().startsWith("test-device-delay")
+                            || t.getName().startsWith("nexus-") || t.getName().startsWith("ForkJoinPool")) {
+                        System.out.println("THREAD " + t.getName() + " " + t.getState() + "\n  "
+                                + String.join("\n  ", java.util.Arrays.stream(st).map(String::valueOf).toList()));
+                    }
+                });
+                throw stalled;
+            }
         } finally {
             stop.set(true); // whatever happened, the writers stop before the nexus is destroyed
         }
