@@ -226,8 +226,8 @@ public final class Nexus implements BlockDevice {
 
     /** The Online child with the least I/O outstanding, rotating the start so ties are spread. */
     private NexusChild pickReader(List<NexusChild> exclude) {
-        List<NexusChild> cs = children;
-        int n = cs.size();
+        NexusChild[] cs = children.toArray(new NexusChild[0]); // one snapshot: children may change meanwhile
+        int n = cs.length;
         if (n == 0) {
             return null;
         }
@@ -235,7 +235,7 @@ public final class Nexus implements BlockDevice {
         NexusChild best = null;
         int bestOutstanding = Integer.MAX_VALUE;
         for (int i = 0; i < n; i++) {
-            NexusChild c = cs.get((start + i) % n);
+            NexusChild c = cs[(start + i) % n];
             if (!c.isOnline() || exclude.contains(c)) {
                 continue;
             }
@@ -358,8 +358,10 @@ public final class Nexus implements BlockDevice {
         }
 
         CompletableFuture<Void> start(Function<BlockDevice, CompletableFuture<Void>> call) {
-            List<NexusChild> cs = children;
-            int n = cs.size();
+            // One snapshot for sizing and iterating: a child added in between (a rebuild starting) overran the arrays,
+            // the write failed after taking its segment locks, and the rebuild waited for them for ever.
+            NexusChild[] cs = children.toArray(new NexusChild[0]);
+            int n = cs.length;
             targets = new NexusChild[n];
             ios = new ChildIo[n];
             wasOnline = new boolean[n];
