@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collection;
 import java.util.List;
@@ -19,7 +20,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -64,7 +64,8 @@ public final class Nexus implements BlockDevice {
     private final ChildHealthLedger ledger;
     private final SegmentLocks locks;
     private volatile long segments;
-    private final CopyOnWriteArrayList<NexusChild> children = new CopyOnWriteArrayList<>();
+    // Copy-on-write by the nexus itself: changed only under `admin`, read by each I/O as one field (no allocation).
+    private volatile NexusChild[] children = new NexusChild[0];
     private final Map<String, NexusRebuildJob> rebuilds = new ConcurrentHashMap<>();
     private final List<RebuildStats> history = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -118,7 +119,7 @@ public final class Nexus implements BlockDevice {
             }
             Nexus n = new Nexus(uuid, size, bs, options, opener, ledger);
             for (int i = 0; i < childUris.size(); i++) {
-                n.children.add(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
+                n.addToChildren(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
                         new ChildState.Online("created with the nexus", Instant.now())));
             }
             LOG.info("nexus={} created: {} bytes, block size {}, children {}", uuid, size, bs, childUris);
@@ -150,8 +151,19 @@ public final class Nexus implements BlockDevice {
         return options;
     }
 
+    private void addToChildren(NexusChild child) {
+        NexusChild[] now = children;
+        NexusChild[] next = Arrays.copyOf(now, now.length + 1);
+        next[now.length] = child;
+        children = next;
+    }
+
+    private void removeFromChildren(NexusChild child) {
+        children = Arrays.stream(children).filter(c -> c != child).toArray(NexusChild[]::new);
+    }
+
     public List<NexusChild> children() {
-        return List.copyOf(children);
+        return List.of(children);
     }
 
     public Optional<NexusChild> child(String uri) {
@@ -226,7 +238,7 @@ public final class Nexus implements BlockDevice {
 
     /** The Online child with the least I/O outstanding, rotating the start so ties are spread. */
     private NexusChild pickReader(List<NexusChild> exclude) {
-        NexusChild[] cs = children.toArray(new NexusChild[0]); // one snapshot: children may change meanwhile
+        NexusChild[] cs = children; // one snapshot: children may change meanwhile
         int n = cs.length;
         if (n == 0) {
             return null;
@@ -360,7 +372,7 @@ public final class Nexus implements BlockDevice {
         CompletableFuture<Void> start(Function<BlockDevice, CompletableFuture<Void>> call) {
             // One snapshot for sizing and iterating: a child added in between (a rebuild starting) overran the arrays,
             // the write failed after taking its segment locks, and the rebuild waited for them for ever.
-            NexusChild[] cs = children.toArray(new NexusChild[0]);
+            NexusChild[] cs = children;
             int n = cs.length;
             targets = new NexusChild[n];
             ios = new ChildIo[n];
@@ -510,7 +522,7 @@ public final class Nexus implements BlockDevice {
             if (existing != null && existing.takesWrites()) {
                 return existing;
             }
-            if (children.stream().noneMatch(NexusChild::isOnline)) {
+            if (Arrays.stream(children).noneMatch(NexusChild::isOnline)) {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "nexus " + uuid + " has no healthy child to rebuild " + uri + " from");
             }
@@ -530,7 +542,7 @@ public final class Nexus implements BlockDevice {
                 plan = new BitSet();
                 plan.set(0, (int) segments);
                 partial = false;
-                children.add(child);
+                addToChildren(child);
             } else {
                 child = existing;
                 // Late failures of the old opening still mark the dirty log: wait for them before reading it.
@@ -623,7 +635,7 @@ public final class Nexus implements BlockDevice {
             if (child == null) {
                 return;
             }
-            if (child.isOnline() && children.stream().filter(NexusChild::isOnline).count() == 1 && children.size() > 1) {
+            if (child.isOnline() && Arrays.stream(children).filter(NexusChild::isOnline).count() == 1 && children.length > 1) {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "child " + uri + " is the last healthy child of nexus " + uuid);
             }
@@ -634,7 +646,7 @@ public final class Nexus implements BlockDevice {
             job.awaitEnd();
         }
         synchronized (admin) {
-            children.remove(child);
+            removeFromChildren(child);
             ChildIo io = child.io();
             if (!io.retired()) {
                 retire(io);
@@ -648,7 +660,7 @@ public final class Nexus implements BlockDevice {
     public NexusChild faultChild(String uri, String reason) {
         synchronized (admin) {
             NexusChild child = child(uri).orElseThrow(() -> EngineException.notFound("child " + uri + " of nexus " + uuid));
-            if (child.isOnline() && children.stream().filter(NexusChild::isOnline).count() == 1) {
+            if (child.isOnline() && Arrays.stream(children).filter(NexusChild::isOnline).count() == 1) {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "child " + uri + " is the last healthy child of nexus " + uuid);
             }
@@ -789,6 +801,6 @@ public final class Nexus implements BlockDevice {
 
     @Override
     public String toString() {
-        return "Nexus[" + uuid + " " + state.name() + " " + children + "]";
+        return "Nexus[" + uuid + " " + state.name() + " " + Arrays.toString(children) + "]";
     }
 }
