@@ -1,13 +1,14 @@
 package io.javastor.csi;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
@@ -30,9 +31,22 @@ class CsiPropertiesTest {
         assertThat(p.getCtrlLossTimeoutSeconds()).isEqualTo(1980);
     }
 
+    /** The application's own binding (ignoreUnknownFields = false), not a test-made binder, refuses the typo. */
     @Test
-    void aMisspeltKeyIsRefusedAndNamed() {
-        assertThatThrownBy(() -> bind(Map.of("javastor.csi.nvme.ctrl-loss-tmo", "1980"))).isInstanceOf(BindException.class)
-                .hasStackTraceContaining("nvme.ctrl-loss-tmo");
+    void aMisspeltKeyStopsTheApplicationAndIsNamed() {
+        new ApplicationContextRunner().withUserConfiguration(PropertiesOnly.class)
+                .withPropertyValues("javastor.csi.nvme.ctrl-loss-tmo=1980")
+                .run(context -> assertThat(context).hasFailed().getFailure()
+                        .hasStackTraceContaining("nvme.ctrl-loss-tmo"));
+        new ApplicationContextRunner().withUserConfiguration(PropertiesOnly.class)
+                .withPropertyValues("javastor.csi.ctrl-loss-timeout-seconds=1980")
+                .run(context -> assertThat(context).hasNotFailed().getBean(CsiProperties.class)
+                        .extracting(CsiProperties::getCtrlLossTimeoutSeconds).isEqualTo(1980));
+    }
+
+    /** The same properties registration as {@link CsiApplication}, without starting gRPC servers. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableConfigurationProperties(CsiProperties.class)
+    static class PropertiesOnly {
     }
 }
