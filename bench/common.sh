@@ -9,7 +9,7 @@ ioengine_java() {
     mvn_q package -DskipTests -pl io-engine-jni -am >&2
     mvn_q dependency:build-classpath -pl io-engine-jni -Dmdep.includeScope=runtime -Dmdep.outputFile="$cpfile" >&2
   fi
-  java -Xmx2g -Djavastor.native.lib="$root/io-engine-jni/target/classes/native/linux-x86_64/libjavastor_uring.so" \
+  java -Xmx2g ${BENCH_JAVA_OPTS:-} -Djavastor.native.lib="$root/io-engine-jni/target/classes/native/linux-x86_64/libjavastor_uring.so" \
        -cp "$root/io-engine-jni/target/classes:$(cat "$cpfile")" "$@"
 }
 need_fio() { command -v fio >/dev/null 2>&1 || { echo "# installing fio" >&2; apt-get install -y -q fio >/dev/null || { apt-get update -qq && apt-get install -y -q fio >/dev/null; }; }; }

@@ -110,14 +110,11 @@ JNIEXPORT void JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ringDestr
 }
 
 /*
- * Queues one operation and submits it. The caller serialises calls per ring (single submitter
+ * Prepares one SQE without entering the kernel. The caller serialises calls per ring (single submitter
  * at a time); completions are reaped concurrently by reap(), which only touches the CQ.
  * For OP_DISCARD / OP_WRITE_ZEROES, `len` is the byte count and `addr` is unused.
  */
-JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_submit(
-    JNIEnv *env, jclass cls, jlong ringPtr, jint op, jint fd, jlong addr, jlong len, jlong offset, jlong userData) {
-  (void)env; (void)cls;
-  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+static int prep(struct io_uring *ring, jint op, jint fd, jlong addr, jlong len, jlong offset, jlong userData) {
   struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
   if (sqe == NULL) {
     /* SQ full: push what is queued to the kernel and try once more. */
@@ -134,11 +131,38 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_submit(
     case OP_DISCARD: io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len); break;
     case OP_WRITE_ZEROES: io_uring_prep_fallocate(sqe, fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len); break;
     case OP_NOP: io_uring_prep_nop(sqe); break;
-    default: return -EINVAL;
+    default:
+      /* Give the SQE back as a no-op that completes unseen (user_data -1 is ignored by the reaper). */
+      io_uring_prep_nop(sqe);
+      io_uring_sqe_set_data64(sqe, (__u64)-1);
+      return -EINVAL;
   }
   io_uring_sqe_set_data64(sqe, (__u64)userData);
-  int rc = io_uring_submit(ring);
+  return 0;
+}
+
+/* Queues one operation and submits it (one io_uring_enter). */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_submit(
+    JNIEnv *env, jclass cls, jlong ringPtr, jint op, jint fd, jlong addr, jlong len, jlong offset, jlong userData) {
+  (void)env; (void)cls;
+  struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
+  int rc = prep(ring, op, fd, addr, len, offset, userData);
+  if (rc < 0) return rc;
+  rc = io_uring_submit(ring);
   return rc < 0 ? rc : 0;
+}
+
+/* Queues one operation for a later flush(): several submissions then cost one io_uring_enter. */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_queue(
+    JNIEnv *env, jclass cls, jlong ringPtr, jint op, jint fd, jlong addr, jlong len, jlong offset, jlong userData) {
+  (void)env; (void)cls;
+  return prep((struct io_uring *)(intptr_t)ringPtr, op, fd, addr, len, offset, userData);
+}
+
+/* Submits every queued SQE; returns how many went to the kernel or -errno. */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_flush(JNIEnv *env, jclass cls, jlong ringPtr) {
+  (void)env; (void)cls;
+  return io_uring_submit((struct io_uring *)(intptr_t)ringPtr);
 }
 
 /*

@@ -3,6 +3,7 @@ package io.javastor.ioengine.nexus;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.replica.Replica;
 import org.slf4j.Logger;
@@ -393,9 +394,12 @@ public final class Nexus implements BlockDevice {
                 return result;
             }
             pending = new AtomicInteger(k);
-            for (int i = 0; i < k; i++) {
-                int idx = i;
-                childCall(ios[i], op, offset, length, call).whenComplete((v, t) -> settle(idx, t));
+            // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
+            try (SubmissionBatch together = SubmissionBatch.open()) {
+                for (int i = 0; i < k; i++) {
+                    int idx = i;
+                    childCall(ios[i], op, offset, length, call).whenComplete((v, t) -> settle(idx, t));
+                }
             }
             return result;
         }

@@ -41,14 +41,26 @@ public final class NexusBench {
         Files.createDirectories(dir);
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         List<Path> files = new ArrayList<>();
-        try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, 0);
+        try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, Integer.getInteger("nexus.bench.sqpoll.ms", 0));
              PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
             List<Replica> replicas = new ArrayList<>();
+            // -Dnexus.bench.devices=/dev/loop0,... (four block devices): children on separate devices instead of
+            // four files of the one disk (bench/nexus.sh --ram-disks sets up loop devices over RAM for this).
+            String devicesProp = System.getProperty("nexus.bench.devices", "");
+            List<Path> devicesGiven = devicesProp.isBlank() ? List.of() : Arrays.stream(devicesProp.split(",")).map(Path::of).toList();
+            if (!devicesGiven.isEmpty() && devicesGiven.size() != 4) {
+                throw new IllegalArgumentException("nexus.bench.devices needs four block devices, got " + devicesGiven);
+            }
             for (int i = 1; i <= 4; i++) {
-                Path f = dir.resolve("nexus-bench-" + i + ".img");
-                Files.deleteIfExists(f);
-                files.add(f);
-                registry.createPool("b" + i, List.of("uring://" + f + "?size_mb=" + (sizeMb + 64)), 0);
+                Path f;
+                if (devicesGiven.isEmpty()) {
+                    f = dir.resolve("nexus-bench-" + i + ".img");
+                    Files.deleteIfExists(f);
+                    files.add(f);
+                } else {
+                    f = devicesGiven.get(i - 1);
+                }
+                registry.createPool("b" + i, List.of("uring://" + f + (devicesGiven.isEmpty() ? "?size_mb=" + (sizeMb + 64) : "")), 0);
                 replicas.add(registry.createReplica(UUID.randomUUID().toString(), "r" + i, "b" + i, size, false));
             }
             for (int i = 0; i < 3; i++) {
@@ -58,18 +70,24 @@ public final class NexusBench {
             NexusOptions options = NexusOptions.defaults();
             Nexus one = Nexus.create(UUID.randomUUID(), size, List.of(replicas.get(0).uri()), opener, options);
             Nexus three = Nexus.create(UUID.randomUUID(), size, replicas.subList(0, 3).stream().map(Replica::uri).toList(), opener, options);
-            System.out.println("# " + sizeMb + " MiB thick replicas on 4 pool files in " + dir + ", filled; " + rounds + " rounds of "
+            System.out.println("# " + sizeMb + " MiB thick replicas on 4 pools (" + (devicesGiven.isEmpty() ? "files in " + dir : "devices " + devicesGiven) + "), filled; " + rounds + " rounds of "
                     + seconds + " s per measurement");
             for (int round = 1; round <= rounds; round++) {
                 Nexus[] order = round % 2 == 1 ? new Nexus[]{one, three} : new Nexus[]{three, one};
                 for (Nexus n : order) {
                     String k = n == one ? "nexus1" : "nexus3";
+                    long cpu0 = processCpuNanos();
+                    long t0 = System.nanoTime();
                     RandomIoLoad.Result qd32 = load(n, 32, size, seconds, round);
+                    // Process CPU per I/O (spinning included): says more than IOPS on a machine others share.
+                    double cpuUsPerIo = (processCpuNanos() - cpu0) / 1e3 / (qd32.iops() * (System.nanoTime() - t0) / 1e9);
+                    add(samples, k + "_randwrite_qd32_cpu_us_per_io", cpuUsPerIo);
                     RandomIoLoad.Result qd1 = load(n, 1, size, seconds, round);
                     add(samples, k + "_randwrite_qd32_iops", qd32.iops());
                     add(samples, k + "_randwrite_qd1_p50_us", qd1.p50Micros());
                     add(samples, k + "_randwrite_qd1_p99_us", qd1.p99Micros());
-                    System.out.printf("# round %d %s: qd32 %.0f IOPS, qd1 p50 %.1f us%n", round, k, qd32.iops(), qd1.p50Micros());
+                    System.out.printf("# round %d %s: qd32 %.0f IOPS (%.1f us CPU/IO), qd1 p50 %.1f us%n", round, k, qd32.iops(), cpuUsPerIo,
+                            qd1.p50Micros());
                 }
             }
             one.destroy();
@@ -87,7 +105,9 @@ public final class NexusBench {
                     throw new IllegalStateException("rebuild " + s);
                 }
                 n.destroy();
-                double dd = ddCopy(files.get(0), p1.layout().dataOffset(), files.get(3), p4.layout().dataOffset(), sizeMb);
+                Path from = devicesGiven.isEmpty() ? files.get(0) : devicesGiven.get(0);
+                Path to = devicesGiven.isEmpty() ? files.get(3) : devicesGiven.get(3);
+                double dd = ddCopy(from, p1.layout().dataOffset(), to, p4.layout().dataOffset(), sizeMb);
                 double rebuildMibps = sizeMb / rebuildSec;
                 add(samples, "rebuild_mibps", rebuildMibps);
                 add(samples, "seqcopy_dd_mibps", dd);
@@ -145,6 +165,11 @@ public final class NexusBench {
         }
         inflight.forEach(CompletableFuture::join);
         r.flush().join();
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static void add(Map<String, List<Double>> m, String k, double v) {

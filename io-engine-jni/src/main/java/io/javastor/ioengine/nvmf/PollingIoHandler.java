@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nvmf;
 
+import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.uring.UringReactor;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
@@ -126,7 +127,12 @@ public final class PollingIoHandler implements IoHandler {
             }
         }
         eventFdWakes = 0;
-        int n = delegate.run(block ? context : nonBlocking.of(context));
+        int n;
+        // The device I/O of every command read in this turn enters the kernel in one io_uring_enter at the end of
+        // the turn. Nothing in the turn waits for that I/O, and the wait for events comes before any submission.
+        try (SubmissionBatch commandsOfThisTurn = SubmissionBatch.open()) {
+            n = delegate.run(block ? context : nonBlocking.of(context));
+        }
         if (armed) {
             reactor.armCompletionEvents(false);
         }

@@ -92,6 +92,11 @@ public final class NativeIo {
 
     static native int submit(long ring, int op, int fd, long addr, long len, long offset, long userData);
 
+    /** Prepares an SQE without entering the kernel; {@link #flush} submits all prepared ones. */
+    static native int queue(long ring, int op, int fd, long addr, long len, long offset, long userData);
+
+    static native int flush(long ring);
+
     static native int reap(long ring, long outAddr, int max, long waitNanos);
 
     static native long bufferAddress(ByteBuffer buffer);

@@ -39,6 +39,8 @@ public final class UringReactor implements AutoCloseable {
     private final Completion[] slots;
     private final int[] freeSlots;
     private int freeTop;
+    /** SQEs prepared in a {@link SubmissionBatch} and not yet handed to the kernel. Guarded by submitLock. */
+    private volatile int unsubmitted;
     /** Ops that found every slot taken; submitted as slots free up. Guarded by submitLock. */
     private final ArrayDeque<Pending> backlog = new ArrayDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -113,7 +115,16 @@ public final class UringReactor implements AutoCloseable {
                 slot = freeSlots[--freeTop];
                 slots[slot] = completion;
                 inFlight.incrementAndGet();
-                rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
+                SubmissionBatch batching = SubmissionBatch.current();
+                if (batching == null) {
+                    rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
+                } else {
+                    rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
+                    if (rc == 0) {
+                        unsubmitted++;
+                        batching.queuedOn(this);
+                    }
+                }
                 if (rc < 0) {
                     slots[slot] = null;
                     freeSlots[freeTop++] = slot;
@@ -126,6 +137,25 @@ public final class UringReactor implements AutoCloseable {
         }
     }
 
+    /**
+     * Submits the SQEs queued in {@link SubmissionBatch}es (any thread's: the SQ is shared). On failure they stay
+     * queued and the poller thread's next turn submits them (it calls this too), so none is stranded.
+     */
+    void flushQueued() {
+        synchronized (submitLock) {
+            if (unsubmitted == 0) {
+                return;
+            }
+            int rc = NativeIo.flush(ring);
+            if (rc >= 0) {
+                unsubmitted = 0;
+                return;
+            }
+            LOG.warn("io_uring submit of {} queued operations failed: {}; the poller retries", unsubmitted, NativeIo.strerror(-rc));
+        }
+        java.util.concurrent.locks.LockSupport.unpark(poller);
+    }
+
     /** Convenience for callers that want a future of the result. */
     public CompletableFuture<Integer> submit(int op, int fd, long addr, long len, long offset) {
         CompletableFuture<Integer> f = new CompletableFuture<>();
@@ -136,6 +166,9 @@ public final class UringReactor implements AutoCloseable {
     private void pollLoop() {
         long lastWork = System.nanoTime();
         while (running || inFlight.get() > 0) {
+            if (unsubmittedRacy()) {
+                flushQueued();
+            }
             Thread ext = externalPoller.get();
             if (ext != null && running && (armed || System.nanoTime() - externalPolledAt < EXTERNAL_STALE_NANOS)) {
                 java.util.concurrent.locks.LockSupport.parkNanos(this, EXTERNAL_PARK_NANOS);
@@ -158,6 +191,16 @@ public final class UringReactor implements AutoCloseable {
             }
             lastWork = System.nanoTime();
         }
+    }
+
+    /** Operations prepared in a {@link SubmissionBatch} that the kernel has not been handed yet. */
+    int queuedUnsubmitted() {
+        return unsubmitted;
+    }
+
+    /** A hint without the lock: queued SQEs are normally flushed by their batch; this catches failed flushes. */
+    private boolean unsubmittedRacy() {
+        return unsubmitted > 0;
     }
 
     /**
@@ -253,15 +296,18 @@ public final class UringReactor implements AutoCloseable {
                     inFlight.decrementAndGet();
                 }
             }
-            for (int i = 0; i < n; i++) {
-                if (batch[i] != null) {
-                    Completion c = batch[i];
-                    batch[i] = null;
-                    try {
-                        c.accept(results[i]);
-                    } catch (Throwable t) {
-                        // A callback's own bug must not kill the reactor; it is reported, not swallowed.
-                        LOG.error("uring completion callback failed", t);
+            // Resubmissions made by these callbacks go to the kernel together when the batch closes.
+            try (SubmissionBatch resubmissions = SubmissionBatch.open()) {
+                for (int i = 0; i < n; i++) {
+                    if (batch[i] != null) {
+                        Completion c = batch[i];
+                        batch[i] = null;
+                        try {
+                            c.accept(results[i]);
+                        } catch (Throwable t) {
+                            // A callback's own bug must not kill the reactor; it is reported, not swallowed.
+                            LOG.error("uring completion callback failed", t);
+                        }
                     }
                 }
             }
