@@ -323,6 +323,15 @@ public final class Nexus implements BlockDevice {
      * child does not answer in time; the child's own completion, whenever it comes, ends the opening's count.
      */
     CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call) {
+        return childCall(io, op, offset, length, call, null);
+    }
+
+    /**
+     * As above; {@code deviceDone} runs when the device itself has finished the I/O (also after a timeout failed the
+     * returned future): only then may a buffer it reads into or writes from be used again.
+     */
+    CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call,
+                                      Runnable deviceDone) {
         io.begin();
         CompletableFuture<Void> real;
         try {
@@ -337,6 +346,9 @@ public final class Nexus implements BlockDevice {
         real.whenComplete((v, t) -> {
             io.end();
             timeout.cancel();
+            if (deviceDone != null) {
+                deviceDone.run();
+            }
             if (t == null) {
                 out.complete(null);
             } else {

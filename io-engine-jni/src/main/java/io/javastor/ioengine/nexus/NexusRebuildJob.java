@@ -13,6 +13,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -215,22 +216,21 @@ public final class NexusRebuildJob implements Runnable {
                         }
                     });
         }
-        ByteBuffer buf = buffers.poll();
-        if (buf == null) {
-            throw new IllegalStateException("rebuild buffer pool exhausted");
-        }
-        ByteBuffer slice = buf.duplicate().clear().limit(len);
+        CopyBuffer buf = takeBuffer();
+        ByteBuffer slice = buf.bytes.duplicate().clear().limit(len);
         CompletableFuture<Void> result = new CompletableFuture<>();
-        nexus.childCall(sourceIo, "rebuild read", off, len, d -> d.read(off, slice.duplicate())).whenComplete((v, t) -> {
+        buf.retain();
+        nexus.childCall(sourceIo, "rebuild read", off, len, d -> d.read(off, slice.duplicate()), buf::release).whenComplete((v, t) -> {
             if (t != null) {
-                buffers.add(buf);
+                buf.release(); // the timed-out read may still land in it: it returns to the pool when the device is done
                 nexus.childFailed(source, sourceIo, "rebuild read", off, len, false, t);
                 triedSources.add(source);
                 copyLocked(seg, triedSources).whenComplete((v2, t2) -> complete(result, t2));
                 return;
             }
-            nexus.childCall(targetIo, "rebuild write", off, len, d -> d.write(off, slice.duplicate())).whenComplete((v2, t2) -> {
-                buffers.add(buf);
+            buf.retain();
+            nexus.childCall(targetIo, "rebuild write", off, len, d -> d.write(off, slice.duplicate()), buf::release).whenComplete((v2, t2) -> {
+                buf.release();
                 if (t2 != null) {
                     nexus.childFailed(target, targetIo, "rebuild write", off, len, true, t2);
                 }
@@ -238,6 +238,35 @@ public final class NexusRebuildJob implements Runnable {
             });
         });
         return result;
+    }
+
+    /**
+     * A copy buffer and who uses it: the copy itself and each device I/O on it, until the device has finished (a
+     * timed-out I/O may still read or fill it later). Back in the pool only when nobody does; a copy that finds the
+     * pool empty (buffers held by such late I/O) gets a new one.
+     */
+    private final class CopyBuffer {
+        final ByteBuffer bytes;
+        private final AtomicInteger users = new AtomicInteger(1);
+
+        CopyBuffer(ByteBuffer bytes) {
+            this.bytes = bytes;
+        }
+
+        void retain() {
+            users.incrementAndGet();
+        }
+
+        void release() {
+            if (users.decrementAndGet() == 0) {
+                buffers.offer(bytes);
+            }
+        }
+    }
+
+    private CopyBuffer takeBuffer() {
+        ByteBuffer b = buffers.poll();
+        return new CopyBuffer(b != null ? b : DmaBuffers.allocate(nexus.options().segmentSize()));
     }
 
     private static void complete(CompletableFuture<Void> f, Throwable t) {

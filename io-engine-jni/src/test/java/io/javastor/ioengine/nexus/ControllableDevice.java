@@ -17,7 +17,12 @@ import java.util.function.Supplier;
  * failures a nexus child meets, on command. Counts the I/O it was given.
  */
 final class ControllableDevice extends ForwardingBlockDevice {
-    enum Mode { NORMAL, FAIL_WRITES, FAIL_READS, FAIL_ALL, HANG }
+    enum Mode { NORMAL, FAIL_WRITES, FAIL_READS, FAIL_ALL, HANG, HOLD_READS }
+
+    /** A read kept unanswered in HOLD_READS mode, with the buffer a late answer would fill. */
+    private record HeldRead(ByteBuffer dst, CompletableFuture<Void> answer) {}
+
+    private final java.util.concurrent.ConcurrentLinkedQueue<HeldRead> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private static final ScheduledExecutorService LATER = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "test-device-delay");
@@ -64,7 +69,27 @@ final class ControllableDevice extends ForwardingBlockDevice {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
+        if (mode == Mode.HOLD_READS) {
+            reads.incrementAndGet();
+            CompletableFuture<Void> answer = new CompletableFuture<>();
+            held.add(new HeldRead(dst, answer));
+            return answer;
+        }
         return io(false, "read", offset, dst.remaining(), () -> inner.read(offset, dst));
+    }
+
+    int heldReads() {
+        return held.size();
+    }
+
+    /** Answers the held reads now, as a slow disk's late DMA would: their buffers get {@code fill}. */
+    void answerHeldReads(byte fill) {
+        for (HeldRead r; (r = held.poll()) != null; ) {
+            for (int i = r.dst.position(); i < r.dst.limit(); i++) {
+                r.dst.put(i, fill);
+            }
+            r.answer.complete(null);
+        }
     }
 
     @Override

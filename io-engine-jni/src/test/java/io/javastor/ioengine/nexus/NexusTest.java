@@ -384,6 +384,31 @@ class NexusTest {
     }
 
     @Test
+    void aRebuildReadThatTimesOutButLandsLateCannotCorruptTheCopy() throws Exception {
+        ControllableDevice a = child("a");
+        ControllableDevice b = child("b");
+        ControllableDevice c = child("c");
+        Nexus n = nexus(options().withIoTimeout(Duration.ofMillis(300)).withRebuildConcurrency(4), "malloc:///a", "malloc:///b");
+        for (long blk = 0; blk < SIZE / BS; blk += 3) {
+            write(n, blk * BS, blk + 1);
+        }
+        a.mode = ControllableDevice.Mode.HOLD_READS; // the rebuild's source: its first reads time out, unanswered
+        c.delayMicros = 20_000; // copies sit in their buffers a while before the target takes the data
+        n.addChild("malloc:///c");
+        NexusRebuildJob job = n.rebuild("malloc:///c").orElseThrow();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job.stats().blocksRecovered() > 0);
+        assertThat(n.child("malloc:///a").orElseThrow().state()).isInstanceOf(ChildState.Faulted.class);
+        assertThat(job.stats().sourceUri()).isEqualTo("malloc:///b");
+        assertThat(a.heldReads()).isPositive();
+        // The timed-out reads answer now, mid-rebuild, filling the buffers they were given: those buffers must not
+        // be carrying another segment's copy meanwhile.
+        a.answerHeldReads((byte) 0x5A);
+        await().atMost(Duration.ofSeconds(60)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
+        assertThat(job.stats().state()).isEqualTo(RebuildState.COMPLETED);
+        assertIdentical(b, c, SIZE);
+    }
+
+    @Test
     void rebuildPausesResumesAndCancelsAndKeepsAHistory() throws Exception {
         child("a");
         ControllableDevice c = child("c");
