@@ -17,6 +17,7 @@ import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.node.NodeState;
+import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -36,9 +37,12 @@ public final class NexusOperations {
     private final IoEngineConnections engines;
     private final EventHistory events;
     private final NexusInfoLedger info;
+    private final NodeStatePoller poller;
 
-    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info) {
+    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
+                           NodeStatePoller poller) {
         this.info = info;
+        this.poller = poller;
         this.store = store;
         this.registry = registry;
         this.engines = engines;
@@ -93,7 +97,7 @@ public final class NexusOperations {
                     OperationStatus.CREATING));
             var engine = engines.node(nodeId);
             engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList());
-            String uri = engine.publishNexus(volumeUuid, allowedHosts).getDeviceUri();
+            String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts)).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
             for (ReplicaSpec r : rebuildLater) {
                 created = addChild(created, r);
@@ -128,6 +132,7 @@ public final class NexusOperations {
         var engine = engines.node(s.nodeId());
         boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(s.uuid()));
         engine.destroyNexus(s.uuid());
+        poller.nexusGone(s.nodeId(), s.uuid());
         if (running && s.operation() != OperationStatus.CREATING) {
             // Destroyed in order (it drains its I/O first): its in-sync children now hold the same data. A nexus that
             // was not running had died, and a Creating one may never have been complete: neither says so.
@@ -185,7 +190,7 @@ public final class NexusOperations {
                 n.uri(), n.operation()));
         var engine = engines.node(n.nodeId());
         engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList());
-        String uri = engine.publishNexus(n.uuid(), n.allowedHosts()).getDeviceUri();
+        String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
         if (!uri.equals(n.uri())) {
             log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);
             updated = store.update(NexusSpec.KIND, updated, updated.spec().with(OperationStatus.CREATED, uri));
@@ -214,7 +219,7 @@ public final class NexusOperations {
             List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(replica.uuid()) ? child : c).toList();
             next = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
         }
-        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
                 + " rejoined the target; rebuilding from the in-sync children");
         log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
@@ -242,7 +247,7 @@ public final class NexusOperations {
         // Spec first: if the add is cut short, the child is known and removing it is repeatable.
         Versioned<NexusSpec> next = store.update(NexusSpec.KIND, current,
                 new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
-        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node "
                 + replica.nodeId() + " added to the nexus; rebuilding from the healthy children");
         return next;
@@ -254,7 +259,7 @@ public final class NexusOperations {
      */
     public void resize(Versioned<NexusSpec> current, long size) {
         NexusSpec n = current.spec();
-        var grown = engines.node(n.nodeId()).resizeNexus(n.uuid(), size);
+        var grown = observed(n.nodeId(), engines.node(n.nodeId()).resizeNexus(n.uuid(), size));
         events.record("volume", n.uuid(), "NexusResized", Severity.INFO, "nexus on node " + n.nodeId() + " is " + grown.getSize()
                 + " bytes; connected hosts were told");
         log.info("nexus resized volumeId={} nodeId={} size={}", n.uuid(), n.nodeId(), grown.getSize());
@@ -268,7 +273,7 @@ public final class NexusOperations {
             return current;
         }
         if (online(n.nodeId())) {
-            engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri());
+            observed(n.nodeId(), engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri()));
         }
         if (child.get().shared() && online(child.get().replicaNodeId())) {
             engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
@@ -345,6 +350,12 @@ public final class NexusOperations {
     private boolean observed(ReplicaSpec r) {
         return registry.get(r.nodeId()).filter(s -> s.status().isOnline())
                 .map(s -> s.replicas().stream().anyMatch(x -> x.uuid().equals(r.uuid()))).orElse(false);
+    }
+
+    /** Folds the nexus as its io-engine just answered into the observed state, so reconcilers see the change at once. */
+    private io.javastor.api.ioengine.v1.Nexus observed(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
+        poller.nexusChanged(nodeId, now);
+        return now;
     }
 
     private boolean online(String nodeId) {
