@@ -180,6 +180,12 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
+    io.javastor.core.nexus.StandaloneNexuses standaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses,
+                                                              IoEngineConnections engines, NodeRegistry registry, EventHistory events) {
+        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events);
+    }
+
+    @Bean
     NexusInfoLedger nexusInfoLedger(SpecStore store, EventHistory events) {
         return new NexusInfoLedger(store, events);
     }

@@ -49,8 +49,9 @@ public final class NexusOperations {
         this.events = events;
     }
 
+    /** The volume's target; a nexus outside volumes that has the uuid is not one (a volume never touches it). */
     public Optional<Versioned<NexusSpec>> of(String volumeUuid) {
-        return store.get(NexusSpec.KIND, volumeUuid);
+        return store.get(NexusSpec.KIND, volumeUuid).filter(n -> n.spec().ofVolume());
     }
 
     /** What the volume's targets said about its replicas. */
@@ -64,6 +65,10 @@ public final class NexusOperations {
      */
     public NexusSpec publish(String volumeUuid, long size, List<Versioned<ReplicaSpec>> replicas, String preferredNode,
                              List<String> allowedHosts) {
+        store.get(NexusSpec.KIND, volumeUuid).filter(n -> !n.spec().ofVolume()).ifPresent(n -> {
+            throw new CoreException.InUse("volume " + volumeUuid + ": a nexus outside volumes on node " + n.spec().nodeId()
+                    + " has this uuid; destroy it first", Map.of("nexus", volumeUuid));
+        });
         Map<String, NodeSpec> nodes = new HashMap<>();
         store.list(NodeSpec.KIND).forEach(n -> nodes.put(n.spec().id(), n.spec()));
         List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
@@ -133,7 +138,7 @@ public final class NexusOperations {
         boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(s.uuid()));
         engine.destroyNexus(s.uuid());
         poller.nexusGone(s.nodeId(), s.uuid());
-        if (running && s.operation() != OperationStatus.CREATING) {
+        if (running && s.operation() != OperationStatus.CREATING && s.ofVolume()) {
             // Destroyed in order (it drains its I/O first): its in-sync children now hold the same data. A nexus that
             // was not running had died, and a Creating one may never have been complete: neither says so.
             info.targetClosed(s.uuid());
@@ -148,7 +153,11 @@ public final class NexusOperations {
             }
         }
         store.delete(NexusSpec.KIND, deleting);
-        events.record("volume", s.uuid(), "VolumeUnpublished", Severity.INFO, "nexus on node " + s.nodeId() + " removed");
+        if (s.ofVolume()) {
+            events.record("volume", s.uuid(), "VolumeUnpublished", Severity.INFO, "nexus on node " + s.nodeId() + " removed");
+        } else {
+            events.record("nexus", s.uuid(), "NexusDestroyed", Severity.INFO, "nexus outside volumes destroyed on node " + s.nodeId());
+        }
         return true;
     }
 
@@ -186,8 +195,7 @@ public final class NexusOperations {
             fresh.put(r.uuid(), childOn(n.nodeId(), nqn, r));
         }
         List<NexusSpec.Child> children = n.children().stream().map(c -> fresh.getOrDefault(c.replicaUuid(), c)).toList();
-        Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(),
-                n.uri(), n.operation()));
+        Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, n.withChildren(children));
         var engine = engines.node(n.nodeId());
         engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList());
         String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
@@ -217,13 +225,23 @@ public final class NexusOperations {
         Versioned<NexusSpec> next = current;
         if (n.children().stream().noneMatch(c -> c.equals(child))) {
             List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(replica.uuid()) ? child : c).toList();
-            next = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+            next = store.update(NexusSpec.KIND, current, n.withChildren(children));
         }
         observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
                 + " rejoined the target; rebuilding from the in-sync children");
         log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
         return next;
+    }
+
+    /** Folds a nexus change made outside this class (the nexus API's) into the observed state. */
+    public io.javastor.api.ioengine.v1.Nexus observedNow(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
+        return observed(nodeId, now);
+    }
+
+    /** Folds a nexus destroyed outside this class (the nexus API's) into the observed state. */
+    public void observedGone(String nodeId, String uuid) {
+        poller.nexusGone(nodeId, uuid);
     }
 
     /** Whether the replica can serve as a child now: Created and seen on its Online node. */
@@ -246,7 +264,7 @@ public final class NexusOperations {
         children.add(child);
         // Spec first: if the add is cut short, the child is known and removing it is repeatable.
         Versioned<NexusSpec> next = store.update(NexusSpec.KIND, current,
-                new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+                n.withChildren(children));
         observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node "
                 + replica.nodeId() + " added to the nexus; rebuilding from the healthy children");
@@ -279,7 +297,7 @@ public final class NexusOperations {
             engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
         }
         List<NexusSpec.Child> children = n.children().stream().filter(c -> !c.replicaUuid().equals(replicaUuid)).toList();
-        return store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+        return store.update(NexusSpec.KIND, current, n.withChildren(children));
     }
 
     /**

@@ -51,7 +51,8 @@ public final class MissingNexusChildAdder implements Reconciler {
     public ReconcileOutcome reconcile() {
         Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
         for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            if (n.spec().operation() == OperationStatus.CREATED) {
+            // A nexus outside volumes has no replicas to rejoin: its children are whatever the user adds.
+            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
                 byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
             }
         }

@@ -56,7 +56,8 @@ public final class MissingNexusRecreator implements Reconciler {
     public ReconcileOutcome reconcile() {
         Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
         for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            if (n.spec().operation() == OperationStatus.CREATED) {
+            // A nexus made outside volumes is the user's to start again (creating it again does): no volume to serve.
+            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
                 byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
             }
         }
