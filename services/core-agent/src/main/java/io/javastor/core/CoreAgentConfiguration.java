@@ -175,8 +175,14 @@ public class CoreAgentConfiguration {
 
     @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
-                                    NexusInfoLedger nexusInfo) {
-        return new NexusOperations(store, registry, engines, events, nexusInfo);
+                                    NexusInfoLedger nexusInfo, NodeStatePoller poller) {
+        return new NexusOperations(store, registry, engines, events, nexusInfo, poller);
+    }
+
+    @Bean
+    io.javastor.core.nexus.StandaloneNexuses standaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses,
+                                                              IoEngineConnections engines, NodeRegistry registry, EventHistory events) {
+        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events);
     }
 
     @Bean
@@ -199,8 +205,8 @@ public class CoreAgentConfiguration {
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
-                new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry, engines),
-                new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry, engines),
+                new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
+                new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
                 new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));

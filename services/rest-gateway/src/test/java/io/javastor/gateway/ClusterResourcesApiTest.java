@@ -240,7 +240,18 @@ class ClusterResourcesApiTest {
         assertThat(nexus.path("deviceUri").asString()).isNotBlank();
         assertThat(nexus.path("size").asLong()).isEqualTo(4 * MIB);
         assertThat(nexus.path("children").size()).isEqualTo(2);
-        assertThat(published.json().path("state").path("target").path("uuid").asString()).isEqualTo(uuid);
+        assertThat(nexus.path("state").asString()).isIn("Online", "Degraded");
+        assertThat(nexus.path("rebuilds").isNumber()).isTrue();
+        // The real nexus: its children are the URIs it uses (local bdev:/// or a shared replica's nvmf://), with their state.
+        for (JsonNode c : nexus.path("children")) {
+            assertThat(c.path("uri").asString()).matches("(bdev:///|nvmf://).+");
+            assertThat(c.path("state").asString()).isIn("Online", "Degraded");
+        }
+        JsonNode target = published.json().path("state").path("target");
+        assertThat(target.path("uuid").asString()).isEqualTo(uuid);
+        assertThat(target.path("deviceUri").asString()).isEqualTo(nexus.path("deviceUri").asString());
+        assertThat(target.path("children").size()).isEqualTo(2);
+        published.json().path("state").path("replica_topology").forEach(r -> assertThat(r.path("child-status").asString()).isIn("Online", "Degraded"));
 
         List<String> onNode = new ArrayList<>();
         gw().get("/v0/nodes/node-1/nexuses").json().forEach(n -> onNode.add(n.path("uuid").asString()));

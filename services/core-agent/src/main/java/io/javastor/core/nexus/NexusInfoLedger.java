@@ -76,6 +76,10 @@ public final class NexusInfoLedger {
     /** Records what a target reported about one of its children; a child unknown to the volume's spec is ignored. */
     public void childReport(String nodeId, String nexusUuid, String childUri, boolean faulted, String reason) {
         Optional<Versioned<NexusSpec>> nexus = store.get(NexusSpec.KIND, nexusUuid);
+        if (nexus.isPresent() && !nexus.get().spec().ofVolume()) {
+            log.info("child report for a nexus outside volumes nexusId={} nodeId={} child={} faulted={}", nexusUuid, nodeId, childUri, faulted);
+            return;
+        }
         if (nexus.isEmpty()) {
             log.info("child report for a nexus the cluster does not know nexusId={} nodeId={} child={}", nexusUuid, nodeId, childUri);
             return;

@@ -17,6 +17,7 @@ import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.node.NodeState;
+import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -36,17 +37,21 @@ public final class NexusOperations {
     private final IoEngineConnections engines;
     private final EventHistory events;
     private final NexusInfoLedger info;
+    private final NodeStatePoller poller;
 
-    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info) {
+    public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
+                           NodeStatePoller poller) {
         this.info = info;
+        this.poller = poller;
         this.store = store;
         this.registry = registry;
         this.engines = engines;
         this.events = events;
     }
 
+    /** The volume's target; a nexus outside volumes that has the uuid is not one (a volume never touches it). */
     public Optional<Versioned<NexusSpec>> of(String volumeUuid) {
-        return store.get(NexusSpec.KIND, volumeUuid);
+        return store.get(NexusSpec.KIND, volumeUuid).filter(n -> n.spec().ofVolume());
     }
 
     /** What the volume's targets said about its replicas. */
@@ -60,6 +65,10 @@ public final class NexusOperations {
      */
     public NexusSpec publish(String volumeUuid, long size, List<Versioned<ReplicaSpec>> replicas, String preferredNode,
                              List<String> allowedHosts) {
+        store.get(NexusSpec.KIND, volumeUuid).filter(n -> !n.spec().ofVolume()).ifPresent(n -> {
+            throw new CoreException.InUse("volume " + volumeUuid + ": a nexus outside volumes on node " + n.spec().nodeId()
+                    + " has this uuid; destroy it first", Map.of("nexus", volumeUuid));
+        });
         Map<String, NodeSpec> nodes = new HashMap<>();
         store.list(NodeSpec.KIND).forEach(n -> nodes.put(n.spec().id(), n.spec()));
         List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
@@ -93,7 +102,7 @@ public final class NexusOperations {
                     OperationStatus.CREATING));
             var engine = engines.node(nodeId);
             engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList());
-            String uri = engine.publishNexus(volumeUuid, allowedHosts).getDeviceUri();
+            String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts)).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
             for (ReplicaSpec r : rebuildLater) {
                 created = addChild(created, r);
@@ -128,7 +137,8 @@ public final class NexusOperations {
         var engine = engines.node(s.nodeId());
         boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(s.uuid()));
         engine.destroyNexus(s.uuid());
-        if (running && s.operation() != OperationStatus.CREATING) {
+        poller.nexusGone(s.nodeId(), s.uuid());
+        if (running && s.operation() != OperationStatus.CREATING && s.ofVolume()) {
             // Destroyed in order (it drains its I/O first): its in-sync children now hold the same data. A nexus that
             // was not running had died, and a Creating one may never have been complete: neither says so.
             info.targetClosed(s.uuid());
@@ -143,7 +153,11 @@ public final class NexusOperations {
             }
         }
         store.delete(NexusSpec.KIND, deleting);
-        events.record("volume", s.uuid(), "VolumeUnpublished", Severity.INFO, "nexus on node " + s.nodeId() + " removed");
+        if (s.ofVolume()) {
+            events.record("volume", s.uuid(), "VolumeUnpublished", Severity.INFO, "nexus on node " + s.nodeId() + " removed");
+        } else {
+            events.record("nexus", s.uuid(), "NexusDestroyed", Severity.INFO, "nexus outside volumes destroyed on node " + s.nodeId());
+        }
         return true;
     }
 
@@ -181,11 +195,10 @@ public final class NexusOperations {
             fresh.put(r.uuid(), childOn(n.nodeId(), nqn, r));
         }
         List<NexusSpec.Child> children = n.children().stream().map(c -> fresh.getOrDefault(c.replicaUuid(), c)).toList();
-        Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(),
-                n.uri(), n.operation()));
+        Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, n.withChildren(children));
         var engine = engines.node(n.nodeId());
         engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList());
-        String uri = engine.publishNexus(n.uuid(), n.allowedHosts()).getDeviceUri();
+        String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
         if (!uri.equals(n.uri())) {
             log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);
             updated = store.update(NexusSpec.KIND, updated, updated.spec().with(OperationStatus.CREATED, uri));
@@ -212,13 +225,23 @@ public final class NexusOperations {
         Versioned<NexusSpec> next = current;
         if (n.children().stream().noneMatch(c -> c.equals(child))) {
             List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(replica.uuid()) ? child : c).toList();
-            next = store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+            next = store.update(NexusSpec.KIND, current, n.withChildren(children));
         }
-        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
                 + " rejoined the target; rebuilding from the in-sync children");
         log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
         return next;
+    }
+
+    /** Folds a nexus change made outside this class (the nexus API's) into the observed state. */
+    public io.javastor.api.ioengine.v1.Nexus observedNow(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
+        return observed(nodeId, now);
+    }
+
+    /** Folds a nexus destroyed outside this class (the nexus API's) into the observed state. */
+    public void observedGone(String nodeId, String uuid) {
+        poller.nexusGone(nodeId, uuid);
     }
 
     /** Whether the replica can serve as a child now: Created and seen on its Online node. */
@@ -241,8 +264,8 @@ public final class NexusOperations {
         children.add(child);
         // Spec first: if the add is cut short, the child is known and removing it is repeatable.
         Versioned<NexusSpec> next = store.update(NexusSpec.KIND, current,
-                new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
-        engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri());
+                n.withChildren(children));
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node "
                 + replica.nodeId() + " added to the nexus; rebuilding from the healthy children");
         return next;
@@ -254,7 +277,7 @@ public final class NexusOperations {
      */
     public void resize(Versioned<NexusSpec> current, long size) {
         NexusSpec n = current.spec();
-        var grown = engines.node(n.nodeId()).resizeNexus(n.uuid(), size);
+        var grown = observed(n.nodeId(), engines.node(n.nodeId()).resizeNexus(n.uuid(), size));
         events.record("volume", n.uuid(), "NexusResized", Severity.INFO, "nexus on node " + n.nodeId() + " is " + grown.getSize()
                 + " bytes; connected hosts were told");
         log.info("nexus resized volumeId={} nodeId={} size={}", n.uuid(), n.nodeId(), grown.getSize());
@@ -268,13 +291,13 @@ public final class NexusOperations {
             return current;
         }
         if (online(n.nodeId())) {
-            engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri());
+            observed(n.nodeId(), engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri()));
         }
         if (child.get().shared() && online(child.get().replicaNodeId())) {
             engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
         }
         List<NexusSpec.Child> children = n.children().stream().filter(c -> !c.replicaUuid().equals(replicaUuid)).toList();
-        return store.update(NexusSpec.KIND, current, new NexusSpec(n.uuid(), n.nodeId(), children, n.allowedHosts(), n.uri(), n.operation()));
+        return store.update(NexusSpec.KIND, current, n.withChildren(children));
     }
 
     /**
@@ -345,6 +368,12 @@ public final class NexusOperations {
     private boolean observed(ReplicaSpec r) {
         return registry.get(r.nodeId()).filter(s -> s.status().isOnline())
                 .map(s -> s.replicas().stream().anyMatch(x -> x.uuid().equals(r.uuid()))).orElse(false);
+    }
+
+    /** Folds the nexus as its io-engine just answered into the observed state, so reconcilers see the change at once. */
+    private io.javastor.api.ioengine.v1.Nexus observed(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
+        poller.nexusChanged(nodeId, now);
+        return now;
     }
 
     private boolean online(String nodeId) {

@@ -116,6 +116,12 @@ public final class IoEngineClient {
                 .addAllAllowedHosts(allowedHosts).build()));
     }
 
+    /** Stops exporting the nexus; unpublishing one that is not published succeeds. */
+    public io.javastor.api.ioengine.v1.Nexus unpublishNexus(String uuid) {
+        return call("unpublish nexus " + uuid, () -> stub().unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest.newBuilder()
+                .setUuid(uuid).build()));
+    }
+
     /** Grows a nexus; its children must have grown first. The same size succeeds. */
     public io.javastor.api.ioengine.v1.Nexus resizeNexus(String uuid, long size) {
         return call("resize nexus " + uuid, () -> stub().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder()

@@ -78,7 +78,7 @@ public final class NodeRegistration {
             // Coming (back) Online, what was observed before is stale: the inventory is re-read before anyone trusts it.
             NodeState before = registry.update(r.nodeId(), s -> s.status().isOnline()
                     ? s.withStatus(new NodeStatus.Online(now))
-                    : s.withStatus(new NodeStatus.Online(now)).withInventory(List.of(), List.of(), Instant.EPOCH));
+                    : s.withStatus(new NodeStatus.Online(now)).withInventory(List.of(), List.of(), List.of(), Instant.EPOCH));
             if (before == null || !before.status().isOnline()) {
                 events.record("node", r.nodeId(), "NodeOnline", Severity.INFO,
                         "node is Online (was " + (before == null ? "unknown" : describe(before.status())) + ")");

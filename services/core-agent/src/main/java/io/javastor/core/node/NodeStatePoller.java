@@ -11,7 +11,7 @@ import io.javastor.api.ioengine.v1.Replica;
 import io.javastor.core.CoreException;
 
 /**
- * Reads pools and replicas from io-engines into the {@link NodeRegistry}: every Online node on an
+ * Reads pools, replicas and nexuses from io-engines into the {@link NodeRegistry}: every Online node on an
  * interval (driven by the reconcile poller) and one node on demand after a change there.
  */
 public final class NodeStatePoller {
@@ -54,13 +54,29 @@ public final class NodeStatePoller {
         }
     }
 
-    /** Reads one node's pools and replicas now. */
+    /** Reads one node's pools, replicas and nexuses now. */
     public NodeState refresh(String nodeId) {
+        long changesBefore = registry.get(nodeId).map(NodeState::nexusChanges).orElse(0L);
         IoEngineClient engine = connections.node(nodeId);
         List<PoolState> pools = engine.listPools().stream().map(p -> toState(nodeId, p)).toList();
         List<ReplicaState> replicas = engine.listReplicas().stream().map(r -> toState(nodeId, r)).toList();
-        registry.update(nodeId, s -> s.withInventory(pools, replicas, clock.instant()));
+        List<NexusState> nexuses = engine.listNexus().stream().map(n -> toState(nodeId, n)).toList();
+        // A nexus change folded in while we were reading is newer than what we read: keep it (the next poll reads all again).
+        registry.update(nodeId, s -> s.nexusChanges() == changesBefore
+                ? s.withInventory(pools, replicas, nexuses, clock.instant())
+                : s.withInventory(pools, replicas, clock.instant()));
         return registry.get(nodeId).orElseThrow();
+    }
+
+    /** After a nexus change on a node: the nexus as the io-engine just answered it. */
+    public void nexusChanged(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
+        NexusState n = toState(nodeId, now);
+        registry.update(nodeId, s -> s.withNexus(n.uuid(), java.util.Optional.of(n)));
+    }
+
+    /** After a nexus was destroyed on a node. */
+    public void nexusGone(String nodeId, String uuid) {
+        registry.update(nodeId, s -> s.withNexus(uuid, java.util.Optional.empty()));
     }
 
     /** After a replica change on a node: its pools (capacity) are re-read, and the replica is folded in or out. */
@@ -94,6 +110,24 @@ public final class NodeStatePoller {
         };
         return new PoolState(p.getName(), nodeId, List.copyOf(p.getDisksList()), health, p.getCapacity(), p.getUsed(),
                 p.getCommitted());
+    }
+
+    public static NexusState toState(String nodeId, io.javastor.api.ioengine.v1.Nexus n) {
+        NexusState.Health state = switch (n.getState()) {
+            case NEXUS_STATE_ONLINE -> NexusState.Health.ONLINE;
+            case NEXUS_STATE_DEGRADED -> NexusState.Health.DEGRADED;
+            case NEXUS_STATE_FAULTED -> NexusState.Health.FAULTED;
+            case NEXUS_STATE_SHUTTING_DOWN -> NexusState.Health.SHUTTING_DOWN;
+            case NEXUS_STATE_SHUTDOWN -> NexusState.Health.SHUTDOWN;
+            default -> NexusState.Health.UNKNOWN;
+        };
+        List<NexusState.Child> children = n.getChildrenList().stream().map(c -> new NexusState.Child(c.getUri(), switch (c.getState()) {
+            case CHILD_STATE_ONLINE -> NexusState.Health.ONLINE;
+            case CHILD_STATE_DEGRADED -> NexusState.Health.DEGRADED;
+            case CHILD_STATE_FAULTED -> NexusState.Health.FAULTED;
+            default -> NexusState.Health.UNKNOWN;
+        }, c.getRebuildProgress())).toList();
+        return new NexusState(n.getUuid(), nodeId, n.getSize(), state, children, n.getDeviceUri(), n.getAllowedHostsList(), n.getRebuilds());
     }
 
     public static ReplicaState toState(String nodeId, Replica r) {

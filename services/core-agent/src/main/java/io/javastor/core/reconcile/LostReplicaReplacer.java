@@ -62,7 +62,7 @@ public final class LostReplicaReplacer implements Reconciler {
             }
         }
         Set<String> published = new HashSet<>();
-        store.list(NexusSpec.KIND).stream().filter(n -> n.spec().operation() == OperationStatus.CREATED)
+        store.list(NexusSpec.KIND).stream().filter(n -> n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume())
                 .forEach(n -> published.add(n.spec().uuid()));
         for (Versioned<VolumeSpec> v : store.list(VolumeSpec.KIND)) {
             if (published.contains(v.spec().uuid()) && v.spec().operation() == OperationStatus.CREATED

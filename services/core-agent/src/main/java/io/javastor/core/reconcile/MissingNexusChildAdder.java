@@ -10,12 +10,11 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
-import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NexusState;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
@@ -25,6 +24,7 @@ import io.javastor.core.store.Versioned;
 /**
  * A running target that lacks a child its spec lists (left out when the target was re-created after a crash, or
  * an add cut short) gets it back once the replica is reachable; the target rebuilds it from the in-sync children.
+ * The running children are the observed inventory's (no node calls of its own to find out).
  */
 public final class MissingNexusChildAdder implements Reconciler {
 
@@ -34,15 +34,12 @@ public final class MissingNexusChildAdder implements Reconciler {
     private final NexusOperations nexuses;
     private final OperationGuard volumeGuard;
     private final NodeRegistry registry;
-    private final IoEngineConnections engines;
 
-    public MissingNexusChildAdder(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard, NodeRegistry registry,
-                                  IoEngineConnections engines) {
+    public MissingNexusChildAdder(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard, NodeRegistry registry) {
         this.store = store;
         this.nexuses = nexuses;
         this.volumeGuard = volumeGuard;
         this.registry = registry;
-        this.engines = engines;
     }
 
     @Override
@@ -54,7 +51,8 @@ public final class MissingNexusChildAdder implements Reconciler {
     public ReconcileOutcome reconcile() {
         Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
         for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            if (n.spec().operation() == OperationStatus.CREATED) {
+            // A nexus outside volumes has no replicas to rejoin: its children are whatever the user adds.
+            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
                 byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
             }
         }
@@ -63,14 +61,7 @@ public final class MissingNexusChildAdder implements Reconciler {
             if (!registry.get(entry.getKey()).map(s -> s.status().isOnline()).orElse(false)) {
                 continue;
             }
-            Map<String, Set<String>> running;
-            try {
-                running = childrenOn(entry.getKey());
-            } catch (CoreException e) {
-                log.warn("listing nexuses failed nodeId={}: {}", entry.getKey(), e.getMessage());
-                busy = true;
-                continue;
-            }
+            Map<String, Set<String>> running = childrenOn(entry.getKey());
             for (Versioned<NexusSpec> n : entry.getValue()) {
                 Set<String> live = running.get(n.spec().uuid());
                 if (live != null && missingReachable(n.spec(), live).findAny().isPresent()) {
@@ -84,8 +75,8 @@ public final class MissingNexusChildAdder implements Reconciler {
     /** Nexus uuid -> the replica uuids among its children's URIs (every child URI ends with the replica uuid). */
     private Map<String, Set<String>> childrenOn(String nodeId) {
         Map<String, Set<String>> out = new HashMap<>();
-        for (Nexus x : engines.node(nodeId).listNexus()) {
-            out.put(x.getUuid(), x.getChildrenList().stream().map(c -> c.getUri()).collect(Collectors.toSet()));
+        for (NexusState x : registry.get(nodeId).map(s -> s.nexuses()).orElse(List.of())) {
+            out.put(x.uuid(), x.children().stream().map(NexusState.Child::uri).collect(Collectors.toSet()));
         }
         return out;
     }

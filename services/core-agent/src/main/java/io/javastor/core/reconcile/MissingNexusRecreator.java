@@ -13,8 +13,9 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
-import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NexusState;
 import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeState;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -23,7 +24,9 @@ import io.javastor.core.volume.VolumeSpec;
 
 /**
  * A published volume whose target's io-engine runs no nexus for it (the process restarted: nexuses are not
- * persistent) gets it re-created on the same node, so hosts reconnecting to the same address carry on.
+ * persistent) gets it re-created on the same node, so hosts reconnecting to the same address carry on. What runs
+ * where is the observed inventory (the state poller's, with every nexus change folded in as it is made): no node
+ * calls of its own to find out.
  */
 public final class MissingNexusRecreator implements Reconciler {
 
@@ -34,16 +37,14 @@ public final class MissingNexusRecreator implements Reconciler {
     private final ReplicaOperations replicas;
     private final OperationGuard volumeGuard;
     private final NodeRegistry registry;
-    private final IoEngineConnections engines;
 
     public MissingNexusRecreator(SpecStore store, NexusOperations nexuses, ReplicaOperations replicas, OperationGuard volumeGuard,
-                                 NodeRegistry registry, IoEngineConnections engines) {
+                                 NodeRegistry registry) {
         this.store = store;
         this.nexuses = nexuses;
         this.replicas = replicas;
         this.volumeGuard = volumeGuard;
         this.registry = registry;
-        this.engines = engines;
     }
 
     @Override
@@ -55,7 +56,8 @@ public final class MissingNexusRecreator implements Reconciler {
     public ReconcileOutcome reconcile() {
         Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
         for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            if (n.spec().operation() == OperationStatus.CREATED) {
+            // A nexus made outside volumes is the user's to start again (creating it again does): no volume to serve.
+            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
                 byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
             }
         }
@@ -66,14 +68,7 @@ public final class MissingNexusRecreator implements Reconciler {
             if (!registry.get(nodeId).map(s -> s.status().isOnline() && s.inventoryKnown()).orElse(false)) {
                 continue;
             }
-            Set<String> running;
-            try {
-                running = runningOn(nodeId);
-            } catch (CoreException e) {
-                log.warn("listing nexuses failed nodeId={}: {}", nodeId, e.getMessage());
-                busy = true;
-                continue;
-            }
+            Set<String> running = runningOn(nodeId);
             for (Versioned<NexusSpec> n : entry.getValue()) {
                 if (!running.contains(n.spec().uuid())) {
                     busy |= !recreate(n.spec().uuid(), nodeId);
@@ -83,8 +78,9 @@ public final class MissingNexusRecreator implements Reconciler {
         return ReconcileOutcome.busyIf(busy, "targets to re-create remain");
     }
 
+    /** The nexuses the node's inventory lists (empty for a node not known now). */
     private Set<String> runningOn(String nodeId) {
-        return engines.node(nodeId).listNexus().stream().map(x -> x.getUuid()).collect(Collectors.toSet());
+        return registry.get(nodeId).map(NodeState::nexuses).orElse(List.of()).stream().map(NexusState::uuid).collect(Collectors.toSet());
     }
 
     /** One volume, under its guard, looking again now that nothing else can change it. Returns whether it is done. */
@@ -97,7 +93,8 @@ public final class MissingNexusRecreator implements Reconciler {
             var nexus = store.get(NexusSpec.KIND, uuid);
             var volume = store.get(VolumeSpec.KIND, uuid);
             if (nexus.isEmpty() || nexus.get().spec().operation() != OperationStatus.CREATED || !nexus.get().spec().nodeId().equals(nodeId)
-                    || volume.isEmpty() || volume.get().spec().operation() != OperationStatus.CREATED || runningOn(nodeId).contains(uuid)) {
+                    || volume.isEmpty() || volume.get().spec().operation() != OperationStatus.CREATED || runningOn(nodeId).contains(uuid)
+                    || !registry.get(nodeId).map(s -> s.status().isOnline() && s.inventoryKnown()).orElse(false)) {
                 return true;
             }
             log.warn("target missing on its node volumeId={} nodeId={}: re-creating", uuid, nodeId);

@@ -357,7 +357,7 @@ public final class VolumeOperations {
             byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
         }
         Map<String, NexusSpec> targets = new HashMap<>();
-        store.list(NexusSpec.KIND).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
+        store.list(NexusSpec.KIND).stream().filter(n -> n.spec().ofVolume()).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
         Map<String, NexusInfo> infos = new HashMap<>();
         store.list(NexusInfo.KIND).forEach(i -> infos.put(i.spec().uuid(), i.spec()));
         Observed observed = Observed.now(registry);

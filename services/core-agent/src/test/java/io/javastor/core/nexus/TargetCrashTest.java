@@ -36,6 +36,15 @@ import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.core.v1.VolumeStatus;
 import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.CreateNexusRequest;
+import io.javastor.api.core.v1.CreateReplicaRequest;
+import io.javastor.api.core.v1.DestroyNexusRequest;
+import io.javastor.api.core.v1.DestroyReplicaRequest;
+import io.javastor.api.core.v1.GetNexusRequest;
+import io.javastor.api.core.v1.ListNexusesRequest;
+import io.javastor.api.core.v1.NexusServiceGrpc;
+import io.javastor.api.core.v1.NexusStatus;
+import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.store.SpecStore;
@@ -215,5 +224,56 @@ class TargetCrashTest {
         }
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
         assertThat(specs.get(NexusInfo.KIND, uuid)).as("what the targets said goes with the volume").isEmpty();
+    }
+
+    /**
+     * A nexus outside volumes is its user's: the volume reconcilers neither re-create it after its io-engine restarts
+     * nor touch its spec; creating it again starts it again.
+     */
+    @Test
+    void aNexusOutsideVolumesIsStartedAgainByItsUserNotByTheVolumeReconcilers() throws Exception {
+        var nexusApi = NexusServiceGrpc.newBlockingStub(agent.channel());
+        var replicaApi = ReplicaServiceGrpc.newBlockingStub(agent.channel());
+        String replica = UUID.randomUUID().toString();
+        String uuid = UUID.randomUUID().toString();
+        replicaApi.createReplica(CreateReplicaRequest.newBuilder().setUuid(replica).setNodeId("node-3").setPoolId("pool-node-3")
+                .setSize(4 * MIB).build());
+        CreateNexusRequest create = CreateNexusRequest.newBuilder().setUuid(uuid).setNodeId("node-3").setSize(4 * MIB)
+                .addChildren("bdev:///" + replica).build();
+        var made = nexusApi.createNexus(create);
+        assertThat(made.getStatus()).isEqualTo(NexusStatus.NEXUS_STATUS_ONLINE);
+        assertThat(made.getVolumeId()).isEmpty();
+        assertThat(nexusApi.listNexuses(ListNexusesRequest.newBuilder().setNodeId("node-3").build()).getNexusesList())
+                .anyMatch(n -> n.getUuid().equals(uuid));
+
+        node("node-3").kill9();
+        node("node-3").start();
+        awaitOnline("node-3");
+        // Back once the agent has imported its pool again (the io-engine itself lists the replica), and the
+        // agent's inventory says the nexus is gone.
+        await("pool imported again").atMost(Duration.ofSeconds(90)).until(() -> {
+            try {
+                return node("node-3").api().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance())
+                        .getReplicasList().stream().anyMatch(r -> r.getUuid().equals(replica));
+            } catch (StatusRuntimeException starting) {
+                return false;
+            }
+        });
+        await("nexus gone from the inventory").atMost(Duration.ofSeconds(30)).until(() -> nexusApi.listNexuses(
+                ListNexusesRequest.getDefaultInstance()).getNexusesList().stream().noneMatch(n -> n.getUuid().equals(uuid)));
+        var spec = specs.get(NexusSpec.KIND, uuid).orElseThrow().spec();
+        assertThat(spec.volumeId()).isEmpty();
+        assertThat(spec.operation()).isEqualTo(io.javastor.core.store.OperationStatus.CREATED);
+        assertThat(events(uuid, "TargetRecreated")).isZero();
+
+        var again = nexusApi.createNexus(create);
+        assertThat(again.getStatus()).isEqualTo(NexusStatus.NEXUS_STATUS_ONLINE);
+        assertThat(node("node-3").api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isEqualTo(1);
+        assertThat(nexusApi.getNexus(GetNexusRequest.newBuilder().setUuid(uuid).build()).getChildren(0).getUri()).isEqualTo("bdev:///" + replica);
+
+        nexusApi.destroyNexus(DestroyNexusRequest.newBuilder().setUuid(uuid).build());
+        assertThat(specs.get(NexusSpec.KIND, uuid)).isEmpty();
+        assertThat(node("node-3").api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isZero();
+        replicaApi.destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(replica).build());
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.grpc.Channel;
 import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.NexusServiceGrpc;
 import io.javastor.api.core.v1.NodeServiceGrpc;
 import io.javastor.api.core.v1.PoolServiceGrpc;
 import io.javastor.api.core.v1.ReplicaServiceGrpc;
@@ -43,5 +44,9 @@ public final class CoreStubs {
 
     public SpecServiceGrpc.SpecServiceBlockingStub specs() {
         return SpecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public NexusServiceGrpc.NexusServiceBlockingStub nexuses() {
+        return NexusServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 }

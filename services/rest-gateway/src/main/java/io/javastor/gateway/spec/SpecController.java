@@ -37,6 +37,7 @@ public class SpecController {
         List<Specs.SpecEntry> pools = new ArrayList<>();
         List<Specs.SpecEntry> replicas = new ArrayList<>();
         List<Specs.SpecEntry> nodes = new ArrayList<>();
+        List<Specs.SpecEntry> nexuses = new ArrayList<>();
         for (Spec s : agent.idempotent(a -> a.specs().listSpecs(ListSpecsRequest.getDefaultInstance())).getSpecsList()) {
             Specs.SpecEntry entry = new Specs.SpecEntry(s.getId(), SpecStatus.of(s.getOperation()), s.getModRevision(),
                     json.readValue(s.getJson(), OBJECT));
@@ -45,11 +46,12 @@ public class SpecController {
                 case "pool" -> pools.add(entry);
                 case "replica" -> replicas.add(entry);
                 case "node" -> nodes.add(entry);
+                case "nexus" -> nexuses.add(entry);
                 default -> {
                     // A kind this gateway does not know yet (a newer agent): not part of the v0 shape.
                 }
             }
         }
-        return new Specs(volumes, pools, replicas, List.of(), nodes);
+        return new Specs(volumes, pools, replicas, nexuses, nodes);
     }
 }

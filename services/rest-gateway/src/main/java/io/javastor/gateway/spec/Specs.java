@@ -10,7 +10,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 /** The desired state as the core agent keeps it in etcd. */
 @Schema(requiredProperties = {"volumes", "pools", "replicas", "nexuses", "nodes"})
 public record Specs(List<SpecEntry> volumes, List<SpecEntry> pools, List<SpecEntry> replicas,
-        @Schema(description = "always empty: nexuses have no spec of their own (they follow the volume's target)") List<SpecEntry> nexuses,
+        @Schema(description = "volumes' targets (volumeId set) and nexuses made outside volumes (volumeId empty)") List<SpecEntry> nexuses,
         List<SpecEntry> nodes) {
 
     @Schema(name = "SpecEntry", requiredProperties = {"id", "status", "mod_revision", "spec"})

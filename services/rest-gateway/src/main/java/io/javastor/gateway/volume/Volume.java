@@ -43,17 +43,19 @@ public record Volume(VolumeSpec spec, VolumeState state) {
             @JsonProperty("rebuild-progress") Integer rebuildProgress) {
     }
 
-    static Volume from(io.javastor.api.core.v1.Volume v) {
-        Nexus nexus = Nexus.of(v);
-        VolumeTarget target = nexus == null ? null : new VolumeTarget(nexus.node(), "nvmf");
+    /** @param nexus the volume's target as its node reports it; null when unpublished or not reported */
+    static Volume from(io.javastor.api.core.v1.Volume v, Nexus nexus) {
+        VolumeTarget target = !v.hasTarget() || v.getTarget().getNodeId().isEmpty() ? null : new VolumeTarget(v.getTarget().getNodeId(), "nvmf");
         CreateVolumeBody.AffinityGroup group = v.getAffinityGroup().isEmpty() ? null : new CreateVolumeBody.AffinityGroup(v.getAffinityGroup());
         VolumeSpec spec = new VolumeSpec(v.getUuid(), v.getSize(), v.getReplicaCount(), SpecStatus.of(v.getOperation()), target,
                 VolumeTopology.from(v.getTopology()), new VolumePolicy(true), v.getThin(), null, 0, group);
         Map<String, ReplicaTopology> replicas = new LinkedHashMap<>();
         for (var r : v.getReplicasList()) {
-            String childStatus = nexus == null ? null : (r.getPresent() ? "Online" : "Unknown");
+            // Every child URI ends with its replica's uuid (bdev:///<uuid>, nvmf://.../nqn...:<uuid>).
+            Nexus.Child child = nexus == null ? null
+                    : nexus.children().stream().filter(c -> c.uri().endsWith(r.getUuid())).findFirst().orElse(null);
             replicas.put(r.getUuid(), new ReplicaTopology(r.getNodeId(), r.getPoolId(), r.getPresent() ? "Online" : "Unknown",
-                    childStatus, null));
+                    child == null ? null : child.state(), child == null ? null : child.rebuildProgress()));
         }
         return new Volume(spec, new VolumeState(v.getUuid(), v.getSize(), Nexus.volumeState(v), nexus, replicas));
     }

@@ -24,6 +24,7 @@ import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
 import io.javastor.api.core.v1.Topology;
 import io.javastor.api.core.v1.UnpublishVolumeRequest;
 import io.javastor.gateway.coreclient.CoreAgentClient;
+import io.javastor.gateway.nexus.Nexus;
 import io.javastor.gateway.errors.ApiException;
 import io.javastor.gateway.validation.InputRules;
 import io.swagger.v3.oas.annotations.Operation;
@@ -59,7 +60,7 @@ public class VolumeController {
         // The agent pages (uuid order) so only the page's volumes are built and sent.
         var page = agent.idempotent(s -> s.volumes().listVolumes(ListVolumesRequest.newBuilder().setMaxEntries(max)
                 .setStartingToken(start).build()));
-        return new VolumePage(page.getVolumesList().stream().map(Volume::from).toList(), page.hasNextToken() ? page.getNextToken() : null);
+        return new VolumePage(withTargets(page.getVolumesList()), page.hasNextToken() ? page.getNextToken() : null);
     }
 
     @Operation(summary = "The rebuilds the volume's target (nexus) ran, oldest first; empty while unpublished (the history lives "
@@ -74,7 +75,7 @@ public class VolumeController {
     @GetMapping("/volumes/{volume_id}")
     public Volume getVolume(@PathVariable("volume_id") String volumeId) {
         String uuid = InputRules.uuid("volume_id", volumeId);
-        return Volume.from(agent.idempotent(s -> s.volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build())));
+        return withTarget(agent.idempotent(s -> s.volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build())));
     }
 
     @Operation(summary = "Create a volume; repeating it with the same body answers the same volume, another body 409; "
@@ -83,7 +84,7 @@ public class VolumeController {
     public Volume putVolume(@PathVariable("volume_id") String volumeId, @RequestBody CreateVolumeBody body) {
         String uuid = InputRules.uuid("volume_id", volumeId);
         CreateVolumeRequest request = createRequest(uuid, InputRules.required("body", body));
-        return Volume.from(agent.idempotent(s -> s.volumes().createVolume(request)));
+        return withTarget(agent.idempotent(s -> s.volumes().createVolume(request)));
     }
 
     @Operation(summary = "Destroy a volume and its replicas; destroying a volume that is gone succeeds")
@@ -114,14 +115,14 @@ public class VolumeController {
         if (body.frontendNode() != null) {
             request.addAllowedHosts(HOST_NQN_PREFIX + InputRules.nodeId("frontend_node", body.frontendNode()));
         }
-        return Volume.from(agent.once(s -> s.volumes().publishVolume(request.build())));
+        return withTarget(agent.once(s -> s.volumes().publishVolume(request.build())));
     }
 
     @Operation(summary = "Unpublish: remove the volume's target")
     @DeleteMapping("/volumes/{volume_id}/target")
     public Volume delVolumeTarget(@PathVariable("volume_id") String volumeId) {
         String uuid = InputRules.uuid("volume_id", volumeId);
-        return Volume.from(agent.once(s -> s.volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(uuid).build())));
+        return withTarget(agent.once(s -> s.volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(uuid).build())));
     }
 
     @Operation(summary = "Set the number of replicas; the agent adds or removes replicas to match")
@@ -130,7 +131,7 @@ public class VolumeController {
             @PathVariable("replica_count") Integer replicaCount) {
         String uuid = InputRules.uuid("volume_id", volumeId);
         int count = InputRules.replicaCount("replica_count", replicaCount, limits.maxReplicas());
-        return Volume.from(agent.idempotent(s -> s.volumes().setVolumeReplicaCount(
+        return withTarget(agent.idempotent(s -> s.volumes().setVolumeReplicaCount(
                 SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(count).build())));
     }
 
@@ -139,7 +140,7 @@ public class VolumeController {
     public Volume putVolumeSize(@PathVariable("volume_id") String volumeId, @RequestBody ResizeVolumeBody body) {
         String uuid = InputRules.uuid("volume_id", volumeId);
         long size = InputRules.positiveSize("size", InputRules.required("body", body).size());
-        return Volume.from(agent.idempotent(s -> s.volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(size).build())));
+        return withTarget(agent.idempotent(s -> s.volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(size).build())));
     }
 
     private CreateVolumeRequest createRequest(String uuid, CreateVolumeBody body) {
@@ -199,5 +200,33 @@ public class VolumeController {
             throw ApiException.unsupported(field + ".affinity_key", "affinity keys are not supported; use affinity_group");
         }
         return InputRules.labels(field + ".inclusion", labelled.inclusion());
+    }
+
+    /** The volume with its target as the target's node reports it (none while unpublished or not reported). */
+    private Volume withTarget(io.javastor.api.core.v1.Volume v) {
+        if (!v.hasTarget() || v.getTarget().getNodeId().isEmpty()) {
+            return Volume.from(v, null);
+        }
+        try {
+            return Volume.from(v, Nexus.from(agent.idempotent(s -> s.nexuses().getNexus(
+                    io.javastor.api.core.v1.GetNexusRequest.newBuilder().setUuid(v.getUuid()).setNodeId(v.getTarget().getNodeId()).build()))));
+        } catch (io.grpc.StatusRuntimeException e) {
+            if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+                return Volume.from(v, null); // its node does not report it (down, or the target is being re-created)
+            }
+            throw e;
+        }
+    }
+
+    /** A page of volumes with their targets: one call for every nexus, not one per volume. */
+    private List<Volume> withTargets(List<io.javastor.api.core.v1.Volume> volumes) {
+        if (volumes.stream().noneMatch(v -> v.hasTarget() && !v.getTarget().getNodeId().isEmpty())) {
+            return volumes.stream().map(v -> Volume.from(v, null)).toList();
+        }
+        java.util.Map<String, Nexus> nexuses = new java.util.HashMap<>();
+        agent.idempotent(s -> s.nexuses().listNexuses(io.javastor.api.core.v1.ListNexusesRequest.getDefaultInstance())).getNexusesList()
+                .forEach(n -> nexuses.put(n.getUuid() + "@" + n.getNodeId(), Nexus.from(n)));
+        return volumes.stream().map(v -> Volume.from(v, v.hasTarget() ? nexuses.get(v.getUuid() + "@" + v.getTarget().getNodeId()) : null))
+                .toList();
     }
 }

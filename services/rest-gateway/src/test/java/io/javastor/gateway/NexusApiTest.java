@@ -1,0 +1,224 @@
+package io.javastor.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.javastor.gateway.testsupport.RunningGateway;
+import io.javastor.gateway.testsupport.RunningGateway.Reply;
+import io.javastor.gateway.testsupport.StorageCluster;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Nexuses made outside volumes through the REST API, over replicas made outside volumes, against the real cluster:
+ * create, children, share, destroy; their idempotence, the bad input and the conflicts.
+ */
+class NexusApiTest {
+
+    @RegisterExtension
+    static final StorageCluster cluster = new StorageCluster();
+
+    private static final long MIB = 1 << 20;
+
+    private static RunningGateway gw() {
+        return cluster.gateway();
+    }
+
+    private static void expectError(Reply r, int status, String kind, String messagePart) {
+        assertThat(r.status()).as("%s", r).isEqualTo(status);
+        assertThat(r.contentType()).startsWith("application/json");
+        assertThat(r.json().path("kind").asString()).as("%s", r).isEqualTo(kind);
+        assertThat(r.json().path("message").asString()).as("%s", r).contains(messagePart);
+        assertThat(r.json().has("details")).isTrue();
+        assertThat(r.body()).doesNotContain("Exception", "\tat ", "<html");
+    }
+
+    private static String encoded(String uri) {
+        return URLEncoder.encode(uri, StandardCharsets.UTF_8);
+    }
+
+    /** A replica outside volumes on node-1; its local child URI. */
+    private static String replica(String uuid) {
+        Reply r = gw().put("/v0/nodes/node-1/pools/pool-node-1/replicas/" + uuid, Map.of("size", 8 * MIB, "thin", false));
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        return "bdev:///" + uuid;
+    }
+
+    private static Map<String, Object> body(long size, List<String> children) {
+        Map<String, Object> b = new HashMap<>();
+        b.put("size", size);
+        b.put("children", children);
+        return b;
+    }
+
+    private static List<String> uuids(Reply list) {
+        assertThat(list.status()).as("%s", list).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        list.json().forEach(n -> out.add(n.path("uuid").asString()));
+        return out;
+    }
+
+    @Test
+    void aNexusOutsideVolumesIsCreatedChangedSharedAndDestroyed() {
+        String r1 = UUID.randomUUID().toString();
+        String r2 = UUID.randomUUID().toString();
+        String uri1 = replica(r1);
+        String uri2 = replica(r2);
+        String uuid = UUID.randomUUID().toString();
+        String nexus = "/v0/nodes/node-1/nexuses/" + uuid;
+        try {
+            Reply created = gw().put(nexus, body(4 * MIB, List.of(uri1)));
+            assertThat(created.status()).as("%s", created).isEqualTo(200);
+            JsonNode n = created.json();
+            assertThat(n.path("uuid").asString()).isEqualTo(uuid);
+            assertThat(n.path("node").asString()).isEqualTo("node-1");
+            assertThat(n.path("size").asLong()).isEqualTo(4 * MIB);
+            assertThat(n.path("state").asString()).isEqualTo("Online");
+            assertThat(n.path("protocol").asString()).isEqualTo("none");
+            assertThat(n.path("deviceUri").asString()).isEmpty();
+            assertThat(n.path("rebuilds").asInt()).isZero();
+            assertThat(n.path("children").size()).isEqualTo(1);
+            assertThat(n.path("children").get(0).path("uri").asString()).isEqualTo(uri1);
+            assertThat(n.path("children").get(0).path("state").asString()).isEqualTo("Online");
+
+            // Idempotent; another spec for the same uuid is a conflict, and changes nothing.
+            Reply again = gw().put(nexus, body(4 * MIB, List.of(uri1)));
+            assertThat(again.status()).as("%s", again).isEqualTo(200);
+            assertThat(again.json().path("uuid").asString()).isEqualTo(uuid);
+            expectError(gw().put(nexus, body(8 * MIB, List.of(uri1))), 409, "AlreadyExists", "different spec");
+            expectError(gw().put("/v0/nodes/node-2/nexuses/" + uuid, body(4 * MIB, List.of(uri1))), 409, "AlreadyExists", "node node-1");
+
+            // Read from the nodes' inventory, everywhere it is listed.
+            assertThat(gw().get("/v0/nexuses/" + uuid).json().path("node").asString()).isEqualTo("node-1");
+            JsonNode spec = null;
+            for (JsonNode e : gw().get("/v0/specs").json().path("nexuses")) {
+                if (e.path("id").asString().equals(uuid)) {
+                    spec = e;
+                }
+            }
+            assertThat(spec).as("the nexus's spec").isNotNull();
+            assertThat(spec.path("status").asString()).isEqualTo("Created");
+            assertThat(spec.path("spec").path("volumeId").asString()).isEmpty();
+            assertThat(uuids(gw().get("/v0/nexuses"))).contains(uuid);
+            assertThat(uuids(gw().get("/v0/nodes/node-1/nexuses"))).contains(uuid);
+            assertThat(uuids(gw().get("/v0/nodes/node-2/nexuses"))).doesNotContain(uuid);
+            expectError(gw().get("/v0/nodes/node-2/nexuses/" + uuid), 404, "NotFound", "on node node-2");
+            assertThat(gw().get(nexus + "/children").json().get(0).path("uri").asString()).isEqualTo(uri1);
+            assertThat(gw().get(nexus + "/children/" + encoded(uri1)).json().path("uri").asString()).isEqualTo(uri1);
+            expectError(gw().get(nexus + "/children/" + encoded(uri2)), 404, "NotFound", "child " + uri2);
+
+            // A second child: rebuilt from the first, then Online.
+            Reply added = gw().put(nexus + "/children/" + encoded(uri2));
+            assertThat(added.status()).as("%s", added).isEqualTo(200);
+            assertThat(added.json().path("uri").asString()).isEqualTo(uri2);
+            assertThat(added.json().path("state").asString()).isIn("Online", "Degraded");
+            Awaitility.await("the added child rebuilt").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                JsonNode now = gw().get("/v0/nexuses/" + uuid).json();
+                boolean allOnline = true;
+                for (JsonNode c : now.path("children")) {
+                    allOnline &= c.path("state").asString().equals("Online");
+                }
+                return now.path("children").size() == 2 && now.path("rebuilds").asInt() == 0 && allOnline;
+            });
+            assertThat(gw().put(nexus + "/children/" + encoded(uri2)).status()).isEqualTo(200);
+            assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(2);
+            // Its spec lists the child too: creating it again with the original children alone is another spec now.
+            expectError(gw().put(nexus, body(4 * MIB, List.of(uri1))), 409, "AlreadyExists", "different spec");
+            assertThat(gw().put(nexus, body(4 * MIB, List.of(uri2, uri1))).status()).isEqualTo(200);
+
+            Reply removed = gw().delete(nexus + "/children/" + encoded(uri2));
+            assertThat(removed.status()).as("%s", removed).isEqualTo(204);
+            assertThat(gw().delete(nexus + "/children/" + encoded(uri2)).status()).isEqualTo(204);
+            assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(1);
+            // The last child stays (the nexus would serve nothing): destroy the nexus instead.
+            Reply last = gw().delete(nexus + "/children/" + encoded(uri1));
+            expectError(last, 412, "FailedPrecondition", "only child");
+            assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(1);
+
+            Reply shared = gw().put(nexus + "/share/nvmf");
+            assertThat(shared.status()).as("%s", shared).isEqualTo(200);
+            String deviceUri = shared.json().asString();
+            assertThat(deviceUri).startsWith("nvmf://").contains(uuid);
+            assertThat(gw().put(nexus + "/share/nvmf").json().asString()).isEqualTo(deviceUri);
+            JsonNode sharedNexus = gw().get(nexus).json();
+            assertThat(sharedNexus.path("protocol").asString()).isEqualTo("nvmf");
+            assertThat(sharedNexus.path("deviceUri").asString()).isEqualTo(deviceUri);
+            assertThat(gw().delete(nexus + "/share").status()).isEqualTo(204);
+            assertThat(gw().delete(nexus + "/share").status()).isEqualTo(204);
+            assertThat(gw().get(nexus).json().path("protocol").asString()).isEqualTo("none");
+
+            assertThat(gw().delete(nexus).status()).isEqualTo(204);
+            expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+            assertThat(gw().delete(nexus).status()).isEqualTo(204);
+            assertThat(gw().delete("/v0/nexuses/" + uuid).status()).isEqualTo(204);
+            Reply specs = gw().get("/v0/specs");
+            assertThat(specs.body()).doesNotContain(uuid);
+        } finally {
+            gw().delete(nexus);
+            gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r1);
+            gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r2);
+        }
+    }
+
+    @Test
+    void badInputIsRefusedNamingTheFieldAndLeavesNothingBehind() {
+        String uuid = UUID.randomUUID().toString();
+        String nexus = "/v0/nodes/node-1/nexuses/" + uuid;
+        String some = "bdev:///" + UUID.randomUUID();
+        expectError(gw().put(nexus), 400, "InvalidArgument", "body");
+        expectError(gw().put(nexus, Map.of("children", List.of(some))), 400, "InvalidArgument", "size");
+        expectError(gw().put(nexus, body(0, List.of(some))), 400, "InvalidArgument", "size");
+        expectError(gw().put(nexus, Map.of("size", MIB)), 400, "InvalidArgument", "children");
+        expectError(gw().put(nexus, body(MIB, List.of())), 400, "InvalidArgument", "children");
+        expectError(gw().put(nexus, body(MIB, List.of(some, some))), 400, "InvalidArgument", "children");
+        expectError(gw().put(nexus, body(MIB, List.of(some, "/dev/sda"))), 400, "InvalidArgument", "children[1]");
+        expectError(gw().put("/v0/nodes/node-1/nexuses/nope", body(MIB, List.of(some))), 400, "InvalidArgument", "nexus_id");
+        expectError(gw().put("/v0/nodes/Node/nexuses/" + uuid, body(MIB, List.of(some))), 400, "InvalidArgument", "node_id");
+        expectError(gw().put("/v0/nodes/node-9/nexuses/" + uuid, body(MIB, List.of(some))), 404, "NotFound", "node-9");
+        // A child the node does not have: the io-engine refuses, and the half-made nexus is undone.
+        Reply missingChild = gw().put(nexus, body(MIB, List.of(some)));
+        assertThat(missingChild.status()).as("%s", missingChild).isBetween(400, 499);
+        expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+        assertThat(gw().get("/v0/specs").body()).doesNotContain(uuid);
+
+        // The other paths on a nexus that does not exist, and their own bad input.
+        expectError(gw().get(nexus), 404, "NotFound", "nexus " + uuid + " on node node-1");
+        expectError(gw().get(nexus + "/children"), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().put(nexus + "/children/" + encoded(some)), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().delete(nexus + "/children/" + encoded(some)), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().put(nexus + "/share/nvmf"), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().delete(nexus + "/share"), 404, "NotFound", "nexus " + uuid);
+        expectError(gw().put(nexus + "/share/iscsi"), 400, "InvalidArgument", "protocol");
+        expectError(gw().put(nexus + "/children/not-a-uri"), 400, "InvalidArgument", "uri");
+        expectError(gw().delete(nexus + "/children/" + encoded("nvmf://nohost")), 400, "InvalidArgument", "uri");
+        expectError(gw().delete("/v0/nodes/node-9/nexuses/" + uuid), 404, "NotFound", "node-9");
+        expectError(gw().delete("/v0/nexuses/nope"), 400, "InvalidArgument", "nexus_id");
+        expectError(gw().get("/v0/nodes/node-9/nexuses"), 404, "NotFound", "node-9");
+    }
+
+    @Test
+    void aVolumesUuidCannotBeTakenByANexusOutsideVolumes() {
+        String volume = UUID.randomUUID().toString();
+        Reply v = gw().put("/v0/volumes/" + volume, VolumeApiTest.body(4 * MIB, 1));
+        assertThat(v.status()).as("%s", v).isEqualTo(200);
+        try {
+            expectError(gw().put("/v0/nodes/node-1/nexuses/" + volume, body(4 * MIB, List.of("bdev:///" + UUID.randomUUID()))), 409,
+                    "InUse", "volume " + volume);
+            // Unpublished: nothing to destroy.
+            assertThat(gw().delete("/v0/nexuses/" + volume).status()).isEqualTo(204);
+        } finally {
+            assertThat(gw().delete("/v0/volumes/" + volume).status()).isEqualTo(204);
+        }
+    }
+}
