@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nexus;
 
+import io.javastor.testsupport.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.ioengine.v1.AddChildNexusRequest;
@@ -41,7 +42,7 @@ class NexusGrpcApiTest {
     @Test
     void nexusRpcsValidateAreIdempotentAndReportStates(@TempDir Path tmp) throws Exception {
         try (IoEngineProcess e = new IoEngineProcess("node-api", List.of(), tmp.resolve("engine.log"),
-                List.of("--javastor.io-engine.nvmf.port=" + JavaProcess.freePort())).start()) {
+                List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next())).start()) {
             IoEngineGrpc.IoEngineBlockingStub api = e.api();
             api.createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///api?size_mb=256").setClusterSize(1 << 20).build());
             String a = replica(api);

@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nexus;
 
+import io.javastor.testsupport.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.ioengine.v1.AddChildNexusRequest;
@@ -164,7 +165,7 @@ class NexusThreeEnginesTest {
             disks.add(disk(tmp, node, p));
         }
         IoEngineProcess e = new IoEngineProcess(node, disks, tmp.resolve(node + ".log"),
-                List.of("--javastor.io-engine.nvmf.port=" + JavaProcess.freePort(), "--javastor.io-engine.nexus.io-timeout=5s"));
+                List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next(), "--javastor.io-engine.nexus.io-timeout=5s"));
         engines.add(e);
         e.start();
         for (int i = 0; i < disks.size(); i++) {

@@ -1,5 +1,6 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.javastor.api.ioengine.v1.IoEngineGrpc;
@@ -34,9 +35,9 @@ public final class IoEngineProcess implements AutoCloseable {
         this.disks = disks;
         this.log = log;
         this.extraArgs = extraArgs;
-        this.grpcPort = JavaProcess.freePort();
-        this.httpPort = JavaProcess.freePort();
-        this.nvmfPort = JavaProcess.freePort();
+        this.grpcPort = FreePorts.next();
+        this.httpPort = FreePorts.next();
+        this.nvmfPort = FreePorts.next();
     }
 
     public IoEngineProcess start() throws IOException {

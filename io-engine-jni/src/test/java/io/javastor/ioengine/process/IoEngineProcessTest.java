@@ -1,5 +1,6 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
@@ -200,7 +201,7 @@ class IoEngineProcessTest {
     void dataWrittenOverNvmeTcpSurvivesKillNineAndRestart() throws Exception {
         String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=128";
         String host = "nqn.2019-05.io.javastor:node-name:test-host";
-        int nvmfPort = JavaProcess.freePort();
+        int nvmfPort = FreePorts.next();
         byte[] expect = new byte[16 << 20];
         new SplittableRandom(11).nextBytes(expect);
         try (IoEngineProcess engine = new IoEngineProcess("node-d", List.of(disk), dir.resolve("engine.log"),
@@ -243,7 +244,7 @@ class IoEngineProcessTest {
     void refusesToStartWithAClearMessageWhenTheNativeEngineCannotLoad() throws Exception {
         Path bogus = Files.writeString(dir.resolve("libbogus.so"), "not an ELF file");
         Path log = dir.resolve("engine.log");
-        List<String> args = List.of("--spring.grpc.server.port=" + JavaProcess.freePort(), "--server.port=" + JavaProcess.freePort());
+        List<String> args = List.of("--spring.grpc.server.port=" + FreePorts.next(), "--server.port=" + FreePorts.next());
         ProcessBuilder pb = JavaProcess.builder("io.javastor.ioengine.IoEngineApplication", args);
         // Point the loader at a file that is not a shared library, as on a machine without a usable build.
         List<String> cmd = new java.util.ArrayList<>(pb.command());

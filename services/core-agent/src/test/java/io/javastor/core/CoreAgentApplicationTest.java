@@ -49,7 +49,7 @@ import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.WriteFence;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.FreePorts;
+import io.javastor.testsupport.FreePorts;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.volume.Topology;
 import io.javastor.core.volume.VolumeSpec;

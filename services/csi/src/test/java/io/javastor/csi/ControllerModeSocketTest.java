@@ -1,5 +1,6 @@
 package io.javastor.csi;
 
+import io.javastor.testsupport.FreePorts;
 import csi.v1.Csi.CapacityRange;
 import csi.v1.Csi.ControllerExpandVolumeRequest;
 import csi.v1.Csi.ControllerGetCapabilitiesRequest;
@@ -20,7 +21,6 @@ import io.grpc.Status;
 import io.javastor.csi.controller.ControllerService;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
-import io.javastor.csi.support.FreePort;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +49,7 @@ class ControllerModeSocketTest {
     static void start() {
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
-                "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=http://127.0.0.1:" + FreePort.get(),
+                "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=http://127.0.0.1:" + FreePorts.next(),
                 "--javastor.csi.rest-timeout=3s");
         assertThat(Files.exists(socket)).as("socket bound").isTrue();
         csi = new CsiClient(socket, 20);

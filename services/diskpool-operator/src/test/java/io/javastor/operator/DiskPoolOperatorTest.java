@@ -31,7 +31,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.FreePorts;
+import io.javastor.testsupport.FreePorts;
 import io.javastor.core.testsupport.IoEngineNode;
 import io.javastor.operator.diskpool.DiskPool;
 import io.javastor.operator.diskpool.DiskPoolSpec;

@@ -1,5 +1,6 @@
 package io.javastor.core.store;
 
+import io.javastor.testsupport.FreePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -113,7 +114,7 @@ class SpecStoreTest {
 
     @Test
     void unreachableEtcdIsUnavailableNotAHang() {
-        try (Client dead = Client.builder().endpoints("http://127.0.0.1:" + io.javastor.core.testsupport.FreePorts.next()).build()) {
+        try (Client dead = Client.builder().endpoints("http://127.0.0.1:" + io.javastor.testsupport.FreePorts.next()).build()) {
             SpecStore store = new SpecStore(dead.getKVClient(), "x", WriteFence.NONE, 500);
             assertThatThrownBy(() -> store.get(PoolSpec.KIND, "p1"))
                     .isInstanceOf(CoreException.Unavailable.class).hasMessageContaining("etcd: cannot read pool p1");

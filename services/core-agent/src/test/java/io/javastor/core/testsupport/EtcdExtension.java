@@ -1,5 +1,6 @@
 package io.javastor.core.testsupport;
 
+import io.javastor.testsupport.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

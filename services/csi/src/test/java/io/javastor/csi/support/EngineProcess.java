@@ -1,5 +1,6 @@
 package io.javastor.csi.support;
 
+import io.javastor.testsupport.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.javastor.api.ioengine.v1.IoEngineGrpc;
@@ -23,8 +24,8 @@ public final class EngineProcess implements AutoCloseable {
     private final String node;
     private final Path log;
     private final List<String> extraArgs;
-    private final int grpcPort = FreePort.get();
-    private final int httpPort = FreePort.get();
+    private final int grpcPort = FreePorts.next();
+    private final int httpPort = FreePorts.next();
     private Process process;
     private ManagedChannel channel;
 
@@ -56,7 +57,7 @@ public final class EngineProcess implements AutoCloseable {
         cmd.addAll(List.of("-jar", jar,
                 "--javastor.io-engine.node-name=" + node, "--spring.grpc.server.port=" + grpcPort, "--server.port=" + httpPort));
         if (extraArgs.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
-            cmd.add("--javastor.io-engine.nvmf.port=" + FreePort.get());
+            cmd.add("--javastor.io-engine.nvmf.port=" + FreePorts.next());
         }
         cmd.addAll(extraArgs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

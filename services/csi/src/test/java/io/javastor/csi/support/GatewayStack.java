@@ -1,5 +1,6 @@
 package io.javastor.csi.support;
 
+import io.javastor.testsupport.FreePorts;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -62,8 +63,8 @@ public final class GatewayStack implements AutoCloseable {
     }
 
     private void startAll(Path agentJar, Path gatewayJar, Path engineJar, Map<String, List<String>> engineArgs) throws Exception {
-        int etcdClient = FreePort.get();
-        int etcdPeer = FreePort.get();
+        int etcdClient = FreePorts.next();
+        int etcdPeer = FreePorts.next();
         String etcd = "http://127.0.0.1:" + etcdClient;
         Files.createDirectories(dir.resolve("etcd"));
         start("etcd", List.of("/usr/bin/etcd", "--name", "csi", "--data-dir", dir.resolve("etcd").toString(),
@@ -71,8 +72,8 @@ public final class GatewayStack implements AutoCloseable {
                 "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
                 "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer), () -> ok(etcd + "/health"));
 
-        int agentGrpc = FreePort.get();
-        int agentHttp = FreePort.get();
+        int agentGrpc = FreePorts.next();
+        int agentHttp = FreePorts.next();
         String agent = "127.0.0.1:" + agentGrpc;
         start("core-agent", java(agentJar, "--spring.grpc.server.address=" + agent, "--server.address=127.0.0.1", "--server.port=" + agentHttp,
                 "--javastor.core.etcd.endpoints=" + etcd, "--javastor.core.cluster=csi", "--javastor.core.agent-id=agent-csi",
@@ -80,20 +81,20 @@ public final class GatewayStack implements AutoCloseable {
                 "--javastor.core.nodes.call-timeout=5s", "--javastor.core.reconcile.interval=300ms",
                 "--spring.datasource.url=jdbc:h2:mem:csi;DB_CLOSE_DELAY=-1"), () -> ok("http://127.0.0.1:" + agentHttp + "/actuator/health/readiness"));
 
-        int gatewayPort = FreePort.get();
+        int gatewayPort = FreePorts.next();
         gatewayUrl = "http://127.0.0.1:" + gatewayPort;
         start("rest-gateway", java(gatewayJar, "--server.address=127.0.0.1", "--server.port=" + gatewayPort,
                 "--javastor.gateway.core-agent.addresses=" + agent, "--javastor.gateway.core-agent.call-timeout=20s"),
                 () -> ok(gatewayUrl + "/actuator/health"));
 
         for (String n : NODES) {
-            int http = FreePort.get();
+            int http = FreePorts.next();
             List<String> extra = engineArgs.getOrDefault(n, List.of());
             List<String> args = new ArrayList<>(List.of("--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
-                    "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePort.get(),
+                    "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePorts.next(),
                     "--server.address=127.0.0.1", "--server.port=" + http));
             if (extra.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
-                args.add("--javastor.io-engine.nvmf.port=" + FreePort.get());
+                args.add("--javastor.io-engine.nvmf.port=" + FreePorts.next());
             }
             args.addAll(extra);
             start(n, java(engineJar, args.toArray(String[]::new)), () -> ok("http://127.0.0.1:" + http + "/actuator/health"));

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 
-import io.javastor.core.testsupport.FreePorts;
+import io.javastor.testsupport.FreePorts;
 
 /**
  * The real core agent (its exec jar, path in the system property javastor.test.coreagent.jar) in

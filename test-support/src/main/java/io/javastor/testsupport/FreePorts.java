@@ -1,12 +1,8 @@
-package io.javastor.csi.support;
+package io.javastor.testsupport;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-
-public final class FreePort {
-    private FreePort() {
+/** Free loopback ports for tests' servers and child processes (every module's tests use this one picker). */
+public final class FreePorts {
+    private FreePorts() {
     }
 
     // Ports come from below the kernel's ephemeral range (32768-60999 here), so an outgoing connection's
@@ -18,7 +14,7 @@ public final class FreePort {
     private static final int HIGH = 32767;
 
     /** A loopback port nothing listens on now and that this JVM has not handed out before. */
-    public static int get() {
+    public static int next() {
         int span = HIGH - LOW + 1;
         int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
         for (int i = 0; i < span; i++) {
