@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -19,17 +17,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.etcd.jetcd.Client;
 import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.GetNodeRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
 import io.javastor.api.core.v1.ListEventsRequest;
-import io.javastor.api.core.v1.NodeServiceGrpc;
-import io.javastor.api.core.v1.NodeStatus;
-import io.javastor.api.core.v1.PoolServiceGrpc;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.Volume;
@@ -46,12 +38,11 @@ import io.javastor.api.core.v1.NexusServiceGrpc;
 import io.javastor.api.core.v1.NexusStatus;
 import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
-import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.store.SpecStore;
-import io.javastor.core.store.WriteFence;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.core.testsupport.IoEngineNode;
 import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
@@ -72,61 +63,31 @@ class TargetCrashTest {
     private static final String CLUSTER = "target-crash";
     private static Path dir;
     private static RunningAgent agent;
-    private static final List<IoEngineNode> nodes = new ArrayList<>();
-    private static Client etcdClient;
+    private static TestCluster cluster;
+    private static List<IoEngineNode> nodes;
     private static SpecStore specs;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        IoEngineNode.jar(); // skips early, with the reason, when the io-engine was not built
-        dir = Files.createTempDirectory("javastor-target-crash-");
         // A long heartbeat timeout: the dead replica must be faulted by the target (its I/O times out), not first
         // retired by the agent's replacer, which would take it out of the target before any write missed it.
-        agent = RunningAgent.start(etcd.endpoint(), CLUSTER, "agent-target-crash", Map.of(
-                "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> agent.bean(LeaderElection.class).isLeader());
-        for (int i = 1; i <= 3; i++) {
-            nodes.add(new IoEngineNode("node-" + i, "127.0.0.1:" + agent.grpcPort(), dir));
-        }
-        for (IoEngineNode n : nodes) {
-            n.start();
-        }
-        awaitOnline(nodes.stream().map(IoEngineNode::name).toArray(String[]::new));
-        for (IoEngineNode n : nodes) {
-            PoolServiceGrpc.newBlockingStub(agent.channel()).createPool(CreatePoolRequest.newBuilder().setId("pool-" + n.name())
-                    .setNodeId(n.name()).addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=64").build());
-        }
-        etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
-        specs = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
+        cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings(CLUSTER, "agent-target-crash", Map.of(
+                "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms"), 3, 64, Map.of()));
+        agent = cluster.agent();
+        nodes = cluster.nodes();
+        dir = cluster.dir();
+        specs = cluster.specs();
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (IoEngineNode n : nodes) {
-            n.close();
-        }
-        if (agent != null) {
-            agent.close();
-        }
-        if (etcdClient != null) {
-            etcdClient.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     private static void awaitOnline(String... names) {
-        var api = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await("nodes Online").atMost(Duration.ofSeconds(60)).until(() -> {
-            for (String name : names) {
-                try {
-                    if (api.getNode(GetNodeRequest.newBuilder().setId(name).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE) {
-                        return false;
-                    }
-                } catch (StatusRuntimeException e) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        cluster.awaitOnline(names);
     }
 
     private static IoEngineNode node(String name) {

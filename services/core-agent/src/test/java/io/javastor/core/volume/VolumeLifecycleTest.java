@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.etcd.jetcd.Client;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.CordonNodeRequest;
@@ -55,15 +53,14 @@ import io.javastor.api.core.v1.EventServiceGrpc;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
-import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
-import io.javastor.core.store.WriteFence;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.core.testsupport.IoEngineNode;
 import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.core.testsupport.TestCluster;
 
 /**
  * Volume operations end to end: one core agent, three real io-engine processes with pools on
@@ -80,68 +77,25 @@ class VolumeLifecycleTest {
     private static final String CLUSTER = "volumes";
     private static Path dir;
     private static RunningAgent agent;
-    private static final List<IoEngineNode> nodes = new ArrayList<>();
-    private static Client etcdClient;
+    private static TestCluster cluster;
+    private static List<IoEngineNode> nodes;
     private static SpecStore previousAgent;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
-        dir = Files.createTempDirectory("javastor-volumes-");
-        agent = RunningAgent.start(etcd.endpoint(), CLUSTER, "agent-volumes", Map.of("javastor.core.reconcile.orphan-grace", "2s",
-                "javastor.core.nodes.heartbeat-timeout", "3s", "javastor.core.nodes.state-poll-interval", "500ms"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> agent.bean(LeaderElection.class).isLeader());
-        String agentEndpoint = "127.0.0.1:" + agent.grpcPort();
-        for (int i = 1; i <= 3; i++) {
-            nodes.add(new IoEngineNode("node-" + i, agentEndpoint, dir));
-        }
-        // Start them in parallel: each JVM takes seconds on a small machine.
-        ExecutorService starter = Executors.newFixedThreadPool(3);
-        try {
-            List<Future<IoEngineNode>> started = new ArrayList<>();
-            for (IoEngineNode n : nodes) {
-                started.add(starter.submit(n::start));
-            }
-            for (Future<IoEngineNode> f : started) {
-                f.get(120, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
-        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().allMatch(n -> {
-            try {
-                return nodeApi.getNode(GetNodeRequest.newBuilder().setId(n.name()).build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE;
-            } catch (StatusRuntimeException e) {
-                return false;
-            }
-        }));
-        var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
-        for (IoEngineNode n : nodes) {
-            pools.createPool(poolRequest(n.name()));
-        }
-        // Set-up is done when the agent has observed every pool Online (its state poll runs every 500 ms).
-        await().atMost(Duration.ofSeconds(30)).until(() -> nodes.stream().allMatch(n -> pools.getPool(
-                io.javastor.api.core.v1.GetPoolRequest.newBuilder().setId("pool-" + n.name()).build()).getStatus() == PoolStatus.POOL_STATUS_ONLINE));
-        etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
-        previousAgent = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
+        cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings(CLUSTER, "agent-volumes", Map.of(
+                "javastor.core.reconcile.orphan-grace", "2s", "javastor.core.nodes.heartbeat-timeout", "3s",
+                "javastor.core.nodes.state-poll-interval", "500ms"), 3, 128, Map.of("class", "file")));
+        agent = cluster.agent();
+        nodes = cluster.nodes();
+        dir = cluster.dir();
+        previousAgent = cluster.specs();
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (IoEngineNode n : nodes) {
-            n.close();
-        }
-        if (agent != null) {
-            agent.close();
-        }
-        if (etcdClient != null) {
-            etcdClient.close();
-        }
-        if (dir != null) {
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
