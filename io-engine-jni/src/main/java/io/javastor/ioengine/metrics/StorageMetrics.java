@@ -3,8 +3,8 @@ package io.javastor.ioengine.metrics;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.Replica;
-import io.javastor.ioengine.replica.ReplicaIoStats;
-import io.javastor.ioengine.replica.ReplicaIoStats.Kind;
+import io.javastor.ioengine.device.IoStats;
+import io.javastor.ioengine.device.IoStats.Kind;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -25,12 +25,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Exports per-pool and per-replica I/O counters and latency (Prometheus via Micrometer). The hot path
- * only bumps {@link ReplicaIoStats}; meters read them at scrape time. Meters follow the replicas that
+ * only bumps {@link IoStats}; meters read them at scrape time. Meters follow the replicas that
  * exist, re-synced every few seconds.
  */
 @Component
 public class StorageMetrics {
-    private static final String[] KINDS = {"read", "write", "flush", "write_zeroes"};
+    static final String[] KINDS = {"read", "write", "flush", "write_zeroes", "unmap"};
 
     private final MeterRegistry meters;
     private final PoolRegistry registry;
@@ -79,7 +79,7 @@ public class StorageMetrics {
         return out;
     }
 
-    private static double sum(Pool p, java.util.function.ToLongFunction<ReplicaIoStats> f) {
+    private static double sum(Pool p, java.util.function.ToLongFunction<IoStats> f) {
         long n = 0;
         for (Replica r : p.replicas()) {
             n += f.applyAsLong(r.stats());
@@ -89,7 +89,7 @@ public class StorageMetrics {
 
     private List<Meter> bindReplica(Replica r) {
         Tags tags = Tags.of("pool", r.pool().name(), "replica", r.uuid().toString());
-        ReplicaIoStats s = r.stats();
+        IoStats s = r.stats();
         List<Meter> out = new ArrayList<>();
         out.add(Gauge.builder("javastor_replica_allocated_bytes", r, Replica::allocatedBytes).tags(tags).register(meters));
         for (Kind k : Kind.values()) {
@@ -104,9 +104,9 @@ public class StorageMetrics {
                 continue;
             }
             // Cumulative log2 buckets, Prometheus-histogram style: le in microseconds.
-            for (int b = 0; b < ReplicaIoStats.BUCKETS; b++) {
+            for (int b = 0; b < IoStats.BUCKETS; b++) {
                 int bucket = b;
-                String le = b == ReplicaIoStats.BUCKETS - 1 ? "+Inf" : String.format(Locale.ROOT, "%d", 1L << (b + 1));
+                String le = b == IoStats.BUCKETS - 1 ? "+Inf" : String.format(Locale.ROOT, "%d", 1L << (b + 1));
                 out.add(Gauge.builder("javastor_replica_io_latency_us_bucket", s, x -> cumulative(x.latencyBuckets(k), bucket))
                         .tags(t.and("le", le)).register(meters));
             }

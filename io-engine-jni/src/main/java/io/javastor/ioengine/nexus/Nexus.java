@@ -5,6 +5,7 @@ import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.device.IoStats;
 import io.javastor.ioengine.replica.Replica;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,7 @@ public final class Nexus implements BlockDevice {
     private final Map<String, NexusRebuildJob> rebuilds = new ConcurrentHashMap<>();
     private final List<RebuildStats> history = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final IoStats stats = new IoStats();
     private final AtomicInteger readCursor = new AtomicInteger();
     private final Object admin = new Object();
     /** Completes when every child fault so far is recorded in the ledger; writes complete only after it. */
@@ -209,13 +211,28 @@ public final class Nexus implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        CompletableFuture<Void> refused = admit("read", offset, dst.remaining());
+        long t0 = System.nanoTime();
+        int len = dst.remaining();
+        CompletableFuture<Void> refused = admit("read", offset, len);
         if (refused != null) {
-            return refused;
+            return counted(refused, IoStats.Kind.READ, len, t0);
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         readFrom(offset, dst, new ArrayList<>(2), result);
-        return result.whenComplete((v, t) -> inFlight.decrementAndGet());
+        return result.whenComplete((v, t) -> {
+            inFlight.decrementAndGet();
+            stats.record(IoStats.Kind.READ, len, System.nanoTime() - t0, t == null);
+        });
+    }
+
+    /** Counts an I/O in this nexus's stats (what the application saw: one per request, whatever the children did). */
+    private CompletableFuture<Void> counted(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0) {
+        return f.whenComplete((v, t) -> stats.record(kind, bytes, System.nanoTime() - t0, t == null));
+    }
+
+    /** I/O counters and latency of this nexus as its users see it (exported as per-nexus metrics). */
+    public IoStats stats() {
+        return stats;
     }
 
     private void readFrom(long offset, ByteBuffer dst, List<NexusChild> tried, CompletableFuture<Void> result) {
@@ -263,27 +280,31 @@ public final class Nexus implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
+        long t0 = System.nanoTime();
         int len = src.remaining();
-        return mirrored("write", offset, len, d -> d.write(offset, src.duplicate()));
+        return counted(mirrored("write", offset, len, d -> d.write(offset, src.duplicate())), IoStats.Kind.WRITE, len, t0);
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
-        return mirrored("write-zeroes", offset, length, d -> d.writeZeroes(offset, length));
+        long t0 = System.nanoTime();
+        return counted(mirrored("write-zeroes", offset, length, d -> d.writeZeroes(offset, length)), IoStats.Kind.WRITE_ZEROES, length, t0);
     }
 
     @Override
     public CompletableFuture<Void> unmap(long offset, long length) {
-        return mirrored("unmap", offset, length, d -> d.unmap(offset, length));
+        long t0 = System.nanoTime();
+        return counted(mirrored("unmap", offset, length, d -> d.unmap(offset, length)), IoStats.Kind.UNMAP, length, t0);
     }
 
     @Override
     public CompletableFuture<Void> flush() {
+        long t0 = System.nanoTime();
         CompletableFuture<Void> refused = admit("flush", 0, 0);
         if (refused != null) {
-            return refused;
+            return counted(refused, IoStats.Kind.FLUSH, 0, t0);
         }
-        return new FanOut("flush", 0, 0, -1, -1, false).start(BlockDevice::flush);
+        return counted(new FanOut("flush", 0, 0, -1, -1, false).start(BlockDevice::flush), IoStats.Kind.FLUSH, 0, t0);
     }
 
     /** A data-changing I/O: under shared segment locks, to every child that takes writes. */

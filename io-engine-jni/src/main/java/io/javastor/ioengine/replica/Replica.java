@@ -1,6 +1,7 @@
 package io.javastor.ioengine.replica;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.IoStats;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolLayout;
@@ -29,7 +30,7 @@ public final class Replica implements BlockDevice {
     private volatile AtomicLongArray map;
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final ReplicaIoStats stats = new ReplicaIoStats();
+    private final IoStats stats = new IoStats();
     private volatile boolean destroyed;
     /** Completes once destroyed and no I/O is in flight. */
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -62,7 +63,7 @@ public final class Replica implements BlockDevice {
         return pool;
     }
 
-    public ReplicaIoStats stats() {
+    public IoStats stats() {
         return stats;
     }
 
@@ -153,7 +154,7 @@ public final class Replica implements BlockDevice {
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, dst, false);
-        return end(f, ReplicaIoStats.Kind.READ, len, t0);
+        return end(f, IoStats.Kind.READ, len, t0);
     }
 
     @Override
@@ -165,7 +166,7 @@ public final class Replica implements BlockDevice {
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, src, true);
-        return end(f, ReplicaIoStats.Kind.WRITE, len, t0);
+        return end(f, IoStats.Kind.WRITE, len, t0);
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
@@ -246,7 +247,7 @@ public final class Replica implements BlockDevice {
             return check;
         }
         long t0 = System.nanoTime();
-        return end(pool.sync(), ReplicaIoStats.Kind.FLUSH, 0, t0);
+        return end(pool.sync(), IoStats.Kind.FLUSH, 0, t0);
     }
 
     @Override
@@ -279,7 +280,7 @@ public final class Replica implements BlockDevice {
             }
             off += n;
         }
-        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), ReplicaIoStats.Kind.WRITE_ZEROES, length, t0);
+        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0);
     }
 
     /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */
@@ -308,7 +309,7 @@ public final class Replica implements BlockDevice {
         }
     }
 
-    private CompletableFuture<Void> end(CompletableFuture<Void> f, ReplicaIoStats.Kind kind, long bytes, long t0) {
+    private CompletableFuture<Void> end(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0) {
         return f.whenComplete((v, t) -> {
             finish();
             stats.record(kind, bytes, System.nanoTime() - t0, t == null);

@@ -27,10 +27,16 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,6 +82,27 @@ class NexusGrpcApiTest {
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts("not-an-nqn").build()));
             Nexus published = api.publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             assertThat(published.getDeviceUri()).startsWith("nvmf://127.0.0.1:").endsWith(":" + id);
+            // I/O through the published nexus shows in its per-nexus metrics, with its state and children.
+            try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getDeviceUri(),
+                    NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:metrics-test"))) {
+                for (int i = 0; i < 8; i++) {
+                    ByteBuffer block = DmaBuffers.allocate(4096);
+                    block.putLong(0, i);
+                    dev.write(i * 4096L, block).get(30, TimeUnit.SECONDS);
+                }
+                ByteBuffer back = DmaBuffers.allocate(4096);
+                dev.read(3 * 4096L, back).get(30, TimeUnit.SECONDS);
+                assertThat(back.getLong(0)).isEqualTo(3);
+            }
+            String tag = "nexus=\"" + id + "\"";
+            await("per-nexus metrics").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String metrics = e.http("/actuator/prometheus");
+                assertThat(metrics).contains("javastor_nexus_state{" + tag + ",state=\"Online\"} 1.0")
+                        .contains("javastor_nexus_children{" + tag + ",state=\"Online\"} 2.0")
+                        .contains("javastor_nexus_io_bytes_total{" + tag + ",op=\"write\"} 32768.0")
+                        .contains("javastor_nexus_io_latency_seconds_count{" + tag + ",op=\"read\"} 1\n")
+                        .contains("javastor_nexus_rebuilds{" + tag + "} 0.0");
+            });
             assertThat(api.unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(id).build()).getDeviceUri()).isEmpty();
 
             // Fault, then re-add: a partial rebuild, visible in stats and history.

@@ -1,13 +1,13 @@
-package io.javastor.ioengine.replica;
+package io.javastor.ioengine.device;
 
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Per-replica I/O counters and a latency histogram, cheap enough for the hot path (striped adders,
- * log2 buckets). Metrics export (Prometheus) reads them; no metrics library on the I/O path.
+ * I/O counters and a latency histogram of one device (a replica, a nexus), cheap enough for the hot path
+ * (striped adders, log2 buckets). Metrics export (Prometheus) reads them; no metrics library on the I/O path.
  */
-public final class ReplicaIoStats {
-    public enum Kind { READ, WRITE, FLUSH, WRITE_ZEROES }
+public final class IoStats {
+    public enum Kind { READ, WRITE, FLUSH, WRITE_ZEROES, UNMAP }
 
     /** Bucket i counts latencies in [2^i, 2^(i+1)) microseconds; bucket 0 also holds < 1 us. */
     public static final int BUCKETS = 24;
@@ -18,7 +18,7 @@ public final class ReplicaIoStats {
     private final LongAdder[] nanos = adders(Kind.values().length);
     private final LongAdder[][] latency = new LongAdder[Kind.values().length][];
 
-    public ReplicaIoStats() {
+    public IoStats() {
         for (int k = 0; k < latency.length; k++) {
             latency[k] = adders(BUCKETS);
         }
@@ -32,7 +32,7 @@ public final class ReplicaIoStats {
         return a;
     }
 
-    void record(Kind kind, long byteCount, long elapsedNanos, boolean ok) {
+    public void record(Kind kind, long byteCount, long elapsedNanos, boolean ok) {
         int k = kind.ordinal();
         ops[k].increment();
         if (!ok) {
