@@ -36,19 +36,14 @@ final class CallbackClient implements AutoCloseable {
     /** Completes normally on a 2xx answer, exceptionally otherwise (status, refused, timed out). */
     CompletableFuture<Void> put(URI callback) {
         HttpRequest request = HttpRequest.newBuilder(callback).timeout(timeout).PUT(HttpRequest.BodyPublishers.noBody()).build();
-        CompletableFuture<HttpResponse<Void>> call = http.sendAsync(request, HttpResponse.BodyHandlers.discarding());
-        // The request timeout covers the answer's headers only; this bounds the whole exchange.
-        CompletableFuture<HttpResponse<Void>> bounded = call.orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
-        bounded.whenComplete((r, e) -> {
-            if (e != null) {
-                call.cancel(true);
-            }
-        });
-        return bounded.thenAccept(r -> {
-            if (r.statusCode() / 100 != 2) {
-                throw new CallbackRefused(r.statusCode());
-            }
-        });
+        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                // The request timeout covers the answer's headers only; this bounds the whole call as the notifier sees it.
+                .orTimeout(timeout.toMillis() * 2, TimeUnit.MILLISECONDS)
+                .thenAccept(r -> {
+                    if (r.statusCode() / 100 != 2) {
+                        throw new CallbackRefused(r.statusCode());
+                    }
+                });
     }
 
     static final class CallbackRefused extends RuntimeException {
