@@ -10,6 +10,7 @@ import io.javastor.api.core.v1.PoolServiceGrpc;
 import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.core.v1.SpecServiceGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.core.v1.WatchServiceGrpc;
 
 /** The core agent's services on one channel, each stub carrying the call's deadline. */
 public final class CoreStubs {
@@ -43,5 +44,9 @@ public final class CoreStubs {
 
     public SpecServiceGrpc.SpecServiceBlockingStub specs() {
         return SpecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public WatchServiceGrpc.WatchServiceBlockingStub watches() {
+        return WatchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 }
