@@ -195,7 +195,8 @@ public class CoreAgentConfiguration {
     ReconcilePoller reconcilePoller(LeaderElection election, CoreAgentProperties props, Clock clock, SpecStore store,
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
-                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses) {
+                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
+                                    io.javastor.core.watch.WatchNotifier watchNotifier) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
@@ -209,7 +210,9 @@ public class CoreAgentConfiguration {
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
                 new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
-                new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()));
+                new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()),
+                // Last: it reports what the others made of each volume in this pass.
+                watchNotifier);
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
     }
 }

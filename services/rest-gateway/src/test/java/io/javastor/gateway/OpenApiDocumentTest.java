@@ -43,7 +43,8 @@ class OpenApiDocumentTest {
             "/v0/nodes/{node_id}/pools/{pool_id}/replicas/{replica_id}/share", "/v0/pools/{pool_id}/replicas/{replica_id}",
             "/v0/pools/{pool_id}/replicas/{replica_id}/share/nvmf", "/v0/pools/{pool_id}/replicas/{replica_id}/share",
             "/v0/nodes/{node_id}/nexuses/{nexus_id}/children/{child_id}", "/v0/nodes/{node_id}/nexuses/{nexus_id}/share/{protocol}",
-            "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history");
+            "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history",
+            "/v0/watches/volumes/{volume_id}");
 
     @Test
     void servedDocumentIsValidOpenApi3AndListsEveryPath() {
@@ -55,7 +56,7 @@ class OpenApiDocumentTest {
         assertThat(api.getOpenapi()).startsWith("3.");
         assertThat(api.getPaths().keySet()).containsAll(PATHS);
         assertThat(api.getComponents().getSchemas()).containsKeys("Volume", "VolumeSpec", "VolumeState", "CreateVolumeBody",
-                "PublishVolumeBody", "Pool", "Node", "Replica", "Nexus", "Specs", "RestJsonError", "Volumes");
+                "PublishVolumeBody", "Pool", "Node", "Replica", "Nexus", "Specs", "RestJsonError", "Volumes", "RestWatch");
         assertThat(api.getComponents().getSchemas().get("CreateVolumeBody").getRequired())
                 .containsExactlyInAnyOrder("size", "replicas", "thin", "policy");
         api.getPaths().forEach((path, item) -> item.readOperations().forEach(op -> {

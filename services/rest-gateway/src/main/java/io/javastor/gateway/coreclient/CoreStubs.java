@@ -11,6 +11,7 @@ import io.javastor.api.core.v1.PoolServiceGrpc;
 import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.core.v1.SpecServiceGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.core.v1.WatchServiceGrpc;
 
 /** The core agent's services on one channel, each stub carrying the call's deadline. */
 public final class CoreStubs {
@@ -48,5 +49,9 @@ public final class CoreStubs {
 
     public NexusServiceGrpc.NexusServiceBlockingStub nexuses() {
         return NexusServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public WatchServiceGrpc.WatchServiceBlockingStub watches() {
+        return WatchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 }
