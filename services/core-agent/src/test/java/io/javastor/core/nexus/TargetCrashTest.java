@@ -176,6 +176,8 @@ class TargetCrashTest {
             // The agent re-creates the target where it was, from the in-sync replica only, and rebuilds the other.
             await("target re-created").atMost(Duration.ofSeconds(90)).until(() ->
                     node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount() == 1);
+            // The agent records the event just after the engine answers: wait for it, then there is exactly one.
+            await("TargetRecreated recorded").atMost(Duration.ofSeconds(30)).until(() -> events(uuid, "TargetRecreated") >= 1);
             assertThat(events(uuid, "TargetRecreated")).isEqualTo(1);
             // The host reconnects to the same address and reads what was acknowledged last, from every child it may pick.
             assertHolds(dev, second, "after the target was re-created");
