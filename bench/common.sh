@@ -6,8 +6,9 @@ ioengine_java() {
   if [ ! -f "$root/io-engine-jni/target/classes/native/linux-x86_64/libjavastor_uring.so" ] || [ ! -f "$cpfile" ] \
      || [ -n "$(find "$root/io-engine-jni/src" "$root/api/src" -newer "$cpfile" -type f 2>/dev/null | head -1)" ]; then
     echo "# building io-engine ..." >&2
-    mvn_q package -DskipTests -pl io-engine-jni -am >&2
-    mvn_q dependency:build-classpath -pl io-engine-jni -Dmdep.includeScope=runtime -Dmdep.outputFile="$cpfile" >&2
+    # One reactor run: the classpath goal needs the modules built in the same session (each module writes the file
+    # in turn; the io-engine, built last, writes it last).
+    mvn_q package -DskipTests dependency:build-classpath -pl io-engine-jni -am -Dmdep.includeScope=runtime -Dmdep.outputFile="$cpfile" >&2
   fi
   java -Xmx2g ${BENCH_JAVA_OPTS:-} -Djavastor.native.lib="$root/io-engine-jni/target/classes/native/linux-x86_64/libjavastor_uring.so" \
        -cp "$root/io-engine-jni/target/classes:$(cat "$cpfile")" "$@"

@@ -8,8 +8,9 @@ mod=$root/io-engine-jni
 cd "$root"
 if [ ! -f "$mod/target/classes/io/javastor/ioengine/nvmf/perf/NvmfBench.class" ] || [ -z "$(find "$mod/target/classes/native" -name libjavastor_uring.so 2>/dev/null)" ] || [ ! -f "$mod/target/nvmf-bench.classpath" ] \
    || [ -n "$(find "$mod/src/main" -newer "$mod/target/nvmf-bench.classpath" -print -quit)" ]; then
-  mvn -B -q -o process-classes -pl io-engine-jni -am >&2 || mvn -B -q process-classes -pl io-engine-jni -am >&2
-  mvn -B -q -o dependency:build-classpath -pl io-engine-jni -Dmdep.outputFile="$mod/target/nvmf-bench.classpath" >&2
+  # One reactor run: the classpath goal needs the modules built in the same session (the io-engine writes the file last).
+  goals=(process-classes dependency:build-classpath -pl io-engine-jni -am -Dmdep.includeScope=runtime -Dmdep.outputFile="$mod/target/nvmf-bench.classpath")
+  mvn -B -q -o "${goals[@]}" >&2 || mvn -B -q "${goals[@]}" >&2
 fi
 lib=$(find "$mod/target/classes/native" -name 'libjavastor_uring.so' | head -1)
 dir=${BENCH_DIR:-/tmp/javastor-bench-nvmf}
