@@ -13,10 +13,28 @@ if [ -f "$share/modules/order.txt" ]; then
   while read -r m; do insmod "$share/modules/$m" 2>/dev/null || echo "guest: insmod $m: not loaded (built in or present)"; done < "$share/modules/order.txt"
 fi
 grep -E 'ext4|xfs|btrfs' /proc/filesystems
-echo "guest: starting the node plugin"
-"$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
-  --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node >"$share/plugin.log" 2>&1 &
-plugin=$!
+start_plugin() {
+  echo "guest: starting the node plugin (attempt $1)"
+  "$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
+    --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node >>"$share/plugin.log" 2>&1 &
+  plugin=$!
+}
+# The driver starts once the plugin's socket is up. A plugin JVM that dies before that is started once more, and
+# said so: seen once in CI, the JVM crashed (SIGSEGV in its own JIT-compiled class-loading code) under QEMU's
+# software emulation, before any of our code ran. A second death, or no socket within 8 minutes, fails the test.
+attempt=1
+start_plugin $attempt
+deadline=$((SECONDS + 480))
+while [ ! -S /run/csi/csi.sock ]; do
+  if ! kill -0 "$plugin" 2>/dev/null; then
+    wait "$plugin"; prc=$?
+    echo "guest: the node plugin exited ($prc) before its socket appeared:"; grep -m3 -E "SIGSEGV|Problematic frame|^# J |ERROR" "$share/plugin.log"
+    if [ $attempt -ge 2 ]; then echo "FAIL node plugin did not start" > "$share/result.txt"; cat "$share/result.txt"; exit 1; fi
+    attempt=$((attempt + 1)); start_plugin $attempt
+  fi
+  if [ $SECONDS -ge $deadline ]; then echo "FAIL no node plugin socket within 480 s" > "$share/result.txt"; cat "$share/result.txt"; exit 1; fi
+  sleep 1
+done
 echo "guest: starting the driver"
 # shellcheck disable=SC2046
 "$JAVA" -Xmx192m $JOPTS -cp "$CP" io.javastor.csi.vm.GuestNodeDriver /run/csi/csi.sock "$share" $(cat "$share/args.txt") >"$share/driver.log" 2>&1

@@ -145,6 +145,11 @@ class NexusApiTest {
             Reply last = gw().delete(nexus + "/children/" + encoded(uri1));
             expectError(last, 412, "FailedPrecondition", "only child");
             assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(1);
+            // The replica under a child cannot be destroyed from under the nexus; the one removed from it can.
+            String replicaPath = "/v0/nodes/node-1/pools/pool-node-1/replicas/";
+            expectError(gw().delete(replicaPath + r1), 409, "InUse", "child " + uri1 + " of nexus " + uuid);
+            assertThat(gw().get(replicaPath + r1).status()).isEqualTo(200);
+            assertThat(gw().delete(replicaPath + r2).status()).isEqualTo(204);
 
             Reply shared = gw().put(nexus + "/share/nvmf");
             assertThat(shared.status()).as("%s", shared).isEqualTo(200);

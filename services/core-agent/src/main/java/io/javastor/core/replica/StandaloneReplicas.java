@@ -14,6 +14,7 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
@@ -129,6 +130,7 @@ public final class StandaloneReplicas {
             ReplicaSpec s = existing.get().spec();
             requirePlace(s, nodeId, poolId);
             requireNotOwned(s, "destroy it");
+            requireNotANexusChild(s, false, "destroy it");
             if (!registry.get(s.nodeId()).map(n -> n.status().isOnline()).orElse(false)) {
                 replicas.markDeleting(existing.get());
                 log.warn("replica left Deleting: node not Online uuid={} nodeId={}", uuid, s.nodeId());
@@ -163,6 +165,7 @@ public final class StandaloneReplicas {
             ReplicaSpec s = readCreated(uuid);
             requirePlace(s, nodeId, poolId);
             requireNotOwned(s, "unshare it");
+            requireNotANexusChild(s, true, "unshare it");
             requireOnline(s.nodeId());
             var replica = engines.node(s.nodeId()).unshareReplica(uuid);
             refresh(s.nodeId(), replica);
@@ -192,6 +195,26 @@ public final class StandaloneReplicas {
         if (!s.volumeId().isEmpty()) {
             throw new CoreException.InUse("replica " + s.uuid() + ": holds data of volume " + s.volumeId() + "; only the volume may "
                     + what + " (change its replica count, or publish/unpublish it)", Map.of("volume", s.volumeId()));
+        }
+    }
+
+    /**
+     * A replica a nexus outside volumes uses as a child (its URI names the replica) is refused: the nexus would
+     * lose the child's data or its connection. Unsharing only matters to nexuses that reach it over NVMe-oF.
+     */
+    private void requireNotANexusChild(ReplicaSpec s, boolean remoteOnly, String what) {
+        for (Versioned<NexusSpec> v : store.list(NexusSpec.KIND)) {
+            NexusSpec n = v.spec();
+            if (n.ofVolume() || n.operation() == OperationStatus.DELETING) {
+                continue;
+            }
+            for (NexusSpec.Child c : n.children()) {
+                boolean names = c.uri().contains(s.uuid()) && (!remoteOnly || c.uri().startsWith("nvmf"));
+                if (names) {
+                    throw new CoreException.InUse("replica " + s.uuid() + ": is child " + c.uri() + " of nexus " + n.uuid()
+                            + " on node " + n.nodeId() + "; remove the child from the nexus before you " + what, Map.of("nexus", n.uuid()));
+                }
+            }
         }
     }
 
