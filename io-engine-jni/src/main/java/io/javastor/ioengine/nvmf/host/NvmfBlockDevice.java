@@ -13,6 +13,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -119,6 +120,9 @@ public final class NvmfBlockDevice implements BlockDevice {
         HostQueue q = new HostQueue(qid, target.text(), size, format, options.headerDigest(), options.dataDigest(), inCapsule, onLost);
         Bootstrap b = new Bootstrap().group(group).channel(NettyTransport.best().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
+                // Nothing here throttles on writability (the NVMe queue size bounds what is outstanding), so marks this
+                // high only spare the pipeline the writability events a QD32 burst of responses would fire on each turn.
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(8 << 20, 16 << 20))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) options.connectTimeout().toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
