@@ -226,4 +226,20 @@ class NexusApiTest {
             assertThat(gw().delete("/v0/volumes/" + volume).status()).isEqualTo(204);
         }
     }
+
+    @Test
+    void aNexusOutsideVolumesKeepsItsUuidFromVolumes() {
+        String r = UUID.randomUUID().toString();
+        String child = replica(r);
+        String uuid = UUID.randomUUID().toString();
+        String nexus = "/v0/nodes/node-1/nexuses/" + uuid;
+        try {
+            assertThat(gw().put(nexus, body(4 * MIB, List.of(child))).status()).isEqualTo(200);
+            expectError(gw().put("/v0/volumes/" + uuid, VolumeApiTest.body(4 * MIB, 1)), 409, "InUse", "nexus outside volumes");
+            expectError(gw().get("/v0/volumes/" + uuid), 404, "NotFound", uuid);
+        } finally {
+            gw().delete(nexus);
+            gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r);
+        }
+    }
 }

@@ -94,6 +94,13 @@ public final class VolumeOperations {
                 creating = existing.get(); // a create that failed or crashed half-way: finish it
                 replicasSoFar = replicas.ofVolume(wanted.uuid());
             } else {
+                // A volume and its target share one uuid: one already naming a nexus outside volumes is taken.
+                Optional<Versioned<NexusSpec>> nexus = store.get(NexusSpec.KIND, wanted.uuid());
+                if (nexus.isPresent() && !nexus.get().spec().ofVolume()) {
+                    throw new CoreException.InUse("volume " + wanted.uuid() + ": the uuid names a nexus outside volumes on node "
+                            + nexus.get().spec().nodeId() + "; destroy that nexus or choose another uuid",
+                            java.util.Map.of("nexus", wanted.uuid()));
+                }
                 creating = store.create(VolumeSpec.KIND, wanted);
                 // Fresh spec: any replica specs of this uuid are leftovers being deleted, which placement ignores anyway.
                 replicasSoFar = List.of();
