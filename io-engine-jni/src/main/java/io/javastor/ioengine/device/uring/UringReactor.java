@@ -41,6 +41,11 @@ public final class UringReactor implements AutoCloseable {
     private int freeTop;
     /** SQEs prepared in a {@link SubmissionBatch} and not yet handed to the kernel. Guarded by submitLock. */
     private volatile int unsubmitted;
+    /**
+     * A batch's flush failed: its SQEs wait in the ring for the poller thread's next turn. Only then does the poller
+     * flush; otherwise it would hand other threads' open batches to the kernel early and undo the batching.
+     */
+    private volatile boolean flushFailed;
     /** Ops that found every slot taken; submitted as slots free up. Guarded by submitLock. */
     private final ArrayDeque<Pending> backlog = new ArrayDeque<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -118,6 +123,9 @@ public final class UringReactor implements AutoCloseable {
                 SubmissionBatch batching = SubmissionBatch.current();
                 if (batching == null) {
                     rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
+                    if (rc >= 0) {
+                        unsubmitted = 0; // that io_uring_enter took every prepared SQE, batched ones included
+                    }
                 } else {
                     rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
                     if (rc == 0) {
@@ -139,7 +147,7 @@ public final class UringReactor implements AutoCloseable {
 
     /**
      * Submits the SQEs queued in {@link SubmissionBatch}es (any thread's: the SQ is shared). On failure they stay
-     * queued and the poller thread's next turn submits them (it calls this too), so none is stranded.
+     * queued and the poller thread's next turn submits them, so none is stranded.
      */
     void flushQueued() {
         synchronized (submitLock) {
@@ -152,6 +160,7 @@ public final class UringReactor implements AutoCloseable {
                 return;
             }
             LOG.warn("io_uring submit of {} queued operations failed: {}; the poller retries", unsubmitted, NativeIo.strerror(-rc));
+            flushFailed = true;
         }
         java.util.concurrent.locks.LockSupport.unpark(poller);
     }
@@ -166,7 +175,8 @@ public final class UringReactor implements AutoCloseable {
     private void pollLoop() {
         long lastWork = System.nanoTime();
         while (running || inFlight.get() > 0) {
-            if (unsubmittedRacy()) {
+            if (flushFailed) {
+                flushFailed = false;
                 flushQueued();
             }
             Thread ext = externalPoller.get();
@@ -196,11 +206,6 @@ public final class UringReactor implements AutoCloseable {
     /** Operations prepared in a {@link SubmissionBatch} that the kernel has not been handed yet. */
     int queuedUnsubmitted() {
         return unsubmitted;
-    }
-
-    /** A hint without the lock: queued SQEs are normally flushed by their batch; this catches failed flushes. */
-    private boolean unsubmittedRacy() {
-        return unsubmitted > 0;
     }
 
     /**
