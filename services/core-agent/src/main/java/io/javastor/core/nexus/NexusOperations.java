@@ -49,6 +49,20 @@ public final class NexusOperations {
         this.events = events;
     }
 
+    /**
+     * The volumes' created targets grouped by their node (what the target reconcilers check against each node's
+     * running nexuses). Nexuses outside volumes are the user's to start and fill, so they are not listed.
+     */
+    public Map<String, List<Versioned<NexusSpec>>> volumeTargetsByNode() {
+        Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
+        for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
+            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
+                byNode.computeIfAbsent(n.spec().nodeId(), k -> new ArrayList<>()).add(n);
+            }
+        }
+        return byNode;
+    }
+
     /** The volume's target; a nexus outside volumes that has the uuid is not one (a volume never touches it). */
     public Optional<Versioned<NexusSpec>> of(String volumeUuid) {
         return store.get(NexusSpec.KIND, volumeUuid).filter(n -> n.spec().ofVolume());

@@ -49,13 +49,7 @@ public final class MissingNexusChildAdder implements Reconciler {
 
     @Override
     public ReconcileOutcome reconcile() {
-        Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
-        for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            // A nexus outside volumes has no replicas to rejoin: its children are whatever the user adds.
-            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
-                byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
+        Map<String, List<Versioned<NexusSpec>>> byNode = nexuses.volumeTargetsByNode();
         boolean busy = false;
         for (var entry : byNode.entrySet()) {
             if (!registry.get(entry.getKey()).map(s -> s.status().isOnline()).orElse(false)) {

@@ -1,6 +1,5 @@
 package io.javastor.core.reconcile;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,13 +53,7 @@ public final class MissingNexusRecreator implements Reconciler {
 
     @Override
     public ReconcileOutcome reconcile() {
-        Map<String, List<Versioned<NexusSpec>>> byNode = new HashMap<>();
-        for (Versioned<NexusSpec> n : store.list(NexusSpec.KIND)) {
-            // A nexus made outside volumes is the user's to start again (creating it again does): no volume to serve.
-            if (n.spec().operation() == OperationStatus.CREATED && n.spec().ofVolume()) {
-                byNode.computeIfAbsent(n.spec().nodeId(), k -> new java.util.ArrayList<>()).add(n);
-            }
-        }
+        Map<String, List<Versioned<NexusSpec>>> byNode = nexuses.volumeTargetsByNode();
         boolean busy = false;
         for (var entry : byNode.entrySet()) {
             String nodeId = entry.getKey();
