@@ -29,15 +29,6 @@ class ClusterResourcesApiTest {
         return cluster.gateway();
     }
 
-    private static void expectError(Reply r, int status, String kind, String messagePart) {
-        assertThat(r.status()).as("%s", r).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/json");
-        assertThat(r.json().path("kind").asString()).as("%s", r).isEqualTo(kind);
-        assertThat(r.json().path("message").asString()).contains(messagePart);
-        assertThat(r.json().has("details")).isTrue();
-        assertThat(r.body()).doesNotContain("Exception", "\tat ", "<html");
-    }
-
     private static String volume(int replicas) {
         String uuid = UUID.randomUUID().toString();
         Reply r = gw().put("/v0/volumes/" + uuid, VolumeApiTest.body(4 * MIB, replicas));
@@ -59,8 +50,8 @@ class ClusterResourcesApiTest {
         assertThat(n.path("spec").path("grpcEndpoint").asString()).startsWith("127.0.0.1:");
         assertThat(n.path("state").path("status").asString()).isEqualTo("Online");
         assertThat(n.path("state").path("grpcEndpoint").asString()).isEqualTo(n.path("spec").path("grpcEndpoint").asString());
-        expectError(gw().get("/v0/nodes/node-9"), 404, "NotFound", "node-9");
-        expectError(gw().get("/v0/nodes/Bad_Node"), 400, "InvalidArgument", "id");
+        gw().get("/v0/nodes/node-9").assertError(404, "NotFound", "node-9");
+        gw().get("/v0/nodes/Bad_Node").assertError(400, "InvalidArgument", "id");
     }
 
     @Test
@@ -73,9 +64,9 @@ class ClusterResourcesApiTest {
         assertThat(uncordoned.status()).isEqualTo(200);
         assertThat(uncordoned.json().path("spec").path("cordon_labels").size()).isZero();
         assertThat(gw().delete("/v0/nodes/node-3/cordon/maintenance").status()).isEqualTo(200);
-        expectError(gw().put("/v0/nodes/node-9/cordon/x"), 404, "NotFound", "node-9");
-        expectError(gw().put("/v0/nodes/node-3/cordon/-bad-"), 400, "InvalidArgument", "label");
-        expectError(gw().put("/v0/nodes/NODE/cordon/x"), 400, "InvalidArgument", "id");
+        gw().put("/v0/nodes/node-9/cordon/x").assertError(404, "NotFound", "node-9");
+        gw().put("/v0/nodes/node-3/cordon/-bad-").assertError(400, "InvalidArgument", "label");
+        gw().put("/v0/nodes/NODE/cordon/x").assertError(400, "InvalidArgument", "id");
     }
 
     @Test
@@ -84,18 +75,18 @@ class ClusterResourcesApiTest {
         assertThat(set.status()).as("%s", set).isEqualTo(200);
         assertThat(set.json().path("spec").path("labels").path("zone").asString()).isEqualTo("a");
         assertThat(gw().put("/v0/nodes/node-2/label/zone=a").status()).isEqualTo(200);
-        expectError(gw().put("/v0/nodes/node-2/label/zone=b"), 412, "FailedPrecondition", "overwrite");
+        gw().put("/v0/nodes/node-2/label/zone=b").assertError(412, "FailedPrecondition", "overwrite");
         Reply overwritten = gw().put("/v0/nodes/node-2/label/zone=b?overwrite=true");
         assertThat(overwritten.json().path("spec").path("labels").path("zone").asString()).isEqualTo("b");
         Reply removed = gw().delete("/v0/nodes/node-2/label/zone");
         assertThat(removed.status()).isEqualTo(200);
         assertThat(removed.json().path("spec").path("labels").has("zone")).isFalse();
         assertThat(gw().delete("/v0/nodes/node-2/label/zone").status()).isEqualTo(200);
-        expectError(gw().put("/v0/nodes/node-2/label/zone"), 400, "InvalidArgument", "label: must be key=value");
-        expectError(gw().put("/v0/nodes/node-2/label/=b"), 400, "InvalidArgument", "label");
-        expectError(gw().put("/v0/nodes/node-2/label/zone=a%20b"), 400, "InvalidArgument", "label");
-        expectError(gw().delete("/v0/nodes/node-2/label/bad%20key"), 400, "InvalidArgument", "key");
-        expectError(gw().put("/v0/nodes/node-9/label/zone=a"), 404, "NotFound", "node-9");
+        gw().put("/v0/nodes/node-2/label/zone").assertError(400, "InvalidArgument", "label: must be key=value");
+        gw().put("/v0/nodes/node-2/label/=b").assertError(400, "InvalidArgument", "label");
+        gw().put("/v0/nodes/node-2/label/zone=a%20b").assertError(400, "InvalidArgument", "label");
+        gw().delete("/v0/nodes/node-2/label/bad%20key").assertError(400, "InvalidArgument", "key");
+        gw().put("/v0/nodes/node-9/label/zone=a").assertError(404, "NotFound", "node-9");
     }
 
     // ------------------------------------------------------------------ pools
@@ -118,10 +109,10 @@ class ClusterResourcesApiTest {
         assertThat(onNode.json().size()).isEqualTo(1);
         assertThat(onNode.json().get(0).path("id").asString()).isEqualTo("pool-node-2");
         assertThat(gw().get("/v0/nodes/node-2/pools/pool-node-2").status()).isEqualTo(200);
-        expectError(gw().get("/v0/nodes/node-1/pools/pool-node-2"), 404, "NotFound", "pool-node-2 on node node-1");
-        expectError(gw().get("/v0/pools/none"), 404, "NotFound", "none");
-        expectError(gw().get("/v0/pools/bad%20id"), 400, "InvalidArgument", "pool_id");
-        expectError(gw().get("/v0/nodes/node-9/pools"), 404, "NotFound", "node-9");
+        gw().get("/v0/nodes/node-1/pools/pool-node-2").assertError(404, "NotFound", "pool-node-2 on node node-1");
+        gw().get("/v0/pools/none").assertError(404, "NotFound", "none");
+        gw().get("/v0/pools/bad%20id").assertError(400, "InvalidArgument", "pool_id");
+        gw().get("/v0/nodes/node-9/pools").assertError(404, "NotFound", "node-9");
     }
 
     @Test
@@ -132,37 +123,37 @@ class ClusterResourcesApiTest {
         assertThat(created.json().path("spec").path("disks").get(0).asString()).isEqualTo(disk);
         Reply again = gw().put("/v0/nodes/node-1/pools/extra", Map.of("disks", List.of(disk), "labels", Map.of("tier", "mem")));
         assertThat(again.status()).isEqualTo(200);
-        expectError(gw().put("/v0/nodes/node-1/pools/extra", Map.of("disks", List.of("malloc:///other?size_mb=16"))), 409,
+        gw().put("/v0/nodes/node-1/pools/extra", Map.of("disks", List.of("malloc:///other?size_mb=16"))).assertError(409,
                 "AlreadyExists", "extra");
-        expectError(gw().delete("/v0/nodes/node-2/pools/extra"), 404, "NotFound", "extra on node node-2");
+        gw().delete("/v0/nodes/node-2/pools/extra").assertError(404, "NotFound", "extra on node node-2");
         Reply deleted = gw().delete("/v0/nodes/node-1/pools/extra");
         assertThat(deleted.status()).isEqualTo(204);
-        expectError(gw().get("/v0/pools/extra"), 404, "NotFound", "extra");
+        gw().get("/v0/pools/extra").assertError(404, "NotFound", "extra");
         assertThat(gw().delete("/v0/pools/extra").status()).isEqualTo(204);
     }
 
     @Test
     void poolCreateValidatesEachField() {
         String path = "/v0/nodes/node-1/pools/p-bad";
-        expectError(gw().put(path, Map.of()), 400, "InvalidArgument", "disks");
-        expectError(gw().put(path, Map.of("disks", List.of())), 400, "InvalidArgument", "disks");
-        expectError(gw().put(path, Map.of("disks", List.of("nbd:///x"))), 400, "InvalidArgument", "disks[0]: scheme");
-        expectError(gw().put(path, Map.of("disks", List.of("uring://"))), 400, "InvalidArgument", "disks[0]");
-        expectError(gw().put(path, Map.of("disks", List.of("malloc:///m?size_mb=8"), "labels", Map.of("k", "bad value"))), 400,
+        gw().put(path, Map.of()).assertError(400, "InvalidArgument", "disks");
+        gw().put(path, Map.of("disks", List.of())).assertError(400, "InvalidArgument", "disks");
+        gw().put(path, Map.of("disks", List.of("nbd:///x"))).assertError(400, "InvalidArgument", "disks[0]: scheme");
+        gw().put(path, Map.of("disks", List.of("uring://"))).assertError(400, "InvalidArgument", "disks[0]");
+        gw().put(path, Map.of("disks", List.of("malloc:///m?size_mb=8"), "labels", Map.of("k", "bad value"))).assertError(400,
                 "InvalidArgument", "labels.k");
-        expectError(gw().put("/v0/nodes/node-1/pools/-x", Map.of("disks", List.of("malloc:///m?size_mb=8"))), 400, "InvalidArgument",
+        gw().put("/v0/nodes/node-1/pools/-x", Map.of("disks", List.of("malloc:///m?size_mb=8"))).assertError(400, "InvalidArgument",
                 "pool_id");
-        expectError(gw().put("/v0/nodes/N1/pools/p", Map.of("disks", List.of("malloc:///m?size_mb=8"))), 400, "InvalidArgument",
+        gw().put("/v0/nodes/N1/pools/p", Map.of("disks", List.of("malloc:///m?size_mb=8"))).assertError(400, "InvalidArgument",
                 "node_id");
-        expectError(gw().put("/v0/nodes/node-9/pools/p-x", Map.of("disks", List.of("malloc:///m?size_mb=8"))), 404, "NotFound",
+        gw().put("/v0/nodes/node-9/pools/p-x", Map.of("disks", List.of("malloc:///m?size_mb=8"))).assertError(404, "NotFound",
                 "node-9");
-        expectError(gw().get("/v0/pools/p-bad"), 404, "NotFound", "p-bad");
+        gw().get("/v0/pools/p-bad").assertError(404, "NotFound", "p-bad");
     }
 
     @Test
     void aPoolHoldingReplicasIsInUse() {
         String uuid = volume(3);
-        expectError(gw().delete("/v0/pools/pool-node-1"), 409, "InUse", "pool-node-1");
+        gw().delete("/v0/pools/pool-node-1").assertError(409, "InUse", "pool-node-1");
         assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
     }
 
@@ -200,11 +191,11 @@ class ClusterResourcesApiTest {
                 .isEqualTo(replica);
 
         String other = StorageCluster.NODES.stream().filter(n -> !n.equals(node)).findFirst().orElseThrow();
-        expectError(gw().get("/v0/nodes/" + other + "/pools/" + pool + "/replicas/" + replica), 404, "NotFound", "on node " + other);
-        expectError(gw().get("/v0/replicas/" + UUID.randomUUID()), 404, "NotFound", "replica");
-        expectError(gw().get("/v0/replicas/nope"), 400, "InvalidArgument", "id");
-        expectError(gw().get("/v0/nodes/" + node + "/pools/" + pool + "/replicas/nope"), 400, "InvalidArgument", "replica_id");
-        expectError(gw().get("/v0/nodes/node-9/replicas"), 404, "NotFound", "node-9");
+        gw().get("/v0/nodes/" + other + "/pools/" + pool + "/replicas/" + replica).assertError(404, "NotFound", "on node " + other);
+        gw().get("/v0/replicas/" + UUID.randomUUID()).assertError(404, "NotFound", "replica");
+        gw().get("/v0/replicas/nope").assertError(400, "InvalidArgument", "id");
+        gw().get("/v0/nodes/" + node + "/pools/" + pool + "/replicas/nope").assertError(400, "InvalidArgument", "replica_id");
+        gw().get("/v0/nodes/node-9/replicas").assertError(404, "NotFound", "node-9");
     }
 
     // ------------------------------------------------------------------ nexuses
@@ -212,15 +203,15 @@ class ClusterResourcesApiTest {
     @Test
     void anUnpublishedVolumeHasNoNexus() {
         String uuid = volume(1);
-        expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+        gw().get("/v0/nexuses/" + uuid).assertError(404, "NotFound", "nexus " + uuid);
         List<String> nexuses = new ArrayList<>();
         gw().get("/v0/nexuses").json().forEach(n -> nexuses.add(n.path("uuid").asString()));
         assertThat(nexuses).doesNotContain(uuid);
         assertThat(gw().get("/v0/nodes/node-1/nexuses").status()).isEqualTo(200);
-        expectError(gw().get("/v0/nodes/node-1/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid + " on node node-1");
-        expectError(gw().get("/v0/nodes/node-1/nexuses/" + uuid + "/children"), 404, "NotFound", "nexus");
-        expectError(gw().get("/v0/nexuses/x"), 400, "InvalidArgument", "nexus_id");
-        expectError(gw().get("/v0/nodes/node-9/nexuses"), 404, "NotFound", "node-9");
+        gw().get("/v0/nodes/node-1/nexuses/" + uuid).assertError(404, "NotFound", "nexus " + uuid + " on node node-1");
+        gw().get("/v0/nodes/node-1/nexuses/" + uuid + "/children").assertError(404, "NotFound", "nexus");
+        gw().get("/v0/nexuses/x").assertError(400, "InvalidArgument", "nexus_id");
+        gw().get("/v0/nodes/node-9/nexuses").assertError(404, "NotFound", "node-9");
     }
 
     @Test
@@ -261,13 +252,13 @@ class ClusterResourcesApiTest {
         assertThat(all).contains(uuid);
         assertThat(gw().get("/v0/nodes/node-1/nexuses/" + uuid).json().path("uuid").asString()).isEqualTo(uuid);
         assertThat(gw().get("/v0/nodes/node-1/nexuses/" + uuid + "/children").json().size()).isEqualTo(2);
-        expectError(gw().get("/v0/nodes/node-2/nexuses/" + uuid), 404, "NotFound", "on node node-2");
+        gw().get("/v0/nodes/node-2/nexuses/" + uuid).assertError(404, "NotFound", "on node node-2");
 
         Reply unpublished = gw().delete("/v0/volumes/" + uuid + "/target");
         assertThat(unpublished.status()).as("%s", unpublished).isEqualTo(200);
         assertThat(unpublished.json().path("spec").has("target")).isFalse();
-        expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().put("/v0/volumes/" + UUID.randomUUID() + "/target", publish), 404, "NotFound", "");
+        gw().get("/v0/nexuses/" + uuid).assertError(404, "NotFound", "nexus " + uuid);
+        gw().put("/v0/volumes/" + UUID.randomUUID() + "/target", publish).assertError(404, "NotFound", "");
         assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
     }
 
@@ -317,26 +308,26 @@ class ClusterResourcesApiTest {
         JsonNode none = gw().get("/v0/events?resource_id=" + uuid + "&from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z").json();
         assertThat(none.path("total").asLong()).isZero();
         assertThat(none.has("next_page")).isFalse();
-        expectError(gw().get("/v0/events?from=yesterday"), 400, "InvalidArgument", "from");
-        expectError(gw().get("/v0/events?from=2020-01-02T00:00:00Z&to=2020-01-01T00:00:00Z"), 400, "InvalidArgument", "to");
-        expectError(gw().get("/v0/events?page=-1"), 400, "InvalidArgument", "page");
-        expectError(gw().get("/v0/events?page_size=0"), 400, "InvalidArgument", "page_size");
-        expectError(gw().get("/v0/events?page_size=1001"), 400, "InvalidArgument", "page_size");
+        gw().get("/v0/events?from=yesterday").assertError(400, "InvalidArgument", "from");
+        gw().get("/v0/events?from=2020-01-02T00:00:00Z&to=2020-01-01T00:00:00Z").assertError(400, "InvalidArgument", "to");
+        gw().get("/v0/events?page=-1").assertError(400, "InvalidArgument", "page");
+        gw().get("/v0/events?page_size=0").assertError(400, "InvalidArgument", "page_size");
+        gw().get("/v0/events?page_size=1001").assertError(400, "InvalidArgument", "page_size");
     }
 
     // ------------------------------------------------------------------ what no route takes
 
     @Test
     void unknownPathsWrongMethodsAndMediaTypesAnswerJson() {
-        expectError(gw().get("/v0/no-such-thing"), 404, "NotFound", "/v0/no-such-thing");
-        expectError(gw().get("/"), 404, "NotFound", "");
-        expectError(gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/nodes")).header("Accept", "text/html").GET()
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()), Map.of()), 405, "MethodNotAllowed", "PATCH");
-        expectError(gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/volumes/" + UUID.randomUUID()))
-                .PUT(HttpRequest.BodyPublishers.ofString("size=1")), Map.of("Content-Type", "text/plain")), 415,
+        gw().get("/v0/no-such-thing").assertError(404, "NotFound", "/v0/no-such-thing");
+        gw().get("/").assertError(404, "NotFound", "");
+        gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/nodes")).header("Accept", "text/html").GET()
+                .method("PATCH", HttpRequest.BodyPublishers.noBody()), Map.of()).assertError(405, "MethodNotAllowed", "PATCH");
+        gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/volumes/" + UUID.randomUUID()))
+                .PUT(HttpRequest.BodyPublishers.ofString("size=1")), Map.of("Content-Type", "text/plain")).assertError(415,
                 "UnsupportedMediaType", "text/plain");
-        expectError(gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/no/such/page")).GET(),
-                Map.of("Accept", "text/html")), 404, "NotFound", "");
+        gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + "/v0/no/such/page")).GET(),
+                Map.of("Accept", "text/html")).assertError(404, "NotFound", "");
     }
 
     @Test

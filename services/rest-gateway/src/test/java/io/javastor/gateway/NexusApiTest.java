@@ -35,15 +35,6 @@ class NexusApiTest {
         return cluster.gateway();
     }
 
-    private static void expectError(Reply r, int status, String kind, String messagePart) {
-        assertThat(r.status()).as("%s", r).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/json");
-        assertThat(r.json().path("kind").asString()).as("%s", r).isEqualTo(kind);
-        assertThat(r.json().path("message").asString()).as("%s", r).contains(messagePart);
-        assertThat(r.json().has("details")).isTrue();
-        assertThat(r.body()).doesNotContain("Exception", "\tat ", "<html");
-    }
-
     private static String encoded(String uri) {
         return URLEncoder.encode(uri, StandardCharsets.UTF_8);
     }
@@ -96,8 +87,8 @@ class NexusApiTest {
             Reply again = gw().put(nexus, body(4 * MIB, List.of(uri1)));
             assertThat(again.status()).as("%s", again).isEqualTo(200);
             assertThat(again.json().path("uuid").asString()).isEqualTo(uuid);
-            expectError(gw().put(nexus, body(8 * MIB, List.of(uri1))), 409, "AlreadyExists", "different spec");
-            expectError(gw().put("/v0/nodes/node-2/nexuses/" + uuid, body(4 * MIB, List.of(uri1))), 409, "AlreadyExists", "node node-1");
+            gw().put(nexus, body(8 * MIB, List.of(uri1))).assertError(409, "AlreadyExists", "different spec");
+            gw().put("/v0/nodes/node-2/nexuses/" + uuid, body(4 * MIB, List.of(uri1))).assertError(409, "AlreadyExists", "node node-1");
 
             // Read from the nodes' inventory, everywhere it is listed.
             assertThat(gw().get("/v0/nexuses/" + uuid).json().path("node").asString()).isEqualTo("node-1");
@@ -113,10 +104,10 @@ class NexusApiTest {
             assertThat(uuids(gw().get("/v0/nexuses"))).contains(uuid);
             assertThat(uuids(gw().get("/v0/nodes/node-1/nexuses"))).contains(uuid);
             assertThat(uuids(gw().get("/v0/nodes/node-2/nexuses"))).doesNotContain(uuid);
-            expectError(gw().get("/v0/nodes/node-2/nexuses/" + uuid), 404, "NotFound", "on node node-2");
+            gw().get("/v0/nodes/node-2/nexuses/" + uuid).assertError(404, "NotFound", "on node node-2");
             assertThat(gw().get(nexus + "/children").json().get(0).path("uri").asString()).isEqualTo(uri1);
             assertThat(gw().get(nexus + "/children/" + encoded(uri1)).json().path("uri").asString()).isEqualTo(uri1);
-            expectError(gw().get(nexus + "/children/" + encoded(uri2)), 404, "NotFound", "child " + uri2);
+            gw().get(nexus + "/children/" + encoded(uri2)).assertError(404, "NotFound", "child " + uri2);
 
             // A second child: rebuilt from the first, then Online.
             Reply added = gw().put(nexus + "/children/" + encoded(uri2));
@@ -134,7 +125,7 @@ class NexusApiTest {
             assertThat(gw().put(nexus + "/children/" + encoded(uri2)).status()).isEqualTo(200);
             assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(2);
             // Its spec lists the child too: creating it again with the original children alone is another spec now.
-            expectError(gw().put(nexus, body(4 * MIB, List.of(uri1))), 409, "AlreadyExists", "different spec");
+            gw().put(nexus, body(4 * MIB, List.of(uri1))).assertError(409, "AlreadyExists", "different spec");
             assertThat(gw().put(nexus, body(4 * MIB, List.of(uri2, uri1))).status()).isEqualTo(200);
 
             Reply removed = gw().delete(nexus + "/children/" + encoded(uri2));
@@ -143,11 +134,11 @@ class NexusApiTest {
             assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(1);
             // The last child stays (the nexus would serve nothing): destroy the nexus instead.
             Reply last = gw().delete(nexus + "/children/" + encoded(uri1));
-            expectError(last, 412, "FailedPrecondition", "only child");
+            last.assertError(412, "FailedPrecondition", "only child");
             assertThat(gw().get(nexus + "/children").json().size()).isEqualTo(1);
             // The replica under a child cannot be destroyed from under the nexus; the one removed from it can.
             String replicaPath = "/v0/nodes/node-1/pools/pool-node-1/replicas/";
-            expectError(gw().delete(replicaPath + r1), 409, "InUse", "child " + uri1 + " of nexus " + uuid);
+            gw().delete(replicaPath + r1).assertError(409, "InUse", "child " + uri1 + " of nexus " + uuid);
             assertThat(gw().get(replicaPath + r1).status()).isEqualTo(200);
             assertThat(gw().delete(replicaPath + r2).status()).isEqualTo(204);
 
@@ -164,7 +155,7 @@ class NexusApiTest {
             assertThat(gw().get(nexus).json().path("protocol").asString()).isEqualTo("none");
 
             assertThat(gw().delete(nexus).status()).isEqualTo(204);
-            expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+            gw().get("/v0/nexuses/" + uuid).assertError(404, "NotFound", "nexus " + uuid);
             assertThat(gw().delete(nexus).status()).isEqualTo(204);
             assertThat(gw().delete("/v0/nexuses/" + uuid).status()).isEqualTo(204);
             Reply specs = gw().get("/v0/specs");
@@ -181,35 +172,35 @@ class NexusApiTest {
         String uuid = UUID.randomUUID().toString();
         String nexus = "/v0/nodes/node-1/nexuses/" + uuid;
         String some = "bdev:///" + UUID.randomUUID();
-        expectError(gw().put(nexus), 400, "InvalidArgument", "body");
-        expectError(gw().put(nexus, Map.of("children", List.of(some))), 400, "InvalidArgument", "size");
-        expectError(gw().put(nexus, body(0, List.of(some))), 400, "InvalidArgument", "size");
-        expectError(gw().put(nexus, Map.of("size", MIB)), 400, "InvalidArgument", "children");
-        expectError(gw().put(nexus, body(MIB, List.of())), 400, "InvalidArgument", "children");
-        expectError(gw().put(nexus, body(MIB, List.of(some, some))), 400, "InvalidArgument", "children");
-        expectError(gw().put(nexus, body(MIB, List.of(some, "/dev/sda"))), 400, "InvalidArgument", "children[1]");
-        expectError(gw().put("/v0/nodes/node-1/nexuses/nope", body(MIB, List.of(some))), 400, "InvalidArgument", "nexus_id");
-        expectError(gw().put("/v0/nodes/Node/nexuses/" + uuid, body(MIB, List.of(some))), 400, "InvalidArgument", "node_id");
-        expectError(gw().put("/v0/nodes/node-9/nexuses/" + uuid, body(MIB, List.of(some))), 404, "NotFound", "node-9");
+        gw().put(nexus).assertError(400, "InvalidArgument", "body");
+        gw().put(nexus, Map.of("children", List.of(some))).assertError(400, "InvalidArgument", "size");
+        gw().put(nexus, body(0, List.of(some))).assertError(400, "InvalidArgument", "size");
+        gw().put(nexus, Map.of("size", MIB)).assertError(400, "InvalidArgument", "children");
+        gw().put(nexus, body(MIB, List.of())).assertError(400, "InvalidArgument", "children");
+        gw().put(nexus, body(MIB, List.of(some, some))).assertError(400, "InvalidArgument", "children");
+        gw().put(nexus, body(MIB, List.of(some, "/dev/sda"))).assertError(400, "InvalidArgument", "children[1]");
+        gw().put("/v0/nodes/node-1/nexuses/nope", body(MIB, List.of(some))).assertError(400, "InvalidArgument", "nexus_id");
+        gw().put("/v0/nodes/Node/nexuses/" + uuid, body(MIB, List.of(some))).assertError(400, "InvalidArgument", "node_id");
+        gw().put("/v0/nodes/node-9/nexuses/" + uuid, body(MIB, List.of(some))).assertError(404, "NotFound", "node-9");
         // A child the node does not have: the io-engine refuses, and the half-made nexus is undone.
         Reply missingChild = gw().put(nexus, body(MIB, List.of(some)));
         assertThat(missingChild.status()).as("%s", missingChild).isBetween(400, 499);
-        expectError(gw().get("/v0/nexuses/" + uuid), 404, "NotFound", "nexus " + uuid);
+        gw().get("/v0/nexuses/" + uuid).assertError(404, "NotFound", "nexus " + uuid);
         assertThat(gw().get("/v0/specs").body()).doesNotContain(uuid);
 
         // The other paths on a nexus that does not exist, and their own bad input.
-        expectError(gw().get(nexus), 404, "NotFound", "nexus " + uuid + " on node node-1");
-        expectError(gw().get(nexus + "/children"), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().put(nexus + "/children/" + encoded(some)), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().delete(nexus + "/children/" + encoded(some)), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().put(nexus + "/share/nvmf"), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().delete(nexus + "/share"), 404, "NotFound", "nexus " + uuid);
-        expectError(gw().put(nexus + "/share/iscsi"), 400, "InvalidArgument", "protocol");
-        expectError(gw().put(nexus + "/children/not-a-uri"), 400, "InvalidArgument", "uri");
-        expectError(gw().delete(nexus + "/children/" + encoded("nvmf://nohost")), 400, "InvalidArgument", "uri");
-        expectError(gw().delete("/v0/nodes/node-9/nexuses/" + uuid), 404, "NotFound", "node-9");
-        expectError(gw().delete("/v0/nexuses/nope"), 400, "InvalidArgument", "nexus_id");
-        expectError(gw().get("/v0/nodes/node-9/nexuses"), 404, "NotFound", "node-9");
+        gw().get(nexus).assertError(404, "NotFound", "nexus " + uuid + " on node node-1");
+        gw().get(nexus + "/children").assertError(404, "NotFound", "nexus " + uuid);
+        gw().put(nexus + "/children/" + encoded(some)).assertError(404, "NotFound", "nexus " + uuid);
+        gw().delete(nexus + "/children/" + encoded(some)).assertError(404, "NotFound", "nexus " + uuid);
+        gw().put(nexus + "/share/nvmf").assertError(404, "NotFound", "nexus " + uuid);
+        gw().delete(nexus + "/share").assertError(404, "NotFound", "nexus " + uuid);
+        gw().put(nexus + "/share/iscsi").assertError(400, "InvalidArgument", "protocol");
+        gw().put(nexus + "/children/not-a-uri").assertError(400, "InvalidArgument", "uri");
+        gw().delete(nexus + "/children/" + encoded("nvmf://nohost")).assertError(400, "InvalidArgument", "uri");
+        gw().delete("/v0/nodes/node-9/nexuses/" + uuid).assertError(404, "NotFound", "node-9");
+        gw().delete("/v0/nexuses/nope").assertError(400, "InvalidArgument", "nexus_id");
+        gw().get("/v0/nodes/node-9/nexuses").assertError(404, "NotFound", "node-9");
     }
 
     @Test
@@ -218,7 +209,7 @@ class NexusApiTest {
         Reply v = gw().put("/v0/volumes/" + volume, VolumeApiTest.body(4 * MIB, 1));
         assertThat(v.status()).as("%s", v).isEqualTo(200);
         try {
-            expectError(gw().put("/v0/nodes/node-1/nexuses/" + volume, body(4 * MIB, List.of("bdev:///" + UUID.randomUUID()))), 409,
+            gw().put("/v0/nodes/node-1/nexuses/" + volume, body(4 * MIB, List.of("bdev:///" + UUID.randomUUID()))).assertError(409,
                     "InUse", "volume " + volume);
             // Unpublished: nothing to destroy.
             assertThat(gw().delete("/v0/nexuses/" + volume).status()).isEqualTo(204);
@@ -235,8 +226,8 @@ class NexusApiTest {
         String nexus = "/v0/nodes/node-1/nexuses/" + uuid;
         try {
             assertThat(gw().put(nexus, body(4 * MIB, List.of(child))).status()).isEqualTo(200);
-            expectError(gw().put("/v0/volumes/" + uuid, VolumeApiTest.body(4 * MIB, 1)), 409, "InUse", "nexus outside volumes");
-            expectError(gw().get("/v0/volumes/" + uuid), 404, "NotFound", uuid);
+            gw().put("/v0/volumes/" + uuid, VolumeApiTest.body(4 * MIB, 1)).assertError(409, "InUse", "nexus outside volumes");
+            gw().get("/v0/volumes/" + uuid).assertError(404, "NotFound", uuid);
         } finally {
             gw().delete(nexus);
             gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r);

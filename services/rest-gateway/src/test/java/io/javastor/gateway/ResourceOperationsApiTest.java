@@ -30,15 +30,6 @@ class ResourceOperationsApiTest {
         return cluster.gateway();
     }
 
-    private static void expectError(Reply r, int status, String kind, String messagePart) {
-        assertThat(r.status()).as("%s", r).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/json");
-        assertThat(r.json().path("kind").asString()).as("%s", r).isEqualTo(kind);
-        assertThat(r.json().path("message").asString()).as("%s", r).contains(messagePart);
-        assertThat(r.json().has("details")).isTrue();
-        assertThat(r.body()).doesNotContain("Exception", "\tat ", "<html");
-    }
-
     private static String volume(int replicas) {
         String uuid = UUID.randomUUID().toString();
         Reply r = gw().put("/v0/volumes/" + uuid, VolumeApiTest.body(4 * MIB, replicas));
@@ -66,13 +57,13 @@ class ResourceOperationsApiTest {
             Reply again = gw().put("/v0/nodes/node-3/drain/maintenance");
             assertThat(again.status()).isEqualTo(200);
             assertThat(again.json().path("spec").path("drain_labels").size()).isEqualTo(1);
-            expectError(gw().put("/v0/nodes/node-3/cordon/maintenance"), 409, "AlreadyExists", "drain label");
+            gw().put("/v0/nodes/node-3/cordon/maintenance").assertError(409, "AlreadyExists", "drain label");
 
             // Cordoned by the drain: no replica and no target may go there.
-            expectError(gw().put("/v0/volumes/" + UUID.randomUUID(), VolumeApiTest.body(4 * MIB, 3)), 507, "ResourceExhausted",
+            gw().put("/v0/volumes/" + UUID.randomUUID(), VolumeApiTest.body(4 * MIB, 3)).assertError(507, "ResourceExhausted",
                     "node-3: node is cordoned");
             String other = volume(1);
-            expectError(gw().put("/v0/volumes/" + other + "/target", publishOn("node-3")), 412, "FailedPrecondition", "cordoned");
+            gw().put("/v0/volumes/" + other + "/target", publishOn("node-3")).assertError(412, "FailedPrecondition", "cordoned");
             assertThat(gw().delete("/v0/volumes/" + other).status()).isEqualTo(204);
 
             assertThat(gw().delete("/v0/volumes/" + uuid + "/target").status()).isEqualTo(200);
@@ -89,9 +80,9 @@ class ResourceOperationsApiTest {
             gw().delete("/v0/nodes/node-3/cordon/maintenance");
             gw().delete("/v0/volumes/" + uuid);
         }
-        expectError(gw().put("/v0/nodes/node-9/drain/x"), 404, "NotFound", "node-9");
-        expectError(gw().put("/v0/nodes/node-3/drain/-bad-"), 400, "InvalidArgument", "label");
-        expectError(gw().put("/v0/nodes/NODE/drain/x"), 400, "InvalidArgument", "id");
+        gw().put("/v0/nodes/node-9/drain/x").assertError(404, "NotFound", "node-9");
+        gw().put("/v0/nodes/node-3/drain/-bad-").assertError(400, "InvalidArgument", "label");
+        gw().put("/v0/nodes/NODE/drain/x").assertError(400, "InvalidArgument", "id");
     }
 
     @Test
@@ -115,7 +106,7 @@ class ResourceOperationsApiTest {
             assertThat(set.json().path("spec").path("labels").path("tier").asString()).isEqualTo("gold");
             assertThat(set.json().path("spec").path("labels").path("class").asString()).isEqualTo("file");
             assertThat(gw().put("/v0/pools/pool-node-2/label/tier=gold").status()).isEqualTo(200);
-            expectError(gw().put("/v0/pools/pool-node-2/label/tier=silver"), 412, "FailedPrecondition", "overwrite");
+            gw().put("/v0/pools/pool-node-2/label/tier=silver").assertError(412, "FailedPrecondition", "overwrite");
             Reply overwritten = gw().put("/v0/pools/pool-node-2/label/tier=silver?overwrite=true");
             assertThat(overwritten.json().path("spec").path("labels").path("tier").asString()).isEqualTo("silver");
 
@@ -127,19 +118,19 @@ class ResourceOperationsApiTest {
             placed.json().path("state").path("replica_topology").forEach(r -> assertThat(r.path("pool").asString()).isEqualTo("pool-node-2"));
             assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
             body.put("replicas", 2);
-            expectError(gw().put("/v0/volumes/" + UUID.randomUUID(), body), 507, "ResourceExhausted", "pool lacks topology label tier=silver");
+            gw().put("/v0/volumes/" + UUID.randomUUID(), body).assertError(507, "ResourceExhausted", "pool lacks topology label tier=silver");
         } finally {
             Reply removed = gw().delete("/v0/pools/pool-node-2/label/tier");
             assertThat(removed.status()).isEqualTo(200);
             assertThat(removed.json().path("spec").path("labels").has("tier")).isFalse();
         }
         assertThat(gw().delete("/v0/pools/pool-node-2/label/tier").status()).isEqualTo(200);
-        expectError(gw().put("/v0/pools/none/label/a=b"), 404, "NotFound", "none");
-        expectError(gw().delete("/v0/pools/none/label/a"), 404, "NotFound", "none");
-        expectError(gw().put("/v0/pools/bad%20id/label/a=b"), 400, "InvalidArgument", "pool_id");
-        expectError(gw().put("/v0/pools/pool-node-2/label/tier"), 400, "InvalidArgument", "label: must be key=value");
-        expectError(gw().put("/v0/pools/pool-node-2/label/tier=a%20b"), 400, "InvalidArgument", "label");
-        expectError(gw().delete("/v0/pools/pool-node-2/label/bad%20key"), 400, "InvalidArgument", "key");
+        gw().put("/v0/pools/none/label/a=b").assertError(404, "NotFound", "none");
+        gw().delete("/v0/pools/none/label/a").assertError(404, "NotFound", "none");
+        gw().put("/v0/pools/bad%20id/label/a=b").assertError(400, "InvalidArgument", "pool_id");
+        gw().put("/v0/pools/pool-node-2/label/tier").assertError(400, "InvalidArgument", "label: must be key=value");
+        gw().put("/v0/pools/pool-node-2/label/tier=a%20b").assertError(400, "InvalidArgument", "label");
+        gw().delete("/v0/pools/pool-node-2/label/bad%20key").assertError(400, "InvalidArgument", "key");
     }
 
     // ------------------------------------------------------------------ replicas outside volumes
@@ -169,7 +160,7 @@ class ResourceOperationsApiTest {
         assertThat(r.path("share").asString()).isEqualTo("none");
         assertThat(r.has("owner")).isFalse();
         assertThat(gw().put(path, replicaBody(4 * MIB, true)).status()).isEqualTo(200);
-        expectError(gw().put(path, replicaBody(8 * MIB, true)), 409, "AlreadyExists", "different spec");
+        gw().put(path, replicaBody(8 * MIB, true)).assertError(409, "AlreadyExists", "different spec");
         assertThat(gw().get("/v0/replicas/" + uuid).json().path("node").asString()).isEqualTo("node-1");
 
         Reply shared = gw().put(path + "/share/nvmf?allowed-hosts=" + HOST);
@@ -181,18 +172,18 @@ class ResourceOperationsApiTest {
         assertThat(seen.path("uri").asString()).isEqualTo(uri);
         assertThat(seen.path("allowed-hosts").toString()).contains(HOST);
         assertThat(gw().put(path + "/share/nvmf?allowed-hosts=" + HOST).json().asString()).isEqualTo(uri);
-        expectError(gw().put(path + "/share/nvmf?allowed-hosts=host-2"), 400, "InvalidArgument", "allowed-hosts[0]");
+        gw().put(path + "/share/nvmf?allowed-hosts=host-2").assertError(400, "InvalidArgument", "allowed-hosts[0]");
 
         assertThat(gw().delete(path + "/share").status()).isEqualTo(204);
         assertThat(gw().get("/v0/replicas/" + uuid).json().path("share").asString()).isEqualTo("none");
         assertThat(gw().delete(path + "/share").status()).isEqualTo(204);
 
-        expectError(gw().delete("/v0/nodes/node-2/pools/pool-node-2/replicas/" + uuid), 404, "NotFound", "replica " + uuid);
+        gw().delete("/v0/nodes/node-2/pools/pool-node-2/replicas/" + uuid).assertError(404, "NotFound", "replica " + uuid);
         assertThat(gw().delete(path).status()).isEqualTo(204);
-        expectError(gw().get("/v0/replicas/" + uuid), 404, "NotFound", "replica");
+        gw().get("/v0/replicas/" + uuid).assertError(404, "NotFound", "replica");
         assertThat(gw().delete(path).status()).isEqualTo(204);
-        expectError(gw().put(path + "/share/nvmf"), 404, "NotFound", "replica " + uuid);
-        expectError(gw().delete(path + "/share"), 404, "NotFound", "replica " + uuid);
+        gw().put(path + "/share/nvmf").assertError(404, "NotFound", "replica " + uuid);
+        gw().delete(path + "/share").assertError(404, "NotFound", "replica " + uuid);
     }
 
     @Test
@@ -207,7 +198,7 @@ class ResourceOperationsApiTest {
         assertThat(gw().delete(path + "/share").status()).isEqualTo(204);
         assertThat(gw().delete(path).status()).isEqualTo(204);
         assertThat(gw().delete(path).status()).isEqualTo(204);
-        expectError(gw().put("/v0/pools/none/replicas/" + uuid, replicaBody(MIB, true)), 404, "NotFound", "none");
+        gw().put("/v0/pools/none/replicas/" + uuid, replicaBody(MIB, true)).assertError(404, "NotFound", "none");
     }
 
     @Test
@@ -219,11 +210,11 @@ class ResourceOperationsApiTest {
         String pool = topology.path(replica).path("pool").asString();
         String path = "/v0/nodes/" + node + "/pools/" + pool + "/replicas/" + replica;
         try {
-            expectError(gw().delete(path), 409, "InUse", volume);
-            expectError(gw().delete("/v0/pools/" + pool + "/replicas/" + replica), 409, "InUse", volume);
-            expectError(gw().put(path + "/share/nvmf"), 409, "InUse", volume);
-            expectError(gw().delete(path + "/share"), 409, "InUse", volume);
-            expectError(gw().put(path, replicaBody(4 * MIB, true)), 409, "AlreadyExists", "volume " + volume);
+            gw().delete(path).assertError(409, "InUse", volume);
+            gw().delete("/v0/pools/" + pool + "/replicas/" + replica).assertError(409, "InUse", volume);
+            gw().put(path + "/share/nvmf").assertError(409, "InUse", volume);
+            gw().delete(path + "/share").assertError(409, "InUse", volume);
+            gw().put(path, replicaBody(4 * MIB, true)).assertError(409, "AlreadyExists", "volume " + volume);
             assertThat(gw().get("/v0/replicas/" + replica).status()).isEqualTo(200);
         } finally {
             assertThat(gw().delete("/v0/volumes/" + volume).status()).isEqualTo(204);
@@ -234,26 +225,26 @@ class ResourceOperationsApiTest {
     void replicaCreateValidatesEachFieldAndReportsNoSpace() {
         String uuid = UUID.randomUUID().toString();
         String path = "/v0/nodes/node-1/pools/pool-node-1/replicas/" + uuid;
-        expectError(gw().put(path, replicaBody(null, true)), 400, "InvalidArgument", "size");
-        expectError(gw().put(path, replicaBody(0L, true)), 400, "InvalidArgument", "size");
-        expectError(gw().put(path, replicaBody(-1L, true)), 400, "InvalidArgument", "size");
-        expectError(gw().put(path, replicaBody(MIB, null)), 400, "InvalidArgument", "thin");
-        expectError(gw().put(path, Map.of("size", MIB, "thin", true, "share", "iscsi")), 400, "InvalidArgument", "share");
-        expectError(gw().put(path, Map.of("size", MIB, "thin", true, "allowed_hosts", List.of(HOST))), 400, "InvalidArgument",
+        gw().put(path, replicaBody(null, true)).assertError(400, "InvalidArgument", "size");
+        gw().put(path, replicaBody(0L, true)).assertError(400, "InvalidArgument", "size");
+        gw().put(path, replicaBody(-1L, true)).assertError(400, "InvalidArgument", "size");
+        gw().put(path, replicaBody(MIB, null)).assertError(400, "InvalidArgument", "thin");
+        gw().put(path, Map.of("size", MIB, "thin", true, "share", "iscsi")).assertError(400, "InvalidArgument", "share");
+        gw().put(path, Map.of("size", MIB, "thin", true, "allowed_hosts", List.of(HOST))).assertError(400, "InvalidArgument",
                 "allowed_hosts");
-        expectError(gw().put(path, Map.of("size", MIB, "thin", true, "share", "nvmf", "allowed_hosts", List.of("x"))), 400,
+        gw().put(path, Map.of("size", MIB, "thin", true, "share", "nvmf", "allowed_hosts", List.of("x"))).assertError(400,
                 "InvalidArgument", "allowed_hosts[0]");
-        expectError(gw().put("/v0/nodes/node-1/pools/pool-node-1/replicas/nope", replicaBody(MIB, true)), 400, "InvalidArgument",
+        gw().put("/v0/nodes/node-1/pools/pool-node-1/replicas/nope", replicaBody(MIB, true)).assertError(400, "InvalidArgument",
                 "replica_id");
-        expectError(gw().put("/v0/nodes/Node1/pools/pool-node-1/replicas/" + uuid, replicaBody(MIB, true)), 400, "InvalidArgument",
+        gw().put("/v0/nodes/Node1/pools/pool-node-1/replicas/" + uuid, replicaBody(MIB, true)).assertError(400, "InvalidArgument",
                 "node_id");
-        expectError(gw().put("/v0/nodes/node-1/pools/-p/replicas/" + uuid, replicaBody(MIB, true)), 400, "InvalidArgument", "pool_id");
-        expectError(gw().put("/v0/nodes/node-2/pools/pool-node-1/replicas/" + uuid, replicaBody(MIB, true)), 404, "NotFound",
+        gw().put("/v0/nodes/node-1/pools/-p/replicas/" + uuid, replicaBody(MIB, true)).assertError(400, "InvalidArgument", "pool_id");
+        gw().put("/v0/nodes/node-2/pools/pool-node-1/replicas/" + uuid, replicaBody(MIB, true)).assertError(404, "NotFound",
                 "pool-node-1 on node node-2");
-        expectError(gw().put("/v0/nodes/node-1/pools/none/replicas/" + uuid, replicaBody(MIB, true)), 404, "NotFound", "none");
-        expectError(gw().put(path, replicaBody(1L << 40, false)), 507, "ResourceExhausted", "");
+        gw().put("/v0/nodes/node-1/pools/none/replicas/" + uuid, replicaBody(MIB, true)).assertError(404, "NotFound", "none");
+        gw().put(path, replicaBody(1L << 40, false)).assertError(507, "ResourceExhausted", "");
         // Nothing was left behind by any of these.
-        expectError(gw().get("/v0/replicas/" + uuid), 404, "NotFound", "replica");
+        gw().get("/v0/replicas/" + uuid).assertError(404, "NotFound", "replica");
     }
 
     // ------------------------------------------------------------------ nexuses
@@ -268,15 +259,15 @@ class ResourceOperationsApiTest {
             assertThat(child).contains("/");
             String encoded = java.net.URLEncoder.encode(child, java.nio.charset.StandardCharsets.UTF_8);
             assertThat(gw().get(nexus + "/children/" + encoded).json().path("uri").asString()).isEqualTo(child);
-            expectError(gw().put(nexus, Map.of("size", 4 * MIB, "children", List.of(child))), 409, "InUse", "volume " + uuid);
-            expectError(gw().delete(nexus), 409, "InUse", "unpublish the volume");
-            expectError(gw().delete("/v0/nexuses/" + uuid), 409, "InUse", "unpublish the volume");
+            gw().put(nexus, Map.of("size", 4 * MIB, "children", List.of(child))).assertError(409, "InUse", "volume " + uuid);
+            gw().delete(nexus).assertError(409, "InUse", "unpublish the volume");
+            gw().delete("/v0/nexuses/" + uuid).assertError(409, "InUse", "unpublish the volume");
             String other = java.net.URLEncoder.encode("bdev:///" + UUID.randomUUID(), java.nio.charset.StandardCharsets.UTF_8);
-            expectError(gw().put(nexus + "/children/" + other), 409, "InUse", "replica count");
-            expectError(gw().delete(nexus + "/children/" + encoded), 409, "InUse", "replica count");
-            expectError(gw().put(nexus + "/share/nvmf"), 409, "InUse", "publish the volume");
-            expectError(gw().delete(nexus + "/share"), 409, "InUse", "unpublish the volume");
-            expectError(gw().get(nexus + "/children/" + other), 404, "NotFound", "child bdev:///");
+            gw().put(nexus + "/children/" + other).assertError(409, "InUse", "replica count");
+            gw().delete(nexus + "/children/" + encoded).assertError(409, "InUse", "replica count");
+            gw().put(nexus + "/share/nvmf").assertError(409, "InUse", "publish the volume");
+            gw().delete(nexus + "/share").assertError(409, "InUse", "unpublish the volume");
+            gw().get(nexus + "/children/" + other).assertError(404, "NotFound", "child bdev:///");
             // Nothing changed: the target still has its child and its address.
             JsonNode after = gw().get("/v0/nexuses/" + uuid).json();
             assertThat(after.path("children").size()).isEqualTo(1);
@@ -318,7 +309,7 @@ class ResourceOperationsApiTest {
             gw().delete("/v0/volumes/" + uuid + "/target");
             assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
         }
-        expectError(gw().get("/v0/volumes/" + UUID.randomUUID() + "/rebuild-history"), 404, "NotFound", "volume");
-        expectError(gw().get("/v0/volumes/nope/rebuild-history"), 400, "InvalidArgument", "volume_id");
+        gw().get("/v0/volumes/" + UUID.randomUUID() + "/rebuild-history").assertError(404, "NotFound", "volume");
+        gw().get("/v0/volumes/nope/rebuild-history").assertError(400, "InvalidArgument", "volume_id");
     }
 }

@@ -58,15 +58,6 @@ class VolumeApiTest {
         return uuid;
     }
 
-    private static void expectError(Reply r, int status, String kind, String messagePart) {
-        assertThat(r.status()).as("%s", r).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/json");
-        JsonNode j = r.json();
-        assertThat(j.path("kind").asString()).isEqualTo(kind);
-        assertThat(j.path("message").asString()).contains(messagePart);
-        assertThat(j.has("details")).isTrue();
-    }
-
     @Test
     void createAnswersTheVolumeAndRepeatingItAnswersTheSame() {
         String uuid = UUID.randomUUID().toString();
@@ -112,13 +103,13 @@ class VolumeApiTest {
     @Test
     void createWithAnotherSpecIsAConflict() {
         String uuid = create(8 * MIB, 1);
-        expectError(gw().put("/v0/volumes/" + uuid, body(16 * MIB, 1)), 409, "AlreadyExists", uuid);
+        gw().put("/v0/volumes/" + uuid, body(16 * MIB, 1)).assertError(409, "AlreadyExists", uuid);
     }
 
     @Test
     void noPoolLargeEnoughAnswers507() {
         String uuid = UUID.randomUUID().toString();
-        expectError(gw().put("/v0/volumes/" + uuid, with(body(1L << 40, 1), "thin", false)), 507, "ResourceExhausted", "");
+        gw().put("/v0/volumes/" + uuid, with(body(1L << 40, 1), "thin", false)).assertError(507, "ResourceExhausted", "");
         assertThat(gw().get("/v0/volumes/" + uuid).status()).isEqualTo(404);
     }
 
@@ -126,46 +117,46 @@ class VolumeApiTest {
     void badInputNamesTheField() {
         String uuid = UUID.randomUUID().toString();
         String path = "/v0/volumes/" + uuid;
-        expectError(gw().put("/v0/volumes/not-a-uuid", body(MIB, 1)), 400, "InvalidArgument", "volume_id");
-        expectError(gw().put(path, with(body(MIB, 1), "size", null)), 400, "InvalidArgument", "size: is required");
-        expectError(gw().put(path, with(body(MIB, 1), "size", 0)), 400, "InvalidArgument", "size: must be a positive");
-        expectError(gw().put(path, with(body(MIB, 1), "size", -5)), 400, "InvalidArgument", "size");
-        expectError(gw().put(path, with(body(MIB, 1), "size", "big")), 400, "InvalidArgument", "size");
-        expectError(gw().put(path, with(body(MIB, 1), "replicas", null)), 400, "InvalidArgument", "replicas: is required");
-        expectError(gw().put(path, with(body(MIB, 1), "replicas", 0)), 400, "InvalidArgument", "replicas: must be 1..16");
-        expectError(gw().put(path, with(body(MIB, 1), "replicas", 17)), 400, "InvalidArgument", "replicas: must be 1..16");
-        expectError(gw().put(path, with(body(MIB, 1), "thin", null)), 400, "InvalidArgument", "thin: is required");
-        expectError(gw().put(path, with(body(MIB, 1), "thin", "maybe")), 400, "InvalidArgument", "thin");
-        expectError(gw().put(path, with(body(MIB, 1), "policy", null)), 400, "InvalidArgument", "policy: is required");
-        expectError(gw().put(path, with(body(MIB, 1), "policy", Map.of())), 400, "InvalidArgument", "policy.self_heal: is required");
-        expectError(gw().put(path, with(body(MIB, 1), "policy", Map.of("self_heal", false))), 422, "Unsupported", "policy.self_heal");
-        expectError(gw().put(path, with(body(MIB, 1), "labels", Map.of("bad key!", "x"))), 400, "InvalidArgument", "labels");
-        expectError(gw().put(path, with(body(MIB, 1), "labels", Map.of("app", "db"))), 422, "Unsupported", "labels");
-        expectError(gw().put(path, with(body(MIB, 1), "max_snapshots", -1)), 400, "InvalidArgument", "max_snapshots");
-        expectError(gw().put(path, with(body(MIB, 1), "max_snapshots", 3)), 422, "Unsupported", "max_snapshots");
-        expectError(gw().put(path, with(body(MIB, 1), "affinity_group", Map.of("id", "no spaces"))), 400, "InvalidArgument",
+        gw().put("/v0/volumes/not-a-uuid", body(MIB, 1)).assertError(400, "InvalidArgument", "volume_id");
+        gw().put(path, with(body(MIB, 1), "size", null)).assertError(400, "InvalidArgument", "size: is required");
+        gw().put(path, with(body(MIB, 1), "size", 0)).assertError(400, "InvalidArgument", "size: must be a positive");
+        gw().put(path, with(body(MIB, 1), "size", -5)).assertError(400, "InvalidArgument", "size");
+        gw().put(path, with(body(MIB, 1), "size", "big")).assertError(400, "InvalidArgument", "size");
+        gw().put(path, with(body(MIB, 1), "replicas", null)).assertError(400, "InvalidArgument", "replicas: is required");
+        gw().put(path, with(body(MIB, 1), "replicas", 0)).assertError(400, "InvalidArgument", "replicas: must be 1..16");
+        gw().put(path, with(body(MIB, 1), "replicas", 17)).assertError(400, "InvalidArgument", "replicas: must be 1..16");
+        gw().put(path, with(body(MIB, 1), "thin", null)).assertError(400, "InvalidArgument", "thin: is required");
+        gw().put(path, with(body(MIB, 1), "thin", "maybe")).assertError(400, "InvalidArgument", "thin");
+        gw().put(path, with(body(MIB, 1), "policy", null)).assertError(400, "InvalidArgument", "policy: is required");
+        gw().put(path, with(body(MIB, 1), "policy", Map.of())).assertError(400, "InvalidArgument", "policy.self_heal: is required");
+        gw().put(path, with(body(MIB, 1), "policy", Map.of("self_heal", false))).assertError(422, "Unsupported", "policy.self_heal");
+        gw().put(path, with(body(MIB, 1), "labels", Map.of("bad key!", "x"))).assertError(400, "InvalidArgument", "labels");
+        gw().put(path, with(body(MIB, 1), "labels", Map.of("app", "db"))).assertError(422, "Unsupported", "labels");
+        gw().put(path, with(body(MIB, 1), "max_snapshots", -1)).assertError(400, "InvalidArgument", "max_snapshots");
+        gw().put(path, with(body(MIB, 1), "max_snapshots", 3)).assertError(422, "Unsupported", "max_snapshots");
+        gw().put(path, with(body(MIB, 1), "affinity_group", Map.of("id", "no spaces"))).assertError(400, "InvalidArgument",
                 "affinity_group.id");
-        expectError(gw().put(path, with(body(MIB, 1), "topology", Map.of("node_topology",
-                Map.of("explicit", Map.of("allowed_nodes", List.of("node-1"), "preferred_nodes", List.of()))))), 422, "Unsupported",
+        gw().put(path, with(body(MIB, 1), "topology", Map.of("node_topology",
+                Map.of("explicit", Map.of("allowed_nodes", List.of("node-1"), "preferred_nodes", List.of()))))).assertError(422, "Unsupported",
                 "topology.node_topology.explicit");
-        expectError(gw().put(path, with(body(MIB, 1), "topology", Map.of("node_topology",
-                Map.of("labelled", Map.of("inclusion", Map.of("-bad", "x")))))), 400, "InvalidArgument",
+        gw().put(path, with(body(MIB, 1), "topology", Map.of("node_topology",
+                Map.of("labelled", Map.of("inclusion", Map.of("-bad", "x")))))).assertError(400, "InvalidArgument",
                 "topology.node_topology.labelled.inclusion");
-        expectError(gw().put(path, with(body(MIB, 1), "topology", Map.of("pool_topology",
-                Map.of("labelled", Map.of("exclusion", Map.of("class", "ssd")))))), 422, "Unsupported",
+        gw().put(path, with(body(MIB, 1), "topology", Map.of("pool_topology",
+                Map.of("labelled", Map.of("exclusion", Map.of("class", "ssd")))))).assertError(422, "Unsupported",
                 "topology.pool_topology.labelled.exclusion");
-        expectError(gw().put(path, "{not json"), 400, "InvalidArgument", "body");
-        expectError(gw().put(path, ""), 400, "InvalidArgument", "body");
+        gw().put(path, "{not json").assertError(400, "InvalidArgument", "body");
+        gw().put(path, "").assertError(400, "InvalidArgument", "body");
         // Nothing of the above reached the agent.
-        expectError(gw().get(path), 404, "NotFound", uuid);
+        gw().get(path).assertError(404, "NotFound", uuid);
     }
 
     @Test
     void getAndDeleteOfUnknownVolumes() {
         String uuid = UUID.randomUUID().toString();
-        expectError(gw().get("/v0/volumes/" + uuid), 404, "NotFound", uuid);
-        expectError(gw().get("/v0/volumes/xyz"), 400, "InvalidArgument", "volume_id");
-        expectError(gw().delete("/v0/volumes/xyz"), 400, "InvalidArgument", "volume_id");
+        gw().get("/v0/volumes/" + uuid).assertError(404, "NotFound", uuid);
+        gw().get("/v0/volumes/xyz").assertError(400, "InvalidArgument", "volume_id");
+        gw().delete("/v0/volumes/xyz").assertError(400, "InvalidArgument", "volume_id");
         // Destroying what is gone succeeds (the agent's destroy is idempotent).
         assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
     }
@@ -198,11 +189,11 @@ class VolumeApiTest {
         assertThat(down.status()).as("%s", down).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(gw().get("/v0/volumes/" + uuid).json().path("state").path("replica_topology").size()).isEqualTo(2));
-        expectError(gw().put("/v0/volumes/" + uuid + "/replica_count/0"), 400, "InvalidArgument", "replica_count: must be 1..16");
-        expectError(gw().put("/v0/volumes/" + uuid + "/replica_count/17"), 400, "InvalidArgument", "replica_count");
-        expectError(gw().put("/v0/volumes/" + uuid + "/replica_count/two"), 400, "InvalidArgument", "replica_count");
-        expectError(gw().put("/v0/volumes/" + uuid + "/replica_count/4"), 507, "ResourceExhausted", "");
-        expectError(gw().put("/v0/volumes/" + UUID.randomUUID() + "/replica_count/2"), 404, "NotFound", "");
+        gw().put("/v0/volumes/" + uuid + "/replica_count/0").assertError(400, "InvalidArgument", "replica_count: must be 1..16");
+        gw().put("/v0/volumes/" + uuid + "/replica_count/17").assertError(400, "InvalidArgument", "replica_count");
+        gw().put("/v0/volumes/" + uuid + "/replica_count/two").assertError(400, "InvalidArgument", "replica_count");
+        gw().put("/v0/volumes/" + uuid + "/replica_count/4").assertError(507, "ResourceExhausted", "");
+        gw().put("/v0/volumes/" + UUID.randomUUID() + "/replica_count/2").assertError(404, "NotFound", "");
     }
 
     @Test
@@ -212,26 +203,26 @@ class VolumeApiTest {
         assertThat(grown.status()).as("%s", grown).isEqualTo(200);
         assertThat(grown.json().path("spec").path("size").asLong()).isEqualTo(16 * MIB);
         assertThat(gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 16 * MIB)).status()).isEqualTo(200);
-        expectError(gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 8 * MIB)), 400, "InvalidArgument", "size");
-        expectError(gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 0)), 400, "InvalidArgument", "size: must be a positive");
-        expectError(gw().put("/v0/volumes/" + uuid + "/size", Map.of()), 400, "InvalidArgument", "size: is required");
-        expectError(gw().put("/v0/volumes/" + UUID.randomUUID() + "/size", Map.of("size", MIB)), 404, "NotFound", "");
+        gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 8 * MIB)).assertError(400, "InvalidArgument", "size");
+        gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 0)).assertError(400, "InvalidArgument", "size: must be a positive");
+        gw().put("/v0/volumes/" + uuid + "/size", Map.of()).assertError(400, "InvalidArgument", "size: is required");
+        gw().put("/v0/volumes/" + UUID.randomUUID() + "/size", Map.of("size", MIB)).assertError(404, "NotFound", "");
     }
 
     @Test
     void publishValidatesItsBodyAndUnpublishOfAnUnpublishedVolume() {
         String uuid = create(8 * MIB, 1);
         String path = "/v0/volumes/" + uuid + "/target";
-        expectError(gw().put(path, Map.of("publish_context", Map.of())), 400, "InvalidArgument", "protocol: is required");
-        expectError(gw().put(path, Map.of("protocol", "iscsi", "publish_context", Map.of())), 400, "InvalidArgument", "protocol");
-        expectError(gw().put(path, Map.of("protocol", "nvmf")), 400, "InvalidArgument", "publish_context: is required");
-        expectError(gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "node", "Node_1")), 400, "InvalidArgument",
+        gw().put(path, Map.of("publish_context", Map.of())).assertError(400, "InvalidArgument", "protocol: is required");
+        gw().put(path, Map.of("protocol", "iscsi", "publish_context", Map.of())).assertError(400, "InvalidArgument", "protocol");
+        gw().put(path, Map.of("protocol", "nvmf")).assertError(400, "InvalidArgument", "publish_context: is required");
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "node", "Node_1")).assertError(400, "InvalidArgument",
                 "node");
-        expectError(gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "frontend_node", "")), 400,
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "frontend_node", "")).assertError(400,
                 "InvalidArgument", "frontend_node");
-        expectError(gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true)), 422, "Unsupported",
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true)).assertError(422, "Unsupported",
                 "republish");
-        expectError(gw().put("/v0/volumes/bad/target", Map.of("protocol", "nvmf", "publish_context", Map.of())), 400,
+        gw().put("/v0/volumes/bad/target", Map.of("protocol", "nvmf", "publish_context", Map.of())).assertError(400,
                 "InvalidArgument", "volume_id");
     }
 
@@ -266,8 +257,8 @@ class VolumeApiTest {
         assertThat(beyond.status()).isEqualTo(200);
         assertThat(beyond.json().path("entries").size()).isZero();
         assertThat(beyond.json().has("next_token")).isFalse();
-        expectError(gw().get("/v0/volumes?max_entries=-1"), 400, "InvalidArgument", "max_entries");
-        expectError(gw().get("/v0/volumes?starting_token=-1"), 400, "InvalidArgument", "starting_token");
-        expectError(gw().get("/v0/volumes?starting_token=abc"), 400, "InvalidArgument", "starting_token");
+        gw().get("/v0/volumes?max_entries=-1").assertError(400, "InvalidArgument", "max_entries");
+        gw().get("/v0/volumes?starting_token=-1").assertError(400, "InvalidArgument", "starting_token");
+        gw().get("/v0/volumes?starting_token=abc").assertError(400, "InvalidArgument", "starting_token");
     }
 }

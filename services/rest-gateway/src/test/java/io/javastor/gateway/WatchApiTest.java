@@ -22,7 +22,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.javastor.gateway.testsupport.RunningGateway;
 import io.javastor.gateway.testsupport.RunningGateway.Reply;
 import io.javastor.gateway.testsupport.StorageCluster;
-import tools.jackson.databind.JsonNode;
 
 /** /v0/watches/volumes/{volume_id} against a real core agent, etcd and io-engines, with a real HTTP receiver. */
 class WatchApiTest {
@@ -73,15 +72,6 @@ class WatchApiTest {
         return uuid;
     }
 
-    private static void expectError(Reply r, int status, String kind, String messagePart) {
-        assertThat(r.status()).as("%s", r).isEqualTo(status);
-        assertThat(r.contentType()).startsWith("application/json");
-        JsonNode j = r.json();
-        assertThat(j.path("kind").asString()).isEqualTo(kind);
-        assertThat(j.path("message").asString()).contains(messagePart);
-        assertThat(j.has("details")).isTrue();
-    }
-
     @Test
     void registerListAndRemoveAWatch() {
         String volume = createVolume();
@@ -101,7 +91,7 @@ class WatchApiTest {
         assertThat(deleted.status()).as("%s", deleted).isEqualTo(204);
         assertThat(gw().get("/v0/watches/volumes/" + volume).json().size()).isZero();
         // Deleting it again: there is no such watch.
-        expectError(gw().delete(watchPath(volume, callback)), 404, "NotFound", callback);
+        gw().delete(watchPath(volume, callback)).assertError(404, "NotFound", callback);
     }
 
     @Test
@@ -117,22 +107,22 @@ class WatchApiTest {
     @Test
     void unknownVolumeIsNotFound() {
         String unknown = UUID.randomUUID().toString();
-        expectError(gw().get("/v0/watches/volumes/" + unknown), 404, "NotFound", unknown);
-        expectError(gw().put(watchPath(unknown, url("/x"))), 404, "NotFound", unknown);
-        expectError(gw().delete(watchPath(unknown, url("/x"))), 404, "NotFound", unknown);
+        gw().get("/v0/watches/volumes/" + unknown).assertError(404, "NotFound", unknown);
+        gw().put(watchPath(unknown, url("/x"))).assertError(404, "NotFound", unknown);
+        gw().delete(watchPath(unknown, url("/x"))).assertError(404, "NotFound", unknown);
     }
 
     @Test
     void badInputIsRefusedNamingTheField() {
         String volume = createVolume();
-        expectError(gw().get("/v0/watches/volumes/not-a-uuid"), 400, "InvalidArgument", "volume_id");
-        expectError(gw().put(watchPath("not-a-uuid", url("/x"))), 400, "InvalidArgument", "volume_id");
-        expectError(gw().delete(watchPath("not-a-uuid", url("/x"))), 400, "InvalidArgument", "volume_id");
-        expectError(gw().put("/v0/watches/volumes/" + volume), 400, "InvalidArgument", "callback");
-        expectError(gw().delete("/v0/watches/volumes/" + volume), 400, "InvalidArgument", "callback");
+        gw().get("/v0/watches/volumes/not-a-uuid").assertError(400, "InvalidArgument", "volume_id");
+        gw().put(watchPath("not-a-uuid", url("/x"))).assertError(400, "InvalidArgument", "volume_id");
+        gw().delete(watchPath("not-a-uuid", url("/x"))).assertError(400, "InvalidArgument", "volume_id");
+        gw().put("/v0/watches/volumes/" + volume).assertError(400, "InvalidArgument", "callback");
+        gw().delete("/v0/watches/volumes/" + volume).assertError(400, "InvalidArgument", "callback");
         for (String bad : List.of("", "not a url", "/relative", "ftp://127.0.0.1/x", "http:///nohost", "http://u:p@127.0.0.1/x",
                 "http://127.0.0.1/" + "x".repeat(2048))) {
-            expectError(gw().put(watchPath(volume, bad)), 400, "InvalidArgument", "callback");
+            gw().put(watchPath(volume, bad)).assertError(400, "InvalidArgument", "callback");
         }
         assertThat(gw().get("/v0/watches/volumes/" + volume).json().size()).isZero();
     }

@@ -90,6 +90,16 @@ public final class RunningGateway implements AutoCloseable {
             return json().path("kind").asString();
         }
 
+        /** An error reply as the API promises it: this status, JSON {kind, message, details}, never a stack trace or HTML. */
+        public void assertError(int expectedStatus, String expectedKind, String messagePart) {
+            org.assertj.core.api.Assertions.assertThat(status).as("%s", this).isEqualTo(expectedStatus);
+            org.assertj.core.api.Assertions.assertThat(contentType).startsWith("application/json");
+            org.assertj.core.api.Assertions.assertThat(json().path("kind").asString()).as("%s", this).isEqualTo(expectedKind);
+            org.assertj.core.api.Assertions.assertThat(json().path("message").asString()).as("%s", this).contains(messagePart);
+            org.assertj.core.api.Assertions.assertThat(json().has("details")).as("%s", this).isTrue();
+            org.assertj.core.api.Assertions.assertThat(body).doesNotContain("Exception", "\tat ", "<html");
+        }
+
         @Override
         public String toString() {
             return status + " " + body;
