@@ -215,7 +215,8 @@ public final class Nexus implements BlockDevice {
         int len = dst.remaining();
         CompletableFuture<Void> refused = admit("read", offset, len);
         if (refused != null) {
-            return counted(refused, IoStats.Kind.READ, len, t0);
+            stats.record(IoStats.Kind.READ, len, 0, false);
+            return refused;
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         readFrom(offset, dst, new ArrayList<>(2), result);
@@ -223,11 +224,6 @@ public final class Nexus implements BlockDevice {
             inFlight.decrementAndGet();
             stats.record(IoStats.Kind.READ, len, System.nanoTime() - t0, t == null);
         });
-    }
-
-    /** Counts an I/O in this nexus's stats (what the application saw: one per request, whatever the children did). */
-    private CompletableFuture<Void> counted(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0) {
-        return f.whenComplete((v, t) -> stats.record(kind, bytes, System.nanoTime() - t0, t == null));
     }
 
     /** I/O counters and latency of this nexus as its users see it (exported as per-nexus metrics). */
@@ -282,19 +278,19 @@ public final class Nexus implements BlockDevice {
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
         long t0 = System.nanoTime();
         int len = src.remaining();
-        return counted(mirrored("write", offset, len, d -> d.write(offset, src.duplicate())), IoStats.Kind.WRITE, len, t0);
+        return mirrored("write", IoStats.Kind.WRITE, t0, offset, len, d -> d.write(offset, src.duplicate()));
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
         long t0 = System.nanoTime();
-        return counted(mirrored("write-zeroes", offset, length, d -> d.writeZeroes(offset, length)), IoStats.Kind.WRITE_ZEROES, length, t0);
+        return mirrored("write-zeroes", IoStats.Kind.WRITE_ZEROES, t0, offset, length, d -> d.writeZeroes(offset, length));
     }
 
     @Override
     public CompletableFuture<Void> unmap(long offset, long length) {
         long t0 = System.nanoTime();
-        return counted(mirrored("unmap", offset, length, d -> d.unmap(offset, length)), IoStats.Kind.UNMAP, length, t0);
+        return mirrored("unmap", IoStats.Kind.UNMAP, t0, offset, length, d -> d.unmap(offset, length));
     }
 
     @Override
@@ -302,24 +298,27 @@ public final class Nexus implements BlockDevice {
         long t0 = System.nanoTime();
         CompletableFuture<Void> refused = admit("flush", 0, 0);
         if (refused != null) {
-            return counted(refused, IoStats.Kind.FLUSH, 0, t0);
+            stats.record(IoStats.Kind.FLUSH, 0, 0, false);
+            return refused;
         }
-        return counted(new FanOut("flush", 0, 0, -1, -1, false).start(BlockDevice::flush), IoStats.Kind.FLUSH, 0, t0);
+        return new FanOut("flush", IoStats.Kind.FLUSH, t0, 0, 0, -1, -1, false).start(BlockDevice::flush);
     }
 
     /** A data-changing I/O: under shared segment locks, to every child that takes writes. */
-    private CompletableFuture<Void> mirrored(String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call) {
+    private CompletableFuture<Void> mirrored(String op, IoStats.Kind kind, long t0, long offset, long length,
+                                             Function<BlockDevice, CompletableFuture<Void>> call) {
         CompletableFuture<Void> refused = admit(op, offset, length);
         if (refused != null) {
+            stats.record(kind, length, 0, false);
             return refused;
         }
         long first = locks.firstSegment(offset);
         long last = locks.lastSegment(offset, length);
         CompletableFuture<Void> wait = locks.acquireShared(first, last);
         if (wait == null) {
-            return new FanOut(op, offset, length, first, last, true).start(call);
+            return new FanOut(op, kind, t0, offset, length, first, last, true).start(call);
         }
-        return wait.thenCompose(v -> new FanOut(op, offset, length, first, last, true).start(call));
+        return wait.thenCompose(v -> new FanOut(op, kind, t0, offset, length, first, last, true).start(call));
     }
 
     private CompletableFuture<Void> admit(String op, long offset, long length) {
@@ -382,6 +381,9 @@ public final class Nexus implements BlockDevice {
     /** A data-changing I/O (or flush) sent to every child that takes writes; completes when all have answered. */
     private final class FanOut {
         private final String op;
+        private final IoStats.Kind kind;
+        /** When the user asked: the latency in this nexus's stats is what the user saw, lock waits included. */
+        private final long t0;
         private final long offset;
         private final long length;
         private final long first;
@@ -394,8 +396,10 @@ public final class Nexus implements BlockDevice {
         private ChildIo[] ios;
         private boolean[] wasOnline;
 
-        FanOut(String op, long offset, long length, long first, long last, boolean locked) {
+        FanOut(String op, IoStats.Kind kind, long t0, long offset, long length, long first, long last, boolean locked) {
             this.op = op;
+            this.kind = kind;
+            this.t0 = t0;
             this.offset = offset;
             this.length = length;
             this.first = first;
@@ -459,21 +463,25 @@ public final class Nexus implements BlockDevice {
                 // A child that missed this I/O must be on record as out of sync before the I/O is acknowledged.
                 CompletableFuture<Void> recorded = faultsRecorded.get();
                 if (recorded.isDone() && !recorded.isCompletedExceptionally()) {
-                    result.complete(null);
+                    done(null);
                 } else {
-                    recorded.whenComplete((v, t) -> {
-                        if (t == null) {
-                            result.complete(null);
-                        } else {
-                            result.completeExceptionally(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
-                                    "a child fault could not be recorded: " + t.getMessage()));
-                        }
-                    });
+                    recorded.whenComplete((v, t) -> done(t == null ? null : new BlockIoException(BlockIoException.EIO, op, uri(),
+                            offset, length, "a child fault could not be recorded: " + t.getMessage())));
                 }
             } else {
                 updateState();
-                result.completeExceptionally(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
+                done(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
                         "no healthy child completed it (" + state.reason() + ")"));
+            }
+        }
+
+        /** Counts the I/O in this nexus's stats (one per request, whatever the children did), then answers it. */
+        private void done(BlockIoException failure) {
+            stats.record(kind, length, System.nanoTime() - t0, failure == null);
+            if (failure == null) {
+                result.complete(null);
+            } else {
+                result.completeExceptionally(failure);
             }
         }
     }
