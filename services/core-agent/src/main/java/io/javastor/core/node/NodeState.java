@@ -8,11 +8,12 @@ import java.util.Optional;
  * What this agent knows of one node right now: liveness from heartbeats and the pools, replicas and
  * nexuses from its last poll. Never persisted: a new leader rebuilds it from heartbeats and polls.
  *
- * @param nexusChanges counts the nexus changes folded in since the node became known, so a poll that read the
- *                     node's nexuses before one of them does not put back what the change replaced
+ * @param changes counts the changes folded in since the node became known (a pool created or destroyed, a replica
+ *                created or destroyed, a nexus changed or gone), so a poll that read the node before one of them does
+ *                not put back what the change replaced (see {@link #withPolledInventory})
  */
 public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, List<PoolState> pools, List<ReplicaState> replicas,
-                        List<NexusState> nexuses, long nexusChanges, Instant observedAt) {
+                        List<NexusState> nexuses, long changes, Instant observedAt) {
 
     public NodeState {
         pools = List.copyOf(pools);
@@ -35,26 +36,35 @@ public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, L
     }
 
     public NodeState withStatus(NodeStatus s) {
-        return new NodeState(nodeId, grpcEndpoint, s, pools, replicas, nexuses, nexusChanges, observedAt);
+        return new NodeState(nodeId, grpcEndpoint, s, pools, replicas, nexuses, changes, observedAt);
     }
 
-    /** New pools and replicas; the nexuses stay as they are. */
+    /** A change folded in: new pools and replicas (as the io-engine just answered); the nexuses stay as they are. */
     public NodeState withInventory(List<PoolState> p, List<ReplicaState> r, Instant at) {
-        return new NodeState(nodeId, grpcEndpoint, status, p, r, nexuses, nexusChanges, at);
+        return new NodeState(nodeId, grpcEndpoint, status, p, r, nexuses, changes + 1, at);
+    }
+
+    /**
+     * The result of a full poll whose reads started when {@link #changes()} was {@code changesBeforeRead}. If a change
+     * was folded in meanwhile, the poll may predate it (a replica it lists may have been destroyed since, a new one
+     * may be missing): this state is kept as it is, and the next poll reads everything again.
+     */
+    public NodeState withPolledInventory(long changesBeforeRead, List<PoolState> p, List<ReplicaState> r, List<NexusState> n, Instant at) {
+        return changes == changesBeforeRead ? withInventory(p, r, n, at) : this;
     }
 
     /** A full read (or a reset, with EPOCH): pools, replicas and nexuses. */
     public NodeState withInventory(List<PoolState> p, List<ReplicaState> r, List<NexusState> n, Instant at) {
-        return new NodeState(nodeId, grpcEndpoint, status, p, r, n, nexusChanges + 1, at);
+        return new NodeState(nodeId, grpcEndpoint, status, p, r, n, changes + 1, at);
     }
 
     /** One nexus changed (present: as now reported; absent: gone). */
     public NodeState withNexus(String uuid, Optional<NexusState> now) {
         List<NexusState> next = java.util.stream.Stream.concat(nexuses.stream().filter(x -> !x.uuid().equals(uuid)), now.stream()).toList();
-        return new NodeState(nodeId, grpcEndpoint, status, pools, replicas, next, nexusChanges + 1, observedAt);
+        return new NodeState(nodeId, grpcEndpoint, status, pools, replicas, next, changes + 1, observedAt);
     }
 
     public NodeState withEndpoint(String endpoint) {
-        return new NodeState(nodeId, endpoint, status, pools, replicas, nexuses, nexusChanges, observedAt);
+        return new NodeState(nodeId, endpoint, status, pools, replicas, nexuses, changes, observedAt);
     }
 }

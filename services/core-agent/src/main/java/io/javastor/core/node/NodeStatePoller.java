@@ -56,15 +56,12 @@ public final class NodeStatePoller {
 
     /** Reads one node's pools, replicas and nexuses now. */
     public NodeState refresh(String nodeId) {
-        long changesBefore = registry.get(nodeId).map(NodeState::nexusChanges).orElse(0L);
+        long changesBefore = registry.get(nodeId).map(NodeState::changes).orElse(0L);
         IoEngineClient engine = connections.node(nodeId);
         List<PoolState> pools = engine.listPools().stream().map(p -> toState(nodeId, p)).toList();
         List<ReplicaState> replicas = engine.listReplicas().stream().map(r -> toState(nodeId, r)).toList();
         List<NexusState> nexuses = engine.listNexus().stream().map(n -> toState(nodeId, n)).toList();
-        // A nexus change folded in while we were reading is newer than what we read: keep it (the next poll reads all again).
-        registry.update(nodeId, s -> s.nexusChanges() == changesBefore
-                ? s.withInventory(pools, replicas, nexuses, clock.instant())
-                : s.withInventory(pools, replicas, clock.instant()));
+        registry.update(nodeId, s -> s.withPolledInventory(changesBefore, pools, replicas, nexuses, clock.instant()));
         return registry.get(nodeId).orElseThrow();
     }
 
