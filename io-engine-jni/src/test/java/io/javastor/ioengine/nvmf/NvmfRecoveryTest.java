@@ -180,6 +180,41 @@ class NvmfRecoveryTest {
     }
 
     @Test
+    void badDataDigestInC2hDataFailsThatReadOnlyAndTheQueueGoesOn() {
+        int bs = disk.blockSize();
+        long lba = 300;
+        disk.write(lba * bs, filled(65536, 0x21)).join();
+        AtomicBoolean armed = new AtomicBoolean(true);
+        AtomicInteger readCid = new AtomicInteger(-1);
+        proxy.rule((link, toHost, pdu) -> {
+            if (!toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ && PduProxy.cdw10(pdu) == lba) {
+                readCid.set(PduProxy.commandId(pdu));
+            } else if (toHost && PduProxy.type(pdu) == PduProxy.C2H_DATA && PduProxy.cccid(pdu) == readCid.get()
+                    && armed.compareAndSet(true, false)) {
+                byte[] bad = pdu.clone();
+                bad[pdu[3] & 0xFF] ^= 0x01; // first data byte (at PDO): the data digest no longer matches
+                return bad;
+            }
+            return pdu;
+        });
+        try (NvmfBlockDevice dev = connect(options().withDigests(false, true))) {
+            int links = proxy.links().size();
+            int cntlid = dev.controllerId();
+            ByteBuffer dst = DmaBuffers.allocate(65536);
+            CompletableFuture<Void> read = dev.read(lba * bs, dst);
+            assertThatThrownBy(() -> read.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(BlockIoException.class)
+                    .hasMessageContaining("data digest error");
+            assertThat(armed.get()).isFalse();
+            ByteBuffer again = DmaBuffers.allocate(65536);
+            dev.read(lba * bs, again).orTimeout(30, TimeUnit.SECONDS).join();
+            assertThat(again).isEqualTo(filled(65536, 0x21));
+            assertThat(proxy.links().size()).as("no new connection").isEqualTo(links);
+            assertThat(proxy.links()).allSatisfy(l -> assertThat(l.hostClosed.getCount()).isEqualTo(1));
+            assertThat(dev.controllerId()).isEqualTo(cntlid);
+        }
+    }
+
+    @Test
     void unansweredKeepAliveResetsTheAdminQueueAndTheHostReconnects() {
         AtomicBoolean armed = new AtomicBoolean(true);
         proxy.rule((link, toHost, pdu) -> {

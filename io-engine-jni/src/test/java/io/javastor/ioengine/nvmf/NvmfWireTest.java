@@ -188,7 +188,11 @@ class NvmfWireTest {
 
     /** ICReq and Connect of I/O queue {@code qid} to controller {@code cntlid} (SQ flow control on: separate responses). */
     private static void connectIo(WireClient c, String nqn, int cntlid, int qid) throws IOException {
-        c.initialize();
+        connectIo(c, nqn, cntlid, qid, false);
+    }
+
+    private static void connectIo(WireClient c, String nqn, int cntlid, int qid, boolean dataDigest) throws IOException {
+        c.initialize(false, dataDigest);
         NvmeCommand connect = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, qid << 16, 31, 0, 0, 0, 0).withCid(1)
                 .withSgl(NvmeCommand.SGL_IN_CAPSULE, 1024);
         c.send(new Pdu.CapsuleCommand(connect, Unpooled.wrappedBuffer(WireClient.connectData(nqn, HOST, cntlid))));
@@ -291,6 +295,46 @@ class NvmfWireTest {
             gated.gate.complete(null);
             assertThat(response(io, 9).completion().isSuccess()).isTrue();
             assertThat(readOverWire(io, 10, 400, 4096, bs)).isEqualTo(pattern(4096, 0x55));
+        }
+    }
+
+    /** The PDU's bytes with the data digest (its last 4 bytes) spoiled. */
+    private static byte[] withBadDataDigest(WireClient c, Pdu pdu) {
+        byte[] b = WireClient.bytes(c.format, pdu);
+        b[b.length - 1] ^= 0x5A;
+        return b;
+    }
+
+    @Test
+    void dataDigestErrorFailsThatCommandOnlyAndNothingIsWritten() throws IOException {
+        int bs = disk.blockSize();
+        disk.write(500L * bs, ByteBuffer.wrap(pattern(4096, 0x33))).join();
+        disk.write(520L * bs, ByteBuffer.wrap(pattern(8192, 0x34))).join();
+        try (WireClient admin = new WireClient(port); WireClient io = new WireClient(port)) {
+            int cntlid = connectAdmin(admin, NQN, 0);
+            connectIo(io, NQN, cntlid, 1, true);
+
+            // In-capsule write with a bad DDGST.
+            io.sendRaw(withBadDataDigest(io, new Pdu.CapsuleCommand(write(5, 500, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0xEE)))));
+            assertThat(response(io, 5).completion().status()).isEqualTo(NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+
+            // R2T write sent as two H2CData PDUs; the first has a bad DDGST, the second (already on its way) is dropped.
+            io.send(new Pdu.CapsuleCommand(write(6, 520, 8192, bs, false), null));
+            Pdu.R2T r2t = (Pdu.R2T) io.receive();
+            assertThat(r2t.r2tl()).isEqualTo(8192);
+            io.sendRaw(withBadDataDigest(io, new Pdu.H2CData(6, r2t.ttag(), 0, false, Unpooled.wrappedBuffer(pattern(4096, 0xEE)))));
+            io.send(new Pdu.H2CData(6, r2t.ttag(), 4096, true, Unpooled.wrappedBuffer(pattern(4096, 0xEE))));
+            assertThat(response(io, 6).completion().status()).isEqualTo(NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+
+            // The next commands on the same connection work, and nothing of the corrupted writes reached the device.
+            io.send(new Pdu.CapsuleCommand(write(7, 540, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0x44))));
+            assertThat(response(io, 7).completion().isSuccess()).isTrue();
+            assertThat(readOverWire(io, 5, 500, 4096, bs)).isEqualTo(pattern(4096, 0x33));
+            assertThat(readOverWire(io, 6, 520, 8192, bs)).isEqualTo(pattern(8192, 0x34));
+            assertThat(readOverWire(io, 8, 540, 4096, bs)).isEqualTo(pattern(4096, 0x44));
+            ByteBuffer local = DmaBuffers.allocate(8192);
+            disk.read(520L * bs, local).join();
+            assertThat(local).isEqualTo(ByteBuffer.wrap(pattern(8192, 0x34)));
         }
     }
 

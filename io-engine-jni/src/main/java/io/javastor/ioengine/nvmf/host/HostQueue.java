@@ -7,6 +7,7 @@ import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
 import io.javastor.ioengine.nvmf.pdu.PduException;
 import io.javastor.ioengine.nvmf.pdu.PduFormat;
+import io.javastor.ioengine.nvmf.pdu.PduType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -47,6 +48,8 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         final Consumer<NvmeCompletion> onDone;
         final Consumer<Throwable> onError;
         int received;
+        /** Some of its C2HData failed the data digest: it fails when it completes, whatever the controller says. */
+        boolean corrupted;
 
         Request(NvmeCommand command, ByteBuffer data, boolean toController, Consumer<NvmeCompletion> onDone, Consumer<Throwable> onError) {
             this.command = command;
@@ -207,6 +210,8 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
             onData(d);
         } else if (pdu instanceof Pdu.R2T r) {
             onR2t(r);
+        } else if (pdu instanceof Pdu.DataDigestError e) {
+            onDataDigestError(e);
         } else if (pdu instanceof Pdu.IcResp r) {
             if (r.pfv() != 0 || r.maxH2cData() < 4096 || r.cpda() > 31 || r.headerDigest() != hdgst || r.dataDigest() != ddgst) {
                 fatal("unacceptable ICResp " + r);
@@ -240,6 +245,10 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
             fatal("response for unknown command id " + c.cid());
             return;
         }
+        if (r.corrupted) {
+            failCorrupted(c.cid(), r);
+            return;
+        }
         finish(c.cid(), r, c);
     }
 
@@ -252,16 +261,48 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
                 fatal("unexpected C2HData for command " + d.cccid() + " at " + d.datao() + " (+" + len + ")");
                 return;
             }
-            ByteBuffer dst = r.data.duplicate();
-            dst.position(dst.position() + d.datao()).limit(dst.position() + len);
-            data.getBytes(data.readerIndex(), dst);
+            if (!r.corrupted) {
+                ByteBuffer dst = r.data.duplicate();
+                dst.position(dst.position() + d.datao()).limit(dst.position() + len);
+                data.getBytes(data.readerIndex(), dst);
+            }
             r.received += len;
             if (d.success()) {
-                finish(d.cccid(), r, new NvmeCompletion(0, 0, 0, qid, d.cccid(), 0));
+                if (r.corrupted) {
+                    failCorrupted(d.cccid(), r);
+                } else {
+                    finish(d.cccid(), r, new NvmeCompletion(0, 0, 0, qid, d.cccid(), 0));
+                }
             }
         } finally {
             d.release();
         }
+    }
+
+    /**
+     * C2HData whose data digest did not match (NVMe/TCP 1.0, 7.4.6.2): not fatal. The command fails (EIO, worth a
+     * retry) once the controller has finished it; the connection and the queue's other commands go on.
+     */
+    private void onDataDigestError(Pdu.DataDigestError e) {
+        Request r = slot(e.cccid());
+        if (e.type() != PduType.C2H_DATA || r == null || r.toController || e.datao() != r.received
+                || (long) e.datao() + e.datal() > r.length()) {
+            fatal("unexpected C2HData (bad data digest) for command " + e.cccid() + " at " + e.datao() + " (+" + e.datal() + ")");
+            return;
+        }
+        LOG.warn("{} qid={}: data digest error in C2HData of command id {} at offset {}; the command fails, the queue goes on",
+                name, qid, e.cccid(), e.datao());
+        r.received += e.datal();
+        r.corrupted = true;
+        if (e.success()) {
+            failCorrupted(e.cccid(), r);
+        }
+    }
+
+    private void failCorrupted(int cid, Request r) {
+        freeSlot(cid);
+        r.onError.accept(new BlockIoException(BlockIoException.EIO, "nvmf", name, 0, 0,
+                "queue " + qid + ": data digest error in the data of command id " + cid + "; the command may be retried"));
     }
 
     private void onR2t(Pdu.R2T t) {
@@ -281,6 +322,12 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     }
 
     private void finish(int cid, Request r, NvmeCompletion c) {
+        freeSlot(cid);
+        r.onDone.accept(c);
+    }
+
+    /** Gives the command id to the next waiting request, if any. */
+    private void freeSlot(int cid) {
         slots[cid] = null;
         Request next = waiting.poll();
         if (next != null) {
@@ -290,7 +337,6 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         } else {
             freeCids[freeCount++] = cid;
         }
-        r.onDone.accept(c);
     }
 
     private void fatal(String why) {

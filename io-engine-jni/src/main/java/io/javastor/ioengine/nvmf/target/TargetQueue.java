@@ -158,6 +158,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             onCommand(c);
         } else if (pdu instanceof Pdu.H2CData d) {
             onH2cData(d);
+        } else if (pdu instanceof Pdu.DataDigestError e) {
+            onDataDigestError(e);
         } else if (pdu instanceof Pdu.IcReq r) {
             onIcReq(r);
         } else if (pdu instanceof Pdu.TermReq t) {
@@ -186,17 +188,13 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Fatal transport error: C2HTermReq (or, for a data digest error, Transient Transport Error) then close. */
+    /** Fatal transport error: C2HTermReq then close. */
     private void terminate(PduException e) {
         if (closed) {
             return;
         }
         LOG.warn("{}: fatal transport error, terminating connection: {} (FES {}, FEI {})", who(), e.getMessage(), e.fes(), e.fei());
-        if (e.isDataDigestError() && qid >= 0) {
-            ctx.write(new Pdu.CapsuleResponse(new NvmeCompletion(0, 0, sqhdValue(), qid, e.cccid(), NvmeStatus.TRANSIENT_TRANSPORT_ERROR)));
-        } else {
-            ctx.write(new Pdu.TermReq(false, e.fes(), e.fei(), e.headerCopy()));
-        }
+        ctx.write(new Pdu.TermReq(false, e.fes(), e.fei(), e.headerCopy()));
         closed = true;
         ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -336,17 +334,63 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
 
     /** Drops data owed for a command we already completed; false if {@code d} is not such data (a protocol error). */
     private boolean discardStale(Pdu.H2CData d) {
-        Command c = discarding == null ? null : discarding.get(d.ttag());
-        int len = d.data().readableBytes();
-        if (c == null || c.cmd.cid() != d.cccid() || d.datao() != c.received || (long) d.datao() + len > c.r2tEnd) {
+        if (!discardStale(d.ttag(), d.cccid(), d.datao(), d.data().readableBytes())) {
             return false;
         }
         d.release();
+        return true;
+    }
+
+    private boolean discardStale(int ttag, int cccid, int datao, int len) {
+        Command c = discarding == null ? null : discarding.get(ttag);
+        if (c == null || c.cmd.cid() != cccid || datao != c.received || (long) datao + len > c.r2tEnd) {
+            return false;
+        }
         c.received += len;
         if (c.received == c.r2tEnd) {
-            discarding.remove(d.ttag());
+            discarding.remove(ttag);
         }
         return true;
+    }
+
+    /**
+     * A data digest error (NVMe/TCP 1.0, 7.4.6.2) is not fatal: the command it belongs to completes with Transient
+     * Transport Error (its data never reaches the device) and the connection goes on with the next PDU. Data still
+     * owed for that command's R2T is dropped as it comes. Header digest errors stay fatal (the decoder throws).
+     */
+    private void onDataDigestError(Pdu.DataDigestError e) {
+        int cid = e.cccid();
+        if (e.type() == PduType.CAPSULE_CMD) {
+            if (inFlight.containsKey(cid)) {
+                LOG.warn("{}: command id {} already in flight (capsule with a bad data digest)", who(), cid);
+                terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
+                return;
+            }
+            LOG.warn("{}: data digest error in the capsule of command id {}: completing it with Transient Transport Error", who(), cid);
+            if (discarding != null) {
+                discarding.remove(cid);
+            }
+            if (qid >= 0 && !sqFlowControlDisabled) {
+                sqhd = (sqhd + 1) % (sqsize + 1);
+            }
+            respond(cid, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+            return;
+        }
+        Command c = inFlight.get(e.ttag());
+        if (c == null || c.buf == null || c.cmd.cid() != cid || c.r2tEnd == 0) {
+            if (!discardStale(e.ttag(), cid, e.datao(), e.datal())) {
+                terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
+            }
+            return;
+        }
+        if (e.datao() != c.received || (long) e.datao() + e.datal() > c.r2tEnd) {
+            terminateWith(PduType.FES_DATA_OUT_OF_RANGE, 0);
+            return;
+        }
+        LOG.warn("{}: data digest error in H2CData of command id {} at offset {}: completing it with Transient Transport Error",
+                who(), cid, e.datao());
+        c.received += e.datal();
+        completeWhileAwaitingData(c, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
     }
 
     /**
