@@ -186,6 +186,158 @@ class NvmfWireTest {
         }
     }
 
+    /** ICReq and Connect of I/O queue {@code qid} to controller {@code cntlid} (SQ flow control on: separate responses). */
+    private static void connectIo(WireClient c, String nqn, int cntlid, int qid) throws IOException {
+        connectIo(c, nqn, cntlid, qid, false);
+    }
+
+    private static void connectIo(WireClient c, String nqn, int cntlid, int qid, boolean dataDigest) throws IOException {
+        c.initialize(false, dataDigest);
+        NvmeCommand connect = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, qid << 16, 31, 0, 0, 0, 0).withCid(1)
+                .withSgl(NvmeCommand.SGL_IN_CAPSULE, 1024);
+        c.send(new Pdu.CapsuleCommand(connect, Unpooled.wrappedBuffer(WireClient.connectData(nqn, HOST, cntlid))));
+        Pdu.CapsuleResponse r = response(c, 1);
+        assertThat(r.completion().isSuccess()).as("I/O connect %s", NvmeStatus.describe(r.completion().status())).isTrue();
+    }
+
+    private static NvmeCommand write(int cid, long lba, int bytes, int blockSize, boolean inCapsule) {
+        return NvmeCommand.of(0x01, 1, (int) lba, (int) (lba >>> 32), bytes / blockSize - 1, 0, 0, 0).withCid(cid)
+                .withSgl(inCapsule ? NvmeCommand.SGL_IN_CAPSULE : NvmeCommand.SGL_TRANSPORT, bytes);
+    }
+
+    private static byte[] pattern(int len, int value) {
+        byte[] b = new byte[len];
+        java.util.Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    /** Reads {@code len} bytes at {@code lba} over the wire (C2HData then the response). */
+    private static byte[] readOverWire(WireClient c, int cid, long lba, int len, int blockSize) throws IOException {
+        NvmeCommand read = NvmeCommand.of(0x02, 1, (int) lba, (int) (lba >>> 32), len / blockSize - 1, 0, 0, 0).withCid(cid)
+                .withSgl(NvmeCommand.SGL_TRANSPORT, len);
+        c.send(new Pdu.CapsuleCommand(read, null));
+        Pdu.C2HData data = (Pdu.C2HData) c.receive();
+        byte[] out = new byte[data.data().readableBytes()];
+        data.data().getBytes(data.data().readerIndex(), out);
+        data.release();
+        assertThat(response(c, cid).completion().isSuccess()).isTrue();
+        return out;
+    }
+
+    private static int abort(WireClient admin, int cid, int sqid, int victim) throws IOException {
+        admin.send(new Pdu.CapsuleCommand(NvmeCommand.of(0x08, 0, sqid | (victim << 16), 0, 0, 0, 0, 0).withCid(cid)
+                .withSgl(NvmeCommand.SGL_TRANSPORT, 0), null));
+        Pdu.CapsuleResponse r = response(admin, cid);
+        assertThat(r.completion().isSuccess()).isTrue();
+        return r.completion().dw0();
+    }
+
+    @Test
+    void abortStopsACommandStillWaitingForItsDataAndItsLateDataIsDropped() throws IOException {
+        int bs = disk.blockSize();
+        long lba = 64;
+        disk.write(lba * bs, ByteBuffer.wrap(pattern(8192, 0x33))).join();
+        try (WireClient admin = new WireClient(port); WireClient io = new WireClient(port)) {
+            int cntlid = connectAdmin(admin, NQN, 0);
+            connectIo(io, NQN, cntlid, 1);
+            io.send(new Pdu.CapsuleCommand(write(5, lba, 8192, bs, false), null));
+            Pdu.R2T r2t = (Pdu.R2T) io.receive();
+            assertThat(r2t.cccid()).isEqualTo(5);
+
+            assertThat(abort(admin, 3, 1, 5) & 1).as("Abort dw0 bit 0: 0 = aborted").isZero();
+            Pdu.CapsuleResponse aborted = response(io, 5);
+            assertThat(aborted.completion().status()).isEqualTo(NvmeStatus.ABORT_REQUESTED);
+
+            // The data the host had already on its way arrives after all: dropped, not a protocol error, not written.
+            io.send(new Pdu.H2CData(5, r2t.ttag(), 0, true, Unpooled.wrappedBuffer(pattern(8192, 0xEE))));
+            // The connection and the command id are usable again.
+            io.send(new Pdu.CapsuleCommand(write(6, 300, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0x44))));
+            assertThat(response(io, 6).completion().isSuccess()).isTrue();
+            assertThat(readOverWire(io, 5, lba, 8192, bs)).as("the aborted write never reached the device").isEqualTo(pattern(8192, 0x33));
+            assertThat(readOverWire(io, 7, 300, 4096, bs)).isEqualTo(pattern(4096, 0x44));
+
+            assertThat(abort(admin, 4, 1, 6) & 1).as("completed command: not aborted").isEqualTo(1);
+            assertThat(abort(admin, 5, 1, 99) & 1).as("unknown command id: not aborted").isEqualTo(1);
+            assertThat(abort(admin, 6, 7, 5) & 1).as("no such queue: not aborted").isEqualTo(1);
+            assertThat(abort(admin, 7, 0, 2) & 1).as("admin command: not aborted").isEqualTo(1);
+            assertThat(target.subsystem(NQN).controllers()).hasSize(1);
+        }
+    }
+
+    /** Holds every write until {@link #gate} completes: a command that sits at the device. */
+    static final class GatedDevice extends io.javastor.ioengine.device.ForwardingBlockDevice {
+        final java.util.concurrent.CompletableFuture<Void> gate = new java.util.concurrent.CompletableFuture<>();
+        final java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+
+        GatedDevice(BlockDevice inner) {
+            super(inner);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Void> write(long offset, ByteBuffer src) {
+            arrived.countDown();
+            return gate.thenCompose(v -> super.write(offset, src));
+        }
+    }
+
+    @Test
+    void abortOfACommandAlreadyAtTheDeviceIsRefusedAndTheCommandCompletes() throws IOException {
+        GatedDevice gated = new GatedDevice(disk);
+        String nqn = NQN + "-gated";
+        target.addSubsystem(nqn, gated, "WIRE4", "Javastor wire", Set.of());
+        int bs = disk.blockSize();
+        try (WireClient admin = new WireClient(port); WireClient io = new WireClient(port)) {
+            int cntlid = connectAdmin(admin, nqn, 0);
+            connectIo(io, nqn, cntlid, 1);
+            io.send(new Pdu.CapsuleCommand(write(9, 400, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0x55))));
+            await().atMost(Duration.ofSeconds(30)).until(() -> gated.arrived.getCount() == 0);
+            assertThat(abort(admin, 3, 1, 9) & 1).as("at the device: not aborted").isEqualTo(1);
+            gated.gate.complete(null);
+            assertThat(response(io, 9).completion().isSuccess()).isTrue();
+            assertThat(readOverWire(io, 10, 400, 4096, bs)).isEqualTo(pattern(4096, 0x55));
+        }
+    }
+
+    /** The PDU's bytes with the data digest (its last 4 bytes) spoiled. */
+    private static byte[] withBadDataDigest(WireClient c, Pdu pdu) {
+        byte[] b = WireClient.bytes(c.format, pdu);
+        b[b.length - 1] ^= 0x5A;
+        return b;
+    }
+
+    @Test
+    void dataDigestErrorFailsThatCommandOnlyAndNothingIsWritten() throws IOException {
+        int bs = disk.blockSize();
+        disk.write(500L * bs, ByteBuffer.wrap(pattern(4096, 0x33))).join();
+        disk.write(520L * bs, ByteBuffer.wrap(pattern(8192, 0x34))).join();
+        try (WireClient admin = new WireClient(port); WireClient io = new WireClient(port)) {
+            int cntlid = connectAdmin(admin, NQN, 0);
+            connectIo(io, NQN, cntlid, 1, true);
+
+            // In-capsule write with a bad DDGST.
+            io.sendRaw(withBadDataDigest(io, new Pdu.CapsuleCommand(write(5, 500, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0xEE)))));
+            assertThat(response(io, 5).completion().status()).isEqualTo(NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+
+            // R2T write sent as two H2CData PDUs; the first has a bad DDGST, the second (already on its way) is dropped.
+            io.send(new Pdu.CapsuleCommand(write(6, 520, 8192, bs, false), null));
+            Pdu.R2T r2t = (Pdu.R2T) io.receive();
+            assertThat(r2t.r2tl()).isEqualTo(8192);
+            io.sendRaw(withBadDataDigest(io, new Pdu.H2CData(6, r2t.ttag(), 0, false, Unpooled.wrappedBuffer(pattern(4096, 0xEE)))));
+            io.send(new Pdu.H2CData(6, r2t.ttag(), 4096, true, Unpooled.wrappedBuffer(pattern(4096, 0xEE))));
+            assertThat(response(io, 6).completion().status()).isEqualTo(NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+
+            // The next commands on the same connection work, and nothing of the corrupted writes reached the device.
+            io.send(new Pdu.CapsuleCommand(write(7, 540, 4096, bs, true), Unpooled.wrappedBuffer(pattern(4096, 0x44))));
+            assertThat(response(io, 7).completion().isSuccess()).isTrue();
+            assertThat(readOverWire(io, 5, 500, 4096, bs)).isEqualTo(pattern(4096, 0x33));
+            assertThat(readOverWire(io, 6, 520, 8192, bs)).isEqualTo(pattern(8192, 0x34));
+            assertThat(readOverWire(io, 8, 540, 4096, bs)).isEqualTo(pattern(4096, 0x44));
+            ByteBuffer local = DmaBuffers.allocate(8192);
+            disk.read(520L * bs, local).join();
+            assertThat(local).isEqualTo(ByteBuffer.wrap(pattern(8192, 0x34)));
+        }
+    }
+
     @Test
     void keepAliveExpiryTearsTheControllerDown() throws IOException {
         try (WireClient c = new WireClient(port)) {

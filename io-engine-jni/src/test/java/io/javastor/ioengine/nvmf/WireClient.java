@@ -86,12 +86,16 @@ final class WireClient implements AutoCloseable {
     }
 
     void initialize() throws IOException {
-        send(new Pdu.IcReq(0, 0, false, false, 0));
+        initialize(false, false);
+    }
+
+    void initialize(boolean headerDigest, boolean dataDigest) throws IOException {
+        send(new Pdu.IcReq(0, 0, headerDigest, dataDigest, 0));
         Pdu r = receive();
         if (!(r instanceof Pdu.IcResp resp)) {
             throw new IOException("expected ICResp, got " + r);
         }
-        format.initialize(false, false, resp.cpda());
+        format.initialize(headerDigest, dataDigest, resp.cpda());
         format.maxH2cData(resp.maxH2cData());
     }
 

@@ -117,7 +117,8 @@ public final class NvmfBlockDevice implements BlockDevice {
 
     private HostQueue openQueue(int qid, int size, int inCapsule, Runnable onLost) {
         PduFormat format = new PduFormat(false, 0, 0, 64 << 20);
-        HostQueue q = new HostQueue(qid, target.text(), size, format, options.headerDigest(), options.dataDigest(), inCapsule, onLost);
+        HostQueue q = new HostQueue(qid, target.text(), size, format, options.headerDigest(), options.dataDigest(), inCapsule,
+                options.ioTimeout().toMillis(), onLost);
         Bootstrap b = new Bootstrap().group(group).channel(NettyTransport.best().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 // Nothing here throttles on writability (the NVMe queue size bounds what is outstanding), so marks this

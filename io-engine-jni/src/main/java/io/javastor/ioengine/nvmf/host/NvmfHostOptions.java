@@ -18,10 +18,13 @@ import java.util.UUID;
  * @param eventLoopThreads   socket threads of this device
  * @param busyPollMicros     how long a socket thread keeps polling (no sleep) after its last activity (a request sent or
  *                           answered): a response within that window is seen without a wake-up; 0 never spins
+ * @param ioTimeout          how long a command (I/O or admin, except Async Event Requests) may stay unanswered before
+ *                           its queue is reset: the connection closed, its commands failed, the controller reconnected
+ *                           (Linux nvme-tcp's error recovery; its io_timeout is 30 s too); zero disables
  */
 public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
                               boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
-                              Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
+                              Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros, Duration ioTimeout) {
     /**
      * Off by default: on the 2-core loopback bench a spinning initiator took the CPU that the target and the kernel's
      * io_uring workers need (QD1 writes slower, reads no faster than with the target alone spinning). Worth turning
@@ -29,11 +32,25 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
      */
     public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.host.busyPollMicros", 0);
 
+    /** As Linux's nvme_core io_timeout: long enough that a busy but healthy target is never reset. */
+    public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(30);
+
     public NvmfHostOptions {
         if (hostNqn == null || !hostNqn.startsWith("nqn.") || ioQueues < 1 || ioQueues > 65534 || queueSize < 2
                 || queueSize > 65536 || eventLoopThreads < 1 || busyPollMicros < 0) {
             throw new IllegalArgumentException("bad NVMe-oF host options " + hostNqn + " queues=" + ioQueues + " size=" + queueSize);
         }
+        if (ioTimeout == null || ioTimeout.isNegative()) {
+            throw new IllegalArgumentException("bad NVMe-oF host option ioTimeout " + ioTimeout + ": must be zero (off) or positive");
+        }
+    }
+
+    /** The options with the default I/O timeout. */
+    public NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
+                           boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
+                           Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
+        this(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout, reconnectDeadline,
+                eventLoopThreads, busyPollMicros, DEFAULT_IO_TIMEOUT);
     }
 
     /** The options with the default busy-poll window (as before it existed). */
@@ -47,7 +64,7 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
     /** Busy-poll window of the socket threads after their last activity (0 disables spinning). */
     public NvmfHostOptions withBusyPoll(long micros) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, micros);
+                reconnectDeadline, eventLoopThreads, micros, ioTimeout);
     }
 
     public static NvmfHostOptions defaults(String hostNqn) {
@@ -57,26 +74,32 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
 
     public NvmfHostOptions withQueues(int n, int size) {
         return new NvmfHostOptions(hostNqn, hostId, n, size, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())), busyPollMicros);
+                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())), busyPollMicros, ioTimeout);
     }
 
     public NvmfHostOptions withDigests(boolean header, boolean data) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, header, data, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
     }
 
     public NvmfHostOptions withKeepAlive(Duration kato) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, kato, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
     }
 
     public NvmfHostOptions withReconnectDeadline(Duration d) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                d, eventLoopThreads, busyPollMicros);
+                d, eventLoopThreads, busyPollMicros, ioTimeout);
     }
 
     public NvmfHostOptions withHostId(UUID id) {
         return new NvmfHostOptions(hostNqn, id, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
+    }
+
+    /** Unanswered-command limit before the queue is reset (zero: never). */
+    public NvmfHostOptions withIoTimeout(Duration timeout) {
+        return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
+                reconnectDeadline, eventLoopThreads, busyPollMicros, timeout);
     }
 }

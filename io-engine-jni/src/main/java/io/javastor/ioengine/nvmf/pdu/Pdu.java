@@ -60,4 +60,13 @@ public sealed interface Pdu {
     /** R2T (3.6.2.10): CCCID, TTAG, R2TO, R2TL. */
     record R2T(int cccid, int ttag, int r2to, int r2tl) implements Pdu {
     }
+
+    /**
+     * Not on the wire: a CapsuleCmd, H2CData or C2HData whose data digest did not match, data dropped. A data digest
+     * error is not fatal to the connection (NVMe/TCP 1.0, 7.4.6.2): the receiver fails that one command and goes on.
+     * {@code type} is the PDU type; {@code cccid} the command id (of the SQE for a CapsuleCmd); the rest as in the
+     * data PDUs ({@code datal} is the length of the dropped data).
+     */
+    record DataDigestError(int type, int cccid, int ttag, int datao, int datal, boolean last, boolean success) implements Pdu {
+    }
 }

@@ -13,7 +13,8 @@ import static io.javastor.ioengine.nvmf.pdu.PduType.*;
  * Bytes to {@link Pdu}s. Checks every common-header field against the negotiated {@link PduFormat} before
  * waiting for the rest of a PDU, so a bogus PLEN cannot make it buffer unbounded input; verifies digests.
  * Any violation throws {@link PduException} and the decoder then discards all further input: the
- * connection is being terminated. Data parts are handed out as retained slices of the input.
+ * connection is being terminated. A data digest mismatch is not a violation of the stream: it yields a
+ * {@link Pdu.DataDigestError} in place of the PDU and decoding goes on. Data parts are handed out as retained slices of the input.
  */
 public final class PduDecoder extends ByteToMessageDecoder {
     private final PduFormat format;
@@ -117,13 +118,11 @@ public final class PduDecoder extends ByteToMessageDecoder {
             }
         }
         int dataLen = hasData ? (int) (plen - pdo - ddgst) : 0;
+        boolean dataIntact = true;
         if (ddgst != 0) {
             crc.reset();
             crc.update(in.nioBuffer(s + pdo, dataLen));
-            if ((int) crc.getValue() != in.getIntLE(s + pdo + dataLen)) {
-                int cccid = type == CAPSULE_CMD ? in.getUnsignedShortLE(s + CH_LEN + 2) : in.getUnsignedShortLE(s + CH_LEN);
-                throw new PduException(FES_INVALID_HEADER_FIELD, 0, in, s, hlen, cccid, "data digest mismatch");
-            }
+            dataIntact = (int) crc.getValue() == in.getIntLE(s + pdo + dataLen);
         }
         Pdu pdu = switch (type) {
             case IC_REQ -> decodeIcReq(in, s);
@@ -139,6 +138,21 @@ public final class PduDecoder extends ByteToMessageDecoder {
             default -> throw new IllegalStateException("type checked above");
         };
         in.readerIndex(s + (int) plen);
+        if (!dataIntact) {
+            // The header (checked above, and by its own digest if any) still frames the stream: report, drop the data, go on.
+            Pdu bad;
+            if (pdu instanceof Pdu.CapsuleCommand c) {
+                bad = new Pdu.DataDigestError(type, c.command().cid(), 0, 0, dataLen, true, false);
+            } else if (pdu instanceof Pdu.H2CData d) {
+                bad = new Pdu.DataDigestError(type, d.cccid(), d.ttag(), d.datao(), dataLen, d.last(), false);
+            } else if (pdu instanceof Pdu.C2HData d) {
+                bad = new Pdu.DataDigestError(type, d.cccid(), 0, d.datao(), dataLen, d.last(), d.success());
+            } else {
+                throw new IllegalStateException("only capsules and data PDUs carry data digests");
+            }
+            pdu.release();
+            return bad;
+        }
         return pdu;
     }
 

@@ -5,27 +5,21 @@ import io.netty.buffer.Unpooled;
 
 /**
  * A fatal transport error found in received bytes: the connection is terminated with a TermReq carrying
- * {@link #fes()} / {@link #fei()} and the offending header (3.6.2.4), or, for a data digest error on a
- * command, the command completes with Transient Transport Error first ({@link #cccid()} >= 0).
+ * {@link #fes()} / {@link #fei()} and the offending header (3.6.2.4). (Data digest errors are not fatal:
+ * see {@link Pdu.DataDigestError}.)
  */
 public final class PduException extends RuntimeException {
     private final int fes;
     private final int fei;
     private final byte[] header;
-    private final int cccid;
 
     public PduException(int fes, int fei, ByteBuf in, int start, int headerLength, String message) {
-        this(fes, fei, in, start, headerLength, -1, message);
-    }
-
-    public PduException(int fes, int fei, ByteBuf in, int start, int headerLength, int cccid, String message) {
         super(message, null, false, false);
         this.fes = fes;
         this.fei = fei;
         int n = Math.max(0, Math.min(Math.min(headerLength, PduType.TERM_MAX_PLEN - PduType.TERM_HLEN), in.writerIndex() - start));
         this.header = new byte[n];
         in.getBytes(start, header);
-        this.cccid = cccid;
     }
 
     public int fes() {
@@ -34,14 +28,6 @@ public final class PduException extends RuntimeException {
 
     public int fei() {
         return fei;
-    }
-
-    public int cccid() {
-        return cccid;
-    }
-
-    public boolean isDataDigestError() {
-        return cccid >= 0;
     }
 
     public ByteBuf headerCopy() {

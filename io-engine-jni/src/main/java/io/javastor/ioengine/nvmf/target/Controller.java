@@ -152,6 +152,11 @@ public final class Controller {
         return !destroyed && ioQueues.putIfAbsent(qid, q) == null;
     }
 
+    /** The live I/O queue {@code qid}, or null. */
+    TargetQueue ioQueue(int qid) {
+        return ioQueues.get(qid);
+    }
+
     void detachIoQueue(int qid, TargetQueue q) {
         ioQueues.remove(qid, q);
     }

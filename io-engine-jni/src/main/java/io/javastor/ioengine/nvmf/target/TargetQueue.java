@@ -30,6 +30,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * One NVMe/TCP connection on the target: one queue (admin or I/O) of one controller once Connect succeeds.
@@ -67,6 +68,11 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     private int sqhd;
     private boolean sqFlowControlDisabled;
     private final IntObjectHashMap<Command> inFlight = new IntObjectHashMap<>();
+    /**
+     * Commands that were completed (aborted) while the host still owed data for an R2T, by TTAG: the rest of that
+     * data is read and dropped instead of being taken for a protocol error. Created on first use (never on the I/O path).
+     */
+    private IntObjectHashMap<Command> discarding;
     private final ArrayDeque<Integer> asyncEventCids = new ArrayDeque<>();
     /** Async events that happened while no request was outstanding (loop-confined). */
     private final ArrayDeque<Integer> pendingEvents = new ArrayDeque<>();
@@ -152,6 +158,8 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             onCommand(c);
         } else if (pdu instanceof Pdu.H2CData d) {
             onH2cData(d);
+        } else if (pdu instanceof Pdu.DataDigestError e) {
+            onDataDigestError(e);
         } else if (pdu instanceof Pdu.IcReq r) {
             onIcReq(r);
         } else if (pdu instanceof Pdu.TermReq t) {
@@ -180,17 +188,13 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Fatal transport error: C2HTermReq (or, for a data digest error, Transient Transport Error) then close. */
+    /** Fatal transport error: C2HTermReq then close. */
     private void terminate(PduException e) {
         if (closed) {
             return;
         }
         LOG.warn("{}: fatal transport error, terminating connection: {} (FES {}, FEI {})", who(), e.getMessage(), e.fes(), e.fei());
-        if (e.isDataDigestError() && qid >= 0) {
-            ctx.write(new Pdu.CapsuleResponse(new NvmeCompletion(0, 0, sqhdValue(), qid, e.cccid(), NvmeStatus.TRANSIENT_TRANSPORT_ERROR)));
-        } else {
-            ctx.write(new Pdu.TermReq(false, e.fes(), e.fei(), e.headerCopy()));
-        }
+        ctx.write(new Pdu.TermReq(false, e.fes(), e.fei(), e.headerCopy()));
         closed = true;
         ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
@@ -226,6 +230,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             LOG.warn("{}: command id {} already in flight or queue overrun ({} in flight, SQSIZE {})", who(), cmd.cid(), inFlight.size(), sqsize);
             terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
             return;
+        }
+        if (discarding != null && !discarding.isEmpty()) {
+            discarding.remove(cmd.cid()); // the host reuses the id only after our completion, so its stale data came first
         }
         if (qid >= 0 && !sqFlowControlDisabled) {
             sqhd = (sqhd + 1) % (sqsize + 1);
@@ -298,6 +305,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         Command c = inFlight.get(d.ttag());
         int len = d.data().readableBytes();
         if (c == null || c.buf == null || c.cmd.cid() != d.cccid() || c.r2tEnd == 0) {
+            if (discardStale(d)) {
+                return;
+            }
             d.release();
             terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
             return;
@@ -320,6 +330,84 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 sendR2t(c);
             }
         }
+    }
+
+    /** Drops data owed for a command we already completed; false if {@code d} is not such data (a protocol error). */
+    private boolean discardStale(Pdu.H2CData d) {
+        if (!discardStale(d.ttag(), d.cccid(), d.datao(), d.data().readableBytes())) {
+            return false;
+        }
+        d.release();
+        return true;
+    }
+
+    private boolean discardStale(int ttag, int cccid, int datao, int len) {
+        Command c = discarding == null ? null : discarding.get(ttag);
+        if (c == null || c.cmd.cid() != cccid || datao != c.received || (long) datao + len > c.r2tEnd) {
+            return false;
+        }
+        c.received += len;
+        if (c.received == c.r2tEnd) {
+            discarding.remove(ttag);
+        }
+        return true;
+    }
+
+    /**
+     * A data digest error (NVMe/TCP 1.0, 7.4.6.2) is not fatal: the command it belongs to completes with Transient
+     * Transport Error (its data never reaches the device) and the connection goes on with the next PDU. Data still
+     * owed for that command's R2T is dropped as it comes. Header digest errors stay fatal (the decoder throws).
+     */
+    private void onDataDigestError(Pdu.DataDigestError e) {
+        int cid = e.cccid();
+        if (e.type() == PduType.CAPSULE_CMD) {
+            if (inFlight.containsKey(cid)) {
+                LOG.warn("{}: command id {} already in flight (capsule with a bad data digest)", who(), cid);
+                terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
+                return;
+            }
+            LOG.warn("{}: data digest error in the capsule of command id {}: completing it with Transient Transport Error", who(), cid);
+            if (discarding != null) {
+                discarding.remove(cid);
+            }
+            if (qid >= 0 && !sqFlowControlDisabled) {
+                sqhd = (sqhd + 1) % (sqsize + 1);
+            }
+            respond(cid, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+            return;
+        }
+        Command c = inFlight.get(e.ttag());
+        if (c == null || c.buf == null || c.cmd.cid() != cid || c.r2tEnd == 0) {
+            if (!discardStale(e.ttag(), cid, e.datao(), e.datal())) {
+                terminateWith(PduType.FES_INVALID_HEADER_FIELD, 10);
+            }
+            return;
+        }
+        if (e.datao() != c.received || (long) e.datao() + e.datal() > c.r2tEnd) {
+            terminateWith(PduType.FES_DATA_OUT_OF_RANGE, 0);
+            return;
+        }
+        LOG.warn("{}: data digest error in H2CData of command id {} at offset {}: completing it with Transient Transport Error",
+                who(), cid, e.datao());
+        c.received += e.datal();
+        completeWhileAwaitingData(c, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+    }
+
+    /**
+     * Completes a command that is still waiting for host data with {@code status}, releasing its buffer; the rest of
+     * the data the host owes for the current R2T is then discarded as it arrives. Loop only.
+     */
+    private void completeWhileAwaitingData(Command c, int status) {
+        int cid = c.cmd.cid();
+        c.buf.release();
+        c.buf = null;
+        if (c.received < c.r2tEnd) {
+            if (discarding == null) {
+                discarding = new IntObjectHashMap<>(4);
+            }
+            discarding.put(cid, c); // TTAG == CID (sendR2t); received and r2tEnd now track what is still owed
+        }
+        respond(cid, status);
     }
 
     private void terminateWith(int fes, int fei) {
@@ -519,7 +607,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             case ADM_SET_FEATURES -> setFeatures(cmd);
             case ADM_GET_FEATURES -> getFeatures(cmd);
             case ADM_KEEP_ALIVE -> respond(cid, NvmeStatus.SUCCESS);
-            case ADM_ABORT -> respond(cid, NvmeStatus.SUCCESS, 1, 0); // bit 0 set: command not aborted
+            case ADM_ABORT -> abort(cmd);
             case ADM_ASYNC_EVENT -> {
                 if (asyncEventCids.size() >= 4) {
                     respond(cid, NvmeStatus.ASYNC_EVENT_LIMIT_EXCEEDED);
@@ -530,6 +618,45 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 }
             }
             default -> respond(cid, NvmeStatus.INVALID_OPCODE);
+        }
+    }
+
+    /**
+     * Abort (base 2.0, 5.1): CDW10 SQID 15:0, CID 31:16. Only a command of an I/O queue of this controller that is still
+     * waiting for its data is aborted (it never reached the device, so stopping it is safe); anything else is answered
+     * "not aborted" (dw0 bit 0 = 1), which the spec allows for any command. The I/O queue lives on its own event loop:
+     * the question hops there and the answer hops back here.
+     */
+    private void abort(NvmeCommand cmd) {
+        int cid = cmd.cid();
+        int sqid = cmd.cdw10() & 0xFFFF;
+        int victim = cmd.cdw10() >>> 16;
+        TargetQueue q = sqid == 0 ? null : controller.ioQueue(sqid);
+        if (q == null) {
+            respond(cid, NvmeStatus.SUCCESS, 1, 0);
+            return;
+        }
+        q.abortIfAwaitingData(victim, aborted -> runOnLoop(() -> {
+            if (!closed && inFlight.containsKey(cid)) {
+                respond(cid, NvmeStatus.SUCCESS, aborted ? 0 : 1, 0);
+            }
+        }, null));
+    }
+
+    /** Any thread: aborts command {@code cid} if it is waiting for host data; tells {@code answer} whether it did. */
+    void abortIfAwaitingData(int cid, Consumer<Boolean> answer) {
+        try {
+            ctx.channel().eventLoop().execute(() -> {
+                Command c = closed ? null : inFlight.get(cid);
+                boolean awaitingData = c != null && c.buf != null && c.r2tEnd != 0;
+                if (awaitingData) {
+                    LOG.info("{}: command id {} aborted while waiting for its data ({} of {} bytes received)", who(), cid, c.received, c.length);
+                    completeWhileAwaitingData(c, NvmeStatus.ABORT_REQUESTED);
+                }
+                answer.accept(awaitingData);
+            });
+        } catch (RejectedExecutionException e) {
+            answer.accept(false);
         }
     }
 
