@@ -18,11 +18,23 @@ public final class EngineChildDevices implements ChildDeviceOpener {
     private final PoolRegistry pools;
     private final NvmfHostOptions hostOptions;
 
-    public EngineChildDevices(PoolRegistry pools, String nodeNqn) {
+    /**
+     * @param nexusIoTimeout the nexus's own per-child I/O timeout; a remote child's commands time out at half of it, so
+     *                       the initiator resets the queue (closing the connection first) before the nexus gives up on
+     *                       the I/O: data the replica sends late can then never land in a buffer the nexus has already
+     *                       handed back to its user
+     */
+    public EngineChildDevices(PoolRegistry pools, String nodeNqn, Duration nexusIoTimeout) {
         this.pools = pools;
         // Two queues (sockets) per child; a lost connection is not waited for long: the nexus faults the child
         // at the first failed I/O and reconnects only when the child is re-added.
-        this.hostOptions = NvmfHostOptions.defaults(nodeNqn).withQueues(2, 128).withReconnectDeadline(Duration.ofSeconds(5));
+        this.hostOptions = NvmfHostOptions.defaults(nodeNqn).withQueues(2, 128).withReconnectDeadline(Duration.ofSeconds(5))
+                .withIoTimeout(remoteIoTimeout(nexusIoTimeout));
+    }
+
+    /** Half the nexus's timeout: the initiator answers by 1.25 x its own timeout (NvmfHostOptions), well inside the nexus's. */
+    static Duration remoteIoTimeout(Duration nexusIoTimeout) {
+        return nexusIoTimeout.dividedBy(2);
     }
 
     @Override

@@ -24,6 +24,6 @@ class NexusConfiguration {
         NexusOptions defaults = NexusOptions.defaults();
         NexusOptions options = defaults.withIoTimeout(env.getProperty("javastor.io-engine.nexus.io-timeout", java.time.Duration.class,
                 defaults.ioTimeout()));
-        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn()), target, host, options, ledger);
+        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn(), options.ioTimeout()), target, host, options, ledger);
     }
 }
