@@ -4,10 +4,14 @@ import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nexus.EngineChildDevices;
+import io.javastor.ioengine.nexus.Nexus;
+import io.javastor.ioengine.nexus.NexusOptions;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.nvmf.target.NvmfTarget;
 import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.pool.PoolRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -149,9 +154,29 @@ class NvmfRecoveryTest {
         int bs = disk.blockSize();
         long lba = 200;
         disk.write(lba * bs, filled(65536, 0x11)).join();
+        AtomicReference<PduProxy.Link> heldOn = new AtomicReference<>();
+        List<byte[]> held = holdBackTheAnswerToTheFirstReadOf(lba, heldOn);
+        try (NvmfBlockDevice dev = connect(options())) {
+            ByteBuffer dst = filled(65536, 0x5A);
+            CompletableFuture<Void> read = dev.read(lba * bs, dst);
+            assertThatThrownBy(() -> read.get(TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)).hasCauseInstanceOf(BlockIoException.class);
+            assertThat(held).as("the target's answer was held back").isNotEmpty();
+            held.forEach(heldOn.get()::sendToHost); // late: the host has given up on it
+
+            // Whatever the host does with the late answer happens before it answers the next read on that connection.
+            ByteBuffer other = readWhenBack(dev, 0, 4096);
+            assertThat(other).isNotNull();
+            assertThat(dst).as("the failed read's buffer is untouched").isEqualTo(filled(65536, 0x5A));
+        }
+    }
+
+    /**
+     * Lets the first read of {@code lba} reach the controller but keeps its answer (C2HData and response) from the host;
+     * returns the held PDUs (sent later, or never, by the test) and sets {@code heldOn} to the connection.
+     */
+    private List<byte[]> holdBackTheAnswerToTheFirstReadOf(long lba, AtomicReference<PduProxy.Link> heldOn) {
         AtomicBoolean armed = new AtomicBoolean(true);
         AtomicInteger heldCid = new AtomicInteger(-1);
-        AtomicReference<PduProxy.Link> heldOn = new AtomicReference<>();
         List<byte[]> held = new CopyOnWriteArrayList<>();
         proxy.rule((link, toHost, pdu) -> {
             if (!toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ
@@ -165,17 +190,41 @@ class NvmfRecoveryTest {
             }
             return pdu;
         });
-        try (NvmfBlockDevice dev = connect(options())) {
-            ByteBuffer dst = filled(65536, 0x5A);
-            CompletableFuture<Void> read = dev.read(lba * bs, dst);
-            assertThatThrownBy(() -> read.get(TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)).hasCauseInstanceOf(BlockIoException.class);
-            assertThat(held).as("the target's answer was held back").isNotEmpty();
-            held.forEach(heldOn.get()::sendToHost); // late: the host has given up on it
+        return held;
+    }
 
-            // Whatever the host does with the late answer happens before it answers the next read on that connection.
-            ByteBuffer other = readWhenBack(dev, 0, 4096);
-            assertThat(other).isNotNull();
-            assertThat(dst).as("the failed read's buffer is untouched").isEqualTo(filled(65536, 0x5A));
+    /**
+     * A nexus whose remote child (the io-engine's own {@link EngineChildDevices} initiator) answers a read too late: the
+     * initiator's timeout (half the nexus's) resets the queue, closing the connection before the read fails, so the
+     * replica's late data can never land in the buffer the nexus handed back to its user.
+     */
+    @Test
+    void aLateReadAnswerFromANexusRemoteChildNeverReachesTheBufferTheNexusGaveBack() throws InterruptedException {
+        Duration nexusIoTimeout = Duration.ofSeconds(2);
+        int bs = disk.blockSize();
+        long lba = 64;
+        disk.write(lba * bs, filled(4096, 0x11)).join();
+        AtomicReference<PduProxy.Link> heldOn = new AtomicReference<>();
+        List<byte[]> held = holdBackTheAnswerToTheFirstReadOf(lba, heldOn);
+        String child = "nvmf://127.0.0.1:" + proxy.port() + "/" + NQN;
+        Nexus nexus = Nexus.create(UUID.randomUUID(), disk.size(), List.of(child),
+                new EngineChildDevices(new PoolRegistry(factory, 2.5), HOST, nexusIoTimeout),
+                NexusOptions.defaults().withSegmentSize(64 * 1024).withIoTimeout(nexusIoTimeout));
+        try {
+            ByteBuffer dst = filled(4096, 0x5A);
+            CompletableFuture<Void> read = nexus.read(lba * bs, dst);
+            assertThatThrownBy(() -> read.get(nexusIoTimeout.toSeconds() + 30, TimeUnit.SECONDS)).hasCauseInstanceOf(BlockIoException.class);
+            // The initiator's own timeout fired first: it reset the queue, and a reset closes the connection before it
+            // fails anything (the test above). Had the nexus's timer fired first, the message would be the nexus's
+            // "no answer within 2000 ms" and the connection would still be open.
+            assertThat(BlockIoException.unwrap(read.handle((v, t) -> t).join()).getMessage())
+                    .contains("command not answered within 1000 ms; queue reset");
+            assertThat(held).as("the replica's answer was held back").isNotEmpty();
+            assertThat(heldOn.get().hostClosed.await(20, TimeUnit.SECONDS)).as("the child's connection is closed").isTrue();
+            held.forEach(heldOn.get()::sendToHost); // late: nobody listens on that connection any more
+            assertThat(dst).as("the failed read's buffer is untouched").isEqualTo(filled(4096, 0x5A));
+        } finally {
+            nexus.destroy();
         }
     }
 
