@@ -85,14 +85,8 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     final CompletableFuture<Void> initialized = new CompletableFuture<>();
     private final Runnable onLost;
     private volatile boolean closing;
-    private boolean inRead;
-    private boolean flushScheduled;
     private boolean dead;
     private int inCapsuleMax;
-    private final Runnable flushTask = () -> {
-        flushScheduled = false;
-        ctx.flush();
-    };
 
     HostQueue(int qid, String name, int size, PduFormat format, boolean hdgst, boolean ddgst, int inCapsuleMax, long timeoutMillis,
               Runnable onLost) {
@@ -188,17 +182,13 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Flushes are consolidated by the FlushConsolidationHandler in front of this queue (see NvmfBlockDevice). */
     private void write(Pdu pdu) {
-        ctx.write(pdu, ctx.voidPromise());
-        if (!inRead && !flushScheduled) {
-            flushScheduled = true;
-            ctx.channel().eventLoop().execute(flushTask);
-        }
+        ctx.writeAndFlush(pdu, ctx.voidPromise());
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        inRead = true;
         Pdu pdu = (Pdu) msg;
         if (dead) {
             pdu.release(); // reset after a timeout: what the decoder still had buffered belongs to failed commands
@@ -227,12 +217,6 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         } else {
             pdu.release();
         }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        inRead = false;
-        ctx.flush();
     }
 
     private Request slot(int cid) {

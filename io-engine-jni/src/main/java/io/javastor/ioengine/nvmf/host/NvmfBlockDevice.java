@@ -13,6 +13,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -44,6 +45,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NvmfBlockDevice implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(NvmfBlockDevice.class);
     private static final int ADMIN_QUEUE_SIZE = 32;
+    /**
+     * Commands written while the queue handles a batch of answers go out every this many, not only when the batch ends:
+     * the target, and its device, get the next commands while the host is still working through the rest of the batch.
+     * At QD32 that keeps the device's queue fuller (4 KiB random reads, bench/run nvmf: 0.58 -> 0.72 of local IOPS,
+     * medians of 5 A/B runs; 1 and 2 cost more CPU, 8 did as well as 4). Outside a batch, writes are flushed once per
+     * event-loop turn.
+     */
+    private static final int COMMANDS_PER_FLUSH = 4;
     private static final int OPC_FLUSH = 0x00;
     private static final int OPC_WRITE = 0x01;
     private static final int OPC_READ = 0x02;
@@ -128,7 +137,7 @@ public final class NvmfBlockDevice implements BlockDevice {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new PduDecoder(format), new PduEncoder(format), q);
+                        ch.pipeline().addLast(new PduDecoder(format), new PduEncoder(format), new FlushConsolidationHandler(COMMANDS_PER_FLUSH, true), q);
                     }
                 });
         Channel ch;
