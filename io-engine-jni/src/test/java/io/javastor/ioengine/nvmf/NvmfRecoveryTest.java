@@ -83,6 +83,11 @@ class NvmfRecoveryTest {
         return b;
     }
 
+    /** A read command (CapsuleCmd, host to controller) of {@code lba}. */
+    private static boolean isReadOf(long lba, boolean toHost, byte[] pdu) {
+        return !toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ && PduProxy.cdw10(pdu) == lba;
+    }
+
     /** Waits until a read of {@code len} bytes at {@code offset} succeeds (the host may still be reconnecting) and returns it. */
     private static ByteBuffer readWhenBack(NvmfBlockDevice dev, long offset, int len) {
         AtomicReference<ByteBuffer> got = new AtomicReference<>();
@@ -105,8 +110,7 @@ class NvmfRecoveryTest {
         AtomicBoolean armed = new AtomicBoolean(true);
         AtomicReference<PduProxy.Link> swallowedOn = new AtomicReference<>();
         proxy.rule((link, toHost, pdu) -> {
-            if (!toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ
-                    && PduProxy.cdw10(pdu) == lba && armed.compareAndSet(true, false)) {
+            if (isReadOf(lba, toHost, pdu) && armed.compareAndSet(true, false)) {
                 swallowedOn.set(link);
                 return null; // the controller never sees it
             }
@@ -179,8 +183,7 @@ class NvmfRecoveryTest {
         AtomicInteger heldCid = new AtomicInteger(-1);
         List<byte[]> held = new CopyOnWriteArrayList<>();
         proxy.rule((link, toHost, pdu) -> {
-            if (!toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ
-                    && PduProxy.cdw10(pdu) == lba && armed.compareAndSet(true, false)) {
+            if (isReadOf(lba, toHost, pdu) && armed.compareAndSet(true, false)) {
                 heldCid.set(PduProxy.commandId(pdu));
                 heldOn.set(link);
             } else if (toHost && link == heldOn.get() && (PduProxy.type(pdu) == PduProxy.C2H_DATA
@@ -236,7 +239,7 @@ class NvmfRecoveryTest {
         AtomicBoolean armed = new AtomicBoolean(true);
         AtomicInteger readCid = new AtomicInteger(-1);
         proxy.rule((link, toHost, pdu) -> {
-            if (!toHost && PduProxy.type(pdu) == PduProxy.CAPSULE_CMD && PduProxy.opcode(pdu) == OPC_READ && PduProxy.cdw10(pdu) == lba) {
+            if (isReadOf(lba, toHost, pdu)) {
                 readCid.set(PduProxy.commandId(pdu));
             } else if (toHost && PduProxy.type(pdu) == PduProxy.C2H_DATA && PduProxy.cccid(pdu) == readCid.get()
                     && armed.compareAndSet(true, false)) {

@@ -163,7 +163,11 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
             waiting.add(r);
             return;
         }
-        int cid = freeCids[--freeCount];
+        dispatch(freeCids[--freeCount], r);
+    }
+
+    /** Gives {@code r} command id {@code cid}, stamps the timeout tick and sends it. */
+    private void dispatch(int cid, Request r) {
         slots[cid] = r;
         sentTick[cid] = tick;
         send(cid, r);
@@ -315,9 +319,7 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         slots[cid] = null;
         Request next = waiting.poll();
         if (next != null) {
-            slots[cid] = next;
-            sentTick[cid] = tick;
-            send(cid, next);
+            dispatch(cid, next);
         } else {
             freeCids[freeCount++] = cid;
         }

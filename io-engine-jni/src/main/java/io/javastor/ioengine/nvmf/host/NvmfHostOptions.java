@@ -45,22 +45,6 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
         }
     }
 
-    /** The options with the default I/O timeout. */
-    public NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
-                           boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
-                           Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros) {
-        this(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout, reconnectDeadline,
-                eventLoopThreads, busyPollMicros, DEFAULT_IO_TIMEOUT);
-    }
-
-    /** The options with the default busy-poll window (as before it existed). */
-    public NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
-                           boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
-                           Duration reconnectDeadline, int eventLoopThreads) {
-        this(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout, reconnectDeadline,
-                eventLoopThreads, DEFAULT_BUSY_POLL_MICROS);
-    }
-
     /** Busy-poll window of the socket threads after their last activity (0 disables spinning). */
     public NvmfHostOptions withBusyPoll(long micros) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
@@ -69,7 +53,8 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
 
     public static NvmfHostOptions defaults(String hostNqn) {
         return new NvmfHostOptions(hostNqn, UUID.nameUUIDFromBytes(hostNqn.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-                1, 128, false, false, Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30), 1);
+                1, 128, false, false, Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30), 1, DEFAULT_BUSY_POLL_MICROS,
+                DEFAULT_IO_TIMEOUT);
     }
 
     public NvmfHostOptions withQueues(int n, int size) {

@@ -234,9 +234,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         if (discarding != null && !discarding.isEmpty()) {
             discarding.remove(cmd.cid()); // the host reuses the id only after our completion, so its stale data came first
         }
-        if (qid >= 0 && !sqFlowControlDisabled) {
-            sqhd = (sqhd + 1) % (sqsize + 1);
-        }
+        advanceSqHead();
         if (qid == 0 && controller != null) {
             controller.keepAlive();
         }
@@ -370,9 +368,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
             if (discarding != null) {
                 discarding.remove(cid);
             }
-            if (qid >= 0 && !sqFlowControlDisabled) {
-                sqhd = (sqhd + 1) % (sqsize + 1);
-            }
+            advanceSqHead();
             respond(cid, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
             return;
         }
@@ -968,6 +964,13 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     }
 
     // ------------------------------------------------------------------ responses
+
+    /** A command was taken off the submission queue (NVMe-oF 1.1, SQ flow control: SQHD in every response). */
+    private void advanceSqHead() {
+        if (qid >= 0 && !sqFlowControlDisabled) {
+            sqhd = (sqhd + 1) % (sqsize + 1);
+        }
+    }
 
     private int sqhdValue() {
         return sqFlowControlDisabled ? 0xFFFF : sqhd;
