@@ -112,7 +112,7 @@ public final class Nexus implements BlockDevice {
         List<BlockDevice> opened = new ArrayList<>();
         try {
             for (String uri : childUris) {
-                opened.add(opener.open(uri));
+                opened.add(opener.open(uri, "nexus " + uuid));
             }
             int bs = opened.get(0).blockSize();
             if (size <= 0 || size % bs != 0) {
@@ -627,7 +627,7 @@ public final class Nexus implements BlockDevice {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "nexus " + uuid + " has no healthy child to rebuild " + uri + " from");
             }
-            BlockDevice device = opener.open(uri);
+            BlockDevice device = opener.open(uri, "nexus " + uuid);
             try {
                 checkGeometry(device, size, blockSize);
             } catch (RuntimeException e) {
@@ -649,7 +649,14 @@ public final class Nexus implements BlockDevice {
                 // Late failures of the old opening still mark the dirty log: wait for them before reading it.
                 boolean drained = awaitDrained(existing.io());
                 DirtySegmentLog log = existing.dirtyLog();
-                boolean full = !drained || log == null || log.needsFullRebuild();
+                // The dirty log only covers writes the child missed while away. If it restarted (its pool re-imported) or
+                // another writer had it, it may also lack writes it once acknowledged: only the same instance is trusted.
+                String was = existing.io().instance;
+                boolean sameInstance = was != null && was.equals(fresh.instance);
+                if (!sameInstance) {
+                    LOG.info("nexus={} child={}: instance {} -> {}: rebuilding in full", uuid, uri, was, fresh.instance);
+                }
+                boolean full = !drained || log == null || log.needsFullRebuild() || !sameInstance;
                 plan = existing.reopen(fresh, segments, full, full ? "rebuilding (full)" : "rebuilding (partial)");
                 partial = !full;
             }

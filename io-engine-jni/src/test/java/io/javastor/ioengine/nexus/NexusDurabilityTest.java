@@ -5,6 +5,11 @@ import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.device.malloc.MallocBlockDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.pool.PoolRegistry;
+import java.nio.file.Path;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -24,6 +29,7 @@ import static io.javastor.ioengine.nexus.NexusTest.block;
 import static io.javastor.ioengine.nexus.NexusTest.options;
 import static io.javastor.ioengine.nexus.NexusTest.write;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -188,6 +194,67 @@ class NexusDurabilityTest {
             assertThat(dst).as("what the caller got back, after the late answer landed").isEqualTo(block(0, 7));
         }
         assertIdentical(a.inner(), b.inner(), SIZE);
+    }
+
+    /** One writer per replica: a second nexus cannot open a replica another holds, and gets the holder's name. */
+    @Test
+    void aReplicaHasOneWriterAtATimeAndANewWriterMeansAFullRebuild(@TempDir Path dir) throws Exception {
+        try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults(); PoolRegistry pools = new PoolRegistry(factory, 2.5)) {
+            String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=64";
+            pools.createPool("p", List.of(disk), 1 << 20);
+            UUID r = UUID.randomUUID();
+            int bs = pools.createReplica(r.toString(), "r", "p", SIZE, true).blockSize(); // the file's logical block size
+            devices.put("malloc:///a", new ControllableDevice(new MallocBlockDevice("malloc:///a", SIZE, bs)));
+            EngineChildDevices engine = new EngineChildDevices(pools, "nqn.2019-05.io.javastor:node-name:test", Duration.ofSeconds(5));
+            ChildDeviceOpener opener = new ChildDeviceOpener() {
+                @Override
+                public BlockDevice open(String uri) {
+                    return open(uri, "an unnamed writer");
+                }
+
+                @Override
+                public BlockDevice open(String uri, String writer) {
+                    return uri.startsWith("bdev:") ? engine.open(uri, writer) : devices.get(uri);
+                }
+            };
+            String child = "bdev:///" + r;
+            Nexus first = Nexus.create(UUID.randomUUID(), SIZE, List.of("malloc:///a", child), opener, options(), ChildHealthLedger.NONE);
+            nexuses.add(first);
+            assertThatThrownBy(() -> Nexus.create(UUID.randomUUID(), SIZE, List.of(child), opener, options(), ChildHealthLedger.NONE))
+                    .isInstanceOfSatisfying(EngineException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(EngineException.Kind.FAILED_PRECONDITION);
+                        assertThat(e.getMessage()).contains("replica " + r + " is open for writing by nexus " + first.uuid());
+                    });
+
+            // Faulted and re-added by the same nexus, nobody else in between: the same instance, a partial rebuild.
+            write(first, 0, 1);
+            first.faultChild(child, "test");
+            write(first, 5L * NexusTest.SEG, 2);
+            first.addChild(child);
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.child(child).orElseThrow().isOnline());
+            assertThat(first.rebuildHistory().get(0).partial()).as("same writer, same instance: partial").isTrue();
+
+            // Faulted, and meanwhile another nexus wrote to it: its dirty log is not the whole story any more.
+            first.faultChild(child, "test");
+            await().atMost(Duration.ofSeconds(10)).until(() -> pools.findReplica(r).orElseThrow().writer() == null);
+            Nexus other = Nexus.create(UUID.randomUUID(), SIZE, List.of(child), opener, options(), ChildHealthLedger.NONE);
+            write(other, 9L * NexusTest.SEG, 99);
+            other.destroy();
+            first.addChild(child);
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.child(child).orElseThrow().isOnline());
+            assertThat(first.rebuildHistory().get(1).partial()).as("another writer had it: full").isFalse();
+
+            // Faulted, and its pool re-imported meanwhile (what a kill -9 of its engine does): a new instance, full.
+            first.faultChild(child, "test");
+            await().atMost(Duration.ofSeconds(10)).until(() -> pools.findReplica(r).orElseThrow().writer() == null);
+            pools.exportPool("p");
+            pools.importPool("p", List.of(disk));
+            write(first, 11L * NexusTest.SEG, 5);
+            first.addChild(child);
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.child(child).orElseThrow().isOnline());
+            assertThat(first.rebuildHistory().get(2).partial()).as("its pool was re-imported: full").isFalse();
+            assertIdentical(devices.get("malloc:///a"), pools.findReplica(r).orElseThrow(), SIZE);
+        }
     }
 
     /**
