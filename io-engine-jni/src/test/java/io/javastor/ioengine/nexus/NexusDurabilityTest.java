@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.pool.DiskPolicy;
 import io.javastor.ioengine.pool.PoolRegistry;
 import java.nio.file.Path;
 
@@ -199,7 +200,7 @@ class NexusDurabilityTest {
     /** One writer per replica: a second nexus cannot open a replica another holds, and gets the holder's name. */
     @Test
     void aReplicaHasOneWriterAtATimeAndANewWriterMeansAFullRebuild(@TempDir Path dir) throws Exception {
-        try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults(); PoolRegistry pools = new PoolRegistry(factory, 2.5)) {
+        try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults(); PoolRegistry pools = new PoolRegistry(factory, 2.5, DiskPolicy.below(dir, 0))) {
             String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=64";
             pools.createPool("p", List.of(disk), 1 << 20);
             UUID r = UUID.randomUUID();
