@@ -50,6 +50,26 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
     }
 
     @Override
+    public void listBlockDevices(io.javastor.api.ioengine.v1.ListBlockDevicesRequest req,
+                                 StreamObserver<io.javastor.api.ioengine.v1.ListBlockDevicesResponse> out) {
+        call(out, () -> {
+            var b = io.javastor.api.ioengine.v1.ListBlockDevicesResponse.newBuilder();
+            try {
+                for (var d : new io.javastor.ioengine.pool.BlockDeviceInventory(props.diskPolicy().toPolicy()).list(req.getAll())) {
+                    b.addDevices(io.javastor.api.ioengine.v1.BlockDevice.newBuilder().setDevname(d.devname()).setDevtype(d.devtype())
+                            .setDevmajor(d.major()).setDevminor(d.minor()).setModel(d.model()).setDevpath(d.devpath())
+                            .addAllDevlinks(d.devlinks()).setSize(d.size()).setFilesystem(d.filesystem()).setMountpoint(d.mountpoint())
+                            .setAvailable(d.available()).setReason(d.reason()));
+                }
+            } catch (java.io.IOException e) {
+                throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.UNAVAILABLE,
+                        "cannot read this node's block devices: " + e.getMessage(), e);
+            }
+            return b.build();
+        });
+    }
+
+    @Override
     public void getNodeInfo(GetNodeInfoRequest request, StreamObserver<NodeInfo> out) {
         call(out, () -> NodeInfo.newBuilder().setNodeName(props.nodeName()).setNodeNqn(props.nodeNqn())
                 .setVersion(VERSION).setGrpcEndpoint(endpoint.grpcEndpoint()).build());
