@@ -45,9 +45,14 @@ public final class IoEngineClient {
         return call("get node info", () -> stub().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()));
     }
 
-    public Pool createPool(String name, List<String> disks) {
+    public Pool createPool(String name, List<String> disks, boolean eraseExisting) {
         return call("create pool " + name, () -> stub().createPool(
-                CreatePoolRequest.newBuilder().setName(name).addAllDisks(disks).build()));
+                CreatePoolRequest.newBuilder().setName(name).addAllDisks(disks).setEraseExisting(eraseExisting).build()));
+    }
+
+    public List<io.javastor.api.ioengine.v1.BlockDevice> listBlockDevices(boolean all) {
+        return call("list block devices", () -> stub().listBlockDevices(
+                io.javastor.api.ioengine.v1.ListBlockDevicesRequest.newBuilder().setAll(all).build()).getDevicesList());
     }
 
     public Pool importPool(String name, List<String> disks) {

@@ -18,10 +18,31 @@ public class NodeApi extends NodeServiceGrpc.NodeServiceImplBase {
 
     private final NodeOperations nodes;
     private final NodeRegistry registry;
+    private final IoEngineConnections engines;
 
-    public NodeApi(NodeOperations nodes, NodeRegistry registry) {
+    public NodeApi(NodeOperations nodes, NodeRegistry registry, IoEngineConnections engines) {
         this.nodes = nodes;
         this.registry = registry;
+        this.engines = engines;
+    }
+
+    /** Asks the node's io-engine: it alone sees the node's devices (read each time, never kept). */
+    @Override
+    public void listBlockDevices(io.javastor.api.core.v1.ListBlockDevicesRequest request,
+                                 StreamObserver<io.javastor.api.core.v1.ListBlockDevicesResponse> response) {
+        String id = request.getNodeId();
+        nodes.get(id); // NOT_FOUND naming the node
+        if (!registry.get(id).map(n -> n.status().isOnline()).orElse(false)) {
+            throw new io.javastor.core.CoreException.Unavailable("node " + id + ": not Online; its block devices are read from its io-engine");
+        }
+        var out = io.javastor.api.core.v1.ListBlockDevicesResponse.newBuilder();
+        for (var d : engines.node(id).listBlockDevices(request.getAll())) {
+            out.addDevices(io.javastor.api.core.v1.BlockDevice.newBuilder().setDevname(d.getDevname()).setDevtype(d.getDevtype())
+                    .setDevmajor(d.getDevmajor()).setDevminor(d.getDevminor()).setModel(d.getModel()).setDevpath(d.getDevpath())
+                    .addAllDevlinks(d.getDevlinksList()).setSize(d.getSize()).setFilesystem(d.getFilesystem())
+                    .setMountpoint(d.getMountpoint()).setAvailable(d.getAvailable()).setReason(d.getReason()));
+        }
+        reply(response, out.build());
     }
 
     @Override

@@ -29,7 +29,8 @@ public class PoolApi extends PoolServiceGrpc.PoolServiceImplBase {
 
     @Override
     public void createPool(CreatePoolRequest request, StreamObserver<Pool> response) {
-        PoolSpec spec = pools.create(request.getId(), request.getNodeId(), request.getDisksList(), request.getLabelsMap());
+        PoolSpec spec = pools.create(request.getId(), request.getNodeId(), request.getDisksList(), request.getLabelsMap(),
+                request.getEraseExisting());
         reply(response, toProto(spec));
     }
 

@@ -60,6 +60,11 @@ public final class PoolOperations {
     }
 
     public PoolSpec create(String id, String nodeId, List<String> disks, Map<String, String> labels) {
+        return create(id, nodeId, disks, labels, false);
+    }
+
+    /** As above; {@code eraseExisting} lets the node erase what the disk holds (refused otherwise, naming it). */
+    public PoolSpec create(String id, String nodeId, List<String> disks, Map<String, String> labels, boolean eraseExisting) {
         if (id == null || !POOL_ID.matcher(id).matches()) {
             throw new CoreException.InvalidArgument("id", "must be 1-63 letters, digits, '.', '_' or '-'");
         }
@@ -69,7 +74,7 @@ public final class PoolOperations {
         if (disks.size() != 1) {
             throw new CoreException.InvalidArgument("disks", "exactly one disk URI is supported, got " + disks.size());
         }
-        PoolSpec wanted = new PoolSpec(id, nodeId, disks, labels, OperationStatus.CREATING);
+        PoolSpec wanted = new PoolSpec(id, nodeId, disks, labels, OperationStatus.CREATING, eraseExisting);
         try (var held = guard.acquire(id, WAIT)) {
             Optional<Versioned<PoolSpec>> existing = store.get(PoolSpec.KIND, id);
             Versioned<PoolSpec> creating;
@@ -132,7 +137,7 @@ public final class PoolOperations {
                     labels.put(k, v);
                 }
             });
-            PoolSpec next = new PoolSpec(s.id(), s.nodeId(), s.disks(), labels, s.operation());
+            PoolSpec next = new PoolSpec(s.id(), s.nodeId(), s.disks(), labels, s.operation(), s.eraseExisting());
             if (next.equals(s)) {
                 return s;
             }
@@ -151,7 +156,7 @@ public final class PoolOperations {
         if (present.isPresent()) {
             pool = present.get();
         } else {
-            pool = engine.createPool(s.id(), s.disks());
+            pool = engine.createPool(s.id(), s.disks(), s.eraseExisting());
         }
         poller.observed(s.nodeId(), pool);
         Versioned<PoolSpec> created = store.update(PoolSpec.KIND, creating, s.with(OperationStatus.CREATED));
