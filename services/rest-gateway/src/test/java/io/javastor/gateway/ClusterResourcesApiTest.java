@@ -12,6 +12,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import tools.jackson.databind.JsonNode;
+
 import io.javastor.gateway.testsupport.RunningGateway;
 import io.javastor.gateway.testsupport.RunningGateway.Reply;
 import io.javastor.gateway.testsupport.StorageCluster;
@@ -148,6 +150,28 @@ class ClusterResourcesApiTest {
         gw().put("/v0/nodes/node-9/pools/p-x", Map.of("disks", List.of("malloc:///m?size_mb=8"))).assertError(404, "NotFound",
                 "node-9");
         gw().get("/v0/pools/p-bad").assertError(404, "NotFound", "p-bad");
+    }
+
+    @Test
+    void aPoolOffTheNodesAllowListIsRefusedAndTheNodesBlockDevicesSayWhy() {
+        gw().put("/v0/nodes/node-1/pools/sneaky", Map.of("disks", List.of("uring:///etc/hostname"))).assertError(400, "InvalidArgument",
+                "not on this engine's disk allow-list");
+        gw().get("/v0/pools/sneaky").assertError(404, "NotFound", "sneaky");
+        gw().put("/v0/nodes/node-1/pools/big", Map.of("disks", List.of("malloc:///big?size_mb=100000"), "erase_existing", true))
+                .assertError(400, "InvalidArgument", "exceeds this engine's limit");
+
+        Reply all = gw().get("/v0/nodes/node-1/block_devices?all=true");
+        assertThat(all.status()).as("%s", all).isEqualTo(200);
+        assertThat(all.json().isArray()).isTrue();
+        for (JsonNode d : all.json()) {
+            assertThat(d.path("devname").asString()).startsWith("/dev/");
+            assertThat(d.path("available").asBoolean() || !d.path("unavailable_reason").asString().isEmpty())
+                    .as("%s says why it is unavailable", d).isTrue();
+        }
+        // The test engines allow pools only in the temporary folder: none of this machine's devices is available.
+        assertThat(gw().get("/v0/nodes/node-1/block_devices").json().size()).isZero();
+        gw().get("/v0/nodes/node-9/block_devices").assertError(404, "NotFound", "node-9");
+        gw().get("/v0/nodes/N1/block_devices").assertError(400, "InvalidArgument", "id");
     }
 
     @Test

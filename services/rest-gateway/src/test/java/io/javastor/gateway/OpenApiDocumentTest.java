@@ -43,7 +43,7 @@ class OpenApiDocumentTest {
             "/v0/nodes/{node_id}/pools/{pool_id}/replicas/{replica_id}/share", "/v0/pools/{pool_id}/replicas/{replica_id}",
             "/v0/pools/{pool_id}/replicas/{replica_id}/share/nvmf", "/v0/pools/{pool_id}/replicas/{replica_id}/share",
             "/v0/nodes/{node_id}/nexuses/{nexus_id}/children/{child_id}", "/v0/nodes/{node_id}/nexuses/{nexus_id}/share/{protocol}",
-            "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history",
+            "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history", "/v0/nodes/{id}/block_devices",
             "/v0/watches/volumes/{volume_id}");
 
     @Test

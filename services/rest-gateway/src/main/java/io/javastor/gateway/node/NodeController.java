@@ -47,6 +47,16 @@ public class NodeController {
         return Node.from(agent.idempotent(s -> s.nodes().getNode(GetNodeRequest.newBuilder().setId(node).build())));
     }
 
+    @Operation(summary = "The node's disks and partitions, read from its io-engine now; all=true also lists those a pool cannot go "
+            + "on, each with the reason")
+    @GetMapping("/nodes/{id}/block_devices")
+    public List<BlockDevice> getNodeBlockDevices(@PathVariable String id,
+            @RequestParam(name = "all", required = false, defaultValue = "false") boolean all) {
+        String node = InputRules.nodeId("id", id);
+        return agent.idempotent(s -> s.nodes().listBlockDevices(io.javastor.api.core.v1.ListBlockDevicesRequest.newBuilder()
+                .setNodeId(node).setAll(all).build())).getDevicesList().stream().map(BlockDevice::from).toList();
+    }
+
     @Operation(summary = "Cordon the node with this label: it takes no new replicas or nexuses while any cordon label is set")
     @PutMapping("/nodes/{id}/cordon/{label}")
     public Node putNodeCordon(@PathVariable String id, @PathVariable String label) {

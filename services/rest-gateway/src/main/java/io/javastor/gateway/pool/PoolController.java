@@ -114,7 +114,7 @@ public class PoolController {
         List<String> disks = InputRules.disks("disks", body.disks());
         var labels = InputRules.labels("labels", body.labels());
         return Pool.from(agent.idempotent(s -> s.pools().createPool(CreatePoolRequest.newBuilder().setId(id).setNodeId(node)
-                .addAllDisks(disks).putAllLabels(labels).build())));
+                .addAllDisks(disks).putAllLabels(labels).setEraseExisting(Boolean.TRUE.equals(body.eraseExisting())).build())));
     }
 
     @DeleteMapping("/nodes/{node_id}/pools/{pool_id}")
