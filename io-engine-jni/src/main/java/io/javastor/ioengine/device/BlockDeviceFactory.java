@@ -35,6 +35,9 @@ public final class BlockDeviceFactory implements AutoCloseable {
             return UringBlockDevice.open(u.text(), u.path(), u.createSizeMb() << 20, reactor());
         }
         DeviceUri.Malloc m = (DeviceUri.Malloc) uri;
+        if (!mallocDevices.containsKey(m.name())) {
+            checkFitsInMemory(uriText, m.sizeMb() << 20);
+        }
         MallocBlockDevice d = mallocDevices.computeIfAbsent(m.name(),
                 n -> new MallocBlockDevice(m.text(), m.sizeMb() << 20, m.blockSize()));
         if (d.size() != m.sizeMb() << 20 || d.blockSize() != m.blockSize()) {
@@ -42,6 +45,20 @@ public final class BlockDeviceFactory implements AutoCloseable {
                     + "' exists with size " + (d.size() >> 20) + " MiB and block size " + d.blockSize());
         }
         return new NonClosing(d);
+    }
+
+    /**
+     * A RAM disk is refused up front when it would take more than half of the heap still free: allocating it anyway
+     * ends in OutOfMemoryError in whichever threads allocate next, leaving the engine broken (issue 16).
+     */
+    private static void checkFitsInMemory(String uriText, long bytes) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free / 2) {
+            throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.RESOURCE_EXHAUSTED, "disk '" + uriText
+                    + "': a RAM disk of " + (bytes >> 20) + " MiB does not fit this engine's memory (" + (free >> 20)
+                    + " MiB of heap free; at most half of it goes to RAM disks)");
+        }
     }
 
     /** Frees a malloc device's memory (pool destroy). */

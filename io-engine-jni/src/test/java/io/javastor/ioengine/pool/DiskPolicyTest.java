@@ -101,6 +101,16 @@ class DiskPolicyTest {
         assertThat(sha256(small)).isEqualTo(was);
 
         refused("malloc:///big?size_mb=65", EngineException.Kind.INVALID_ARGUMENT, "exceeds this engine's limit of 64 MiB");
+        try (PoolRegistry generous = new PoolRegistry(devices, 2.0, new DiskPolicy(List.of(), 1L << 30))) {
+            long tooMuchMb = (Runtime.getRuntime().maxMemory() >> 20) + 1024;
+            assertThatThrownBy(() -> generous.createPool("huge", List.of("malloc:///huge?size_mb=" + tooMuchMb), 0))
+                    .isInstanceOfSatisfying(EngineException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(EngineException.Kind.RESOURCE_EXHAUSTED);
+                        assertThat(e.getMessage()).contains("does not fit this engine's memory");
+                    });
+            assertThat(generous.createPool("small", List.of("malloc:///small?size_mb=8"), 0).capacityBytes())
+                    .as("the engine is unharmed by the refusal").isPositive();
+        }
         assertThat(registry.createPool("m", List.of("malloc:///m?size_mb=64"), 0).capacityBytes()).isPositive();
         assertThat(registry.createPool("f", List.of("uring://" + allowed.resolve("new.img") + "?size_mb=32"), 0).capacityBytes())
                 .as("a new file in the allowed folder is created at size_mb").isPositive();
