@@ -149,26 +149,12 @@ public final class Replica implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        int len = dst.remaining();
-        CompletableFuture<Void> check = begin("read", offset, len);
-        if (check != null) {
-            return check;
-        }
-        long t0 = System.nanoTime();
-        CompletableFuture<Void> f = forEachCluster(offset, dst, false, false);
-        return end(f, IoStats.Kind.READ, len, t0);
+        return dataIo(offset, dst, false, false);
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
-        int len = src.remaining();
-        CompletableFuture<Void> check = begin("write", offset, len);
-        if (check != null) {
-            return check;
-        }
-        long t0 = System.nanoTime();
-        CompletableFuture<Void> f = forEachCluster(offset, src, true, false);
-        return end(f, IoStats.Kind.WRITE, len, t0);
+        return dataIo(offset, src, true, false);
     }
 
     /**
@@ -177,14 +163,18 @@ public final class Replica implements BlockDevice {
      */
     @Override
     public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
-        int len = src.remaining();
-        CompletableFuture<Void> check = begin("write", offset, len);
+        return dataIo(offset, src, true, true);
+    }
+
+    private CompletableFuture<Void> dataIo(long offset, ByteBuffer buf, boolean write, boolean fua) {
+        int len = buf.remaining();
+        CompletableFuture<Void> check = begin(write ? "write" : "read", offset, len);
         if (check != null) {
             return check;
         }
         long t0 = System.nanoTime();
-        CompletableFuture<Void> f = forEachCluster(offset, src, true, true);
-        return end(f, IoStats.Kind.WRITE, len, t0);
+        CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
+        return end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0);
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */

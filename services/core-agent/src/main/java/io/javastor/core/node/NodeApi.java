@@ -35,14 +35,8 @@ public class NodeApi extends NodeServiceGrpc.NodeServiceImplBase {
         if (!registry.get(id).map(n -> n.status().isOnline()).orElse(false)) {
             throw new io.javastor.core.CoreException.Unavailable("node " + id + ": not Online; its block devices are read from its io-engine");
         }
-        var out = io.javastor.api.core.v1.ListBlockDevicesResponse.newBuilder();
-        for (var d : engines.node(id).listBlockDevices(request.getAll())) {
-            out.addDevices(io.javastor.api.core.v1.BlockDevice.newBuilder().setDevname(d.getDevname()).setDevtype(d.getDevtype())
-                    .setDevmajor(d.getDevmajor()).setDevminor(d.getDevminor()).setModel(d.getModel()).setDevpath(d.getDevpath())
-                    .addAllDevlinks(d.getDevlinksList()).setSize(d.getSize()).setFilesystem(d.getFilesystem())
-                    .setMountpoint(d.getMountpoint()).setAvailable(d.getAvailable()).setReason(d.getReason()));
-        }
-        reply(response, out.build());
+        reply(response, io.javastor.api.core.v1.ListBlockDevicesResponse.newBuilder()
+                .addAllDevices(engines.node(id).listBlockDevices(request.getAll())).build());
     }
 
     @Override

@@ -2,7 +2,7 @@ package io.javastor.core.pool;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.BlockDevice;
+import io.javastor.api.ioengine.v1.BlockDevice;
 import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.GetPoolRequest;
 import io.javastor.api.core.v1.ListBlockDevicesRequest;

@@ -33,7 +33,7 @@ public record BlockDevice(
                              String mountpoint) {
     }
 
-    static BlockDevice from(io.javastor.api.core.v1.BlockDevice d) {
+    static BlockDevice from(io.javastor.api.ioengine.v1.BlockDevice d) {
         Filesystem fs = d.getFilesystem().isEmpty() && d.getMountpoint().isEmpty() ? null : new Filesystem(d.getFilesystem(), d.getMountpoint());
         return new BlockDevice(d.getDevname(), d.getDevtype(), d.getDevmajor(), d.getDevminor(), d.getModel(), d.getDevpath(),
                 d.getDevlinksList(), d.getSize(), fs, d.getAvailable(), d.getReason().isEmpty() ? null : d.getReason());
