@@ -109,8 +109,9 @@ class NexusCrashDurabilityVmTest {
             mark("volumes published on " + NEXUS_NODE + ": FUA volume " + fuaVolume + " (" + FUA_WRITES + " clusters of " + clusterSize
                     + " B, replicas " + fuaReplicas + ") at " + uriA + "; ext4 volume " + fsVolume + " at " + uriB);
 
+            String modules = GuestKernelModules.prepare(tmp, "ext4", "crc32c_generic");
             vm = GuestVm.start(tmp, "guest-crash-durability.sh", 1200, GuestVm.HOST_FROM_GUEST, a.group(1), a.group(2), b.group(2),
-                    Long.toString(clusterSize), Integer.toString(FUA_WRITES), Integer.toString(FILES_BEFORE_KILL), "600");
+                    Long.toString(clusterSize), Integer.toString(FUA_WRITES), Integer.toString(FILES_BEFORE_KILL), "600", modules);
             GuestVm guest = vm;
             await("the guest's " + FUA_WRITES + " FUA writes acknowledged, after " + FILES_BEFORE_KILL + " fsync'd files")
                     .atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(50)).until(() -> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Guest script (runs in the Linux VM of ../shared/tools/linux-nvme-vm, from its shared folder /tmp/share):
-#   guest-crash-durability.sh ADDRESS PORT NQN_FUA NQN_FS CLUSTER_BYTES FUA_WRITES FILES_BEFORE WAIT_S
+#   guest-crash-durability.sh ADDRESS PORT NQN_FUA NQN_FS CLUSTER_BYTES FUA_WRITES FILES_BEFORE WAIT_S MODULE_ROOT
+# (MODULE_ROOT: the guest kernel's ext4 and crc32c_generic modules for `modprobe -d`, which the harness's initramfs lacks)
 # Two published thin volumes whose targets are on the same node, both connected with the kernel's NVMe/TCP initiator
 # with --ctrl-loss-tmo=-1 (it reconnects to the same address, however long the target is gone):
 #   (b) ext4 on NQN_FS; a loop writes file i, fsyncs it and its directory, and only then appends "i sha256" to
@@ -15,7 +16,7 @@
 #   and lists them in ./replicas ("NAME PORT NQN" lines); every FUA block is read from every replica directly.
 # Exit 0 and "PASS" only if every check passed; "FAIL: reason" (exit 1) at the first that did not.
 set -u
-addr=$1 port=$2 nqn_a=$3 nqn_b=$4 cluster=$5 nfua=$6 files_before=$7 wait_s=$8
+addr=$1 port=$2 nqn_a=$3 nqn_b=$4 cluster=$5 nfua=$6 files_before=$7 wait_s=$8 modroot=$9
 share=$PWD
 mnt=/run/mnt-fs
 fail() {
@@ -72,6 +73,9 @@ for k in $(seq 0 $((nfua - 1))); do pattern "$k" > "/run/fua-$k"; done
 touch ./connected
 
 # (b) ext4, and the write + fsync loop in the background.
+if ! grep -qw ext4 /proc/filesystems; then
+  modprobe -d "$modroot" crc32c_generic && modprobe -d "$modroot" ext4 || fail "modprobe -d $modroot ext4 (kernel $(uname -r))"
+fi
 mkfs.ext4 -F -q -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 "$dev_b" || fail "mkfs.ext4 $dev_b"
 mkdir -p "$mnt" && mount -t ext4 "$dev_b" "$mnt" || fail "mount $dev_b"
 mkdir -p "$mnt/data" && sync -f "$mnt" || fail "mkdir on the file system"
