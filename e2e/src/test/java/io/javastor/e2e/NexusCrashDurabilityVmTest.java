@@ -58,6 +58,7 @@ class NexusCrashDurabilityVmTest {
     private static final int FUA_WRITES = 16;
     private static final int FILES_BEFORE_KILL = 20;
     private static final long FS_VOLUME_BYTES = 128L << 20;
+    private static final Pattern IMPORTED_AT_START = Pattern.compile("PoolImportOnStart node=node-1 pool=pool-1 .* imported at start");
 
     private final List<String> timeline = new ArrayList<>();
     private final Instant t0 = Instant.now();
@@ -132,8 +133,12 @@ class NexusCrashDurabilityVmTest {
             LocalCluster.Run again = cluster.javastor(Duration.ofMinutes(5), "add-node", "1");
             assertThat(again.exitCode()).as("./javastor add-node 1 (restart of node-1) exit code").isZero();
             mark(NEXUS_NODE + " started again (" + again.took().toSeconds() + " s)");
-            await("event PoolImported for pool-1").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> events(cluster, "pool-1", "PoolImported") >= 1);
+            // The engine imports the pools of its --javastor.io-engine.disks as it starts (PoolImportOnStart); the agent's
+            // PoolImportReconciler would import it otherwise. Either way: imported from the disk, never created afresh.
+            await("pool-1 Online again, imported from its disk").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> "Online".equals(poolStatus(cluster, "pool-1"))
+                            && (IMPORTED_AT_START.matcher(cluster.read("node-1.log")).find() || events(cluster, "pool-1", "PoolImported") >= 1));
+            assertThat(events(cluster, "pool-1", "PoolCreated")).as("pool-1 created once, at ./javastor up").isEqualTo(1);
             await("events TargetRecreated for both volumes").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                     .until(() -> events(cluster, fuaVolume, "TargetRecreated") >= 1 && events(cluster, fsVolume, "TargetRecreated") >= 1);
             mark("pool-1 imported; targets re-created: " + eventDetails(cluster, fuaVolume, "TargetRecreated") + " | "
@@ -225,6 +230,15 @@ class NexusCrashDurabilityVmTest {
         cluster.ok(cluster.put("/v0/volumes/" + uuid + "/target",
                 "{\"protocol\":\"nvmf\",\"publish_context\":{},\"node\":\"" + NEXUS_NODE + "\"}"), "publish volume " + uuid);
         return replicas;
+    }
+
+    private static String poolStatus(LocalCluster cluster, String pool) throws Exception {
+        for (JsonNode p : cluster.ok(cluster.get("/v0/pools"), "list pools").values()) {
+            if (pool.equals(p.path("id").asString())) {
+                return p.path("state").path("status").asString();
+            }
+        }
+        return "(not listed)";
     }
 
     private static JsonNode volume(LocalCluster cluster, String uuid) throws Exception {

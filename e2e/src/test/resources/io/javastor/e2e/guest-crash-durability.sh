@@ -81,9 +81,7 @@ mkdir -p "$mnt" && mount -t ext4 "$dev_b" "$mnt" || fail "mount $dev_b"
 mkdir -p "$mnt/data" && sync -f "$mnt" || fail "mkdir on the file system"
 : > ./fsynced.log
 content() { # file i: 6 KiB derived from i
-  local i=$1 n
-  for n in $(seq 1 96); do printf 'file %05d line %03d %s\n' "$i" "$n" "$(printf '%05d' $(( (i * 7919 + n * 104729) % 100000 )))"; done \
-    | head -c 6144
+  awk -v i="$1" 'BEGIN { for (n = 1; n <= 240; n++) printf "file %05d line %03d %05d\n", i, n, (i * 7919 + n * 104729) % 100000 }' | head -c 6144
 }
 loop() {
   local i=0 f sum
