@@ -40,9 +40,13 @@ import tools.jackson.databind.JsonNode;
  * <li>(b) ext4 on volume B, files written and fsync'd (file, then directory) in a loop that runs across the kill;
  * the guest records a file only after its fsyncs returned.</li>
  * </ul>
- * node-1 starts again ({@code ./javastor add-node 1}: its pool spec exists, so the agent imports the pool from the
- * disk, never re-creates it), the core agent re-creates both targets at the same address (event TargetRecreated), the
- * nexuses rebuild what is out of sync and are Online with three Online children; the kernel reconnects by itself.
+ * While node-1 is down, volume A's two surviving replicas are shared to the guest on their own nodes (io-engine gRPC)
+ * and every FUA block is read from each directly: their own copies, as the dead nexus left them (after a crash the
+ * agent starts the target from its own node's replica and rebuilds the others from it in full, so this is the only
+ * look at them). node-1 starts again ({@code ./javastor add-node 1}: its engine imports pool-1 from the disk as it
+ * starts, and the pool spec exists, so nothing is created afresh), the core agent re-creates both targets at the same
+ * address (event TargetRecreated), the nexuses rebuild the others and are Online with three Online children; the
+ * kernel reconnects by itself.
  * Then: every FUA block reads back through volume A; {@code fsck.ext4 -n -f} of volume B is clean and every fsync'd
  * file is intact; volume A is unpublished, each of its three replicas shared on its own node (io-engine gRPC) and read
  * directly from the VM: every FUA block is intact on every replica.
@@ -129,6 +133,25 @@ class NexusCrashDurabilityVmTest {
             await("the supervisor reports " + NEXUS_NODE + "'s death").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> cluster.read("supervisor.log").contains(NEXUS_NODE + " pid " + pid + " exited (code 137, signal 9)"));
 
+            // The surviving replicas as the dead nexus left them: after a crash the agent starts the target from its own
+            // node's replica and rebuilds the others from it, so this is the only look at their own copies.
+            StringBuilder survivors = new StringBuilder();
+            for (var r : fuaReplicas.entrySet()) {
+                if (!r.getValue().equals(NEXUS_NODE)) {
+                    survivors.append(shareForGuest(r.getValue(), r.getKey()));
+                }
+            }
+            publish(tmp, "survivors", survivors.toString());
+            await("the guest reads the FUA blocks from the surviving replicas").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        if (!guest.alive() || guest.marker("failed")) {
+                            throw new AssertionError("the VM stopped reading the surviving replicas:\n" + guest.output());
+                        }
+                        return guest.marker("survivors-read");
+                    });
+            mark("guest: all " + FUA_WRITES + " FUA blocks intact on the surviving replicas, read directly while the target was down:\n"
+                    + survivors.toString().strip());
+
             // node-1 again, as ./javastor starts a node: its pool spec exists (PUT is a no-op), the agent imports the pool.
             LocalCluster.Run again = cluster.javastor(Duration.ofMinutes(5), "add-node", "1");
             assertThat(again.exitCode()).as("./javastor add-node 1 (restart of node-1) exit code").isZero();
@@ -178,16 +201,9 @@ class NexusCrashDurabilityVmTest {
             assertThat(unpublished.status()).as("unpublish " + fuaVolume + ": " + unpublished.body()).isBetween(200, 299);
             StringBuilder list = new StringBuilder();
             for (var r : fuaReplicas.entrySet()) {
-                String node = r.getValue();
-                Replica shared = engine(node, api -> api.shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getKey())
-                        .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()));
-                Matcher m = Pattern.compile("nvmf://127\\.0\\.0\\.1:(\\d+)/(nqn\\.[^/]+)").matcher(shared.getUri());
-                assertThat(m.matches()).as("replica share uri " + shared.getUri()).isTrue();
-                list.append(node).append(' ').append(m.group(1)).append(' ').append(m.group(2)).append('\n');
+                list.append(shareForGuest(r.getValue(), r.getKey()));
             }
-            Path tmpList = tmp.resolve("share").resolve("replicas.tmp");
-            Files.writeString(tmpList, list.toString());
-            Files.move(tmpList, tmp.resolve("share").resolve("replicas"), StandardCopyOption.ATOMIC_MOVE);
+            publish(tmp, "replicas", list.toString());
             mark("volume A unpublished; its replicas shared for the guest:\n" + list.toString().strip());
 
             int exit = vm.await(600);
@@ -215,6 +231,23 @@ class NexusCrashDurabilityVmTest {
                 cluster.javastor(Duration.ofMinutes(2), "destroy");
             }
         }
+    }
+
+    /** Shares a replica over NVMe-oF to any host (the guest), on its own node; its "NODE PORT NQN" line for the guest. */
+    private static String shareForGuest(String node, String replica) throws InterruptedException {
+        Replica shared = engine(node, api -> api.shareReplica(ShareReplicaRequest.newBuilder().setUuid(replica)
+                .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()));
+        Matcher m = Pattern.compile("nvmf://127\\.0\\.0\\.1:(\\d+)/(nqn\\.[^/]+)").matcher(shared.getUri());
+        assertThat(m.matches()).as("share uri of replica " + replica + " on " + node + ": " + shared.getUri()).isTrue();
+        assertThat(shared.getAllowedHostsList()).as("allowed hosts of replica " + replica + " shared for the guest").isEmpty();
+        return node + " " + m.group(1) + " " + m.group(2) + "\n";
+    }
+
+    /** A file for the guest in the shared folder, whole when it appears. */
+    private static void publish(Path tmp, String name, String text) throws java.io.IOException {
+        Path part = tmp.resolve("share").resolve(name + ".tmp");
+        Files.writeString(part, text);
+        Files.move(part, tmp.resolve("share").resolve(name), StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Creates a thin 3-replica volume and publishes it on node-1; returns replica uuid -> node. */

@@ -9,7 +9,10 @@
 #   (a) once FILES_BEFORE files are fsync'd: FUA_WRITES `nvme write --force-unit-access` (no Flush) of one 4 KiB block
 #       each, block k at the start of cluster k of NQN_FUA (never written before: fresh clusters), then ./fua-acked.
 #       The host kills the targets' io-engine with kill -9 the moment it sees ./fua-acked (the ext4 loop still runs),
-#       restarts it, and writes ./recovered once the core agent has re-created both targets with all their replicas.
+#       shares the FUA volume's surviving replicas (on the other nodes) and lists them in ./survivors; the guest reads
+#       every FUA block from each of them directly (./survivors-read): their own copies, before any rebuild. The host
+#       restarts the io-engine and writes ./recovered once the core agent has re-created both targets with all their
+#       replicas (after a crash it starts a target from its own node's replica and rebuilds the others from it).
 #   Then: the FUA blocks are read back through the volume (O_DIRECT); the loop stops; ext4 is unmounted, the block
 #   device's cache dropped, `fsck.ext4 -n -f` must be clean, and every file in ./fsynced.log must read back intact.
 #   Both volumes are disconnected (./disconnected); the host unpublishes the FUA volume, shares each of its replicas
@@ -63,6 +66,16 @@ pattern() {
     head -c 8192 /dev/zero | tr '\0' "$(printf "\\$(printf '%03o' $(( 65 + k )))")"; } | head -c 4096
 }
 
+check_blocks() { # DEVICE WHERE
+  local dev=$1 where=$2 k bad=0
+  for k in $(seq 0 $((nfua - 1))); do
+    dd if="$dev" of="/run/read-$k" bs=4096 count=1 skip=$(( k * cluster / 4096 )) iflag=direct status=none || { echo "  $where block $k: read failed"; bad=1; continue; }
+    cmp -s "/run/read-$k" "/run/fua-$k" || { echo "  $where block $k: differs; starts with: $(head -c 64 "/run/read-$k" | tr -c '[:print:]' '.')"; bad=1; }
+  done
+  [ $bad -eq 0 ] && echo "  $where: all $nfua FUA blocks intact"
+  return $bad
+}
+
 say "connecting $nqn_a and $nqn_b at $addr:$port (ctrl-loss-tmo -1, reconnect every 1 s)"
 connect "$addr" "$port" "$nqn_a" --ctrl-loss-tmo=-1 --reconnect-delay=1; dev_a=$dev
 connect "$addr" "$port" "$nqn_b" --ctrl-loss-tmo=-1 --reconnect-delay=1; dev_b=$dev
@@ -111,20 +124,31 @@ done
 touch ./fua-acked
 say "(a) $nfua FUA writes acknowledged (start of clusters 0..$((nfua - 1)) of $cluster B); ./fua-acked; $(count) files fsync'd so far"
 
+# (a) while the target is down: the surviving replicas as the dead nexus left them (the re-created target will
+# rebuild them from its own node's replica, so this is the only look at their own copies of the FUA writes).
+read_replicas() { # LIST: "NAME PORT NQN" lines; reads every FUA block from each, directly
+  local list=$1 name rport rnqn bad=0 n=0
+  while read -r name rport rnqn; do
+    n=$((n + 1))
+    connect "$addr" "$rport" "$rnqn" </dev/null
+    check_blocks "$dev" "replica on $name ($addr:$rport)" || bad=1
+    nvme disconnect -n "$rnqn" </dev/null >/dev/null || fail "disconnect $rnqn"
+  done < "$list"
+  [ $n -ge 1 ] || fail "no replicas listed in $list"
+  replicas_read=$n
+  return $bad
+}
+survivors() { [ -s "$share/survivors" ]; }
+wait_for 180 "the host's list of surviving replicas (./survivors)" survivors
+read_replicas "$share/survivors" || fail "(a) FUA blocks not intact on the surviving replicas, read while the target was down"
+touch ./survivors-read
+say "(a) all $nfua FUA blocks intact on the $replicas_read surviving replicas, read while the target was down"
+
 recovered() { [ -e "$share/recovered" ]; }
 wait_for "$wait_s" "the host's ./recovered (targets re-created)" recovered
 say "the host reports both targets re-created; $(count) files fsync'd so far"
 
 # (a) through the volume, O_DIRECT (the kernel reconnected to the re-created target).
-check_blocks() { # DEVICE WHERE
-  local dev=$1 where=$2 k bad=0
-  for k in $(seq 0 $((nfua - 1))); do
-    dd if="$dev" of="/run/read-$k" bs=4096 count=1 skip=$(( k * cluster / 4096 )) iflag=direct status=none || { echo "  $where block $k: read failed"; bad=1; continue; }
-    cmp -s "/run/read-$k" "/run/fua-$k" || { echo "  $where block $k: differs; starts with: $(head -c 64 "/run/read-$k" | tr -c '[:print:]' '.')"; bad=1; }
-  done
-  [ $bad -eq 0 ] && echo "  $where: all $nfua FUA blocks intact"
-  return $bad
-}
 check_blocks "$dev_a" "volume (through the re-created target)" || fail "(a) FUA blocks not intact through the volume"
 
 # (b) a few more files after the reconnection, then stop the loop.
@@ -159,14 +183,6 @@ touch ./disconnected
 # (a) every replica of the FUA volume, read directly from its own share.
 listed() { [ -s "$share/replicas" ]; }
 wait_for 180 "the host's list of shared replicas (./replicas)" listed
-bad=0 n=0
-while read -r name rport rnqn; do
-  n=$((n + 1))
-  connect "$addr" "$rport" "$rnqn" </dev/null
-  check_blocks "$dev" "replica on $name ($addr:$rport)" || bad=1
-  nvme disconnect -n "$rnqn" </dev/null >/dev/null || fail "disconnect $rnqn"
-done < "$share/replicas"
-[ $n -ge 1 ] || fail "no replicas listed"
-[ $bad -eq 0 ] || fail "(a) FUA blocks not intact on every replica"
-say "(a) all $nfua FUA blocks intact on all $n replicas"
+read_replicas "$share/replicas" || fail "(a) FUA blocks not intact on every replica"
+say "(a) all $nfua FUA blocks intact on all $replicas_read replicas"
 echo "PASS"
