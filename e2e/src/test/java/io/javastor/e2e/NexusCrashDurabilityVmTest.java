@@ -26,6 +26,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.javastor.api.ioengine.v1.IoEngineGrpc;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.api.ioengine.v1.Replica;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
@@ -114,6 +115,10 @@ class NexusCrashDurabilityVmTest {
             mark("volumes published on " + NEXUS_NODE + ": FUA volume " + fuaVolume + " (" + FUA_WRITES + " clusters of " + clusterSize
                     + " B, replicas " + fuaReplicas + ") at " + uriA + "; ext4 volume " + fsVolume + " at " + uriB);
 
+            for (var r : fuaReplicas.entrySet()) {
+                assertThat(allocated(r.getValue(), r.getKey())).as("bytes allocated to replica " + r.getKey() + " on " + r.getValue()
+                        + " before the FUA writes (fresh clusters)").isZero();
+            }
             String modules = GuestKernelModules.prepare(tmp, "ext4", "crc32c_generic");
             vm = GuestVm.start(tmp, "guest-crash-durability.sh", 1200, GuestVm.HOST_FROM_GUEST, a.group(1), a.group(2), b.group(2),
                     Long.toString(clusterSize), Integer.toString(FUA_WRITES), Integer.toString(FILES_BEFORE_KILL), "600", modules);
@@ -125,10 +130,12 @@ class NexusCrashDurabilityVmTest {
                         }
                         return guest.marker("fua-acked");
                     });
+            long seen = System.nanoTime();
             long pid = cluster.pid(NEXUS_NODE);
-            Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start();
-            assertThat(kill.waitFor()).as("kill -9 " + pid).isZero();
-            mark("FUA writes acknowledged; kill -9 " + NEXUS_NODE + " (pid " + pid + "), the ext4 loop at "
+            // SIGKILL straight from here (ProcessHandle.destroyForcibly is kill -9 on Linux): no process to fork first.
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false)).as("kill -9 " + pid).isTrue();
+            long killMs = (System.nanoTime() - seen) / 1_000_000;
+            mark("FUA writes acknowledged; kill -9 " + NEXUS_NODE + " (pid " + pid + ") " + killMs + " ms after the marker was seen, the ext4 loop at "
                     + fsyncedFiles(tmp) + " fsync'd files");
             await("the supervisor reports " + NEXUS_NODE + "'s death").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> cluster.read("supervisor.log").contains(NEXUS_NODE + " pid " + pid + " exited (code 137, signal 9)"));
@@ -139,6 +146,12 @@ class NexusCrashDurabilityVmTest {
             for (var r : fuaReplicas.entrySet()) {
                 if (!r.getValue().equals(NEXUS_NODE)) {
                     survivors.append(shareForGuest(r.getValue(), r.getKey()));
+                }
+            }
+            for (var r : fuaReplicas.entrySet()) {
+                if (!r.getValue().equals(NEXUS_NODE)) {
+                    assertThat(allocated(r.getValue(), r.getKey())).as("bytes allocated to replica " + r.getKey() + " on " + r.getValue()
+                            + " after the " + FUA_WRITES + " FUA writes: one cluster each").isEqualTo(FUA_WRITES * clusterSize);
                 }
             }
             publish(tmp, "survivors", survivors.toString());
@@ -241,6 +254,13 @@ class NexusCrashDurabilityVmTest {
         assertThat(m.matches()).as("share uri of replica " + replica + " on " + node + ": " + shared.getUri()).isTrue();
         assertThat(shared.getAllowedHostsList()).as("allowed hosts of replica " + replica + " shared for the guest").isEmpty();
         return node + " " + m.group(1) + " " + m.group(2) + "\n";
+    }
+
+    /** Bytes of clusters a replica has allocated, from its node's io-engine. */
+    private static long allocated(String node, String replica) throws InterruptedException {
+        List<Replica> list = engine(node, api -> api.listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build()).getReplicasList());
+        assertThat(list).as("replica " + replica + " on " + node).hasSize(1);
+        return list.get(0).getAllocated();
     }
 
     /** A file for the guest in the shared folder, whole when it appears. */
