@@ -22,7 +22,7 @@
 #include "io_javastor_ioengine_device_uring_NativeIo.h"
 
 /* Operation codes shared with NativeIo.java. */
-enum { OP_READ = 0, OP_WRITE = 1, OP_FSYNC = 2, OP_DATASYNC = 3, OP_DISCARD = 4, OP_WRITE_ZEROES = 5, OP_NOP = 6 };
+enum { OP_READ = 0, OP_WRITE = 1, OP_FSYNC = 2, OP_DATASYNC = 3, OP_DISCARD = 4, OP_WRITE_ZEROES = 5, OP_NOP = 6, OP_WRITE_FUA = 7 };
 
 JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_open(
     JNIEnv *env, jclass cls, jstring jpath, jboolean create, jboolean direct) {
@@ -126,6 +126,12 @@ static int prep(struct io_uring *ring, jint op, jint fd, jlong addr, jlong len, 
   switch (op) {
     case OP_READ: io_uring_prep_read(sqe, fd, (void *)(intptr_t)addr, (unsigned)len, (__u64)offset); break;
     case OP_WRITE: io_uring_prep_write(sqe, fd, (const void *)(intptr_t)addr, (unsigned)len, (__u64)offset); break;
+    case OP_WRITE_FUA:
+      /* RWF_DSYNC: on a block device the kernel sets FUA (or flushes after) on this write only; on a file it
+       * also syncs the metadata the write needs (fdatasync semantics for the range). */
+      io_uring_prep_write(sqe, fd, (const void *)(intptr_t)addr, (unsigned)len, (__u64)offset);
+      sqe->rw_flags = RWF_DSYNC;
+      break;
     case OP_FSYNC: io_uring_prep_fsync(sqe, fd, 0); break;
     case OP_DATASYNC: io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); break;
     case OP_DISCARD: io_uring_prep_fallocate(sqe, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len); break;

@@ -10,7 +10,8 @@ import java.util.concurrent.CompletableFuture;
  * from their position to their limit and are not moved (absolute I/O); devices backed by O_DIRECT need
  * direct buffers aligned to {@link #bufferAlignment()} (see {@link DmaBuffers}). Futures fail with
  * {@link BlockIoException}. A completed write is on the device; it is durable only after a
- * {@link #flush()} that started after the write completed.
+ * {@link #flush()} that started after the write completed, or when it was a {@link #writeFua} (NVMe's model:
+ * Force Unit Access, Flush, volatile write cache).
  */
 public interface BlockDevice extends AutoCloseable {
 
@@ -38,6 +39,15 @@ public interface BlockDevice extends AutoCloseable {
     CompletableFuture<Void> read(long offset, ByteBuffer dst);
 
     CompletableFuture<Void> write(long offset, ByteBuffer src);
+
+    /**
+     * A write that is durable when it completes, with any metadata it needed (a thin cluster's allocation): NVMe's
+     * Force Unit Access. It says nothing about other writes. The default writes, then flushes; a flush that starts
+     * after the write completed covers it (what Linux does for a device without FUA).
+     */
+    default CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        return write(offset, src).thenCompose(v -> flush());
+    }
 
     /** Makes every write completed before this call durable. */
     CompletableFuture<Void> flush();

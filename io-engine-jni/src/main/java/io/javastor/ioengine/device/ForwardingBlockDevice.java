@@ -47,6 +47,11 @@ public class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        return inner.writeFua(offset, src);
+    }
+
+    @Override
     public CompletableFuture<Void> flush() {
         return inner.flush();
     }

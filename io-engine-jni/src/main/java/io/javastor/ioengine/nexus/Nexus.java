@@ -281,6 +281,14 @@ public final class Nexus implements BlockDevice {
         return mirrored("write", IoStats.Kind.WRITE, t0, offset, len, d -> d.write(offset, src.duplicate()));
     }
 
+    /** FUA on every child: durable on each healthy child (with the pool metadata it needed) when it completes. */
+    @Override
+    public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        long t0 = System.nanoTime();
+        int len = src.remaining();
+        return mirrored("write", IoStats.Kind.WRITE, t0, offset, len, d -> d.writeFua(offset, src.duplicate()));
+    }
+
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
         long t0 = System.nanoTime();

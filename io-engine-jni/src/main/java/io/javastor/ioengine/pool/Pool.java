@@ -544,6 +544,16 @@ public final class Pool implements AutoCloseable {
         }, ops);
     }
 
+    /** How many metadata changes there have been; see {@link #committedVersion()}. */
+    public long mutationVersion() {
+        return mutationVersion.get();
+    }
+
+    /** Every metadata change up to this version is committed (durable). */
+    public long committedVersion() {
+        return committedVersion;
+    }
+
     /** Commits the in-memory metadata as a new generation. Runs on the pool thread. */
     private void commitNow() {
         if (faulted) {

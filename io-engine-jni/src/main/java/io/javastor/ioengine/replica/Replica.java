@@ -30,6 +30,8 @@ public final class Replica implements BlockDevice {
     private volatile AtomicLongArray map;
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The pool's mutation version after this replica's last cluster allocation: committed once the pool's is as high. */
+    private volatile long lastAllocation;
     private final IoStats stats = new IoStats();
     private volatile boolean destroyed;
     /** Completes once destroyed and no I/O is in flight. */
@@ -153,7 +155,7 @@ public final class Replica implements BlockDevice {
             return check;
         }
         long t0 = System.nanoTime();
-        CompletableFuture<Void> f = forEachCluster(offset, dst, false);
+        CompletableFuture<Void> f = forEachCluster(offset, dst, false, false);
         return end(f, IoStats.Kind.READ, len, t0);
     }
 
@@ -165,18 +167,34 @@ public final class Replica implements BlockDevice {
             return check;
         }
         long t0 = System.nanoTime();
-        CompletableFuture<Void> f = forEachCluster(offset, src, true);
+        CompletableFuture<Void> f = forEachCluster(offset, src, true, false);
+        return end(f, IoStats.Kind.WRITE, len, t0);
+    }
+
+    /**
+     * A write that is durable when it completes: into allocated clusters with the device's own FUA write; into a
+     * thin replica's new cluster with a pool sync after it, which commits the allocation (data before map).
+     */
+    @Override
+    public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        int len = src.remaining();
+        CompletableFuture<Void> check = begin("write", offset, len);
+        if (check != null) {
+            return check;
+        }
+        long t0 = System.nanoTime();
+        CompletableFuture<Void> f = forEachCluster(offset, src, true, true);
         return end(f, IoStats.Kind.WRITE, len, t0);
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
-    private CompletableFuture<Void> forEachCluster(long offset, ByteBuffer buf, boolean write) {
+    private CompletableFuture<Void> forEachCluster(long offset, ByteBuffer buf, boolean write, boolean fua) {
         long cs = layout.clusterSize();
         int len = buf.remaining();
         long first = offset / cs;
         long last = (offset + len - 1) / cs;
         if (first == last) {
-            return clusterIo(first, offset - first * cs, buf, write);
+            return clusterIo(first, offset - first * cs, buf, write, fua);
         }
         CompletableFuture<?>[] parts = new CompletableFuture<?>[(int) (last - first + 1)];
         int pos = buf.position();
@@ -184,24 +202,32 @@ public final class Replica implements BlockDevice {
         for (long lc = first; lc <= last; lc++) {
             int n = (int) Math.min(len - (off - offset), (lc + 1) * cs - off);
             ByteBuffer piece = buf.duplicate().position(pos).limit(pos + n);
-            parts[(int) (lc - first)] = clusterIo(lc, off - lc * cs, piece, write);
+            parts[(int) (lc - first)] = clusterIo(lc, off - lc * cs, piece, write, fua);
             pos += n;
             off += n;
         }
         return CompletableFuture.allOf(parts);
     }
 
-    private CompletableFuture<Void> clusterIo(long lc, long inCluster, ByteBuffer buf, boolean write) {
+    private CompletableFuture<Void> clusterIo(long lc, long inCluster, ByteBuffer buf, boolean write, boolean fua) {
         long p = map.get((int) lc);
         if (p != 0) {
             long devOff = layout.clusterOffset(p - 1) + inCluster;
-            return write ? pool.device().write(devOff, buf) : pool.device().read(devOff, buf);
+            if (!write) {
+                return pool.device().read(devOff, buf);
+            }
+            // An allocation is in the map before it is committed: a FUA write into it must commit it too.
+            if (fua && pool.committedVersion() < lastAllocation) {
+                return pool.device().write(devOff, buf).thenCompose(v -> pool.sync());
+            }
+            return fua ? pool.device().writeFua(devOff, buf) : pool.device().write(devOff, buf);
         }
         if (!write) {
             zeroFill(buf);
             return CompletableFuture.completedFuture(null);
         }
-        return allocate(lc).thenCompose(phys -> pool.device().write(layout.clusterOffset(phys) + inCluster, buf));
+        CompletableFuture<Void> written = allocate(lc).thenCompose(phys -> pool.device().write(layout.clusterOffset(phys) + inCluster, buf));
+        return fua ? written.thenCompose(v -> pool.sync()) : written;
     }
 
     private CompletableFuture<Long> allocate(long lc) {
@@ -218,6 +244,7 @@ public final class Replica implements BlockDevice {
         }
         pool.allocateCluster(this, lc).whenComplete((phys, t) -> {
             if (t == null) {
+                lastAllocation = Math.max(lastAllocation, pool.mutationVersion()); // before the map shows the cluster
                 map.set((int) lc, phys + 1);
             }
             allocating.remove(lc, mine);

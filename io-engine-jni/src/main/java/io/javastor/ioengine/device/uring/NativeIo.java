@@ -20,6 +20,8 @@ public final class NativeIo {
     static final int OP_DISCARD = 4;
     static final int OP_WRITE_ZEROES = 5;
     static final int OP_NOP = 6;
+    /** A write with RWF_DSYNC: durable when it completes (FUA on a block device). */
+    static final int OP_WRITE_FUA = 7;
 
     private static final String RESOURCE = "/native/linux-x86_64/libjavastor_uring.so";
     private static volatile Throwable loadFailure;

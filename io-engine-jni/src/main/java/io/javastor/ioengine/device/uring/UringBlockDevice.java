@@ -103,6 +103,12 @@ public final class UringBlockDevice implements BlockDevice {
         return rw(NativeIo.OP_WRITE, "write", offset, src);
     }
 
+    /** One write with RWF_DSYNC instead of a write and a device-wide flush. */
+    @Override
+    public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        return rw(NativeIo.OP_WRITE_FUA, "write-fua", offset, src);
+    }
+
     private CompletableFuture<Void> rw(int op, String name, long offset, ByteBuffer buf) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         int len = buf.remaining();

@@ -58,6 +58,8 @@ public final class NvmfBlockDevice implements BlockDevice {
     private static final int OPC_READ = 0x02;
     private static final int OPC_WRITE_ZEROES = 0x08;
     private static final int OPC_DSM = 0x09;
+    /** Read/Write CDW12 bit 30, Force Unit Access (NVM command set 3.2.6). */
+    private static final int CDW12_FUA = 1 << 30;
 
     private final NvmfUri target;
     private final NvmfHostOptions options;
@@ -372,6 +374,18 @@ public final class NvmfBlockDevice implements BlockDevice {
         }
     }
 
+    /**
+     * Set Features Volatile Write Cache (FID 06h, base 2.0 5.27.1.4): with the cache off, the target makes every write
+     * durable before it completes. Applies to this connection's controller; a reconnect starts with the default (on).
+     */
+    public void volatileWriteCache(boolean enabled) {
+        Session s = session;
+        if (s == null || s.lost) {
+            throw new BlockIoException(BlockIoException.ESHUTDOWN, "set-features", uri(), 0, 0, "not connected");
+        }
+        adminSync(s.admin, NvmeCommand.of(0x09, 0, 0x06, enabled ? 1 : 0, 0, 0, 0, 0), null, false, "set features volatile write cache");
+    }
+
     // ------------------------------------------------------------------ namespace changes
 
     /**
@@ -532,7 +546,8 @@ public final class NvmfBlockDevice implements BlockDevice {
         q.submit(r);
     }
 
-    private CompletableFuture<Void> split(String op, long offset, ByteBuffer buf, int opcode, boolean toController) {
+    /** Splits at the controller's MDTS; {@code cdw12Flags} go on every piece (FUA: each piece is durable on its own). */
+    private CompletableFuture<Void> split(String op, long offset, ByteBuffer buf, int opcode, int cdw12Flags, boolean toController) {
         int len = buf.remaining();
         try {
             checkRange(op, offset, len);
@@ -544,7 +559,8 @@ public final class NvmfBlockDevice implements BlockDevice {
         if (len <= max) {
             CompletableFuture<Void> f = new CompletableFuture<>();
             long slba = offset / bs;
-            submitIo(NvmeCommand.of(opcode, 1, (int) slba, (int) (slba >>> 32), len / bs - 1, 0, 0, 0), buf, toController, f, op, offset, len);
+            submitIo(NvmeCommand.of(opcode, 1, (int) slba, (int) (slba >>> 32), (len / bs - 1) | cdw12Flags, 0, 0, 0), buf, toController, f, op,
+                    offset, len);
             return f;
         }
         List<CompletableFuture<Void>> parts = new ArrayList<>();
@@ -552,19 +568,25 @@ public final class NvmfBlockDevice implements BlockDevice {
             int n = Math.min(max, len - done);
             ByteBuffer part = buf.duplicate();
             part.position(buf.position() + done).limit(buf.position() + done + n);
-            parts.add(split(op, offset + done, part, opcode, toController));
+            parts.add(split(op, offset + done, part, opcode, cdw12Flags, toController));
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
     }
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        return split("read", offset, dst, OPC_READ, false);
+        return split("read", offset, dst, OPC_READ, 0, false);
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
-        return split("write", offset, src, OPC_WRITE, true);
+        return split("write", offset, src, OPC_WRITE, 0, true);
+    }
+
+    /** A Write with FUA set: the target completes it only once it is durable. */
+    @Override
+    public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
+        return split("write-fua", offset, src, OPC_WRITE, CDW12_FUA, true);
     }
 
     @Override
@@ -631,7 +653,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         if (s != null && !s.lost) {
             try {
                 propertySet(s.admin, 0x14, 1 | (6 << 16) | (4 << 20) | (1 << 14));
-                long by = System.nanoTime() + 2_000_000_000L;
+                long by = System.nanoTime() + 5_000_000_000L; // the target flushes before it reports the shutdown complete
                 while (((propertyGet(s.admin, 0x1C, false) >> 2) & 3) != 2 && System.nanoTime() < by) {
                     java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
                 }

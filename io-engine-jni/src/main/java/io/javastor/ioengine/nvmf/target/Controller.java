@@ -23,7 +23,9 @@ public final class Controller {
     /** CSTS fields (3.1.4.6). */
     static final int CSTS_RDY = 1;
     static final int CSTS_CFS = 2;
+    static final int CSTS_SHST_PROCESSING = 1 << 2;
     static final int CSTS_SHST_COMPLETE = 2 << 2;
+    private static final int CSTS_SHST_MASK = 3 << 2;
 
     private final int cntlid;
     private final Subsystem subsystem;
@@ -97,10 +99,16 @@ public final class Controller {
         return (csts & CSTS_RDY) != 0;
     }
 
-    /** Property Set of CC: enabling sets CSTS.RDY, disabling resets the controller, SHN completes a shutdown at once. */
+    /**
+     * Property Set of CC: enabling sets CSTS.RDY, disabling resets the controller. A shutdown notification (SHN) is
+     * processing until a flush of the namespace completed, then complete: a host that powers off after it loses
+     * nothing it wrote (base 2.0, 3.6.3).
+     */
     void writeCc(int value) {
         List<TargetQueue> toClose = List.of();
+        boolean shutdownStarted;
         synchronized (this) {
+            shutdownStarted = ((value >> 14) & 3) != 0 && ((cc >> 14) & 3) == 0;
             boolean wasEnabled = (cc & CC_EN) != 0;
             boolean enable = (value & CC_EN) != 0;
             cc = value;
@@ -114,11 +122,32 @@ public final class Controller {
                 toClose = List.copyOf(ioQueues.values());
             }
             int shn = (value >> 14) & 3;
-            csts = shn != 0 ? (csts & ~0xC) | CSTS_SHST_COMPLETE : csts & ~0xC;
+            if (shn == 0) {
+                csts &= ~CSTS_SHST_MASK;
+            } else if (shutdownStarted) {
+                csts = (csts & ~CSTS_SHST_MASK) | (subsystem.isDiscovery() ? CSTS_SHST_COMPLETE : CSTS_SHST_PROCESSING);
+            }
+        }
+        if (shutdownStarted && !subsystem.isDiscovery()) {
+            subsystem.device().flush().whenComplete((v, t) -> shutdownFlushed(t));
         }
         if (!toClose.isEmpty()) {
             LOG.info("nqn={} cntlid={} controller reset (CC.EN 1->0): closing {} I/O queues", subsystem.nqn(), cntlid, toClose.size());
             toClose.forEach(TargetQueue::close);
+        }
+    }
+
+    private void shutdownFlushed(Throwable failure) {
+        synchronized (this) {
+            if (((cc >> 14) & 3) == 0) {
+                return; // SHN cleared meanwhile (a reset): nothing to report
+            }
+            csts = (csts & ~CSTS_SHST_MASK) | CSTS_SHST_COMPLETE | (failure == null ? 0 : CSTS_CFS);
+        }
+        if (failure != null) {
+            LOG.error("nqn={} cntlid={} shutdown flush failed; reporting controller fatal status: {}", subsystem.nqn(), cntlid, failure.toString());
+        } else {
+            LOG.info("nqn={} cntlid={} shutdown: namespace flushed", subsystem.nqn(), cntlid);
         }
     }
 

@@ -47,6 +47,7 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
     // Admin opcodes (base 2.0, figure 138).
     private static final int ADM_GET_LOG_PAGE = 0x02;
     private static final int ADM_IDENTIFY = 0x06;
+    private static final int CDW12_FUA = 1 << 30;
     private static final int ADM_ABORT = 0x08;
     private static final int ADM_SET_FEATURES = 0x09;
     private static final int ADM_GET_FEATURES = 0x0A;
@@ -853,14 +854,19 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 }
                 sub.writeCommands.increment();
                 sub.bytesWritten.add(len);
-                complete(cid, dev.write(cmd.slba() * bs, data.nioBuffer()), data, false);
+                // Durable before it completes when the host asked (FUA) or turned the volatile write cache off.
+                CompletableFuture<Void> written = durableWrite(cmd)
+                        ? dev.writeFua(cmd.slba() * bs, data.nioBuffer())
+                        : dev.write(cmd.slba() * bs, data.nioBuffer());
+                complete(cid, written, data, false);
             }
             case IO_FLUSH -> complete(cid, dev.flush(), data, false);
             case IO_WRITE_ZEROES -> {
                 long len = (long) cmd.blockCount() * bs;
                 releaseQuietly(data);
                 if (rangeOk(cmd, dev, len)) {
-                    complete(cid, dev.writeZeroes(cmd.slba() * bs, len), null, false);
+                    CompletableFuture<Void> zeroed = dev.writeZeroes(cmd.slba() * bs, len);
+                    complete(cid, durableWrite(cmd) ? zeroed.thenCompose(v -> dev.flush()) : zeroed, null, false);
                 }
             }
             case IO_DSM -> datasetManagement(cmd, dev, data);
@@ -869,6 +875,11 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
                 respond(cid, NvmeStatus.INVALID_OPCODE);
             }
         }
+    }
+
+    /** Write and Write Zeroes: FUA (CDW12 bit 30, NVM command set 3.2.6), or Volatile Write Cache disabled (feature 06h). */
+    private boolean durableWrite(NvmeCommand cmd) {
+        return (cmd.cdw12() & CDW12_FUA) != 0 || !controller.volatileWriteCache();
     }
 
     private boolean rangeOk(NvmeCommand cmd, BlockDevice dev, long len) {
