@@ -36,7 +36,7 @@ public final class CoreAgentProcess implements AutoCloseable {
         this(etcdEndpoint, cluster, logDir, List.of());
     }
 
-    /** {@code extraArgs} ({@code --name=value}) come last, so they win over the defaults below. */
+    /** {@code extraArgs} ({@code --name=value}) replace the defaults below or add to them. */
     public CoreAgentProcess(String etcdEndpoint, String cluster, Path logDir, List<String> extraArgs) {
         this.etcdEndpoint = etcdEndpoint;
         this.cluster = cluster;
@@ -57,20 +57,29 @@ public final class CoreAgentProcess implements AutoCloseable {
 
     /** Starts it (again, on the same ports, after a stop or a kill) and waits until it leads (its readiness includes leadership). */
     public CoreAgentProcess start() throws IOException {
+        java.util.Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("spring.grpc.server.address", "127.0.0.1:" + grpcPort);
+        props.put("server.address", "127.0.0.1");
+        props.put("server.port", Integer.toString(httpPort));
+        props.put("javastor.core.etcd.endpoints", etcdEndpoint);
+        props.put("javastor.core.cluster", cluster);
+        props.put("javastor.core.agent-id", "agent-" + cluster);
+        props.put("javastor.core.leader.ttl", "2s");
+        props.put("javastor.core.nodes.heartbeat-interval", "300ms");
+        props.put("javastor.core.nodes.heartbeat-timeout", "3s");
+        props.put("javastor.core.nodes.call-timeout", "5s");
+        props.put("javastor.core.reconcile.interval", "300ms");
+        props.put("spring.datasource.url", "jdbc:h2:mem:" + cluster + ";DB_CLOSE_DELAY=-1");
+        for (String a : extraArgs) { // Spring joins a property given twice ("3s,30s"): an override replaces the default
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("extra argument not of the form --name=value: " + a);
+            }
+            props.put(a.substring(2, eq), a.substring(eq + 1));
+        }
         List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(),
-                "--spring.grpc.server.address=127.0.0.1:" + grpcPort,
-                "--server.address=127.0.0.1", "--server.port=" + httpPort,
-                "--javastor.core.etcd.endpoints=" + etcdEndpoint,
-                "--javastor.core.cluster=" + cluster,
-                "--javastor.core.agent-id=agent-" + cluster,
-                "--javastor.core.leader.ttl=2s",
-                "--javastor.core.nodes.heartbeat-interval=300ms",
-                "--javastor.core.nodes.heartbeat-timeout=3s",
-                "--javastor.core.nodes.call-timeout=5s",
-                "--javastor.core.reconcile.interval=300ms",
-                "--spring.datasource.url=jdbc:h2:mem:" + cluster + ";DB_CLOSE_DELAY=-1"));
-        cmd.addAll(extraArgs);
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
+        props.forEach((k, v) -> cmd.add("--" + k + "=" + v));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("core agent " + cluster + " leading").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
