@@ -364,7 +364,7 @@ class CrashTortureTest {
             ByteBuffer buf = DmaBuffers.allocate(blocks.length * BLOCK);
             long[] seqs = new long[blocks.length];
             for (int k = 0; k < blocks.length; k++) {
-                seqs[k] = model.sent(blocks[k]);
+                seqs[k] = model.sent(blocks[k] * BLOCK);
                 BlockStamp.fill(buf, k * BLOCK, blocks[k] * BLOCK, seqs[k]);
             }
             long offset = blocks[0] * BLOCK;
@@ -520,6 +520,12 @@ class CrashTortureTest {
     }
 
     private void retrying(String what, Step step) {
+        try {
+            step.run(); // the common case: no waiting at all
+            return;
+        } catch (Exception first) {
+            log("%s failed (%s): trying again for up to 120 s", what, first.toString().replaceAll("\\s+", " "));
+        }
         AtomicReference<Exception> last = new AtomicReference<>();
         AtomicInteger failures = new AtomicInteger();
         try {
