@@ -182,7 +182,8 @@ class CrashTortureTest {
 
         IoEngineNode.jar(); // skip early, saying why, when the jars were not built
         CoreAgentProcess.jar();
-        dir = Files.createDirectories(Path.of("target", "torture-" + seed).toAbsolutePath());
+        // A fresh directory per run: pool disks left by an interrupted run would be imported with its replicas.
+        dir = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "torture-" + seed + "-");
         log("logs and pool disks in %s", dir);
         boolean passed = false;
         try {
