@@ -129,6 +129,22 @@ class CrashTortureTest {
     private final Set<Long> quarantined = ConcurrentHashMap.newKeySet();
     private final Instant0 t0 = new Instant0();
     private String volumeUri;
+    private int cyclesDone;
+    private final int[] kindCount = new int[CrashKind.values().length];
+    private boolean summarized;
+
+    /** The key=value lines bench/run torture reads (printed on a failure too, with the cycles completed). */
+    private void summary(long seed, String replicaMismatches) {
+        summarized = true;
+        long lost = problems.stream().filter(p -> p.kind() == DurabilityModel.Problem.Kind.LOST).count();
+        long corrupt = problems.size() - lost;
+        List<Double> sorted = healSeconds.stream().sorted().toList();
+        System.out.printf("torture_cycles=%d acknowledged_lost=%d corrupt=%d heal_p50_s=%.1f heal_max_s=%.1f%n", cyclesDone, lost, corrupt,
+                sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
+        System.out.printf("torture_seed=%d replica_mismatch_blocks=%s durable_blocks=%d crashes=%s%n", seed, replicaMismatches,
+                model.durableBlocks(), Arrays.stream(CrashKind.values()).map(k -> k.key + ":" + kindCount[k.ordinal()])
+                        .collect(Collectors.joining(",")));
+    }
 
     private record Instant0(long nanos) {
         Instant0() {
@@ -190,11 +206,11 @@ class CrashTortureTest {
             startCluster();
             String uuid = createAndPublishVolume();
             device = connect();
-            int[] kindCount = new int[CrashKind.values().length];
             for (int cycle = 1; cycle <= cycles; cycle++) {
                 CrashKind kind = schedule.get(cycle - 1);
-                kindCount[kind.ordinal()]++;
                 runCycle(cycle, cycles, kind, uuid, opsPerCycle, rnd);
+                kindCount[kind.ordinal()]++;
+                cyclesDone++;
             }
             // The end: everything acknowledged made durable, one last check through the volume, then every replica read
             // directly and compared block for block.
@@ -204,14 +220,7 @@ class CrashTortureTest {
             verifyVolume("final");
             int replicaMismatches = compareReplicas(uuid);
 
-            long lost = problems.stream().filter(p -> p.kind() == DurabilityModel.Problem.Kind.LOST).count();
-            long corrupt = problems.size() - lost;
-            List<Double> sorted = healSeconds.stream().sorted().toList();
-            System.out.printf("torture_cycles=%d acknowledged_lost=%d corrupt=%d heal_p50_s=%.1f heal_max_s=%.1f%n", cycles, lost, corrupt,
-                    sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
-            System.out.printf("torture_seed=%d replica_mismatch_blocks=%d durable_blocks=%d crashes=%s%n", seed, replicaMismatches,
-                    model.durableBlocks(), Arrays.stream(CrashKind.values()).map(k -> k.key + ":" + kindCount[k.ordinal()])
-                            .collect(Collectors.joining(",")));
+            summary(seed, Integer.toString(replicaMismatches));
             assertThat(problems).as("blocks the durability model does not allow (seed %d)", seed).isEmpty();
             assertThat(replicaMismatches).as("blocks that differ between the replicas at the end (seed %d)", seed).isZero();
             if (cycles >= 2 * kinds.size()) {
@@ -222,7 +231,11 @@ class CrashTortureTest {
             passed = true;
         } finally {
             if (!passed) {
-                System.out.println("==== crash torture FAILED (seed " + seed + "); logs in " + dir + " ====");
+                if (!summarized) {
+                    summary(seed, "unknown (not reached)");
+                }
+                System.out.println("==== crash torture FAILED (seed " + seed + ") after " + cyclesDone + " complete cycle(s); logs in "
+                        + dir + " ====");
                 problems.stream().limit(40).forEach(p -> System.out.println("  " + p));
                 printLogTails();
             }
