@@ -80,7 +80,8 @@ import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
  * <p>System properties: {@code javastor.torture.seed} (printed; set it to replay the same schedule and op mix),
  * {@code javastor.torture.cycles} (12), {@code javastor.torture.kinds} (replica,nexus,agent,etcd),
  * {@code javastor.torture.ops} (ops per cycle, 240), {@code javastor.torture.heartbeatTimeout} (30s: longer than an
- * io-engine restart, so a restarted node keeps its replica and the nexus rebuilds it).
+ * io-engine restart, so a restarted node keeps its replica and the nexus must take it back; 3s: the node is declared
+ * Offline first and its replica is replaced), {@code javastor.torture.healDeadlineSeconds} (240).
  * {@code bench/run torture CYCLES} runs it long and reads the {@code torture_cycles=...} line it prints.
  */
 class CrashTortureTest {
