@@ -42,6 +42,7 @@ for n in 1 2 3; do
   java -Xmx384m -jar "$engine_jar" --javastor.io-engine.node-name="node-$n" \
     --javastor.io-engine.core-agent-endpoint="127.0.0.1:$agent_grpc" --spring.grpc.server.host=127.0.0.1 \
     --spring.grpc.server.port="$g" --javastor.io-engine.nvmf.port="$v" --server.address=127.0.0.1 --server.port="$h" \
+    --javastor.io-engine.disk-policy.allowed-paths="$work/**" \
     > "$work/node-$n.log" 2>&1 & pids+=($!)
   echo "$h" > "$work/node-$n.http"
 done

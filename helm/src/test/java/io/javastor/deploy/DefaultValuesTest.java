@@ -129,6 +129,10 @@ class DefaultValuesTest {
         assertThat(at(headless, "spec", "clusterIP")).isEqualTo("None");
         assertThat(list(headless, "spec", "ports")).extracting(p -> p.get("port")).contains(50051);
         assertThat(at(cfg, "spring", "grpc", "server", "host")).isEqualTo("0.0.0.0");
+        // Pools only on the usual device paths and the host data folders (issue 16's allow-list); no RAM disks.
+        assertThat((List<Object>) at(engine, "disk-policy", "allowed-paths")).containsExactly("/dev/disk/by-id/*", "/dev/disk/by-path/*",
+                "/dev/nvme*n*", "/dev/sd*", "/dev/vd*", "/var/local/javastor/**");
+        assertThat(at(engine, "disk-policy", "malloc-max-mb")).isEqualTo(0);
     }
 
     @Test

@@ -57,7 +57,8 @@ class DockerComposeTest {
                     .containsEntry("JAVASTOR_GRPC_PORT", String.valueOf(10123 + n))
                     .containsEntry("JAVASTOR_HTTP_PORT", String.valueOf(9501 + n))
                     .containsEntry("JAVASTOR_IO_ENGINE_NVMF_PORT", String.valueOf(8419 + n))
-                    .containsEntry("JAVASTOR_IO_ENGINE_COREAGENTENDPOINT", "core-agent:50051");
+                    .containsEntry("JAVASTOR_IO_ENGINE_CORE_AGENT_ENDPOINT", "core-agent:50051")
+                    .containsEntry("JAVASTOR_IO_ENGINE_DISK_POLICY_ALLOWED_PATHS", "/var/lib/javastor/**");
             assertThat((String) env.get("JAVASTOR_IO_ENGINE_POOLS")).startsWith("pool-" + n + "=uring:///var/lib/javastor/");
             assertThat((List<String>) engine.get("volumes")).containsExactly("node-" + n + "-data:/var/lib/javastor");
             assertThat((List<String>) engine.get("ports")).contains("127.0.0.1:" + (8419 + n) + ":" + (8419 + n));

@@ -51,6 +51,6 @@ class IoEngineConfiguration {
 
     @Bean(destroyMethod = "close")
     PoolRegistry poolRegistry(BlockDeviceFactory devices, IoEngineProperties props) {
-        return new PoolRegistry(devices, props.thinOvercommitRatio());
+        return new PoolRegistry(devices, props.thinOvercommitRatio(), props.diskPolicy().toPolicy());
     }
 }

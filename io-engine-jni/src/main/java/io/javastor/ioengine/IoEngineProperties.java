@@ -18,6 +18,7 @@ import java.util.List;
  * @param registrationInterval how often to register before the agent says otherwise (the heartbeat)
  * @param uring               io_uring settings
  * @param nvmf                NVMe-oF/TCP listener settings
+ * @param diskPolicy          which disks pools may use
  */
 @ConfigurationProperties("javastor.io-engine")
 public record IoEngineProperties(
@@ -29,7 +30,21 @@ public record IoEngineProperties(
         @DefaultValue("") String coreAgentEndpoint,
         @DefaultValue("5s") Duration registrationInterval,
         @DefaultValue Uring uring,
-        @DefaultValue Nvmf nvmf) {
+        @DefaultValue Nvmf nvmf,
+        @DefaultValue DiskPolicyProperties diskPolicy) {
+
+    /**
+     * Which disks pools may use (see {@link io.javastor.ioengine.pool.DiskPolicy}).
+     *
+     * @param allowedPaths path globs; the default allows nothing, so every deployment says what its disks are
+     *                     (the chart: /dev/disk/by-id/* and the like; the local cluster: $JAVASTOR_HOME/**)
+     * @param mallocMaxMb  largest RAM disk in MiB
+     */
+    public record DiskPolicyProperties(@DefaultValue("") List<String> allowedPaths, @DefaultValue("256") long mallocMaxMb) {
+        public io.javastor.ioengine.pool.DiskPolicy toPolicy() {
+            return new io.javastor.ioengine.pool.DiskPolicy(allowedPaths.stream().filter(p -> !p.isBlank()).toList(), mallocMaxMb);
+        }
+    }
 
     /**
      * @param port              NVMe-oF/TCP listener port (local cluster: 8420, 8421, 8422 for node-1..3)

@@ -57,7 +57,7 @@ public class IoEngineGrpcService extends IoEngineGrpc.IoEngineImplBase {
 
     @Override
     public void createPool(CreatePoolRequest req, StreamObserver<Pool> out) {
-        call(out, () -> toProto(registry.createPool(req.getName(), req.getDisksList(), req.getClusterSize())));
+        call(out, () -> toProto(registry.createPool(req.getName(), req.getDisksList(), req.getClusterSize(), req.getEraseExisting())));
     }
 
     @Override

@@ -51,7 +51,7 @@ public final class StorageBench implements Callable<Integer> {
         long size = sizeMb << 20;
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         try (BlockDeviceFactory devices = new BlockDeviceFactory(256, spinMicros, 0);
-             PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
+             PoolRegistry registry = new PoolRegistry(devices, 2.5, io.javastor.ioengine.pool.DiskPolicy.below(dir, 0))) {
             Pool pool = registry.createPool("bench", List.of("uring://" + file + "?size_mb=" + (sizeMb + 64)), 0);
             Replica r = registry.createReplica(UUID.randomUUID().toString(), "bench", "bench", size, false);
             long physOffset = pool.layout().dataOffset();

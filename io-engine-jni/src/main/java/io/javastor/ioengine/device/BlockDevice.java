@@ -28,6 +28,15 @@ public interface BlockDevice extends AutoCloseable {
         return size();
     }
 
+    /**
+     * Who this device is now, beyond its name: changes whenever what it acknowledged may have been lost or written by
+     * someone else meanwhile (a replica's pool re-imported after a crash, another writer). A nexus trusts its dirty-range
+     * log for a partial rebuild only when a re-opened child answers the same instance. Null: unknown (always rebuild in full).
+     */
+    default String instanceId() {
+        return null;
+    }
+
     /** Logical block size in bytes: the I/O granularity. */
     int blockSize();
 

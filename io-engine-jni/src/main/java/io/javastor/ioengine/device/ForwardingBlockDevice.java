@@ -27,6 +27,11 @@ public class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public String instanceId() {
+        return inner.instanceId();
+    }
+
+    @Override
     public int blockSize() {
         return inner.blockSize();
     }

@@ -10,4 +10,9 @@ import io.javastor.ioengine.device.BlockDevice;
 @FunctionalInterface
 public interface ChildDeviceOpener {
     BlockDevice open(String uri);
+
+    /** Opens it for writing by {@code writer} (a nexus): an engine lets one writer at a time open a replica. */
+    default BlockDevice open(String uri, String writer) {
+        return open(uri);
+    }
 }

@@ -12,12 +12,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ChildIo {
     final BlockDevice device;
+    /** The device's instance when opened (see BlockDevice#instanceId): a re-opening must answer the same for a partial rebuild. */
+    final String instance;
     private final AtomicInteger outstanding = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean retired;
 
     ChildIo(BlockDevice device) {
         this.device = device;
+        this.instance = device.instanceId();
     }
 
     void begin() {

@@ -39,6 +39,11 @@ public final class EngineChildDevices implements ChildDeviceOpener {
 
     @Override
     public BlockDevice open(String uri) {
+        return open(uri, "an unnamed writer");
+    }
+
+    @Override
+    public BlockDevice open(String uri, String writer) {
         if (uri == null || uri.isBlank()) {
             throw EngineException.invalid("uri", "a child URI is required");
         }
@@ -49,7 +54,8 @@ public final class EngineChildDevices implements ChildDeviceOpener {
             } catch (IllegalArgumentException e) {
                 throw EngineException.invalid("uri", "'" + uri + "' is not bdev:///<replica uuid>");
             }
-            return pools.findReplica(id).orElseThrow(() -> EngineException.notFound("replica " + id + " (child " + uri + ") is not on this node"));
+            return pools.findReplica(id).orElseThrow(() -> EngineException.notFound("replica " + id + " (child " + uri + ") is not on this node"))
+                    .openForWriting(writer);
         }
         if (uri.startsWith("nvmf://")) {
             try {

@@ -78,6 +78,7 @@ public final class Nexus implements BlockDevice {
     private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> faultsRecorded =
             new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
     private volatile NexusState state;
+    private volatile boolean shutdownClean;
 
     private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger) {
         this.uuid = uuid;
@@ -111,7 +112,7 @@ public final class Nexus implements BlockDevice {
         List<BlockDevice> opened = new ArrayList<>();
         try {
             for (String uri : childUris) {
-                opened.add(opener.open(uri));
+                opened.add(opener.open(uri, "nexus " + uuid));
             }
             int bs = opened.get(0).blockSize();
             if (size <= 0 || size % bs != 0) {
@@ -219,7 +220,7 @@ public final class Nexus implements BlockDevice {
             return refused;
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
-        readFrom(offset, dst, new ArrayList<>(2), result);
+        readFrom(offset, dst, new ArrayList<>(2), result, null);
         return result.whenComplete((v, t) -> {
             inFlight.decrementAndGet();
             stats.record(IoStats.Kind.READ, len, System.nanoTime() - t0, t == null);
@@ -231,7 +232,14 @@ public final class Nexus implements BlockDevice {
         return stats;
     }
 
-    private void readFrom(long offset, ByteBuffer dst, List<NexusChild> tried, CompletableFuture<Void> result) {
+    /**
+     * Reads from one child, and from another when it fails. The caller's buffer is handed back only when no device can
+     * still write into it: a read that timed out may land later (a local O_DIRECT read cannot be withdrawn), so while
+     * one is outstanding the next attempt reads into a buffer of its own, copied over once the late one has finished.
+     *
+     * @param earlier completes when every earlier attempt's device is done with {@code dst}; null when there was none
+     */
+    private void readFrom(long offset, ByteBuffer dst, List<NexusChild> tried, CompletableFuture<Void> result, CompletableFuture<Void> earlier) {
         NexusChild pick = pickReader(tried);
         if (pick == null) {
             result.completeExceptionally(new BlockIoException(BlockIoException.EIO, "read", uri(), offset, dst.remaining(),
@@ -240,12 +248,24 @@ public final class Nexus implements BlockDevice {
         }
         tried.add(pick);
         ChildIo io = pick.io();
-        childCall(io, "read", offset, dst.remaining(), d -> d.read(offset, dst)).whenComplete((v, t) -> {
+        boolean direct = earlier == null || earlier.isDone();
+        ByteBuffer into = direct ? dst : DmaBuffers.allocate(dst.remaining());
+        CompletableFuture<Void> deviceDone = new CompletableFuture<>();
+        childCall(io, "read", offset, dst.remaining(), d -> d.read(offset, into), () -> deviceDone.complete(null)).whenComplete((v, t) -> {
             if (t == null) {
-                result.complete(null);
+                if (direct) {
+                    result.complete(null);
+                } else {
+                    earlier.whenComplete((x, y) -> {
+                        dst.duplicate().put(into.duplicate());
+                        result.complete(null);
+                    });
+                }
             } else {
                 childFailed(pick, io, "read", offset, dst.remaining(), false, t);
-                readFrom(offset, dst, tried, result);
+                // Only a read into dst can still land in it: an attempt into its own buffer adds nothing to wait for.
+                CompletableFuture<Void> pending = direct ? (deviceDone.isDone() ? null : deviceDone) : earlier;
+                readFrom(offset, dst, tried, result, pending);
             }
         });
     }
@@ -403,6 +423,8 @@ public final class Nexus implements BlockDevice {
         private NexusChild[] targets;
         private ChildIo[] ios;
         private boolean[] wasOnline;
+        /** Fault records of the children this I/O skipped or failed on; null (no allocation) while there are none. */
+        private List<CompletableFuture<Void>> missedRecords;
 
         FanOut(String op, IoStats.Kind kind, long t0, long offset, long length, long first, long last, boolean locked) {
             this.op = op;
@@ -432,6 +454,8 @@ public final class Nexus implements BlockDevice {
                     ios[k] = c.io();
                     wasOnline[k] = c.isOnline();
                     k++;
+                } else {
+                    missed(c);
                 }
             }
             if (k == 0) {
@@ -456,6 +480,7 @@ public final class Nexus implements BlockDevice {
                 }
             } else {
                 childFailed(targets[i], ios[i], op, offset, length, locked, t);
+                missed(targets[i]);
             }
             if (pending.decrementAndGet() == 0) {
                 finish();
@@ -468,8 +493,9 @@ public final class Nexus implements BlockDevice {
             }
             inFlight.decrementAndGet();
             if (onlineDone.get() > 0) {
-                // A child that missed this I/O must be on record as out of sync before the I/O is acknowledged.
-                CompletableFuture<Void> recorded = faultsRecorded.get();
+                // A child that missed this I/O must be on record as out of sync before the I/O is acknowledged: its own
+                // record, not whichever was last (a concurrent fault may not have put its record anywhere yet).
+                CompletableFuture<Void> recorded = missedRecordsAllDone();
                 if (recorded.isDone() && !recorded.isCompletedExceptionally()) {
                     done(null);
                 } else {
@@ -481,6 +507,20 @@ public final class Nexus implements BlockDevice {
                 done(new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
                         "no healthy child completed it (" + state.reason() + ")"));
             }
+        }
+
+        private synchronized void missed(NexusChild c) {
+            if (missedRecords == null) {
+                missedRecords = new ArrayList<>(2);
+            }
+            missedRecords.add(c.faultRecord());
+        }
+
+        private synchronized CompletableFuture<Void> missedRecordsAllDone() {
+            if (missedRecords == null) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return missedRecords.size() == 1 ? missedRecords.get(0) : CompletableFuture.allOf(missedRecords.toArray(CompletableFuture[]::new));
         }
 
         /** Counts the I/O in this nexus's stats (one per request, whatever the children did), then answers it. */
@@ -511,9 +551,17 @@ public final class Nexus implements BlockDevice {
         }
     }
 
-    /** Puts the fault on record; until then writes hold their acknowledgement (see FanOut.finish). */
+    /** Puts the fault on record; until then writes that missed the child hold their acknowledgement (see FanOut.finish). */
     private void recordFault(NexusChild child, String why) {
+        CompletableFuture<Void> placeholder = child.faultRecord(); // the one this fault created
         CompletableFuture<Void> recorded = ledger.childFaulted(uuid, child.uri(), why);
+        recorded.whenComplete((v, t) -> {
+            if (t == null) {
+                placeholder.complete(null);
+            } else {
+                placeholder.completeExceptionally(t);
+            }
+        });
         faultsRecorded.updateAndGet(prev -> prev.isDone() && !prev.isCompletedExceptionally() ? recorded : CompletableFuture.allOf(prev, recorded));
     }
 
@@ -579,7 +627,7 @@ public final class Nexus implements BlockDevice {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "nexus " + uuid + " has no healthy child to rebuild " + uri + " from");
             }
-            BlockDevice device = opener.open(uri);
+            BlockDevice device = opener.open(uri, "nexus " + uuid);
             try {
                 checkGeometry(device, size, blockSize);
             } catch (RuntimeException e) {
@@ -601,7 +649,14 @@ public final class Nexus implements BlockDevice {
                 // Late failures of the old opening still mark the dirty log: wait for them before reading it.
                 boolean drained = awaitDrained(existing.io());
                 DirtySegmentLog log = existing.dirtyLog();
-                boolean full = !drained || log == null || log.needsFullRebuild();
+                // The dirty log only covers writes the child missed while away. If it restarted (its pool re-imported) or
+                // another writer had it, it may also lack writes it once acknowledged: only the same instance is trusted.
+                String was = existing.io().instance;
+                boolean sameInstance = was != null && was.equals(fresh.instance);
+                if (!sameInstance) {
+                    LOG.info("nexus={} child={}: instance {} -> {}: rebuilding in full", uuid, uri, was, fresh.instance);
+                }
+                boolean full = !drained || log == null || log.needsFullRebuild() || !sameInstance;
                 plan = existing.reopen(fresh, segments, full, full ? "rebuilding (full)" : "rebuilding (partial)");
                 partial = !full;
             }
@@ -809,7 +864,11 @@ public final class Nexus implements BlockDevice {
 
     // ------------------------------------------------------------------ shutdown
 
-    /** Stops rebuilds, waits (bounded) for I/O in flight, closes every child's device. */
+    /**
+     * Stops rebuilds, waits (bounded) for I/O in flight, flushes every child that takes writes, closes every child's
+     * device. A clean shutdown (see {@link #shutdownClean()}) means every child not on record as faulted holds the same,
+     * durable data: a child that does not drain or flush in time is faulted and its fault recorded first.
+     */
     public void destroy() {
         synchronized (admin) {
             if (state instanceof NexusState.ShuttingDown || state instanceof NexusState.Shutdown) {
@@ -817,8 +876,6 @@ public final class Nexus implements BlockDevice {
             }
             state = new NexusState.ShuttingDown("destroy requested", Instant.now());
         }
-        // Writes still waiting for a fault to be recorded are not acknowledged now: they fail.
-        ledger.nexusGone(uuid);
         // A shutdown must finish: a rebuild whose copies cannot complete (a hung child) is left behind, not waited for.
         java.time.Duration rebuildGrace = options.ioTimeout().plus(options.drainTimeout());
         for (NexusRebuildJob job : rebuilds.values()) {
@@ -828,23 +885,63 @@ public final class Nexus implements BlockDevice {
             }
         }
         long deadline = System.nanoTime() + options.ioTimeout().toNanos() + 1_000_000_000L;
+        List<NexusChild> writers = new ArrayList<>();
         for (NexusChild c : children) {
+            ChildIo io = c.io();
+            boolean takesWrites = c.takesWrites();
             try {
-                c.io().retire().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                io.retire().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (takesWrites) {
+                    writers.add(c);
+                }
             } catch (TimeoutException e) {
                 LOG.warn("nexus={} child={}: I/O still in flight at shutdown", uuid, c.uri());
+                childFailed(c, io, "shutdown drain", 0, 0, false, new BlockIoException(BlockIoException.ETIMEDOUT, "drain", c.uri(), 0, 0,
+                        "I/O still in flight at shutdown"));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             } catch (ExecutionException e) {
                 throw new IllegalStateException(e);
             }
+        }
+        // Clean means durable: the children hold the same data only once each has flushed it.
+        List<CompletableFuture<Void>> flushes = new ArrayList<>();
+        for (NexusChild c : writers) {
+            ChildIo io = c.io();
+            flushes.add(childCall(io, "shutdown flush", 0, 0, BlockDevice::flush).handle((v, t) -> {
+                if (t != null) {
+                    childFailed(c, io, "shutdown flush", 0, 0, false, t);
+                }
+                return null;
+            }));
+        }
+        boolean clean = true;
+        try {
+            CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new)).get(options.ioTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            faultsRecorded.get().get(options.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            clean = false;
+            LOG.error("nexus={}: a child that did not flush could not be put on record ({}); the shutdown is not clean", uuid, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            clean = false;
+        }
+        shutdownClean = clean;
+        // Writes still waiting for a fault to be recorded are not acknowledged now: they fail.
+        ledger.nexusGone(uuid);
+        for (NexusChild c : children) {
             closeQuietly(c.io().device);
         }
         synchronized (admin) {
             state = new NexusState.Shutdown("destroyed", Instant.now());
         }
-        LOG.info("nexus={} shut down", uuid);
+        LOG.info("nexus={} shut down ({})", uuid, clean ? "clean: every child in sync was flushed" : "not clean");
+    }
+
+    /** After {@link #destroy()}: whether every child not on record as faulted was flushed (its data is the same, and durable). */
+    public boolean shutdownClean() {
+        return shutdownClean;
     }
 
     @Override

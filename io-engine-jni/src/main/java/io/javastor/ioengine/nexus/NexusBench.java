@@ -32,6 +32,16 @@ public final class NexusBench {
     private NexusBench() {
     }
 
+    /** The bench's own files, and the devices it was given (loop devices bench/nexus.sh set up): nothing else. */
+    private static io.javastor.ioengine.pool.DiskPolicy benchDisks(Path dir) {
+        List<String> allowed = new ArrayList<>(List.of(dir.toAbsolutePath().normalize() + "/**"));
+        String given = System.getProperty("nexus.bench.devices", "");
+        if (!given.isBlank()) {
+            allowed.addAll(Arrays.asList(given.split(",")));
+        }
+        return new io.javastor.ioengine.pool.DiskPolicy(allowed, 0);
+    }
+
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/var/tmp/javastor-bench-nexus");
         long sizeMb = args.length > 1 ? Long.parseLong(args[1]) : 256;
@@ -42,7 +52,7 @@ public final class NexusBench {
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         List<Path> files = new ArrayList<>();
         try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, Integer.getInteger("nexus.bench.sqpoll.ms", 0));
-             PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
+             PoolRegistry registry = new PoolRegistry(devices, 2.5, benchDisks(dir))) {
             List<Replica> replicas = new ArrayList<>();
             // -Dnexus.bench.devices=/dev/loop0,... (four block devices): children on separate devices instead of
             // four files of the one disk (bench/nexus.sh --ram-disks sets up loop devices over RAM for this).

@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nexus;
 
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A child of a nexus: a replica by URI ({@code bdev:///uuid} local, {@code nvmf://host:port/nqn} remote),
@@ -14,6 +15,11 @@ public final class NexusChild {
     private volatile ChildState state;
     /** Guarded by this; non-null from the first fault until the child is rebuilt. */
     private DirtySegmentLog dirty;
+    /**
+     * Completes when this child's latest fault is on record (ChildHealthLedger). Created with the fault, under this
+     * monitor, so a write that sees the child Faulted and skips it always finds the record it must wait for.
+     */
+    private volatile CompletableFuture<Void> faultRecord = CompletableFuture.completedFuture(null);
 
     NexusChild(String uri, ChildIo io, ChildState state) {
         this.uri = uri;
@@ -31,6 +37,11 @@ public final class NexusChild {
 
     ChildIo io() {
         return io;
+    }
+
+    /** See {@link #faultRecord}: a write acknowledged without this child waits for it. */
+    CompletableFuture<Void> faultRecord() {
+        return faultRecord;
     }
 
     boolean isOnline() {
@@ -90,6 +101,7 @@ public final class NexusChild {
             dirty.markFull(); // it was being rebuilt: whatever was not copied yet is missing too
         }
         state = new ChildState.Faulted(reason, Instant.now());
+        faultRecord = new CompletableFuture<>();
         return before;
     }
 
@@ -136,6 +148,7 @@ public final class NexusChild {
         dirty = log;
         ChildState before = state;
         state = new ChildState.Faulted(reason, Instant.now());
+        faultRecord = new CompletableFuture<>();
         return before;
     }
 

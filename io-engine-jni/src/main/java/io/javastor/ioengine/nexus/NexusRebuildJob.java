@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nexus;
 
+import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.replica.Replica;
@@ -167,6 +168,19 @@ public final class NexusRebuildJob implements Runnable {
         BitSet notCopied = (BitSet) plan.clone();
         synchronized (copied) {
             notCopied.andNot(copied);
+        }
+        if (failure.get() == null && notCopied.isEmpty()) {
+            // In sync means durable: the copies may sit in the child's volatile cache (or its pool's uncommitted
+            // allocations) until a flush. Only a completed flush lets the child be reported in sync.
+            try {
+                nexus.childCall(targetIo, "rebuild flush", 0, 0, BlockDevice::flush).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                nexus.childFailed(target, targetIo, "rebuild flush", 0, 0, false, e.getCause());
+                failure.compareAndSet(null, e.getCause());
+            }
         }
         synchronized (this) {
             Throwable t = failure.get();

@@ -140,6 +140,12 @@ public final class NexusRegistry implements AutoCloseable {
             specs.remove(uuid);
         }
         LOG.info("nexus={} destroyed", uuid);
+        if (!n.shutdownClean()) {
+            // The caller must not record a clean shutdown (its children may differ); asked again, the nexus is gone and
+            // the caller sees that it was not running, which says the same.
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "nexus " + uuid + " is shut down, but not cleanly: a child "
+                    + "could not be flushed and its fault could not be recorded; treat its children as possibly different");
+        }
     }
 
     /** Exports the nexus over NVMe-oF/TCP (or replaces the allowed hosts of its export). */
@@ -180,7 +186,11 @@ public final class NexusRegistry implements AutoCloseable {
     @Override
     public void close() {
         for (Nexus n : list()) {
-            destroy(n.uuid().toString());
+            try {
+                destroy(n.uuid().toString());
+            } catch (EngineException e) {
+                LOG.warn("nexus={} at engine shutdown: {}", n.uuid(), e.getMessage()); // the others still shut down
+            }
         }
     }
 }

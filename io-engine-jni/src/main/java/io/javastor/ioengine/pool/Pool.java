@@ -63,6 +63,8 @@ public final class Pool implements AutoCloseable {
     private final ByteBuffer commitBuffer;
     private final ExecutorService ops;
     private volatile String statusReason = "";
+    /** The metadata generation this life of the pool started at: a crash loses volatile state, and the next import differs. */
+    private volatile long importGeneration;
     private volatile boolean faulted;
     private volatile boolean closed;
 
@@ -112,7 +114,9 @@ public final class Pool implements AutoCloseable {
         writeBothCopies(device, layout, buf);
         LOG.info("pool={} uuid={} disk={} created: {} clusters of {} MiB", name, m.uuid(), diskUri,
                 layout.clusterCount(), layout.clusterSize() >> 20);
-        return new Pool(diskUri, device, m, thinOvercommitRatio);
+        Pool p = new Pool(diskUri, device, m, thinOvercommitRatio);
+        p.importGeneration = m.generation();
+        return p;
     }
 
     /** What a device holds: nothing of ours, a readable pool, or a pool we cannot trust. */
@@ -222,12 +226,15 @@ public final class Pool implements AutoCloseable {
             String w = String.join("; ", found.warnings());
             LOG.warn("pool={} disk={} import: {}", p.name, diskUri, w);
             p.statusReason = w;
-            p.mutationVersion.incrementAndGet();
-            p.runOp(() -> {
-                p.commitNow();
-                return null;
-            });
         }
+        // Every import commits a new generation: it names this life of the pool (see importGeneration), and rewrites
+        // both copies when one was bad.
+        p.mutationVersion.incrementAndGet();
+        p.runOp(() -> {
+            p.commitNow();
+            return null;
+        });
+        p.importGeneration = p.generation;
         LOG.info("pool={} uuid={} disk={} imported at generation {} with {} replicas", p.name, p.uuid, diskUri,
                 p.generation, p.replicas.size());
         return p;
@@ -613,6 +620,11 @@ public final class Pool implements AutoCloseable {
 
     public long generation() {
         return generation;
+    }
+
+    /** See {@link #importGeneration}: part of every replica's instance identity. */
+    public long importGeneration() {
+        return importGeneration;
     }
 
     public boolean isFaulted() {

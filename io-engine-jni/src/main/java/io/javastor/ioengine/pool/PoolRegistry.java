@@ -28,23 +28,35 @@ public final class PoolRegistry implements AutoCloseable {
 
     private final BlockDeviceFactory devices;
     private final double thinOvercommitRatio;
+    private final DiskPolicy policy;
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
     /** Guards pool create/import/export/destroy and replica create (uuid uniqueness across pools). */
     private final Object registryLock = new Object();
 
-    public PoolRegistry(BlockDeviceFactory devices, double thinOvercommitRatio) {
+    /** @param policy which disks pools may be created on or imported from; every other disk is refused unopened */
+    public PoolRegistry(BlockDeviceFactory devices, double thinOvercommitRatio, DiskPolicy policy) {
         if (!(thinOvercommitRatio >= 1.0)) {
             throw new IllegalArgumentException("thin overcommit ratio must be >= 1.0, got " + thinOvercommitRatio);
         }
         this.devices = devices;
         this.thinOvercommitRatio = thinOvercommitRatio;
+        this.policy = policy;
     }
 
     // ------------------------------------------------------------------ pools
 
     public Pool createPool(String name, List<String> disks, long clusterSize) {
+        return createPool(name, disks, clusterSize, false);
+    }
+
+    /**
+     * Creates a pool, or imports the one of that name the disk holds. A disk with anything else on it (a filesystem, a
+     * partition table, LVM or RAID metadata: see {@link DiskSignatures}) is refused unless {@code eraseExisting}.
+     */
+    public Pool createPool(String name, List<String> disks, long clusterSize, boolean eraseExisting) {
         validatePoolName(name);
         String disk = singleDisk(disks);
+        policy.check(disk);
         long cs = clusterSize == 0 ? PoolLayout.DEFAULT_CLUSTER_SIZE : clusterSize;
         if (Long.bitCount(cs) != 1 || cs < PoolLayout.MIN_CLUSTER_SIZE || cs > PoolLayout.MAX_CLUSTER_SIZE) {
             throw EngineException.invalid("cluster_size", "must be a power of two between 1 MiB and 1 GiB, got " + clusterSize);
@@ -73,6 +85,14 @@ public final class PoolRegistry implements AutoCloseable {
                     throw new EngineException(Kind.FAILED_PRECONDITION, "disk " + disk + " holds damaged pool metadata (" + c.reason()
                             + "); refusing to overwrite it. Wipe the disk's first blocks to reuse it.");
                 }
+                java.util.Optional<String> inUse = DiskSignatures.find(device);
+                if (inUse.isPresent() && !eraseExisting) {
+                    throw new EngineException(Kind.FAILED_PRECONDITION, "disk " + disk + " holds " + inUse.get() + "; pools are created "
+                            + "only on unused disks. Nothing was written. To erase it and create the pool anyway, ask with erase_existing");
+                }
+                if (inUse.isPresent()) {
+                    LOG.warn("pool={} disk={}: erasing {} as the request asked", name, disk, inUse.get());
+                }
                 try {
                     return register(Pool.create(disk, device, name, cs, thinOvercommitRatio));
                 } catch (IllegalArgumentException e) {
@@ -88,6 +108,7 @@ public final class PoolRegistry implements AutoCloseable {
     public Pool importPool(String name, List<String> disks) {
         validatePoolName(name);
         String disk = singleDisk(disks);
+        policy.check(disk);
         synchronized (registryLock) {
             Pool existing = pools.get(name);
             if (existing != null) {
@@ -124,6 +145,7 @@ public final class PoolRegistry implements AutoCloseable {
      * no pool; a damaged pool is logged and skipped, never overwritten.
      */
     public Optional<Pool> importAny(String disk) {
+        policy.check(disk);
         synchronized (registryLock) {
             for (Pool p : pools.values()) {
                 if (sameDisk(p.diskUri(), disk)) {

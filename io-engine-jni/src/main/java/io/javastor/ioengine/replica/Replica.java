@@ -343,6 +343,78 @@ public final class Replica implements BlockDevice {
         });
     }
 
+    // ------------------------------------------------------------------ one writer at a time
+
+    /** Guarded by this: who may write now (null: nobody), how many openings it holds, and who wrote last. */
+    private String writer;
+    private int writerOpenings;
+    private String lastWriter;
+    private long writerEpoch;
+
+    /**
+     * Opens the replica for writing on behalf of {@code holder} (a nexus, an NVMe-oF share). One holder at a time: a
+     * second one is refused with the name of the first, so two nexuses can never mirror into (or rebuild over) the same
+     * replica. The same holder may hold several openings (a child re-added while its old opening is still closing).
+     * Closing the returned device gives the opening back.
+     */
+    public synchronized BlockDevice openForWriting(String holder) {
+        if (destroyed) {
+            throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.NOT_FOUND,
+                    "replica " + uuid() + " is destroyed");
+        }
+        if (writer != null && !writer.equals(holder)) {
+            throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.FAILED_PRECONDITION,
+                    "replica " + uuid() + " is open for writing by " + writer + "; " + holder + " cannot open it too");
+        }
+        if (writer == null && !holder.equals(lastWriter)) {
+            writerEpoch++; // someone else may have written since the last holder: not the instance it knew
+        }
+        writer = holder;
+        lastWriter = holder;
+        writerOpenings++;
+        return new WriterOpening(this, holder);
+    }
+
+    private synchronized void closeOpening(String holder) {
+        if (holder.equals(writer) && --writerOpenings == 0) {
+            writer = null;
+        }
+    }
+
+    /** Who holds the replica for writing now, or null. */
+    public synchronized String writer() {
+        return writer;
+    }
+
+    /**
+     * This life of the pool (its import generation) and the writers the replica has had: a nexus that finds the same
+     * value after a fault knows nothing it acknowledged was lost and nobody else wrote, so its dirty log is complete.
+     */
+    @Override
+    public synchronized String instanceId() {
+        return pool.uuid() + "/" + pool.importGeneration() + "/" + writerEpoch;
+    }
+
+    /** One writer's opening: the replica itself, closed once. */
+    private static final class WriterOpening extends io.javastor.ioengine.device.ForwardingBlockDevice {
+        private final Replica replica;
+        private final String holder;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        WriterOpening(Replica replica, String holder) {
+            super(replica);
+            this.replica = replica;
+            this.holder = holder;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                replica.closeOpening(holder);
+            }
+        }
+    }
+
     /** A replica is closed by its pool (destroy or export), never on its own. */
     @Override
     public void close() {

@@ -1,5 +1,7 @@
 package io.javastor.ioengine.replica;
 
+import io.javastor.ioengine.device.BlockDevice;
+
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.nvmf.target.NvmfTarget;
 import org.slf4j.Logger;
@@ -29,6 +31,8 @@ public final class ReplicaShares {
     private final NvmfTarget target;
     private final String advertisedHost;
     private final Map<UUID, Share> shares = new ConcurrentHashMap<>();
+    /** Each shared replica's writer opening, held by the share until it is removed. */
+    private final Map<UUID, BlockDevice> openings = new ConcurrentHashMap<>();
 
     public ReplicaShares(NvmfTarget target, String advertisedHost) {
         this.target = target;
@@ -49,7 +53,20 @@ public final class ReplicaShares {
             hosts.add(h);
         }
         String nqn = nqnOf(replica.uuid());
-        target.addSubsystem(nqn, replica, serial(replica.uuid()), "Javastor replica", hosts);
+        // The share is the replica's one writer while it exists: a local nexus cannot open it meanwhile.
+        BlockDevice opening = openings.get(replica.uuid());
+        if (opening == null) {
+            opening = replica.openForWriting("NVMe-oF share " + nqn);
+        }
+        try {
+            target.addSubsystem(nqn, opening, serial(replica.uuid()), "Javastor replica", hosts);
+        } catch (RuntimeException e) {
+            if (!openings.containsKey(replica.uuid())) {
+                opening.close();
+            }
+            throw e;
+        }
+        openings.put(replica.uuid(), opening);
         Share s = new Share(replica.uuid(), nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
         Share old = shares.put(replica.uuid(), s);
         if (old == null || !old.allowedHosts().equals(s.allowedHosts())) {
@@ -64,6 +81,10 @@ public final class ReplicaShares {
         if (s != null) {
             target.removeSubsystem(s.nqn());
             LOG.info("replica={} unshared", replica);
+        }
+        BlockDevice opening = openings.remove(replica);
+        if (opening != null) {
+            opening.close();
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * failures a nexus child meets, on command. Counts the I/O it was given.
  */
 final class ControllableDevice extends ForwardingBlockDevice {
-    enum Mode { NORMAL, FAIL_WRITES, FAIL_READS, FAIL_ALL, HANG, HOLD_READS }
+    enum Mode { NORMAL, FAIL_WRITES, FAIL_READS, FAIL_ALL, HANG, HOLD_READS, FAIL_FLUSHES }
 
     /** A read kept unanswered in HOLD_READS mode, with the buffer a late answer would fill. */
     private record HeldRead(ByteBuffer dst, CompletableFuture<Void> answer) {}
@@ -34,6 +34,9 @@ final class ControllableDevice extends ForwardingBlockDevice {
     volatile long delayMicros;
     final AtomicLong reads = new AtomicLong();
     final AtomicLong writes = new AtomicLong();
+    final AtomicLong flushes = new AtomicLong();
+    /** Writes since the last flush that completed: what a volatile cache could still lose. */
+    final AtomicLong unflushedWrites = new AtomicLong();
 
     ControllableDevice(BlockDevice inner) {
         super(inner);
@@ -44,7 +47,11 @@ final class ControllableDevice extends ForwardingBlockDevice {
     }
 
     private CompletableFuture<Void> io(boolean write, String op, long offset, long length, Supplier<CompletableFuture<Void>> call) {
-        (write ? writes : reads).incrementAndGet();
+        return io(write ? writes : reads, write, op, offset, length, call);
+    }
+
+    private CompletableFuture<Void> io(AtomicLong counter, boolean write, String op, long offset, long length, Supplier<CompletableFuture<Void>> call) {
+        counter.incrementAndGet();
         Mode m = mode;
         if (m == Mode.HANG) {
             return new CompletableFuture<>();
@@ -94,7 +101,7 @@ final class ControllableDevice extends ForwardingBlockDevice {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
-        return io(true, "write", offset, src.remaining(), () -> inner.write(offset, src));
+        return io(true, "write", offset, src.remaining(), () -> inner.write(offset, src)).thenRun(unflushedWrites::incrementAndGet);
     }
 
     @Override
@@ -109,7 +116,12 @@ final class ControllableDevice extends ForwardingBlockDevice {
 
     @Override
     public CompletableFuture<Void> flush() {
-        return io(true, "flush", 0, 0, inner::flush);
+        if (mode == Mode.FAIL_FLUSHES) {
+            flushes.incrementAndGet();
+            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.EIO, "flush", uri(), 0, 0, "injected flush failure"));
+        }
+        long before = unflushedWrites.get();
+        return io(flushes, true, "flush", 0, 0, inner::flush).thenRun(() -> unflushedWrites.addAndGet(-before));
     }
 
     /** The nexus closes children it retires; these stay usable so tests can re-add them. */

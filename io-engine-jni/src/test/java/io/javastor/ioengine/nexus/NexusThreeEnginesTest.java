@@ -92,15 +92,28 @@ class NexusThreeEnginesTest {
             await("writes continue on two children").atMost(Duration.ofSeconds(30)).until(() -> load.writes() > before + 2000);
             assertThat(load.errors).as("application errors after kill -9").isEmpty();
 
-            // (b) node-2 comes back with its pool; its replica is shared again and re-added: partial rebuild
+            // (b) node-2 comes back with its pool; its replica is shared again and re-added. Its engine was killed, so
+            // what it had acknowledged may be gone (a new instance of the replica): a full rebuild, not a partial one.
             n2.start();
             assertThat(n2.api().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance()).getReplicasList())
                     .extracting(io.javastor.api.ioengine.v1.Replica::getUri).isNotEmpty();
             assertThat(share(n2, uuidOf(r2))).isEqualTo(r2);
             n1.api().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
-            await("partial rebuild of node-2's child").atMost(Duration.ofSeconds(90))
+            await("rebuild of node-2's restarted child").atMost(Duration.ofSeconds(120))
                     .until(() -> childState(n1, nexusId, r2) == ChildState.CHILD_STATE_ONLINE);
-            RebuildStats partial = n1.api().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
+            RebuildStats restarted = n1.api().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
+            assertThat(restarted.getState()).isEqualTo(RebuildState.REBUILD_STATE_COMPLETED);
+            assertThat(restarted.getPartial()).as("a child whose engine restarted is rebuilt in full").isFalse();
+
+            // (b2) node-3's child is faulted while its engine keeps running, then re-added: the same instance, so only
+            // what was written while it was away is copied (a partial rebuild).
+            n1.api().faultNexusChild(io.javastor.api.ioengine.v1.FaultNexusChildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            long whileAway = load.writes();
+            await("writes while node-3's child is away").atMost(Duration.ofSeconds(30)).until(() -> load.writes() > whileAway + 500);
+            n1.api().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            await("partial rebuild of node-3's child").atMost(Duration.ofSeconds(90))
+                    .until(() -> childState(n1, nexusId, r3) == ChildState.CHILD_STATE_ONLINE);
+            RebuildStats partial = n1.api().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
             assertThat(partial.getState()).isEqualTo(RebuildState.REBUILD_STATE_COMPLETED);
             assertThat(partial.getPartial()).isTrue();
             assertThat(partial.getBlocksTotal() * partial.getBlockSize()).as("only what was written while away: within the hot region")
@@ -125,13 +138,18 @@ class NexusThreeEnginesTest {
             assertThat(end.getChildrenList()).extracting(NexusChild::getUri).containsExactlyInAnyOrder(r1, r2, r4);
             List<RebuildStats> history = n1.api().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(nexusId).build()).getRecordsList();
             assertThat(history).extracting(RebuildStats::getChildUri, RebuildStats::getPartial, RebuildStats::getState).containsExactly(
-                    org.assertj.core.groups.Tuple.tuple(r2, true, RebuildState.REBUILD_STATE_COMPLETED),
+                    org.assertj.core.groups.Tuple.tuple(r2, false, RebuildState.REBUILD_STATE_COMPLETED),
+                    org.assertj.core.groups.Tuple.tuple(r3, true, RebuildState.REBUILD_STATE_COMPLETED),
                     org.assertj.core.groups.Tuple.tuple(r4, false, RebuildState.REBUILD_STATE_COMPLETED));
-            assertThat(history.get(1).getBlocksTotal() * history.get(1).getBlockSize()).isEqualTo(SIZE);
-            assertThat(history.get(1).getSourceUri()).as("the local replica knows what is allocated").isEqualTo(r1);
+            assertThat(history.get(2).getBlocksTotal() * history.get(2).getBlockSize()).isEqualTo(SIZE);
+            assertThat(history.get(2).getSourceUri()).as("the local replica knows what is allocated").isEqualTo(r1);
 
-            // Every acknowledged write reads back through the nexus, and from each child directly.
+            // Every acknowledged write reads back through the nexus, and from each child directly once the nexus is gone
+            // (while it lives, it is the one writer of its local replica: a share of it would be refused).
             assertThat(load.verifyAll(app)).isEmpty();
+            n1.api().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(nexusId).build());
+            n1.api().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(nexusId).build());
+            assertThat(n1.api().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
             share(n1, uuidOf(r1));
             NvmfHostOptions asNode1 = NvmfHostOptions.defaults(NODE1_NQN).withQueues(1, 64);
             List<BlockDevice> children = new ArrayList<>();
@@ -145,10 +163,6 @@ class NexusThreeEnginesTest {
             }
             NexusTest.assertIdentical(children.get(0), children.get(1), SIZE);
             NexusTest.assertIdentical(children.get(0), children.get(2), SIZE);
-
-            n1.api().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(nexusId).build());
-            n1.api().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(nexusId).build());
-            assertThat(n1.api().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
         } finally {
             for (BlockDevice d : opened) {
                 d.close();

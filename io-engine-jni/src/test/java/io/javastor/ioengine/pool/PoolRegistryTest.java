@@ -38,7 +38,7 @@ class PoolRegistryTest {
         file = dir.resolve("disk.img");
         disk = "uring://" + file + "?size_mb=256";
         devices = BlockDeviceFactory.withDefaults();
-        registry = new PoolRegistry(devices, 2.0);
+        registry = new PoolRegistry(devices, 2.0, DiskPolicy.below(dir, 64));
     }
 
     @AfterEach
@@ -51,7 +51,7 @@ class PoolRegistryTest {
         registry.close();
         devices.close();
         devices = BlockDeviceFactory.withDefaults();
-        registry = new PoolRegistry(devices, 2.0);
+        registry = new PoolRegistry(devices, 2.0, DiskPolicy.below(dir, 64));
     }
 
     @Test

@@ -20,7 +20,8 @@ public final class CrashStreamProcess {
         int ops = Integer.parseInt(args[2]);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
         BlockDeviceFactory devices = BlockDeviceFactory.withDefaults();
-        PoolRegistry registry = new PoolRegistry(devices, 2.5);
+        PoolRegistry registry = new PoolRegistry(devices, 2.5,
+                io.javastor.ioengine.pool.DiskPolicy.below(java.nio.file.Path.of(java.net.URI.create(disk).getPath()).getParent(), 0));
         Pool pool = registry.createPool("crash", List.of(disk), 1L << 20);
         out.println("READY");
         CrashStream.run(pool, seed, ops, new CrashStream.Shape(256 << 10, 6L << 20, 12), out::println);

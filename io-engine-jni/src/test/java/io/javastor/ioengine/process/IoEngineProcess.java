@@ -48,6 +48,10 @@ public final class IoEngineProcess implements AutoCloseable {
         if (extraArgs.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
             args.add("--javastor.io-engine.nvmf.port=" + nvmfPort); // never the shared default 8420 in tests
         }
+        if (extraArgs.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.disk-policy.allowed-paths="))) {
+            // Tests keep their pool files in temporary folders: those, and nothing else on this machine.
+            args.add("--javastor.io-engine.disk-policy.allowed-paths=" + Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize() + "/**");
+        }
         if (!disks.isEmpty()) {
             args.add("--javastor.io-engine.disks=" + String.join(",", disks));
         }

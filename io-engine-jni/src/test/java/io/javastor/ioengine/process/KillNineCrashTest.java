@@ -63,7 +63,7 @@ class KillNineCrashTest {
             assertThat(p.exitValue()).as("exit status of a SIGKILLed process").isEqualTo(137);
             totalAcks += model.acks();
 
-            try (BlockDeviceFactory devices = BlockDeviceFactory.withDefaults(); PoolRegistry registry = new PoolRegistry(devices, 2.5)) {
+            try (BlockDeviceFactory devices = BlockDeviceFactory.withDefaults(); PoolRegistry registry = new PoolRegistry(devices, 2.5, io.javastor.ioengine.pool.DiskPolicy.below(dir, 0))) {
                 Pool pool = registry.importPool("crash", List.of("uring://" + file));
                 List<String> problems = model.verify(pool);
                 if (!problems.isEmpty()) {

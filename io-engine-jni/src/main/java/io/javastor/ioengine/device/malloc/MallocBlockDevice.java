@@ -33,6 +33,14 @@ public class MallocBlockDevice implements BlockDevice {
         }
     }
 
+    /** Memory lives as long as this object: one instance for its whole life. */
+    private final String instance = "malloc-" + java.util.UUID.randomUUID();
+
+    @Override
+    public String instanceId() {
+        return instance;
+    }
+
     @Override
     public String uri() {
         return uri;

@@ -35,8 +35,8 @@ public final class UringBlockDevice implements BlockDevice {
     }
 
     /**
-     * Opens {@code path} for O_DIRECT I/O. With {@code createSizeBytes > 0} a missing regular file is
-     * created sparse at that size (dev pools); otherwise a missing file is an error.
+     * Opens {@code path} for O_DIRECT I/O. With {@code createSizeBytes > 0} a missing (or empty) regular file is
+     * created sparse at that size (dev pools); an existing file keeps its size; otherwise a missing file is an error.
      */
     public static UringBlockDevice open(String uri, Path path, long createSizeBytes, UringReactor reactor) {
         NativeIo.load();
@@ -47,7 +47,8 @@ public final class UringBlockDevice implements BlockDevice {
                     + NativeIo.strerror(-fd) + (fd == -2 ? " (the file must exist; add ?size_mb=N to create a dev file)" : ""));
         }
         long size = NativeIo.size(fd);
-        if (size >= 0 && create && size < createSizeBytes) {
+        // Only a file this call created (empty) is sized: size_mb never extends an existing file, which may be anything.
+        if (size == 0 && create) {
             int rc = NativeIo.truncate(fd, createSizeBytes);
             if (rc < 0) {
                 NativeIo.close(fd);

@@ -73,9 +73,10 @@ public final class NvmfBlockDevice implements BlockDevice {
     private int attempt;
 
     /** What one controller association gave us. */
-    private record Identity(int cntlid, String serial, String model, long size, int blockSize, int maxTransfer, int inCapsule) {
+    private record Identity(int cntlid, String serial, String model, long size, int blockSize, int maxTransfer, int inCapsule,
+                            String instance) {
         Identity withSize(long bytes) {
-            return new Identity(cntlid, serial, model, bytes, blockSize, maxTransfer, inCapsule);
+            return new Identity(cntlid, serial, model, bytes, blockSize, maxTransfer, inCapsule, instance);
         }
     }
 
@@ -220,6 +221,25 @@ public final class NvmfBlockDevice implements BlockDevice {
         return page;
     }
 
+    /** The target's instance id in Identify Namespace's vendor-specific area ("JVSTINST", length, ASCII), or null. */
+    private static String instanceOf(ByteBuffer ns) {
+        byte[] magic = "JVSTINST".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < magic.length; i++) {
+            if (ns.get(3072 + i) != magic[i]) {
+                return null;
+            }
+        }
+        int len = Short.toUnsignedInt(ns.getShort(3072 + magic.length));
+        return len == 0 || len > 4096 - 3082 ? null : ascii(ns, 3072 + magic.length + 2, len);
+    }
+
+    /** The instance the namespace answered when we connected (see BlockDevice#instanceId); null for other targets. */
+    @Override
+    public String instanceId() {
+        Identity id = identity;
+        return id == null ? null : id.instance();
+    }
+
     private static String ascii(ByteBuffer b, int at, int len) {
         byte[] v = new byte[len];
         b.get(at, v);
@@ -268,7 +288,16 @@ public final class NvmfBlockDevice implements BlockDevice {
                 io.add(q);
                 fabricsConnect(q, qid, size - 1, cntlid);
             }
-            Identity id = new Identity(cntlid, ascii(ctrl, 4, 20), ascii(ctrl, 24, 40), nsze << lbads, 1 << lbads, maxTransfer, inCapsule);
+            String instance = instanceOf(ns);
+            Identity before = identity;
+            if (before != null && before.instance() != null && !before.instance().equals(instance)) {
+                // The namespace restarted (or changed hands) while we were away: writes it acknowledged may be gone.
+                // Our users must learn that from failed I/O, not continue as if nothing happened.
+                throw error("connect", "the namespace is a new instance (" + before.instance() + " -> " + instance
+                        + "): what it acknowledged before may be lost; open it again");
+            }
+            Identity id = new Identity(cntlid, ascii(ctrl, 4, 20), ascii(ctrl, 24, 40), nsze << lbads, 1 << lbads, maxTransfer, inCapsule,
+                    instance);
             Session s = new Session(admin, List.copyOf(io), id);
             holder[0] = s;
             if (!admin.channel().isActive() || io.stream().anyMatch(q -> !q.channel().isActive())) {

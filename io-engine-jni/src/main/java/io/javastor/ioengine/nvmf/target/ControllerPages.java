@@ -93,7 +93,24 @@ final class ControllerPages {
         b.setIntLE(92, ANA_GROUP);                                 // ANAGRPID
         writeUuid(b, 104, s.namespaceUuid());                      // NGUID
         b.setByte(128 + 2, Integer.numberOfTrailingZeros(d.blockSize())); // LBAF0.LBADS
+        writeInstance(b, d.instanceId());
         return b;
+    }
+
+    /** Vendor Specific (bytes 3072-4095 of Identify Namespace): where our host finds the namespace's instance. */
+    static final int VS_INSTANCE = 3072;
+    static final byte[] VS_INSTANCE_MAGIC = "JVSTINST".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Magic, a 2-byte length, the ASCII instance id (see BlockDevice#instanceId); nothing when unknown. */
+    private static void writeInstance(ByteBuf b, String instance) {
+        if (instance == null) {
+            return;
+        }
+        byte[] id = instance.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int len = Math.min(id.length, IDENTIFY_SIZE - VS_INSTANCE - VS_INSTANCE_MAGIC.length - 2);
+        b.setBytes(VS_INSTANCE, VS_INSTANCE_MAGIC);
+        b.setShortLE(VS_INSTANCE + VS_INSTANCE_MAGIC.length, len);
+        b.setBytes(VS_INSTANCE + VS_INSTANCE_MAGIC.length + 2, id, 0, len);
     }
 
     /** Namespace Identification Descriptor list (CNS 03h, figure 276): NGUID (type 2) and UUID (type 3). */

@@ -93,6 +93,7 @@ public final class ControlPlaneBench {
                     "--javastor.io-engine.node-name=node-" + i, "--javastor.io-engine.core-agent-endpoint=127.0.0.1:" + agentGrpc,
                     "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + grpc,
                     "--javastor.io-engine.nvmf.port=" + freePort(),
+                    "--javastor.io-engine.disk-policy.allowed-paths=" + work.toAbsolutePath().normalize() + "/**",
                     "--server.address=127.0.0.1", "--server.port=" + http, "--logging.level.io.javastor=WARN"));
         }
         var nodes = NodeServiceGrpc.newBlockingStub(channel);

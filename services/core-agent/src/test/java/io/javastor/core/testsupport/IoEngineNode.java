@@ -57,6 +57,8 @@ public final class IoEngineNode implements AutoCloseable {
                 "--spring.grpc.server.host=127.0.0.1",
                 "--spring.grpc.server.port=" + grpcPort,
                 "--javastor.io-engine.nvmf.port=" + nvmfPort, // never the shared default 8420
+                // Tests keep their pool files in temporary folders: those, and nothing else on this machine.
+                "--javastor.io-engine.disk-policy.allowed-paths=" + Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize() + "/**",
                 "--server.address=127.0.0.1",
                 "--server.port=" + httpPort));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();

@@ -55,7 +55,9 @@ public final class EngineProcess implements AutoCloseable {
             throw new IllegalStateException("the io-engine's executable jar (-Djavastor.io-engine.jar) is missing: " + jar);
         }
         cmd.addAll(List.of("-jar", jar,
-                "--javastor.io-engine.node-name=" + node, "--spring.grpc.server.port=" + grpcPort, "--server.port=" + httpPort));
+                "--javastor.io-engine.node-name=" + node, "--spring.grpc.server.port=" + grpcPort, "--server.port=" + httpPort,
+                // Tests keep their pool files in temporary folders: those, and nothing else on this machine.
+                "--javastor.io-engine.disk-policy.allowed-paths=" + Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize() + "/**"));
         if (extraArgs.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
             cmd.add("--javastor.io-engine.nvmf.port=" + FreePorts.next());
         }
