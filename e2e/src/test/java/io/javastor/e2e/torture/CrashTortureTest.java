@@ -201,8 +201,9 @@ class CrashTortureTest {
 
         IoEngineNode.jar(); // skip early, saying why, when the jars were not built
         CoreAgentProcess.jar();
-        // A fresh directory per run: pool disks left by an interrupted run would be imported with its replicas.
-        dir = Files.createTempDirectory(Files.createDirectories(Path.of("target").toAbsolutePath()), "torture-" + seed + "-");
+        // A fresh directory per run (pool disks left by an interrupted run would be imported with their replicas), in
+        // the temporary folder: the only place the test io-engines' disk policy lets pools live.
+        dir = Files.createTempDirectory("javastor-torture-" + seed + "-");
         log("logs and pool disks in %s", dir);
         boolean passed = false;
         try {
