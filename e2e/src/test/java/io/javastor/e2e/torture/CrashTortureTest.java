@@ -122,6 +122,7 @@ class CrashTortureTest {
     private static ManagedChannel agentChannel;
     private static final Map<String, IoEngineNode> engines = new LinkedHashMap<>();
     private static NvmfBlockDevice device;
+    private static boolean passedAll;
 
     private final DurabilityModel model = new DurabilityModel();
     private final List<DurabilityModel.Problem> problems = new ArrayList<>();
@@ -178,9 +179,11 @@ class CrashTortureTest {
             agent.close();
         }
         if (dir != null) {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".img")).toList()) {
-                    Files.deleteIfExists(f); // the pools' disks; the logs stay for a look after a failure
+            try (var files = Files.walk(dir)) {
+                // the pools' disks always; the logs only after a pass (after a failure they stay for a look)
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder())
+                        .filter(f -> passedAll || f.getFileName().toString().endsWith(".img")).toList()) {
+                    Files.deleteIfExists(f);
                 }
             }
         }
@@ -234,6 +237,7 @@ class CrashTortureTest {
                 }
             }
             passed = true;
+            passedAll = true;
         } finally {
             if (!passed) {
                 if (!summarized) {
