@@ -31,6 +31,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
     private Process process;
     private Path dataDir;
     private int clientPort;
+    private int peerPort;
 
     public String endpoint() {
         return "http://127.0.0.1:" + clientPort;
@@ -44,10 +45,26 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
         start(binary);
     }
 
+    /** SIGKILL, and wait until it is gone (the data dir stays: {@link #restart()} brings the same member back). */
+    public void kill9() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-9", Long.toString(process.pid())).inheritIO().start().waitFor();
+        process.waitFor();
+    }
+
+    /** Starts the same member again (same data dir, same ports) after {@link #kill9()}, and waits until it is healthy. */
+    public void restart() throws IOException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("etcd is still running (pid " + process.pid() + ")");
+        }
+        start(Path.of(System.getProperty("javastor.test.etcd", "/usr/bin/etcd")));
+    }
+
     private void start(Path binary) throws IOException {
-        dataDir = Files.createTempDirectory("javastor-etcd-");
-        clientPort = FreePorts.next();
-        int peerPort = FreePorts.next();
+        if (dataDir == null) {
+            dataDir = Files.createTempDirectory("javastor-etcd-");
+            clientPort = FreePorts.next();
+            peerPort = FreePorts.next();
+        }
         String client = "http://127.0.0.1:" + clientPort;
         String peer = "http://127.0.0.1:" + peerPort;
         process = new ProcessBuilder(List.of(binary.toString(), "--name", "test", "--data-dir", dataDir.resolve("data").toString(),
@@ -55,7 +72,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", "test=" + peer, "--log-level", "warn"))
                 .redirectErrorStream(true)
-                .redirectOutput(dataDir.resolve("etcd.log").toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("etcd.log").toFile()))
                 .start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("etcd healthy on " + client).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))

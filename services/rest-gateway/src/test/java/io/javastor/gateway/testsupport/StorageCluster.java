@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.CoreAgentProcess;
 import io.javastor.core.testsupport.IoEngineNode;
 
 /**

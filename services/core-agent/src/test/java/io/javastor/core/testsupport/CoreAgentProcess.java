@@ -1,4 +1,4 @@
-package io.javastor.gateway.testsupport;
+package io.javastor.core.testsupport;
 
 import java.io.IOException;
 import java.net.URI;
@@ -19,7 +19,8 @@ import io.javastor.testsupport.FreePorts;
 /**
  * The real core agent (its exec jar, path in the system property javastor.test.coreagent.jar) in
  * its own JVM on fixed loopback ports, so it can be stopped, frozen and started again at the same
- * address the gateway is configured with.
+ * address the gateway is configured with. Shared by the modules whose tests need the agent as a process of its own
+ * (the gateway's, the end-to-end crash torture, which kills it with {@code kill -9} and starts it again).
  */
 public final class CoreAgentProcess implements AutoCloseable {
 
@@ -28,18 +29,25 @@ public final class CoreAgentProcess implements AutoCloseable {
     private final int grpcPort = FreePorts.next();
     private final int httpPort = FreePorts.next();
     private final Path log;
+    private final List<String> extraArgs;
     private Process process;
 
     public CoreAgentProcess(String etcdEndpoint, String cluster, Path logDir) {
+        this(etcdEndpoint, cluster, logDir, List.of());
+    }
+
+    /** {@code extraArgs} ({@code --name=value}) replace the defaults below or add to them. */
+    public CoreAgentProcess(String etcdEndpoint, String cluster, Path logDir, List<String> extraArgs) {
         this.etcdEndpoint = etcdEndpoint;
         this.cluster = cluster;
         this.log = logDir.resolve("core-agent-" + cluster + ".log");
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     public static Path jar() {
         String jar = System.getProperty("javastor.test.coreagent.jar", "");
         Assumptions.assumeTrue(!jar.isBlank() && Files.isRegularFile(Path.of(jar)),
-                "SKIPPED: no core-agent exec jar (javastor.test.coreagent.jar='" + jar + "'); build with the reactor: mvn verify -pl services/rest-gateway -am");
+                "SKIPPED: no core-agent exec jar (javastor.test.coreagent.jar='" + jar + "'); build with the reactor (mvn verify -pl <module> -am)");
         return Path.of(jar);
     }
 
@@ -47,21 +55,31 @@ public final class CoreAgentProcess implements AutoCloseable {
         return "127.0.0.1:" + grpcPort;
     }
 
-    /** Starts it and waits until it leads (its readiness includes leadership). */
+    /** Starts it (again, on the same ports, after a stop or a kill) and waits until it leads (its readiness includes leadership). */
     public CoreAgentProcess start() throws IOException {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString(),
-                "--spring.grpc.server.address=127.0.0.1:" + grpcPort,
-                "--server.address=127.0.0.1", "--server.port=" + httpPort,
-                "--javastor.core.etcd.endpoints=" + etcdEndpoint,
-                "--javastor.core.cluster=" + cluster,
-                "--javastor.core.agent-id=agent-" + cluster,
-                "--javastor.core.leader.ttl=2s",
-                "--javastor.core.nodes.heartbeat-interval=300ms",
-                "--javastor.core.nodes.heartbeat-timeout=3s",
-                "--javastor.core.nodes.call-timeout=5s",
-                "--javastor.core.reconcile.interval=300ms",
-                "--spring.datasource.url=jdbc:h2:mem:" + cluster + ";DB_CLOSE_DELAY=-1");
+        java.util.Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("spring.grpc.server.address", "127.0.0.1:" + grpcPort);
+        props.put("server.address", "127.0.0.1");
+        props.put("server.port", Integer.toString(httpPort));
+        props.put("javastor.core.etcd.endpoints", etcdEndpoint);
+        props.put("javastor.core.cluster", cluster);
+        props.put("javastor.core.agent-id", "agent-" + cluster);
+        props.put("javastor.core.leader.ttl", "2s");
+        props.put("javastor.core.nodes.heartbeat-interval", "300ms");
+        props.put("javastor.core.nodes.heartbeat-timeout", "3s");
+        props.put("javastor.core.nodes.call-timeout", "5s");
+        props.put("javastor.core.reconcile.interval", "300ms");
+        props.put("spring.datasource.url", "jdbc:h2:mem:" + cluster + ";DB_CLOSE_DELAY=-1");
+        for (String a : extraArgs) { // Spring joins a property given twice ("3s,30s"): an override replaces the default
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) {
+                throw new IllegalArgumentException("extra argument not of the form --name=value: " + a);
+            }
+            props.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar().toString()));
+        props.forEach((k, v) -> cmd.add("--" + k + "=" + v));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newHttpClient();
         Awaitility.await("core agent " + cluster + " leading").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
@@ -79,6 +97,20 @@ public final class CoreAgentProcess implements AutoCloseable {
                     }
                 });
         return this;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL, and wait until it is gone: no shutdown hook runs, nothing is handed over. */
+    public void kill9() throws IOException, InterruptedException {
+        signal("KILL");
+        process.waitFor();
     }
 
     /** SIGSTOP / SIGCONT: the agent keeps its sockets but answers nothing, like a hung process. */
