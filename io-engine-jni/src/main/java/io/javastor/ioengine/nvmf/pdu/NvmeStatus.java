@@ -48,6 +48,11 @@ public final class NvmeStatus {
         return (1 << 9) | (sc << 1) | DNR();
     }
 
+    /** The same status without Do Not Retry: the host may try the command again later. */
+    public static int retryable(int status) {
+        return status & ~DNR();
+    }
+
     public static int sct(int status) {
         return (status >> 9) & 0x7;
     }

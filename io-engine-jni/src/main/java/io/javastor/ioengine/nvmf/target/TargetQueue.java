@@ -480,7 +480,9 @@ final class TargetQueue extends ChannelInboundHandlerAdapter {
         Subsystem sub = target.subsystem(subnqn);
         if (sub == null) {
             LOG.info("connect from {} host={} to unknown subsystem '{}'", ctx.channel().remoteAddress(), hostnqn, subnqn);
-            respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, 256), 0);
+            // Without Do Not Retry: after an io-engine restart a volume's subsystem is absent for the seconds until the
+            // core agent re-creates its target, and a host that obeys DNR (newer Linux) would stop reconnecting for good.
+            respond(cid, NvmeStatus.retryable(NvmeStatus.CONNECT_INVALID_PARAMETERS), invalidParameter(true, 256), 0);
             return;
         }
         if (hostnqn.isEmpty()) {
