@@ -208,6 +208,8 @@ public class CoreAgentConfiguration {
                 new NexusSpecRecovery(store, nexuses, volumes),
                 new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
+                // Before the replacer: a faulted child whose replica is gone leaves the target here, then is replaced.
+                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes, registry, events, clock),
                 new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()),

@@ -529,6 +529,20 @@ public final class VolumeOperations {
         return lost;
     }
 
+    /**
+     * A replica its Online node no longer has though its pool is there (lost with its data, so re-creating it empty
+     * under the same uuid would hide that): it leaves the target, is retired, and a new replica is placed and rebuilt
+     * as for a lost one. Caller holds the guard. Returns how many replicas were placed.
+     */
+    public int replaceGoneReplica(VolumeSpec spec, String replicaUuid) {
+        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+        if (target.isPresent()) {
+            nexuses.removeChild(target.get(), replicaUuid);
+        }
+        store.get(ReplicaSpec.KIND, replicaUuid).ifPresent(this::destroyOrDefer);
+        return replaceLostReplicas(spec);
+    }
+
     private boolean nodeOnline(String nodeId) {
         return registry.get(nodeId).map(n -> n.status().isOnline()).orElse(false);
     }

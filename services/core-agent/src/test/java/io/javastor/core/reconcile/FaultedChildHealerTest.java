@@ -205,4 +205,56 @@ class FaultedChildHealerTest {
 
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
+
+    /** One step of an outage of the volume's remote child. */
+    private interface Step {
+        void run(String uuid, String targetNode, NexusSpec.Child remote) throws Exception;
+    }
+
+    /**
+     * Publishes a 2-replica volume and fills it; {@code outage} takes the remote child out; half the volume (from
+     * {@code degradedFrom}) is written again while it is out; {@code back} lets it come back. Then, with no operator
+     * action, the child must be Online again on the same replica and every replica must hold every write.
+     */
+    private static void healsAfter(long seed, int degradedFrom, Step outage, Step back) throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume published = publishedVolume(uuid);
+        String targetNode = published.getTarget().getNodeId();
+        NexusSpec.Child remote = remoteChild(uuid);
+        byte[] before = pattern(seed);
+        byte[] degraded = pattern(seed + 1);
+        byte[] after = before.clone();
+        System.arraycopy(degraded, degradedFrom, after, degradedFrom, VOLUME / 2);
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
+            write(dev, before, 0, VOLUME);
+            outage.run(uuid, targetNode, remote);
+            // Written while the child is out (and maybe while it is being added back): the rebuild must bring it over.
+            write(dev, degraded, degradedFrom, degradedFrom + VOLUME / 2);
+            back.run(uuid, targetNode, remote);
+            awaitHealed(uuid, targetNode);
+            assertHolds(dev, after, "through the target after healing");
+        }
+        assertThat(events(uuid, "ChildRetried")).isGreaterThanOrEqualTo(1);
+        assertThat(events(uuid, "ChildReplaced")).isZero();
+        assertThat(nexusSpec(uuid).children()).as("the same replicas").extracting(NexusSpec.Child::replicaUuid)
+                .contains(remote.replicaUuid());
+        assertEveryReplicaHolds(uuid, after);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    @Test
+    void aChildFaultedByTheTargetIsAddedBackAndHoldsEveryWrite() throws Exception {
+        healsAfter(11, 0, (uuid, targetNode, remote) -> cluster.node(targetNode).api().faultNexusChild(FaultNexusChildRequest.newBuilder()
+                .setUuid(uuid).setUri(remote.uri()).setReason("test: transient I/O error").build()), (uuid, targetNode, remote) -> { });
+    }
+
+    @Test
+    void aChildWhoseIoEngineRestartedIsSharedAgainAndRebuilt() throws Exception {
+        // The replica's io-engine dies and is back well within the node-offline timeout: its share is gone with it.
+        healsAfter(21, VOLUME / 2, (uuid, targetNode, remote) -> cluster.node(remote.replicaNodeId()).kill9(), (uuid, targetNode, remote) -> {
+            await("remote child faulted").atMost(Duration.ofSeconds(60)).until(() -> runningChildren(targetNode, uuid).stream()
+                    .anyMatch(c -> c.getUri().equals(remote.uri()) && c.getState() == ChildState.CHILD_STATE_FAULTED));
+            cluster.node(remote.replicaNodeId()).start();
+        });
+    }
 }
