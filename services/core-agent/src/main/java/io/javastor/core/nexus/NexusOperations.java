@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.core.CoreException;
 import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.RebuildHistoryStore;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
@@ -38,10 +39,12 @@ public final class NexusOperations {
     private final EventHistory events;
     private final NexusInfoLedger info;
     private final NodeStatePoller poller;
+    private final RebuildHistoryStore rebuilds;
 
     public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
-                           NodeStatePoller poller) {
+                           NodeStatePoller poller, RebuildHistoryStore rebuilds) {
         this.info = info;
+        this.rebuilds = rebuilds;
         this.poller = poller;
         this.store = store;
         this.registry = registry;
@@ -366,21 +369,16 @@ public final class NexusOperations {
         return new NexusSpec.Child(r.uuid(), r.nodeId(), engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn)), true);
     }
 
-    /** The rebuilds of the volume's target: where it runs and the io-engine's records, oldest first. */
+    /** The rebuilds of the volume's targets: where its target runs now (empty while unpublished) and the finished rebuilds, oldest first. */
     public record RebuildHistory(String nodeId, List<io.javastor.api.ioengine.v1.RebuildStats> records) {}
 
-    /** Asks the target's node; a volume without a (Created) target has no history (it lives with the nexus). */
+    /**
+     * From the agent's database (see RebuildHistoryRecorder), not from the target: it outlives the io-engine and the
+     * agent, and is served while the target's node is down or the volume unpublished.
+     */
     public RebuildHistory rebuildHistory(String volumeUuid) {
-        Optional<NexusSpec> target = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED);
-        if (target.isEmpty()) {
-            return new RebuildHistory("", List.of());
-        }
-        String nodeId = target.get().nodeId();
-        if (!online(nodeId)) {
-            throw new CoreException.Unavailable("node " + nodeId + ": not Online; the rebuild history of volume " + volumeUuid
-                    + " is kept by its target there");
-        }
-        return new RebuildHistory(nodeId, engines.node(nodeId).rebuildHistory(volumeUuid).getRecordsList());
+        String nodeId = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED).map(NexusSpec::nodeId).orElse("");
+        return new RebuildHistory(nodeId, rebuilds.of(volumeUuid));
     }
 
     private String chooseNode(String volumeUuid, List<Versioned<ReplicaSpec>> replicas, String preferred, Map<String, NodeSpec> nodes) {

@@ -376,7 +376,7 @@ public final class VolumeOperations {
         return new Page(views, to < all.size() ? OptionalLong.of(to) : OptionalLong.empty());
     }
 
-    /** The rebuilds the volume's target ran (empty while unpublished: the history lives with the nexus). */
+    /** The rebuilds the volume's targets ran, as recorded in the agent's database (see NexusOperations.rebuildHistory). */
     public NexusOperations.RebuildHistory rebuildHistory(String uuid) {
         requireUuid(uuid);
         store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
