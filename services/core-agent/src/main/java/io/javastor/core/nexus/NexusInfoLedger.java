@@ -51,6 +51,18 @@ public final class NexusInfoLedger {
 
     /** The replica holds every acknowledged write again (its rebuild completed). */
     public void inSync(String volumeUuid, String replicaUuid) {
+        dropOutOfSync(volumeUuid, replicaUuid);
+    }
+
+    /**
+     * The replica was retired for good (destroyed, never to serve again): what targets said about it no longer
+     * matters, and leaving it would keep the volume's record out of sync for ever.
+     */
+    public void retired(String volumeUuid, String replicaUuid) {
+        dropOutOfSync(volumeUuid, replicaUuid);
+    }
+
+    private void dropOutOfSync(String volumeUuid, String replicaUuid) {
         change(volumeUuid, i -> {
             Set<String> s = new HashSet<>(i.outOfSync());
             s.remove(replicaUuid);

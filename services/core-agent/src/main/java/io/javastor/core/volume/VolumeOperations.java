@@ -540,6 +540,7 @@ public final class VolumeOperations {
             nexuses.removeChild(target.get(), replicaUuid);
         }
         store.get(ReplicaSpec.KIND, replicaUuid).ifPresent(this::destroyOrDefer);
+        nexuses.info().retired(spec.uuid(), replicaUuid);
         return replaceLostReplicas(spec);
     }
 

@@ -257,4 +257,36 @@ class FaultedChildHealerTest {
             cluster.node(remote.replicaNodeId()).start();
         });
     }
+
+    @Test
+    void aFaultedChildWhoseReplicaIsGoneIsReplacedByANewRebuiltOne() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume published = publishedVolume(uuid);
+        String targetNode = published.getTarget().getNodeId();
+        NexusSpec.Child remote = remoteChild(uuid);
+        byte[] data = pattern(31);
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
+            write(dev, data, 0, VOLUME);
+            // The replica vanishes from its pool behind the agent's back (its node and pool stay): the target faults the
+            // child on its next write, and the replica cannot come back.
+            var replicaNode = cluster.node(remote.replicaNodeId()).api();
+            replicaNode.unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
+            replicaNode.destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
+            byte[] more = pattern(32);
+            System.arraycopy(more, 0, data, 0, VOLUME / 4);
+            write(dev, data, 0, VOLUME / 4);
+            await("child replaced and rebuilt").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() ->
+                    nexusSpec(uuid).children().stream().noneMatch(c -> c.replicaUuid().equals(remote.replicaUuid()))
+                            && nexusSpec(uuid).children().size() == 2
+                            && runningChildren(targetNode, uuid).size() == 2
+                            && runningChildren(targetNode, uuid).stream().allMatch(c -> c.getState() == ChildState.CHILD_STATE_ONLINE)
+                            && nexusInfo(uuid).outOfSync().isEmpty()
+                            && volume(uuid).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
+            assertHolds(dev, data, "through the target after the replacement");
+        }
+        assertThat(events(uuid, "ChildReplaced")).isGreaterThanOrEqualTo(1);
+        assertThat(volume(uuid).getReplicasList()).extracting(Replica::getUuid).doesNotContain(remote.replicaUuid()).hasSize(2);
+        assertEveryReplicaHolds(uuid, data);
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
 }
