@@ -135,10 +135,20 @@ public final class FaultedChildHealer implements Reconciler {
             Decision d = decide(replica.map(Versioned::spec));
             switch (d) {
                 case RETRY -> {
-                    backOff(volumeUuid, replicaUuid);
-                    nexuses.retryFaulted(current.get(), replica.get().spec(), faultedUri);
-                    events.record("volume", volumeUuid, "ChildRetried", Severity.INFO, "child " + faultedUri + " (replica " + replicaUuid
-                            + " on node " + replica.get().spec().nodeId() + ") was faulted by the target on node " + nodeId
+                    Duration next = backOff(volumeUuid, replicaUuid);
+                    String what = "child " + faultedUri + " (replica " + replicaUuid + " on node " + replica.get().spec().nodeId()
+                            + ") was faulted by the target on node " + nodeId;
+                    try {
+                        nexuses.retryFaulted(current.get(), replica.get().spec(), faultedUri);
+                    } catch (CoreException e) {
+                        // Recorded too: an operator sees a child that keeps failing, and how long until the next try.
+                        log.warn("adding faulted child back failed volumeId={} replicaId={} nodeId={} nextTryIn={}: {}", volumeUuid, replicaUuid,
+                                nodeId, next, e.getMessage());
+                        events.record("volume", volumeUuid, "ChildRetryFailed", Severity.WARNING, what + "; adding it back failed ("
+                                + e.getMessage() + "); next try in " + next.toSeconds() + " s");
+                        return true;
+                    }
+                    events.record("volume", volumeUuid, "ChildRetried", Severity.INFO, what
                             + "; its replica is reachable, so it was added back (the target chooses a partial or full rebuild)");
                 }
                 case REPLACE -> {
@@ -187,11 +197,14 @@ public final class FaultedChildHealer implements Reconciler {
         return Decision.WAIT;
     }
 
-    private void backOff(String volumeUuid, String replicaUuid) {
-        attempts.compute(volumeUuid + "/" + replicaUuid, (k, a) -> {
-            Duration wait = a == null ? FIRST_BACKOFF : a.next();
-            Duration after = wait.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait.multipliedBy(2);
-            return new Attempt(clock.instant().plus(wait), after);
+    /** Starts the child's next back-off period; returns its length (the earliest next try). */
+    private Duration backOff(String volumeUuid, String replicaUuid) {
+        Duration[] wait = new Duration[1];
+        attempts.compute(volumeUuid + "/" + replicaUuid, (k, prev) -> {
+            wait[0] = prev == null ? FIRST_BACKOFF : prev.next();
+            Duration after = wait[0].multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait[0].multipliedBy(2);
+            return new Attempt(clock.instant().plus(wait[0]), after);
         });
+        return wait[0];
     }
 }

@@ -506,6 +506,8 @@ public final class VolumeOperations {
             if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
                 t = nexuses.removeChild(t, r.spec().uuid());
                 replicas.markDeleting(r);
+                // Never served again: what targets said about it must not keep the volume's record out of sync.
+                nexuses.info().retired(spec.uuid(), r.spec().uuid());
                 events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
                         + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
                 lost++;

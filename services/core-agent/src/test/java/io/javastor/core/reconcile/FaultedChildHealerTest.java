@@ -227,11 +227,17 @@ class FaultedChildHealerTest {
         System.arraycopy(degraded, degradedFrom, after, degradedFrom, VOLUME / 2);
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
             write(dev, before, 0, VOLUME);
+            long outageStart = System.nanoTime();
             outage.run(uuid, targetNode, remote);
             // Written while the child is out (and maybe while it is being added back): the rebuild must bring it over.
             write(dev, degraded, degradedFrom, degradedFrom + VOLUME / 2);
             back.run(uuid, targetNode, remote);
             awaitHealed(uuid, targetNode);
+            // Backed off (1 s doubling): tries that failed while the replica was away number about log2 of the outage's
+            // seconds, where retrying on every reconcile pass (200 ms here) would have made five a second.
+            double outageSeconds = Math.max(1, (System.nanoTime() - outageStart) / 1e9);
+            assertThat(events(uuid, "ChildRetryFailed")).as("failed tries in a %.1f s outage", outageSeconds)
+                    .isLessThanOrEqualTo((long) Math.ceil(Math.log(outageSeconds) / Math.log(2)) + 2);
             assertHolds(dev, after, "through the target after healing");
         }
         assertThat(events(uuid, "ChildRetried")).isGreaterThanOrEqualTo(1);
