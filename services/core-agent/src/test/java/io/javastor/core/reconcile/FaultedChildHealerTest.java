@@ -71,7 +71,9 @@ class FaultedChildHealerTest {
         // A long heartbeat timeout: a restarted io-engine must come back as the same Online node, its replica faulted
         // by the target, not retired by the lost-replica path first.
         cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings("self-heal", "agent-self-heal", Map.of(
-                "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms"), 3, 64, Map.of()));
+                "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms",
+                // Generous node calls: the machine is small and shared; a slow answer is not what these tests are about.
+                "javastor.core.nodes.call-timeout", "10s"), 3, 64, Map.of()));
         specs = cluster.specs();
     }
 
@@ -246,6 +248,43 @@ class FaultedChildHealerTest {
                 .contains(remote.replicaUuid());
         assertEveryReplicaHolds(uuid, after);
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+    }
+
+    /**
+     * The io-engine's side: a nexus made on the io-engine behind the cluster's back faults a child; the agent refuses
+     * the report (NOT_FOUND: the nexus is unknown), so the write that skipped the child is not acknowledged.
+     */
+    @Test
+    void aWriteThatSkippedAFaultedChildFailsWhenTheAgentRefusesTheFaultReport() throws Exception {
+        var engine = cluster.node("node-3").api();
+        String nexus = UUID.randomUUID().toString();
+        List<String> replicas = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString());
+        for (String r : replicas) {
+            engine.createReplica(io.javastor.api.ioengine.v1.CreateReplicaRequest.newBuilder().setUuid(r).setPool(TestCluster.poolOf("node-3"))
+                    .setSize(4 * MIB).build());
+        }
+        try {
+            engine.createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder().setUuid(nexus).setSize(4 * MIB)
+                    .addChildren("bdev:///" + replicas.get(0)).addChildren("bdev:///" + replicas.get(1)).build());
+            String uri = engine.publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder().setUuid(nexus)
+                    .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
+            byte[] data = pattern(41);
+            try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {
+                write(dev, data, 0, BLOCK); // both children healthy: acknowledged
+                engine.faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(nexus).setUri("bdev:///" + replicas.get(1))
+                        .setReason("test: fault the agent cannot record").build());
+                ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+                buf.put(data, 0, BLOCK).flip();
+                assertThatThrownBy(() -> dev.write(0, buf).get(60, TimeUnit.SECONDS)).as("a write the agent has no fault record for")
+                        .isInstanceOf(java.util.concurrent.ExecutionException.class);
+            }
+            assertThat(specs.get(NexusInfo.KIND, nexus)).as("nothing recorded for an unknown nexus").isEmpty();
+        } finally {
+            engine.destroyNexus(io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(nexus).build());
+            for (String r : replicas) {
+                engine.destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(r).build());
+            }
+        }
     }
 
     @Test

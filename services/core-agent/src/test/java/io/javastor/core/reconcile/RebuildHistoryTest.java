@@ -54,6 +54,8 @@ class RebuildHistoryTest {
     static void startCluster() throws Exception {
         cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings("rebuild-history", "agent-rebuild-history", Map.of(
                 "javastor.core.nodes.heartbeat-timeout", "120s", "javastor.core.nodes.state-poll-interval", "500ms",
+                // Generous node calls: the machine is small and shared; a slow answer is not what these tests are about.
+                "javastor.core.nodes.call-timeout", "10s",
                 "spring.datasource.url", postgres.jdbcUrl(), "spring.datasource.username", postgres.username()), 2, 64, Map.of()));
     }
 
