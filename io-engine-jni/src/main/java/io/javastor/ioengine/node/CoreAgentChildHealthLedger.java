@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * Child faults and rebuilds go to the core agent, one at a time and in order (a fault is never overtaken by an
  * older rebuilt report). A report is retried, moving between agents, until one records it: the nexus holds the
  * acknowledgement of writes the faulted child missed until then, so an unreachable agent stalls those writes
- * rather than letting a stale replica look in sync. Standalone (no agent configured) nothing is recorded.
+ * rather than letting a stale replica look in sync. A refusal that no retry can change (NOT_FOUND, INVALID_ARGUMENT, ...)
+ * fails the report: the writes waiting on it fail too. Standalone (no agent configured) nothing is recorded.
  */
 @Component
 public class CoreAgentChildHealthLedger implements ChildHealthLedger {
@@ -132,10 +133,12 @@ public class CoreAgentChildHealthLedger implements ChildHealthLedger {
                 return;
             } catch (StatusRuntimeException e) {
                 if (!RETRIED.contains(e.getStatus().getCode())) {
-                    // The agent refused it for good (an older agent, a bad report): retrying cannot help.
+                    // The agent refused it for good (unknown nexus or child, a bad report): retrying cannot help, and
+                    // the report is not on record, so the writes waiting on it must fail rather than be acknowledged.
                     LOG.error("nexus={} child={}: core agent refused the {} report: {}", r.nexus(), r.childUri(),
                             r.faulted() ? "fault" : "rebuild", e.getStatus());
-                    r.done().complete(null);
+                    r.done().completeExceptionally(new IllegalStateException("nexus " + r.nexus() + " child " + r.childUri()
+                            + ": the core agent refused the " + (r.faulted() ? "fault" : "rebuild") + " report: " + e.getStatus()));
                     return;
                 }
                 if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {

@@ -11,6 +11,8 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 import io.etcd.jetcd.Client;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.EventRecordRepository;
+import io.javastor.core.events.RebuildHistoryStore;
+import io.javastor.core.events.RebuildRecordRepository;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.leader.LeadershipChanged;
 import io.javastor.core.leader.LeadershipHealth;
@@ -37,6 +39,7 @@ import io.javastor.core.reconcile.OrphanReplicaCollector;
 import io.javastor.core.reconcile.PoolImportReconciler;
 import io.javastor.core.reconcile.PoolSpecRecovery;
 import io.javastor.core.reconcile.ReconcilePoller;
+import io.javastor.core.reconcile.RebuildHistoryRecorder;
 import io.javastor.core.reconcile.Reconciler;
 import io.javastor.core.reconcile.ReplicaSpecRecovery;
 import io.javastor.core.reconcile.VolumeSpecRecovery;
@@ -175,8 +178,19 @@ public class CoreAgentConfiguration {
 
     @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
-                                    NexusInfoLedger nexusInfo, NodeStatePoller poller) {
-        return new NexusOperations(store, registry, engines, events, nexusInfo, poller);
+                                    NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds) {
+        return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds);
+    }
+
+    @Bean
+    RebuildHistoryStore rebuildHistoryStore(RebuildRecordRepository repository, CoreAgentProperties props) {
+        return new RebuildHistoryStore(repository, props.agentId());
+    }
+
+    @Bean
+    RebuildHistoryRecorder rebuildHistoryRecorder(NexusOperations nexuses, NodeRegistry registry, IoEngineConnections engines,
+                                                  RebuildHistoryStore rebuilds, Clock clock) {
+        return new RebuildHistoryRecorder(nexuses, registry, engines, rebuilds, clock);
     }
 
     @Bean
@@ -196,7 +210,7 @@ public class CoreAgentConfiguration {
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
                                     ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
-                                    io.javastor.core.watch.WatchNotifier watchNotifier) {
+                                    RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
@@ -208,9 +222,12 @@ public class CoreAgentConfiguration {
                 new NexusSpecRecovery(store, nexuses, volumes),
                 new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
+                // Before the replacer: a faulted child whose replica is gone leaves the target here, then is replaced.
+                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes, registry, events, clock),
                 new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()),
+                rebuildHistory,
                 // Last: it reports what the others made of each volume in this pass.
                 watchNotifier);
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());

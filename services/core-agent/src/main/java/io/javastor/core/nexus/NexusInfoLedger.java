@@ -51,6 +51,18 @@ public final class NexusInfoLedger {
 
     /** The replica holds every acknowledged write again (its rebuild completed). */
     public void inSync(String volumeUuid, String replicaUuid) {
+        dropOutOfSync(volumeUuid, replicaUuid);
+    }
+
+    /**
+     * The replica was retired for good (destroyed, never to serve again): what targets said about it no longer
+     * matters, and leaving it would keep the volume's record out of sync for ever.
+     */
+    public void retired(String volumeUuid, String replicaUuid) {
+        dropOutOfSync(volumeUuid, replicaUuid);
+    }
+
+    private void dropOutOfSync(String volumeUuid, String replicaUuid) {
         change(volumeUuid, i -> {
             Set<String> s = new HashSet<>(i.outOfSync());
             s.remove(replicaUuid);
@@ -73,22 +85,30 @@ public final class NexusInfoLedger {
         store.get(NexusInfo.KIND, volumeUuid).ifPresent(v -> store.delete(NexusInfo.KIND, v));
     }
 
-    /** Records what a target reported about one of its children; a child unknown to the volume's spec is ignored. */
+    /**
+     * Records what a target reported about one of its children. The target acknowledges writes that skipped a faulted
+     * child only once this returns, so a report that cannot be recorded is refused (NotFound), never answered OK.
+     */
     public void childReport(String nodeId, String nexusUuid, String childUri, boolean faulted, String reason) {
         Optional<Versioned<NexusSpec>> nexus = store.get(NexusSpec.KIND, nexusUuid);
-        if (nexus.isPresent() && !nexus.get().spec().ofVolume()) {
-            log.info("child report for a nexus outside volumes nexusId={} nodeId={} child={} faulted={}", nexusUuid, nodeId, childUri, faulted);
-            return;
-        }
         if (nexus.isEmpty()) {
-            log.info("child report for a nexus the cluster does not know nexusId={} nodeId={} child={}", nexusUuid, nodeId, childUri);
+            log.warn("child report refused: nexus unknown to the cluster nexusId={} nodeId={} child={} faulted={}", nexusUuid, nodeId,
+                    childUri, faulted);
+            throw new CoreException.NotFound("nexus " + nexusUuid + ": not known to the cluster; cannot record child " + childUri
+                    + " reported by node " + nodeId);
+        }
+        if (!nexus.get().spec().ofVolume()) {
+            // A nexus outside volumes has no NexusInfo: no later target chooses among its children, so there is
+            // nothing to keep and the report is answered OK (the user owns that nexus and its children).
+            log.info("child report for a nexus outside volumes nexusId={} nodeId={} child={} faulted={}", nexusUuid, nodeId, childUri, faulted);
             return;
         }
         Optional<NexusSpec.Child> child = nexus.get().spec().children().stream().filter(c -> c.uri().equals(childUri)).findFirst();
         if (child.isEmpty()) {
-            log.info("child report for a child not in the spec volumeId={} nodeId={} child={} specChildren={}", nexusUuid, nodeId, childUri,
-                    nexus.get().spec().children());
-            return;
+            log.warn("child report refused: child not in the spec volumeId={} nodeId={} child={} specChildren={}", nexusUuid, nodeId,
+                    childUri, nexus.get().spec().children());
+            throw new CoreException.NotFound("nexus " + nexusUuid + ": child " + childUri + " (reported by node " + nodeId
+                    + ") is not in its spec");
         }
         String replica = child.get().replicaUuid();
         if (faulted) {

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.core.CoreException;
 import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.RebuildHistoryStore;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
@@ -38,10 +39,12 @@ public final class NexusOperations {
     private final EventHistory events;
     private final NexusInfoLedger info;
     private final NodeStatePoller poller;
+    private final RebuildHistoryStore rebuilds;
 
     public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
-                           NodeStatePoller poller) {
+                           NodeStatePoller poller, RebuildHistoryStore rebuilds) {
         this.info = info;
+        this.rebuilds = rebuilds;
         this.poller = poller;
         this.store = store;
         this.registry = registry;
@@ -201,8 +204,7 @@ public final class NexusOperations {
         List<ReplicaSpec> start = startingChildren(known, inSync, n.nodeId());
         List<ReplicaSpec> rebuildLater = reachable.stream().filter(r -> !start.contains(r)).toList();
         info.outOfSync(n.uuid(), rebuildLater.stream().map(ReplicaSpec::uuid).toList());
-        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
-                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
+        String nqn = nexusHostNqn(n.nodeId());
         // Shares are not persistent either: share again (idempotent) wherever the replica's node restarted too.
         Map<String, NexusSpec.Child> fresh = new HashMap<>();
         for (ReplicaSpec r : reachable) {
@@ -232,20 +234,50 @@ public final class NexusOperations {
      */
     public Versioned<NexusSpec> rejoin(Versioned<NexusSpec> current, ReplicaSpec replica) {
         NexusSpec n = current.spec();
-        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
-                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
         info.outOfSync(n.uuid(), List.of(replica.uuid()));
-        NexusSpec.Child child = childOn(n.nodeId(), nqn, replica);
-        Versioned<NexusSpec> next = current;
-        if (n.children().stream().noneMatch(c -> c.equals(child))) {
-            List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(replica.uuid()) ? child : c).toList();
-            next = store.update(NexusSpec.KIND, current, n.withChildren(children));
-        }
+        NexusSpec.Child child = childOn(n.nodeId(), nexusHostNqn(n.nodeId()), replica);
+        Versioned<NexusSpec> next = withChild(current, child);
         observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
                 + " rejoined the target; rebuilding from the in-sync children");
         log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
         return next;
+    }
+
+    /**
+     * A child the running target faulted (I/O error, dropped connection, its io-engine restarted) is added back on the
+     * same replica: the io-engine reopens it and picks a partial or full rebuild itself. Out of sync on record first
+     * (in sync again only when the target reports the rebuild completed); shared again first, since a restarted
+     * io-engine has lost its shares. A share that moved means a new child URI: the old one leaves the target first.
+     * Caller holds the volume's guard.
+     */
+    public Versioned<NexusSpec> retryFaulted(Versioned<NexusSpec> current, ReplicaSpec replica, String faultedUri) {
+        NexusSpec n = current.spec();
+        info.outOfSync(n.uuid(), List.of(replica.uuid()));
+        NexusSpec.Child child = childOn(n.nodeId(), nexusHostNqn(n.nodeId()), replica);
+        if (!child.uri().equals(faultedUri)) {
+            log.info("faulted child's share moved volumeId={} replicaId={} was={} now={}", n.uuid(), replica.uuid(), faultedUri, child.uri());
+            observed(n.nodeId(), engines.node(n.nodeId()).removeChildNexus(n.uuid(), faultedUri));
+        }
+        Versioned<NexusSpec> next = withChild(current, child);
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
+        log.info("faulted child added back volumeId={} replicaId={} nodeId={} uri={}", n.uuid(), replica.uuid(), replica.nodeId(), child.uri());
+        return next;
+    }
+
+    /** The spec with the replica's child as given (its share may have moved); unchanged specs are not written. */
+    private Versioned<NexusSpec> withChild(Versioned<NexusSpec> current, NexusSpec.Child child) {
+        NexusSpec n = current.spec();
+        if (n.children().stream().anyMatch(c -> c.equals(child))) {
+            return current;
+        }
+        List<NexusSpec.Child> children = n.children().stream().map(c -> c.replicaUuid().equals(child.replicaUuid()) ? child : c).toList();
+        return store.update(NexusSpec.KIND, current, n.withChildren(children));
+    }
+
+    private String nexusHostNqn(String nodeId) {
+        return store.get(NodeSpec.KIND, nodeId).map(v -> v.spec().nodeNqn())
+                .orElseThrow(() -> new CoreException.NotFound("node " + nodeId + ": not found"));
     }
 
     /** Folds a nexus change made outside this class (the nexus API's) into the observed state. */
@@ -269,9 +301,7 @@ public final class NexusOperations {
         if (n.children().stream().anyMatch(c -> c.replicaUuid().equals(replica.uuid()))) {
             return current;
         }
-        String nqn = store.get(NodeSpec.KIND, n.nodeId()).map(v -> v.spec().nodeNqn())
-                .orElseThrow(() -> new CoreException.NotFound("node " + n.nodeId() + ": not found"));
-        NexusSpec.Child child = childOn(n.nodeId(), nqn, replica);
+        NexusSpec.Child child = childOn(n.nodeId(), nexusHostNqn(n.nodeId()), replica);
         // Out of sync until its rebuild completes (the target reports that).
         info.outOfSync(n.uuid(), List.of(replica.uuid()));
         List<NexusSpec.Child> children = new ArrayList<>(n.children());
@@ -308,7 +338,12 @@ public final class NexusOperations {
             observed(n.nodeId(), engines.node(n.nodeId()).removeChildNexus(n.uuid(), child.get().uri()));
         }
         if (child.get().shared() && online(child.get().replicaNodeId())) {
-            engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
+            try {
+                engines.node(child.get().replicaNodeId()).unshareReplica(replicaUuid);
+            } catch (CoreException.NotFound gone) {
+                // The replica itself is gone (the reason it leaves, for a replica lost from its pool): nothing is shared.
+                log.info("replica already gone while unsharing uuid={}", replicaUuid);
+            }
         }
         List<NexusSpec.Child> children = n.children().stream().filter(c -> !c.replicaUuid().equals(replicaUuid)).toList();
         return store.update(NexusSpec.KIND, current, n.withChildren(children));
@@ -334,21 +369,16 @@ public final class NexusOperations {
         return new NexusSpec.Child(r.uuid(), r.nodeId(), engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn)), true);
     }
 
-    /** The rebuilds of the volume's target: where it runs and the io-engine's records, oldest first. */
+    /** The rebuilds of the volume's targets: where its target runs now (empty while unpublished) and the finished rebuilds, oldest first. */
     public record RebuildHistory(String nodeId, List<io.javastor.api.ioengine.v1.RebuildStats> records) {}
 
-    /** Asks the target's node; a volume without a (Created) target has no history (it lives with the nexus). */
+    /**
+     * From the agent's database (see RebuildHistoryRecorder), not from the target: it outlives the io-engine and the
+     * agent, and is served while the target's node is down or the volume unpublished.
+     */
     public RebuildHistory rebuildHistory(String volumeUuid) {
-        Optional<NexusSpec> target = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED);
-        if (target.isEmpty()) {
-            return new RebuildHistory("", List.of());
-        }
-        String nodeId = target.get().nodeId();
-        if (!online(nodeId)) {
-            throw new CoreException.Unavailable("node " + nodeId + ": not Online; the rebuild history of volume " + volumeUuid
-                    + " is kept by its target there");
-        }
-        return new RebuildHistory(nodeId, engines.node(nodeId).rebuildHistory(volumeUuid).getRecordsList());
+        String nodeId = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED).map(NexusSpec::nodeId).orElse("");
+        return new RebuildHistory(nodeId, rebuilds.of(volumeUuid));
     }
 
     private String chooseNode(String volumeUuid, List<Versioned<ReplicaSpec>> replicas, String preferred, Map<String, NodeSpec> nodes) {

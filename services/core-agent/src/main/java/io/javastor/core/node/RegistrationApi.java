@@ -13,6 +13,7 @@ import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.core.CoreAgentProperties;
 import io.javastor.core.CoreException;
 import io.javastor.core.nexus.NexusInfoLedger;
+import io.javastor.core.reconcile.RebuildHistoryRecorder;
 
 /** io-engines call Register at start and every heartbeat interval; Deregister on orderly shutdown. */
 @Service
@@ -21,10 +22,13 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
     private final NodeRegistration registration;
     private final int heartbeatIntervalMs;
     private final NexusInfoLedger nexusInfo;
+    private final RebuildHistoryRecorder rebuildHistory;
 
-    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props, NexusInfoLedger nexusInfo) {
+    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props, NexusInfoLedger nexusInfo,
+                           RebuildHistoryRecorder rebuildHistory) {
         this.registration = registration;
         this.nexusInfo = nexusInfo;
+        this.rebuildHistory = rebuildHistory;
         this.heartbeatIntervalMs = (int) props.nodes().heartbeatInterval().toMillis();
     }
 
@@ -65,7 +69,12 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
         if (r.getChildUri().isEmpty()) {
             throw new CoreException.InvalidArgument("child_uri", "is required");
         }
-        nexusInfo.childReport(r.getNodeId(), r.getNexusUuid().toLowerCase(), r.getChildUri(), faulted, r.getReason());
+        String nexus = r.getNexusUuid().toLowerCase();
+        nexusInfo.childReport(r.getNodeId(), nexus, r.getChildUri(), faulted, r.getReason());
+        // A rebuild ended: completed (rebuilt), or failed/cancelled (the target faults the child with reason "rebuild ...").
+        if (!faulted || r.getReason().startsWith("rebuild ")) {
+            rebuildHistory.rebuildEnded(nexus, r.getChildUri());
+        }
         response.onNext(ChildHealthAck.getDefaultInstance());
         response.onCompleted();
     }

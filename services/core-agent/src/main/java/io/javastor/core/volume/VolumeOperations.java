@@ -376,7 +376,7 @@ public final class VolumeOperations {
         return new Page(views, to < all.size() ? OptionalLong.of(to) : OptionalLong.empty());
     }
 
-    /** The rebuilds the volume's target ran (empty while unpublished: the history lives with the nexus). */
+    /** The rebuilds the volume's targets ran, as recorded in the agent's database (see NexusOperations.rebuildHistory). */
     public NexusOperations.RebuildHistory rebuildHistory(String uuid) {
         requireUuid(uuid);
         store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
@@ -506,6 +506,8 @@ public final class VolumeOperations {
             if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
                 t = nexuses.removeChild(t, r.spec().uuid());
                 replicas.markDeleting(r);
+                // Never served again: what targets said about it must not keep the volume's record out of sync.
+                nexuses.info().retired(spec.uuid(), r.spec().uuid());
                 events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
                         + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
                 lost++;
@@ -527,6 +529,21 @@ public final class VolumeOperations {
             }
         }
         return lost;
+    }
+
+    /**
+     * A replica its Online node no longer has though its pool is there (lost with its data, so re-creating it empty
+     * under the same uuid would hide that): it leaves the target, is retired, and a new replica is placed and rebuilt
+     * as for a lost one. Caller holds the guard. Returns how many replicas were placed.
+     */
+    public int replaceGoneReplica(VolumeSpec spec, String replicaUuid) {
+        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
+        if (target.isPresent()) {
+            nexuses.removeChild(target.get(), replicaUuid);
+        }
+        store.get(ReplicaSpec.KIND, replicaUuid).ifPresent(this::destroyOrDefer);
+        nexuses.info().retired(spec.uuid(), replicaUuid);
+        return replaceLostReplicas(spec);
     }
 
     private boolean nodeOnline(String nodeId) {

@@ -35,7 +35,9 @@ import io.javastor.core.store.WriteFence;
  */
 public final class TestCluster implements AutoCloseable {
     private final Path dir;
-    private final RunningAgent agent;
+    private final String etcdEndpoint;
+    private final Settings settings;
+    private RunningAgent agent;
     private final List<IoEngineNode> nodes = new ArrayList<>();
     private final Client etcdClient;
     private final SpecStore specs;
@@ -48,6 +50,8 @@ public final class TestCluster implements AutoCloseable {
     private TestCluster(String etcdEndpoint, Settings s) throws Exception {
         IoEngineNode.jar(); // skips early, with the reason, when the io-engine was not built
         this.dir = Files.createTempDirectory("javastor-" + s.cluster() + "-");
+        this.etcdEndpoint = etcdEndpoint;
+        this.settings = s;
         this.agent = RunningAgent.start(etcdEndpoint, s.cluster(), s.agentId(), s.agentOverrides());
         this.etcdClient = Client.builder().endpoints(etcdEndpoint).build();
         this.specs = new SpecStore(etcdClient.getKVClient(), s.cluster(), WriteFence.NONE, 5000);
@@ -102,6 +106,27 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public RunningAgent agent() {
+        return agent;
+    }
+
+    /**
+     * Stops the agent and starts it again on the same gRPC port (the io-engines are configured with it and register
+     * again) and the same database settings: what it keeps outside its memory must be there again.
+     */
+    public RunningAgent restartAgent() throws InterruptedException {
+        int port = agent.grpcPort();
+        agent.close();
+        Map<String, String> overrides = new java.util.HashMap<>(settings.agentOverrides());
+        overrides.put("spring.grpc.server.address", "127.0.0.1:" + port);
+        // The port may take a moment to be free again after the old server closed.
+        RunningAgent[] started = new RunningAgent[1];
+        await("agent restarted on port " + port).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> {
+                    started[0] = RunningAgent.start(etcdEndpoint, settings.cluster(), settings.agentId(), overrides);
+                    return true;
+                });
+        agent = started[0];
+        await("agent leads again").atMost(Duration.ofSeconds(30)).until(() -> agent.bean(LeaderElection.class).isLeader());
         return agent;
     }
 

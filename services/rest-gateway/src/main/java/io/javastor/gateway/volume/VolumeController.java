@@ -63,8 +63,8 @@ public class VolumeController {
         return new VolumePage(withTargets(page.getVolumesList()), page.hasNextToken() ? page.getNextToken() : null);
     }
 
-    @Operation(summary = "The rebuilds the volume's target (nexus) ran, oldest first; empty while unpublished (the history lives "
-            + "with the nexus)")
+    @Operation(summary = "The rebuilds the volume's targets (nexus) ran, oldest first, as the core agent recorded them: kept across "
+            + "agent and io-engine restarts, served also while the target's node is down or the volume unpublished")
     @GetMapping("/volumes/{volume_id}/rebuild-history")
     public RebuildHistory getRebuildHistory(@PathVariable("volume_id") String volumeId) {
         String uuid = InputRules.uuid("volume_id", volumeId);
