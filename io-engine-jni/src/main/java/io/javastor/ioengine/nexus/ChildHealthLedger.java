@@ -10,7 +10,10 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ChildHealthLedger {
 
-    /** Completes once the fault is durable; fails only when the nexus is gone (its pending writes then fail too). */
+    /**
+     * Completes once the fault is durable; fails when the nexus is gone or the agent refused the report (an unknown
+     * nexus or child): the writes that missed the child then fail too, never being acknowledged without the record.
+     */
     CompletableFuture<Void> childFaulted(UUID nexus, String childUri, String reason);
 
     /** The child holds every acknowledged write again (recorded in order after earlier faults; not awaited). */

@@ -696,6 +696,13 @@ public final class Nexus implements BlockDevice {
     void rebuildEnded(NexusRebuildJob job, BitSet notCopied) {
         NexusChild child = job.target();
         RebuildStats stats = job.stats();
+        // In the history before anything is reported: the agent reads the history when a report says a rebuild ended.
+        synchronized (history) {
+            history.add(stats);
+            if (history.size() > HISTORY_LIMIT) {
+                history.remove(0);
+            }
+        }
         if (stats.state() == RebuildState.COMPLETED) {
             if (child.markRebuilt(job.targetIo())) {
                 LOG.info("nexus={} child={}: rebuild completed, {} blocks", uuid, child.uri(), stats.blocksRecovered());
@@ -711,12 +718,6 @@ public final class Nexus implements BlockDevice {
             LOG.warn("nexus={} child={}: rebuild {}: {}", uuid, child.uri(), stats.state(), stats.reason());
         }
         rebuilds.remove(child.uri(), job);
-        synchronized (history) {
-            history.add(stats);
-            if (history.size() > HISTORY_LIMIT) {
-                history.remove(0);
-            }
-        }
         updateState();
     }
 
