@@ -92,7 +92,9 @@ public final class GatewayStack implements AutoCloseable {
             List<String> extra = engineArgs.getOrDefault(n, List.of());
             List<String> args = new ArrayList<>(List.of("--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
                     "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePorts.next(),
-                    "--server.address=127.0.0.1", "--server.port=" + http));
+                    "--server.address=127.0.0.1", "--server.port=" + http,
+                    // Tests keep their pool files in temporary folders: those, and nothing else on this machine.
+                    "--javastor.io-engine.disk-policy.allowed-paths=" + Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize() + "/**"));
             if (extra.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
                 args.add("--javastor.io-engine.nvmf.port=" + FreePorts.next());
             }
