@@ -48,16 +48,18 @@ public final class BlockDeviceFactory implements AutoCloseable {
     }
 
     /**
-     * A RAM disk is refused up front when it would take more than half of the heap still free: allocating it anyway
-     * ends in OutOfMemoryError in whichever threads allocate next, leaving the engine broken (issue 16).
+     * A RAM disk is refused up front when it would not leave the engine a reserve of heap (64 MiB, or a tenth of the
+     * heap if more): allocating it anyway ends in OutOfMemoryError in whichever threads allocate next, leaving the
+     * engine broken (issue 16).
      */
     private static void checkFitsInMemory(String uriText, long bytes) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > free / 2) {
+        long reserve = Math.max(64L << 20, rt.maxMemory() / 10);
+        if (bytes > free - reserve) {
             throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.RESOURCE_EXHAUSTED, "disk '" + uriText
                     + "': a RAM disk of " + (bytes >> 20) + " MiB does not fit this engine's memory (" + (free >> 20)
-                    + " MiB of heap free; at most half of it goes to RAM disks)");
+                    + " MiB of heap free, " + (reserve >> 20) + " MiB of it kept for the engine itself)");
         }
     }
 

@@ -11,7 +11,11 @@ import java.util.concurrent.CompletableFuture;
  * the caller's thread. Memory is a list of 1 MiB chunks so a device can exceed 2 GiB.
  */
 public class MallocBlockDevice implements BlockDevice {
-    private static final int CHUNK_SHIFT = 20;
+    /**
+     * 256 KiB: below half of G1's smallest region (1 MiB), so a chunk is an ordinary object. 1 MiB chunks were
+     * "humongous" there and each took two regions: a RAM disk cost twice its size and ran small heaps out of memory.
+     */
+    private static final int CHUNK_SHIFT = 18;
     private static final int CHUNK = 1 << CHUNK_SHIFT;
 
     private final String uri;
