@@ -30,6 +30,10 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_open(
   const char *path = (*env)->GetStringUTFChars(env, jpath, NULL);
   if (path == NULL) return -ENOMEM;
   int flags = O_RDWR | O_CLOEXEC | (direct ? O_DIRECT : 0) | (create ? O_CREAT : 0);
+  /* A block device is opened exclusively (O_EXCL without O_CREAT): the kernel refuses with EBUSY while it is mounted
+   * or held by device-mapper, MD, LVM or another exclusive opener, and keeps them off it while we hold it. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) flags |= O_EXCL;
   int fd = open(path, flags, 0600);
   int err = errno;
   (*env)->ReleaseStringUTFChars(env, jpath, path);

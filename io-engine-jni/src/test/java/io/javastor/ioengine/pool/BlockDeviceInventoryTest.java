@@ -54,6 +54,32 @@ class BlockDeviceInventoryTest {
         assertThat(off.reason()).startsWith("not on this engine's disk allow-list");
     }
 
+    /** A mounted disk is in use: the inventory says where, and a pool is refused even when told to erase (O_EXCL). */
+    @Test
+    void aMountedDiskIsListedAsSuchAndNoPoolGoesOnItEvenWhenToldToErase() throws Exception {
+        Path image = file("mounted.img");
+        assumeTrue(run("mkfs.ext4", "-q", "-F", image.toString()) != null, "skipped: mkfs.ext4 (e2fsprogs) is not available");
+        String dev = loop(image);
+        Path mnt = java.nio.file.Files.createDirectories(dir.resolve("mnt"));
+        assumeTrue(run("mount", dev, mnt.toString()) != null, "skipped: cannot mount " + dev + " (needs root and ext4)");
+        try {
+            BlockDeviceInventory.Device d = find(new BlockDeviceInventory(new DiskPolicy(List.of("/dev/loop*"), 0)).list(true), dev);
+            assertThat(d.available()).isFalse();
+            assertThat(d.mountpoint()).isEqualTo(mnt.toString());
+            assertThat(d.reason()).isEqualTo("mounted at " + mnt);
+
+            try (io.javastor.ioengine.device.BlockDeviceFactory devices = io.javastor.ioengine.device.BlockDeviceFactory.withDefaults();
+                 PoolRegistry registry = new PoolRegistry(devices, 2.0, new DiskPolicy(List.of("/dev/loop*"), 0))) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.createPool("p", List.of("uring://" + dev), 0, true))
+                        .isInstanceOf(io.javastor.ioengine.EngineException.class).hasMessageContaining("the device is in use");
+                assertThat(registry.pools()).isEmpty();
+            }
+            assertThat(run("sh", "-c", "ls " + mnt)).as("the mounted filesystem is still readable").isNotNull();
+        } finally {
+            run("umount", mnt.toString());
+        }
+    }
+
     private static BlockDeviceInventory.Device find(List<BlockDeviceInventory.Device> all, String devname) {
         return all.stream().filter(d -> d.devname().equals(devname)).findFirst()
                 .orElseThrow(() -> new AssertionError(devname + " not listed among " + all.stream().map(BlockDeviceInventory.Device::devname).toList()));

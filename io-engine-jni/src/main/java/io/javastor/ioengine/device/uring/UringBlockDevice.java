@@ -44,7 +44,8 @@ public final class UringBlockDevice implements BlockDevice {
         int fd = NativeIo.open(path.toString(), create, true);
         if (fd < 0) {
             throw new IllegalArgumentException("cannot open " + path + " for disk URI '" + uri + "': "
-                    + NativeIo.strerror(-fd) + (fd == -2 ? " (the file must exist; add ?size_mb=N to create a dev file)" : ""));
+                    + NativeIo.strerror(-fd) + (fd == -2 ? " (the file must exist; add ?size_mb=N to create a dev file)" : "")
+                    + (fd == -BlockIoException.EBUSY ? " (the device is in use: mounted, or held by device-mapper, LVM, MD RAID or another program)" : ""));
         }
         long size = NativeIo.size(fd);
         // Only a file this call created (empty) is sized: size_mb never extends an existing file, which may be anything.
