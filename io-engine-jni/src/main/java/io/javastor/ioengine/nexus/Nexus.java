@@ -74,9 +74,6 @@ public final class Nexus implements BlockDevice {
     private final IoStats stats = new IoStats();
     private final AtomicInteger readCursor = new AtomicInteger();
     private final Object admin = new Object();
-    /** Completes when every child fault so far is recorded in the ledger; writes complete only after it. */
-    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> faultsRecorded =
-            new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
     private volatile NexusState state;
     private volatile boolean shutdownClean;
 
@@ -562,7 +559,6 @@ public final class Nexus implements BlockDevice {
                 placeholder.completeExceptionally(t);
             }
         });
-        faultsRecorded.updateAndGet(prev -> prev.isDone() && !prev.isCompletedExceptionally() ? recorded : CompletableFuture.allOf(prev, recorded));
     }
 
     private void retire(ChildIo io) {
@@ -920,7 +916,8 @@ public final class Nexus implements BlockDevice {
         boolean clean = true;
         try {
             CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new)).get(options.ioTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-            faultsRecorded.get().get(options.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(Arrays.stream(children).map(NexusChild::faultRecord).toArray(CompletableFuture[]::new))
+                    .get(options.ioTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             clean = false;
             LOG.error("nexus={}: a child that did not flush could not be put on record ({}); the shutdown is not clean", uuid, e.toString());

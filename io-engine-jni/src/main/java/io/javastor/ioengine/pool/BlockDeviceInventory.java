@@ -1,6 +1,5 @@
 package io.javastor.ioengine.pool;
 
-import io.javastor.ioengine.device.BlockDevice;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,7 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -142,7 +140,7 @@ public final class BlockDeviceInventory {
             if (PoolMetadataCodec.hasMagic(head.duplicate())) {
                 return "a Javastor pool";
             }
-            return DiskSignatures.find(new BytesDevice(device.toString(), head)).orElse("");
+            return DiskSignatures.find(head).orElse("");
         } catch (IOException e) {
             return "";
         }
@@ -208,48 +206,5 @@ public final class BlockDeviceInventory {
 
     private static long number(Path f) {
         return read(f).map(String::trim).filter(s -> s.matches("\\d+")).map(Long::parseLong).orElse(0L);
-    }
-
-    /** The bytes already read, as a device {@link DiskSignatures} can look at. */
-    private record BytesDevice(String uri, ByteBuffer bytes) implements BlockDevice {
-        @Override
-        public long size() {
-            return bytes.remaining() - bytes.remaining() % 512;
-        }
-
-        @Override
-        public int blockSize() {
-            return 512;
-        }
-
-        @Override
-        public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-            dst.duplicate().put(bytes.duplicate().position((int) offset).limit((int) offset + dst.remaining()));
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> write(long offset, ByteBuffer src) {
-            return CompletableFuture.failedFuture(new UnsupportedOperationException("read-only probe"));
-        }
-
-        @Override
-        public CompletableFuture<Void> flush() {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> unmap(long offset, long length) {
-            return write(offset, null);
-        }
-
-        @Override
-        public CompletableFuture<Void> writeZeroes(long offset, long length) {
-            return write(offset, null);
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

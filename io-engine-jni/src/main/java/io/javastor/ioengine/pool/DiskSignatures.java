@@ -26,8 +26,14 @@ public final class DiskSignatures {
         if (n <= 0) {
             return Optional.empty();
         }
-        ByteBuffer b = DmaBuffers.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = DmaBuffers.allocate(n);
         device.read(0, b).join();
+        return find(b);
+    }
+
+    /** As above, from the device's first bytes (up to 128 KiB) already read; positions are absolute. */
+    public static Optional<String> find(ByteBuffer head) {
+        ByteBuffer b = head.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (ascii(b, 512, "EFI PART") || ascii(b, 4096, "EFI PART")) {
             return Optional.of("a GPT partition table");
         }
@@ -57,7 +63,7 @@ public final class DiskSignatures {
 
     private static boolean ascii(ByteBuffer b, int at, String magic) {
         byte[] m = magic.getBytes(StandardCharsets.US_ASCII);
-        if (at + m.length > b.capacity()) {
+        if (at + m.length > b.limit()) {
             return false;
         }
         for (int i = 0; i < m.length; i++) {
@@ -69,10 +75,10 @@ public final class DiskSignatures {
     }
 
     private static int u16(ByteBuffer b, int at) {
-        return at + 2 > b.capacity() ? -1 : Short.toUnsignedInt(b.getShort(at));
+        return at + 2 > b.limit() ? -1 : Short.toUnsignedInt(b.getShort(at));
     }
 
     private static long u32(ByteBuffer b, int at) {
-        return at + 4 > b.capacity() ? -1 : Integer.toUnsignedLong(b.getInt(at));
+        return at + 4 > b.limit() ? -1 : Integer.toUnsignedLong(b.getInt(at));
     }
 }
