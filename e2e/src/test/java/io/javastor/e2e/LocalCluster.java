@@ -126,4 +126,26 @@ final class LocalCluster {
         }
         return sb.toString();
     }
+
+    /**
+     * Ends a test's use of the cluster, passed or not: closes the VM, prints the timeline (and on a failure the VM's
+     * output and the cluster's diagnostics), and destroys the cluster.
+     */
+    void finish(boolean passed, java.util.List<String> timeline, GuestVm vm) throws Exception {
+        if (vm != null) {
+            vm.close();
+        }
+        if (!passed) {
+            System.out.println("==== e2e FAILED; timeline ====\n" + String.join("\n", timeline));
+            if (vm != null) {
+                System.out.println("---- VM output ----\n" + vm.output() + "\n---- console tail ----\n" + vm.consoleTail());
+            }
+            System.out.println(diagnostics());
+        } else {
+            System.out.println("==== e2e timeline ====\n" + String.join("\n", timeline));
+        }
+        if (java.nio.file.Files.exists(home())) {
+            javastor(java.time.Duration.ofMinutes(2), "destroy");
+        }
+    }
 }

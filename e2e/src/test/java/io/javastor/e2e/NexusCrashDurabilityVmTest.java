@@ -228,21 +228,7 @@ class NexusCrashDurabilityVmTest {
             assertThat(out).contains("all " + FUA_WRITES + " FUA blocks intact on all 3 replicas");
             passed = true;
         } finally {
-            if (vm != null) {
-                vm.close();
-            }
-            if (!passed) {
-                System.out.println("==== e2e FAILED; timeline ====\n" + String.join("\n", timeline));
-                if (vm != null) {
-                    System.out.println("---- VM output ----\n" + vm.output() + "\n---- console tail ----\n" + vm.consoleTail());
-                }
-                System.out.println(cluster.diagnostics());
-            } else {
-                System.out.println("==== e2e timeline ====\n" + String.join("\n", timeline));
-            }
-            if (Files.exists(cluster.home())) {
-                cluster.javastor(Duration.ofMinutes(2), "destroy");
-            }
+            cluster.finish(passed, timeline, vm);
         }
     }
 
