@@ -2,8 +2,8 @@ package io.javastor.ioengine;
 
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.uring.NativeIo;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
-import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.ReplicaShares;
 import org.springframework.core.env.Environment;

@@ -1,7 +1,7 @@
 package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.IoEngineProperties;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.pool.PoolRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

@@ -3,7 +3,7 @@ package io.javastor.ioengine.replica;
 import io.javastor.ioengine.device.BlockDevice;
 
 import io.javastor.ioengine.EngineException;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,8 +2,8 @@ package io.javastor.ioengine.nvmf;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
-import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import io.javastor.ioengine.replica.Replica;

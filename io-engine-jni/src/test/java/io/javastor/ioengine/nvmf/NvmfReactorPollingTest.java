@@ -5,8 +5,8 @@ import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
-import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -6,12 +6,13 @@ import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
 import io.javastor.ioengine.nvmf.pdu.PduFormat;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
-import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
-import io.javastor.ioengine.nvmf.target.Subsystem;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.tgt.Subsystem;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +64,7 @@ class NvmfWireTest {
     }
 
     private static NvmeCommand propertySet(int cid, int ofst, int value) {
-        return NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x00, 0, ofst, value, 0, 0, 0).withCid(cid).withSgl(NvmeCommand.SGL_TRANSPORT, 0);
+        return NvmeCommand.of(NvmeOpcode.FABRICS, 0x00, 0, ofst, value, 0, 0, 0).withCid(cid).withSgl(NvmeCommand.SGL_TRANSPORT, 0);
     }
 
     /** ICReq, Connect (admin queue), CC.EN = 1; returns the controller id. */
@@ -193,7 +194,7 @@ class NvmfWireTest {
 
     private static void connectIo(WireClient c, String nqn, int cntlid, int qid, boolean dataDigest) throws IOException {
         c.initialize(false, dataDigest);
-        NvmeCommand connect = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, qid << 16, 31, 0, 0, 0, 0).withCid(1)
+        NvmeCommand connect = NvmeCommand.of(NvmeOpcode.FABRICS, 0x01, qid << 16, 31, 0, 0, 0, 0).withCid(1)
                 .withSgl(NvmeCommand.SGL_IN_CAPSULE, 1024);
         c.send(new Pdu.CapsuleCommand(connect, Unpooled.wrappedBuffer(WireClient.connectData(nqn, HOST, cntlid))));
         Pdu.CapsuleResponse r = response(c, 1);

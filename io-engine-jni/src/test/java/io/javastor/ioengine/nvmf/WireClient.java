@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nvmf;
 
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
 import io.javastor.ioengine.nvmf.pdu.PduDecoder;
 import io.javastor.ioengine.nvmf.pdu.PduEncoder;
@@ -114,7 +115,7 @@ final class WireClient implements AutoCloseable {
     }
 
     static Pdu.CapsuleCommand connectCapsule(int cid, String subnqn, String hostnqn, int katoMillis) {
-        NvmeCommand c = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, 0, 31, katoMillis, 0, 0, 0)
+        NvmeCommand c = NvmeCommand.of(NvmeOpcode.FABRICS, 0x01, 0, 31, katoMillis, 0, 0, 0)
                 .withCid(cid).withSgl(NvmeCommand.SGL_IN_CAPSULE, 1024);
         return new Pdu.CapsuleCommand(c, Unpooled.wrappedBuffer(connectData(subnqn, hostnqn, 0xFFFF)));
     }

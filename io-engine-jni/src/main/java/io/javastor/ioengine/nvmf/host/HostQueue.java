@@ -4,6 +4,7 @@ import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.nvmf.PollingIoHandler;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
 import io.javastor.ioengine.nvmf.pdu.PduException;
 import io.javastor.ioengine.nvmf.pdu.PduFormat;
@@ -38,7 +39,6 @@ import java.util.function.Consumer;
  */
 final class HostQueue extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(HostQueue.class);
-    private static final int OPC_ASYNC_EVENT = 0x0C;
 
     /** A command in flight: data to send (host to controller) or a buffer to fill (controller to host). */
     static final class Request {
@@ -352,7 +352,7 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
             Request r = slots[cid];
             // A command sent at tick t went out before tick t + 1 began: it is older than the timeout once
             // now - (t + 1) whole periods have passed. Async Event Requests wait for events, not for an answer.
-            if (r != null && now - sentTick[cid] > timeoutTicks && !(qid == 0 && r.command.opcode() == OPC_ASYNC_EVENT)) {
+            if (r != null && now - sentTick[cid] > timeoutTicks && !(qid == 0 && r.command.opcode() == NvmeOpcode.ASYNC_EVENT_REQUEST)) {
                 reset(cid, r);
                 return;
             }

@@ -5,6 +5,8 @@ import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.nvmf.NettyTransport;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
+import io.javastor.ioengine.nvmf.pdu.NvmeProperty;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
 import io.javastor.ioengine.nvmf.pdu.PduDecoder;
 import io.javastor.ioengine.nvmf.pdu.PduEncoder;
@@ -53,13 +55,7 @@ public final class NvmfBlockDevice implements BlockDevice {
      * event-loop turn.
      */
     private static final int COMMANDS_PER_FLUSH = 4;
-    private static final int OPC_FLUSH = 0x00;
-    private static final int OPC_WRITE = 0x01;
-    private static final int OPC_READ = 0x02;
-    private static final int OPC_WRITE_ZEROES = 0x08;
-    private static final int OPC_DSM = 0x09;
     /** Read/Write CDW12 bit 30, Force Unit Access (NVM command set 3.2.6). */
-    private static final int CDW12_FUA = 1 << 30;
 
     private final NvmfUri target;
     private final NvmfHostOptions options;
@@ -181,9 +177,9 @@ public final class NvmfBlockDevice implements BlockDevice {
         q.submit(new HostQueue.Request(cmd, data, toController, f::complete, f::completeExceptionally));
         NvmeCompletion c = await(f, what, () -> q.close());
         if (!c.isSuccess()) {
-            throw new BlockIoException(c.statusCode() == 0x84 && c.statusCodeType() == 1 ? BlockIoException.EBUSY : BlockIoException.EIO,
+            throw new BlockIoException(NvmeStatus.is(c.status(), NvmeStatus.CONNECT_INVALID_HOST) ? BlockIoException.EBUSY : BlockIoException.EIO,
                     what, target.text(), 0, 0, NvmeStatus.describe(c.status())
-                    + (c.statusCodeType() == 1 && c.statusCode() == 0x84 ? " (host " + options.hostNqn() + " not allowed)" : ""));
+                    + (NvmeStatus.is(c.status(), NvmeStatus.CONNECT_INVALID_HOST) ? " (host " + options.hostNqn() + " not allowed)" : ""));
         }
         return c;
     }
@@ -200,24 +196,24 @@ public final class NvmfBlockDevice implements BlockDevice {
         data.put(512, host, 0, Math.min(255, host.length));
         int kato = qid == 0 ? (int) options.keepAliveTimeout().toMillis() : 0;
         // Connect (NVMe-oF 1.1, 3.3): RECFMT 0, QID, SQSIZE, CATTR bit 2 = disable SQ flow control, KATO
-        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x01, qid << 16, sqsize | (0x04 << 16), kato, 0, 0, 0);
+        NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_CONNECT, qid << 16, sqsize | (0x04 << 16), kato, 0, 0, 0);
         return adminSync(q, cmd, data, true, qid == 0 ? "connect admin queue" : "connect I/O queue " + qid).dw0() & 0xFFFF;
     }
 
     private long propertyGet(HostQueue q, int offset, boolean eight) {
-        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x04, eight ? 1 : 0, offset, 0, 0, 0, 0);
+        NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_PROPERTY_GET, eight ? 1 : 0, offset, 0, 0, 0, 0);
         NvmeCompletion c = adminSync(q, cmd, null, false, "property get 0x" + Integer.toHexString(offset));
         return (c.dw0() & 0xFFFFFFFFL) | ((long) c.dw1() << 32);
     }
 
     private void propertySet(HostQueue q, int offset, int value) {
-        NvmeCommand cmd = NvmeCommand.of(NvmeCommand.OPC_FABRICS, 0x00, 0, offset, value, 0, 0, 0);
+        NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_PROPERTY_SET, 0, offset, value, 0, 0, 0);
         adminSync(q, cmd, null, false, "property set 0x" + Integer.toHexString(offset));
     }
 
     private ByteBuffer identify(HostQueue q, int cns, int nsid) {
         ByteBuffer page = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
-        adminSync(q, NvmeCommand.of(0x06, nsid, cns, 0, 0, 0, 0, 0), page, false, "identify cns " + cns);
+        adminSync(q, NvmeCommand.of(NvmeOpcode.IDENTIFY, nsid, cns, 0, 0, 0, 0, 0), page, false, "identify cns " + cns);
         return page;
     }
 
@@ -258,27 +254,27 @@ public final class NvmfBlockDevice implements BlockDevice {
         List<HostQueue> io = new ArrayList<>();
         try {
             int cntlid = fabricsConnect(admin, 0, ADMIN_QUEUE_SIZE - 1, 0xFFFF);
-            long cap = propertyGet(admin, 0x00, true);
+            long cap = propertyGet(admin, NvmeProperty.CAP, true);
             int mqes = (int) (cap & 0xFFFF) + 1;
-            propertySet(admin, 0x14, 1 | (6 << 16) | (4 << 20)); // CC: EN, IOSQES 64 B, IOCQES 16 B
+            propertySet(admin, NvmeProperty.CC, NvmeProperty.CC_EN | NvmeProperty.CC_IOSQES_64_IOCQES_16);
             long readyBy = System.nanoTime() + Math.max(500, ((cap >>> 24) & 0xFF) * 500) * 1_000_000L;
-            while ((propertyGet(admin, 0x1C, false) & 1) == 0) {
+            while ((propertyGet(admin, NvmeProperty.CSTS, false) & NvmeProperty.CSTS_RDY) == 0) {
                 if (System.nanoTime() > readyBy) {
                     throw error("enable controller", "CSTS.RDY did not become 1");
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
             }
-            ByteBuffer ctrl = identify(admin, 0x01, 0);
+            ByteBuffer ctrl = identify(admin, NvmeOpcode.CNS_CONTROLLER, 0);
             int mdts = ctrl.get(77) & 0xFF;
             int maxTransfer = mdts == 0 ? 1 << 20 : (int) Math.min(4 << 20, 4096L << mdts);
             int inCapsule = Math.max(0, ctrl.getInt(1792) * 16 - 64);
-            ByteBuffer ns = identify(admin, 0x00, 1);
+            ByteBuffer ns = identify(admin, NvmeOpcode.CNS_NAMESPACE, 1);
             long nsze = ns.getLong(0);
             int lbads = ns.get(128 + 4 * (ns.get(26) & 0xF) + 2) & 0xFF;
             if (nsze <= 0 || lbads < 9 || lbads > 16) {
                 throw error("identify namespace", "namespace 1 is not usable (NSZE " + nsze + ", LBADS " + lbads + ")");
             }
-            NvmeCompletion nq = adminSync(admin, NvmeCommand.of(0x09, 0, 0x07,
+            NvmeCompletion nq = adminSync(admin, NvmeCommand.of(NvmeOpcode.SET_FEATURES, 0, NvmeOpcode.FEATURE_NUMBER_OF_QUEUES,
                     (options.ioQueues() - 1) | ((options.ioQueues() - 1) << 16), 0, 0, 0, 0), null, false, "set number of queues");
             int granted = Math.min((nq.dw0() & 0xFFFF), nq.dw0() >>> 16) + 1;
             int queues = Math.min(options.ioQueues(), granted);
@@ -321,7 +317,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         }
         long period = Math.max(100, kato / 2);
         s.keepAlive = s.admin.loop().scheduleAtFixedRate(() -> s.admin.submit(new HostQueue.Request(
-                NvmeCommand.of(0x18, 0, 0, 0, 0, 0, 0, 0), null, false,
+                NvmeCommand.of(NvmeOpcode.KEEP_ALIVE, 0, 0, 0, 0, 0, 0, 0), null, false,
                 c -> { }, t -> { })), period, period, TimeUnit.MILLISECONDS);
     }
 
@@ -412,7 +408,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         if (s == null || s.lost) {
             throw new BlockIoException(BlockIoException.ESHUTDOWN, "set-features", uri(), 0, 0, "not connected");
         }
-        adminSync(s.admin, NvmeCommand.of(0x09, 0, 0x06, enabled ? 1 : 0, 0, 0, 0, 0), null, false, "set features volatile write cache");
+        adminSync(s.admin, NvmeCommand.of(NvmeOpcode.SET_FEATURES, 0, NvmeOpcode.FEATURE_VOLATILE_WRITE_CACHE, enabled ? 1 : 0, 0, 0, 0, 0), null, false, "set features volatile write cache");
     }
 
     // ------------------------------------------------------------------ namespace changes
@@ -425,7 +421,7 @@ public final class NvmfBlockDevice implements BlockDevice {
      */
     private void enableNamespaceNotices(Session s) {
         try {
-            adminSync(s.admin, NvmeCommand.of(0x09, 0, 0x0B, 1 << 8, 0, 0, 0, 0), null, false, "set features async event configuration");
+            adminSync(s.admin, NvmeCommand.of(NvmeOpcode.SET_FEATURES, 0, NvmeOpcode.FEATURE_ASYNC_EVENT_CONFIG, 1 << 8 /* namespace attribute notices */, 0, 0, 0, 0), null, false, "set features async event configuration");
             submitAsyncEventRequest(s);
         } catch (BlockIoException e) {
             LOG.info("{}: namespace change notices not enabled: {}", target.text(), e.getMessage());
@@ -436,7 +432,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         if (s.lost || closed) {
             return;
         }
-        s.admin.submit(new HostQueue.Request(NvmeCommand.of(0x0C, 0, 0, 0, 0, 0, 0, 0), null, false, c -> {
+        s.admin.submit(new HostQueue.Request(NvmeCommand.of(NvmeOpcode.ASYNC_EVENT_REQUEST, 0, 0, 0, 0, 0, 0, 0), null, false, c -> {
             if (!c.isSuccess()) {
                 return; // e.g. the limit of outstanding requests: stop asking
             }
@@ -458,7 +454,7 @@ public final class NvmfBlockDevice implements BlockDevice {
         try {
             ByteBuffer log = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
             // Get Log Page 04h (Changed Namespace List), all of it, RAE cleared: the target re-arms the notice.
-            adminSync(s.admin, NvmeCommand.of(0x02, 0xFFFFFFFF, 0x04 | ((4096 / 4 - 1) << 16), 0, 0, 0, 0, 0), log, false,
+            adminSync(s.admin, NvmeCommand.of(NvmeOpcode.GET_LOG_PAGE, 0xFFFFFFFF, NvmeOpcode.LOG_CHANGED_NAMESPACES | ((4096 / 4 - 1) << 16), 0, 0, 0, 0, 0), log, false,
                     "get log page changed namespaces");
             long before = identity.size();
             long now = refreshSize(s);
@@ -479,7 +475,7 @@ public final class NvmfBlockDevice implements BlockDevice {
     }
 
     private long refreshSize(Session s) {
-        ByteBuffer ns = identify(s.admin, 0x00, 1);
+        ByteBuffer ns = identify(s.admin, NvmeOpcode.CNS_NAMESPACE, 1);
         long nsze = ns.getLong(0);
         int lbads = ns.get(128 + 4 * (ns.get(26) & 0xF) + 2) & 0xFF;
         synchronized (this) {
@@ -536,11 +532,10 @@ public final class NvmfBlockDevice implements BlockDevice {
             if (c.isSuccess()) {
                 f.complete(null);
             } else {
-                int sct = c.statusCodeType();
-                int sc = c.statusCode();
-                int errno = sct == 0 && sc == 0x80 ? BlockIoException.ERANGE
-                        : sct == 0 && (sc == 0x02 || sc == 0x0F) ? BlockIoException.EINVAL
-                        : sct == 0 && sc == 0x01 ? BlockIoException.EOPNOTSUPP : BlockIoException.EIO;
+                int s = c.status();
+                int errno = NvmeStatus.is(s, NvmeStatus.LBA_OUT_OF_RANGE) ? BlockIoException.ERANGE
+                        : NvmeStatus.is(s, NvmeStatus.INVALID_FIELD) || NvmeStatus.is(s, NvmeStatus.DATA_SGL_LENGTH_INVALID) ? BlockIoException.EINVAL
+                        : NvmeStatus.is(s, NvmeStatus.INVALID_OPCODE) ? BlockIoException.EOPNOTSUPP : BlockIoException.EIO;
                 f.completeExceptionally(new BlockIoException(errno, op, target.text(), offset, length, NvmeStatus.describe(c.status())));
             }
         }, f::completeExceptionally);
@@ -604,24 +599,24 @@ public final class NvmfBlockDevice implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer dst) {
-        return split("read", offset, dst, OPC_READ, 0, false);
+        return split("read", offset, dst, NvmeOpcode.READ, 0, false);
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer src) {
-        return split("write", offset, src, OPC_WRITE, 0, true);
+        return split("write", offset, src, NvmeOpcode.WRITE, 0, true);
     }
 
     /** A Write with FUA set: the target completes it only once it is durable. */
     @Override
     public CompletableFuture<Void> writeFua(long offset, ByteBuffer src) {
-        return split("write-fua", offset, src, OPC_WRITE, CDW12_FUA, true);
+        return split("write-fua", offset, src, NvmeOpcode.WRITE, NvmeCommand.CDW12_FUA, true);
     }
 
     @Override
     public CompletableFuture<Void> flush() {
         CompletableFuture<Void> f = new CompletableFuture<>();
-        submitIo(NvmeCommand.of(OPC_FLUSH, 1, 0, 0, 0, 0, 0, 0), null, false, f, "flush", 0, 0);
+        submitIo(NvmeCommand.of(NvmeOpcode.FLUSH, 1, 0, 0, 0, 0, 0, 0), null, false, f, "flush", 0, 0);
         return f;
     }
 
@@ -638,7 +633,7 @@ public final class NvmfBlockDevice implements BlockDevice {
             long blocks = Math.min(65536, (length - done) / bs);
             long slba = (offset + done) / bs;
             CompletableFuture<Void> f = new CompletableFuture<>();
-            submitIo(NvmeCommand.of(OPC_WRITE_ZEROES, 1, (int) slba, (int) (slba >>> 32), (int) blocks - 1, 0, 0, 0),
+            submitIo(NvmeCommand.of(NvmeOpcode.WRITE_ZEROES, 1, (int) slba, (int) (slba >>> 32), (int) blocks - 1, 0, 0, 0),
                     null, false, f, "write-zeroes", offset + done, blocks * bs);
             parts.add(f);
             done += blocks * bs;
@@ -661,7 +656,7 @@ public final class NvmfBlockDevice implements BlockDevice {
             range.putInt(0, 0).putInt(4, (int) blocks).putLong(8, (offset + done) / bs);
             CompletableFuture<Void> f = new CompletableFuture<>();
             // Dataset Management: NR = 0 (one range), AD (deallocate) in CDW11 bit 2
-            submitIo(NvmeCommand.of(OPC_DSM, 1, 0, 0x4, 0, 0, 0, 0), range, true, f, "unmap", offset + done, blocks * bs);
+            submitIo(NvmeCommand.of(NvmeOpcode.DATASET_MANAGEMENT, 1, 0, 0x4 /* AD: deallocate */, 0, 0, 0, 0), range, true, f, "unmap", offset + done, blocks * bs);
             parts.add(f);
             done += blocks * bs;
         }
@@ -681,9 +676,9 @@ public final class NvmfBlockDevice implements BlockDevice {
         }
         if (s != null && !s.lost) {
             try {
-                propertySet(s.admin, 0x14, 1 | (6 << 16) | (4 << 20) | (1 << 14));
+                propertySet(s.admin, NvmeProperty.CC, NvmeProperty.CC_EN | NvmeProperty.CC_IOSQES_64_IOCQES_16 | NvmeProperty.CC_SHN_NORMAL);
                 long by = System.nanoTime() + 5_000_000_000L; // the target flushes before it reports the shutdown complete
-                while (((propertyGet(s.admin, 0x1C, false) >> 2) & 3) != 2 && System.nanoTime() < by) {
+                while ((propertyGet(s.admin, NvmeProperty.CSTS, false) & NvmeProperty.CSTS_SHST_MASK) != NvmeProperty.CSTS_SHST_COMPLETE && System.nanoTime() < by) {
                     java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
                 }
             } catch (BlockIoException e) {

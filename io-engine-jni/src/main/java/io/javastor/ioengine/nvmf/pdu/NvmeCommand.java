@@ -15,7 +15,8 @@ public record NvmeCommand(int opcode, int flags, int cid, int nsid, int cdw2, in
     public static final int SGL_IN_CAPSULE = 0x01;
     public static final int SGL_TRANSPORT = 0x5A;
 
-    public static final int OPC_FABRICS = 0x7F;
+    /** Force Unit Access: CDW12 bit 30 of Write and Write Zeroes (NVM Command Set 1.0, 3.2.6). */
+    public static final int CDW12_FUA = 1 << 30;
 
     public static NvmeCommand decode(ByteBuf b, int at) {
         return new NvmeCommand(b.getUnsignedByte(at), b.getUnsignedByte(at + 1), b.getUnsignedShortLE(at + 2),
@@ -47,7 +48,7 @@ public record NvmeCommand(int opcode, int flags, int cid, int nsid, int cdw2, in
     }
 
     public boolean isFabrics() {
-        return opcode == OPC_FABRICS;
+        return opcode == NvmeOpcode.FABRICS;
     }
 
     public int fctype() {

@@ -53,6 +53,11 @@ public final class NvmeStatus {
         return status & ~DNR();
     }
 
+    /** Whether {@code status} is {@code expected} by its type and code (SCT, SC), whatever its DNR, More and CRD bits. */
+    public static boolean is(int status, int expected) {
+        return (status & 0x0FFE) == (expected & 0x0FFE);
+    }
+
     public static int sct(int status) {
         return (status >> 9) & 0x7;
     }

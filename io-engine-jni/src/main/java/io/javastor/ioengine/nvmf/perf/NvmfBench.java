@@ -6,8 +6,8 @@ import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.nvmf.target.NvmfTarget;
-import io.javastor.ioengine.nvmf.target.NvmfTargetOptions;
+import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.replica.Replica;
 

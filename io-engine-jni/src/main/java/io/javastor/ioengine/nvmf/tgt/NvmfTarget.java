@@ -1,4 +1,4 @@
-package io.javastor.ioengine.nvmf.target;
+package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.nvmf.NettyTransport;
@@ -86,7 +86,7 @@ public final class NvmfTarget implements AutoCloseable {
                         PduFormat format = new PduFormat(true, options.inCapsuleDataSize(), options.maxH2cData(), 0);
                         ch.pipeline().addLast("decoder", new PduDecoder(format))
                                 .addLast("encoder", new PduEncoder(format))
-                                .addLast("queue", new TargetQueue(NvmfTarget.this, format));
+                                .addLast("queue", new TransportQueue(NvmfTarget.this, format));
                     }
                 });
         try {
@@ -202,7 +202,7 @@ public final class NvmfTarget implements AutoCloseable {
         }
     }
 
-    Controller createController(Subsystem sub, String hostNqn, UUID hostId, long kato, TargetQueue admin) {
+    Controller createController(Subsystem sub, String hostNqn, UUID hostId, long kato, TransportQueue admin) {
         for (int i = 0; i < 0xFFEF; i++) {
             int id = (int) (nextControllerId.getAndIncrement() % 0xFFEF) + 1; // 1..0xFFEF (NVMe-oF 1.1, 4.1)
             if (controllerIds.add(id)) {

@@ -1,4 +1,4 @@
-package io.javastor.ioengine.nvmf.target;
+package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.netty.buffer.ByteBuf;
@@ -52,7 +52,7 @@ final class ControllerPages {
         b.setIntLE(92, io ? (1 << 8) | (1 << 11) : 0);             // OAES: namespace attribute, ANA change notices
         b.setByte(111, io ? 1 : 2);                                // CNTRLTYPE: I/O or discovery controller
         b.setByte(258, 3);                                         // ACL
-        b.setByte(259, 3);                                         // AERL: 4 outstanding AERs
+        b.setByte(259, AsyncEventRequests.LIMIT - 1);              // AERL (0's based)
         b.setByte(260, 0x03);                                      // FRMW: one read-only slot
         b.setByte(261, 0x04);                                      // LPA: extended data for Get Log Page
         b.setShortLE(320, 10);                                     // KAS: 100 ms units

@@ -1,4 +1,12 @@
-package io.javastor.ioengine.nvmf.target;
+package io.javastor.ioengine.nvmf.tgt;
+
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CC_EN;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CC_SHN_SHIFT;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_CFS;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_RDY;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_COMPLETE;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_MASK;
+import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_PROCESSING;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,22 +26,15 @@ import java.util.concurrent.TimeUnit;
 public final class Controller {
     private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
 
-    /** CC fields (base 2.0, 3.1.4.5). */
-    static final int CC_EN = 1;
-    /** CSTS fields (3.1.4.6). */
-    static final int CSTS_RDY = 1;
-    static final int CSTS_CFS = 2;
-    static final int CSTS_SHST_PROCESSING = 1 << 2;
-    static final int CSTS_SHST_COMPLETE = 2 << 2;
-    private static final int CSTS_SHST_MASK = 3 << 2;
 
     private final int cntlid;
     private final Subsystem subsystem;
     private final String hostNqn;
     private final UUID hostId;
     private final NvmfTarget target;
-    private final TargetQueue adminQueue;
-    private final Map<Integer, TargetQueue> ioQueues = new ConcurrentHashMap<>();
+    private final TransportQueue adminQueue;
+    private final AsyncEventRequests asyncEvents;
+    private final Map<Integer, TransportQueue> ioQueues = new ConcurrentHashMap<>();
     private int cc;
     private int csts;
     private volatile long katoMillis;
@@ -44,7 +45,7 @@ public final class Controller {
     private ScheduledFuture<?> keepAliveCheck;
     private volatile boolean destroyed;
 
-    Controller(int cntlid, Subsystem subsystem, String hostNqn, UUID hostId, long katoMillis, NvmfTarget target, TargetQueue adminQueue) {
+    Controller(int cntlid, Subsystem subsystem, String hostNqn, UUID hostId, long katoMillis, NvmfTarget target, TransportQueue adminQueue) {
         this.cntlid = cntlid;
         this.subsystem = subsystem;
         this.hostNqn = hostNqn;
@@ -52,6 +53,7 @@ public final class Controller {
         this.katoMillis = katoMillis;
         this.target = target;
         this.adminQueue = adminQueue;
+        this.asyncEvents = new AsyncEventRequests(adminQueue);
         this.grantedIoQueues = target.options().maxIoQueues();
     }
 
@@ -83,8 +85,12 @@ public final class Controller {
         return target;
     }
 
-    TargetQueue adminQueue() {
+    TransportQueue adminQueue() {
         return adminQueue;
+    }
+
+    AsyncEventRequests asyncEvents() {
+        return asyncEvents;
     }
 
     synchronized int cc() {
@@ -105,10 +111,10 @@ public final class Controller {
      * nothing it wrote (base 2.0, 3.6.3).
      */
     void writeCc(int value) {
-        List<TargetQueue> toClose = List.of();
+        List<TransportQueue> toClose = List.of();
         boolean shutdownStarted;
         synchronized (this) {
-            shutdownStarted = ((value >> 14) & 3) != 0 && ((cc >> 14) & 3) == 0;
+            shutdownStarted = ((value >> CC_SHN_SHIFT) & 3) != 0 && ((cc >> CC_SHN_SHIFT) & 3) == 0;
             boolean wasEnabled = (cc & CC_EN) != 0;
             boolean enable = (value & CC_EN) != 0;
             cc = value;
@@ -121,7 +127,7 @@ public final class Controller {
                 csts = 0;
                 toClose = List.copyOf(ioQueues.values());
             }
-            int shn = (value >> 14) & 3;
+            int shn = (value >> CC_SHN_SHIFT) & 3;
             if (shn == 0) {
                 csts &= ~CSTS_SHST_MASK;
             } else if (shutdownStarted) {
@@ -133,13 +139,13 @@ public final class Controller {
         }
         if (!toClose.isEmpty()) {
             LOG.info("nqn={} cntlid={} controller reset (CC.EN 1->0): closing {} I/O queues", subsystem.nqn(), cntlid, toClose.size());
-            toClose.forEach(TargetQueue::close);
+            toClose.forEach(TransportQueue::close);
         }
     }
 
     private void shutdownFlushed(Throwable failure) {
         synchronized (this) {
-            if (((cc >> 14) & 3) == 0) {
+            if (((cc >> CC_SHN_SHIFT) & 3) == 0) {
                 return; // SHN cleared meanwhile (a reset): nothing to report
             }
             csts = (csts & ~CSTS_SHST_MASK) | CSTS_SHST_COMPLETE | (failure == null ? 0 : CSTS_CFS);
@@ -177,16 +183,16 @@ public final class Controller {
         volatileWriteCache = v;
     }
 
-    boolean attachIoQueue(int qid, TargetQueue q) {
+    boolean attachIoQueue(int qid, TransportQueue q) {
         return !destroyed && ioQueues.putIfAbsent(qid, q) == null;
     }
 
     /** The live I/O queue {@code qid}, or null. */
-    TargetQueue ioQueue(int qid) {
+    TransportQueue ioQueue(int qid) {
         return ioQueues.get(qid);
     }
 
-    void detachIoQueue(int qid, TargetQueue q) {
+    void detachIoQueue(int qid, TransportQueue q) {
         ioQueues.remove(qid, q);
     }
 
@@ -222,7 +228,7 @@ public final class Controller {
 
     /** Tears the controller down: closes every queue's connection and forgets it. Idempotent. */
     void destroy() {
-        List<TargetQueue> queues;
+        List<TransportQueue> queues;
         synchronized (this) {
             if (destroyed) {
                 return;
@@ -236,7 +242,7 @@ public final class Controller {
         }
         subsystem.unregister(this);
         target.releaseControllerId(cntlid);
-        queues.forEach(TargetQueue::close);
+        queues.forEach(TransportQueue::close);
         adminQueue.close();
         LOG.info("nqn={} cntlid={} host={} controller destroyed", subsystem.nqn(), cntlid, hostNqn);
     }
@@ -272,7 +278,7 @@ public final class Controller {
         }
         if (send) {
             LOG.info("nqn={} cntlid={} host={}: namespace attribute changed notice", subsystem.nqn(), cntlid, hostNqn);
-            adminQueue.completeAsyncEvent(AEN_NS_ATTRIBUTE_CHANGED);
+            asyncEvents.notify(AEN_NS_ATTRIBUTE_CHANGED);
         }
     }
 

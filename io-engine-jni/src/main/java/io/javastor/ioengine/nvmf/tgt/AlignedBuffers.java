@@ -1,4 +1,4 @@
-package io.javastor.ioengine.nvmf.target;
+package io.javastor.ioengine.nvmf.tgt;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

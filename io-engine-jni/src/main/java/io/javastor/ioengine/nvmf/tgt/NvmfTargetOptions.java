@@ -1,4 +1,4 @@
-package io.javastor.ioengine.nvmf.target;
+package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.uring.UringReactor;
 

@@ -1,0 +1,216 @@
+package io.javastor.ioengine.nvmf.tgt;
+
+import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
+import io.javastor.ioengine.nvmf.pdu.NvmeProperty;
+import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/**
+ * Fabrics commands (NVMe-oF 1.1, 3.3 Connect and 3.4 Property Get/Set): Connect turns a connection into the admin
+ * queue of a new controller or an I/O queue of an existing one; the properties are the controller registers a
+ * fabrics host reads and writes instead of memory-mapped ones.
+ */
+final class FabricsCommands implements CommandSet {
+    private static final Logger LOG = LoggerFactory.getLogger(FabricsCommands.class);
+    /** Connect data (NVMe-oF 1.1, figure 20): HOSTID, CNTLID, SUBNQN and HOSTNQN. */
+    private static final int CONNECT_DATA_SIZE = 1024;
+    private static final int CONNECT_HOSTID = 0;
+    private static final int CONNECT_CNTLID = 16;
+    private static final int CONNECT_SUBNQN = 256;
+    private static final int CONNECT_HOSTNQN = 512;
+    /** Connect CDW11 CATTR bit 2: the host disables submission queue flow control. */
+    private static final int CATTR_SQ_FLOW_CONTROL_DISABLE = 0x04;
+    /** A discovery controller's admin queue is small: it only serves the discovery log. */
+    private static final int DISCOVERY_QUEUE_ENTRIES = 32;
+
+    private final NvmfTarget target;
+    private final TransportQueue queue;
+
+    FabricsCommands(NvmfTarget target, TransportQueue queue) {
+        this.target = target;
+        this.queue = queue;
+    }
+
+    @Override
+    public void execute(NvmeCommand cmd, ByteBuf data) {
+        try {
+            switch (cmd.fctype()) {
+                case NvmeOpcode.FCTYPE_CONNECT -> connect(cmd, data);
+                case NvmeOpcode.FCTYPE_PROPERTY_GET -> propertyGet(cmd);
+                case NvmeOpcode.FCTYPE_PROPERTY_SET -> propertySet(cmd);
+                default -> queue.respond(cmd.cid(), NvmeStatus.INVALID_OPCODE);
+            }
+        } finally {
+            if (data != null) {
+                data.release();
+            }
+        }
+    }
+
+    private static String cString(ByteBuf b, int at, int len) {
+        int end = at;
+        while (end < at + len && b.getByte(end) != 0) {
+            end++;
+        }
+        return b.toString(at, end - at, StandardCharsets.UTF_8).trim();
+    }
+
+    /** Connect (3.3): CDW10 RECFMT 15:0 and QID 31:16, CDW11 SQSIZE 15:0 and CATTR 23:16, CDW12 KATO. */
+    private void connect(NvmeCommand cmd, ByteBuf data) {
+        int cid = cmd.cid();
+        if (queue.qid() >= 0) {
+            queue.respond(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            return;
+        }
+        if (data == null || data.readableBytes() < CONNECT_DATA_SIZE) {
+            queue.respond(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID);
+            return;
+        }
+        int recfmt = cmd.cdw10() & 0xFFFF;
+        int q = cmd.cdw10() >>> 16;
+        int sqsizeWanted = cmd.cdw11() & 0xFFFF;
+        int cattr = (cmd.cdw11() >>> 16) & 0xFF;
+        boolean sqFlowControlDisabled = (cattr & CATTR_SQ_FLOW_CONTROL_DISABLE) != 0;
+        long kato = Integer.toUnsignedLong(cmd.cdw12());
+        if (recfmt != 0) {
+            queue.respond(cid, NvmeStatus.CONNECT_INCOMPATIBLE_FORMAT);
+            return;
+        }
+        int base = data.readerIndex();
+        UUID hostId = new UUID(data.getLong(base + CONNECT_HOSTID), data.getLong(base + CONNECT_HOSTID + 8));
+        int cntlid = data.getUnsignedShortLE(base + CONNECT_CNTLID);
+        String subnqn = cString(data, base + CONNECT_SUBNQN, 256);
+        String hostnqn = cString(data, base + CONNECT_HOSTNQN, 256);
+        Subsystem sub = target.subsystem(subnqn);
+        if (sub == null) {
+            LOG.info("connect from {} host={} to unknown subsystem '{}'", queue.remoteAddress(), hostnqn, subnqn);
+            // Without Do Not Retry: after an io-engine restart a volume's subsystem is absent for the seconds until the
+            // core agent re-creates its target, and a host that obeys DNR (newer Linux) would stop reconnecting for good.
+            queue.respond(cid, NvmeStatus.retryable(NvmeStatus.CONNECT_INVALID_PARAMETERS), invalidParameter(true, CONNECT_SUBNQN), 0);
+            return;
+        }
+        if (hostnqn.isEmpty()) {
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, CONNECT_HOSTNQN), 0);
+            return;
+        }
+        if (!sub.allows(hostnqn)) {
+            LOG.info("nqn={} refused host {} from {}: not in the allowed hosts", subnqn, hostnqn, queue.remoteAddress());
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_HOST);
+            return;
+        }
+        int maxSqsize = (q == 0 && sub.isDiscovery() ? DISCOVERY_QUEUE_ENTRIES : target.options().queueEntries()) - 1;
+        if (sqsizeWanted == 0 || sqsizeWanted > maxSqsize) {
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 44), 0);
+            return;
+        }
+        Controller c = q == 0
+                ? connectAdminQueue(cid, sub, cntlid, hostnqn, hostId, kato)
+                : connectIoQueue(cid, sub, q, cntlid, hostnqn, hostId);
+        if (c == null) {
+            return; // answered
+        }
+        queue.bind(c, q, sqsizeWanted, sqFlowControlDisabled);
+        if (q == 0) {
+            c.keepAliveTimeout(kato);
+            LOG.info("nqn={} cntlid={} host={} admin queue connected from {} (SQSIZE {}, KATO {} ms)",
+                    subnqn, c.cntlid(), hostnqn, queue.remoteAddress(), sqsizeWanted, kato);
+        } else {
+            LOG.debug("nqn={} cntlid={} qid={} I/O queue connected (SQSIZE {})", subnqn, c.cntlid(), q, sqsizeWanted);
+        }
+        queue.respond(cid, NvmeStatus.SUCCESS, c.cntlid(), 0);
+    }
+
+    /** A new dynamic controller (CNTLID FFFFh or FFFEh); null once answered with an error. */
+    private Controller connectAdminQueue(int cid, Subsystem sub, int cntlid, String hostnqn, UUID hostId, long kato) {
+        if (cntlid != 0xFFFF && cntlid != 0xFFFE) {
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, CONNECT_CNTLID), 0);
+            return null;
+        }
+        Controller c = target.createController(sub, hostnqn, hostId, kato, queue);
+        if (c == null) {
+            queue.respond(cid, NvmeStatus.CONNECT_CONTROLLER_BUSY);
+        }
+        return c;
+    }
+
+    /** An I/O queue of the same host's enabled controller {@code cntlid}; null once answered with an error. */
+    private Controller connectIoQueue(int cid, Subsystem sub, int q, int cntlid, String hostnqn, UUID hostId) {
+        Controller c = sub.controller(cntlid);
+        if (sub.isDiscovery() || c == null || !c.hostNqn().equals(hostnqn) || !c.hostId().equals(hostId)) {
+            int offset = c != null && !c.hostNqn().equals(hostnqn) ? CONNECT_HOSTNQN
+                    : c != null && !c.hostId().equals(hostId) ? CONNECT_HOSTID : CONNECT_CNTLID;
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, offset), 0);
+            return null;
+        }
+        if (!c.ready()) {
+            queue.respond(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            return null;
+        }
+        if (q > c.grantedIoQueues() || !c.attachIoQueue(q, queue)) {
+            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 42), 0);
+            return null;
+        }
+        return c;
+    }
+
+    /** Connect response DW0 for Connect Invalid Parameters: IATTR (1 = in the data) and IPO (byte offset). */
+    private static int invalidParameter(boolean inData, int offset) {
+        return (inData ? 1 << 16 : 0) | offset;
+    }
+
+    /** CAP: MQES, CQR, TO = 10 (5 s), CSS bit 37 (NVM command set), MPSMIN = MPSMAX = 0 (4 KiB). */
+    private long capRegister() {
+        long mqes = target.options().queueEntries() - 1;
+        return mqes | (1L << 16) | (10L << 24) | (1L << 37);
+    }
+
+    /** Property Get (3.4.1): CDW10 ATTRIB bits 2:0 (1 = 8 bytes), CDW11 OFST; admin queue only. */
+    private void propertyGet(NvmeCommand cmd) {
+        boolean eight = (cmd.cdw10() & 7) == 1;
+        int ofst = cmd.cdw11();
+        if (queue.qid() != 0) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return;
+        }
+        Controller controller = queue.controller();
+        long value;
+        switch (ofst) {
+            case NvmeProperty.CAP -> value = capRegister();
+            case NvmeProperty.VS -> value = 0x00010300; // NVMe 1.3
+            case NvmeProperty.CC -> value = controller.cc();
+            case NvmeProperty.CSTS -> value = controller.csts();
+            case NvmeProperty.NSSR -> value = 0;
+            default -> {
+                queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+                return;
+            }
+        }
+        if (!eight && ofst == NvmeProperty.CAP) {
+            value &= 0xFFFFFFFFL;
+        }
+        queue.respond(cmd.cid(), NvmeStatus.SUCCESS, (int) value, eight ? (int) (value >>> 32) : 0);
+    }
+
+    /** Property Set (3.4.2): CDW11 OFST, CDW12 value; only CC does anything (NSSR is accepted and ignored). */
+    private void propertySet(NvmeCommand cmd) {
+        int ofst = cmd.cdw11();
+        if (queue.qid() != 0) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return;
+        }
+        if (ofst == NvmeProperty.CC) {
+            queue.controller().writeCc(cmd.cdw12());
+            queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
+        } else if (ofst == NvmeProperty.NSSR) {
+            queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
+        } else {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.javastor.ioengine.nvmf.tgt;
+
+import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.nvmf.PollingIoHandler;
+import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
+import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
+import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The NVM command set on an I/O queue (NVM Command Set 1.0, 3): Read, Write, Flush, Write Zeroes and Dataset
+ * Management (deallocate) on namespace 1, which is the subsystem's block device. A command goes to the device as it
+ * is (no copy of the data the transport gathered) and is answered, on the queue's loop, when the device completes it.
+ */
+final class IoCommands implements CommandSet {
+    private static final Logger LOG = LoggerFactory.getLogger(IoCommands.class);
+    /** Flush with NSID FFFFFFFFh: every namespace (base 2.0, 7.1). */
+    private static final int ALL_NAMESPACES = 0xFFFFFFFF;
+    /** Dataset Management CDW11 bit 2: AD, deallocate the ranges. */
+    private static final int DSM_DEALLOCATE = 0x4;
+    /** A Dataset Management range (NVM Command Set 1.0, figure 39): 16 bytes, LENGTH at 4, SLBA at 8. */
+    private static final int DSM_RANGE_SIZE = 16;
+
+    private final TransportQueue queue;
+    private final Controller controller;
+    private final NvmfTargetOptions options;
+
+    IoCommands(TransportQueue queue, Controller controller, NvmfTargetOptions options) {
+        this.queue = queue;
+        this.controller = controller;
+        this.options = options;
+    }
+
+    @Override
+    public void execute(NvmeCommand cmd, ByteBuf data) {
+        PollingIoHandler.touch(); // a device completion is coming: keep polling for it
+        int cid = cmd.cid();
+        Subsystem sub = controller.subsystem();
+        BlockDevice dev = sub.device();
+        boolean flushAll = cmd.opcode() == NvmeOpcode.FLUSH && cmd.nsid() == ALL_NAMESPACES;
+        if (cmd.nsid() != 1 && !flushAll) {
+            release(data);
+            queue.respond(cid, NvmeStatus.INVALID_NAMESPACE);
+            return;
+        }
+        switch (cmd.opcode()) {
+            case NvmeOpcode.READ -> read(cmd, sub, dev);
+            case NvmeOpcode.WRITE -> write(cmd, sub, dev, data);
+            case NvmeOpcode.FLUSH -> complete(cid, dev.flush(), data, false);
+            case NvmeOpcode.WRITE_ZEROES -> {
+                release(data);
+                long len = (long) cmd.blockCount() * dev.blockSize();
+                if (rangeOk(cmd, dev, len)) {
+                    CompletableFuture<Void> zeroed = dev.writeZeroes(cmd.slba() * dev.blockSize(), len);
+                    complete(cid, durableWrite(cmd) ? zeroed.thenCompose(v -> dev.flush()) : zeroed, null, false);
+                }
+            }
+            case NvmeOpcode.DATASET_MANAGEMENT -> datasetManagement(cmd, dev, data);
+            default -> {
+                release(data);
+                queue.respond(cid, NvmeStatus.INVALID_OPCODE);
+            }
+        }
+    }
+
+    /** Read (3.2.4): the data goes back in C2HData straight from the buffer the device read into. */
+    private void read(NvmeCommand cmd, Subsystem sub, BlockDevice dev) {
+        int cid = cmd.cid();
+        int bs = dev.blockSize();
+        long len = (long) cmd.blockCount() * bs;
+        if (!rangeOk(cmd, dev, len)) {
+            return;
+        }
+        if (len != Integer.toUnsignedLong(cmd.sglLength()) || cmd.sglType() != NvmeCommand.SGL_TRANSPORT) {
+            queue.respond(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID);
+            return;
+        }
+        ByteBuf buf = queue.allocate((int) len);
+        ByteBuffer nio = buf.nioBuffer(0, (int) len);
+        sub.readCommands.increment();
+        sub.bytesRead.add(len);
+        dev.read(cmd.slba() * bs, nio).whenComplete((v, t) -> queue.runOnLoop(() -> {
+            if (queue.isClosed()) {
+                buf.release();
+            } else if (t != null) {
+                buf.release();
+                queue.respond(cid, errorStatus(t, true));
+            } else {
+                buf.writerIndex((int) len);
+                queue.sendData(cid, buf);
+            }
+        }, buf));
+    }
+
+    /** Write (3.2.6): durable before it completes when the host asked (FUA) or turned the volatile write cache off. */
+    private void write(NvmeCommand cmd, Subsystem sub, BlockDevice dev, ByteBuf data) {
+        int cid = cmd.cid();
+        int bs = dev.blockSize();
+        long len = (long) cmd.blockCount() * bs;
+        if (data == null || len != data.readableBytes()) {
+            release(data);
+            queue.respond(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID);
+            return;
+        }
+        if (!rangeOk(cmd, dev, len)) {
+            data.release();
+            return;
+        }
+        sub.writeCommands.increment();
+        sub.bytesWritten.add(len);
+        CompletableFuture<Void> written;
+        try {
+            written = durableWrite(cmd) ? dev.writeFua(cmd.slba() * bs, data.nioBuffer()) : dev.write(cmd.slba() * bs, data.nioBuffer());
+        } catch (RuntimeException e) {
+            data.release();
+            throw e;
+        }
+        complete(cid, written, data, false);
+    }
+
+    /** Write and Write Zeroes: FUA (CDW12 bit 30, NVM command set 3.2.6), or Volatile Write Cache disabled (feature 06h). */
+    private boolean durableWrite(NvmeCommand cmd) {
+        return (cmd.cdw12() & NvmeCommand.CDW12_FUA) != 0 || !controller.volatileWriteCache();
+    }
+
+    private boolean rangeOk(NvmeCommand cmd, BlockDevice dev, long len) {
+        long blocks = dev.size() / dev.blockSize();
+        long slba = cmd.slba();
+        if (slba < 0 || slba + len / dev.blockSize() > blocks) {
+            queue.respond(cmd.cid(), NvmeStatus.LBA_OUT_OF_RANGE);
+            return false;
+        }
+        if (len > options.maxTransferSize() && cmd.opcode() != NvmeOpcode.WRITE_ZEROES) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return false;
+        }
+        return true;
+    }
+
+    /** Dataset Management (3.2.3): CDW10 NR 7:0 (0's based range count), CDW11 attributes; only deallocate acts. */
+    private void datasetManagement(NvmeCommand cmd, BlockDevice dev, ByteBuf data) {
+        int ranges = (cmd.cdw10() & 0xFF) + 1;
+        boolean deallocate = (cmd.cdw11() & DSM_DEALLOCATE) != 0;
+        if (data == null || data.readableBytes() < ranges * DSM_RANGE_SIZE) {
+            release(data);
+            queue.respond(cmd.cid(), NvmeStatus.DATA_SGL_LENGTH_INVALID);
+            return;
+        }
+        List<long[]> extents = new ArrayList<>();
+        long blocks = dev.size() / dev.blockSize();
+        for (int i = 0; i < ranges; i++) {
+            int at = data.readerIndex() + i * DSM_RANGE_SIZE;
+            long nlb = data.getUnsignedIntLE(at + 4);
+            long slba = data.getLongLE(at + 8);
+            if (slba < 0 || slba + nlb > blocks) {
+                data.release();
+                queue.respond(cmd.cid(), NvmeStatus.LBA_OUT_OF_RANGE);
+                return;
+            }
+            if (nlb > 0) {
+                extents.add(new long[] {slba * dev.blockSize(), nlb * dev.blockSize()});
+            }
+        }
+        data.release();
+        if (!deallocate || extents.isEmpty()) {
+            queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
+            return;
+        }
+        CompletableFuture<?>[] fs = extents.stream().map(e -> dev.unmap(e[0], e[1])).toArray(CompletableFuture[]::new);
+        complete(cmd.cid(), CompletableFuture.allOf(fs), null, false);
+    }
+
+    /** Responds when the device future completes, on the queue's loop; {@code hold} is released afterwards. */
+    private void complete(int cid, CompletableFuture<?> f, ByteBuf hold, boolean read) {
+        f.whenComplete((v, t) -> queue.runOnLoop(() -> {
+            release(hold);
+            if (!queue.isClosed()) {
+                queue.respond(cid, t == null ? NvmeStatus.SUCCESS : errorStatus(t, read));
+            }
+        }, hold));
+    }
+
+    private static void release(ByteBuf b) {
+        if (b != null) {
+            b.release();
+        }
+    }
+
+    /** The NVMe status for a failed device operation: its errno by meaning, else a media error the host reports as EIO. */
+    private int errorStatus(Throwable t, boolean read) {
+        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        LOG.warn("{}: I/O failed: {}", queue.who(), c.toString());
+        if (c instanceof BlockIoException e) {
+            return switch (e.errno()) {
+                case BlockIoException.ERANGE -> NvmeStatus.LBA_OUT_OF_RANGE;
+                case BlockIoException.EINVAL -> NvmeStatus.INVALID_FIELD;
+                default -> read ? NvmeStatus.UNRECOVERED_READ_ERROR : NvmeStatus.WRITE_FAULT;
+            };
+        }
+        return NvmeStatus.INTERNAL_ERROR;
+    }
+}
