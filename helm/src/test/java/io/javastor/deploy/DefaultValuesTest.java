@@ -90,7 +90,9 @@ class DefaultValuesTest {
         assertThat(pod.get("nodeSelector")).isEqualTo(values.get("storageNodeSelector")).isEqualTo(Map.of("javastor.io/storage-node", "true"));
         Map<String, Object> c = container(ds, "io-engine");
         assertThat(at(c, "securityContext", "privileged")).isEqualTo(true);
-        assertThat(list(c, "volumeMounts")).extracting(v -> v.get("mountPath")).contains("/dev", "/var/local/javastor");
+        assertThat(list(c, "volumeMounts")).extracting(v -> v.get("mountPath")).contains("/dev", "/var/local/javastor",
+                "/var/local/javastor-state/io-engine");
+        assertThat(list(pod, "volumes")).anySatisfy(v -> assertThat(at(v, "hostPath", "path")).isEqualTo("/var/local/javastor-state/io-engine"));
         assertThat(list(pod, "volumes")).anySatisfy(v -> assertThat(at(v, "hostPath", "path")).isEqualTo("/dev"));
         assertThat(list(c, "ports")).extracting(p -> p.get("containerPort")).contains(10124, 8420, 9502);
         // CPU request = limit by default (Guaranteed QoS for the pollers), no hugepages unless asked.
@@ -133,6 +135,8 @@ class DefaultValuesTest {
         assertThat((List<Object>) at(engine, "disk-policy", "allowed-paths")).containsExactly("/dev/disk/by-id/*", "/dev/disk/by-path/*",
                 "/dev/nvme*n*", "/dev/sd*", "/dev/vd*", "/var/local/javastor/**");
         assertThat(at(engine, "disk-policy", "malloc-max-mb")).isEqualTo(0);
+        // Reservations (failover fencing) are kept on the node, outside the disks pools may use.
+        assertThat(engine.get("state-dir")).isEqualTo("/var/local/javastor-state/io-engine");
     }
 
     @Test

@@ -6,12 +6,19 @@ import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.ReplicaShares;
+import io.javastor.ioengine.reservation.ReservationRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import java.nio.file.Path;
+
 @Configuration(proxyBeanMethods = false)
 class IoEngineConfiguration {
+    private static final Logger LOG = LoggerFactory.getLogger(IoEngineConfiguration.class);
+
 
     /** Loads the native engine first: without it the io-engine refuses to start, saying why. */
     @Bean(destroyMethod = "close")
@@ -38,7 +45,20 @@ class IoEngineConfiguration {
     }
 
     @Bean
-    ReplicaShares replicaShares(NvmfTarget target, IoEngineProperties props, Environment env) {
+    ReservationRegistry reservationRegistry(IoEngineProperties props, PoolRegistry pools) {
+        ReservationRegistry reservations;
+        if (props.stateDir().isBlank()) {
+            LOG.warn("javastor.io-engine.state-dir is not set: replica reservations live in memory only and a restart forgets them");
+            reservations = ReservationRegistry.inMemory();
+        } else {
+            reservations = ReservationRegistry.inDirectory(Path.of(props.stateDir(), "reservations"));
+        }
+        pools.onReplicaDestroyed(reservations::forget);
+        return reservations;
+    }
+
+    @Bean
+    ReplicaShares replicaShares(NvmfTarget target, IoEngineProperties props, Environment env, ReservationRegistry reservations) {
         String host = props.nvmf().advertisedAddress();
         if (host.isBlank()) {
             host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
@@ -46,7 +66,7 @@ class IoEngineConfiguration {
                 host = "127.0.0.1";
             }
         }
-        return new ReplicaShares(target, host);
+        return new ReplicaShares(target, host, reservations);
     }
 
     @Bean(destroyMethod = "close")

@@ -19,6 +19,9 @@ import java.util.List;
  * @param uring               io_uring settings
  * @param nvmf                NVMe-oF/TCP listener settings
  * @param diskPolicy          which disks pools may use
+ * @param stateDir            node-local state that must outlive a restart: the NVMe reservations of the replicas,
+ *                            a file each under {@code reservations/}; empty keeps them in memory only (a restart
+ *                            forgets them, and namespaces do not claim Persist Through Power Loss)
  */
 @ConfigurationProperties("javastor.io-engine")
 public record IoEngineProperties(
@@ -31,7 +34,8 @@ public record IoEngineProperties(
         @DefaultValue("5s") Duration registrationInterval,
         @DefaultValue Uring uring,
         @DefaultValue Nvmf nvmf,
-        @DefaultValue DiskPolicyProperties diskPolicy) {
+        @DefaultValue DiskPolicyProperties diskPolicy,
+        @DefaultValue("") String stateDir) {
 
     /**
      * Which disks pools may use (see {@link io.javastor.ioengine.pool.DiskPolicy}).

@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The pools this io-engine holds, and their replicas by uuid. Validates every request before it
@@ -32,6 +34,8 @@ public final class PoolRegistry implements AutoCloseable {
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
     /** Guards pool create/import/export/destroy and replica create (uuid uniqueness across pools). */
     private final Object registryLock = new Object();
+    /** Told the uuid of every replica destroyed, alone or with its pool: what is kept beside a replica goes with it. */
+    private final List<Consumer<UUID>> replicaDestroyedListeners = new CopyOnWriteArrayList<>();
 
     /** @param policy which disks pools may be created on or imported from; every other disk is refused unopened */
     public PoolRegistry(BlockDeviceFactory devices, double thinOvercommitRatio, DiskPolicy policy) {
@@ -192,16 +196,28 @@ public final class PoolRegistry implements AutoCloseable {
         }
     }
 
+    /** Registers {@code listener} to be told of every destroyed replica (after its data is gone). */
+    public void onReplicaDestroyed(Consumer<UUID> listener) {
+        replicaDestroyedListeners.add(listener);
+    }
+
+    private void replicaDestroyed(UUID uuid) {
+        replicaDestroyedListeners.forEach(l -> l.accept(uuid));
+    }
+
     /** Destroys a pool and its replicas' data. Idempotent: an absent pool is already destroyed. */
     public void destroyPool(String name) {
+        List<UUID> replicas;
         synchronized (registryLock) {
             Pool p = pools.remove(name);
             if (p == null) {
                 return;
             }
+            replicas = p.replicas().stream().map(Replica::uuid).toList();
             p.destroy();
             devices.releaseMalloc(p.diskUri());
         }
+        replicas.forEach(this::replicaDestroyed);
     }
 
     public Optional<Pool> pool(String name) {
@@ -260,6 +276,7 @@ public final class PoolRegistry implements AutoCloseable {
             throw EngineException.notFound("replica " + uuid + " is not in pool " + poolName + " (it is in " + r.pool().name() + ")");
         }
         r.pool().destroyReplica(uuid);
+        replicaDestroyed(uuid);
     }
 
     public Replica resizeReplica(String uuidText, long newSize) {

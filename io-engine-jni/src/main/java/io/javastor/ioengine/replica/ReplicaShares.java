@@ -4,6 +4,7 @@ import io.javastor.ioengine.device.BlockDevice;
 
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
+import io.javastor.ioengine.reservation.ReservationRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +35,13 @@ public final class ReplicaShares {
     /** Each shared replica's writer opening, held by the share until it is removed. */
     private final Map<UUID, BlockDevice> openings = new ConcurrentHashMap<>();
 
-    public ReplicaShares(NvmfTarget target, String advertisedHost) {
+    private final ReservationRegistry reservations;
+
+    /** @param reservations the replicas' reservations, which a share serves to its hosts */
+    public ReplicaShares(NvmfTarget target, String advertisedHost, ReservationRegistry reservations) {
         this.target = target;
         this.advertisedHost = advertisedHost;
+        this.reservations = reservations;
     }
 
     public static String nqnOf(UUID uuid) {
@@ -59,7 +64,7 @@ public final class ReplicaShares {
             opening = replica.openForWriting("NVMe-oF share " + nqn);
         }
         try {
-            target.addSubsystem(nqn, opening, serial(replica.uuid()), "Javastor replica", hosts);
+            target.addSubsystem(nqn, opening, serial(replica.uuid()), "Javastor replica", hosts, reservations.forReplica(replica.uuid()));
         } catch (RuntimeException e) {
             if (!openings.containsKey(replica.uuid())) {
                 opening.close();

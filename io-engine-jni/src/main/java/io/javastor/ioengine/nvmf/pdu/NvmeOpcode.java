@@ -21,6 +21,10 @@ public final class NvmeOpcode {
     public static final int READ = 0x02;
     public static final int WRITE_ZEROES = 0x08;
     public static final int DATASET_MANAGEMENT = 0x09;
+    public static final int RESERVATION_REGISTER = 0x0D;
+    public static final int RESERVATION_REPORT = 0x0E;
+    public static final int RESERVATION_ACQUIRE = 0x11;
+    public static final int RESERVATION_RELEASE = 0x15;
 
     /** The fabrics command opcode; the command's FCTYPE says which one. */
     public static final int FABRICS = 0x7F;
@@ -49,6 +53,7 @@ public final class NvmeOpcode {
     public static final int FEATURE_NUMBER_OF_QUEUES = 0x07;
     public static final int FEATURE_ASYNC_EVENT_CONFIG = 0x0B;
     public static final int FEATURE_KEEP_ALIVE_TIMER = 0x0F;
+    public static final int FEATURE_RESERVATION_PERSISTENCE = 0x83;
 
     private NvmeOpcode() {
     }

@@ -17,7 +17,10 @@ public final class NvmeStatus {
     public static final int SGL_DESCRIPTOR_TYPE_INVALID = generic(0x11);
     public static final int SGL_OFFSET_INVALID = generic(0x16);
     public static final int TRANSIENT_TRANSPORT_ERROR = (0 << 9) | (0x22 << 1);
+    public static final int HOST_ID_INCONSISTENT_FORMAT = generic(0x18);
     public static final int LBA_OUT_OF_RANGE = generic(0x80);
+    /** The namespace's reservations shut this host out (base 2.0, 8.19): retrying cannot help. */
+    public static final int RESERVATION_CONFLICT = generic(0x83);
 
     // Command specific status, SCT 1.
     public static final int FEATURE_NOT_SAVEABLE = specific(0x0D);

@@ -99,7 +99,7 @@ final class AdminCommands implements CommandSet {
             queue.respond(cmd.cid(), aboutNamespace ? NvmeStatus.INVALID_NAMESPACE : NvmeStatus.INVALID_FIELD);
             return;
         }
-        sendPage(cmd, page, 0);
+        queue.sendPage(cmd, page, 0, target.options().maxTransferSize());
     }
 
     /** Get Log Page (5.16): CDW10 LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11 NUMDU; CDW12/13 the byte offset. */
@@ -129,29 +129,13 @@ final class AdminCommands implements CommandSet {
             queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
             return;
         }
-        sendPage(cmd, page, (int) offset);
+        queue.sendPage(cmd, page, (int) offset, target.options().maxTransferSize());
     }
 
     private ByteBuf discoveryLog() {
         InetSocketAddress local = queue.localAddress();
         return ControllerPages.discoveryLog(target.generation(), target.visibleTo(controller.hostNqn()),
                 target.advertisedAddress(local.getAddress()), local.getPort());
-    }
-
-    /** Sends {@code page} from {@code offset} as the command's controller-to-host data, cut or zero-padded to the SGL length. */
-    private void sendPage(NvmeCommand cmd, ByteBuf page, int offset) {
-        int len = cmd.sglLength();
-        if (cmd.sglType() != NvmeCommand.SGL_TRANSPORT || len <= 0 || len > target.options().maxTransferSize()) {
-            page.release();
-            queue.respond(cmd.cid(), len == 0 ? NvmeStatus.DATA_SGL_LENGTH_INVALID : NvmeStatus.SGL_DESCRIPTOR_TYPE_INVALID);
-            return;
-        }
-        ByteBuf out = queue.alloc().buffer(len);
-        int avail = Math.max(0, Math.min(len, page.readableBytes() - offset));
-        out.writeBytes(page, offset, avail);
-        out.writeZero(len - avail);
-        page.release();
-        queue.sendData(cmd.cid(), out);
     }
 
     /** Set Features (5.27): CDW10 FID 7:0 and SV 31, CDW11 the value. */
@@ -189,6 +173,17 @@ final class AdminCommands implements CommandSet {
         }
     }
 
+    /** Reservation Persistence (feature 83h, per namespace): DW0 bit 0 PTPL, whether reservations outlive a restart. */
+    private void reservationPersistence(NvmeCommand cmd) {
+        Subsystem sub = controller.subsystem();
+        if (sub.isDiscovery() || cmd.nsid() != 1) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_NAMESPACE);
+            return;
+        }
+        boolean ptpl = sub.reservations().persistent() && sub.reservations().status().persistThroughPowerLoss();
+        queue.respond(cmd.cid(), NvmeStatus.SUCCESS, ptpl ? 1 : 0, 0);
+    }
+
     /** Get Features (5.15): CDW10 FID 7:0 and SEL 10:8; the current value in DW0. */
     private void getFeatures(NvmeCommand cmd) {
         int fid = cmd.cdw10() & 0xFF;
@@ -207,6 +202,7 @@ final class AdminCommands implements CommandSet {
             case NvmeOpcode.FEATURE_KEEP_ALIVE_TIMER -> queue.respond(cmd.cid(), NvmeStatus.SUCCESS, (int) controller.keepAliveTimeoutMillis(), 0);
             case NvmeOpcode.FEATURE_ASYNC_EVENT_CONFIG -> queue.respond(cmd.cid(), NvmeStatus.SUCCESS, controller.asyncEventConfig(), 0);
             case NvmeOpcode.FEATURE_VOLATILE_WRITE_CACHE -> queue.respond(cmd.cid(), NvmeStatus.SUCCESS, controller.volatileWriteCache() ? 1 : 0, 0);
+            case NvmeOpcode.FEATURE_RESERVATION_PERSISTENCE -> reservationPersistence(cmd);
             default -> queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
         }
     }

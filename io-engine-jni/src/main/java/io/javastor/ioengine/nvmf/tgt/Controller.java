@@ -8,6 +8,7 @@ import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_COMPLETE;
 import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_MASK;
 import static io.javastor.ioengine.nvmf.pdu.NvmeProperty.CSTS_SHST_PROCESSING;
 
+import io.javastor.ioengine.reservation.HostAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,8 @@ public final class Controller {
     private final NvmfTarget target;
     private final TransportQueue adminQueue;
     private final AsyncEventRequests asyncEvents;
+    /** This controller's host under the namespace's reservations (null for a discovery controller). */
+    private final HostAccess access;
     private final Map<Integer, TransportQueue> ioQueues = new ConcurrentHashMap<>();
     private int cc;
     private int csts;
@@ -54,6 +57,7 @@ public final class Controller {
         this.target = target;
         this.adminQueue = adminQueue;
         this.asyncEvents = new AsyncEventRequests(adminQueue);
+        this.access = subsystem.reservations() == null ? null : subsystem.reservations().host(hostId);
         this.grantedIoQueues = target.options().maxIoQueues();
     }
 
@@ -91,6 +95,10 @@ public final class Controller {
 
     AsyncEventRequests asyncEvents() {
         return asyncEvents;
+    }
+
+    HostAccess access() {
+        return access;
     }
 
     synchronized int cc() {

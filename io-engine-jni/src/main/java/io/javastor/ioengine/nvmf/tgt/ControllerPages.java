@@ -66,7 +66,7 @@ final class ControllerPages {
         b.setByte(513, 0x44);                                      // CQES
         b.setShortLE(514, o.queueEntries());                       // MAXCMD
         b.setIntLE(516, io ? 1 : 0);                               // NN
-        b.setShortLE(520, io ? 0x0C : 0);                          // ONCS: DSM, Write Zeroes
+        b.setShortLE(520, io ? 0x2C : 0);                          // ONCS: DSM, Write Zeroes, Reservations
         b.setByte(525, io ? 1 : 0);                                // VWC present
         b.setIntLE(536, 1 | (1 << 20));                            // SGLS: SGLs supported, offsets in data blocks
         b.setIntLE(540, io ? 1 : 0);                               // MNAN
@@ -90,6 +90,8 @@ final class ControllerPages {
         b.setByte(25, 0);                                          // NLBAF (0's based): one format
         b.setByte(26, 0);                                          // FLBAS: format 0
         b.setByte(30, 1);                                          // NMIC: may be shared by controllers
+        // RESCAP: every type (bits 6:1), IEKEY as of NVMe 1.3 (bit 7), Persist Through Power Loss when kept (bit 0)
+        b.setByte(31, 0xFE | (s.reservations().persistent() ? 1 : 0));
         b.setIntLE(92, ANA_GROUP);                                 // ANAGRPID
         writeUuid(b, 104, s.namespaceUuid());                      // NGUID
         b.setByte(128 + 2, Integer.numberOfTrailingZeros(d.blockSize())); // LBAF0.LBADS

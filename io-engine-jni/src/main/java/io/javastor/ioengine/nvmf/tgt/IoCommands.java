@@ -6,6 +6,7 @@ import io.javastor.ioengine.nvmf.PollingIoHandler;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.javastor.ioengine.reservation.HostAccess;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,8 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * The NVM command set on an I/O queue (NVM Command Set 1.0, 3): Read, Write, Flush, Write Zeroes and Dataset
- * Management (deallocate) on namespace 1, which is the subsystem's block device. A command goes to the device as it
+ * The NVM command set on an I/O queue (NVM Command Set 1.0, 3): Read, Write, Flush, Write Zeroes, Dataset
+ * Management (deallocate) and the reservation commands on namespace 1, which is the subsystem's block device. A command goes to the device as it
  * is (no copy of the data the transport gathered) and is answered, on the queue's loop, when the device completes it.
  */
 final class IoCommands implements CommandSet {
@@ -33,11 +34,13 @@ final class IoCommands implements CommandSet {
     private final TransportQueue queue;
     private final Controller controller;
     private final NvmfTargetOptions options;
+    private final ReservationCommands reservationCommands;
 
     IoCommands(TransportQueue queue, Controller controller, NvmfTargetOptions options) {
         this.queue = queue;
         this.controller = controller;
         this.options = options;
+        this.reservationCommands = new ReservationCommands(queue, controller, options);
     }
 
     @Override
@@ -53,22 +56,51 @@ final class IoCommands implements CommandSet {
             return;
         }
         switch (cmd.opcode()) {
-            case NvmeOpcode.READ -> read(cmd, sub, dev);
-            case NvmeOpcode.WRITE -> write(cmd, sub, dev, data);
-            case NvmeOpcode.FLUSH -> complete(cid, dev.flush(), data, false);
-            case NvmeOpcode.WRITE_ZEROES -> {
-                release(data);
-                long len = (long) cmd.blockCount() * dev.blockSize();
-                if (rangeOk(cmd, dev, len)) {
-                    CompletableFuture<Void> zeroed = dev.writeZeroes(cmd.slba() * dev.blockSize(), len);
-                    complete(cid, durableWrite(cmd) ? zeroed.thenCompose(v -> dev.flush()) : zeroed, null, false);
+            case NvmeOpcode.READ -> {
+                if (controller.access().mayRead()) {
+                    read(cmd, sub, dev);
+                } else {
+                    queue.respond(cid, NvmeStatus.RESERVATION_CONFLICT);
                 }
             }
-            case NvmeOpcode.DATASET_MANAGEMENT -> datasetManagement(cmd, dev, data);
+            case NvmeOpcode.WRITE, NvmeOpcode.FLUSH, NvmeOpcode.WRITE_ZEROES, NvmeOpcode.DATASET_MANAGEMENT -> writeGroup(cmd, sub, dev, data);
+            case NvmeOpcode.RESERVATION_REGISTER, NvmeOpcode.RESERVATION_REPORT, NvmeOpcode.RESERVATION_ACQUIRE,
+                 NvmeOpcode.RESERVATION_RELEASE -> reservationCommands.execute(cmd, data);
             default -> {
                 release(data);
                 queue.respond(cid, NvmeStatus.INVALID_OPCODE);
             }
+        }
+    }
+
+    /**
+     * The commands that change the namespace (NVM command set 3, "write command group" of the reservations, base 2.0,
+     * figure 547): admitted by the host's reservation access, which counts them until the device has them done, so a
+     * preempt of this host can wait for them.
+     */
+    private void writeGroup(NvmeCommand cmd, Subsystem sub, BlockDevice dev, ByteBuf data) {
+        HostAccess access = controller.access();
+        if (!access.beginWrite()) {
+            release(data);
+            queue.respond(cmd.cid(), NvmeStatus.RESERVATION_CONFLICT);
+            return;
+        }
+        CompletableFuture<?> onDevice;
+        try {
+            onDevice = switch (cmd.opcode()) {
+                case NvmeOpcode.WRITE -> write(cmd, sub, dev, data);
+                case NvmeOpcode.FLUSH -> complete(cmd.cid(), dev.flush(), data, false);
+                case NvmeOpcode.WRITE_ZEROES -> writeZeroes(cmd, dev, data);
+                default -> datasetManagement(cmd, dev, data);
+            };
+        } catch (RuntimeException e) {
+            access.endWrite();
+            throw e;
+        }
+        if (onDevice == null) {
+            access.endWrite(); // answered without reaching the device
+        } else {
+            onDevice.whenComplete((v, t) -> access.endWrite());
         }
     }
 
@@ -102,18 +134,18 @@ final class IoCommands implements CommandSet {
     }
 
     /** Write (3.2.6): durable before it completes when the host asked (FUA) or turned the volatile write cache off. */
-    private void write(NvmeCommand cmd, Subsystem sub, BlockDevice dev, ByteBuf data) {
+    private CompletableFuture<?> write(NvmeCommand cmd, Subsystem sub, BlockDevice dev, ByteBuf data) {
         int cid = cmd.cid();
         int bs = dev.blockSize();
         long len = (long) cmd.blockCount() * bs;
         if (data == null || len != data.readableBytes()) {
             release(data);
             queue.respond(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID);
-            return;
+            return null;
         }
         if (!rangeOk(cmd, dev, len)) {
             data.release();
-            return;
+            return null;
         }
         sub.writeCommands.increment();
         sub.bytesWritten.add(len);
@@ -124,7 +156,18 @@ final class IoCommands implements CommandSet {
             data.release();
             throw e;
         }
-        complete(cid, written, data, false);
+        return complete(cid, written, data, false);
+    }
+
+    /** Write Zeroes (3.2.8): no data moves; with FUA (or the cache off) a flush follows before it completes. */
+    private CompletableFuture<?> writeZeroes(NvmeCommand cmd, BlockDevice dev, ByteBuf data) {
+        release(data);
+        long len = (long) cmd.blockCount() * dev.blockSize();
+        if (!rangeOk(cmd, dev, len)) {
+            return null;
+        }
+        CompletableFuture<Void> zeroed = dev.writeZeroes(cmd.slba() * dev.blockSize(), len);
+        return complete(cmd.cid(), durableWrite(cmd) ? zeroed.thenCompose(v -> dev.flush()) : zeroed, null, false);
     }
 
     /** Write and Write Zeroes: FUA (CDW12 bit 30, NVM command set 3.2.6), or Volatile Write Cache disabled (feature 06h). */
@@ -147,13 +190,13 @@ final class IoCommands implements CommandSet {
     }
 
     /** Dataset Management (3.2.3): CDW10 NR 7:0 (0's based range count), CDW11 attributes; only deallocate acts. */
-    private void datasetManagement(NvmeCommand cmd, BlockDevice dev, ByteBuf data) {
+    private CompletableFuture<?> datasetManagement(NvmeCommand cmd, BlockDevice dev, ByteBuf data) {
         int ranges = (cmd.cdw10() & 0xFF) + 1;
         boolean deallocate = (cmd.cdw11() & DSM_DEALLOCATE) != 0;
         if (data == null || data.readableBytes() < ranges * DSM_RANGE_SIZE) {
             release(data);
             queue.respond(cmd.cid(), NvmeStatus.DATA_SGL_LENGTH_INVALID);
-            return;
+            return null;
         }
         List<long[]> extents = new ArrayList<>();
         long blocks = dev.size() / dev.blockSize();
@@ -164,7 +207,7 @@ final class IoCommands implements CommandSet {
             if (slba < 0 || slba + nlb > blocks) {
                 data.release();
                 queue.respond(cmd.cid(), NvmeStatus.LBA_OUT_OF_RANGE);
-                return;
+                return null;
             }
             if (nlb > 0) {
                 extents.add(new long[] {slba * dev.blockSize(), nlb * dev.blockSize()});
@@ -173,20 +216,21 @@ final class IoCommands implements CommandSet {
         data.release();
         if (!deallocate || extents.isEmpty()) {
             queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
-            return;
+            return null;
         }
         CompletableFuture<?>[] fs = extents.stream().map(e -> dev.unmap(e[0], e[1])).toArray(CompletableFuture[]::new);
-        complete(cmd.cid(), CompletableFuture.allOf(fs), null, false);
+        return complete(cmd.cid(), CompletableFuture.allOf(fs), null, false);
     }
 
-    /** Responds when the device future completes, on the queue's loop; {@code hold} is released afterwards. */
-    private void complete(int cid, CompletableFuture<?> f, ByteBuf hold, boolean read) {
+    /** Responds when the device future completes, on the queue's loop; {@code hold} is released afterwards. Returns {@code f}. */
+    private CompletableFuture<?> complete(int cid, CompletableFuture<?> f, ByteBuf hold, boolean read) {
         f.whenComplete((v, t) -> queue.runOnLoop(() -> {
             release(hold);
             if (!queue.isClosed()) {
                 queue.respond(cid, t == null ? NvmeStatus.SUCCESS : errorStatus(t, read));
             }
         }, hold));
+        return f;
     }
 
     private static void release(ByteBuf b) {

@@ -5,6 +5,7 @@ import io.javastor.ioengine.nvmf.NettyTransport;
 import io.javastor.ioengine.nvmf.pdu.PduDecoder;
 import io.javastor.ioengine.nvmf.pdu.PduEncoder;
 import io.javastor.ioengine.nvmf.pdu.PduFormat;
+import io.javastor.ioengine.reservation.NamespaceReservations;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -54,7 +55,7 @@ public final class NvmfTarget implements AutoCloseable {
 
     public NvmfTarget(NvmfTargetOptions options) {
         this.options = options;
-        Subsystem discovery = new Subsystem(Subsystem.DISCOVERY_NQN, null, "", "", Set.of());
+        Subsystem discovery = new Subsystem(Subsystem.DISCOVERY_NQN, null, "", "", Set.of(), null);
         subsystems.put(discovery.nqn(), discovery);
     }
 
@@ -115,6 +116,12 @@ public final class NvmfTarget implements AutoCloseable {
      * Adding an NQN that exists with the same device updates its allowed hosts; with another device it is an error.
      */
     public Subsystem addSubsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHostNqns) {
+        return addSubsystem(nqn, device, serial, model, allowedHostNqns, NamespaceReservations.inMemory(nqn));
+    }
+
+    /** As above, with the namespace's reservations (a replica's, kept with it, which every path to it shares). */
+    public Subsystem addSubsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHostNqns,
+                                  NamespaceReservations reservations) {
         validateNqn(nqn);
         if (Subsystem.DISCOVERY_NQN.equals(nqn)) {
             throw new IllegalArgumentException("'" + nqn + "' is the discovery subsystem");
@@ -122,7 +129,7 @@ public final class NvmfTarget implements AutoCloseable {
         if (device.size() < device.blockSize() || Integer.bitCount(device.blockSize()) != 1 || device.blockSize() < 512) {
             throw new IllegalArgumentException("device " + device.uri() + " has an unusable geometry");
         }
-        Subsystem fresh = new Subsystem(nqn, device, serial, model, allowedHostNqns);
+        Subsystem fresh = new Subsystem(nqn, device, serial, model, allowedHostNqns, reservations);
         Subsystem existing = subsystems.putIfAbsent(nqn, fresh);
         if (existing != null) {
             if (existing.device() != device) {

@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.reservation.NamespaceReservations;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -25,14 +26,17 @@ public final class Subsystem {
     private final String model;
     private volatile Set<String> allowedHosts;
     private final UUID namespaceUuid;
+    /** The namespace's reservations (null for the discovery subsystem). */
+    private final NamespaceReservations reservations;
     private final Map<Integer, Controller> controllers = new ConcurrentHashMap<>();
     final LongAdder readCommands = new LongAdder();
     final LongAdder writeCommands = new LongAdder();
     final LongAdder bytesRead = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
 
-    Subsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHosts) {
+    Subsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHosts, NamespaceReservations reservations) {
         this.nqn = nqn;
+        this.reservations = reservations;
         this.device = device;
         this.serial = serial;
         this.model = model;
@@ -42,6 +46,10 @@ public final class Subsystem {
 
     public String nqn() {
         return nqn;
+    }
+
+    public NamespaceReservations reservations() {
+        return reservations;
     }
 
     /** The namespace's device; null for the discovery subsystem. */

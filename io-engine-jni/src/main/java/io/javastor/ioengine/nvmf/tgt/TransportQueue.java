@@ -505,6 +505,25 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         write(new Pdu.CapsuleResponse(new NvmeCompletion(dw0, dw1, sqhdValue(), Math.max(qid, 0), cid, status)));
     }
 
+    /**
+     * Sends {@code page} from {@code offset} as the command's controller-to-host data, cut or zero-padded to the SGL
+     * length (at most {@code maxTransfer}); releases {@code page}.
+     */
+    void sendPage(NvmeCommand cmd, ByteBuf page, int offset, int maxTransfer) {
+        int len = cmd.sglLength();
+        if (cmd.sglType() != NvmeCommand.SGL_TRANSPORT || len <= 0 || len > maxTransfer) {
+            page.release();
+            respond(cmd.cid(), len == 0 ? NvmeStatus.DATA_SGL_LENGTH_INVALID : NvmeStatus.SGL_DESCRIPTOR_TYPE_INVALID);
+            return;
+        }
+        ByteBuf out = ctx.alloc().buffer(len);
+        int avail = Math.max(0, Math.min(len, page.readableBytes() - offset));
+        out.writeBytes(page, offset, avail);
+        out.writeZero(len - avail);
+        page.release();
+        sendData(cmd.cid(), out);
+    }
+
     /** Controller-to-host data then success; with SQ flow control disabled the SUCCESS flag replaces the response. */
     void sendData(int cid, ByteBuf data) {
         if (sqFlowControlDisabled) {
