@@ -1,5 +1,7 @@
 package io.javastor.ioengine.device;
 
+import io.javastor.ioengine.reservation.HostReservations;
+
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
@@ -34,6 +36,14 @@ public interface BlockDevice extends AutoCloseable {
      * log for a partial rebuild only when a re-opened child answers the same instance. Null: unknown (always rebuild in full).
      */
     default String instanceId() {
+        return null;
+    }
+
+    /**
+     * The reservation commands of whoever opened this device, on the namespace behind it; null when the device has no
+     * reservations (a raw disk, a RAM disk). A write refused by them fails with {@link BlockIoException#EBADE}.
+     */
+    default HostReservations reservations() {
         return null;
     }
 

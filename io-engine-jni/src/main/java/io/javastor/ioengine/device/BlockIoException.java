@@ -6,6 +6,8 @@ public class BlockIoException extends RuntimeException {
     public static final int ENOMEM = 12;
     public static final int EBUSY = 16;
     public static final int EINVAL = 22;
+    /** Reservation conflict: the namespace's reservations shut this host out (what Linux maps NVMe's status to). */
+    public static final int EBADE = 52;
     public static final int ENOSPC = 28;
     public static final int ERANGE = 34;
     public static final int EOPNOTSUPP = 95;

@@ -12,7 +12,10 @@ public final class DmaBuffers {
     }
 
     public static ByteBuffer allocate(int size) {
-        return ByteBuffer.allocateDirect(size + ALIGNMENT).alignedSlice(ALIGNMENT).limit(size).slice()
+        // alignedSlice also rounds the end down to the alignment: room for whole pages, or a 512-byte buffer can come
+        // out empty (it did, when the direct buffer started past a page's first bytes).
+        int pages = (size + ALIGNMENT - 1) / ALIGNMENT;
+        return ByteBuffer.allocateDirect((pages + 1) * ALIGNMENT).alignedSlice(ALIGNMENT).limit(size).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
     }
 

@@ -1,5 +1,7 @@
 package io.javastor.ioengine.device;
 
+import io.javastor.ioengine.reservation.HostReservations;
+
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
@@ -29,6 +31,11 @@ public class ForwardingBlockDevice implements BlockDevice {
     @Override
     public String instanceId() {
         return inner.instanceId();
+    }
+
+    @Override
+    public HostReservations reservations() {
+        return inner.reservations();
     }
 
     @Override

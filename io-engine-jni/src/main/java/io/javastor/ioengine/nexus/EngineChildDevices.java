@@ -6,6 +6,8 @@ import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.ReservedOpening;
+import io.javastor.ioengine.reservation.ReservationRegistry;
 
 import java.time.Duration;
 import java.util.UUID;
@@ -16,6 +18,7 @@ import java.util.UUID;
  */
 public final class EngineChildDevices implements ChildDeviceOpener {
     private final PoolRegistry pools;
+    private final ReservationRegistry reservations;
     private final NvmfHostOptions hostOptions;
 
     /**
@@ -24,8 +27,9 @@ public final class EngineChildDevices implements ChildDeviceOpener {
      *                       the I/O: data the replica sends late can then never land in a buffer the nexus has already
      *                       handed back to its user
      */
-    public EngineChildDevices(PoolRegistry pools, String nodeNqn, Duration nexusIoTimeout) {
+    public EngineChildDevices(PoolRegistry pools, ReservationRegistry reservations, String nodeNqn, Duration nexusIoTimeout) {
         this.pools = pools;
+        this.reservations = reservations;
         // Two queues (sockets) per child; a lost connection is not waited for long: the nexus faults the child
         // at the first failed I/O and reconnects only when the child is re-added.
         this.hostOptions = NvmfHostOptions.defaults(nodeNqn).withQueues(2, 128).withReconnectDeadline(Duration.ofSeconds(5))
@@ -54,8 +58,11 @@ public final class EngineChildDevices implements ChildDeviceOpener {
             } catch (IllegalArgumentException e) {
                 throw EngineException.invalid("uri", "'" + uri + "' is not bdev:///<replica uuid>");
             }
-            return pools.findReplica(id).orElseThrow(() -> EngineException.notFound("replica " + id + " (child " + uri + ") is not on this node"))
+            BlockDevice opening = pools.findReplica(id)
+                    .orElseThrow(() -> EngineException.notFound("replica " + id + " (child " + uri + ") is not on this node"))
                     .openForWriting(writer);
+            // Under the replica's reservations as this node's host, the identity its remote children connect with.
+            return new ReservedOpening(opening, reservations.forReplica(id), hostOptions.hostId());
         }
         if (uri.startsWith("nvmf://")) {
             try {

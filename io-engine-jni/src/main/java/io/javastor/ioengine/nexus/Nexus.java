@@ -76,9 +76,16 @@ public final class Nexus implements BlockDevice {
     private final Object admin = new Object();
     private volatile NexusState state;
     private volatile boolean shutdownClean;
+    /** This nexus's reservation key on its children (the volume's target generation); 0: no fencing. */
+    private final long reservationKey;
+    /** Why a newer target of the volume fenced this one off its children (a write got Reservation Conflict); null while not. */
+    private volatile String fencedBy;
+    private final List<Runnable> fenceListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger) {
+    private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger,
+                  long reservationKey) {
         this.uuid = uuid;
+        this.reservationKey = reservationKey;
         this.ledger = ledger;
         this.size = size;
         this.blockSize = blockSize;
@@ -100,6 +107,15 @@ public final class Nexus implements BlockDevice {
     /** As above, recording child faults and rebuilds in {@code ledger}. */
     public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options,
                                ChildHealthLedger ledger) {
+        return create(uuid, size, childUris, opener, options, ledger, 0);
+    }
+
+    /**
+     * As above, fencing every child with {@code reservationKey} before any I/O (see {@link ChildFence}): the volume's
+     * target generation, so that this nexus's predecessors can no longer write to its children. 0: no fencing.
+     */
+    public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options,
+                               ChildHealthLedger ledger, long reservationKey) {
         if (childUris.isEmpty()) {
             throw EngineException.invalid("children", "at least one child URI is required");
         }
@@ -111,6 +127,9 @@ public final class Nexus implements BlockDevice {
             for (String uri : childUris) {
                 opened.add(opener.open(uri, "nexus " + uuid));
             }
+            for (BlockDevice d : opened) {
+                ChildFence.claim(uuid, d, reservationKey);
+            }
             int bs = opened.get(0).blockSize();
             if (size <= 0 || size % bs != 0) {
                 throw EngineException.invalid("size", "must be a positive multiple of the children's block size " + bs);
@@ -118,7 +137,7 @@ public final class Nexus implements BlockDevice {
             for (BlockDevice d : opened) {
                 checkGeometry(d, size, bs);
             }
-            Nexus n = new Nexus(uuid, size, bs, options, opener, ledger);
+            Nexus n = new Nexus(uuid, size, bs, options, opener, ledger, reservationKey);
             for (int i = 0; i < childUris.size(); i++) {
                 n.addToChildren(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
                         new ChildState.Online("created with the nexus", Instant.now())));
@@ -237,6 +256,11 @@ public final class Nexus implements BlockDevice {
      * @param earlier completes when every earlier attempt's device is done with {@code dst}; null when there was none
      */
     private void readFrom(long offset, ByteBuffer dst, List<NexusChild> tried, CompletableFuture<Void> result, CompletableFuture<Void> earlier) {
+        String fenced = fencedBy;
+        if (fenced != null) {
+            result.completeExceptionally(new BlockIoException(BlockIoException.EBADE, "read", uri(), offset, dst.remaining(), fenced));
+            return;
+        }
         NexusChild pick = pickReader(tried);
         if (pick == null) {
             result.completeExceptionally(new BlockIoException(BlockIoException.EIO, "read", uri(), offset, dst.remaining(),
@@ -347,6 +371,10 @@ public final class Nexus implements BlockDevice {
     }
 
     private CompletableFuture<Void> admit(String op, long offset, long length) {
+        String fenced = fencedBy;
+        if (fenced != null) {
+            return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.EBADE, op, uri(), offset, length, fenced));
+        }
         NexusState s = state;
         if (s instanceof NexusState.ShuttingDown || s instanceof NexusState.Shutdown) {
             return CompletableFuture.failedFuture(new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length,
@@ -489,7 +517,11 @@ public final class Nexus implements BlockDevice {
                 locks.releaseShared(first, last);
             }
             inFlight.decrementAndGet();
-            if (onlineDone.get() > 0) {
+            String fenced = fencedBy;
+            if (fenced != null) {
+                // A newer target owns the children: what reached some of them is not acknowledged (an unacknowledged write).
+                done(new BlockIoException(BlockIoException.EBADE, op, uri(), offset, length, fenced));
+            } else if (onlineDone.get() > 0) {
                 // A child that missed this I/O must be on record as out of sync before the I/O is acknowledged: its own
                 // record, not whichever was last (a concurrent fault may not have put its record anywhere yet).
                 CompletableFuture<Void> recorded = missedRecordsAllDone();
@@ -536,6 +568,10 @@ public final class Nexus implements BlockDevice {
     /** A child's I/O failed: fault it (logging the range as dirty when it was a write) and retire its opening. */
     void childFailed(NexusChild child, ChildIo io, String op, long offset, long length, boolean dataWrite, Throwable t) {
         BlockIoException b = BlockIoException.unwrap(t);
+        if (b != null && b.errno() == BlockIoException.EBADE) {
+            fenced(child, op + " at " + offset);
+            return; // the child is healthy: it is the nexus that is stale, so no fault goes on record
+        }
         String why = op + " at " + offset + " failed: " + (b != null ? "errno " + b.errno() + " " + b.getMessage() : String.valueOf(t));
         ChildState before = dataWrite
                 ? child.faultAfterWrite(io, segments, locks.firstSegment(offset), locks.lastSegment(offset, length), why)
@@ -574,10 +610,53 @@ public final class Nexus implements BlockDevice {
         }
     }
 
+    /**
+     * A child refused this nexus with Reservation Conflict: a newer target of the volume preempted its key. From now
+     * on every I/O fails and nothing is acknowledged; the nexus stays Faulted until it is destroyed.
+     */
+    private void fenced(NexusChild child, String what) {
+        boolean first = false;
+        synchronized (admin) {
+            if (fencedBy == null) {
+                fencedBy = "fenced: a newer target of the volume holds child " + child.uri() + " (" + what + " got Reservation Conflict)";
+                LOG.error("nexus={} {}; failing every I/O from now on", uuid, fencedBy);
+                first = true;
+            }
+        }
+        updateState();
+        if (first) {
+            fenceListeners.forEach(Runnable::run);
+        }
+    }
+
+    public boolean isFenced() {
+        return fencedBy != null;
+    }
+
+    /** Runs {@code r} once this nexus is fenced (at once if it is already). */
+    public void onFenced(Runnable r) {
+        fenceListeners.add(r);
+        if (fencedBy != null) {
+            r.run();
+        }
+    }
+
+    /** The key this nexus fences its children with (the volume's target generation); 0: none. */
+    public long reservationKey() {
+        return reservationKey;
+    }
+
     void updateState() {
         synchronized (admin) {
             NexusState s = state;
             if (s instanceof NexusState.ShuttingDown || s instanceof NexusState.Shutdown) {
+                return;
+            }
+            if (fencedBy != null) {
+                if (!(s instanceof NexusState.Faulted) || !s.reason().equals(fencedBy)) {
+                    LOG.info("nexus={} {} -> Faulted: {}", uuid, s.name(), fencedBy);
+                    state = new NexusState.Faulted(fencedBy, Instant.now());
+                }
                 return;
             }
             List<String> notOnline = new ArrayList<>();
@@ -626,6 +705,7 @@ public final class Nexus implements BlockDevice {
             BlockDevice device = opener.open(uri, "nexus " + uuid);
             try {
                 checkGeometry(device, size, blockSize);
+                ChildFence.claim(uuid, device, reservationKey);
             } catch (RuntimeException e) {
                 closeQuietly(device);
                 throw e;

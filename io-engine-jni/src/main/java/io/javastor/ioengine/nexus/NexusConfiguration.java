@@ -3,6 +3,7 @@ package io.javastor.ioengine.nexus;
 import io.javastor.ioengine.IoEngineProperties;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.reservation.ReservationRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -13,7 +14,7 @@ class NexusConfiguration {
     /** Nexuses are shut down before the NVMe-oF target and the pools they use (Spring destroys dependents first). */
     @Bean(destroyMethod = "close")
     NexusRegistry nexusRegistry(PoolRegistry pools, NvmfTarget target, IoEngineProperties props, Environment env,
-                                ChildHealthLedger ledger) {
+                                ChildHealthLedger ledger, ReservationRegistry reservations) {
         String host = props.nvmf().advertisedAddress();
         if (host.isBlank()) {
             host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
@@ -24,6 +25,6 @@ class NexusConfiguration {
         NexusOptions defaults = NexusOptions.defaults();
         NexusOptions options = defaults.withIoTimeout(env.getProperty("javastor.io-engine.nexus.io-timeout", java.time.Duration.class,
                 defaults.ioTimeout()));
-        return new NexusRegistry(new EngineChildDevices(pools, props.nodeNqn(), options.ioTimeout()), target, host, options, ledger);
+        return new NexusRegistry(new EngineChildDevices(pools, reservations, props.nodeNqn(), options.ioTimeout()), target, host, options, ledger);
     }
 }

@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.nvmf.tgt.AnaState;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.pool.PoolRegistry;
 import org.slf4j.Logger;
@@ -23,7 +24,8 @@ public final class NexusRegistry implements AutoCloseable {
     private static final Pattern HOST_NQN = Pattern.compile("nqn\\.\\d{4}-\\d{2}\\.[a-zA-Z0-9.-]+(:[\\x21-\\x7e]+)?");
 
     /** What CreateNexus asked for: a repeated create with the same spec returns the nexus. */
-    public record Spec(long size, Set<String> children) {
+    /** @param reservationKey the key the nexus fences its children with (0: none); another key is another nexus */
+    public record Spec(long size, Set<String> children, long reservationKey) {
     }
 
     /** A published nexus. */
@@ -57,6 +59,14 @@ public final class NexusRegistry implements AutoCloseable {
     }
 
     public synchronized Nexus create(String uuidText, long size, List<String> children) {
+        return create(uuidText, size, children, 0);
+    }
+
+    /**
+     * Creates the nexus, fencing its children with {@code reservationKey} (the volume's target generation; 0: no
+     * fencing): a nexus with an older key, on any node, can no longer write to them. Idempotent for the same spec.
+     */
+    public synchronized Nexus create(String uuidText, long size, List<String> children, long reservationKey) {
         UUID uuid = PoolRegistry.parseUuid(uuidText);
         if (size <= 0) {
             throw EngineException.invalid("size", "must be greater than 0, got " + size);
@@ -69,16 +79,16 @@ public final class NexusRegistry implements AutoCloseable {
                 throw EngineException.invalid("children", "a child URI is empty");
             }
         }
-        Spec spec = new Spec(size, Set.copyOf(new TreeSet<>(children)));
+        Spec spec = new Spec(size, Set.copyOf(new TreeSet<>(children)), reservationKey);
         Nexus existing = nexuses.get(uuid);
         if (existing != null) {
             if (specs.get(uuid).equals(spec)) {
                 return existing;
             }
-            throw EngineException.exists("nexus " + uuid + " exists with size " + specs.get(uuid).size() + " and children "
-                    + specs.get(uuid).children());
+            throw EngineException.exists("nexus " + uuid + " exists with size " + specs.get(uuid).size() + ", children "
+                    + specs.get(uuid).children() + " and reservation key " + specs.get(uuid).reservationKey());
         }
-        Nexus n = Nexus.create(uuid, size, children, opener, options, ledger);
+        Nexus n = Nexus.create(uuid, size, children, opener, options, ledger, reservationKey);
         nexuses.put(uuid, n);
         specs.put(uuid, spec);
         return n;
@@ -95,7 +105,7 @@ public final class NexusRegistry implements AutoCloseable {
         synchronized (this) {
             Spec old = specs.get(n.uuid());
             if (old != null) {
-                specs.put(n.uuid(), new Spec(n.size(), old.children()));
+                specs.put(n.uuid(), new Spec(n.size(), old.children(), old.reservationKey()));
             }
             s = shares.get(n.uuid());
         }
@@ -165,10 +175,27 @@ public final class NexusRegistry implements AutoCloseable {
         target.addSubsystem(nqn, n, n.uuid().toString().replace("-", "").substring(0, 20), "Javastor nexus", hosts);
         Share s = new Share(nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
         Share old = shares.put(n.uuid(), s);
+        if (old == null) {
+            if (n.reservationKey() != 0) {
+                int[] ids = controllerIdRange(n.reservationKey());
+                target.controllerIds(nqn, ids[0], ids[1]);
+            }
+            // Fenced by a newer target: this path turns Inaccessible, and multipath hosts move their I/O off it.
+            n.onFenced(() -> target.anaState(nqn, AnaState.INACCESSIBLE));
+        }
         if (old == null || !old.allowedHosts().equals(s.allowedHosts())) {
             LOG.info("nexus={} published as {} to {}", n.uuid(), s.uri(), hosts.isEmpty() ? "any host" : hosts);
         }
         return s;
+    }
+
+    /**
+     * The controller ids a target of generation {@code key} hands out: one of 31 ranges of 2048, the next generation
+     * the next range, so a volume's new target never gives a multipath host an id its old path still has.
+     */
+    static int[] controllerIdRange(long key) {
+        int first = (int) Long.remainderUnsigned(key - 1, 31) * 2048 + 1;
+        return new int[] {first, first + 2047};
     }
 
     public synchronized void unpublish(UUID uuid) {

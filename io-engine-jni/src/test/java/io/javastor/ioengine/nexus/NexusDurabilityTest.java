@@ -206,7 +206,8 @@ class NexusDurabilityTest {
             UUID r = UUID.randomUUID();
             int bs = pools.createReplica(r.toString(), "r", "p", SIZE, true).blockSize(); // the file's logical block size
             devices.put("malloc:///a", new ControllableDevice(new MallocBlockDevice("malloc:///a", SIZE, bs)));
-            EngineChildDevices engine = new EngineChildDevices(pools, "nqn.2019-05.io.javastor:node-name:test", Duration.ofSeconds(5));
+            EngineChildDevices engine = new EngineChildDevices(pools, io.javastor.ioengine.reservation.ReservationRegistry.inMemory(),
+                    "nqn.2019-05.io.javastor:node-name:test", Duration.ofSeconds(5));
             ChildDeviceOpener opener = new ChildDeviceOpener() {
                 @Override
                 public BlockDevice open(String uri) {

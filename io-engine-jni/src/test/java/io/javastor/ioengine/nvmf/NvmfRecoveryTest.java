@@ -211,7 +211,8 @@ class NvmfRecoveryTest {
         List<byte[]> held = holdBackTheAnswerToTheFirstReadOf(lba, heldOn);
         String child = "nvmf://127.0.0.1:" + proxy.port() + "/" + NQN;
         Nexus nexus = Nexus.create(UUID.randomUUID(), disk.size(), List.of(child),
-                new EngineChildDevices(new PoolRegistry(factory, 2.5, new io.javastor.ioengine.pool.DiskPolicy(java.util.List.of(), 0)) /* no pools: remote children only */, HOST, nexusIoTimeout),
+                new EngineChildDevices(new PoolRegistry(factory, 2.5, new io.javastor.ioengine.pool.DiskPolicy(java.util.List.of(), 0)) /* no pools: remote children only */,
+                        io.javastor.ioengine.reservation.ReservationRegistry.inMemory(), HOST, nexusIoTimeout),
                 NexusOptions.defaults().withSegmentSize(64 * 1024).withIoTimeout(nexusIoTimeout));
         try {
             ByteBuffer dst = filled(4096, 0x5A);

@@ -48,7 +48,7 @@ class NvmfReservationWireTest {
     BlockDevice disk;
     NvmfTarget target;
     int port;
-    final List<Host> hosts = new ArrayList<>();
+    final List<WireHost> hosts = new ArrayList<>();
 
     @BeforeEach
     void start() {
@@ -67,7 +67,7 @@ class NvmfReservationWireTest {
 
     @AfterEach
     void stop() throws IOException {
-        for (Host h : hosts) {
+        for (WireHost h : hosts) {
             h.close();
         }
         target.close();
@@ -77,15 +77,15 @@ class NvmfReservationWireTest {
 
     @Test
     void registerAcquireReportAndRelease() throws IOException {
-        Host a = connect(HOST_A);
+        WireHost a = connect(HOST_A);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.register(0, false, 0, KEY_A)).as("registering again with the same key").isEqualTo(NvmeStatus.SUCCESS);
         assertThat(status(a.register(0, false, 0, KEY_B))).as("registering again with another key").isEqualTo(status(NvmeStatus.RESERVATION_CONFLICT));
 
-        Report r = a.report();
+        WireHost.Report r = a.report();
         assertThat(r.generation()).as("every successful register counts").isEqualTo(2);
         assertThat(r.rtype()).isZero();
-        assertThat(r.registrants()).containsExactly(new Registrant(a.hostId, KEY_A, false));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(a.hostId, KEY_A, false));
 
         assertThat(status(a.acquire(0, WRITE_EXCLUSIVE, KEY_B, 0))).as("acquire with a wrong current key").isEqualTo(status(NvmeStatus.RESERVATION_CONFLICT));
         assertThat(a.acquire(0, WRITE_EXCLUSIVE, KEY_A, 0)).isEqualTo(NvmeStatus.SUCCESS);
@@ -94,7 +94,7 @@ class NvmfReservationWireTest {
         r = a.report();
         assertThat(r.rtype()).isEqualTo(WRITE_EXCLUSIVE);
         assertThat(r.generation()).as("acquire does not change the generation").isEqualTo(2);
-        assertThat(r.registrants()).containsExactly(new Registrant(a.hostId, KEY_A, true));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(a.hostId, KEY_A, true));
         assertThat(r.ptpls()).as("kept in a file: persists through power loss").isTrue();
 
         assertThat(status(a.release(0, EXCLUSIVE_ACCESS, KEY_A))).as("release naming another type").isEqualTo(status(NvmeStatus.INVALID_FIELD));
@@ -102,13 +102,13 @@ class NvmfReservationWireTest {
         assertThat(a.release(0, WRITE_EXCLUSIVE, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         r = a.report();
         assertThat(r.rtype()).isZero();
-        assertThat(r.registrants()).containsExactly(new Registrant(a.hostId, KEY_A, false));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(a.hostId, KEY_A, false));
     }
 
     @Test
     void writeExclusiveRefusesOtherHostsWritesAndFlushesButNotTheirReads() throws IOException {
-        Host a = connect(HOST_A);
-        Host b = connect(HOST_B);
+        WireHost a = connect(HOST_A);
+        WireHost b = connect(HOST_B);
         assertThat(b.write(10, 0x11)).as("no reservation yet: anyone writes").isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.acquire(0, WRITE_EXCLUSIVE, KEY_A, 0)).isEqualTo(NvmeStatus.SUCCESS);
@@ -128,8 +128,8 @@ class NvmfReservationWireTest {
 
     @Test
     void exclusiveAccessRefusesOtherHostsReadsToo() throws IOException {
-        Host a = connect(HOST_A);
-        Host b = connect(HOST_B);
+        WireHost a = connect(HOST_A);
+        WireHost b = connect(HOST_B);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.acquire(0, EXCLUSIVE_ACCESS, KEY_A, 0)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(status(b.readStatus(10))).isEqualTo(status(NvmeStatus.RESERVATION_CONFLICT));
@@ -139,8 +139,8 @@ class NvmfReservationWireTest {
     /** The fence of a failover: the new nexus preempts the old one's key, after which the old one cannot write. */
     @Test
     void aPreemptedHolderGetsReservationConflictOnEveryWrite() throws IOException {
-        Host oldNexus = connect(HOST_A);
-        Host newNexus = connect(HOST_B);
+        WireHost oldNexus = connect(HOST_A);
+        WireHost newNexus = connect(HOST_B);
         assertThat(oldNexus.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(oldNexus.acquire(0, WRITE_EXCLUSIVE, KEY_A, 0)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(oldNexus.write(20, 0x66)).isEqualTo(NvmeStatus.SUCCESS);
@@ -156,40 +156,40 @@ class NvmfReservationWireTest {
         assertThat(newNexus.write(20, 0x88)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(newNexus.read(20)).isEqualTo(0x88);
 
-        Report r = newNexus.report();
+        WireHost.Report r = newNexus.report();
         assertThat(r.rtype()).isEqualTo(WRITE_EXCLUSIVE);
         assertThat(r.generation()).as("two registers and a preempt").isEqualTo(3);
-        assertThat(r.registrants()).containsExactly(new Registrant(newNexus.hostId, KEY_B, true));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(newNexus.hostId, KEY_B, true));
     }
 
     @Test
     void reservationsSurviveARestartOfTheTarget() throws IOException {
-        Host a = connect(HOST_A);
+        WireHost a = connect(HOST_A);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.acquire(0, WRITE_EXCLUSIVE, KEY_A, 0)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(a.reservationPersistence()).as("Get Features Reservation Persistence: PTPL").isEqualTo(1);
         assertThat(a.rescap() & 0xFF).as("RESCAP: PTPL, every type, IEKEY").isEqualTo(0xFF);
 
-        for (Host h : hosts) {
+        for (WireHost h : hosts) {
             h.close();
         }
         hosts.clear();
         target.close();
         startTarget();
 
-        Host b = connect(HOST_B);
+        WireHost b = connect(HOST_B);
         assertThat(status(b.write(30, 0x12))).as("the fence outlives the restart").isEqualTo(status(NvmeStatus.RESERVATION_CONFLICT));
-        Host again = connect(HOST_A);
-        Report r = again.report();
+        WireHost again = connect(HOST_A);
+        WireHost.Report r = again.report();
         assertThat(r.rtype()).isEqualTo(WRITE_EXCLUSIVE);
-        assertThat(r.registrants()).containsExactly(new Registrant(again.hostId, KEY_A, true));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(again.hostId, KEY_A, true));
         assertThat(again.write(30, 0x34)).isEqualTo(NvmeStatus.SUCCESS);
     }
 
     @Test
     void unregisterReplaceClearAndThePersistenceSetting() throws IOException {
-        Host a = connect(HOST_A);
-        Host b = connect(HOST_B);
+        WireHost a = connect(HOST_A);
+        WireHost b = connect(HOST_B);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(b.register(0, false, 0, KEY_B)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(status(a.register(2, false, KEY_B, 0x77))).as("replace with a wrong current key").isEqualTo(status(NvmeStatus.RESERVATION_CONFLICT));
@@ -205,12 +205,12 @@ class NvmfReservationWireTest {
         assertThat(b.report().ptpls()).isFalse();
         assertThat(b.acquire(0, WRITE_EXCLUSIVE, KEY_B, 0)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(b.release(1, WRITE_EXCLUSIVE, KEY_B)).as("clear").isEqualTo(NvmeStatus.SUCCESS);
-        Report cleared = a.report();
+        WireHost.Report cleared = a.report();
         assertThat(cleared.registrants()).isEmpty();
         assertThat(cleared.rtype()).isZero();
         assertThat(b.register(0, false, 0, KEY_B)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(b.registerWithCptpl(0, KEY_B, KEY_B, 2)).isEqualTo(NvmeStatus.SUCCESS);
-        for (Host h : hosts) {
+        for (WireHost h : hosts) {
             h.close();
         }
         hosts.clear();
@@ -221,204 +221,32 @@ class NvmfReservationWireTest {
 
     @Test
     void malformedReservationCommandsAreRefusedAndChangeNothing() throws IOException {
-        Host a = connect(HOST_A);
+        WireHost a = connect(HOST_A);
         assertThat(a.register(0, false, 0, KEY_A)).isEqualTo(NvmeStatus.SUCCESS);
         assertThat(status(a.acquire(0, 7, KEY_A, 0))).as("RTYPE 7").isEqualTo(status(NvmeStatus.INVALID_FIELD));
-        assertThat(status(a.command(NvmeOpcode.RESERVATION_ACQUIRE, (1 << 3) | (WRITE_EXCLUSIVE << 8), 0, keys(KEY_A, 0))))
+        assertThat(status(a.command(NvmeOpcode.RESERVATION_ACQUIRE, (1 << 3) | (WRITE_EXCLUSIVE << 8), 0, WireHost.keys(KEY_A, 0))))
                 .as("IEKEY on acquire").isEqualTo(status(NvmeStatus.INVALID_FIELD));
-        assertThat(status(a.command(NvmeOpcode.RESERVATION_REGISTER, 5, 0, keys(0, KEY_B)))).as("RREGA 5").isEqualTo(status(NvmeStatus.INVALID_FIELD));
-        assertThat(status(a.command(NvmeOpcode.RESERVATION_REGISTER, 1 << 30, 0, keys(0, KEY_B)))).as("CPTPL 01b").isEqualTo(status(NvmeStatus.INVALID_FIELD));
+        assertThat(status(a.command(NvmeOpcode.RESERVATION_REGISTER, 5, 0, WireHost.keys(0, KEY_B)))).as("RREGA 5").isEqualTo(status(NvmeStatus.INVALID_FIELD));
+        assertThat(status(a.command(NvmeOpcode.RESERVATION_REGISTER, 1 << 30, 0, WireHost.keys(0, KEY_B)))).as("CPTPL 01b").isEqualTo(status(NvmeStatus.INVALID_FIELD));
         assertThat(status(a.command(NvmeOpcode.RESERVATION_RELEASE, 0, 0, new byte[4]))).as("release with 4 bytes of key")
                 .isEqualTo(status(NvmeStatus.DATA_SGL_LENGTH_INVALID));
         assertThat(status(a.reportStatus(false))).as("report without the extended structure: our host ids are 128-bit")
                 .isEqualTo(status(NvmeStatus.HOST_ID_INCONSISTENT_FORMAT));
-        Report r = a.report();
+        WireHost.Report r = a.report();
         assertThat(r.generation()).isEqualTo(1);
         assertThat(r.rtype()).isZero();
-        assertThat(r.registrants()).containsExactly(new Registrant(a.hostId, KEY_A, false));
+        assertThat(r.registrants()).containsExactly(new WireHost.Registrant(a.hostId, KEY_A, false));
     }
 
     // ------------------------------------------------------------------ a host on the wire
-
-    record Registrant(UUID hostId, long key, boolean holds) {
-    }
-
-    record Report(long generation, int rtype, boolean ptpls, List<Registrant> registrants) {
-    }
 
     private static int status(int s) {
         return s & 0x0FFE; // SCT and SC
     }
 
-    private static byte[] keys(long first, long second) {
-        ByteBuf b = Unpooled.buffer(16);
-        b.writeLongLE(first).writeLongLE(second);
-        return b.array();
-    }
-
-    private Host connect(String hostNqn) throws IOException {
-        Host h = new Host(hostNqn);
+    private WireHost connect(String hostNqn) throws IOException {
+        WireHost h = new WireHost(port, NQN, hostNqn, disk.blockSize());
         hosts.add(h);
         return h;
-    }
-
-    /** One host: an admin connection and one I/O queue, with WireClient's Host Identifier for its NQN. */
-    final class Host implements AutoCloseable {
-        final String nqn;
-        final UUID hostId;
-        final WireClient admin;
-        final WireClient io;
-        int cid = 10;
-
-        Host(String nqn) throws IOException {
-            this.nqn = nqn;
-            this.hostId = UUID.nameUUIDFromBytes(nqn.getBytes(StandardCharsets.UTF_8));
-            admin = new WireClient(port);
-            admin.initialize();
-            admin.send(WireClient.connectCapsule(1, NQN, nqn, 0));
-            Pdu.CapsuleResponse r = (Pdu.CapsuleResponse) admin.receive();
-            assertThat(r.completion().isSuccess()).as("admin connect %s", NvmeStatus.describe(r.completion().status())).isTrue();
-            int cntlid = r.completion().dw0() & 0xFFFF;
-            NvmeCommand enable = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_PROPERTY_SET, 0, NvmeProperty.CC,
-                    NvmeProperty.CC_EN | NvmeProperty.CC_IOSQES_64_IOCQES_16, 0, 0, 0).withCid(2).withSgl(NvmeCommand.SGL_TRANSPORT, 0);
-            assertThat(admin.command(enable).completion().isSuccess()).isTrue();
-            io = new WireClient(port);
-            io.initialize();
-            NvmeCommand connect = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_CONNECT, 1 << 16, 31, 0, 0, 0, 0).withCid(1)
-                    .withSgl(NvmeCommand.SGL_IN_CAPSULE, 1024);
-            io.send(new Pdu.CapsuleCommand(connect, Unpooled.wrappedBuffer(WireClient.connectData(NQN, nqn, cntlid))));
-            Pdu.CapsuleResponse ioc = (Pdu.CapsuleResponse) io.receive();
-            assertThat(ioc.completion().isSuccess()).as("I/O connect %s", NvmeStatus.describe(ioc.completion().status())).isTrue();
-        }
-
-        /** A reservation command with in-capsule data; its status. */
-        int command(int opcode, int cdw10, int cdw11, byte[] data) throws IOException {
-            NvmeCommand c = NvmeCommand.of(opcode, 1, cdw10, cdw11, 0, 0, 0, 0).withCid(++cid).withSgl(NvmeCommand.SGL_IN_CAPSULE, data.length);
-            io.send(new Pdu.CapsuleCommand(c, Unpooled.wrappedBuffer(data)));
-            return response(io, cid).completion().status();
-        }
-
-        int register(int action, boolean ignoreExistingKey, long currentKey, long newKey) throws IOException {
-            return command(NvmeOpcode.RESERVATION_REGISTER, action | (ignoreExistingKey ? 1 << 3 : 0), 0, keys(currentKey, newKey));
-        }
-
-        int registerWithCptpl(int action, long currentKey, long newKey, int cptpl) throws IOException {
-            return command(NvmeOpcode.RESERVATION_REGISTER, action | (cptpl << 30), 0, keys(currentKey, newKey));
-        }
-
-        int acquire(int action, int rtype, long currentKey, long preemptKey) throws IOException {
-            return command(NvmeOpcode.RESERVATION_ACQUIRE, action | (rtype << 8), 0, keys(currentKey, preemptKey));
-        }
-
-        int release(int action, int rtype, long currentKey) throws IOException {
-            byte[] key = new byte[8];
-            Unpooled.wrappedBuffer(key).setLongLE(0, currentKey);
-            return command(NvmeOpcode.RESERVATION_RELEASE, action | (rtype << 8), 0, key);
-        }
-
-        int reportStatus(boolean extended) throws IOException {
-            NvmeCommand c = NvmeCommand.of(NvmeOpcode.RESERVATION_REPORT, 1, 4096 / 4 - 1, extended ? 1 : 0, 0, 0, 0, 0)
-                    .withCid(++cid).withSgl(NvmeCommand.SGL_TRANSPORT, 4096);
-            io.send(new Pdu.CapsuleCommand(c, null));
-            Pdu p = io.receive();
-            assertThat(p).as("a refused report sends no data").isInstanceOf(Pdu.CapsuleResponse.class);
-            return ((Pdu.CapsuleResponse) p).completion().status();
-        }
-
-        /** Reservation Report, extended data structure (base 2.0, figures 405-406). */
-        Report report() throws IOException {
-            NvmeCommand c = NvmeCommand.of(NvmeOpcode.RESERVATION_REPORT, 1, 4096 / 4 - 1, 1, 0, 0, 0, 0)
-                    .withCid(++cid).withSgl(NvmeCommand.SGL_TRANSPORT, 4096);
-            io.send(new Pdu.CapsuleCommand(c, null));
-            Pdu.C2HData data = (Pdu.C2HData) io.receive();
-            ByteBuf b = data.data();
-            int base = b.readerIndex();
-            int count = b.getUnsignedShortLE(base + 5);
-            List<Registrant> out = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                int at = base + 64 + i * 64;
-                assertThat(b.getUnsignedShortLE(at)).as("CNTLID of a host's registration").isEqualTo(0xFFFF);
-                out.add(new Registrant(new UUID(b.getLong(at + 16), b.getLong(at + 24)), b.getLongLE(at + 8), (b.getByte(at + 2) & 1) != 0));
-            }
-            Report r = new Report(b.getUnsignedIntLE(base), b.getUnsignedByte(base + 4), b.getByte(base + 9) != 0, out);
-            data.release();
-            assertThat(response(io, cid).completion().isSuccess()).isTrue();
-            return r;
-        }
-
-        int write(long lba, int fill) throws IOException {
-            int bs = disk.blockSize();
-            byte[] d = new byte[bs];
-            java.util.Arrays.fill(d, (byte) fill);
-            NvmeCommand c = NvmeCommand.of(NvmeOpcode.WRITE, 1, (int) lba, 0, 0, 0, 0, 0).withCid(++cid).withSgl(NvmeCommand.SGL_IN_CAPSULE, bs);
-            io.send(new Pdu.CapsuleCommand(c, Unpooled.wrappedBuffer(d)));
-            return response(io, cid).completion().status();
-        }
-
-        int flush() throws IOException {
-            io.send(new Pdu.CapsuleCommand(NvmeCommand.of(NvmeOpcode.FLUSH, 1, 0, 0, 0, 0, 0, 0).withCid(++cid)
-                    .withSgl(NvmeCommand.SGL_TRANSPORT, 0), null));
-            return response(io, cid).completion().status();
-        }
-
-        private NvmeCommand readCommand(long lba) {
-            return NvmeCommand.of(NvmeOpcode.READ, 1, (int) lba, 0, 0, 0, 0, 0).withCid(++cid).withSgl(NvmeCommand.SGL_TRANSPORT, disk.blockSize());
-        }
-
-        /** The first byte of block {@code lba}. */
-        int read(long lba) throws IOException {
-            io.send(new Pdu.CapsuleCommand(readCommand(lba), null));
-            Pdu p = io.receive();
-            assertThat(p).as("read data").isInstanceOf(Pdu.C2HData.class);
-            Pdu.C2HData data = (Pdu.C2HData) p;
-            int first = data.data().getUnsignedByte(data.data().readerIndex());
-            data.release();
-            assertThat(response(io, cid).completion().isSuccess()).isTrue();
-            return first;
-        }
-
-        int readStatus(long lba) throws IOException {
-            io.send(new Pdu.CapsuleCommand(readCommand(lba), null));
-            Pdu p = io.receive();
-            if (p instanceof Pdu.C2HData data) {
-                data.release();
-                p = io.receive();
-            }
-            return ((Pdu.CapsuleResponse) p).completion().status();
-        }
-
-        int reservationPersistence() throws IOException {
-            NvmeCommand c = NvmeCommand.of(NvmeOpcode.GET_FEATURES, 1, NvmeOpcode.FEATURE_RESERVATION_PERSISTENCE, 0, 0, 0, 0, 0)
-                    .withCid(++cid).withSgl(NvmeCommand.SGL_TRANSPORT, 0);
-            Pdu.CapsuleResponse r = admin.command(c);
-            assertThat(r.completion().isSuccess()).as("get features 83h %s", NvmeStatus.describe(r.completion().status())).isTrue();
-            return r.completion().dw0();
-        }
-
-        /** Identify Namespace byte 31, RESCAP. */
-        int rescap() throws IOException {
-            NvmeCommand c = NvmeCommand.of(NvmeOpcode.IDENTIFY, 1, NvmeOpcode.CNS_NAMESPACE, 0, 0, 0, 0, 0).withCid(++cid)
-                    .withSgl(NvmeCommand.SGL_TRANSPORT, 4096);
-            admin.send(new Pdu.CapsuleCommand(c, null));
-            Pdu.C2HData data = (Pdu.C2HData) admin.receive();
-            int rescap = data.data().getUnsignedByte(data.data().readerIndex() + 31);
-            data.release();
-            assertThat(response(admin, cid).completion().isSuccess()).isTrue();
-            return rescap;
-        }
-
-        @Override
-        public void close() throws IOException {
-            io.close();
-            admin.close();
-        }
-    }
-
-    private static Pdu.CapsuleResponse response(WireClient c, int cid) throws IOException {
-        Pdu p = c.receive();
-        assertThat(p).isInstanceOf(Pdu.CapsuleResponse.class);
-        Pdu.CapsuleResponse r = (Pdu.CapsuleResponse) p;
-        assertThat(r.completion().cid()).isEqualTo(cid);
-        return r;
     }
 }

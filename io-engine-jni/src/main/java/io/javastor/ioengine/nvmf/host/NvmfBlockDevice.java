@@ -7,6 +7,7 @@ import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeProperty;
+import io.javastor.ioengine.reservation.HostReservations;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
 import io.javastor.ioengine.nvmf.pdu.PduDecoder;
 import io.javastor.ioengine.nvmf.pdu.PduEncoder;
@@ -65,6 +66,7 @@ public final class NvmfBlockDevice implements BlockDevice {
     private volatile Session session;
     private volatile boolean closed;
     private volatile BlockIoException failure;
+    private final RemoteReservations reservations = new RemoteReservations(this);
     private long lostAtNanos;
     private int attempt;
 
@@ -526,6 +528,25 @@ public final class NvmfBlockDevice implements BlockDevice {
         return session.io.size();
     }
 
+    /** This host's reservation commands on the remote namespace (sent on the I/O queues, as the spec has them). */
+    @Override
+    public HostReservations reservations() {
+        return reservations;
+    }
+
+    /** Sends {@code cmd} on an I/O queue; the future has its completion whatever the status (a failed send fails it). */
+    CompletableFuture<NvmeCompletion> command(NvmeCommand cmd, ByteBuffer data, boolean toController) {
+        CompletableFuture<NvmeCompletion> done = new CompletableFuture<>();
+        CompletableFuture<Void> unsent = new CompletableFuture<>();
+        unsent.whenComplete((v, t) -> {
+            if (t != null) {
+                done.completeExceptionally(t);
+            }
+        });
+        dispatch(new HostQueue.Request(cmd, data, toController, done::complete, done::completeExceptionally), unsent);
+        return done;
+    }
+
     /** Submits to the queue whose thread we are on (no hop), else round-robin. */
     private void submitIo(NvmeCommand cmd, ByteBuffer data, boolean toController, CompletableFuture<Void> f, String op, long offset, long length) {
         HostQueue.Request r = new HostQueue.Request(cmd, data, toController, c -> {
@@ -534,6 +555,7 @@ public final class NvmfBlockDevice implements BlockDevice {
             } else {
                 int s = c.status();
                 int errno = NvmeStatus.is(s, NvmeStatus.LBA_OUT_OF_RANGE) ? BlockIoException.ERANGE
+                        : NvmeStatus.is(s, NvmeStatus.RESERVATION_CONFLICT) ? BlockIoException.EBADE
                         : NvmeStatus.is(s, NvmeStatus.INVALID_FIELD) || NvmeStatus.is(s, NvmeStatus.DATA_SGL_LENGTH_INVALID) ? BlockIoException.EINVAL
                         : NvmeStatus.is(s, NvmeStatus.INVALID_OPCODE) ? BlockIoException.EOPNOTSUPP : BlockIoException.EIO;
                 f.completeExceptionally(new BlockIoException(errno, op, target.text(), offset, length, NvmeStatus.describe(c.status())));

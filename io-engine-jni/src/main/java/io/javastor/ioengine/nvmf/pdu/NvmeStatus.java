@@ -32,6 +32,10 @@ public final class NvmeStatus {
     public static final int CONNECT_INVALID_PARAMETERS = specific(0x82);
     public static final int CONNECT_INVALID_HOST = specific(0x84);
 
+    // Path related status, SCT 3 (base 2.0, figure 104): without DNR, so a multipath host fails the I/O over.
+    public static final int ANA_INACCESSIBLE = (3 << 9) | (0x02 << 1);
+    public static final int ANA_TRANSITION = (3 << 9) | (0x03 << 1);
+
     // Media and data integrity errors, SCT 2.
     public static final int WRITE_FAULT = (2 << 9) | (0x80 << 1) | DNR();
     public static final int UNRECOVERED_READ_ERROR = (2 << 9) | (0x81 << 1) | DNR();

@@ -116,7 +116,13 @@ final class AdminCommands implements CommandSet {
             case NvmeOpcode.LOG_SMART -> io ? ControllerPages.smartLog(sub) : null;
             case NvmeOpcode.LOG_FIRMWARE_SLOT -> io ? ControllerPages.firmwareLog() : null;
             case NvmeOpcode.LOG_CHANGED_NAMESPACES -> io ? ControllerPages.changedNamespaces(controller.readChangedNamespaces(retainAsyncEvent)) : null;
-            case NvmeOpcode.LOG_ANA -> io ? ControllerPages.anaLog(sub, (lsp & 1) != 0) : null;
+            case NvmeOpcode.LOG_ANA -> {
+                if (!io) {
+                    yield null;
+                }
+                controller.anaLogRead(retainAsyncEvent);
+                yield ControllerPages.anaLog(sub, (lsp & 1) != 0);
+            }
             case NvmeOpcode.LOG_DISCOVERY -> io ? null : discoveryLog();
             default -> null;
         };

@@ -264,6 +264,35 @@ public final class Controller {
     /** Completion dw0 of the notice: type 2h (notice), information 00h (namespace attribute changed), log page 04h. */
     static final int AEN_NS_ATTRIBUTE_CHANGED = 0x2 | (0x00 << 8) | (0x04 << 16);
 
+    /** Async Event Configuration bit 11: ANA Change Notices. */
+    static final int AEC_ANA_CHANGE = 1 << 11;
+    /** Completion dw0 of the notice: type 2h (notice), information 03h (ANA change), log page 0Ch. */
+    static final int AEN_ANA_CHANGE = 0x2 | (0x03 << 8) | (0x0C << 16);
+    /** An ANA change notice was sent and the ANA log page not read since (RAE cleared). Guarded by this. */
+    private boolean anaNoticeMasked;
+
+    /** This path's ANA state changed: an ANA Change notice, if the host enabled them and is not yet to read the last one. */
+    void anaChanged() {
+        boolean send;
+        synchronized (this) {
+            send = (asyncEventConfig & AEC_ANA_CHANGE) != 0 && !anaNoticeMasked && !destroyed;
+            if (send) {
+                anaNoticeMasked = true;
+            }
+        }
+        if (send) {
+            LOG.info("nqn={} cntlid={} host={}: ANA change notice ({})", subsystem.nqn(), cntlid, hostNqn, subsystem.anaState());
+            asyncEvents.notify(AEN_ANA_CHANGE);
+        }
+    }
+
+    /** The host read the ANA log page; with RAE cleared further ANA notices go out again. */
+    synchronized void anaLogRead(boolean retainAsyncEvent) {
+        if (!retainAsyncEvent) {
+            anaNoticeMasked = false;
+        }
+    }
+
     /** NSID 1 is in the Changed Namespace List (log page 04h) until a host reads it. Guarded by this. */
     private boolean namespaceChanged;
     /** A notice was sent and its log page not read yet (RAE cleared): further notices of this type wait (base 2.0, 5.2). */

@@ -173,16 +173,17 @@ final class ControllerPages {
         return b;
     }
 
-    /** ANA log (0Ch, figure 221): one group, optimized; with RGO (LSP bit 0) no NSID lists. */
+    /** ANA log (0Ch, figure 221): one group, in this path's ANA state; with RGO (LSP bit 0) no NSID lists. */
     static ByteBuf anaLog(Subsystem s, boolean groupsOnly) {
         boolean ns = !s.isDiscovery() && !groupsOnly;
         ByteBuf b = page(16 + 32 + (ns ? 4 : 0));
-        b.setLongLE(0, 1);                                         // CHGCNT
+        long changes = s.anaChangeCount();
+        b.setLongLE(0, changes);                                   // CHGCNT
         b.setShortLE(8, 1);                                        // NGRPS
         b.setIntLE(16, ANA_GROUP);                                 // ANAGRPID
         b.setIntLE(20, ns ? 1 : 0);                                // NNSIDS
-        b.setLongLE(24, 1);                                        // CHGCNT
-        b.setByte(32, 0x01);                                       // ANAS: optimized
+        b.setLongLE(24, changes);                                  // CHGCNT of the group
+        b.setByte(32, s.anaState().anas());                        // ANAS
         if (ns) {
             b.setIntLE(48, 1);
         }

@@ -55,6 +55,12 @@ final class IoCommands implements CommandSet {
             queue.respond(cid, NvmeStatus.INVALID_NAMESPACE);
             return;
         }
+        if (!sub.anaState().accessible()) {
+            // Not through this path (an old target of the volume): a host with multipath retries it on another one.
+            release(data);
+            queue.respond(cid, NvmeStatus.ANA_INACCESSIBLE);
+            return;
+        }
         switch (cmd.opcode()) {
             case NvmeOpcode.READ -> {
                 if (controller.access().mayRead()) {

@@ -160,6 +160,39 @@ public final class NvmfTarget implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Sets the ANA state of subsystem {@code nqn} on this target (its path) and tells its hosts with an ANA Change
+     * notice; they read the ANA log page and route I/O to another path when this one is no longer accessible.
+     * False when there is no such subsystem.
+     */
+    public boolean anaState(String nqn, AnaState state) {
+        Subsystem s = subsystems.get(nqn);
+        if (s == null) {
+            return false;
+        }
+        if (s.anaState(state)) {
+            LOG.info("nqn={} ANA state {}: hosts notified", nqn, state);
+            s.controllers().forEach(Controller::anaChanged);
+        }
+        return true;
+    }
+
+    /**
+     * Hands out controller ids of subsystem {@code nqn} from [first, last] only. A host with native multipath refuses
+     * a second path whose controller id it already has for the subsystem: a volume's successive targets (on other
+     * nodes) take different ranges.
+     */
+    public void controllerIds(String nqn, int first, int last) {
+        if (first < 1 || last > 0xFFEF || first > last) {
+            throw new IllegalArgumentException("controller ids must be within 1..65519, got " + first + ".." + last);
+        }
+        Subsystem s = subsystems.get(nqn);
+        if (s == null) {
+            throw new IllegalArgumentException("no subsystem " + nqn);
+        }
+        s.controllerIds(first, last);
+    }
+
     /** Tells connected hosts that the namespace changed (e.g. resized), through their Async Event Requests. */
     public void notifyNamespaceChanged(String nqn) {
         Subsystem s = subsystems.get(nqn);
@@ -210,8 +243,10 @@ public final class NvmfTarget implements AutoCloseable {
     }
 
     Controller createController(Subsystem sub, String hostNqn, UUID hostId, long kato, TransportQueue admin) {
-        for (int i = 0; i < 0xFFEF; i++) {
-            int id = (int) (nextControllerId.getAndIncrement() % 0xFFEF) + 1; // 1..0xFFEF (NVMe-oF 1.1, 4.1)
+        int first = sub.firstControllerId();
+        int span = sub.lastControllerId() - first + 1;
+        for (int i = 0; i < span; i++) {
+            int id = (int) (nextControllerId.getAndIncrement() % span) + first; // within 1..0xFFEF (NVMe-oF 1.1, 4.1)
             if (controllerIds.add(id)) {
                 Controller c = new Controller(id, sub, hostNqn, hostId, kato, this, admin);
                 sub.register(c);

@@ -26,6 +26,12 @@ public final class Subsystem {
     private final String model;
     private volatile Set<String> allowedHosts;
     private final UUID namespaceUuid;
+    /** This path's ANA state and the count of its changes (the log page's CHGCNT). */
+    private volatile AnaState anaState = AnaState.OPTIMIZED;
+    private final java.util.concurrent.atomic.AtomicLong anaChanges = new java.util.concurrent.atomic.AtomicLong(1);
+    /** Controller ids of this subsystem, [first, last]: two targets of one volume never hand out the same id. */
+    private volatile int firstControllerId = 1;
+    private volatile int lastControllerId = 0xFFEF;
     /** The namespace's reservations (null for the discovery subsystem). */
     private final NamespaceReservations reservations;
     private final Map<Integer, Controller> controllers = new ConcurrentHashMap<>();
@@ -50,6 +56,39 @@ public final class Subsystem {
 
     public NamespaceReservations reservations() {
         return reservations;
+    }
+
+    public AnaState anaState() {
+        return anaState;
+    }
+
+    long anaChangeCount() {
+        return anaChanges.get();
+    }
+
+    /** Sets the ANA state; true when it changed (then the change count went up). */
+    boolean anaState(AnaState next) {
+        synchronized (anaChanges) {
+            if (anaState == next) {
+                return false;
+            }
+            anaState = next;
+            anaChanges.incrementAndGet();
+            return true;
+        }
+    }
+
+    int firstControllerId() {
+        return firstControllerId;
+    }
+
+    int lastControllerId() {
+        return lastControllerId;
+    }
+
+    void controllerIds(int first, int last) {
+        this.firstControllerId = first;
+        this.lastControllerId = last;
     }
 
     /** The namespace's device; null for the discovery subsystem. */
