@@ -5,6 +5,7 @@ import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.device.IoOutcomes;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.nvmf.tgt.AnaState;
@@ -27,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -85,31 +85,12 @@ class NexusFencingTest {
         return n;
     }
 
-    private static ByteBuffer block(int bs, int fill) {
-        ByteBuffer b = DmaBuffers.allocate(bs);
-        for (int i = 0; i < bs; i++) {
-            b.put(i, (byte) fill);
-        }
-        return b;
-    }
-
-    private static int errnoOf(Runnable r) {
-        try {
-            r.run();
-        } catch (CompletionException e) {
-            BlockIoException b = BlockIoException.unwrap(e);
-            assertThat(b).as("a BlockIoException inside %s", e).isNotNull();
-            return b.errno();
-        }
-        throw new AssertionError("expected the I/O to fail");
-    }
-
     @Test
     void theSuccessorFencesTheOldNexusOffEveryChild() {
         UUID volume = UUID.randomUUID();
         Nexus old = nexus(volume, OLD_NODE, 5);
         int bs = old.blockSize();
-        old.write(0, block(bs, 0x11)).join();
+        old.write(0, IoOutcomes.filled(bs, 0x11)).join();
         UUID oldHost = UUID.nameUUIDFromBytes(OLD_NODE.getBytes(StandardCharsets.UTF_8));
         for (NamespaceReservations r : reservations) {
             assertThat(r.status().holder()).as("the old nexus holds every child").isEqualTo(oldHost);
@@ -123,15 +104,15 @@ class NexusFencingTest {
             assertThat(r.status().registrant(oldHost)).as("the old key is preempted").isNull();
         }
 
-        assertThat(errnoOf(() -> old.write(0, block(bs, 0x22)).join())).isEqualTo(BlockIoException.EBADE);
+        assertThat(IoOutcomes.errnoOf(() -> old.write(0, IoOutcomes.filled(bs, 0x22)).join())).isEqualTo(BlockIoException.EBADE);
         assertThat(old.isFenced()).isTrue();
         assertThat(old.state()).isInstanceOf(NexusState.Faulted.class);
         assertThat(old.state().reason()).contains("fenced");
         assertThat(old.children()).as("no child is faulted: they are fine, the nexus is stale").allMatch(NexusChild::isOnline);
-        assertThat(errnoOf(() -> old.read(0, DmaBuffers.allocate(bs)).join())).as("a fenced nexus serves no reads").isEqualTo(BlockIoException.EBADE);
-        assertThat(errnoOf(() -> old.flush().join())).isEqualTo(BlockIoException.EBADE);
+        assertThat(IoOutcomes.errnoOf(() -> old.read(0, DmaBuffers.allocate(bs)).join())).as("a fenced nexus serves no reads").isEqualTo(BlockIoException.EBADE);
+        assertThat(IoOutcomes.errnoOf(() -> old.flush().join())).isEqualTo(BlockIoException.EBADE);
 
-        successor.write(0, block(bs, 0x33)).join();
+        successor.write(0, IoOutcomes.filled(bs, 0x33)).join();
         for (BlockDevice d : disks) {
             ByteBuffer back = DmaBuffers.allocate(bs);
             d.read(0, back).join();
@@ -155,14 +136,14 @@ class NexusFencingTest {
             assertThat(path.anaState()).isEqualTo(AnaState.OPTIMIZED);
             try (NvmfBlockDevice host = NvmfBlockDevice.connect(share.uri(), NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:app"))) {
                 assertThat(host.controllerId()).as("generation 5's controller ids").isBetween(4 * 2048 + 1, 5 * 2048);
-                host.write(0, block(host.blockSize(), 0x01)).join();
+                host.write(0, IoOutcomes.filled(host.blockSize(), 0x01)).join();
 
                 nexus(volume, NEW_NODE, 6);
-                assertThat(errnoOf(() -> host.write(0, block(host.blockSize(), 0x02)).join())).as("the path answers, but not with data")
+                assertThat(IoOutcomes.errnoOf(() -> host.write(0, IoOutcomes.filled(host.blockSize(), 0x02)).join())).as("the path answers, but not with data")
                         .isEqualTo(BlockIoException.EIO);
                 assertThat(old.isFenced()).isTrue();
                 assertThat(path.anaState()).isEqualTo(AnaState.INACCESSIBLE);
-                assertThat(errnoOf(() -> host.read(0, DmaBuffers.allocate(host.blockSize())).join()))
+                assertThat(IoOutcomes.errnoOf(() -> host.read(0, DmaBuffers.allocate(host.blockSize())).join()))
                         .as("an inaccessible path serves nothing").isEqualTo(BlockIoException.EIO);
             }
         } finally {
@@ -192,7 +173,7 @@ class NexusFencingTest {
         first.destroy();
         nexuses.remove(first);
         Nexus again = nexus(volume, OLD_NODE, 4);
-        again.write(0, block(again.blockSize(), 0x44)).join();
+        again.write(0, IoOutcomes.filled(again.blockSize(), 0x44)).join();
         for (NamespaceReservations r : reservations) {
             assertThat(r.status().registrants()).extracting(reg -> reg.key()).containsExactly(4L);
         }

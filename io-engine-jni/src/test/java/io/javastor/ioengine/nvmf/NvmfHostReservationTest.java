@@ -4,6 +4,7 @@ import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.device.IoOutcomes;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
@@ -22,7 +23,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 
 import static io.javastor.ioengine.reservation.NamespaceReservations.ACQUIRE;
 import static io.javastor.ioengine.reservation.NamespaceReservations.PREEMPT_AND_ABORT;
@@ -64,25 +64,6 @@ class NvmfHostReservationTest {
         factory.close();
     }
 
-    private ByteBuffer block(int fill) {
-        ByteBuffer b = DmaBuffers.allocate(disk.blockSize());
-        for (int i = 0; i < b.capacity(); i++) {
-            b.put(i, (byte) fill);
-        }
-        return b;
-    }
-
-    private static int errnoOf(Runnable r) {
-        try {
-            r.run();
-        } catch (CompletionException e) {
-            BlockIoException b = BlockIoException.unwrap(e);
-            assertThat(b).as("a BlockIoException inside %s", e).isNotNull();
-            return b.errno();
-        }
-        throw new AssertionError("expected the I/O to fail");
-    }
-
     private static void holdWriteExclusive(HostReservations r, long key) {
         assertThat(r.register(REGISTER, false, 0, key).join()).isEqualTo(Outcome.DONE);
         assertThat(r.acquire(ACQUIRE, WE, key, 0).join()).isEqualTo(Outcome.DONE);
@@ -93,15 +74,15 @@ class NvmfHostReservationTest {
         try (NvmfBlockDevice oldNexus = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(OLD_NODE));
              NvmfBlockDevice newNexus = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(NEW_NODE))) {
             holdWriteExclusive(oldNexus.reservations(), 1);
-            oldNexus.write(0, block(0x11)).join();
-            assertThat(errnoOf(() -> newNexus.write(0, block(0x22)).join())).as("not the holder").isEqualTo(BlockIoException.EBADE);
+            oldNexus.write(0, IoOutcomes.filled(disk.blockSize(), 0x11)).join();
+            assertThat(IoOutcomes.errnoOf(() -> newNexus.write(0, IoOutcomes.filled(disk.blockSize(), 0x22)).join())).as("not the holder").isEqualTo(BlockIoException.EBADE);
 
             assertThat(newNexus.reservations().register(REGISTER, false, 0, 2).join()).isEqualTo(Outcome.DONE);
             assertThat(newNexus.reservations().acquire(PREEMPT_AND_ABORT, WE, 2, 1).join()).isEqualTo(Outcome.DONE);
 
-            assertThat(errnoOf(() -> oldNexus.write(0, block(0x33)).join())).isEqualTo(BlockIoException.EBADE);
-            assertThat(errnoOf(() -> oldNexus.flush().join())).isEqualTo(BlockIoException.EBADE);
-            newNexus.write(0, block(0x44)).join();
+            assertThat(IoOutcomes.errnoOf(() -> oldNexus.write(0, IoOutcomes.filled(disk.blockSize(), 0x33)).join())).isEqualTo(BlockIoException.EBADE);
+            assertThat(IoOutcomes.errnoOf(() -> oldNexus.flush().join())).isEqualTo(BlockIoException.EBADE);
+            newNexus.write(0, IoOutcomes.filled(disk.blockSize(), 0x44)).join();
 
             ReservationStatus seen = oldNexus.reservations().report().join();
             UUID newHost = UUID.nameUUIDFromBytes(NEW_NODE.getBytes(StandardCharsets.UTF_8));
@@ -122,15 +103,15 @@ class NvmfHostReservationTest {
         UUID localHost = UUID.nameUUIDFromBytes(OLD_NODE.getBytes(StandardCharsets.UTF_8));
         ReservedOpening local = new ReservedOpening(disk, reservations, localHost);
         holdWriteExclusive(local.reservations(), 7);
-        local.write(0, block(0x55)).join();
+        local.write(0, IoOutcomes.filled(disk.blockSize(), 0x55)).join();
         try (NvmfBlockDevice remote = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(NEW_NODE))) {
-            assertThat(errnoOf(() -> remote.write(0, block(0x66)).join())).isEqualTo(BlockIoException.EBADE);
+            assertThat(IoOutcomes.errnoOf(() -> remote.write(0, IoOutcomes.filled(disk.blockSize(), 0x66)).join())).isEqualTo(BlockIoException.EBADE);
             assertThat(remote.reservations().register(REGISTER, false, 0, 8).join()).isEqualTo(Outcome.DONE);
             assertThat(remote.reservations().acquire(PREEMPT_AND_ABORT, WE, 8, 7).join()).isEqualTo(Outcome.DONE);
-            remote.write(0, block(0x77)).join();
+            remote.write(0, IoOutcomes.filled(disk.blockSize(), 0x77)).join();
         }
-        assertThat(errnoOf(() -> local.write(0, block(0x88)).join())).as("the local opening is fenced too").isEqualTo(BlockIoException.EBADE);
-        assertThat(errnoOf(() -> local.writeZeroes(0, disk.blockSize()).join())).isEqualTo(BlockIoException.EBADE);
+        assertThat(IoOutcomes.errnoOf(() -> local.write(0, IoOutcomes.filled(disk.blockSize(), 0x88)).join())).as("the local opening is fenced too").isEqualTo(BlockIoException.EBADE);
+        assertThat(IoOutcomes.errnoOf(() -> local.writeZeroes(0, disk.blockSize()).join())).isEqualTo(BlockIoException.EBADE);
         ByteBuffer back = DmaBuffers.allocate(disk.blockSize());
         local.read(0, back).join(); // Write Exclusive leaves reads open
         assertThat(back.get(0)).isEqualTo((byte) 0x77);
