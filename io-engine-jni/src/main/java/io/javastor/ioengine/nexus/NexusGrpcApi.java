@@ -36,7 +36,7 @@ public class NexusGrpcApi {
     }
 
     public void createNexus(CreateNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
-        call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList())));
+        call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList(), req.getReservationKey())));
     }
 
     public void destroyNexus(DestroyNexusRequest req, StreamObserver<DestroyNexusResponse> out) {
@@ -197,7 +197,7 @@ public class NexusGrpcApi {
         io.javastor.api.ioengine.v1.Nexus.Builder b = io.javastor.api.ioengine.v1.Nexus.newBuilder()
                 .setUuid(n.uuid().toString()).setSize(n.size()).setBlockSize(n.blockSize())
                 .setState(stateOf(s)).setStateReason(s.reason()).setStateSinceUnixMs(ms(s.since()))
-                .setRebuilds(n.rebuilds().size());
+                .setRebuilds(n.rebuilds().size()).setReservationKey(n.reservationKey());
         for (NexusChild c : n.children()) {
             ChildState cs = c.state();
             b.addChildren(io.javastor.api.ioengine.v1.NexusChild.newBuilder().setUri(c.uri())

@@ -16,8 +16,11 @@ import io.javastor.core.store.SpecKind;
  * @param cleanShutdown the last target was destroyed in order: its in-sync children hold the same data. After a
  *                      crash they may differ where writes were in flight, so the next target starts from one of
  *                      them and rebuilds the rest
+ * @param targetGeneration raised before every target of the volume is created, and that target's reservation key on
+ *                      its children: a newer target preempts an older one's key, after which the older one cannot
+ *                      write to them (docs/ha.md). Records from before it existed read 0
  */
-public record NexusInfo(String uuid, Set<String> outOfSync, boolean cleanShutdown) implements Spec {
+public record NexusInfo(String uuid, Set<String> outOfSync, boolean cleanShutdown, long targetGeneration) implements Spec {
 
     public static final SpecKind<NexusInfo> KIND = new SpecKind<>("nexusinfo", NexusInfo.class);
 
@@ -26,7 +29,15 @@ public record NexusInfo(String uuid, Set<String> outOfSync, boolean cleanShutdow
     }
 
     public static NexusInfo fresh(String volumeUuid) {
-        return new NexusInfo(volumeUuid, Set.of(), true);
+        return new NexusInfo(volumeUuid, Set.of(), true, 0);
+    }
+
+    public NexusInfo withOutOfSync(Set<String> replicaUuids) {
+        return new NexusInfo(uuid, replicaUuids, cleanShutdown, targetGeneration);
+    }
+
+    public NexusInfo withCleanShutdown(boolean clean) {
+        return new NexusInfo(uuid, outOfSync, clean, targetGeneration);
     }
 
     @Override

@@ -45,7 +45,7 @@ public final class NexusInfoLedger {
         change(volumeUuid, i -> {
             Set<String> s = new HashSet<>(i.outOfSync());
             s.addAll(replicaUuids);
-            return new NexusInfo(i.uuid(), s, i.cleanShutdown());
+            return i.withOutOfSync(s);
         });
     }
 
@@ -66,18 +66,27 @@ public final class NexusInfoLedger {
         change(volumeUuid, i -> {
             Set<String> s = new HashSet<>(i.outOfSync());
             s.remove(replicaUuid);
-            return new NexusInfo(i.uuid(), s, i.cleanShutdown());
+            return i.withOutOfSync(s);
         });
     }
 
     /** A target is about to be created: until it is destroyed in order, its children may differ after a crash. */
     public void targetOpening(String volumeUuid) {
-        change(volumeUuid, i -> new NexusInfo(i.uuid(), i.outOfSync(), false));
+        change(volumeUuid, i -> i.withCleanShutdown(false));
+    }
+
+    /**
+     * The generation of the target about to be created, which is its reservation key on the children: on record
+     * before the target exists, so no two targets of the volume ever get the same one, and a newer one always wins.
+     */
+    public long nextTargetGeneration(String volumeUuid) {
+        return change(volumeUuid, i -> new NexusInfo(i.uuid(), i.outOfSync(), i.cleanShutdown(), i.targetGeneration() + 1))
+                .targetGeneration();
     }
 
     /** The target was destroyed in order. */
     public void targetClosed(String volumeUuid) {
-        change(volumeUuid, i -> new NexusInfo(i.uuid(), i.outOfSync(), true));
+        change(volumeUuid, i -> i.withCleanShutdown(true));
     }
 
     /** The volume is gone; so is what its targets said. */
@@ -123,22 +132,24 @@ public final class NexusInfoLedger {
         }
     }
 
-    private void change(String volumeUuid, UnaryOperator<NexusInfo> step) {
+    /** Applies {@code step} with compare-and-set; returns the record as it now is. */
+    private NexusInfo change(String volumeUuid, UnaryOperator<NexusInfo> step) {
         for (int attempt = 1; ; attempt++) {
             Optional<Versioned<NexusInfo>> current = store.get(NexusInfo.KIND, volumeUuid);
             try {
+                NexusInfo next;
                 if (current.isEmpty()) {
-                    NexusInfo next = step.apply(NexusInfo.fresh(volumeUuid));
+                    next = step.apply(NexusInfo.fresh(volumeUuid));
                     if (!next.equals(NexusInfo.fresh(volumeUuid))) {
                         store.create(NexusInfo.KIND, next);
                     }
                 } else {
-                    NexusInfo next = step.apply(current.get().spec());
+                    next = step.apply(current.get().spec());
                     if (!next.equals(current.get().spec())) {
                         store.update(NexusInfo.KIND, current.get(), next);
                     }
                 }
-                return;
+                return next;
             } catch (CoreException.Conflict raced) {
                 if (attempt == ATTEMPTS) {
                     throw raced;

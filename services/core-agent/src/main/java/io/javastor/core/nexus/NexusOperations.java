@@ -118,7 +118,8 @@ public final class NexusOperations {
             creating = store.update(NexusSpec.KIND, creating, new NexusSpec(volumeUuid, nodeId, children, allowedHosts, "",
                     OperationStatus.CREATING));
             var engine = engines.node(nodeId);
-            engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList());
+            long generation = info.nextTargetGeneration(volumeUuid);
+            engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation);
             String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts)).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
             for (ReplicaSpec r : rebuildLater) {
@@ -213,7 +214,8 @@ public final class NexusOperations {
         List<NexusSpec.Child> children = n.children().stream().map(c -> fresh.getOrDefault(c.replicaUuid(), c)).toList();
         Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, n.withChildren(children));
         var engine = engines.node(n.nodeId());
-        engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList());
+        long generation = info.nextTargetGeneration(n.uuid());
+        engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList(), generation);
         String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
         if (!uri.equals(n.uri())) {
             log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);

@@ -228,7 +228,7 @@ public final class StandaloneNexuses {
     /** Creates (idempotent at the io-engine) and, when the spec says it is shared, shares it again. */
     private void start(NexusSpec s) {
         var engine = engines.node(s.nodeId());
-        var made = engine.createNexus(s.uuid(), s.size(), s.childUris());
+        var made = engine.createNexus(s.uuid(), s.size(), s.childUris(), 0); // outside volumes: no generations, no fencing
         if (!s.uri().isEmpty()) {
             made = engine.publishNexus(s.uuid(), s.allowedHosts());
         }

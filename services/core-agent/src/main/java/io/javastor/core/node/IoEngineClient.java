@@ -110,9 +110,10 @@ public final class IoEngineClient {
                 io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(nexusUuid).build()));
     }
 
-    public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children) {
+    /** @param reservationKey the volume's target generation, which the nexus fences its children with; 0: none */
+    public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children, long reservationKey) {
         return call("create nexus " + uuid, () -> stub().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
-                .setUuid(uuid).setSize(size).addAllChildren(children).build()));
+                .setUuid(uuid).setSize(size).addAllChildren(children).setReservationKey(reservationKey).build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {

@@ -150,6 +150,10 @@ class TargetCrashTest {
         String otherReplica = created.getReplicasList().get(1).getUuid();
         Volume published = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(targetNode).build());
         String uri = published.getTarget().getUri();
+        // The target's generation is on record before it exists, and it fences the children with it (docs/ha.md).
+        assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(1);
+        assertThat(node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey())
+                .isEqualTo(1);
         byte[] first = pattern(1);
         byte[] second = pattern(2);
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host")
@@ -179,6 +183,11 @@ class TargetCrashTest {
             // The agent records the event just after the engine answers: wait for it, then there is exactly one.
             await("TargetRecreated recorded").atMost(Duration.ofSeconds(30)).until(() -> events(uuid, "TargetRecreated") >= 1);
             assertThat(events(uuid, "TargetRecreated")).isEqualTo(1);
+            // A new generation, the one on record (an attempt that found no child to open may have taken one before).
+            long recreatedKey = node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0)
+                    .getReservationKey();
+            assertThat(recreatedKey).as("the re-created target is a new generation").isGreaterThan(1);
+            assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(recreatedKey);
             // The host reconnects to the same address and reads what was acknowledged last, from every child it may pick.
             assertHolds(dev, second, "after the target was re-created");
             await("stale replica rebuilt").atMost(Duration.ofSeconds(120)).until(() ->
