@@ -53,8 +53,23 @@ public record IoEngineProperties(
     /**
      * @param port              NVMe-oF/TCP listener port (local cluster: 8420, 8421, 8422 for node-1..3)
      * @param advertisedAddress address hosts are told to use (discovery log, share URIs); default: the bind address
+     * @param limits            what one host may hold of the target (see {@link io.javastor.ioengine.nvmf.tgt.TargetLimits})
      */
-    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress) {
+    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress, @DefaultValue NvmfLimits limits) {
+    }
+
+    /**
+     * @param dataBufferMbPerController write data in waiting (R2T buffers) one controller may hold, MiB
+     * @param dataBufferMbPerEngine     the same for every host together, MiB
+     * @param dataTimeout               how long a write may wait for its data before it fails
+     * @param controllersPerSubsystem   controllers one exported replica or volume may have at once
+     */
+    public record NvmfLimits(@DefaultValue("32") int dataBufferMbPerController, @DefaultValue("128") int dataBufferMbPerEngine,
+                             @DefaultValue("30s") Duration dataTimeout, @DefaultValue("64") int controllersPerSubsystem) {
+        public io.javastor.ioengine.nvmf.tgt.TargetLimits toLimits() {
+            return new io.javastor.ioengine.nvmf.tgt.TargetLimits((long) dataBufferMbPerController << 20, (long) dataBufferMbPerEngine << 20,
+                    dataTimeout, controllersPerSubsystem);
+        }
     }
 
     /**

@@ -16,6 +16,8 @@ public final class NvmeStatus {
     public static final int DATA_SGL_LENGTH_INVALID = generic(0x0F);
     public static final int SGL_DESCRIPTOR_TYPE_INVALID = generic(0x11);
     public static final int SGL_OFFSET_INVALID = generic(0x16);
+    /** Not processed now (a resource cap was reached); without DNR, so the host retries it (base 2.0, figure 102). */
+    public static final int COMMAND_INTERRUPTED = (0 << 9) | (0x21 << 1);
     public static final int TRANSIENT_TRANSPORT_ERROR = (0 << 9) | (0x22 << 1);
     public static final int HOST_ID_INCONSISTENT_FORMAT = generic(0x18);
     public static final int LBA_OUT_OF_RANGE = generic(0x80);

@@ -47,6 +47,8 @@ public final class Controller {
     private volatile boolean volatileWriteCache = true;
     private ScheduledFuture<?> keepAliveCheck;
     private volatile boolean destroyed;
+    /** Bytes of write buffers this controller's queues hold while waiting for the host's data (see TargetLimits). */
+    final java.util.concurrent.atomic.AtomicLong dataBytesHeld = new java.util.concurrent.atomic.AtomicLong();
 
     Controller(int cntlid, Subsystem subsystem, String hostNqn, UUID hostId, long katoMillis, NvmfTarget target, TransportQueue adminQueue) {
         this.cntlid = cntlid;

@@ -50,6 +50,8 @@ public final class NvmfTarget implements AutoCloseable {
     private final Set<Integer> controllerIds = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextControllerId = new AtomicLong(1);
     private final AtomicLong generation = new AtomicLong(1);
+    /** Bytes of write buffers every queue holds while waiting for the host's data (see TargetLimits). */
+    private final AtomicLong dataBytesHeld = new AtomicLong();
     private EventLoopGroup group;
     private Channel listener;
 
@@ -137,6 +139,13 @@ public final class NvmfTarget implements AutoCloseable {
             }
             existing.allowedHosts(allowedHostNqns);
             generation.incrementAndGet();
+            // A narrower host list takes effect now: controllers of hosts no longer allowed are disconnected.
+            for (Controller c : existing.controllers()) {
+                if (!existing.allows(c.hostNqn())) {
+                    LOG.info("nqn={} cntlid={} host={} no longer allowed: disconnecting", nqn, c.cntlid(), c.hostNqn());
+                    c.destroy();
+                }
+            }
             return existing;
         }
         generation.incrementAndGet();
@@ -242,7 +251,42 @@ public final class NvmfTarget implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes {@code bytes} of the data-buffer budget of {@code c} (null before Connect) and of the target; false, taking
+     * nothing, when either would go over its cap: the write is then refused for now and the host retries it.
+     */
+    boolean reserveData(Controller c, long bytes) {
+        TargetLimits limits = options.limits();
+        if (dataBytesHeld.addAndGet(bytes) > limits.dataBytesPerTarget()) {
+            dataBytesHeld.addAndGet(-bytes);
+            return false;
+        }
+        if (c != null && c.dataBytesHeld.addAndGet(bytes) > limits.dataBytesPerController()) {
+            c.dataBytesHeld.addAndGet(-bytes);
+            dataBytesHeld.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    void releaseData(Controller c, long bytes) {
+        dataBytesHeld.addAndGet(-bytes);
+        if (c != null) {
+            c.dataBytesHeld.addAndGet(-bytes);
+        }
+    }
+
+    /** Bytes of write buffers held for data that has not arrived yet, by every host. */
+    public long dataBytesHeld() {
+        return dataBytesHeld.get();
+    }
+
     Controller createController(Subsystem sub, String hostNqn, UUID hostId, long kato, TransportQueue admin) {
+        if (sub.controllers().size() >= options.limits().controllersPerSubsystem()) {
+            LOG.warn("nqn={} refused a controller for host {}: it has {} already (limit controllers-per-subsystem {})", sub.nqn(),
+                    hostNqn, sub.controllers().size(), options.limits().controllersPerSubsystem());
+            return null;
+        }
         int first = sub.firstControllerId();
         int span = sub.lastControllerId() - first + 1;
         for (int i = 0; i < span; i++) {

@@ -15,10 +15,11 @@ import io.javastor.ioengine.device.uring.UringReactor;
  * @param busyPollMicros     how long a socket thread keeps polling (no sleep) after its last activity; 0: never spins
  * @param pollReactor        the io_uring reactor of the exported devices, or null: while a socket thread spins it reaps
  *                           this reactor's completions itself (no hop from the poller thread, no wake-up)
+ * @param limits             what one host may hold of the target's resources
  */
 public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxIoQueues, int inCapsuleDataSize,
                                 int maxH2cData, int maxTransferSize, String advertisedAddress, long busyPollMicros,
-                                UringReactor pollReactor) {
+                                UringReactor pollReactor, TargetLimits limits) {
     public static final int DEFAULT_PORT = 8420;
     /** Default spin after the last activity: covers a device round trip, so a busy queue never sleeps. */
     public static final long DEFAULT_BUSY_POLL_MICROS = Long.getLong("javastor.nvmf.busyPollMicros", 100);
@@ -27,7 +28,7 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
         if (queueEntries < 2 || queueEntries > 65536 || maxIoQueues < 1 || maxIoQueues > 65534
                 || inCapsuleDataSize < 0 || inCapsuleDataSize % 16 != 0 || maxH2cData < 4096
                 || maxTransferSize < 4096 || Integer.bitCount(maxTransferSize) != 1 || eventLoopThreads < 1
-                || busyPollMicros < 0) {
+                || busyPollMicros < 0 || limits == null) {
             throw new IllegalArgumentException("bad NVMe-oF target options " + this);
         }
     }
@@ -36,7 +37,7 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
     public NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxIoQueues, int inCapsuleDataSize,
                              int maxH2cData, int maxTransferSize, String advertisedAddress) {
         this(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,
-                DEFAULT_BUSY_POLL_MICROS, null);
+                DEFAULT_BUSY_POLL_MICROS, null, TargetLimits.defaults());
     }
 
     public static NvmfTargetOptions defaults() {
@@ -46,23 +47,23 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
 
     public NvmfTargetOptions withAdvertisedAddress(String address) {
         return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, address,
-                busyPollMicros, pollReactor);
+                busyPollMicros, pollReactor, limits);
     }
 
     public NvmfTargetOptions withMaxH2cData(int bytes) {
         return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, bytes, maxTransferSize, advertisedAddress,
-                busyPollMicros, pollReactor);
+                busyPollMicros, pollReactor, limits);
     }
 
     public NvmfTargetOptions withEventLoopThreads(int n) {
         return new NvmfTargetOptions(n, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,
-                busyPollMicros, pollReactor);
+                busyPollMicros, pollReactor, limits);
     }
 
     /** Busy-poll window of the socket threads after their last activity (0 disables spinning). */
     public NvmfTargetOptions withBusyPoll(long micros) {
         return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,
-                micros, pollReactor);
+                micros, pollReactor, limits);
     }
 
     /**
@@ -71,6 +72,11 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
      */
     public NvmfTargetOptions withPollReactor(UringReactor reactor) {
         return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,
-                busyPollMicros, reactor);
+                busyPollMicros, reactor, limits);
+    }
+
+    public NvmfTargetOptions withLimits(TargetLimits l) {
+        return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,
+                busyPollMicros, pollReactor, l);
     }
 }

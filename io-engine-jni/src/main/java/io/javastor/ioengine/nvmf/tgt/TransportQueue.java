@@ -22,7 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -55,6 +59,8 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
      * data is read and dropped instead of being taken for a protocol error. Created on first use (never on the I/O path).
      */
     private IntObjectHashMap<Command> discarding;
+    /** Fails writes whose data does not come within the limit; scheduled while this queue has any R2T outstanding. */
+    private ScheduledFuture<?> dataTimeoutCheck;
     private boolean inRead;
     private boolean flushScheduled;
     private boolean closed;
@@ -72,6 +78,10 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         int length;
         int received;
         int r2tEnd;
+        /** Bytes of the data budget this command holds until its data is in (0: none). */
+        int heldBytes;
+        /** When it started waiting for its data (System.nanoTime). */
+        long waitingSince;
 
         Command(NvmeCommand cmd) {
             this.cmd = cmd;
@@ -114,6 +124,10 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
                 c.buf.release();
                 c.buf = null;
             }
+            releaseHeld(c);
+        }
+        if (dataTimeoutCheck != null) {
+            dataTimeoutCheck.cancel(false);
         }
         inFlight.clear();
         if (controller != null) {
@@ -249,6 +263,15 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
                 respond(cmd.cid(), NvmeStatus.DATA_SGL_LENGTH_INVALID);
                 return;
             }
+            if (!target.reserveData(controller, length)) {
+                // The host holds (or all hosts hold) as much write data in waiting as the limits allow: not now.
+                LOG.debug("{}: command id {} ({} bytes) refused for now: data buffer limit reached", who(), cmd.cid(), length);
+                respond(cmd.cid(), NvmeStatus.COMMAND_INTERRUPTED);
+                return;
+            }
+            command.heldBytes = length;
+            command.waitingSince = System.nanoTime();
+            watchDataTimeout();
             command.buf = allocate(length);
             command.length = length;
             sendR2t(command);
@@ -304,6 +327,7 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
                 ByteBuf buf = c.buf;
                 c.buf = null;
                 c.r2tEnd = 0;
+                releaseHeld(c);
                 execute(c, buf);
             } else {
                 sendR2t(c);
@@ -378,6 +402,7 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         int cid = c.cmd.cid();
         c.buf.release();
         c.buf = null;
+        releaseHeld(c);
         if (c.received < c.r2tEnd) {
             if (discarding == null) {
                 discarding = new IntObjectHashMap<>(4);
@@ -385,6 +410,47 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
             discarding.put(cid, c); // TTAG == CID (sendR2t); received and r2tEnd now track what is still owed
         }
         respond(cid, status);
+    }
+
+    private void releaseHeld(Command c) {
+        if (c.heldBytes > 0) {
+            target.releaseData(controller, c.heldBytes);
+            c.heldBytes = 0;
+        }
+    }
+
+    /** Starts the periodic check for writes whose data is late (once per queue, on its loop). */
+    private void watchDataTimeout() {
+        if (dataTimeoutCheck == null) {
+            long period = Math.max(100, Math.min(1000, target.options().limits().dataTimeout().toMillis() / 4));
+            dataTimeoutCheck = ctx.channel().eventLoop().scheduleAtFixedRate(this::failLateData, period, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Writes still waiting for their data past the limit fail, and their buffers go back (the late data is dropped). */
+    private void failLateData() {
+        if (closed) {
+            return;
+        }
+        long limit = target.options().limits().dataTimeout().toNanos();
+        long now = System.nanoTime();
+        List<Command> late = null;
+        for (Command c : inFlight.values()) {
+            if (c.buf != null && c.heldBytes > 0 && now - c.waitingSince > limit) {
+                if (late == null) {
+                    late = new ArrayList<>(2);
+                }
+                late.add(c);
+            }
+        }
+        if (late != null) {
+            for (Command c : late) {
+                LOG.warn("{}: command id {} got {} of its {} bytes within {} ms: failed (Transient Transport Error), buffer freed",
+                        who(), c.cmd.cid(), c.received, c.length, TimeUnit.NANOSECONDS.toMillis(limit));
+                completeWhileAwaitingData(c, NvmeStatus.TRANSIENT_TRANSPORT_ERROR);
+            }
+            ctx.flush();
+        }
     }
 
     private void terminateWith(int fes, int fei) {
