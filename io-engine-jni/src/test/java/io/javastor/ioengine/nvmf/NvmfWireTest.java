@@ -399,11 +399,37 @@ class NvmfWireTest {
         return t;
     }
 
+    /** Decodes what a target sent on one connection (ICResp first, if any) and counts its C2HTermReqs. */
+    private static int termReqsIn(byte[] stream) {
+        PduFormat f = new PduFormat(false, 0, 0, 1 << 20);
+        io.netty.channel.embedded.EmbeddedChannel dec = new io.netty.channel.embedded.EmbeddedChannel(new io.javastor.ioengine.nvmf.pdu.PduDecoder(f));
+        ByteBuf all = Unpooled.wrappedBuffer(stream);
+        int ic = 128; // ICResp is fixed-size (NVMe/TCP 1.0, 3.6.2.3); after it the stream is framed by the negotiated format
+        if (all.readableBytes() >= ic && all.getByte(0) == 0x01) {
+            dec.writeInbound(all.readRetainedSlice(ic));
+            Pdu.IcResp r = dec.readInbound();
+            f.initialize(r.headerDigest(), r.dataDigest(), r.cpda());
+        }
+        dec.writeInbound(all);
+        int terms = 0;
+        for (Pdu p = dec.readInbound(); p != null; p = dec.readInbound()) {
+            if (p instanceof Pdu.TermReq) {
+                terms++;
+            }
+            p.release();
+        }
+        dec.finishAndReleaseAll();
+        return terms;
+    }
+
     @Test
     void fuzzedPdusNeverTakeTheTargetDown() throws Exception {
         byte[] icReq = WireClient.bytes(new PduFormat(false, 0, 0, 0), new Pdu.IcReq(0, 0, false, false, 0));
         List<byte[]> templates = templates();
         AtomicLong pdus = new AtomicLong();
+        AtomicLong termReqs = new AtomicLong();
+        AtomicLong resets = new AtomicLong();
+        AtomicLong cutShort = new AtomicLong();
         int threads = 4;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -445,10 +471,21 @@ class NvmfWireTest {
                         pdus.addAndGet(n);
                         try {
                             c.sendRaw(out.toByteArray());
+                            c.socket.shutdownOutput(); // the target reads to our end, answers, then sees EOF and closes
                         } catch (IOException closedEarly) {
-                            // the target may close before it has read everything: that is the point
-                            assertThat(closedEarly).isNotNull();
+                            // The target closed (a fatal protocol error) before reading everything: still read its answers.
+                            cutShort.incrementAndGet();
                         }
+                        // Everything the target sends must decode as well-formed PDUs (the decoder throws otherwise,
+                        // failing the test); fatal errors are answered with a C2HTermReq as the spec asks.
+                        byte[] answer;
+                        try {
+                            answer = c.socket.getInputStream().readAllBytes();
+                        } catch (java.net.SocketException reset) {
+                            resets.incrementAndGet(); // the target closed while we still sent: nothing more to read
+                            answer = new byte[0];
+                        }
+                        termReqs.addAndGet(termReqsIn(answer));
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
                     }
@@ -461,6 +498,11 @@ class NvmfWireTest {
         }
         pool.shutdown();
         assertThat(pdus.get()).isGreaterThanOrEqualTo(100_000);
+        assertThat(termReqs.get()).as("the fuzz reached the target's fatal-error path (C2HTermReq sent; %d sends cut short, %d resets)",
+                cutShort.get(), resets.get())
+                .isPositive();
+        // nothing of the fuzzed connections is left held: no write buffer waits for data that will never come
+        await().atMost(Duration.ofSeconds(10)).until(() -> target.dataBytesHeld() == 0);
         // a clean host still gets correct service
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + NQN, NvmfHostOptions.defaults(HOST).withQueues(2, 32))) {
             ByteBuffer data = DmaBuffers.allocate(65536);
