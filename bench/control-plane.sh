@@ -8,10 +8,9 @@ volumes=${1:-1000}
 version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$root/pom.xml" | head -1)
 agent_jar="$root/services/core-agent/target/core-agent-$version-exec.jar"
 engine_jar="$root/io-engine-jni/target/io-engine-$version-exec.jar"
-if [ ! -f "$agent_jar" ] || [ ! -f "$engine_jar" ]; then
-  (cd "$root" && mvn -B -q -DskipTests package -pl services/core-agent -am) >&2
-fi
+source "$root/bench/common.sh"
+build_if_stale "$root/services/core-agent/target/.bench-build" package -DskipTests -pl services/core-agent -am
 work=$(mktemp -d /tmp/javastor-bench-control-plane.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-java -Xmx256m -cp "$agent_jar" -Dloader.main=io.javastor.core.bench.ControlPlaneBench \
-  org.springframework.boot.loader.launch.PropertiesLauncher "$agent_jar" "$engine_jar" "$work" "$volumes" "${ETCD:-/usr/bin/etcd}"
+BENCH_JAVA_OPTS="-Xmx256m ${BENCH_JAVA_OPTS:-}" bench_java io.javastor.bench.ControlPlaneBench \
+  "$agent_jar" "$engine_jar" "$work" "$volumes" "${ETCD:-/usr/bin/etcd}"

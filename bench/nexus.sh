@@ -24,5 +24,5 @@ if [ $ram = 1 ]; then
   echo "# children on RAM-backed loop devices: ${loops[*]}"
   opts="-Dnexus.bench.devices=$(IFS=,; echo "${loops[*]}")"
 fi
-BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-} $opts" ioengine_java io.javastor.ioengine.nexus.NexusBench "${1:-/var/tmp/javastor-bench-nexus}" "$size" "${3:-3}" "${4:-4}" \
+BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-} $opts" bench_java io.javastor.bench.NexusBench "${1:-/var/tmp/javastor-bench-nexus}" "$size" "${3:-3}" "${4:-4}" \
   | grep -v -E "^[0-9:.]+ \[[^]]*\] (INFO|DEBUG) "

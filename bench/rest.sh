@@ -14,9 +14,8 @@ agent_jar="$root/services/core-agent/target/core-agent-$version-exec.jar"
 engine_jar="$root/io-engine-jni/target/io-engine-$version-exec.jar"
 gateway_jar="$root/services/rest-gateway/target/rest-gateway-$version-exec.jar"
 command -v wrk >/dev/null 2>&1 || { echo "# installing wrk" >&2; apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -q wrk >/dev/null; }; }
-if [ ! -f "$agent_jar" ] || [ ! -f "$engine_jar" ] || [ ! -f "$gateway_jar" ]; then
-  (cd "$root" && { mvn -B -q -o -DskipTests package -pl services/rest-gateway -am 2>/dev/null || mvn -B -q -DskipTests package -pl services/rest-gateway -am; }) >&2
-fi
+source "$root/tools/build-if-stale.sh"
+build_if_stale "$root/services/rest-gateway/target/.bench-build" -DskipTests package -pl services/rest-gateway -am
 work=$(mktemp -d /tmp/javastor-bench-rest.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }

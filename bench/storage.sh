@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_fio
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(df -T /var/tmp | awk 'NR==2{print $1" "$2}')"
-ioengine_java io.javastor.ioengine.bench.StorageBench "$@"
+bench_java io.javastor.bench.StorageBench "$@"

@@ -1,4 +1,4 @@
-package io.javastor.ioengine.bench;
+package io.javastor.bench;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;

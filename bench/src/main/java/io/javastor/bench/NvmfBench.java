@@ -1,6 +1,5 @@
-package io.javastor.ioengine.nvmf.perf;
+package io.javastor.bench;
 
-import io.javastor.ioengine.bench.RandomIoLoad;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.DmaBuffers;

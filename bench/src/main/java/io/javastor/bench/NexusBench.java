@@ -1,7 +1,11 @@
-package io.javastor.ioengine.nexus;
+package io.javastor.bench;
 
-import io.javastor.ioengine.bench.RandomIoLoad;
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.nexus.ChildDeviceOpener;
+import io.javastor.ioengine.nexus.Nexus;
+import io.javastor.ioengine.nexus.NexusOptions;
+import io.javastor.ioengine.nexus.RebuildState;
+import io.javastor.ioengine.nexus.RebuildStats;
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.pool.Pool;

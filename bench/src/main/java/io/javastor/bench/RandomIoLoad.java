@@ -1,4 +1,4 @@
-package io.javastor.ioengine.bench;
+package io.javastor.bench;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.DmaBuffers;

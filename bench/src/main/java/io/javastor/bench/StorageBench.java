@@ -1,4 +1,4 @@
-package io.javastor.ioengine.bench;
+package io.javastor.bench;
 
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.device.DmaBuffers;

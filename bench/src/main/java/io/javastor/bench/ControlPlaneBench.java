@@ -1,4 +1,4 @@
-package io.javastor.core.bench;
+package io.javastor.bench;
 
 import java.io.IOException;
 import java.net.InetAddress;
