@@ -85,6 +85,31 @@ class ResourceOperationsApiTest {
         gw().put("/v0/nodes/NODE/drain/x").assertError(400, "InvalidArgument", "id");
     }
 
+    // ------------------------------------------------------------------ target move (issue 14)
+
+    @Test
+    void republishMovesThePublishedTargetToAnotherNodeWithANewAddress() {
+        String uuid = volume(2);
+        try {
+            Reply published = gw().put("/v0/volumes/" + uuid + "/target", publishOn("node-1"));
+            assertThat(published.status()).as("%s", published).isEqualTo(200);
+            String before = published.json().path("state").path("target").path("deviceUri").asString();
+            Map<String, Object> move = Map.of("protocol", "nvmf", "publish_context", Map.of(), "node", "node-3", "republish", true);
+            Reply moved = gw().put("/v0/volumes/" + uuid + "/target", move);
+            assertThat(moved.status()).as("%s", moved).isEqualTo(200);
+            assertThat(moved.json().path("spec").path("target").path("node").asString()).isEqualTo("node-3");
+            Reply now = gw().get("/v0/volumes/" + uuid);
+            String after = now.json().path("state").path("target").path("deviceUri").asString();
+            assertThat(after).as("a new target, on node-3's address").isNotEqualTo(before).isNotEmpty();
+            assertThat(gw().get("/v0/events?resource_id=" + uuid).json().toString()).contains("TargetMoved");
+            Reply again = gw().put("/v0/volumes/" + uuid + "/target", move);
+            assertThat(again.status()).as("already there: nothing moves").isEqualTo(200);
+            assertThat(gw().get("/v0/volumes/" + uuid).json().path("state").path("target").path("deviceUri").asString()).isEqualTo(after);
+        } finally {
+            gw().delete("/v0/volumes/" + uuid);
+        }
+    }
+
     @Test
     void aCordonShowsAsCordonedState() {
         try {

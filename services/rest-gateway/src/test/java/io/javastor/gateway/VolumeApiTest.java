@@ -220,8 +220,8 @@ class VolumeApiTest {
                 "node");
         gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "frontend_node", "")).assertError(400,
                 "InvalidArgument", "frontend_node");
-        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true)).assertError(422, "Unsupported",
-                "republish");
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true)).assertError(412, "FailedPrecondition",
+                "not published");
         gw().put("/v0/volumes/bad/target", Map.of("protocol", "nvmf", "publish_context", Map.of())).assertError(400,
                 "InvalidArgument", "volume_id");
     }

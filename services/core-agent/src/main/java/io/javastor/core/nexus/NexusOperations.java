@@ -180,6 +180,97 @@ public final class NexusOperations {
     }
 
     /**
+     * Moves a volume's target to another node (a republish, a drain, its node went Offline): the old nexus is destroyed
+     * first when its node answers (in order: its replicas are then free to be shared to the new one), then a new nexus on
+     * {@code toNode} (empty: an eligible node other than the old one) over the in-sync replicas it can reach, fenced
+     * with a new target generation, so the old nexus, if it is still alive somewhere, can no longer write to them
+     * (docs/ha.md); published for the same hosts. The others are out of sync on record and rebuilt once reachable.
+     * Caller holds the volume's guard.
+     */
+    public NexusSpec move(Versioned<NexusSpec> current, long size, List<Versioned<ReplicaSpec>> replicas, String toNode, String reason) {
+        NexusSpec old = current.spec();
+        String volumeUuid = old.uuid();
+        String from = old.nodeId();
+        Map<String, NodeSpec> nodes = new HashMap<>();
+        store.list(NodeSpec.KIND).forEach(n -> nodes.put(n.spec().id(), n.spec()));
+        String to = toNode != null && !toNode.isEmpty() ? chooseNode(volumeUuid, List.of(), toNode, nodes)
+                : chooseNode(volumeUuid, replicas.stream().filter(r -> !r.spec().nodeId().equals(from)).toList(), null,
+                        nodes.entrySet().stream().filter(e -> !e.getKey().equals(from))
+                                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+        if (to.equals(from)) {
+            throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": its target is on node " + from + " already");
+        }
+        boolean fromAnswers = online(from);
+        if (fromAnswers) {
+            stopOldTarget(old);
+        }
+        NexusInfo known = info.of(volumeUuid);
+        List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
+                .filter(r -> r.operation() == OperationStatus.CREATED && observed(r)).toList();
+        List<ReplicaSpec> inSync = usable.stream().filter(r -> known.inSync(r.uuid())).toList();
+        if (inSync.isEmpty()) {
+            throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": no in-sync replica is reachable to move its target to node "
+                    + to + " (out of sync: " + known.outOfSync() + ")");
+        }
+        List<ReplicaSpec> start = startingChildren(known, inSync, to);
+        // Whatever does not start the new target misses its writes from now on: on record before it serves.
+        info.outOfSync(volumeUuid, replicas.stream().map(r -> r.spec().uuid()).filter(u -> start.stream().noneMatch(s -> s.uuid().equals(u))).toList());
+        info.targetOpening(volumeUuid);
+        String nqn = nodes.get(to).nodeNqn();
+        List<NexusSpec.Child> children = new ArrayList<>();
+        for (ReplicaSpec r : start) {
+            if (r.nodeId().equals(to)) {
+                // Shared to the old target (it was remote there): the share is its one writer. Unsharing also cuts the old
+                // target off this replica; the new target opens it locally.
+                engines.node(to).unshareReplica(r.uuid());
+            }
+            children.add(childOn(to, nqn, r));
+        }
+        Versioned<NexusSpec> moving = store.update(NexusSpec.KIND, current, new NexusSpec(volumeUuid, to, children, old.allowedHosts(), "",
+                OperationStatus.CREATING));
+        var engine = engines.node(to);
+        long generation = info.nextTargetGeneration(volumeUuid);
+        engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation);
+        String uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts())).getDeviceUri();
+        Versioned<NexusSpec> created = store.update(NexusSpec.KIND, moving, moving.spec().with(OperationStatus.CREATED, uri));
+        for (ReplicaSpec r : usable) {
+            if (!start.contains(r)) {
+                created = addChild(created, r);
+            }
+        }
+        events.record("volume", volumeUuid, "TargetMoved", Severity.WARNING, "target moved from node " + from + " to node " + to + " ("
+                + reason + "), generation " + generation + ", at " + uri + (fromAnswers ? "; the old one was shut down" : "; the old node does "
+                + "not answer: its target is fenced off the replicas"));
+        log.info("target moved volumeId={} from={} to={} reason={} generation={} uri={}", volumeUuid, from, to, reason, generation, uri);
+        return created.spec();
+    }
+
+    /** Destroys the old target in order (its node answers) and unshares what it used, so the replicas are free again. */
+    private void stopOldTarget(NexusSpec old) {
+        var engine = engines.node(old.nodeId());
+        try {
+            boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(old.uuid()));
+            engine.destroyNexus(old.uuid());
+            poller.nexusGone(old.nodeId(), old.uuid());
+            if (running) {
+                info.targetClosed(old.uuid());
+            }
+        } catch (CoreException e) {
+            // Not shut down in order: not clean on record (targetOpening below), and the new generation fences it.
+            log.warn("old target not shut down in order volumeId={} nodeId={}: {}", old.uuid(), old.nodeId(), e.getMessage());
+        }
+        for (NexusSpec.Child c : old.children()) {
+            if (c.shared() && online(c.replicaNodeId())) {
+                try {
+                    engines.node(c.replicaNodeId()).unshareReplica(c.replicaUuid());
+                } catch (CoreException.NotFound gone) {
+                    log.info("replica already gone while unsharing uuid={}", c.replicaUuid());
+                }
+            }
+        }
+    }
+
+    /**
      * The target's node runs no nexus for it (the io-engine restarted): builds it again at the same place, from the
      * children that are in sync and reachable, so hosts reconnecting to the same address find the volume; the
      * other reachable children are rebuilt. Caller holds the volume's guard. Returns false when no in-sync

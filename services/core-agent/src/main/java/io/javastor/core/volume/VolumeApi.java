@@ -93,7 +93,9 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void publishVolume(io.javastor.api.core.v1.PublishVolumeRequest r, StreamObserver<Volume> response) {
-        reply(response, toProto(volumes.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
+        reply(response, toProto(r.getRepublish()
+                ? volumes.republish(r.getUuid(), r.getPreferredNodeId(), "republish requested")
+                : volumes.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
     }
 
     @Override

@@ -317,6 +317,27 @@ public final class VolumeOperations {
         }
     }
 
+    /**
+     * Moves the published volume's target to {@code toNode} (empty: any other eligible node), for {@code reason}
+     * (see NexusOperations.move). Already there: nothing changes.
+     */
+    public VolumeView republish(String uuid, String toNode, String reason) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = readCreated(uuid);
+            Versioned<NexusSpec> target = nexuses.of(uuid)
+                    .orElseThrow(() -> new CoreException.FailedPrecondition("volume " + uuid + ": not published; publish it first"));
+            if (target.spec().operation() != OperationStatus.CREATED) {
+                throw new CoreException.Conflict("volume " + uuid + ": its target is " + target.spec().operation());
+            }
+            if (toNode != null && toNode.equals(target.spec().nodeId())) {
+                return view(volume.spec());
+            }
+            nexuses.move(target, volume.spec().size(), replicas.ofVolume(uuid), toNode, reason);
+            return view(volume.spec());
+        }
+    }
+
     /** Removes the target; unpublishing what is not published succeeds. */
     public VolumeView unpublish(String uuid) {
         requireUuid(uuid);

@@ -13,5 +13,5 @@ public record PublishVolumeBody(
         @Schema(description = "the node to host the target (nexus); default: a node holding a replica") String node,
         @Schema(description = "the node that will connect; only its host NQN is allowed in") @JsonProperty("frontend_node") String frontendNode,
         @JsonProperty("reuse_existing") Boolean reuseExisting,
-        @Schema(description = "not supported: must be absent or false") Boolean republish) {
+        @Schema(description = "move a published target to `node` (or to another node): a new target, fenced off the old one") Boolean republish) {
 }

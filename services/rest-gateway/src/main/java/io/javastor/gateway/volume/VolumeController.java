@@ -105,10 +105,8 @@ public class VolumeController {
             throw ApiException.invalid("protocol", "must be nvmf, got '" + protocol + "'");
         }
         InputRules.required("publish_context", body.publishContext());
-        if (Boolean.TRUE.equals(body.republish())) {
-            throw ApiException.unsupported("republish", "moving a published target is not supported");
-        }
-        PublishVolumeRequest.Builder request = PublishVolumeRequest.newBuilder().setUuid(uuid);
+        // republish: a published target moves (to node, or to another node), fenced with a new generation (docs/ha.md)
+        PublishVolumeRequest.Builder request = PublishVolumeRequest.newBuilder().setUuid(uuid).setRepublish(Boolean.TRUE.equals(body.republish()));
         if (body.node() != null) {
             request.setPreferredNodeId(InputRules.nodeId("node", body.node()));
         }

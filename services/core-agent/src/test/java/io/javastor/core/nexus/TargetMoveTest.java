@@ -1,0 +1,161 @@
+package io.javastor.core.nexus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.GetNodeRequest;
+import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.core.v1.NodeServiceGrpc;
+import io.javastor.api.core.v1.NodeStatus;
+import io.javastor.api.core.v1.PublishVolumeRequest;
+import io.javastor.api.core.v1.Replica;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
+import io.javastor.core.store.SpecStore;
+import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.core.testsupport.TestCluster;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+
+/**
+ * A volume's target moves (issue 14): to a node of the user's choice while the old one runs (it is shut down in order
+ * first), and away from a node that died (the new target is fenced with a newer generation and takes the dead
+ * node's replica share away). The data the host wrote is there on the new target each time. Real agent, etcd,
+ * three io-engine processes, I/O over NVMe/TCP.
+ */
+class TargetMoveTest {
+
+    @RegisterExtension
+    static final EtcdExtension etcd = new EtcdExtension();
+
+    private static final int MIB = 1 << 20;
+    private static final int VOLUME = 4 * MIB;
+    private static final int BLOCK = 64 * 1024;
+    private static TestCluster cluster;
+    private static RunningAgent agent;
+    private static List<IoEngineNode> nodes;
+    private static SpecStore specs;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        // A short heartbeat timeout: a killed node goes Offline within seconds.
+        cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings("target-move", "agent-target-move", Map.of(
+                "javastor.core.nodes.heartbeat-timeout", "4s", "javastor.core.nodes.state-poll-interval", "500ms"), 3, 64, Map.of()));
+        agent = cluster.agent();
+        nodes = cluster.nodes();
+        specs = cluster.specs();
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static IoEngineNode node(String name) {
+        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static VolumeServiceGrpc.VolumeServiceBlockingStub volumes() {
+        return VolumeServiceGrpc.newBlockingStub(agent.channel());
+    }
+
+    private static byte[] pattern(long seed) {
+        byte[] b = new byte[VOLUME];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static NvmfBlockDevice connect(String uri) {
+        return NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host"));
+    }
+
+    private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
+        for (int off = 0; off < VOLUME; off += BLOCK) {
+            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+            buf.put(data, off, BLOCK).flip();
+            dev.write(off, buf).get(60, TimeUnit.SECONDS);
+        }
+        dev.flush().get(60, TimeUnit.SECONDS);
+    }
+
+    private static void assertHolds(NvmfBlockDevice dev, byte[] data, String what) throws Exception {
+        for (int off = 0; off < VOLUME; off += BLOCK) {
+            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+            dev.read(off, buf).get(60, TimeUnit.SECONDS);
+            byte[] got = new byte[BLOCK];
+            buf.clear().get(got);
+            assertThat(got).as("%s: block at offset %d", what, off).isEqualTo(java.util.Arrays.copyOfRange(data, off, off + BLOCK));
+        }
+    }
+
+    private static long key(String nodeId, String uuid) {
+        return node(nodeId).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey();
+    }
+
+    private static long events(String uuid, String kind) {
+        return EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder().setResourceId(uuid)
+                .setKind(kind).build()).getTotal();
+    }
+
+    @Test
+    void theTargetMovesToAChosenNodeAndAwayFromADeadOneAndTheDataGoesWithIt() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
+        List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
+        String first = replicaNodes.get(0);
+        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
+        String uri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(first).build())
+                .getTarget().getUri();
+        byte[] data = pattern(7);
+        try (NvmfBlockDevice dev = connect(uri)) {
+            writeAll(dev, data);
+        }
+
+        // 1. Moved by request while the old target runs: shut down in order, a new one on the spare node (no replica there).
+        Volume moved = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(spare).setRepublish(true).build());
+        assertThat(moved.getTarget().getNodeId()).isEqualTo(spare);
+        String movedUri = moved.getTarget().getUri();
+        assertThat(movedUri).isNotEqualTo(uri);
+        assertThat(node(first).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())
+                .as("the old target is gone").isZero();
+        assertThat(key(spare, uuid)).as("a new generation").isEqualTo(2);
+        try (NvmfBlockDevice dev = connect(movedUri)) {
+            assertHolds(dev, data, "after the move to " + spare);
+        }
+
+        // 2. The target's node dies: moved away from it, fenced with a newer generation, over the replicas that are left.
+        node(spare).kill9();
+        await("node Offline").atMost(Duration.ofSeconds(60)).until(() -> NodeServiceGrpc.newBlockingStub(agent.channel())
+                .getNode(GetNodeRequest.newBuilder().setId(spare).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE);
+        Volume rescued = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(first).setRepublish(true).build());
+        assertThat(rescued.getTarget().getNodeId()).isEqualTo(first);
+        assertThat(key(first, uuid)).as("newer than the dead target's").isEqualTo(3);
+        try (NvmfBlockDevice dev = connect(rescued.getTarget().getUri())) {
+            assertHolds(dev, data, "after the move away from the dead " + spare);
+        }
+        assertThat(events(uuid, "TargetMoved")).isEqualTo(2);
+        node(spare).start();
+        cluster.awaitOnline(spare);
+    }
+}
