@@ -492,7 +492,7 @@ class CrashTortureTest {
             Volume v = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
             IoEngineNode target = engines.get(v.getTarget().getNodeId());
             List<Nexus> nexus = target == null ? List.of()
-                    : target.api().withDeadlineAfter(10, TimeUnit.SECONDS).listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
+                    : target.api().nexuses().withDeadlineAfter(10, TimeUnit.SECONDS).listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
                             .getNexusListList();
             last.set("volume " + v.getStatus().name() + " target " + v.getTarget().getNodeId() + " nexus " + (nexus.isEmpty() ? "none"
                     : nexus.get(0).getState().name() + " " + nexus.get(0).getChildrenList().stream()
@@ -585,11 +585,11 @@ class CrashTortureTest {
             var api = engine.api();
             String uri;
             try {
-                uri = api.shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
+                uri = api.replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
                         .addAllowedHosts(HOST_NQN).build()).getUri();
             } catch (StatusRuntimeException e) {
-                engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
-                uri = engine.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
+                engine.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
+                uri = engine.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
                         .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST_NQN).build()).getUri();
             }
             byte[] image = new byte[(int) VOLUME_BYTES];
@@ -602,7 +602,7 @@ class CrashTortureTest {
                     buf.get(0, image, (int) off, READ_CHUNK);
                 }
             }
-            engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
+            engine.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
             images.put(r.getNodeId() + "/" + r.getUuid(), image);
         }
         assertThat(images).as("replicas of the volume at the end").hasSize(3);

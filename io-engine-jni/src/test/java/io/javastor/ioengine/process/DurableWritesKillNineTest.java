@@ -42,9 +42,9 @@ class DurableWritesKillNineTest {
                 List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
             List<ShareReplicaRequest> shares = new ArrayList<>();
             for (String name : List.of("fua", "wt", "shn")) {
-                engine.api().createPool(CreatePoolRequest.newBuilder().setName(name).addDisks(disk(name)).setClusterSize(MiB).build());
+                engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName(name).addDisks(disk(name)).setClusterSize(MiB).build());
                 String id = UUID.randomUUID().toString();
-                engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(name).setSize(BLOCKS * MiB).setThin(true).build());
+                engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(name).setSize(BLOCKS * MiB).setThin(true).build());
                 shares.add(ShareReplicaRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST).build());
             }
             NvmfBlockDevice fua = connect(engine, shares.get(0));
@@ -87,7 +87,7 @@ class DurableWritesKillNineTest {
     }
 
     private static NvmfBlockDevice connect(IoEngineProcess engine, ShareReplicaRequest share) {
-        String uri = engine.api().shareReplica(share).getUri(); // shares are not persistent: share again after a restart
+        String uri = engine.api().replicas().shareReplica(share).getUri(); // shares are not persistent: share again after a restart
         return NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST));
     }
 

@@ -3,7 +3,7 @@ package io.javastor.ioengine.process;
 import io.javastor.testsupport.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 
 import java.io.IOException;
 import java.net.URI;
@@ -90,8 +90,8 @@ public final class IoEngineProcess implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    public IoEngineGrpc.IoEngineBlockingStub api() {
-        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS);
+    public IoEngineStubs api() {
+        return IoEngineStubs.on(channel, Duration.ofSeconds(30));
     }
 
     public Process process() {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 
 /**
  * A real io-engine: the io-engine-jni module's Spring Boot exec jar in its own JVM, on free loopback
@@ -86,8 +86,8 @@ public final class IoEngineNode implements AutoCloseable {
         return nodeName;
     }
 
-    public IoEngineGrpc.IoEngineBlockingStub api() {
-        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    public IoEngineStubs api() {
+        return IoEngineStubs.on(channel, Duration.ofSeconds(30));
     }
 
     /** SIGKILL: the node vanishes without deregistering. */

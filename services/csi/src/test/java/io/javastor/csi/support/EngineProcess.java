@@ -3,7 +3,7 @@ package io.javastor.csi.support;
 import io.javastor.testsupport.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 
 import java.io.IOException;
 import java.net.URI;
@@ -87,8 +87,8 @@ public final class EngineProcess implements AutoCloseable {
         }
     }
 
-    public IoEngineGrpc.IoEngineBlockingStub api() {
-        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    public IoEngineStubs api() {
+        return IoEngineStubs.on(channel, Duration.ofSeconds(60));
     }
 
     @Override
