@@ -1,5 +1,7 @@
 package io.javastor.e2e.torture;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,9 +22,6 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,9 +58,9 @@ import io.javastor.api.ioengine.v1.NexusState;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
-import io.javastor.core.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
@@ -120,7 +119,7 @@ class CrashTortureTest {
     private static Path dir;
     private static CoreAgentProcess agent;
     private static ManagedChannel agentChannel;
-    private static final Map<String, IoEngineNode> engines = new LinkedHashMap<>();
+    private static final Map<String, IoEngineProcess> engines = new LinkedHashMap<>();
     private static NvmfBlockDevice device;
     private static boolean passedAll;
 
@@ -170,7 +169,7 @@ class CrashTortureTest {
         if (device != null) {
             device.close();
         }
-        for (IoEngineNode n : engines.values()) {
+        for (IoEngineProcess n : engines.values()) {
             n.close();
         }
         if (agentChannel != null) {
@@ -203,7 +202,7 @@ class CrashTortureTest {
         log("seed=%d (replay: -Djavastor.torture.seed=%d) cycles=%d ops/cycle=%d kinds=%s schedule=%s", seed, seed, cycles,
                 opsPerCycle, kinds, schedule);
 
-        IoEngineNode.jar(); // skip early, saying why, when the jars were not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, saying why, when the jars were not built
         CoreAgentProcess.jar();
         // A fresh directory per run (pool disks left by an interrupted run would be imported with their replicas), in
         // the temporary folder: the only place the test io-engines' disk policy lets pools live.
@@ -277,20 +276,10 @@ class CrashTortureTest {
                 "--javastor.core.nodes.heartbeat-timeout=" + heartbeat,
                 "--javastor.core.nodes.state-poll-interval=500ms")).start();
         agentChannel = ManagedChannelBuilder.forTarget(agent.address()).usePlaintext().build();
-        ExecutorService starter = Executors.newFixedThreadPool(NODES.size());
-        try {
-            List<Future<IoEngineNode>> started = new ArrayList<>();
-            for (String n : NODES) {
-                IoEngineNode e = new IoEngineNode(n, agent.address(), dir);
-                engines.put(n, e);
-                started.add(starter.submit(e::start));
-            }
-            for (Future<IoEngineNode> f : started) {
-                f.get(180, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
+        for (String n : NODES) {
+            engines.put(n, IoEngineProcess.fromJar(n, agent.address(), dir));
         }
+        IoEngineProcess.startAll(engines.values());
         var nodes = NodeServiceGrpc.newBlockingStub(agentChannel);
         await("nodes Online").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> NODES.stream().allMatch(n ->
                 nodes.withDeadlineAfter(10, TimeUnit.SECONDS).getNode(GetNodeRequest.newBuilder().setId(n).build()).getStatus()
@@ -456,7 +445,7 @@ class CrashTortureTest {
         try {
             switch (kind) {
                 case REPLICA, NEXUS -> {
-                    IoEngineNode e = engines.get(victimNode);
+                    IoEngineProcess e = engines.get(victimNode);
                     e.kill9();
                     e.start();
                 }
@@ -490,7 +479,7 @@ class CrashTortureTest {
     private static boolean healed(String uuid, AtomicReference<String> last) {
         try {
             Volume v = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
-            IoEngineNode target = engines.get(v.getTarget().getNodeId());
+            IoEngineProcess target = engines.get(v.getTarget().getNodeId());
             List<Nexus> nexus = target == null ? List.of()
                     : target.api().nexuses().withDeadlineAfter(10, TimeUnit.SECONDS).listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
                             .getNexusListList();
@@ -581,7 +570,7 @@ class CrashTortureTest {
         Volume v = volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
         Map<String, byte[]> images = new LinkedHashMap<>();
         for (Replica r : v.getReplicasList()) {
-            IoEngineNode engine = engines.get(r.getNodeId());
+            IoEngineProcess engine = engines.get(r.getNodeId());
             var api = engine.api();
             String uri;
             try {

@@ -21,8 +21,7 @@ import io.javastor.api.ioengine.v1.RebuildState;
 import io.javastor.api.ioengine.v1.RemoveChildNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +46,7 @@ class NexusGrpcServiceTest {
 
     @Test
     void nexusRpcsValidateAreIdempotentAndReportStates(@TempDir Path tmp) throws Exception {
-        try (IoEngineProcess e = new IoEngineProcess("node-api", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess e = IoEngineProcess.fromClasspath("node-api", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next())).start()) {
             IoEngineStubs api = e.api();
             api.pools().createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///api?size_mb=256").setClusterSize(1 << 20).build());

@@ -8,7 +8,7 @@ import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.api.ioengine.v1.NexusState;
 import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
-import io.javastor.ioengine.process.IoEngineProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,7 +35,7 @@ class NexusKernelInitiatorTest {
     void kernelInitiatorVerifiesDataOnAPublishedThreeReplicaNexus(@TempDir Path tmp) throws Exception {
         LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(96L << 20);
             for (int i = 1; i <= 3; i++) {

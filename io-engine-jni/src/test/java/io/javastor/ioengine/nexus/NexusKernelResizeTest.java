@@ -10,7 +10,7 @@ import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.ResizeNexusRequest;
 import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
-import io.javastor.ioengine.process.IoEngineProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,7 @@ class NexusKernelResizeTest {
     @Test
     void theKernelSeesAPublishedNexusGrowWithoutReconnecting(@TempDir Path tmp) throws Exception {
         Path tools = LinuxNvmeVm.tools(); // skips, saying why, without the harness
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm-resize", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm-resize", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(FROM);
             List<String> replicas = new ArrayList<>();

@@ -18,8 +18,7 @@ import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,8 +47,8 @@ class NexusResizeTest {
 
     @Test
     void aPublishedNexusGrowsAfterItsReplicasAndItsHostSeesTheNewSize(@TempDir Path tmp) throws Exception {
-        try (IoEngineProcess n1 = new IoEngineProcess("resize-1", List.of(), tmp.resolve("n1.log"), List.of()).start();
-             IoEngineProcess n2 = new IoEngineProcess("resize-2", List.of(), tmp.resolve("n2.log"), List.of()).start()) {
+        try (IoEngineProcess n1 = IoEngineProcess.fromClasspath("resize-1", List.of(), tmp.resolve("n1.log"), List.of()).start();
+             IoEngineProcess n2 = IoEngineProcess.fromClasspath("resize-2", List.of(), tmp.resolve("n2.log"), List.of()).start()) {
             IoEngineStubs e1 = n1.api();
             IoEngineStubs e2 = n2.api();
             e1.pools().createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///r1?size_mb=128").setClusterSize(MIB).build());

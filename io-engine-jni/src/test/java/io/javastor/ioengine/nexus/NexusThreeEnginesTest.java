@@ -25,8 +25,7 @@ import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -178,7 +177,7 @@ class NexusThreeEnginesTest {
         for (String p : extraPools) {
             disks.add(disk(tmp, node, p));
         }
-        IoEngineProcess e = new IoEngineProcess(node, disks, tmp.resolve(node + ".log"),
+        IoEngineProcess e = IoEngineProcess.fromClasspath(node, disks, tmp.resolve(node + ".log"),
                 List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next(), "--javastor.io-engine.nexus.io-timeout=5s"));
         engines.add(e);
         e.start();

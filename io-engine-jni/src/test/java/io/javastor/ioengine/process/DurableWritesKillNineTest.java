@@ -1,5 +1,7 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
@@ -38,7 +40,7 @@ class DurableWritesKillNineTest {
     void fuaWritesWriteThroughWritesAndWritesBeforeShutdownSurviveKillNineWithoutAFlush() throws Exception {
         int nvmfPort = FreePorts.next();
         List<String> disks = List.of(disk("fua"), disk("wt"), disk("shn"));
-        try (IoEngineProcess engine = new IoEngineProcess("node-dur", disks, dir.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-dur", disks, dir.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
             List<ShareReplicaRequest> shares = new ArrayList<>();
             for (String name : List.of("fua", "wt", "shn")) {

@@ -1,5 +1,7 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.Replica;
@@ -32,7 +34,7 @@ class IoEngineKernelInitiatorTest {
         LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
         String disk = "uring://" + tmp.resolve("pool.img") + "?size_mb=256";
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("vm").addDisks(disk).build());
             String id = UUID.randomUUID().toString();

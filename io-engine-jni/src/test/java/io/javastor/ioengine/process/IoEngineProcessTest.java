@@ -1,5 +1,9 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.JavaProcess;
+
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.testsupport.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -42,7 +46,7 @@ class IoEngineProcessTest {
     @Test
     void grpcApiCreatesListsResizesDestroysIdempotentlyAndRejectsBadInputByField() throws Exception {
         String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=128";
-        try (IoEngineProcess engine = new IoEngineProcess("node-a", List.of(), dir.resolve("engine.log"), List.of()).start()) {
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-a", List.of(), dir.resolve("engine.log"), List.of()).start()) {
             assertThat(engine.api().node().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()).getNodeNqn())
                     .isEqualTo("nqn.2019-05.io.javastor:node-name:node-a");
             Pool pool = engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
@@ -100,7 +104,7 @@ class IoEngineProcessTest {
         Set<String> maybe = java.util.concurrent.ConcurrentHashMap.newKeySet();     // in flight at the kill
         Set<String> destroyed = java.util.concurrent.ConcurrentHashMap.newKeySet(); // destroy acknowledged
         SplittableRandom rnd = new SplittableRandom(5);
-        try (IoEngineProcess engine = new IoEngineProcess("node-k", List.of(disk), dir.resolve("engine.log"), List.of()).start()) {
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-k", List.of(disk), dir.resolve("engine.log"), List.of()).start()) {
             engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).setClusterSize(MiB).build());
             for (int kill = 1; kill <= 5; kill++) {
                 AtomicBoolean stop = new AtomicBoolean();
@@ -162,7 +166,7 @@ class IoEngineProcessTest {
     void idleEngineWithImportedPoolsUsesUnderTwoPercentOfACoreAndExportsMetrics() throws Exception {
         String d1 = "uring://" + dir.resolve("a.img") + "?size_mb=64";
         String d2 = "uring://" + dir.resolve("b.img") + "?size_mb=64";
-        try (IoEngineProcess engine = new IoEngineProcess("node-i", List.of(d1, d2), dir.resolve("engine.log"), List.of()).start()) {
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-i", List.of(d1, d2), dir.resolve("engine.log"), List.of()).start()) {
             engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("pa").addDisks(d1).build());
             engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("pb").addDisks(d2).build());
             engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("pa").setSize(8 * MiB).build());
@@ -204,7 +208,7 @@ class IoEngineProcessTest {
         int nvmfPort = FreePorts.next();
         byte[] expect = new byte[16 << 20];
         new SplittableRandom(11).nextBytes(expect);
-        try (IoEngineProcess engine = new IoEngineProcess("node-d", List.of(disk), dir.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-d", List.of(disk), dir.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
             engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
             String id = UUID.randomUUID().toString();
@@ -245,13 +249,9 @@ class IoEngineProcessTest {
         Path bogus = Files.writeString(dir.resolve("libbogus.so"), "not an ELF file");
         Path log = dir.resolve("engine.log");
         List<String> args = List.of("--spring.grpc.server.port=" + FreePorts.next(), "--server.port=" + FreePorts.next());
-        ProcessBuilder pb = JavaProcess.builder("io.javastor.ioengine.IoEngineApplication", args);
         // Point the loader at a file that is not a shared library, as on a machine without a usable build.
-        List<String> cmd = new java.util.ArrayList<>(pb.command());
-        cmd.replaceAll(a -> a.startsWith("-Djavastor.native.lib=") ? "-Djavastor.native.lib=" + bogus : a);
-        if (cmd.stream().noneMatch(a -> a.startsWith("-Djavastor.native.lib="))) {
-            cmd.add(1, "-Djavastor.native.lib=" + bogus);
-        }
+        List<String> cmd = JavaProcess.command(JavaProcess.Program.mainClass("io.javastor.ioengine.IoEngineApplication"),
+                List.of("-Xmx512m", "-Djavastor.native.lib=" + bogus), args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the engine exits instead of running").isTrue();
         assertThat(p.exitValue()).isNotZero();

@@ -40,7 +40,7 @@ import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
@@ -64,7 +64,7 @@ class TargetCrashTest {
     private static Path dir;
     private static RunningAgent agent;
     private static TestCluster cluster;
-    private static List<IoEngineNode> nodes;
+    private static List<IoEngineProcess> nodes;
     private static SpecStore specs;
 
     @BeforeAll
@@ -90,7 +90,7 @@ class TargetCrashTest {
         cluster.awaitOnline(names);
     }
 
-    private static IoEngineNode node(String name) {
+    private static IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 

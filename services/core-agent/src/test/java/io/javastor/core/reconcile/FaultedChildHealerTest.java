@@ -43,7 +43,7 @@ import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -167,7 +167,7 @@ class FaultedChildHealerTest {
         List<Replica> replicas = volume(uuid).getReplicasList();
         assertThat(replicas).hasSize(2);
         for (Replica r : replicas) {
-            IoEngineNode node = cluster.node(r.getNodeId());
+            IoEngineProcess node = cluster.node(r.getNodeId());
             String uri = node.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST).build()).getUri();
             try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {

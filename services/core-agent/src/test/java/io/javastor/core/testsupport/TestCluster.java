@@ -1,5 +1,9 @@
 package io.javastor.core.testsupport;
 
+import io.javastor.testsupport.JavaProcess;
+
+import io.javastor.testsupport.IoEngineProcess;
+
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -10,10 +14,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import io.etcd.jetcd.Client;
 import io.grpc.StatusRuntimeException;
@@ -38,7 +38,7 @@ public final class TestCluster implements AutoCloseable {
     private final String etcdEndpoint;
     private final Settings settings;
     private RunningAgent agent;
-    private final List<IoEngineNode> nodes = new ArrayList<>();
+    private final List<IoEngineProcess> nodes = new ArrayList<>();
     private final Client etcdClient;
     private final SpecStore specs;
 
@@ -48,7 +48,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private TestCluster(String etcdEndpoint, Settings s) throws Exception {
-        IoEngineNode.jar(); // skips early, with the reason, when the io-engine was not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skips early, with the reason, when the io-engine was not built
         this.dir = Files.createTempDirectory("javastor-" + s.cluster() + "-");
         this.etcdEndpoint = etcdEndpoint;
         this.settings = s;
@@ -70,24 +70,12 @@ public final class TestCluster implements AutoCloseable {
     private void startNodesAndPools(Settings s) throws Exception {
         await("agent leads").atMost(Duration.ofSeconds(20)).until(() -> agent.bean(LeaderElection.class).isLeader());
         for (int i = 1; i <= s.nodes(); i++) {
-            nodes.add(new IoEngineNode("node-" + i, "127.0.0.1:" + agent.grpcPort(), dir));
+            nodes.add(IoEngineProcess.fromJar("node-" + i, "127.0.0.1:" + agent.grpcPort(), dir));
         }
-        // In parallel: each io-engine JVM takes seconds to start on a small machine.
-        ExecutorService starter = Executors.newFixedThreadPool(s.nodes());
-        try {
-            List<Future<IoEngineNode>> started = new ArrayList<>();
-            for (IoEngineNode n : nodes) {
-                started.add(starter.submit(n::start));
-            }
-            for (Future<IoEngineNode> f : started) {
-                f.get(120, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
-        awaitOnline(nodes.stream().map(IoEngineNode::name).toArray(String[]::new));
+        IoEngineProcess.startAll(nodes);
+        awaitOnline(nodes.stream().map(IoEngineProcess::name).toArray(String[]::new));
         var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
-        for (IoEngineNode n : nodes) {
+        for (IoEngineProcess n : nodes) {
             pools.createPool(CreatePoolRequest.newBuilder().setId(poolOf(n.name())).setNodeId(n.name())
                     .addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=" + s.poolSizeMb()).putAllLabels(s.poolLabels()).build());
         }
@@ -130,11 +118,11 @@ public final class TestCluster implements AutoCloseable {
         return agent;
     }
 
-    public List<IoEngineNode> nodes() {
+    public List<IoEngineProcess> nodes() {
         return nodes;
     }
 
-    public IoEngineNode node(String name) {
+    public IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -166,7 +154,7 @@ public final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        for (IoEngineNode n : nodes) {
+        for (IoEngineProcess n : nodes) {
             n.close();
         }
         agent.close();

@@ -58,7 +58,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
 
@@ -78,7 +78,7 @@ class VolumeLifecycleTest {
     private static Path dir;
     private static RunningAgent agent;
     private static TestCluster cluster;
-    private static List<IoEngineNode> nodes;
+    private static List<IoEngineProcess> nodes;
     private static SpecStore previousAgent;
 
     @BeforeAll
@@ -112,7 +112,7 @@ class VolumeLifecycleTest {
         return CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas).setThin(thin).build();
     }
 
-    private static IoEngineNode node(String name) {
+    private static IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -385,7 +385,7 @@ class VolumeLifecycleTest {
         // Idempotent; another node while published is a conflict.
         assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
                 .isEqualTo(published.getTarget());
-        String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        String other = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
                 () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
 
@@ -398,7 +398,7 @@ class VolumeLifecycleTest {
         volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build()); // again: fine
 
         // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
-        String bare = nodes.stream().map(IoEngineNode::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
+        String bare = nodes.stream().map(IoEngineProcess::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
                 .findFirst().orElseThrow();
         Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
                 .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
@@ -672,7 +672,7 @@ class VolumeLifecycleTest {
         // Lose the node of the replica that is not local to the nexus.
         String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
-        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
+        String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
         node(victimNode).kill9();
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(

@@ -1,5 +1,7 @@
 package io.javastor.core.watch;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -53,7 +55,7 @@ import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.volume.VolumeOperations;
 
@@ -72,7 +74,7 @@ class VolumeWatchTest {
     private static final Duration LONG = Duration.ofMinutes(2);
     private static Path dir;
     private static RunningAgent agent;
-    private static final List<IoEngineNode> nodes = new ArrayList<>();
+    private static final List<IoEngineProcess> nodes = new ArrayList<>();
     private static Receiver receiver;
 
     /** One call the agent made: method, path and body length. */
@@ -125,26 +127,18 @@ class VolumeWatchTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, with the reason, when the io-engine was not built
         dir = Files.createTempDirectory("javastor-watches-");
         receiver = new Receiver();
         agent = startAgent(0);
         String agentEndpoint = "127.0.0.1:" + agent.grpcPort();
         for (int i = 1; i <= 2; i++) {
-            nodes.add(new IoEngineNode("node-" + i, agentEndpoint, dir));
+            nodes.add(IoEngineProcess.fromJar("node-" + i, agentEndpoint, dir));
         }
-        var starter = Executors.newFixedThreadPool(2);
-        try {
-            var started = nodes.stream().map(n -> starter.submit(n::start)).toList();
-            for (var f : started) {
-                f.get(180, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
+        IoEngineProcess.startAll(nodes);
         awaitNodesOnline();
         var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
-        for (IoEngineNode n : nodes) {
+        for (IoEngineProcess n : nodes) {
             pools.createPool(CreatePoolRequest.newBuilder().setId("pool-" + n.name()).setNodeId(n.name())
                     .addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=128").build());
         }
@@ -174,7 +168,7 @@ class VolumeWatchTest {
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (IoEngineNode n : nodes) {
+        for (IoEngineProcess n : nodes) {
             n.close();
         }
         if (agent != null) {
