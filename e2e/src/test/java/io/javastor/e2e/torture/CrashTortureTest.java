@@ -36,15 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.CreateVolumeRequest;
-import io.javastor.api.core.v1.GetNodeRequest;
-import io.javastor.api.core.v1.GetPoolRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
-import io.javastor.api.core.v1.NodeServiceGrpc;
-import io.javastor.api.core.v1.NodeStatus;
-import io.javastor.api.core.v1.PoolServiceGrpc;
-import io.javastor.api.core.v1.PoolStatus;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.UnpublishVolumeRequest;
@@ -61,6 +54,7 @@ import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
 import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.StorageNodes;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
@@ -119,6 +113,7 @@ class CrashTortureTest {
     private static Path dir;
     private static CoreAgentProcess agent;
     private static ManagedChannel agentChannel;
+    private static StorageNodes storage;
     private static final Map<String, IoEngineProcess> engines = new LinkedHashMap<>();
     private static NvmfBlockDevice device;
     private static boolean passedAll;
@@ -169,8 +164,8 @@ class CrashTortureTest {
         if (device != null) {
             device.close();
         }
-        for (IoEngineProcess n : engines.values()) {
-            n.close();
+        if (storage != null) {
+            storage.close();
         }
         if (agentChannel != null) {
             agentChannel.shutdownNow();
@@ -276,22 +271,8 @@ class CrashTortureTest {
                 "--javastor.core.nodes.heartbeat-timeout=" + heartbeat,
                 "--javastor.core.nodes.state-poll-interval=500ms")).start();
         agentChannel = ManagedChannelBuilder.forTarget(agent.address()).usePlaintext().build();
-        for (String n : NODES) {
-            engines.put(n, IoEngineProcess.fromJar(n, agent.address(), dir));
-        }
-        IoEngineProcess.startAll(engines.values());
-        var nodes = NodeServiceGrpc.newBlockingStub(agentChannel);
-        await("nodes Online").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> NODES.stream().allMatch(n ->
-                nodes.withDeadlineAfter(10, TimeUnit.SECONDS).getNode(GetNodeRequest.newBuilder().setId(n).build()).getStatus()
-                        == NodeStatus.NODE_STATUS_ONLINE));
-        var pools = PoolServiceGrpc.newBlockingStub(agentChannel);
-        for (String n : NODES) {
-            pools.withDeadlineAfter(60, TimeUnit.SECONDS).createPool(CreatePoolRequest.newBuilder().setId("pool-" + n).setNodeId(n)
-                    .addDisks("uring://" + dir.resolve(n + ".img") + "?size_mb=64").build());
-        }
-        await("pools Online").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> NODES.stream().allMatch(n ->
-                pools.withDeadlineAfter(10, TimeUnit.SECONDS).getPool(GetPoolRequest.newBuilder().setId("pool-" + n).build()).getStatus()
-                        == PoolStatus.POOL_STATUS_ONLINE));
+        storage = StorageNodes.start(NODES, agent.address(), agentChannel, dir, 64, Map.of());
+        storage.engines().forEach(e -> engines.put(e.name(), e));
         log("cluster up: etcd %s, core agent %s (pid %d), io-engines %s", etcd.endpoint(), agent.address(), agent.pid(), NODES);
     }
 
