@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.api.ioengine.v1.Replica;
@@ -93,7 +93,7 @@ class NexusCrashDurabilityVmTest {
             // Cluster size of the pools: the FUA volume gets one cluster per FUA write (all fresh: never written).
             long cluster0 = 0;
             for (String node : List.of("node-1", "node-2", "node-3")) {
-                long cs = engine(node, api -> api.listPools(ListPoolsRequest.getDefaultInstance()).getPools(0).getClusterSize());
+                long cs = engine(node, api -> api.pools().listPools(ListPoolsRequest.getDefaultInstance()).getPools(0).getClusterSize());
                 assertThat(cs).as("cluster size of " + node + "'s pool").isPositive();
                 assertThat(cluster0 == 0 || cs == cluster0).as("pools have one cluster size: " + cs + " vs " + cluster0).isTrue();
                 cluster0 = cs;
@@ -234,7 +234,7 @@ class NexusCrashDurabilityVmTest {
 
     /** Shares a replica over NVMe-oF to any host (the guest), on its own node; its "NODE PORT NQN" line for the guest. */
     private static String shareForGuest(String node, String replica) throws InterruptedException {
-        Replica shared = engine(node, api -> api.shareReplica(ShareReplicaRequest.newBuilder().setUuid(replica)
+        Replica shared = engine(node, api -> api.replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(replica)
                 .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()));
         Matcher m = Pattern.compile("nvmf://127\\.0\\.0\\.1:(\\d+)/(nqn\\.[^/]+)").matcher(shared.getUri());
         assertThat(m.matches()).as("share uri of replica " + replica + " on " + node + ": " + shared.getUri()).isTrue();
@@ -244,7 +244,7 @@ class NexusCrashDurabilityVmTest {
 
     /** Bytes of clusters a replica has allocated, from its node's io-engine. */
     private static long allocated(String node, String replica) throws InterruptedException {
-        List<Replica> list = engine(node, api -> api.listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build()).getReplicasList());
+        List<Replica> list = engine(node, api -> api.replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build()).getReplicasList());
         assertThat(list).as("replica " + replica + " on " + node).hasSize(1);
         return list.get(0).getAllocated();
     }
@@ -309,14 +309,14 @@ class NexusCrashDurabilityVmTest {
     }
 
     private interface Call<T> {
-        T on(IoEngineGrpc.IoEngineBlockingStub api);
+        T on(IoEngineStubs api);
     }
 
     /** One call of a node's io-engine gRPC API. */
     private static <T> T engine(String node, Call<T> call) throws InterruptedException {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort(node)).usePlaintext().build();
         try {
-            return call.on(IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS));
+            return call.on(IoEngineStubs.on(channel, Duration.ofSeconds(30)));
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

@@ -1,13 +1,14 @@
 package io.javastor.e2e;
 
 import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.javastor.api.ioengine.v1.ChildState;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.api.ioengine.v1.NexusChild;
@@ -29,12 +30,12 @@ final class NexusProbe implements AutoCloseable {
         this.uuid = uuid;
     }
 
-    private IoEngineGrpc.IoEngineBlockingStub api() {
-        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+    private IoEngineStubs api() {
+        return IoEngineStubs.on(channel, Duration.ofSeconds(20));
     }
 
     Nexus nexus() {
-        List<Nexus> list = api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListList();
+        List<Nexus> list = api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListList();
         if (list.size() != 1) {
             throw new AssertionError("nexus " + uuid + ": " + list.size() + " found");
         }
@@ -60,7 +61,7 @@ final class NexusProbe implements AutoCloseable {
     }
 
     boolean rebuildCompleted(String replica) {
-        return api().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(uuid).build()).getRecordsList().stream()
+        return api().nexuses().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(uuid).build()).getRecordsList().stream()
                 .anyMatch(r -> r.getChildUri().endsWith(replica) && r.getState() == RebuildState.REBUILD_STATE_COMPLETED);
     }
 

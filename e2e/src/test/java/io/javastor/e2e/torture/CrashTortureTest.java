@@ -1,5 +1,7 @@
 package io.javastor.e2e.torture;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -20,9 +22,6 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,15 +36,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.CreateVolumeRequest;
-import io.javastor.api.core.v1.GetNodeRequest;
-import io.javastor.api.core.v1.GetPoolRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
-import io.javastor.api.core.v1.NodeServiceGrpc;
-import io.javastor.api.core.v1.NodeStatus;
-import io.javastor.api.core.v1.PoolServiceGrpc;
-import io.javastor.api.core.v1.PoolStatus;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.UnpublishVolumeRequest;
@@ -59,9 +51,10 @@ import io.javastor.api.ioengine.v1.NexusState;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
-import io.javastor.core.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.StorageNodes;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
@@ -120,7 +113,8 @@ class CrashTortureTest {
     private static Path dir;
     private static CoreAgentProcess agent;
     private static ManagedChannel agentChannel;
-    private static final Map<String, IoEngineNode> engines = new LinkedHashMap<>();
+    private static StorageNodes storage;
+    private static final Map<String, IoEngineProcess> engines = new LinkedHashMap<>();
     private static NvmfBlockDevice device;
     private static boolean passedAll;
 
@@ -170,8 +164,8 @@ class CrashTortureTest {
         if (device != null) {
             device.close();
         }
-        for (IoEngineNode n : engines.values()) {
-            n.close();
+        if (storage != null) {
+            storage.close();
         }
         if (agentChannel != null) {
             agentChannel.shutdownNow();
@@ -203,7 +197,7 @@ class CrashTortureTest {
         log("seed=%d (replay: -Djavastor.torture.seed=%d) cycles=%d ops/cycle=%d kinds=%s schedule=%s", seed, seed, cycles,
                 opsPerCycle, kinds, schedule);
 
-        IoEngineNode.jar(); // skip early, saying why, when the jars were not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, saying why, when the jars were not built
         CoreAgentProcess.jar();
         // A fresh directory per run (pool disks left by an interrupted run would be imported with their replicas), in
         // the temporary folder: the only place the test io-engines' disk policy lets pools live.
@@ -277,32 +271,8 @@ class CrashTortureTest {
                 "--javastor.core.nodes.heartbeat-timeout=" + heartbeat,
                 "--javastor.core.nodes.state-poll-interval=500ms")).start();
         agentChannel = ManagedChannelBuilder.forTarget(agent.address()).usePlaintext().build();
-        ExecutorService starter = Executors.newFixedThreadPool(NODES.size());
-        try {
-            List<Future<IoEngineNode>> started = new ArrayList<>();
-            for (String n : NODES) {
-                IoEngineNode e = new IoEngineNode(n, agent.address(), dir);
-                engines.put(n, e);
-                started.add(starter.submit(e::start));
-            }
-            for (Future<IoEngineNode> f : started) {
-                f.get(180, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
-        var nodes = NodeServiceGrpc.newBlockingStub(agentChannel);
-        await("nodes Online").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> NODES.stream().allMatch(n ->
-                nodes.withDeadlineAfter(10, TimeUnit.SECONDS).getNode(GetNodeRequest.newBuilder().setId(n).build()).getStatus()
-                        == NodeStatus.NODE_STATUS_ONLINE));
-        var pools = PoolServiceGrpc.newBlockingStub(agentChannel);
-        for (String n : NODES) {
-            pools.withDeadlineAfter(60, TimeUnit.SECONDS).createPool(CreatePoolRequest.newBuilder().setId("pool-" + n).setNodeId(n)
-                    .addDisks("uring://" + dir.resolve(n + ".img") + "?size_mb=64").build());
-        }
-        await("pools Online").atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> NODES.stream().allMatch(n ->
-                pools.withDeadlineAfter(10, TimeUnit.SECONDS).getPool(GetPoolRequest.newBuilder().setId("pool-" + n).build()).getStatus()
-                        == PoolStatus.POOL_STATUS_ONLINE));
+        storage = StorageNodes.start(NODES, agent.address(), agentChannel, dir, 64, Map.of());
+        storage.engines().forEach(e -> engines.put(e.name(), e));
         log("cluster up: etcd %s, core agent %s (pid %d), io-engines %s", etcd.endpoint(), agent.address(), agent.pid(), NODES);
     }
 
@@ -456,7 +426,7 @@ class CrashTortureTest {
         try {
             switch (kind) {
                 case REPLICA, NEXUS -> {
-                    IoEngineNode e = engines.get(victimNode);
+                    IoEngineProcess e = engines.get(victimNode);
                     e.kill9();
                     e.start();
                 }
@@ -490,9 +460,9 @@ class CrashTortureTest {
     private static boolean healed(String uuid, AtomicReference<String> last) {
         try {
             Volume v = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
-            IoEngineNode target = engines.get(v.getTarget().getNodeId());
+            IoEngineProcess target = engines.get(v.getTarget().getNodeId());
             List<Nexus> nexus = target == null ? List.of()
-                    : target.api().withDeadlineAfter(10, TimeUnit.SECONDS).listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
+                    : target.api().nexuses().withDeadlineAfter(10, TimeUnit.SECONDS).listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
                             .getNexusListList();
             last.set("volume " + v.getStatus().name() + " target " + v.getTarget().getNodeId() + " nexus " + (nexus.isEmpty() ? "none"
                     : nexus.get(0).getState().name() + " " + nexus.get(0).getChildrenList().stream()
@@ -581,15 +551,15 @@ class CrashTortureTest {
         Volume v = volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
         Map<String, byte[]> images = new LinkedHashMap<>();
         for (Replica r : v.getReplicasList()) {
-            IoEngineNode engine = engines.get(r.getNodeId());
+            IoEngineProcess engine = engines.get(r.getNodeId());
             var api = engine.api();
             String uri;
             try {
-                uri = api.shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
+                uri = api.replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
                         .addAllowedHosts(HOST_NQN).build()).getUri();
             } catch (StatusRuntimeException e) {
-                engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
-                uri = engine.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
+                engine.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
+                uri = engine.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
                         .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST_NQN).build()).getUri();
             }
             byte[] image = new byte[(int) VOLUME_BYTES];
@@ -602,7 +572,7 @@ class CrashTortureTest {
                     buf.get(0, image, (int) off, READ_CHUNK);
                 }
             }
-            engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
+            engine.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
             images.put(r.getNodeId() + "/" + r.getUuid(), image);
         }
         assertThat(images).as("replicas of the volume at the end").hasSize(3);

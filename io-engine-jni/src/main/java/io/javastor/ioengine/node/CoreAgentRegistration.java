@@ -8,7 +8,6 @@ import io.javastor.api.core.v1.RegisterResponse;
 import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.ioengine.IoEngineProperties;
 import io.javastor.ioengine.api.EngineEndpoint;
-import io.javastor.ioengine.api.IoEngineGrpcService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -63,7 +62,7 @@ public class CoreAgentRegistration {
         try {
             RegisterResponse resp = RegistrationGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .register(RegisterRequest.newBuilder().setNodeId(props.nodeName()).setGrpcEndpoint(endpoint.grpcEndpoint())
-                            .setNodeNqn(props.nodeNqn()).setVersion(IoEngineGrpcService.VERSION).build());
+                            .setNodeNqn(props.nodeNqn()).setVersion(NodeGrpcService.VERSION).build());
             if (resp.getHeartbeatIntervalMs() > 0) {
                 intervalMs = resp.getHeartbeatIntervalMs();
             }

@@ -8,7 +8,7 @@ import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.api.ioengine.v1.NexusState;
 import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
-import io.javastor.ioengine.process.IoEngineProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,17 +35,17 @@ class NexusKernelInitiatorTest {
     void kernelInitiatorVerifiesDataOnAPublishedThreeReplicaNexus(@TempDir Path tmp) throws Exception {
         LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(96L << 20);
             for (int i = 1; i <= 3; i++) {
-                engine.api().createPool(CreatePoolRequest.newBuilder().setName("vm" + i)
+                engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("vm" + i)
                         .addDisks("uring://" + tmp.resolve("pool" + i + ".img") + "?size_mb=160").build());
-                create.addChildren(engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
+                create.addChildren(engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
                         .setPool("vm" + i).setSize(96L << 20).setThin(true).build()).getUri());
             }
-            String id = engine.api().createNexus(create.build()).getUuid();
-            Nexus published = engine.api().publishNexus(PublishNexusRequest.newBuilder().setUuid(id)
+            String id = engine.api().nexuses().createNexus(create.build()).getUuid();
+            Nexus published = engine.api().nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id)
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             String nqn = "nqn.2019-05.io.javastor:" + id;
             assertThat(published.getDeviceUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
@@ -54,7 +54,7 @@ class NexusKernelInitiatorTest {
             assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
             assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
             assertThat(vm.exitCode()).isZero();
-            Nexus after = engine.api().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
+            Nexus after = engine.api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
             assertThat(after.getState()).as("no child faulted under the kernel's I/O").isEqualTo(NexusState.NEXUS_STATE_ONLINE);
             assertThat(after.getChildrenCount()).isEqualTo(3);
         }

@@ -10,7 +10,7 @@ import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.ResizeNexusRequest;
 import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
-import io.javastor.ioengine.process.IoEngineProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -47,20 +47,20 @@ class NexusKernelResizeTest {
     @Test
     void theKernelSeesAPublishedNexusGrowWithoutReconnecting(@TempDir Path tmp) throws Exception {
         Path tools = LinuxNvmeVm.tools(); // skips, saying why, without the harness
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm-resize", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm-resize", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(FROM);
             List<String> replicas = new ArrayList<>();
             for (int i = 1; i <= 3; i++) {
-                engine.api().createPool(CreatePoolRequest.newBuilder().setName("vm" + i)
+                engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("vm" + i)
                         .addDisks("uring://" + tmp.resolve("pool" + i + ".img") + "?size_mb=160").build());
-                var r = engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
+                var r = engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
                         .setPool("vm" + i).setSize(FROM).setThin(true).build());
                 replicas.add(r.getUuid());
                 create.addChildren(r.getUri());
             }
-            String id = engine.api().createNexus(create.build()).getUuid();
-            engine.api().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
+            String id = engine.api().nexuses().createNexus(create.build()).getUuid();
+            engine.api().nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             String nqn = "nqn.2019-05.io.javastor:" + id;
 
             Path share = Files.createDirectories(tmp.resolve("share"));
@@ -79,9 +79,9 @@ class NexusKernelResizeTest {
                         .until(() -> Files.exists(share.resolve("connected")) || !vm.isAlive());
                 if (Files.exists(share.resolve("connected"))) {
                     for (String r : replicas) {
-                        engine.api().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(r).setRequestedSize(TO).build());
+                        engine.api().replicas().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(r).setRequestedSize(TO).build());
                     }
-                    Nexus grown = engine.api().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build());
+                    Nexus grown = engine.api().nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build());
                     assertThat(grown.getSize()).isEqualTo(TO);
                     Files.writeString(share.resolve("resized"), "resized");
                     resized = true;
@@ -97,7 +97,7 @@ class NexusKernelResizeTest {
             assertThat(resized).as("the guest connected").isTrue();
             assertThat(out.lines()).as("guest-resize.sh output").contains("PASS");
             assertThat(vm.exitValue()).isZero();
-            Nexus after = engine.api().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
+            Nexus after = engine.api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
             assertThat(after.getState()).isEqualTo(NexusState.NEXUS_STATE_ONLINE);
             assertThat(after.getSize()).isEqualTo(TO);
         }

@@ -5,7 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.javastor.api.ioengine.v1.CreateNexusRequest;
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.api.ioengine.v1.NexusState;
@@ -18,8 +18,7 @@ import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,19 +47,19 @@ class NexusResizeTest {
 
     @Test
     void aPublishedNexusGrowsAfterItsReplicasAndItsHostSeesTheNewSize(@TempDir Path tmp) throws Exception {
-        try (IoEngineProcess n1 = new IoEngineProcess("resize-1", List.of(), tmp.resolve("n1.log"), List.of()).start();
-             IoEngineProcess n2 = new IoEngineProcess("resize-2", List.of(), tmp.resolve("n2.log"), List.of()).start()) {
-            IoEngineGrpc.IoEngineBlockingStub e1 = n1.api();
-            IoEngineGrpc.IoEngineBlockingStub e2 = n2.api();
-            e1.createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///r1?size_mb=128").setClusterSize(MIB).build());
-            e2.createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///r2?size_mb=128").setClusterSize(MIB).build());
-            Replica local = e1.createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p").setSize(FROM).build());
-            Replica remote = e2.createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p").setSize(FROM).setThin(true).build());
-            String remoteUri = e2.shareReplica(ShareReplicaRequest.newBuilder().setUuid(remote.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getUri();
+        try (IoEngineProcess n1 = IoEngineProcess.fromClasspath("resize-1", List.of(), tmp.resolve("n1.log"), List.of()).start();
+             IoEngineProcess n2 = IoEngineProcess.fromClasspath("resize-2", List.of(), tmp.resolve("n2.log"), List.of()).start()) {
+            IoEngineStubs e1 = n1.api();
+            IoEngineStubs e2 = n2.api();
+            e1.pools().createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///r1?size_mb=128").setClusterSize(MIB).build());
+            e2.pools().createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///r2?size_mb=128").setClusterSize(MIB).build());
+            Replica local = e1.replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p").setSize(FROM).build());
+            Replica remote = e2.replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p").setSize(FROM).setThin(true).build());
+            String remoteUri = e2.replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(remote.getUuid()).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getUri();
             String id = UUID.randomUUID().toString();
             CreateNexusRequest create = CreateNexusRequest.newBuilder().setUuid(id).setSize(FROM).addChildren(local.getUri()).addChildren(remoteUri).build();
-            e1.createNexus(create);
-            String nexusUri = e1.publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
+            e1.nexuses().createNexus(create);
+            String nexusUri = e1.nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
 
             try (NvmfBlockDevice app = NvmfBlockDevice.connect(nexusUri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:resize-app"));
                  NvmfBlockDevice remoteView = NvmfBlockDevice.connect(remoteUri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:resize-check"))) {
@@ -68,26 +67,26 @@ class NexusResizeTest {
                 write(app, 0, 0x11);
                 write(app, FROM - 4096, 0x22);
 
-                expect(Status.Code.INVALID_ARGUMENT, "requested_size", () -> e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO + 1).build()));
-                expect(Status.Code.NOT_FOUND, "nexus", () -> e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setRequestedSize(TO).build()));
-                expect(Status.Code.FAILED_PRECONDITION, "only grows", () -> e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(FROM / 2).build()));
+                expect(Status.Code.INVALID_ARGUMENT, "requested_size", () -> e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO + 1).build()));
+                expect(Status.Code.NOT_FOUND, "nexus", () -> e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setRequestedSize(TO).build()));
+                expect(Status.Code.FAILED_PRECONDITION, "only grows", () -> e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(FROM / 2).build()));
                 // The Mayastor order: replicas first. Each too-small child is named.
-                expect(Status.Code.FAILED_PRECONDITION, local.getUri(), () -> e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()));
-                e1.resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(local.getUuid()).setRequestedSize(TO).build());
-                expect(Status.Code.FAILED_PRECONDITION, remoteUri, () -> e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()));
+                expect(Status.Code.FAILED_PRECONDITION, local.getUri(), () -> e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()));
+                e1.replicas().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(local.getUuid()).setRequestedSize(TO).build());
+                expect(Status.Code.FAILED_PRECONDITION, remoteUri, () -> e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()));
                 assertThat(nexus(e1, id).getSize()).as("a refused resize changes nothing").isEqualTo(FROM);
                 assertThat(app.size()).isEqualTo(FROM);
 
-                e2.resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(remote.getUuid()).setRequestedSize(TO).build());
+                e2.replicas().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(remote.getUuid()).setRequestedSize(TO).build());
                 // The replica's own share told its host (our second connection) too.
                 await("remote replica's host sees the grown replica").atMost(Duration.ofSeconds(30)).until(() -> remoteView.size() == TO);
 
-                Nexus grown = e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build());
+                Nexus grown = e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build());
                 assertThat(grown.getSize()).isEqualTo(TO);
                 assertThat(grown.getState()).isEqualTo(NexusState.NEXUS_STATE_ONLINE);
-                assertThat(e1.resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()).getSize())
+                assertThat(e1.nexuses().resizeNexus(ResizeNexusRequest.newBuilder().setUuid(id).setRequestedSize(TO).build()).getSize())
                         .as("idempotent").isEqualTo(TO);
-                assertThat(e1.createNexus(create.toBuilder().setSize(TO).build()).getSize())
+                assertThat(e1.nexuses().createNexus(create.toBuilder().setSize(TO).build()).getSize())
                         .as("CreateNexus with the grown size is the same nexus").isEqualTo(TO);
 
                 // No reconnect: the target's notice makes our host read the Changed Namespace List and Identify again.
@@ -108,8 +107,8 @@ class NexusResizeTest {
         }
     }
 
-    private static Nexus nexus(IoEngineGrpc.IoEngineBlockingStub api, String id) {
-        return api.listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
+    private static Nexus nexus(IoEngineStubs api, String id) {
+        return api.nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
     }
 
     private static void write(NvmfBlockDevice d, long offset, int fill) throws Exception {

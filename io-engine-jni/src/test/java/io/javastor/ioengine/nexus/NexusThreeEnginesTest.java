@@ -25,8 +25,7 @@ import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,12 +68,12 @@ class NexusThreeEnginesTest {
             String nexusId = UUID.randomUUID().toString();
             CreateNexusRequest create = CreateNexusRequest.newBuilder().setUuid(nexusId).setSize(SIZE)
                     .addChildren(r1).addChildren(r2).addChildren(r3).build();
-            Nexus created = n1.api().createNexus(create);
+            Nexus created = n1.api().nexuses().createNexus(create);
             assertThat(created.getState()).isEqualTo(NexusState.NEXUS_STATE_ONLINE);
-            assertThat(n1.api().createNexus(create).getUuid()).as("idempotent").isEqualTo(nexusId);
-            assertThatThrownBy(() -> n1.api().createNexus(create.toBuilder().setSize(SIZE / 2).build()))
+            assertThat(n1.api().nexuses().createNexus(create).getUuid()).as("idempotent").isEqualTo(nexusId);
+            assertThatThrownBy(() -> n1.api().nexuses().createNexus(create.toBuilder().setSize(SIZE / 2).build()))
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
-            Nexus published = n1.api().publishNexus(PublishNexusRequest.newBuilder().setUuid(nexusId)
+            Nexus published = n1.api().nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(nexusId)
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app").build());
             assertThat(published.getDeviceUri()).endsWith("/nqn.2019-05.io.javastor:" + nexusId);
 
@@ -95,25 +94,25 @@ class NexusThreeEnginesTest {
             // (b) node-2 comes back with its pool; its replica is shared again and re-added. Its engine was killed, so
             // what it had acknowledged may be gone (a new instance of the replica): a full rebuild, not a partial one.
             n2.start();
-            assertThat(n2.api().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance()).getReplicasList())
+            assertThat(n2.api().replicas().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance()).getReplicasList())
                     .extracting(io.javastor.api.ioengine.v1.Replica::getUri).isNotEmpty();
             assertThat(share(n2, uuidOf(r2))).isEqualTo(r2);
-            n1.api().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
+            n1.api().nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
             await("rebuild of node-2's restarted child").atMost(Duration.ofSeconds(120))
                     .until(() -> childState(n1, nexusId, r2) == ChildState.CHILD_STATE_ONLINE);
-            RebuildStats restarted = n1.api().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
+            RebuildStats restarted = n1.api().nexuses().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r2).build());
             assertThat(restarted.getState()).isEqualTo(RebuildState.REBUILD_STATE_COMPLETED);
             assertThat(restarted.getPartial()).as("a child whose engine restarted is rebuilt in full").isFalse();
 
             // (b2) node-3's child is faulted while its engine keeps running, then re-added: the same instance, so only
             // what was written while it was away is copied (a partial rebuild).
-            n1.api().faultNexusChild(io.javastor.api.ioengine.v1.FaultNexusChildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            n1.api().nexuses().faultNexusChild(io.javastor.api.ioengine.v1.FaultNexusChildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
             long whileAway = load.writes();
             await("writes while node-3's child is away").atMost(Duration.ofSeconds(30)).until(() -> load.writes() > whileAway + 500);
-            n1.api().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            n1.api().nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
             await("partial rebuild of node-3's child").atMost(Duration.ofSeconds(90))
                     .until(() -> childState(n1, nexusId, r3) == ChildState.CHILD_STATE_ONLINE);
-            RebuildStats partial = n1.api().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            RebuildStats partial = n1.api().nexuses().getRebuildStats(RebuildRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
             assertThat(partial.getState()).isEqualTo(RebuildState.REBUILD_STATE_COMPLETED);
             assertThat(partial.getPartial()).isTrue();
             assertThat(partial.getBlocksTotal() * partial.getBlockSize()).as("only what was written while away: within the hot region")
@@ -123,8 +122,8 @@ class NexusThreeEnginesTest {
 
             // (c) node-3's replica is replaced by a fresh one on its other pool: full rebuild
             String r4 = replica(n3, "p-node-3b", true);
-            n1.api().removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
-            n1.api().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r4).build());
+            n1.api().nexuses().removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r3).build());
+            n1.api().nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(nexusId).setUri(r4).build());
             await("full rebuild of the fresh child").atMost(Duration.ofSeconds(120))
                     .until(() -> childState(n1, nexusId, r4) == ChildState.CHILD_STATE_ONLINE);
             long afterRebuild = load.writes();
@@ -136,7 +135,7 @@ class NexusThreeEnginesTest {
             Nexus end = nexus(n1, nexusId);
             assertThat(end.getState()).isEqualTo(NexusState.NEXUS_STATE_ONLINE);
             assertThat(end.getChildrenList()).extracting(NexusChild::getUri).containsExactlyInAnyOrder(r1, r2, r4);
-            List<RebuildStats> history = n1.api().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(nexusId).build()).getRecordsList();
+            List<RebuildStats> history = n1.api().nexuses().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(nexusId).build()).getRecordsList();
             assertThat(history).extracting(RebuildStats::getChildUri, RebuildStats::getPartial, RebuildStats::getState).containsExactly(
                     org.assertj.core.groups.Tuple.tuple(r2, false, RebuildState.REBUILD_STATE_COMPLETED),
                     org.assertj.core.groups.Tuple.tuple(r3, true, RebuildState.REBUILD_STATE_COMPLETED),
@@ -147,9 +146,9 @@ class NexusThreeEnginesTest {
             // Every acknowledged write reads back through the nexus, and from each child directly once the nexus is gone
             // (while it lives, it is the one writer of its local replica: a share of it would be refused).
             assertThat(load.verifyAll(app)).isEmpty();
-            n1.api().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(nexusId).build());
-            n1.api().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(nexusId).build());
-            assertThat(n1.api().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
+            n1.api().nexuses().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(nexusId).build());
+            n1.api().nexuses().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(nexusId).build());
+            assertThat(n1.api().nexuses().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
             share(n1, uuidOf(r1));
             NvmfHostOptions asNode1 = NvmfHostOptions.defaults(NODE1_NQN).withQueues(1, 64);
             List<BlockDevice> children = new ArrayList<>();
@@ -178,12 +177,12 @@ class NexusThreeEnginesTest {
         for (String p : extraPools) {
             disks.add(disk(tmp, node, p));
         }
-        IoEngineProcess e = new IoEngineProcess(node, disks, tmp.resolve(node + ".log"),
+        IoEngineProcess e = IoEngineProcess.fromClasspath(node, disks, tmp.resolve(node + ".log"),
                 List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next(), "--javastor.io-engine.nexus.io-timeout=5s"));
         engines.add(e);
         e.start();
         for (int i = 0; i < disks.size(); i++) {
-            e.api().createPool(CreatePoolRequest.newBuilder().setName("p-" + node + (i == 0 ? "" : extraPools[i - 1]))
+            e.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p-" + node + (i == 0 ? "" : extraPools[i - 1]))
                     .addDisks(disks.get(i)).setClusterSize(MiB).build());
         }
         return e;
@@ -196,13 +195,13 @@ class NexusThreeEnginesTest {
     /** Creates a thin replica; a remote one is shared to node-1 only and its nvmf URI returned, a local one's bdev URI. */
     private static String replica(IoEngineProcess e, String pool, boolean remote) {
         String id = UUID.randomUUID().toString();
-        io.javastor.api.ioengine.v1.Replica r = e.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(pool)
+        io.javastor.api.ioengine.v1.Replica r = e.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(pool)
                 .setSize(SIZE).setThin(true).build());
         return remote ? share(e, id) : r.getUri();
     }
 
     private static String share(IoEngineProcess e, String id) {
-        return e.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
+        return e.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF)
                 .addAllowedHosts(NODE1_NQN).build()).getUri();
     }
 
@@ -215,7 +214,7 @@ class NexusThreeEnginesTest {
     }
 
     private static Nexus nexus(IoEngineProcess e, String id) {
-        return e.api().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
+        return e.api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(id).build()).getNexusList(0);
     }
 
     private static ChildState childState(IoEngineProcess e, String nexusId, String uri) {

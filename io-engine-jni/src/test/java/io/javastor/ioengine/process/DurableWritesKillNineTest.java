@@ -1,5 +1,7 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
@@ -38,13 +40,13 @@ class DurableWritesKillNineTest {
     void fuaWritesWriteThroughWritesAndWritesBeforeShutdownSurviveKillNineWithoutAFlush() throws Exception {
         int nvmfPort = FreePorts.next();
         List<String> disks = List.of(disk("fua"), disk("wt"), disk("shn"));
-        try (IoEngineProcess engine = new IoEngineProcess("node-dur", disks, dir.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-dur", disks, dir.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
             List<ShareReplicaRequest> shares = new ArrayList<>();
             for (String name : List.of("fua", "wt", "shn")) {
-                engine.api().createPool(CreatePoolRequest.newBuilder().setName(name).addDisks(disk(name)).setClusterSize(MiB).build());
+                engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName(name).addDisks(disk(name)).setClusterSize(MiB).build());
                 String id = UUID.randomUUID().toString();
-                engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(name).setSize(BLOCKS * MiB).setThin(true).build());
+                engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool(name).setSize(BLOCKS * MiB).setThin(true).build());
                 shares.add(ShareReplicaRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST).build());
             }
             NvmfBlockDevice fua = connect(engine, shares.get(0));
@@ -87,7 +89,7 @@ class DurableWritesKillNineTest {
     }
 
     private static NvmfBlockDevice connect(IoEngineProcess engine, ShareReplicaRequest share) {
-        String uri = engine.api().shareReplica(share).getUri(); // shares are not persistent: share again after a restart
+        String uri = engine.api().replicas().shareReplica(share).getUri(); // shares are not persistent: share again after a restart
         return NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST));
     }
 

@@ -1,5 +1,7 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.Replica;
@@ -32,12 +34,12 @@ class IoEngineKernelInitiatorTest {
         LinuxNvmeVm.tools(); // skips, saying why, without the harness
 
         String disk = "uring://" + tmp.resolve("pool.img") + "?size_mb=256";
-        try (IoEngineProcess engine = new IoEngineProcess("node-vm", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=8420", "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
-            engine.api().createPool(CreatePoolRequest.newBuilder().setName("vm").addDisks(disk).build());
+            engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("vm").addDisks(disk).build());
             String id = UUID.randomUUID().toString();
-            engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("vm").setSize(128L << 20).build());
-            Replica shared = engine.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(id)
+            engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("vm").setSize(128L << 20).build());
+            Replica shared = engine.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(id)
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             String nqn = "nqn.2019-05.io.javastor:" + id;
             assertThat(shared.getUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
@@ -48,7 +50,7 @@ class IoEngineKernelInitiatorTest {
             assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
             assertThat(vm.exitCode()).isZero();
 
-            assertThat(engine.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(id).build()).getShare())
+            assertThat(engine.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(id).build()).getShare())
                     .isEqualTo(ShareProtocol.SHARE_PROTOCOL_NONE);
         }
     }

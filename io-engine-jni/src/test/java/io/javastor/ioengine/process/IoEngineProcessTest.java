@@ -1,5 +1,9 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.JavaProcess;
+
+import io.javastor.testsupport.IoEngineProcess;
+
 import io.javastor.testsupport.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -42,54 +46,54 @@ class IoEngineProcessTest {
     @Test
     void grpcApiCreatesListsResizesDestroysIdempotentlyAndRejectsBadInputByField() throws Exception {
         String disk = "uring://" + dir.resolve("pool.img") + "?size_mb=128";
-        try (IoEngineProcess engine = new IoEngineProcess("node-a", List.of(), dir.resolve("engine.log"), List.of()).start()) {
-            assertThat(engine.api().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()).getNodeNqn())
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-a", List.of(), dir.resolve("engine.log"), List.of()).start()) {
+            assertThat(engine.api().node().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()).getNodeNqn())
                     .isEqualTo("nqn.2019-05.io.javastor:node-name:node-a");
-            Pool pool = engine.api().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
+            Pool pool = engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
             assertThat(pool.getStatus()).isEqualTo(PoolStatus.POOL_STATUS_ONLINE);
             assertThat(pool.getCapacity()).isPositive();
-            assertThat(engine.api().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build()).getUuid())
+            assertThat(engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build()).getUuid())
                     .as("identical create returns the pool").isEqualTo(pool.getUuid());
 
             String id = UUID.randomUUID().toString();
             CreateReplicaRequest create = CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1").setSize(16 * MiB).setThin(true).build();
-            Replica r = engine.api().createReplica(create);
+            Replica r = engine.api().replicas().createReplica(create);
             assertThat(r.getUri()).isEqualTo("bdev:///" + id);
-            assertThat(engine.api().createReplica(create)).as("identical create returns the replica").isEqualTo(r);
-            expect(Status.Code.ALREADY_EXISTS, "exists", () -> engine.api().createReplica(create.toBuilder().setSize(32 * MiB).build()));
-            assertThat(engine.api().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(id).setRequestedSize(20 * MiB).build()).getSize())
+            assertThat(engine.api().replicas().createReplica(create)).as("identical create returns the replica").isEqualTo(r);
+            expect(Status.Code.ALREADY_EXISTS, "exists", () -> engine.api().replicas().createReplica(create.toBuilder().setSize(32 * MiB).build()));
+            assertThat(engine.api().replicas().resizeReplica(ResizeReplicaRequest.newBuilder().setUuid(id).setRequestedSize(20 * MiB).build()).getSize())
                     .isEqualTo(20 * MiB);
-            Replica thick = engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
+            Replica thick = engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString())
                     .setPool("p1").setSize(8 * MiB).build());
-            assertThat(engine.api().listPools(ListPoolsRequest.getDefaultInstance()).getPools(0).getUsed()).isEqualTo(thick.getAllocated());
+            assertThat(engine.api().pools().listPools(ListPoolsRequest.getDefaultInstance()).getPools(0).getUsed()).isEqualTo(thick.getAllocated());
 
             // Bad input: the right code, a message naming the field, and nothing changed.
             expect(Status.Code.INVALID_ARGUMENT, "disks: disk URI 'nvme:///x' has unsupported scheme",
-                    () -> engine.api().createPool(CreatePoolRequest.newBuilder().setName("p2").addDisks("nvme:///x").build()));
+                    () -> engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p2").addDisks("nvme:///x").build()));
             expect(Status.Code.INVALID_ARGUMENT, "name: must not contain '/'",
-                    () -> engine.api().createPool(CreatePoolRequest.newBuilder().setName("a/b").addDisks(disk).build()));
+                    () -> engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("a/b").addDisks(disk).build()));
             expect(Status.Code.INVALID_ARGUMENT, "size: must be greater than 0",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(0).build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(0).build()));
             expect(Status.Code.INVALID_ARGUMENT, "size: " + (4 * MiB + 1) + " is not a multiple",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(4 * MiB + 1).build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(4 * MiB + 1).build()));
             expect(Status.Code.INVALID_ARGUMENT, "uuid: 'r1' is not a UUID",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid("r1").build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid("r1").build()));
             expect(Status.Code.INVALID_ARGUMENT, "name: must not contain '/'",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setName("x/y").build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setName("x/y").build()));
             expect(Status.Code.NOT_FOUND, "pool nope not found",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setPool("nope").build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setPool("nope").build()));
             expect(Status.Code.RESOURCE_EXHAUSTED, "free clusters",
-                    () -> engine.api().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setThin(false).setSize(1024 * MiB).build()));
+                    () -> engine.api().replicas().createReplica(create.toBuilder().setUuid(UUID.randomUUID().toString()).setThin(false).setSize(1024 * MiB).build()));
             expect(Status.Code.NOT_FOUND, "no pool found",
-                    () -> engine.api().importPool(ImportPoolRequest.newBuilder().setName("p9").addDisks("uring://" + dir.resolve("e.img") + "?size_mb=16").build()));
-            assertThat(engine.api().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList())
+                    () -> engine.api().pools().importPool(ImportPoolRequest.newBuilder().setName("p9").addDisks("uring://" + dir.resolve("e.img") + "?size_mb=16").build()));
+            assertThat(engine.api().replicas().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList())
                     .extracting(Replica::getUuid).containsExactlyInAnyOrder(id, thick.getUuid());
-            assertThat(engine.api().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList()).extracting(Pool::getName).containsExactly("p1");
+            assertThat(engine.api().pools().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList()).extracting(Pool::getName).containsExactly("p1");
 
-            engine.api().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(id).build());
-            engine.api().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(id).build());
-            engine.api().destroyPool(DestroyPoolRequest.newBuilder().setName("p1").build());
-            assertThat(engine.api().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList()).isEmpty();
+            engine.api().replicas().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(id).build());
+            engine.api().replicas().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(id).build());
+            engine.api().pools().destroyPool(DestroyPoolRequest.newBuilder().setName("p1").build());
+            assertThat(engine.api().pools().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList()).isEmpty();
         }
     }
 
@@ -100,8 +104,8 @@ class IoEngineProcessTest {
         Set<String> maybe = java.util.concurrent.ConcurrentHashMap.newKeySet();     // in flight at the kill
         Set<String> destroyed = java.util.concurrent.ConcurrentHashMap.newKeySet(); // destroy acknowledged
         SplittableRandom rnd = new SplittableRandom(5);
-        try (IoEngineProcess engine = new IoEngineProcess("node-k", List.of(disk), dir.resolve("engine.log"), List.of()).start()) {
-            engine.api().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).setClusterSize(MiB).build());
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-k", List.of(disk), dir.resolve("engine.log"), List.of()).start()) {
+            engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).setClusterSize(MiB).build());
             for (int kill = 1; kill <= 5; kill++) {
                 AtomicBoolean stop = new AtomicBoolean();
                 Thread client = new Thread(() -> {
@@ -110,14 +114,14 @@ class IoEngineProcessTest {
                             if (acked.size() > 20 && rnd.nextInt(3) == 0) {
                                 String victim = acked.iterator().next();
                                 maybe.add(victim);
-                                engine.api().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(victim).build());
+                                engine.api().replicas().destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(victim).build());
                                 acked.remove(victim);
                                 maybe.remove(victim);
                                 destroyed.add(victim);
                             } else {
                                 String id = UUID.randomUUID().toString();
                                 maybe.add(id);
-                                engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1")
+                                engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1")
                                         .setSize((1 + rnd.nextInt(4)) * MiB).setThin(rnd.nextBoolean()).build());
                                 maybe.remove(id);
                                 acked.add(id);
@@ -136,7 +140,7 @@ class IoEngineProcessTest {
                 client.join(30_000);
                 engine.start(); // imports the pool found on its configured disk
 
-                Set<String> present = engine.api().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList()
+                Set<String> present = engine.api().replicas().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList()
                         .stream().map(Replica::getUuid).collect(Collectors.toSet());
                 Set<String> mustBeBack = new HashSet<>(acked);
                 mustBeBack.removeAll(maybe); // a destroy in flight at the kill may or may not have committed
@@ -162,13 +166,13 @@ class IoEngineProcessTest {
     void idleEngineWithImportedPoolsUsesUnderTwoPercentOfACoreAndExportsMetrics() throws Exception {
         String d1 = "uring://" + dir.resolve("a.img") + "?size_mb=64";
         String d2 = "uring://" + dir.resolve("b.img") + "?size_mb=64";
-        try (IoEngineProcess engine = new IoEngineProcess("node-i", List.of(d1, d2), dir.resolve("engine.log"), List.of()).start()) {
-            engine.api().createPool(CreatePoolRequest.newBuilder().setName("pa").addDisks(d1).build());
-            engine.api().createPool(CreatePoolRequest.newBuilder().setName("pb").addDisks(d2).build());
-            engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("pa").setSize(8 * MiB).build());
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-i", List.of(d1, d2), dir.resolve("engine.log"), List.of()).start()) {
+            engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("pa").addDisks(d1).build());
+            engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("pb").addDisks(d2).build());
+            engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("pa").setSize(8 * MiB).build());
             engine.kill9();
             engine.start(); // both pools imported at start, the io_uring poller running
-            assertThat(engine.api().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsCount()).isEqualTo(2);
+            assertThat(engine.api().pools().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsCount()).isEqualTo(2);
 
             // Let start-up work settle (JIT, first scrapes), then measure a quiet window.
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).pollInterval(java.time.Duration.ofSeconds(2))
@@ -204,14 +208,14 @@ class IoEngineProcessTest {
         int nvmfPort = FreePorts.next();
         byte[] expect = new byte[16 << 20];
         new SplittableRandom(11).nextBytes(expect);
-        try (IoEngineProcess engine = new IoEngineProcess("node-d", List.of(disk), dir.resolve("engine.log"),
+        try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-d", List.of(disk), dir.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + nvmfPort)).start()) {
-            engine.api().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
+            engine.api().pools().createPool(CreatePoolRequest.newBuilder().setName("p1").addDisks(disk).build());
             String id = UUID.randomUUID().toString();
-            engine.api().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1").setSize(expect.length).setThin(true).build());
+            engine.api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(id).setPool("p1").setSize(expect.length).setThin(true).build());
             io.javastor.api.ioengine.v1.ShareReplicaRequest share = io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder().setUuid(id)
                     .setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(host).build();
-            String uri = engine.api().shareReplica(share).getUri();
+            String uri = engine.api().replicas().shareReplica(share).getUri();
             assertThat(uri).isEqualTo("nvmf://127.0.0.1:" + nvmfPort + "/nqn.2019-05.io.javastor:" + id);
 
             try (io.javastor.ioengine.nvmf.host.NvmfBlockDevice dev = io.javastor.ioengine.nvmf.host.NvmfBlockDevice.connect(uri,
@@ -225,7 +229,7 @@ class IoEngineProcessTest {
             }
             engine.kill9();
             engine.start();
-            uri = engine.api().shareReplica(share).getUri(); // shares are not persistent: the agent shares again
+            uri = engine.api().replicas().shareReplica(share).getUri(); // shares are not persistent: the agent shares again
             try (io.javastor.ioengine.nvmf.host.NvmfBlockDevice dev = io.javastor.ioengine.nvmf.host.NvmfBlockDevice.connect(uri,
                     io.javastor.ioengine.nvmf.host.NvmfHostOptions.defaults(host))) {
                 byte[] got = new byte[expect.length];
@@ -245,13 +249,9 @@ class IoEngineProcessTest {
         Path bogus = Files.writeString(dir.resolve("libbogus.so"), "not an ELF file");
         Path log = dir.resolve("engine.log");
         List<String> args = List.of("--spring.grpc.server.port=" + FreePorts.next(), "--server.port=" + FreePorts.next());
-        ProcessBuilder pb = JavaProcess.builder("io.javastor.ioengine.IoEngineApplication", args);
         // Point the loader at a file that is not a shared library, as on a machine without a usable build.
-        List<String> cmd = new java.util.ArrayList<>(pb.command());
-        cmd.replaceAll(a -> a.startsWith("-Djavastor.native.lib=") ? "-Djavastor.native.lib=" + bogus : a);
-        if (cmd.stream().noneMatch(a -> a.startsWith("-Djavastor.native.lib="))) {
-            cmd.add(1, "-Djavastor.native.lib=" + bogus);
-        }
+        List<String> cmd = JavaProcess.command(JavaProcess.Program.mainClass("io.javastor.ioengine.IoEngineApplication"),
+                List.of("-Xmx512m", "-Djavastor.native.lib=" + bogus), args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the engine exits instead of running").isTrue();
         assertThat(p.exitValue()).isNotZero();

@@ -1,5 +1,7 @@
 package io.javastor.ioengine.process;
 
+import io.javastor.testsupport.JavaProcess;
+
 import io.javastor.ioengine.device.BlockDeviceFactory;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolRegistry;
@@ -38,7 +40,10 @@ class KillNineCrashTest {
         for (int round = 1; round <= ROUNDS; round++) {
             Path file = dir.resolve("crash-" + round + ".img");
             String disk = "uring://" + file + "?size_mb=96";
-            Process p = JavaProcess.builder(CrashStreamProcess.class.getName(), List.of(disk, Long.toString(round), "100000"))
+            List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
+            jvm.addAll(JavaProcess.nativeLibraryOptions());
+            Process p = new ProcessBuilder(JavaProcess.command(JavaProcess.Program.mainClass(CrashStreamProcess.class.getName()), jvm,
+                            List.of(disk, Long.toString(round), "100000")))
                     .redirectError(dir.resolve("crash-" + round + ".err").toFile()).start();
             StreamModel model = new StreamModel();
             int killAfter = 40 + rnd.nextInt(400);

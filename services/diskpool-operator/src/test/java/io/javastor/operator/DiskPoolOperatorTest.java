@@ -1,5 +1,7 @@
 package io.javastor.operator;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,10 +13,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,12 +29,12 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.testsupport.FreePorts;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.operator.diskpool.DiskPool;
 import io.javastor.operator.diskpool.DiskPoolSpec;
 import io.javastor.operator.diskpool.DiskPoolStatus;
-import io.javastor.operator.testsupport.JarProcess;
+import io.javastor.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.RestGatewayProcess;
 import io.javastor.operator.testsupport.Rest;
 import io.javastor.operator.testsupport.RunningOperator;
 
@@ -57,57 +55,30 @@ class DiskPoolOperatorTest {
     static KubernetesClient client;
 
     private static Path dir;
-    private static JarProcess agent;
-    private static JarProcess gateway;
+    private static CoreAgentProcess agent;
+    private static RestGatewayProcess gateway;
     private static String gatewayUrl;
-    private static final List<IoEngineNode> engines = new ArrayList<>();
+    private static final List<IoEngineProcess> engines = new ArrayList<>();
     private static Rest rest;
     private static RunningOperator operator;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        Path agentJar = JarProcess.jar("javastor.test.coreagent.jar");
-        Path gatewayJar = JarProcess.jar("javastor.test.gateway.jar");
-        IoEngineNode.jar();
+        CoreAgentProcess.jar(); // skip early, saying why, when a jar was not built
+        JavaProcess.execJar(JavaProcess.GATEWAY_JAR);
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR);
         dir = Files.createTempDirectory("javastor-operator-");
         client.apiextensions().v1().customResourceDefinitions().load(Path.of(System.getProperty("javastor.test.crd")).toFile()).create();
 
-        int agentGrpc = FreePorts.next();
-        int agentHttp = FreePorts.next();
-        agent = new JarProcess("core-agent", agentJar, List.of(
-                "--spring.grpc.server.address=127.0.0.1:" + agentGrpc,
-                "--server.address=127.0.0.1", "--server.port=" + agentHttp,
-                "--javastor.core.etcd.endpoints=" + etcd.endpoint(),
-                "--javastor.core.cluster=operator", "--javastor.core.agent-id=agent-operator",
-                "--javastor.core.leader.ttl=2s",
-                "--javastor.core.nodes.heartbeat-interval=300ms", "--javastor.core.nodes.heartbeat-timeout=3s",
-                "--javastor.core.nodes.call-timeout=5s", "--javastor.core.reconcile.interval=300ms",
-                "--spring.datasource.url=jdbc:h2:mem:operator;DB_CLOSE_DELAY=-1"),
-                "http://127.0.0.1:" + agentHttp + "/actuator/health/readiness", dir).start();
-
-        int gatewayPort = FreePorts.next();
-        gatewayUrl = "http://127.0.0.1:" + gatewayPort;
-        gateway = new JarProcess("rest-gateway", gatewayJar, List.of(
-                "--server.address=127.0.0.1", "--server.port=" + gatewayPort,
-                "--javastor.gateway.core-agent.addresses=127.0.0.1:" + agentGrpc,
-                "--javastor.gateway.core-agent.call-timeout=20s"),
-                gatewayUrl + "/actuator/health/readiness", dir).start();
+        agent = new CoreAgentProcess(etcd.endpoint(), "operator", dir).start();
+        gateway = new RestGatewayProcess(agent.address(), dir).start();
+        gatewayUrl = gateway.url();
         rest = new Rest(gatewayUrl);
 
-        ExecutorService starter = Executors.newFixedThreadPool(2);
-        try {
-            List<Future<?>> started = new ArrayList<>();
-            for (String n : List.of("node-1", "node-2")) {
-                IoEngineNode engine = new IoEngineNode(n, "127.0.0.1:" + agentGrpc, dir);
-                engines.add(engine);
-                started.add(starter.submit(engine::start));
-            }
-            for (Future<?> f : started) {
-                f.get(240, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
+        for (String n : List.of("node-1", "node-2")) {
+            engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
         }
+        IoEngineProcess.startAll(engines);
         await("nodes Online").atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).until(() -> List.of("node-1", "node-2").stream()
                 .allMatch(n -> {
                     var r = rest.get("/v0/nodes/" + n);
@@ -125,7 +96,7 @@ class DiskPoolOperatorTest {
         if (gateway != null) {
             gateway.close();
         }
-        for (IoEngineNode e : engines) {
+        for (IoEngineProcess e : engines) {
             e.close();
         }
         if (agent != null) {
@@ -310,7 +281,7 @@ class DiskPoolOperatorTest {
         await("resource gone").atMost(DEADLINE).until(() -> get("pool-kept") == null);
         assertThat(rest.get("/v0/pools/pool-kept").status()).isEqualTo(200);
         // And the node restarts (kill -9): its io-engine forgets the pool, which is only on the disk now.
-        IoEngineNode node1 = engines.get(0);
+        IoEngineProcess node1 = engines.get(0);
         assertThat(node1.name()).isEqualTo("node-1");
         node1.kill9();
         node1.start();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.FreePorts;
-import io.javastor.core.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.gateway.testsupport.RunningGateway;
 import io.javastor.gateway.testsupport.RunningGateway.Reply;
 

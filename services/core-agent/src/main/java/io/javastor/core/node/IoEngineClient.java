@@ -11,13 +11,16 @@ import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.DestroyPoolRequest;
 import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
 import io.javastor.api.ioengine.v1.ImportPoolRequest;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.api.ioengine.v1.NexusRpcGrpc;
+import io.javastor.api.ioengine.v1.NodeRpcGrpc;
 import io.javastor.api.ioengine.v1.NodeInfo;
 import io.javastor.api.ioengine.v1.GetNodeInfoRequest;
 import io.javastor.api.ioengine.v1.Pool;
+import io.javastor.api.ioengine.v1.PoolRpcGrpc;
 import io.javastor.api.ioengine.v1.Replica;
+import io.javastor.api.ioengine.v1.ReplicaRpcGrpc;
 import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
 import io.javastor.core.CoreException;
 
@@ -37,54 +40,66 @@ public final class IoEngineClient {
         this.deadline = deadline;
     }
 
-    private IoEngineGrpc.IoEngineBlockingStub stub() {
-        return IoEngineGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    private NodeRpcGrpc.NodeRpcBlockingStub node() {
+        return NodeRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private PoolRpcGrpc.PoolRpcBlockingStub pools() {
+        return PoolRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private ReplicaRpcGrpc.ReplicaRpcBlockingStub replicas() {
+        return ReplicaRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private NexusRpcGrpc.NexusRpcBlockingStub nexuses() {
+        return NexusRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public NodeInfo nodeInfo() {
-        return call("get node info", () -> stub().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()));
+        return call("get node info", () -> node().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()));
     }
 
     public Pool createPool(String name, List<String> disks, boolean eraseExisting) {
-        return call("create pool " + name, () -> stub().createPool(
+        return call("create pool " + name, () -> pools().createPool(
                 CreatePoolRequest.newBuilder().setName(name).addAllDisks(disks).setEraseExisting(eraseExisting).build()));
     }
 
     public List<io.javastor.api.ioengine.v1.BlockDevice> listBlockDevices(boolean all) {
-        return call("list block devices", () -> stub().listBlockDevices(
+        return call("list block devices", () -> node().listBlockDevices(
                 io.javastor.api.ioengine.v1.ListBlockDevicesRequest.newBuilder().setAll(all).build()).getDevicesList());
     }
 
     public Pool importPool(String name, List<String> disks) {
-        return call("import pool " + name, () -> stub().importPool(
+        return call("import pool " + name, () -> pools().importPool(
                 ImportPoolRequest.newBuilder().setName(name).addAllDisks(disks).build()));
     }
 
     public void destroyPool(String name) {
-        call("destroy pool " + name, () -> stub().destroyPool(DestroyPoolRequest.newBuilder().setName(name).build()));
+        call("destroy pool " + name, () -> pools().destroyPool(DestroyPoolRequest.newBuilder().setName(name).build()));
     }
 
     public List<Pool> listPools() {
-        return call("list pools", () -> stub().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList());
+        return call("list pools", () -> pools().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList());
     }
 
     public Replica createReplica(String uuid, String pool, long size, boolean thin) {
-        return call("create replica " + uuid, () -> stub().createReplica(CreateReplicaRequest.newBuilder()
+        return call("create replica " + uuid, () -> replicas().createReplica(CreateReplicaRequest.newBuilder()
                 .setUuid(uuid).setPool(pool).setSize(size).setThin(thin).build()));
     }
 
     public void destroyReplica(String uuid, String pool) {
-        call("destroy replica " + uuid, () -> stub().destroyReplica(
+        call("destroy replica " + uuid, () -> replicas().destroyReplica(
                 DestroyReplicaRequest.newBuilder().setUuid(uuid).setPool(pool).build()));
     }
 
     public Replica resizeReplica(String uuid, long size) {
-        return call("resize replica " + uuid, () -> stub().resizeReplica(
+        return call("resize replica " + uuid, () -> replicas().resizeReplica(
                 ResizeReplicaRequest.newBuilder().setUuid(uuid).setRequestedSize(size).build()));
     }
 
     public List<Replica> listReplicas() {
-        return call("list replicas", () -> stub().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList());
+        return call("list replicas", () -> replicas().listReplicas(ListReplicasRequest.getDefaultInstance()).getReplicasList());
     }
 
     /** Exports the replica over NVMe-oF to the given hosts; returns its nvmf:// URI. */
@@ -94,65 +109,65 @@ public final class IoEngineClient {
 
     /** Exports the replica over NVMe-oF to the given hosts; returns the replica as the node now reports it. */
     public Replica exportReplica(String uuid, List<String> allowedHosts) {
-        return call("share replica " + uuid, () -> stub().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
+        return call("share replica " + uuid, () -> replicas().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
                 .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
                 .addAllAllowedHosts(allowedHosts).build()));
     }
 
     public Replica unshareReplica(String uuid) {
-        return call("unshare replica " + uuid, () -> stub().unshareReplica(
+        return call("unshare replica " + uuid, () -> replicas().unshareReplica(
                 io.javastor.api.ioengine.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build()));
     }
 
     /** The rebuilds the nexus ran, oldest first. */
     public io.javastor.api.ioengine.v1.RebuildHistoryResponse rebuildHistory(String nexusUuid) {
-        return call("rebuild history of nexus " + nexusUuid, () -> stub().getRebuildHistory(
+        return call("rebuild history of nexus " + nexusUuid, () -> nexuses().getRebuildHistory(
                 io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(nexusUuid).build()));
     }
 
     /** @param reservationKey the volume's target generation, which the nexus fences its children with; 0: none */
     public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children, long reservationKey) {
-        return call("create nexus " + uuid, () -> stub().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
+        return call("create nexus " + uuid, () -> nexuses().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
                 .setUuid(uuid).setSize(size).addAllChildren(children).setReservationKey(reservationKey).build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {
-        return call("publish nexus " + uuid, () -> stub().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder()
+        return call("publish nexus " + uuid, () -> nexuses().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder()
                 .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
                 .addAllAllowedHosts(allowedHosts).build()));
     }
 
     /** Stops exporting the nexus; unpublishing one that is not published succeeds. */
     public io.javastor.api.ioengine.v1.Nexus unpublishNexus(String uuid) {
-        return call("unpublish nexus " + uuid, () -> stub().unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest.newBuilder()
+        return call("unpublish nexus " + uuid, () -> nexuses().unpublishNexus(io.javastor.api.ioengine.v1.UnpublishNexusRequest.newBuilder()
                 .setUuid(uuid).build()));
     }
 
     /** Grows a nexus; its children must have grown first. The same size succeeds. */
     public io.javastor.api.ioengine.v1.Nexus resizeNexus(String uuid, long size) {
-        return call("resize nexus " + uuid, () -> stub().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder()
+        return call("resize nexus " + uuid, () -> nexuses().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder()
                 .setUuid(uuid).setRequestedSize(size).build()));
     }
 
     /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
     public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
-        return call("add child to nexus " + uuid, () -> stub().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
+        return call("add child to nexus " + uuid, () -> nexuses().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
                 .setUuid(uuid).setUri(childUri).build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus removeChildNexus(String uuid, String childUri) {
-        return call("remove child from nexus " + uuid, () -> stub().removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest.newBuilder()
+        return call("remove child from nexus " + uuid, () -> nexuses().removeChildNexus(io.javastor.api.ioengine.v1.RemoveChildNexusRequest.newBuilder()
                 .setUuid(uuid).setUri(childUri).build()));
     }
 
     /** The nexuses this io-engine runs now (a restarted one runs none until the agent re-creates them). */
     public List<io.javastor.api.ioengine.v1.Nexus> listNexus() {
-        return call("list nexuses", () -> stub().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.getDefaultInstance())).getNexusListList();
+        return call("list nexuses", () -> nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.getDefaultInstance())).getNexusListList();
     }
 
     /** Unpublishes and destroys; an absent nexus is fine (the io-engine says so). */
     public void destroyNexus(String uuid) {
-        call("destroy nexus " + uuid, () -> stub().destroyNexus(
+        call("destroy nexus " + uuid, () -> nexuses().destroyNexus(
                 io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(uuid).build()));
     }
 

@@ -40,7 +40,7 @@ import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
@@ -64,7 +64,7 @@ class TargetCrashTest {
     private static Path dir;
     private static RunningAgent agent;
     private static TestCluster cluster;
-    private static List<IoEngineNode> nodes;
+    private static List<IoEngineProcess> nodes;
     private static SpecStore specs;
 
     @BeforeAll
@@ -90,7 +90,7 @@ class TargetCrashTest {
         cluster.awaitOnline(names);
     }
 
-    private static IoEngineNode node(String name) {
+    private static IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -179,7 +179,7 @@ class TargetCrashTest {
 
             // The agent re-creates the target where it was, from the in-sync replica only, and rebuilds the other.
             await("target re-created").atMost(Duration.ofSeconds(90)).until(() ->
-                    node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount() == 1);
+                    node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount() == 1);
             // The agent records the event just after the engine answers: wait for it, then there is exactly one.
             await("TargetRecreated recorded").atMost(Duration.ofSeconds(30)).until(() -> events(uuid, "TargetRecreated") >= 1);
             assertThat(events(uuid, "TargetRecreated")).isEqualTo(1);
@@ -225,7 +225,7 @@ class TargetCrashTest {
         // agent's inventory says the nexus is gone.
         await("pool imported again").atMost(Duration.ofSeconds(90)).until(() -> {
             try {
-                return node("node-3").api().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance())
+                return node("node-3").api().replicas().listReplicas(io.javastor.api.ioengine.v1.ListReplicasRequest.getDefaultInstance())
                         .getReplicasList().stream().anyMatch(r -> r.getUuid().equals(replica));
             } catch (StatusRuntimeException starting) {
                 return false;
@@ -240,12 +240,12 @@ class TargetCrashTest {
 
         var again = nexusApi.createNexus(create);
         assertThat(again.getStatus()).isEqualTo(NexusStatus.NEXUS_STATUS_ONLINE);
-        assertThat(node("node-3").api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isEqualTo(1);
+        assertThat(node("node-3").api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isEqualTo(1);
         assertThat(nexusApi.getNexus(GetNexusRequest.newBuilder().setUuid(uuid).build()).getChildren(0).getUri()).isEqualTo("bdev:///" + replica);
 
         nexusApi.destroyNexus(DestroyNexusRequest.newBuilder().setUuid(uuid).build());
         assertThat(specs.get(NexusSpec.KIND, uuid)).isEmpty();
-        assertThat(node("node-3").api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isZero();
+        assertThat(node("node-3").api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount()).isZero();
         replicaApi.destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(replica).build());
     }
 }

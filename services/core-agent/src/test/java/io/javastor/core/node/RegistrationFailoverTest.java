@@ -16,7 +16,7 @@ import io.javastor.api.core.v1.NodeServiceGrpc;
 import io.javastor.api.core.v1.NodeStatus;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 
 /**
@@ -40,7 +40,7 @@ class RegistrationFailoverTest {
             RunningAgent leader = leads(a) ? a : b;
             RunningAgent follower = leader == a ? b : a;
             String endpoints = "127.0.0.1:" + follower.grpcPort() + ",127.0.0.1:" + leader.grpcPort();
-            try (IoEngineNode node = new IoEngineNode("node-fo", endpoints, dir).start()) {
+            try (IoEngineProcess node = IoEngineProcess.fromJar("node-fo", endpoints, dir).start()) {
                 await("registered through the leader").atMost(Duration.ofSeconds(60))
                         .until(() -> status(leader, "node-fo") == NodeStatus.NODE_STATUS_ONLINE);
 

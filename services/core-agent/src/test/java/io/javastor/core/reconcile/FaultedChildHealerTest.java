@@ -43,7 +43,7 @@ import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -147,7 +147,7 @@ class FaultedChildHealerTest {
     }
 
     private static List<io.javastor.api.ioengine.v1.NexusChild> runningChildren(String targetNode, String uuid) {
-        return cluster.node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getChildrenList();
+        return cluster.node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getChildrenList();
     }
 
     /** Every child Online on the target again, every replica in sync, the volume Online: healed. */
@@ -167,13 +167,13 @@ class FaultedChildHealerTest {
         List<Replica> replicas = volume(uuid).getReplicasList();
         assertThat(replicas).hasSize(2);
         for (Replica r : replicas) {
-            IoEngineNode node = cluster.node(r.getNodeId());
-            String uri = node.api().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
+            IoEngineProcess node = cluster.node(r.getNodeId());
+            String uri = node.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST).build()).getUri();
             try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {
                 assertHolds(dev, data, "replica " + r.getUuid() + " on " + r.getNodeId());
             } finally {
-                node.api().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
+                node.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
             }
         }
     }
@@ -260,17 +260,17 @@ class FaultedChildHealerTest {
         String nexus = UUID.randomUUID().toString();
         List<String> replicas = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString());
         for (String r : replicas) {
-            engine.createReplica(io.javastor.api.ioengine.v1.CreateReplicaRequest.newBuilder().setUuid(r).setPool(TestCluster.poolOf("node-3"))
+            engine.replicas().createReplica(io.javastor.api.ioengine.v1.CreateReplicaRequest.newBuilder().setUuid(r).setPool(TestCluster.poolOf("node-3"))
                     .setSize(4 * MIB).build());
         }
-        engine.createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder().setUuid(nexus).setSize(4 * MIB)
+        engine.nexuses().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder().setUuid(nexus).setSize(4 * MIB)
                 .addChildren("bdev:///" + replicas.get(0)).addChildren("bdev:///" + replicas.get(1)).build());
-        String uri = engine.publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder().setUuid(nexus)
+        String uri = engine.nexuses().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder().setUuid(nexus)
                 .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
         byte[] data = pattern(41);
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {
             write(dev, data, 0, BLOCK); // both children healthy: acknowledged
-            engine.faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(nexus).setUri("bdev:///" + replicas.get(1))
+            engine.nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(nexus).setUri("bdev:///" + replicas.get(1))
                     .setReason("test: fault the agent cannot record").build());
             ByteBuffer buf = DmaBuffers.allocate(BLOCK);
             buf.put(data, 0, BLOCK).flip();
@@ -282,20 +282,20 @@ class FaultedChildHealerTest {
         // The nexus goes either way. An io-engine that checks fault records at shutdown also says the shutdown was not
         // clean (a fault it could not put on record), which is true here.
         try {
-            engine.destroyNexus(io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(nexus).build());
+            engine.nexuses().destroyNexus(io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(nexus).build());
         } catch (StatusRuntimeException notClean) {
             assertThat(notClean.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
             assertThat(notClean.getStatus().getDescription()).contains("not cleanly");
         }
-        assertThat(engine.listNexus(ListNexusRequest.newBuilder().setUuid(nexus).build()).getNexusListCount()).isZero();
+        assertThat(engine.nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(nexus).build()).getNexusListCount()).isZero();
         for (String r : replicas) {
-            engine.destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(r).build());
+            engine.replicas().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(r).build());
         }
     }
 
     @Test
     void aChildFaultedByTheTargetIsAddedBackAndHoldsEveryWrite() throws Exception {
-        healsAfter(11, 0, (uuid, targetNode, remote) -> cluster.node(targetNode).api().faultNexusChild(FaultNexusChildRequest.newBuilder()
+        healsAfter(11, 0, (uuid, targetNode, remote) -> cluster.node(targetNode).api().nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder()
                 .setUuid(uuid).setUri(remote.uri()).setReason("test: transient I/O error").build()), (uuid, targetNode, remote) -> { });
     }
 
@@ -321,8 +321,8 @@ class FaultedChildHealerTest {
             // The replica vanishes from its pool behind the agent's back (its node and pool stay): the target faults the
             // child on its next write, and the replica cannot come back.
             var replicaNode = cluster.node(remote.replicaNodeId()).api();
-            replicaNode.unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
-            replicaNode.destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
+            replicaNode.replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
+            replicaNode.replicas().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
             byte[] more = pattern(32);
             System.arraycopy(more, 0, data, 0, VOLUME / 4);
             write(dev, data, 0, VOLUME / 4);

@@ -99,7 +99,7 @@ class RebuildHistoryTest {
 
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
             write(dev, 1, 0, VOLUME);
-            cluster.node(targetNode).api().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(uuid).setUri(remote.uri())
+            cluster.node(targetNode).api().nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(uuid).setUri(remote.uri())
                     .setReason("test: transient I/O error").build());
             write(dev, 2, 0, VOLUME / 4);
         }

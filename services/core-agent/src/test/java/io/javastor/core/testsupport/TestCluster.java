@@ -1,5 +1,10 @@
 package io.javastor.core.testsupport;
 
+import io.javastor.testsupport.JavaProcess;
+
+import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.StorageNodes;
+
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -10,20 +15,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import io.etcd.jetcd.Client;
-import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.CreatePoolRequest;
-import io.javastor.api.core.v1.GetNodeRequest;
-import io.javastor.api.core.v1.GetPoolRequest;
-import io.javastor.api.core.v1.NodeServiceGrpc;
-import io.javastor.api.core.v1.NodeStatus;
-import io.javastor.api.core.v1.PoolServiceGrpc;
-import io.javastor.api.core.v1.PoolStatus;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.WriteFence;
@@ -38,7 +31,7 @@ public final class TestCluster implements AutoCloseable {
     private final String etcdEndpoint;
     private final Settings settings;
     private RunningAgent agent;
-    private final List<IoEngineNode> nodes = new ArrayList<>();
+    private StorageNodes storage;
     private final Client etcdClient;
     private final SpecStore specs;
 
@@ -48,7 +41,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private TestCluster(String etcdEndpoint, Settings s) throws Exception {
-        IoEngineNode.jar(); // skips early, with the reason, when the io-engine was not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skips early, with the reason, when the io-engine was not built
         this.dir = Files.createTempDirectory("javastor-" + s.cluster() + "-");
         this.etcdEndpoint = etcdEndpoint;
         this.settings = s;
@@ -69,31 +62,11 @@ public final class TestCluster implements AutoCloseable {
 
     private void startNodesAndPools(Settings s) throws Exception {
         await("agent leads").atMost(Duration.ofSeconds(20)).until(() -> agent.bean(LeaderElection.class).isLeader());
+        List<String> names = new ArrayList<>();
         for (int i = 1; i <= s.nodes(); i++) {
-            nodes.add(new IoEngineNode("node-" + i, "127.0.0.1:" + agent.grpcPort(), dir));
+            names.add("node-" + i);
         }
-        // In parallel: each io-engine JVM takes seconds to start on a small machine.
-        ExecutorService starter = Executors.newFixedThreadPool(s.nodes());
-        try {
-            List<Future<IoEngineNode>> started = new ArrayList<>();
-            for (IoEngineNode n : nodes) {
-                started.add(starter.submit(n::start));
-            }
-            for (Future<IoEngineNode> f : started) {
-                f.get(120, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
-        awaitOnline(nodes.stream().map(IoEngineNode::name).toArray(String[]::new));
-        var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
-        for (IoEngineNode n : nodes) {
-            pools.createPool(CreatePoolRequest.newBuilder().setId(poolOf(n.name())).setNodeId(n.name())
-                    .addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=" + s.poolSizeMb()).putAllLabels(s.poolLabels()).build());
-        }
-        // Set-up is done when the agent has observed every pool Online.
-        await("pools Online").atMost(Duration.ofSeconds(60)).until(() -> nodes.stream().allMatch(n -> pools.getPool(
-                GetPoolRequest.newBuilder().setId(poolOf(n.name())).build()).getStatus() == PoolStatus.POOL_STATUS_ONLINE));
+        storage = StorageNodes.start(names, "127.0.0.1:" + agent.grpcPort(), agent.channel(), dir, s.poolSizeMb(), s.poolLabels());
     }
 
     /** Starts the cluster; on a failure part-way, stops what had started. */
@@ -102,7 +75,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public static String poolOf(String node) {
-        return "pool-" + node;
+        return StorageNodes.poolOf(node);
     }
 
     public RunningAgent agent() {
@@ -130,12 +103,12 @@ public final class TestCluster implements AutoCloseable {
         return agent;
     }
 
-    public List<IoEngineNode> nodes() {
-        return nodes;
+    public List<IoEngineProcess> nodes() {
+        return storage.engines();
     }
 
-    public IoEngineNode node(String name) {
-        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    public IoEngineProcess node(String name) {
+        return storage.engine(name);
     }
 
     public Path dir() {
@@ -149,25 +122,13 @@ public final class TestCluster implements AutoCloseable {
 
     /** Waits until the agent reports every named node Online. */
     public void awaitOnline(String... names) {
-        var api = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await("nodes Online").atMost(Duration.ofSeconds(60)).until(() -> {
-            for (String name : names) {
-                try {
-                    if (api.getNode(GetNodeRequest.newBuilder().setId(name).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE) {
-                        return false;
-                    }
-                } catch (StatusRuntimeException e) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        StorageNodes.awaitOnline(agent.channel(), List.of(names));
     }
 
     @Override
     public void close() throws Exception {
-        for (IoEngineNode n : nodes) {
-            n.close();
+        if (storage != null) {
+            storage.close();
         }
         agent.close();
         etcdClient.close();

@@ -58,7 +58,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
 
@@ -78,7 +78,7 @@ class VolumeLifecycleTest {
     private static Path dir;
     private static RunningAgent agent;
     private static TestCluster cluster;
-    private static List<IoEngineNode> nodes;
+    private static List<IoEngineProcess> nodes;
     private static SpecStore previousAgent;
 
     @BeforeAll
@@ -112,7 +112,7 @@ class VolumeLifecycleTest {
         return CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas).setThin(thin).build();
     }
 
-    private static IoEngineNode node(String name) {
+    private static IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -120,8 +120,7 @@ class VolumeLifecycleTest {
     private static Map<String, io.javastor.api.ioengine.v1.Replica> onEngines(Volume v) {
         Map<String, io.javastor.api.ioengine.v1.Replica> out = new java.util.HashMap<>();
         for (Replica r : v.getReplicasList()) {
-            List<io.javastor.api.ioengine.v1.Replica> found = node(r.getNodeId()).api()
-                    .listReplicas(ListReplicasRequest.newBuilder().setUuid(r.getUuid()).build()).getReplicasList();
+            List<io.javastor.api.ioengine.v1.Replica> found = node(r.getNodeId()).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(r.getUuid()).build()).getReplicasList();
             found.forEach(f -> out.put(r.getNodeId(), f));
         }
         return out;
@@ -130,7 +129,7 @@ class VolumeLifecycleTest {
     private static boolean existsOnAnyEngine(String replicaUuid) {
         return nodes.stream().filter(n -> n.api() != null).anyMatch(n -> {
             try {
-                return !n.api().listReplicas(ListReplicasRequest.newBuilder().setUuid(replicaUuid).build()).getReplicasList().isEmpty();
+                return !n.api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replicaUuid).build()).getReplicasList().isEmpty();
             } catch (StatusRuntimeException e) {
                 return false; // a killed node holds nothing we can see
             }
@@ -154,7 +153,7 @@ class VolumeLifecycleTest {
         assertThat(again.getCapacity()).isPositive();
         expect(Status.Code.ALREADY_EXISTS, "pool pool-node-1: exists with a different spec",
                 () -> pools.createPool(poolRequest("node-1").toBuilder().clearDisks().addDisks("malloc:///other?size_mb=8").build()));
-        assertThat(node("node-2").api().listPools(ListPoolsRequest.newBuilder().setName("pool-node-2").build()).getPoolsList())
+        assertThat(node("node-2").api().pools().listPools(ListPoolsRequest.newBuilder().setName("pool-node-2").build()).getPoolsList())
                 .singleElement().satisfies(p -> assertThat(p.getDisksList().get(0)).contains("node-2.img"));
     }
 
@@ -299,7 +298,7 @@ class VolumeLifecycleTest {
         // A previous agent wrote the volume spec, created one replica on node-1 and died.
         String uuid = UUID.randomUUID().toString();
         String replica = UUID.randomUUID().toString();
-        node("node-1").api().createReplica(CreateReplicaRequest.newBuilder().setUuid(replica).setPool("pool-node-1").setSize(8 * MIB).build());
+        node("node-1").api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(replica).setPool("pool-node-1").setSize(8 * MIB).build());
         previousAgent.create(ReplicaSpec.KIND, new ReplicaSpec(replica, "pool-node-1", "node-1", 8 * MIB, false, uuid, OperationStatus.CREATED));
         previousAgent.create(VolumeSpec.KIND, new VolumeSpec(uuid, 8 * MIB, 2, false, Topology.ANY, "", OperationStatus.CREATING));
         await().atMost(Duration.ofSeconds(10)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
@@ -329,9 +328,9 @@ class VolumeLifecycleTest {
         previousAgent.create(PoolSpec.KIND, new PoolSpec("pool-extra", "node-3", List.of(disk), Map.of(), OperationStatus.CREATING));
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 previousAgent.get(PoolSpec.KIND, "pool-extra").orElseThrow().spec().operation() == OperationStatus.CREATED);
-        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).hasSize(1);
+        assertThat(node("node-3").api().pools().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).hasSize(1);
         PoolServiceGrpc.newBlockingStub(agent.channel()).destroyPool(DestroyPoolRequest.newBuilder().setId("pool-extra").build());
-        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).isEmpty();
+        assertThat(node("node-3").api().pools().listPools(ListPoolsRequest.newBuilder().setName("pool-extra").build()).getPoolsList()).isEmpty();
         expect(Status.Code.NOT_FOUND, "not found",
                 () -> PoolServiceGrpc.newBlockingStub(agent.channel()).getPool(GetPoolRequest.newBuilder().setId("pool-extra").build()));
     }
@@ -340,7 +339,7 @@ class VolumeLifecycleTest {
     @Order(10)
     void anOrphanReplicaIsDestroyedAfterTheGracePeriod() {
         String orphan = UUID.randomUUID().toString();
-        node("node-2").api().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan).setPool("pool-node-2").setSize(4 * MIB).setThin(true).build());
+        node("node-2").api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan).setPool("pool-node-2").setSize(4 * MIB).setThin(true).build());
         await().atMost(Duration.ofSeconds(15)).until(() -> !existsOnAnyEngine(orphan));
         // The event is written just after the replica is gone: wait for it, then check there is exactly one.
         await().atMost(Duration.ofSeconds(15)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
@@ -355,7 +354,7 @@ class VolumeLifecycleTest {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
         Replica lost = v.getReplicas(0);
-        node(lost.getNodeId()).api().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
+        node(lost.getNodeId()).api().replicas().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
         await().atMost(Duration.ofSeconds(10)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
                 ListEventsRequest.newBuilder().setResourceId(lost.getUuid()).setKind("ReplicaMissing").build()).getTotal() == 1);
         Volume now = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
@@ -375,7 +374,7 @@ class VolumeLifecycleTest {
         // Preferably a node holding a replica.
         assertThat(v.getReplicasList()).extracting(Replica::getNodeId).contains(target);
         assertThat(published.getTarget().getUri()).startsWith("nvmf://").contains(uuid);
-        var nexus = node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+        var nexus = node(target).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusListList();
         assertThat(nexus).singleElement().satisfies(n -> {
             assertThat(n.getDeviceUri()).isEqualTo(published.getTarget().getUri());
@@ -386,28 +385,28 @@ class VolumeLifecycleTest {
         // Idempotent; another node while published is a conflict.
         assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
                 .isEqualTo(published.getTarget());
-        String other = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
+        String other = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
                 () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
 
         Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
         assertThat(unpublished.hasTarget()).isFalse();
-        assertThat(node(target).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+        assertThat(node(target).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusListList()).isEmpty();
         assertThat(onEngines(unpublished).values()).allSatisfy(r ->
                 assertThat(r.getShare()).isEqualTo(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NONE));
         volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build()); // again: fine
 
         // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
-        String bare = nodes.stream().map(IoEngineNode::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
+        String bare = nodes.stream().map(IoEngineProcess::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
                 .findFirst().orElseThrow();
         Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
                 .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
         assertThat(remote.getTarget().getNodeId()).isEqualTo(bare);
-        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+        assertThat(node(bare).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusList(0).getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactly("nvmf", "nvmf");
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
-        assertThat(node(bare).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+        assertThat(node(bare).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusListList()).isEmpty();
         assertThat(v.getReplicasList()).allSatisfy(r -> assertThat(existsOnAnyEngine(r.getUuid())).isFalse());
     }
@@ -419,7 +418,7 @@ class VolumeLifecycleTest {
         Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 3, false));
         String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
                 .getTarget().getNodeId();
-        java.util.function.Supplier<io.javastor.api.ioengine.v1.Nexus> nexus = () -> node(target).api().listNexus(
+        java.util.function.Supplier<io.javastor.api.ioengine.v1.Nexus> nexus = () -> node(target).api().nexuses().listNexus(
                 io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0);
         assertThat(nexus.get().getSize()).isEqualTo(16 * MIB);
 
@@ -437,10 +436,9 @@ class VolumeLifecycleTest {
         // Cut short half way, as when the agent dies between steps: one replica already grew on its io-engine, and the
         // nexus refuses to grow past the others (FAILED_PRECONDITION naming the small child); the volume is unchanged.
         Replica first = v.getReplicas(0);
-        node(first.getNodeId()).api().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
+        node(first.getNodeId()).api().replicas().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
                 .setUuid(first.getUuid()).setRequestedSize(40 * MIB).build());
-        StatusRuntimeException tooSmall = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class, () -> node(target).api()
-                .resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(40 * MIB).build()));
+        StatusRuntimeException tooSmall = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class, () -> node(target).api().nexuses().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(40 * MIB).build()));
         assertThat(tooSmall.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(tooSmall.getStatus().getDescription()).contains("resize its replica first");
         assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getSize()).isEqualTo(24 * MIB);
@@ -456,10 +454,10 @@ class VolumeLifecycleTest {
                 .setResourceId(uuid).setKind("VolumeResized").build()).getTotal()).isEqualTo(2);
         // Cut short after the nexus grew (the spec write lost): the next call finds nothing left but the spec.
         for (Replica r : completed.getReplicasList()) {
-            node(r.getNodeId()).api().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
+            node(r.getNodeId()).api().replicas().resizeReplica(io.javastor.api.ioengine.v1.ResizeReplicaRequest.newBuilder()
                     .setUuid(r.getUuid()).setRequestedSize(48 * MIB).build());
         }
-        node(target).api().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(48 * MIB).build());
+        node(target).api().nexuses().resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest.newBuilder().setUuid(uuid).setRequestedSize(48 * MIB).build());
         assertThat(volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(48 * MIB).build()).getSize()).isEqualTo(48 * MIB);
         assertThat(nexus.get().getSize()).isEqualTo(48 * MIB);
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
@@ -635,13 +633,13 @@ class VolumeLifecycleTest {
         node("node-3").start();
         await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, onDeadNode).isEmpty());
         assertThat(existsOnAnyEngine(onDeadNode)).isFalse();
-        assertThat(node("node-3").api().listPools(ListPoolsRequest.newBuilder().setName("pool-node-3").build()).getPoolsList()).hasSize(1);
+        assertThat(node("node-3").api().pools().listPools(ListPoolsRequest.newBuilder().setName("pool-node-3").build()).getPoolsList()).hasSize(1);
         assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
                 .setResourceId("pool-node-3").setKind("PoolImported").build()).getTotal()).isEqualTo(1);
     }
 
     private static List<io.javastor.api.ioengine.v1.NexusChild> nexusChildren(String nodeName, String uuid) {
-        return node(nodeName).api().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
+        return node(nodeName).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusList(0).getChildrenList();
     }
 
@@ -674,7 +672,7 @@ class VolumeLifecycleTest {
         // Lose the node of the replica that is not local to the nexus.
         String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
-        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
+        String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
         node(victimNode).kill9();
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
@@ -693,7 +691,7 @@ class VolumeLifecycleTest {
             String replacement = healed.getReplicasList().stream()
                     .filter(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
                     .map(Replica::getUuid).filter(id -> !before.contains(id)).findFirst().orElseThrow();
-            var history = node(target).api().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
+            var history = node(target).api().nexuses().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
             assertThat(history.getRecordsList()).anySatisfy(r -> {
                 assertThat(r.getChildUri()).contains(replacement);
                 assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);

@@ -1,5 +1,7 @@
 package io.javastor.core.watch;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +11,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,19 +31,12 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.CreateVolumeWatchRequest;
 import io.javastor.api.core.v1.DeleteVolumeWatchRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.GetNodeRequest;
-import io.javastor.api.core.v1.GetPoolRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
 import io.javastor.api.core.v1.ListVolumeWatchesRequest;
-import io.javastor.api.core.v1.NodeServiceGrpc;
-import io.javastor.api.core.v1.NodeStatus;
-import io.javastor.api.core.v1.PoolServiceGrpc;
-import io.javastor.api.core.v1.PoolStatus;
 import io.javastor.api.core.v1.ResizeVolumeRequest;
 import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
@@ -53,7 +47,8 @@ import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.StorageNodes;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.volume.VolumeOperations;
 
@@ -72,7 +67,7 @@ class VolumeWatchTest {
     private static final Duration LONG = Duration.ofMinutes(2);
     private static Path dir;
     private static RunningAgent agent;
-    private static final List<IoEngineNode> nodes = new ArrayList<>();
+    private static StorageNodes storage;
     private static Receiver receiver;
 
     /** One call the agent made: method, path and body length. */
@@ -125,31 +120,12 @@ class VolumeWatchTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
+        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, with the reason, when the io-engine was not built
         dir = Files.createTempDirectory("javastor-watches-");
         receiver = new Receiver();
         agent = startAgent(0);
         String agentEndpoint = "127.0.0.1:" + agent.grpcPort();
-        for (int i = 1; i <= 2; i++) {
-            nodes.add(new IoEngineNode("node-" + i, agentEndpoint, dir));
-        }
-        var starter = Executors.newFixedThreadPool(2);
-        try {
-            var started = nodes.stream().map(n -> starter.submit(n::start)).toList();
-            for (var f : started) {
-                f.get(180, TimeUnit.SECONDS);
-            }
-        } finally {
-            starter.shutdownNow();
-        }
-        awaitNodesOnline();
-        var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
-        for (IoEngineNode n : nodes) {
-            pools.createPool(CreatePoolRequest.newBuilder().setId("pool-" + n.name()).setNodeId(n.name())
-                    .addDisks("uring://" + dir.resolve(n.name() + ".img") + "?size_mb=128").build());
-        }
-        await().atMost(LONG).until(() -> nodes.stream().allMatch(n -> pools.getPool(GetPoolRequest.newBuilder()
-                .setId("pool-" + n.name()).build()).getStatus() == PoolStatus.POOL_STATUS_ONLINE));
+        storage = StorageNodes.start(List.of("node-1", "node-2"), agentEndpoint, agent.channel(), dir, 128, Map.of());
     }
 
     /** An agent on the given gRPC port (0: any), with a short callback timeout. */
@@ -162,20 +138,13 @@ class VolumeWatchTest {
     }
 
     private static void awaitNodesOnline() {
-        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await().atMost(LONG).until(() -> nodes.stream().allMatch(n -> {
-            try {
-                return nodeApi.getNode(GetNodeRequest.newBuilder().setId(n.name()).build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE;
-            } catch (StatusRuntimeException e) {
-                return false;
-            }
-        }));
+        StorageNodes.awaitOnline(agent.channel(), storage.engines().stream().map(IoEngineProcess::name).toList());
     }
 
     @AfterAll
     static void stopCluster() throws Exception {
-        for (IoEngineNode n : nodes) {
-            n.close();
+        if (storage != null) {
+            storage.close();
         }
         if (agent != null) {
             agent.close();

@@ -1,5 +1,10 @@
 package io.javastor.csi.support;
 
+import io.javastor.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.JavaProcess;
+import io.javastor.testsupport.RestGatewayProcess;
+
 import io.javastor.testsupport.FreePorts;
 import org.junit.jupiter.api.Assumptions;
 
@@ -27,19 +32,13 @@ import static org.awaitility.Awaitility.await;
 public final class GatewayStack implements AutoCloseable {
     public static final List<String> NODES = List.of("csi-node-1", "csi-node-2", "csi-node-3");
     private final Path dir;
-    private final List<Process> processes = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>(); // etcd
+    private final List<AutoCloseable> javaProcesses = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private String gatewayUrl;
 
     private GatewayStack(Path dir) {
         this.dir = dir;
-    }
-
-    static Path jar(String property) {
-        String jar = System.getProperty(property, "");
-        Assumptions.assumeTrue(!jar.isBlank() && Files.isRegularFile(Path.of(jar)),
-                "skipped: no executable jar in " + property + " ('" + jar + "'); build with the reactor: mvn verify -pl services/csi -am");
-        return Path.of(jar);
     }
 
     public static GatewayStack start(Path dir) throws Exception {
@@ -48,13 +47,13 @@ public final class GatewayStack implements AutoCloseable {
 
     /** As {@link #start(Path)}, with extra io-engine arguments per node (an NVMe-oF port given there replaces the free one). */
     public static GatewayStack start(Path dir, Map<String, List<String>> engineArgs) throws Exception {
-        Path agentJar = jar("javastor.test.coreagent.jar");
-        Path gatewayJar = jar("javastor.test.gateway.jar");
-        Path engineJar = jar("javastor.io-engine.jar");
+        for (String jar : List.of(JavaProcess.CORE_AGENT_JAR, JavaProcess.GATEWAY_JAR, JavaProcess.IO_ENGINE_JAR)) {
+            JavaProcess.execJar(jar); // skip early, saying why, when one was not built
+        }
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/etcd")), "skipped: etcd is not installed (apt-get install etcd-server)");
         GatewayStack s = new GatewayStack(Files.createDirectories(dir));
         try {
-            s.startAll(agentJar, gatewayJar, engineJar, engineArgs);
+            s.startAll(engineArgs);
         } catch (Exception | AssertionError e) {
             s.close();
             throw e;
@@ -62,7 +61,7 @@ public final class GatewayStack implements AutoCloseable {
         return s;
     }
 
-    private void startAll(Path agentJar, Path gatewayJar, Path engineJar, Map<String, List<String>> engineArgs) throws Exception {
+    private void startAll(Map<String, List<String>> engineArgs) throws Exception {
         int etcdClient = FreePorts.next();
         int etcdPeer = FreePorts.next();
         String etcd = "http://127.0.0.1:" + etcdClient;
@@ -72,34 +71,16 @@ public final class GatewayStack implements AutoCloseable {
                 "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
                 "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer), () -> ok(etcd + "/health"));
 
-        int agentGrpc = FreePorts.next();
-        int agentHttp = FreePorts.next();
-        String agent = "127.0.0.1:" + agentGrpc;
-        start("core-agent", java(agentJar, "--spring.grpc.server.address=" + agent, "--server.address=127.0.0.1", "--server.port=" + agentHttp,
-                "--javastor.core.etcd.endpoints=" + etcd, "--javastor.core.cluster=csi", "--javastor.core.agent-id=agent-csi",
-                "--javastor.core.leader.ttl=2s", "--javastor.core.nodes.heartbeat-interval=300ms", "--javastor.core.nodes.heartbeat-timeout=3s",
-                "--javastor.core.nodes.call-timeout=5s", "--javastor.core.reconcile.interval=300ms",
-                "--spring.datasource.url=jdbc:h2:mem:csi;DB_CLOSE_DELAY=-1"), () -> ok("http://127.0.0.1:" + agentHttp + "/actuator/health/readiness"));
-
-        int gatewayPort = FreePorts.next();
-        gatewayUrl = "http://127.0.0.1:" + gatewayPort;
-        start("rest-gateway", java(gatewayJar, "--server.address=127.0.0.1", "--server.port=" + gatewayPort,
-                "--javastor.gateway.core-agent.addresses=" + agent, "--javastor.gateway.core-agent.call-timeout=20s"),
-                () -> ok(gatewayUrl + "/actuator/health"));
-
+        CoreAgentProcess agent = new CoreAgentProcess(etcd, "csi", dir);
+        javaProcesses.add(agent);
+        agent.start();
+        RestGatewayProcess gateway = new RestGatewayProcess(agent.address(), dir);
+        javaProcesses.add(gateway);
+        gatewayUrl = gateway.start().url();
         for (String n : NODES) {
-            int http = FreePorts.next();
-            List<String> extra = engineArgs.getOrDefault(n, List.of());
-            List<String> args = new ArrayList<>(List.of("--javastor.io-engine.node-name=" + n, "--javastor.io-engine.core-agent-endpoint=" + agent,
-                    "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + FreePorts.next(),
-                    "--server.address=127.0.0.1", "--server.port=" + http,
-                    // Tests keep their pool files in temporary folders: those, and nothing else on this machine.
-                    "--javastor.io-engine.disk-policy.allowed-paths=" + Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize() + "/**"));
-            if (extra.stream().noneMatch(a -> a.startsWith("--javastor.io-engine.nvmf.port="))) {
-                args.add("--javastor.io-engine.nvmf.port=" + FreePorts.next());
-            }
-            args.addAll(extra);
-            start(n, java(engineJar, args.toArray(String[]::new)), () -> ok("http://127.0.0.1:" + http + "/actuator/health"));
+            IoEngineProcess engine = IoEngineProcess.fromJar(n, agent.address(), dir, engineArgs.getOrDefault(n, List.of()));
+            javaProcesses.add(engine);
+            engine.start();
         }
         await("nodes online").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> NODES.stream().allMatch(n -> {
             HttpResponse<String> r = send("GET", "/v0/nodes/" + n, null);
@@ -120,18 +101,6 @@ public final class GatewayStack implements AutoCloseable {
     /** A gateway call (v0 API paths, e.g. {@code /v0/volumes/<id>/target}); null when the gateway cannot be reached. */
     public HttpResponse<String> call(String method, String path, String body) {
         return send(method, path, body);
-    }
-
-    private List<String> java(Path jar, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(EngineProcess.java(), "-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
-        String lib = System.getProperty("javastor.native.lib");
-        if (lib != null) {
-            cmd.add("-Djavastor.native.lib=" + lib);
-        }
-        cmd.add("-jar");
-        cmd.add(jar.toString());
-        cmd.addAll(List.of(args));
-        return cmd;
     }
 
     private void start(String name, List<String> cmd, Supplier<Boolean> ready) throws IOException {
@@ -173,7 +142,10 @@ public final class GatewayStack implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws Exception {
+        for (int i = javaProcesses.size() - 1; i >= 0; i--) {
+            javaProcesses.get(i).close();
+        }
         for (int i = processes.size() - 1; i >= 0; i--) {
             Process p = processes.get(i);
             p.destroy();

@@ -11,7 +11,7 @@ import io.javastor.csi.CsiApplication;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
-import io.javastor.csi.support.EngineProcess;
+import io.javastor.testsupport.JavaProcess;
 import io.javastor.csi.support.GatewayStack;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -84,8 +84,8 @@ class NodePluginVmTest {
                 String bUri = uri(csi, b);
 
                 Path share = Files.createDirectories(tmp.resolve("share"));
-                Files.writeString(share.resolve("java.txt"), EngineProcess.java());
-                Files.writeString(share.resolve("classpath.txt"), EngineProcess.classpath());
+                Files.writeString(share.resolve("java.txt"), JavaProcess.java());
+                Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
                 Files.writeString(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
                 Path hostDir = Files.createDirectories(tmp.resolve("host"));
                 Path modules = hostDir.resolve("guest-fs-modules.sh");

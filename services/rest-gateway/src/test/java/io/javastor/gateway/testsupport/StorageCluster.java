@@ -1,5 +1,7 @@
 package io.javastor.gateway.testsupport;
 
+import io.javastor.testsupport.JavaProcess;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -9,18 +11,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.CoreAgentProcess;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.IoEngineProcess;
 
 /**
  * One real cluster for the whole test run, shared by the test classes that register this
@@ -74,7 +72,7 @@ public final class StorageCluster implements BeforeAllCallback {
         final Path dir;
         final EtcdExtension etcd = new EtcdExtension();
         CoreAgentProcess agent;
-        final List<IoEngineNode> engines = new ArrayList<>();
+        final List<IoEngineProcess> engines = new ArrayList<>();
         RunningGateway gateway;
 
         private Running(Path dir) {
@@ -82,7 +80,7 @@ public final class StorageCluster implements BeforeAllCallback {
         }
 
         static Running start() {
-            IoEngineNode.jar(); // skip early, with the reason, when the io-engine was not built
+            JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, with the reason, when the io-engine was not built
             CoreAgentProcess.jar();
             Running r;
             try {
@@ -108,21 +106,10 @@ public final class StorageCluster implements BeforeAllCallback {
             etcd.beforeAll(null);
             agent = new CoreAgentProcess(etcd.endpoint(), "rest", dir).start();
             gateway = RunningGateway.start(agent.address(), Map.of());
-            // The io-engines in parallel: each JVM takes seconds on a small machine.
-            ExecutorService starter = Executors.newFixedThreadPool(NODES.size());
-            try {
-                List<Future<?>> started = new ArrayList<>();
-                for (String n : NODES) {
-                    IoEngineNode engine = new IoEngineNode(n, agent.address(), dir);
-                    engines.add(engine);
-                    started.add(starter.submit(engine::start));
-                }
-                for (Future<?> f : started) {
-                    f.get(180, TimeUnit.SECONDS);
-                }
-            } finally {
-                starter.shutdownNow();
+            for (String n : NODES) {
+                engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
             }
+            IoEngineProcess.startAll(engines);
             Awaitility.await("nodes online").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
                     .until(() -> NODES.stream().allMatch(n -> {
                         var reply = gateway.get("/v0/nodes/" + n);
@@ -140,7 +127,7 @@ public final class StorageCluster implements BeforeAllCallback {
             if (gateway != null) {
                 gateway.close();
             }
-            for (IoEngineNode e : engines) {
+            for (IoEngineProcess e : engines) {
                 e.close();
             }
             if (agent != null) {

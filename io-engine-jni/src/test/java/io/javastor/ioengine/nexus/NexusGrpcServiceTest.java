@@ -10,7 +10,7 @@ import io.javastor.api.ioengine.v1.CreatePoolRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.DestroyNexusRequest;
 import io.javastor.api.ioengine.v1.FaultNexusChildRequest;
-import io.javastor.api.ioengine.v1.IoEngineGrpc;
+import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.Nexus;
 import io.javastor.api.ioengine.v1.NexusState;
@@ -21,8 +21,7 @@ import io.javastor.api.ioengine.v1.RebuildState;
 import io.javastor.api.ioengine.v1.RemoveChildNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
-import io.javastor.ioengine.process.IoEngineProcess;
-import io.javastor.ioengine.process.JavaProcess;
+import io.javastor.testsupport.IoEngineProcess;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,44 +42,44 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The nexus RPCs of a real io-engine: idempotence, typed errors naming the field, states, rebuild control. */
-class NexusGrpcApiTest {
+class NexusGrpcServiceTest {
 
     @Test
     void nexusRpcsValidateAreIdempotentAndReportStates(@TempDir Path tmp) throws Exception {
-        try (IoEngineProcess e = new IoEngineProcess("node-api", List.of(), tmp.resolve("engine.log"),
+        try (IoEngineProcess e = IoEngineProcess.fromClasspath("node-api", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + FreePorts.next())).start()) {
-            IoEngineGrpc.IoEngineBlockingStub api = e.api();
-            api.createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///api?size_mb=256").setClusterSize(1 << 20).build());
+            IoEngineStubs api = e.api();
+            api.pools().createPool(CreatePoolRequest.newBuilder().setName("p").addDisks("malloc:///api?size_mb=256").setClusterSize(1 << 20).build());
             String a = replica(api);
             String b = replica(api);
             String c = replica(api);
             String id = UUID.randomUUID().toString();
             long size = 32L << 20;
 
-            expect(Status.Code.INVALID_ARGUMENT, "uuid", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid("nope").setSize(size).addChildren(a).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "size", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).addChildren(a).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).addChildren(a).addChildren(a).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "uri", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).addChildren("http://x").build()));
-            expect(Status.Code.NOT_FOUND, "replica", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size)
+            expect(Status.Code.INVALID_ARGUMENT, "uuid", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid("nope").setSize(size).addChildren(a).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "size", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).addChildren(a).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).addChildren(a).addChildren(a).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "uri", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size).addChildren("http://x").build()));
+            expect(Status.Code.NOT_FOUND, "replica", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size)
                     .addChildren("bdev:///" + UUID.randomUUID()).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size * 4).addChildren(a).build()));
-            assertThat(api.listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).as("nothing half-created").isEmpty();
+            expect(Status.Code.INVALID_ARGUMENT, "children", () -> api.nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(id).setSize(size * 4).addChildren(a).build()));
+            assertThat(api.nexuses().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).as("nothing half-created").isEmpty();
 
             CreateNexusRequest spec = CreateNexusRequest.newBuilder().setUuid(id).setSize(size).addChildren(a).addChildren(b).build();
-            Nexus n = api.createNexus(spec);
+            Nexus n = api.nexuses().createNexus(spec);
             assertThat(n.getState()).isEqualTo(NexusState.NEXUS_STATE_ONLINE);
             assertThat(n.getChildrenList()).allSatisfy(ch -> assertThat(ch.getState()).isEqualTo(ChildState.CHILD_STATE_ONLINE));
             assertThat(n.getStateSinceUnixMs()).isPositive();
-            assertThat(api.createNexus(spec.toBuilder().clearChildren().addChildren(b).addChildren(a).build()).getUuid()).isEqualTo(id);
-            expect(Status.Code.ALREADY_EXISTS, id, () -> api.createNexus(spec.toBuilder().addChildren(c).build()));
+            assertThat(api.nexuses().createNexus(spec.toBuilder().clearChildren().addChildren(b).addChildren(a).build()).getUuid()).isEqualTo(id);
+            expect(Status.Code.ALREADY_EXISTS, id, () -> api.nexuses().createNexus(spec.toBuilder().addChildren(c).build()));
 
-            expect(Status.Code.NOT_FOUND, "nexus", () -> api.addChildNexus(AddChildNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setUri(c).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "uri", () -> api.addChildNexus(AddChildNexusRequest.newBuilder().setUuid(id).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "protocol", () -> api.publishNexus(PublishNexusRequest.newBuilder().setUuid(id).build()));
-            expect(Status.Code.INVALID_ARGUMENT, "allowed_hosts", () -> api.publishNexus(PublishNexusRequest.newBuilder().setUuid(id)
+            expect(Status.Code.NOT_FOUND, "nexus", () -> api.nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setUri(c).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "uri", () -> api.nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(id).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "protocol", () -> api.nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "allowed_hosts", () -> api.nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id)
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts("not-an-nqn").build()));
-            Nexus published = api.publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
+            Nexus published = api.nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             assertThat(published.getDeviceUri()).startsWith("nvmf://127.0.0.1:").endsWith(":" + id);
             // I/O through the published nexus shows in its per-nexus metrics, with its state and children.
             try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getDeviceUri(),
@@ -103,46 +102,46 @@ class NexusGrpcApiTest {
                         .contains("javastor_nexus_io_latency_seconds_count{" + tag + ",op=\"read\"} 1\n")
                         .contains("javastor_nexus_rebuilds{" + tag + "} 0.0");
             });
-            assertThat(api.unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(id).build()).getDeviceUri()).isEmpty();
+            assertThat(api.nexuses().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(id).build()).getDeviceUri()).isEmpty();
 
             // Fault, then re-add: a partial rebuild, visible in stats and history.
-            Nexus faulted = api.faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(id).setUri(b).setReason("test").build());
+            Nexus faulted = api.nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(id).setUri(b).setReason("test").build());
             assertThat(faulted.getState()).isEqualTo(NexusState.NEXUS_STATE_DEGRADED);
             assertThat(faulted.getChildrenList()).filteredOn(ch -> ch.getUri().equals(b)).singleElement()
                     .satisfies(ch -> assertThat(ch.getStateReason()).isEqualTo("test"));
-            expect(Status.Code.FAILED_PRECONDITION, "last healthy child", () -> api.faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(id).setUri(a).build()));
-            expect(Status.Code.FAILED_PRECONDITION, "no rebuild", () -> api.pauseRebuild(RebuildRequest.newBuilder().setUuid(id).setUri(b).build()));
-            api.startRebuild(RebuildRequest.newBuilder().setUuid(id).setUri(b).build());
-            await().atMost(Duration.ofSeconds(30)).until(() -> api.listNexus(ListNexusRequest.newBuilder().setUuid(id).build())
+            expect(Status.Code.FAILED_PRECONDITION, "last healthy child", () -> api.nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(id).setUri(a).build()));
+            expect(Status.Code.FAILED_PRECONDITION, "no rebuild", () -> api.nexuses().pauseRebuild(RebuildRequest.newBuilder().setUuid(id).setUri(b).build()));
+            api.nexuses().startRebuild(RebuildRequest.newBuilder().setUuid(id).setUri(b).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> api.nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(id).build())
                     .getNexusList(0).getState() == NexusState.NEXUS_STATE_ONLINE);
-            var stats = api.getRebuildStats(RebuildRequest.newBuilder().setUuid(id).setUri(b).build());
+            var stats = api.nexuses().getRebuildStats(RebuildRequest.newBuilder().setUuid(id).setUri(b).build());
             assertThat(stats.getState()).isEqualTo(RebuildState.REBUILD_STATE_COMPLETED);
             assertThat(stats.getPartial()).isTrue();
             assertThat(stats.getProgressPercent()).isEqualTo(100);
 
             // A new child: full rebuild.
-            api.addChildNexus(AddChildNexusRequest.newBuilder().setUuid(id).setUri(c).build());
-            await().atMost(Duration.ofSeconds(30)).until(() -> api.getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(id).build())
+            api.nexuses().addChildNexus(AddChildNexusRequest.newBuilder().setUuid(id).setUri(c).build());
+            await().atMost(Duration.ofSeconds(30)).until(() -> api.nexuses().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(id).build())
                     .getRecordsCount() == 2);
-            var history = api.getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(id).build()).getRecordsList();
+            var history = api.nexuses().getRebuildHistory(RebuildHistoryRequest.newBuilder().setUuid(id).build()).getRecordsList();
             assertThat(history.get(1).getChildUri()).isEqualTo(c);
             assertThat(history.get(1).getPartial()).isFalse();
             assertThat(history.get(1).getBlocksTotal() * history.get(1).getBlockSize()).isEqualTo(size);
             assertThat(history.get(1).getEndUnixMs()).isGreaterThanOrEqualTo(history.get(1).getStartUnixMs());
 
-            Nexus removed = api.removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(id).setUri(c).build());
+            Nexus removed = api.nexuses().removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(id).setUri(c).build());
             assertThat(removed.getChildrenCount()).isEqualTo(2);
-            assertThat(api.removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(id).setUri(c).build()).getChildrenCount())
+            assertThat(api.nexuses().removeChildNexus(RemoveChildNexusRequest.newBuilder().setUuid(id).setUri(c).build()).getChildrenCount())
                     .as("removing an absent child is a no-op").isEqualTo(2);
 
-            api.destroyNexus(DestroyNexusRequest.newBuilder().setUuid(id).build());
-            api.destroyNexus(DestroyNexusRequest.newBuilder().setUuid(id).build());
-            assertThat(api.listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
+            api.nexuses().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(id).build());
+            api.nexuses().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(id).build());
+            assertThat(api.nexuses().listNexus(ListNexusRequest.getDefaultInstance()).getNexusListList()).isEmpty();
         }
     }
 
-    private static String replica(IoEngineGrpc.IoEngineBlockingStub api) {
-        return api.createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p")
+    private static String replica(IoEngineStubs api) {
+        return api.replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setPool("p")
                 .setSize(32L << 20).setThin(true).build()).getUri();
     }
 

@@ -9,6 +9,7 @@ import io.javastor.api.ioengine.v1.DestroyNexusResponse;
 import io.javastor.api.ioengine.v1.FaultNexusChildRequest;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.ListNexusResponse;
+import io.javastor.api.ioengine.v1.NexusRpcGrpc;
 import io.javastor.api.ioengine.v1.PublishNexusRequest;
 import io.javastor.api.ioengine.v1.RebuildHistoryRequest;
 import io.javastor.api.ioengine.v1.RebuildHistoryResponse;
@@ -18,27 +19,29 @@ import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.pool.PoolRegistry;
-import org.springframework.stereotype.Component;
+import org.springframework.stereotype.Service;
 
 import java.time.Instant;
 import java.util.function.Function;
 
 /**
- * The nexus part of the io-engine gRPC API ({@code IoEngine} service): validation, calls into the {@link NexusRegistry},
- * mapping to messages and typed errors. {@link io.javastor.ioengine.api.IoEngineGrpcService} delegates each nexus RPC here.
+ * The io-engine's {@code NexusRpc} service: nexuses on this node, their children, publishing and rebuilds. Validation,
+ * calls into the {@link NexusRegistry}, mapping to messages and typed errors.
  */
-@Component
-public class NexusGrpcApi {
+@Service
+public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
     private final NexusRegistry registry;
 
-    public NexusGrpcApi(NexusRegistry registry) {
+    public NexusGrpcService(NexusRegistry registry) {
         this.registry = registry;
     }
 
+    @Override
     public void createNexus(CreateNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList(), req.getReservationKey())));
     }
 
+    @Override
     public void destroyNexus(DestroyNexusRequest req, StreamObserver<DestroyNexusResponse> out) {
         call(out, () -> {
             registry.destroy(req.getUuid());
@@ -46,6 +49,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void listNexus(ListNexusRequest req, StreamObserver<ListNexusResponse> out) {
         call(out, () -> {
             ListNexusResponse.Builder b = ListNexusResponse.newBuilder();
@@ -58,6 +62,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void addChildNexus(AddChildNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -66,6 +71,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void removeChildNexus(RemoveChildNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -74,6 +80,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void faultNexusChild(FaultNexusChildRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -82,6 +89,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void publishNexus(PublishNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
@@ -92,6 +100,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void unpublishNexus(UnpublishNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -100,10 +109,12 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void resizeNexus(io.javastor.api.ioengine.v1.ResizeNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> toProto(registry.resize(req.getUuid(), req.getRequestedSize())));
     }
 
+    @Override
     public void startRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -117,6 +128,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void pauseRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         onJob(req, out, job -> {
             job.pause();
@@ -124,6 +136,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void resumeRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         onJob(req, out, job -> {
             job.resume();
@@ -131,6 +144,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void stopRebuild(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         onJob(req, out, job -> {
             job.cancel("stopped by request");
@@ -139,6 +153,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void getRebuildStats(RebuildRequest req, StreamObserver<io.javastor.api.ioengine.v1.RebuildStats> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
@@ -146,6 +161,7 @@ public class NexusGrpcApi {
         });
     }
 
+    @Override
     public void getRebuildHistory(RebuildHistoryRequest req, StreamObserver<RebuildHistoryResponse> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
