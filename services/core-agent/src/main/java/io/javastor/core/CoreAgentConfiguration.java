@@ -221,6 +221,7 @@ public class CoreAgentConfiguration {
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
                 new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
+                new io.javastor.core.reconcile.StaleTargetCollector(store, nexuses, volumes.guard(), registry),
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
                 // Before the replacer: a faulted child whose replica is gone leaves the target here, then is replaced.
                 new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes, registry, events, clock),

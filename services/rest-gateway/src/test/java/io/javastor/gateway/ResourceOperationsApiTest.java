@@ -102,6 +102,11 @@ class ResourceOperationsApiTest {
             String after = now.json().path("state").path("target").path("deviceUri").asString();
             assertThat(after).as("a new target, on node-3's address").isNotEqualTo(before).isNotEmpty();
             assertThat(gw().get("/v0/events?resource_id=" + uuid).json().toString()).contains("TargetMoved");
+            assertThat(gw().delete("/v0/volumes/" + uuid + "/shutdown_targets").status()).as("no old target left: nothing to do")
+                    .isEqualTo(204);
+            assertThat(gw().get("/v0/volumes/" + uuid).json().path("state").path("target").path("deviceUri").asString())
+                    .as("the current target stays").isEqualTo(after);
+            gw().delete("/v0/volumes/" + UUID.randomUUID() + "/shutdown_targets").assertError(404, "NotFound", "");
             Reply again = gw().put("/v0/volumes/" + uuid + "/target", move);
             assertThat(again.status()).as("already there: nothing moves").isEqualTo(200);
             assertThat(gw().get("/v0/volumes/" + uuid).json().path("state").path("target").path("deviceUri").asString()).isEqualTo(after);

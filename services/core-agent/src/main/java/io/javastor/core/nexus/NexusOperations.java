@@ -245,6 +245,45 @@ public final class NexusOperations {
         return created.spec();
     }
 
+    /**
+     * Destroys the volume's old targets: nexuses with its uuid that an Online node still runs although the volume's
+     * target is elsewhere (or it has none), as after a move away from a node that was cut off but alive. They are
+     * fenced already; this frees what they hold and takes their paths away. Caller holds the volume's guard.
+     * Returns how many were destroyed.
+     */
+    public int shutdownStaleTargets(String volumeUuid, String reason) {
+        String current = of(volumeUuid).map(Versioned::spec).filter(n -> n.operation() == OperationStatus.CREATED || n.operation() == OperationStatus.CREATING)
+                .map(NexusSpec::nodeId).orElse("");
+        int destroyed = 0;
+        for (NodeState node : registry.all()) {
+            if (!node.status().isOnline() || node.nodeId().equals(current)
+                    || node.nexuses().stream().noneMatch(x -> x.uuid().equals(volumeUuid))) {
+                continue;
+            }
+            var engine = engines.node(node.nodeId());
+            if (engine.listNexus().stream().noneMatch(x -> x.getUuid().equals(volumeUuid))) {
+                poller.nexusGone(node.nodeId(), volumeUuid); // the inventory was behind: nothing runs there
+                continue;
+            }
+            try {
+                engine.destroyNexus(volumeUuid);
+            } catch (CoreException.Unavailable notClean) {
+                // Destroyed without an orderly shutdown (a fenced target cannot flush), or still shutting down: nothing is
+                // recorded from it (the current target decides what is in sync); gone or not, the list below says.
+                log.info("stale target not shut down cleanly volumeId={} nodeId={}: {}", volumeUuid, node.nodeId(), notClean.getMessage());
+            }
+            if (engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(volumeUuid))) {
+                continue; // still shutting down: the next pass looks again
+            }
+            poller.nexusGone(node.nodeId(), volumeUuid);
+            events.record("volume", volumeUuid, "StaleTargetDestroyed", Severity.WARNING, "old target on node " + node.nodeId()
+                    + " destroyed (" + reason + ")" + (current.isEmpty() ? "" : "; the target is on node " + current));
+            log.info("stale target destroyed volumeId={} nodeId={} current={} reason={}", volumeUuid, node.nodeId(), current, reason);
+            destroyed++;
+        }
+        return destroyed;
+    }
+
     /** Destroys the old target in order (its node answers) and unshares what it used, so the replicas are free again. */
     private void stopOldTarget(NexusSpec old) {
         var engine = engines.node(old.nodeId());

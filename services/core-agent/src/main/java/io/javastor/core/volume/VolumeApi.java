@@ -99,6 +99,12 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     }
 
     @Override
+    public void shutdownStaleTargets(io.javastor.api.core.v1.ShutdownStaleTargetsRequest r, StreamObserver<Volume> response) {
+        volumes.shutdownStaleTargets(r.getUuid());
+        reply(response, toProto(volumes.get(r.getUuid())));
+    }
+
+    @Override
     public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
         reply(response, toProto(volumes.unpublish(r.getUuid())));
     }

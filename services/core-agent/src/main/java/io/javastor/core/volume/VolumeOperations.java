@@ -338,6 +338,15 @@ public final class VolumeOperations {
         }
     }
 
+    /** Destroys the volume's targets that are not its current one (Mayastor's shutdown_targets). Returns how many. */
+    public int shutdownStaleTargets(String uuid) {
+        requireUuid(uuid);
+        try (var held = guard.acquire(uuid, WAIT)) {
+            readCreated(uuid);
+            return nexuses.shutdownStaleTargets(uuid, "shutdown of old targets requested");
+        }
+    }
+
     /** Removes the target; unpublishing what is not published succeeds. */
     public VolumeView unpublish(String uuid) {
         requireUuid(uuid);

@@ -152,7 +152,7 @@ class TargetCrashTest {
         String uri = published.getTarget().getUri();
         // The target's generation is on record before it exists, and it fences the children with it (docs/ha.md).
         assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(1);
-        assertThat(node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey())
+        assertThat(node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey())
                 .isEqualTo(1);
         byte[] first = pattern(1);
         byte[] second = pattern(2);
@@ -184,7 +184,7 @@ class TargetCrashTest {
             await("TargetRecreated recorded").atMost(Duration.ofSeconds(30)).until(() -> events(uuid, "TargetRecreated") >= 1);
             assertThat(events(uuid, "TargetRecreated")).isEqualTo(1);
             // A new generation, the one on record (an attempt that found no child to open may have taken one before).
-            long recreatedKey = node(targetNode).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0)
+            long recreatedKey = node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0)
                     .getReservationKey();
             assertThat(recreatedKey).as("the re-created target is a new generation").isGreaterThan(1);
             assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(recreatedKey);

@@ -29,7 +29,7 @@ import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.core.testsupport.IoEngineNode;
+import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
@@ -52,7 +52,7 @@ class TargetMoveTest {
     private static final int BLOCK = 64 * 1024;
     private static TestCluster cluster;
     private static RunningAgent agent;
-    private static List<IoEngineNode> nodes;
+    private static List<IoEngineProcess> nodes;
     private static SpecStore specs;
 
     @BeforeAll
@@ -72,7 +72,7 @@ class TargetMoveTest {
         }
     }
 
-    private static IoEngineNode node(String name) {
+    private static IoEngineProcess node(String name) {
         return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     }
 
@@ -110,7 +110,7 @@ class TargetMoveTest {
     }
 
     private static long key(String nodeId, String uuid) {
-        return node(nodeId).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey();
+        return node(nodeId).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey();
     }
 
     private static long events(String uuid, String kind) {
@@ -124,7 +124,7 @@ class TargetMoveTest {
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
         List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
         String first = replicaNodes.get(0);
-        String spare = nodes.stream().map(IoEngineNode::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
+        String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
         String uri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(first).build())
                 .getTarget().getUri();
         byte[] data = pattern(7);
@@ -137,7 +137,7 @@ class TargetMoveTest {
         assertThat(moved.getTarget().getNodeId()).isEqualTo(spare);
         String movedUri = moved.getTarget().getUri();
         assertThat(movedUri).isNotEqualTo(uri);
-        assertThat(node(first).api().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())
+        assertThat(node(first).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())
                 .as("the old target is gone").isZero();
         assertThat(key(spare, uuid)).as("a new generation").isEqualTo(2);
         try (NvmfBlockDevice dev = connect(movedUri)) {
@@ -157,5 +157,58 @@ class TargetMoveTest {
         assertThat(events(uuid, "TargetMoved")).isEqualTo(2);
         node(spare).start();
         cluster.awaitOnline(spare);
+    }
+
+    private static void signal(IoEngineProcess engine, String sig) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(engine.process().pid())).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s", sig).isZero();
+    }
+
+    /**
+     * The old target was frozen, not dead (SIGSTOP): the target moves away while its node does not answer, and when it
+     * thaws it can write to no replica (fenced, or already destroyed as stale), and it is destroyed as a stale target.
+     */
+    @Test
+    void aFrozenTargetThatThawsAfterTheMoveCannotWriteAndIsDestroyed() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
+        List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
+        String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
+        String oldUri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(spare).build())
+                .getTarget().getUri();
+        byte[] data = pattern(11);
+        try (NvmfBlockDevice dev = connect(oldUri)) {
+            writeAll(dev, data);
+        }
+        signal(node(spare), "STOP");
+        try {
+            await("frozen node Offline").atMost(Duration.ofSeconds(60)).until(() -> NodeServiceGrpc.newBlockingStub(agent.channel())
+                    .getNode(GetNodeRequest.newBuilder().setId(spare).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE);
+            Volume moved = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(replicaNodes.get(0))
+                    .setRepublish(true).build());
+            assertThat(moved.getTarget().getNodeId()).isEqualTo(replicaNodes.get(0));
+        } finally {
+            signal(node(spare), "CONT");
+        }
+        // Thawed: whatever the old target still accepts must not reach the replicas.
+        byte[] other = pattern(12);
+        boolean written;
+        try (NvmfBlockDevice stale = connect(oldUri)) {
+            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
+            buf.put(other, 0, BLOCK).flip();
+            stale.write(0, buf).get(60, TimeUnit.SECONDS);
+            written = true;
+        } catch (Exception refused) {
+            written = false; // fenced (Reservation Conflict on its children), or gone already: either way refused
+        }
+        assertThat(written).as("the thawed old target acknowledged a write").isFalse();
+        await("stale target destroyed").atMost(Duration.ofSeconds(60)).until(() ->
+                node(spare).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount() == 0);
+        await("event recorded").atMost(Duration.ofSeconds(10)).until(() -> events(uuid, "StaleTargetDestroyed") >= 1);
+        assertThat(events(uuid, "StaleTargetDestroyed")).as("destroyed once").isEqualTo(1);
+        try (NvmfBlockDevice dev = connect(volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build())
+                .getTarget().getUri())) {
+            assertHolds(dev, data, "after the frozen target thawed");
+        }
     }
 }

@@ -116,6 +116,14 @@ public class VolumeController {
         return withTarget(agent.once(s -> s.volumes().publishVolume(request.build())));
     }
 
+    @Operation(summary = "Shut down the volume's old targets: those left on nodes its target moved away from")
+    @DeleteMapping("/volumes/{volume_id}/shutdown_targets")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void delShutdownTargets(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        agent.idempotent(s -> s.volumes().shutdownStaleTargets(io.javastor.api.core.v1.ShutdownStaleTargetsRequest.newBuilder().setUuid(uuid).build()));
+    }
+
     @Operation(summary = "Unpublish: remove the volume's target")
     @DeleteMapping("/volumes/{volume_id}/target")
     public Volume delVolumeTarget(@PathVariable("volume_id") String volumeId) {
