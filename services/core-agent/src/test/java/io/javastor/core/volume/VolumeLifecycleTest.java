@@ -21,10 +21,7 @@ import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.grpc.Status;
@@ -67,7 +64,6 @@ import io.javastor.core.testsupport.TestCluster;
  * files (io_uring), everything over gRPC. What the agent says is checked against what the
  * io-engines report.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VolumeLifecycleTest {
 
     @RegisterExtension
@@ -144,7 +140,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(1)
     void poolsAreCreatedIdempotentlyAndReportedOnline() {
         var pools = PoolServiceGrpc.newBlockingStub(agent.channel());
         var again = pools.createPool(poolRequest("node-1"));
@@ -158,7 +153,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(2)
     void createPlacesReplicasOnDistinctNodesAndIsIdempotent() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
@@ -188,7 +182,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(3)
     void resizeGrowsEveryReplicaAndNeverShrinks() {
         String uuid = UUID.randomUUID().toString();
         volumes().createVolume(volume(uuid, 8 * MIB, 3, false));
@@ -206,7 +199,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(4)
     void replicaCountGoesUpAndDown() {
         String uuid = UUID.randomUUID().toString();
         Volume one = volumes().createVolume(volume(uuid, 8 * MIB, 1, true));
@@ -232,7 +224,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(5)
     void placementHonoursCordonsTopologyAndSpaceAndExplainsRejections() {
         var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
         nodeApi.cordonNode(CordonNodeRequest.newBuilder().setId("node-2").setLabel("test").build());
@@ -259,7 +250,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(6)
     void concurrentIdenticalCreatesAreSerializedIntoOneVolume() throws Exception {
         String uuid = UUID.randomUUID().toString();
         ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -282,7 +272,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(7)
     void poolInUseCannotBeDestroyed() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 1, false));
@@ -293,7 +282,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(8)
     void leftoversOfACrashedAgentAreRolledBackOnTheNodesToo() {
         // A previous agent wrote the volume spec, created one replica on node-1 and died.
         String uuid = UUID.randomUUID().toString();
@@ -307,7 +295,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(8)
     void aScaleDownCutShortByACrashIsFinished() {
         // The previous agent lowered the replica count to 1 and died before removing the second replica.
         String uuid = UUID.randomUUID().toString();
@@ -322,7 +309,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(9)
     void aPoolLeftCreatingIsResumed() {
         String disk = "uring://" + dir.resolve("node-3-extra.img") + "?size_mb=64";
         previousAgent.create(PoolSpec.KIND, new PoolSpec("pool-extra", "node-3", List.of(disk), Map.of(), OperationStatus.CREATING));
@@ -336,7 +322,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void anOrphanReplicaIsDestroyedAfterTheGracePeriod() {
         String orphan = UUID.randomUUID().toString();
         node("node-2").api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan).setPool("pool-node-2").setSize(4 * MIB).setThin(true).build());
@@ -349,7 +334,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void aReplicaLostOnItsNodeIsReportedAndTheVolumeDegrades() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
@@ -365,7 +349,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void publishCreatesANexusOverTheReplicasAndUnpublishRemovesIt() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
@@ -412,7 +395,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void aPublishedVolumeGrowsItsReplicasThenItsNexusAndAResizeCutShortIsCompletedByTheNextCall() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 3, false));
@@ -464,7 +446,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void listVolumesPagesInUuidOrder() {
         List<String> made = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -515,7 +496,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void standaloneReplicasAreCreatedSharedAndDestroyedButAVolumesReplicaIsInUse() throws Exception {
         var replicaApi = io.javastor.api.core.v1.ReplicaServiceGrpc.newBlockingStub(agent.channel());
         String uuid = UUID.randomUUID().toString();
@@ -566,7 +546,6 @@ class VolumeLifecycleTest {
     }
 
     @Test
-    @Order(10)
     void poolLabelsSteerPlacementAndADrainedNodeTakesNoReplicas() {
         var poolApi = PoolServiceGrpc.newBlockingStub(agent.channel());
         var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
@@ -602,140 +581,5 @@ class VolumeLifecycleTest {
             assertThat(back.getDrainLabelsList()).isEmpty();
             assertThat(back.getDrainState()).isEqualTo(io.javastor.api.core.v1.DrainState.DRAIN_STATE_NONE);
         }
-    }
-
-    @Test
-    @Order(11)
-    void aKilledNodeGoesOfflineItsVolumesDegradeAndDestroyWaitsForIt() throws Exception {
-        String uuid = UUID.randomUUID().toString();
-        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 3, true));
-        assertThat(v.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_ONLINE);
-        node("node-3").kill9();
-        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_OFFLINE);
-        Consumer<Volume> degraded = vol -> {
-            assertThat(vol.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
-            assertThat(vol.getReplicasList()).filteredOn(r -> r.getNodeId().equals("node-3")).singleElement()
-                    .satisfies(r -> assertThat(r.getPresent()).isFalse());
-        };
-        degraded.accept(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()));
-        // New volumes avoid it.
-        expect(Status.Code.RESOURCE_EXHAUSTED, "pool pool-node-3 on node node-3: node is not Online",
-                () -> volumes().createVolume(volume(UUID.randomUUID().toString(), 8 * MIB, 3, true)));
-        // Destroy succeeds; the replica on the dead node stays Deleting until the node returns.
-        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
-        String onDeadNode = v.getReplicasList().stream().filter(r -> r.getNodeId().equals("node-3")).findFirst().orElseThrow().getUuid();
-        assertThat(previousAgent.get(ReplicaSpec.KIND, onDeadNode).orElseThrow().spec().operation()).isEqualTo(OperationStatus.DELETING);
-        assertThat(previousAgent.list(ReplicaSpec.KIND)).filteredOn(r -> r.spec().volumeId().equals(uuid)).hasSize(1);
-
-        // The node comes back knowing no pools: the agent imports its pool from the file, then destroys the replica there.
-        node("node-3").start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, onDeadNode).isEmpty());
-        assertThat(existsOnAnyEngine(onDeadNode)).isFalse();
-        assertThat(node("node-3").api().pools().listPools(ListPoolsRequest.newBuilder().setName("pool-node-3").build()).getPoolsList()).hasSize(1);
-        assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
-                .setResourceId("pool-node-3").setKind("PoolImported").build()).getTotal()).isEqualTo(1);
-    }
-
-    private static List<io.javastor.api.ioengine.v1.NexusChild> nexusChildren(String nodeName, String uuid) {
-        return node(nodeName).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
-                .getNexusList(0).getChildrenList();
-    }
-
-    private static boolean allOnline(List<io.javastor.api.ioengine.v1.NexusChild> children) {
-        return children.stream().allMatch(c -> c.getState() == io.javastor.api.ioengine.v1.ChildState.CHILD_STATE_ONLINE);
-    }
-
-    @Test
-    @Order(12)
-    void aPublishedVolumeScalesThroughItsNexusAndALostReplicaIsReplacedAndRebuilt() throws Exception {
-        // node-3 was killed and restarted by the test before: wait until it is back in service.
-        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await().atMost(Duration.ofSeconds(30)).until(() ->
-                nodeApi.getNode(GetNodeRequest.newBuilder().setId("node-3").build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE);
-        String uuid = UUID.randomUUID().toString();
-        Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
-        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
-                .getTarget().getNodeId();
-
-        // Up: the third replica joins the nexus and is rebuilt.
-        Volume three = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(3).build());
-        assertThat(three.getReplicasList()).hasSize(3);
-        await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
-        // Down: a replica leaves the nexus before it is destroyed.
-        Volume two = volumes().setVolumeReplicaCount(SetVolumeReplicaCountRequest.newBuilder().setUuid(uuid).setReplicaCount(2).build());
-        assertThat(two.getReplicasList()).hasSize(2);
-        assertThat(two.getReplicasList()).extracting(Replica::getNodeId).as("the target keeps its local replica").contains(target);
-        assertThat(nexusChildren(target, uuid)).hasSize(2);
-
-        // Lose the node of the replica that is not local to the nexus.
-        String victimNode = two.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
-        String victimReplica = two.getReplicasList().stream().filter(r -> r.getNodeId().equals(victimNode)).findFirst().orElseThrow().getUuid();
-        String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target) && !n.equals(victimNode)).findFirst().orElseThrow();
-        node(victimNode).kill9();
-        try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
-                    ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
-            assertThat(EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
-                    .setResourceId(victimReplica).setKind("ReplicaLost").build()).getTotal()).isEqualTo(1);
-            await().atMost(Duration.ofSeconds(30)).until(() -> nexusChildren(target, uuid).size() == 2 && allOnline(nexusChildren(target, uuid)));
-            Volume healed = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
-            assertThat(healed.getReplicasList()).filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
-                    .extracting(Replica::getNodeId).containsExactlyInAnyOrder(target, spare);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
-            // The rebuild into the replacement completed. Which node it landed on depends on which replica the
-            // scale-down removed (the nexus-local one or not): it is the replica that was not there before the kill.
-            java.util.Set<String> before = two.getReplicasList().stream().map(Replica::getUuid).collect(java.util.stream.Collectors.toSet());
-            String replacement = healed.getReplicasList().stream()
-                    .filter(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED)
-                    .map(Replica::getUuid).filter(id -> !before.contains(id)).findFirst().orElseThrow();
-            var history = node(target).api().nexuses().getRebuildHistory(io.javastor.api.ioengine.v1.RebuildHistoryRequest.newBuilder().setUuid(uuid).build());
-            assertThat(history.getRecordsList()).anySatisfy(r -> {
-                assertThat(r.getChildUri()).contains(replacement);
-                assertThat(r.getState()).isEqualTo(io.javastor.api.ioengine.v1.RebuildState.REBUILD_STATE_COMPLETED);
-            });
-        } finally {
-            node(victimNode).start();
-        }
-        // Back: the retired replica is destroyed on its node.
-        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(ReplicaSpec.KIND, victimReplica).isEmpty());
-        assertThat(existsOnAnyEngine(victimReplica)).isFalse();
-        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
-    }
-
-    @Test
-    @Order(13)
-    void aLostReplicaWithNoRoomLeftIsReplacedOnceANodeReturns() throws Exception {
-        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
-        await().atMost(Duration.ofSeconds(60)).until(() -> nodes.stream().allMatch(n ->
-                nodeApi.getNode(GetNodeRequest.newBuilder().setId(n.name()).build()).getStatus() == NodeStatus.NODE_STATUS_ONLINE));
-        String uuid = UUID.randomUUID().toString();
-        Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 3, true));
-        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
-                .getTarget().getNodeId();
-        String victim = v.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
-        await().atMost(Duration.ofSeconds(60)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
-        node(victim).kill9();
-        try {
-            // Retired, but with three nodes and one gone there is no room for a third replica: the volume stays short.
-            String lost = v.getReplicasList().stream().filter(r -> r.getNodeId().equals(victim)).findFirst().orElseThrow().getUuid();
-            await().atMost(Duration.ofSeconds(60)).until(() -> previousAgent.get(ReplicaSpec.KIND, lost)
-                    .map(r -> r.spec().operation() == OperationStatus.DELETING).orElse(false));
-            await().atMost(Duration.ofSeconds(30)).until(() ->
-                    volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_DEGRADED);
-        } finally {
-            node(victim).start();
-        }
-        // Room again: the replacement is placed without any new loss, rebuilt, and the volume is whole.
-        await().atMost(Duration.ofSeconds(120)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
-                ListEventsRequest.newBuilder().setResourceId(uuid).setKind("ReplicaReplaced").build()).getTotal() == 1);
-        await().atMost(Duration.ofSeconds(120)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));
-        await().atMost(Duration.ofSeconds(60)).until(() ->
-                volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
-        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).getReplicasList())
-                .filteredOn(r -> r.getOperation() == io.javastor.api.core.v1.OperationStatus.OPERATION_STATUS_CREATED).hasSize(3);
-        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
 }
