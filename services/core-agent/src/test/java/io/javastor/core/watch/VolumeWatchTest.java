@@ -21,10 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.sun.net.httpserver.HttpServer;
@@ -56,7 +53,6 @@ import io.javastor.core.volume.VolumeOperations;
  * Volume watches end to end: a core agent, two real io-engines, and a real HTTP receiver on loopback that
  * records every call the agent makes to it.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VolumeWatchTest {
 
     @RegisterExtension
@@ -194,7 +190,6 @@ class VolumeWatchTest {
     }
 
     @Test
-    @Order(1)
     void badInputIsRefusedNamingTheFieldAndStoresNothing() {
         String volume = onlineVolume();
         for (String bad : List.of("", "not a url", "/relative/path", "ftp://127.0.0.1/x", "http:///nohost", "http://user:pw@127.0.0.1/x",
@@ -214,7 +209,6 @@ class VolumeWatchTest {
     }
 
     @Test
-    @Order(2)
     void aChangeCallsEveryWatchOnceAndADeletedWatchIsNotCalledAgain() {
         String volume = onlineVolume();
         VolumeWatch a = watch(volume, "/a");
@@ -249,7 +243,6 @@ class VolumeWatchTest {
     }
 
     @Test
-    @Order(3)
     void aFailingCallbackIsRetriedAndAHungOneBlocksNothing() {
         String volume = onlineVolume();
         watch(volume, "/fail");
@@ -273,7 +266,6 @@ class VolumeWatchTest {
     }
 
     @Test
-    @Order(4)
     void destroyingTheVolumeCallsOnceMoreAndRemovesItsWatches() {
         String volume = onlineVolume();
         watch(volume, "/gone");
@@ -286,7 +278,6 @@ class VolumeWatchTest {
     }
 
     @Test
-    @Order(5)
     void watchesSurviveAnAgentRestart() throws Exception {
         String volume = onlineVolume();
         watch(volume, "/restart");
