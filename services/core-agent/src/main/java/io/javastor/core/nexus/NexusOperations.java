@@ -427,6 +427,16 @@ public final class NexusOperations {
         return r.operation() == OperationStatus.CREATED && observed(r);
     }
 
+    /**
+     * Whether the replica's node lists its pool but not the replica, asked now (not the observed inventory, whose pool
+     * and replica lists are fetched one after the other and may straddle the pool's import after a restart).
+     */
+    public boolean goneFromItsPoolNow(ReplicaSpec r) {
+        var engine = engines.node(r.nodeId());
+        return engine.listPools().stream().anyMatch(p -> p.getName().equals(r.poolId()))
+                && engine.listReplicas().stream().noneMatch(x -> x.getUuid().equals(r.uuid()));
+    }
+
     /** Makes a new replica a child of the volume's target; the io-engine rebuilds it from the others. */
     public Versioned<NexusSpec> addChild(Versioned<NexusSpec> current, ReplicaSpec replica) {
         NexusSpec n = current.spec();

@@ -192,7 +192,12 @@ public final class FaultedChildHealer implements Reconciler {
         // Gone only when the node is up and has imported the pool, yet lacks the replica. Just after an io-engine
         // restart the pool is not imported yet: the replica comes back with it, so wait.
         if (r.operation() == OperationStatus.CREATED && node.isPresent() && node.get().pools().stream().anyMatch(p -> p.id().equals(r.poolId()))) {
-            return Decision.REPLACE;
+            // The observed inventory says so; its node confirms it now before the replica's data is given up on.
+            try {
+                return nexuses.goneFromItsPoolNow(r) ? Decision.REPLACE : Decision.WAIT;
+            } catch (CoreException unreachable) {
+                return Decision.WAIT;
+            }
         }
         return Decision.WAIT;
     }
