@@ -107,38 +107,19 @@ class NodeLossTest {
     }
 
     private static CreateVolumeRequest volume(String uuid, long size, int replicas, boolean thin) {
-        return CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas).setThin(thin).build();
+        return VolumeClusterCalls.volume(uuid, size, replicas, thin);
     }
 
     private static IoEngineProcess node(String name) {
-        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
-    }
-
-    /** The replicas of a volume as the io-engines report them: node name -> io-engine replica. */
-    private static Map<String, io.javastor.api.ioengine.v1.Replica> onEngines(Volume v) {
-        Map<String, io.javastor.api.ioengine.v1.Replica> out = new java.util.HashMap<>();
-        for (Replica r : v.getReplicasList()) {
-            List<io.javastor.api.ioengine.v1.Replica> found = node(r.getNodeId()).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(r.getUuid()).build()).getReplicasList();
-            found.forEach(f -> out.put(r.getNodeId(), f));
-        }
-        return out;
+        return VolumeClusterCalls.node(nodes, name);
     }
 
     private static boolean existsOnAnyEngine(String replicaUuid) {
-        return nodes.stream().filter(n -> n.api() != null).anyMatch(n -> {
-            try {
-                return !n.api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replicaUuid).build()).getReplicasList().isEmpty();
-            } catch (StatusRuntimeException e) {
-                return false; // a killed node holds nothing we can see
-            }
-        });
+        return VolumeClusterCalls.existsOnAnyEngine(nodes, replicaUuid);
     }
 
     private static void expect(Status.Code code, String messagePart, Runnable call) {
-        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(code);
-            assertThat(e.getStatus().getDescription()).contains(messagePart);
-        });
+        VolumeClusterCalls.expect(code, messagePart, call);
     }
 
     @Test

@@ -105,11 +105,11 @@ class VolumeLifecycleTest {
     }
 
     private static CreateVolumeRequest volume(String uuid, long size, int replicas, boolean thin) {
-        return CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas).setThin(thin).build();
+        return VolumeClusterCalls.volume(uuid, size, replicas, thin);
     }
 
     private static IoEngineProcess node(String name) {
-        return nodes.stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+        return VolumeClusterCalls.node(nodes, name);
     }
 
     /** The replicas of a volume as the io-engines report them: node name -> io-engine replica. */
@@ -123,20 +123,11 @@ class VolumeLifecycleTest {
     }
 
     private static boolean existsOnAnyEngine(String replicaUuid) {
-        return nodes.stream().filter(n -> n.api() != null).anyMatch(n -> {
-            try {
-                return !n.api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replicaUuid).build()).getReplicasList().isEmpty();
-            } catch (StatusRuntimeException e) {
-                return false; // a killed node holds nothing we can see
-            }
-        });
+        return VolumeClusterCalls.existsOnAnyEngine(nodes, replicaUuid);
     }
 
     private static void expect(Status.Code code, String messagePart, Runnable call) {
-        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-            assertThat(e.getStatus().getCode()).isEqualTo(code);
-            assertThat(e.getStatus().getDescription()).contains(messagePart);
-        });
+        VolumeClusterCalls.expect(code, messagePart, call);
     }
 
     @Test
