@@ -47,45 +47,50 @@ for n in 1 2 3; do
 done
 
 gw_port=$(free_port)
+# Authentication on, as deployed: every measured request carries an admin token the gateway verifies.
+(umask 077; head -c 48 /dev/urandom | base64 -w0 > "$work/jwt.key")
 java -Xmx512m -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
-  > "$work/gateway.log" 2>&1 & pids+=($!)
+  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" > "$work/gateway.log" 2>&1 & pids+=($!)
+token=$(java -cp "$gateway_jar" -Dloader.main=io.javastor.gateway.security.TokenIssuer \
+  org.springframework.boot.loader.launch.PropertiesLauncher --key-file "$work/jwt.key" --role admin --subject bench)
+auth="Authorization: Bearer $token"
 for n in 1 2 3; do wait_http "http://127.0.0.1:$(cat "$work/node-$n.http")/actuator/health" "io-engine node-$n"; done
 wait_http "http://127.0.0.1:$gw_port/actuator/health" gateway
 base="http://127.0.0.1:$gw_port/v0"
 for n in 1 2 3; do
   for _ in $(seq 1 100); do
-    [ "$(curl -s "$base/nodes/node-$n" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state",{}).get("status",""))' 2>/dev/null)" = Online ] && break
+    [ "$(curl -s -H "$auth" "$base/nodes/node-$n" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state",{}).get("status",""))' 2>/dev/null)" = Online ] && break
     sleep 0.2
   done
-  curl -sf -X PUT -H 'Content-Type: application/json' \
+  curl -sf -X PUT -H "$auth" -H 'Content-Type: application/json' \
     -d "{\"disks\":[\"uring://$work/node-$n.img?size_mb=2048\"]}" "$base/nodes/node-$n/pools/pool-$n" >/dev/null
 done
 
 echo "# creating $volumes volumes (1 replica, 1 MiB, thin) through the gateway ..." >&2
 start=$(date +%s.%N)
-python3 - "$base" "$volumes" <<'PY'
+python3 - "$base" "$volumes" "$token" <<'PY'
 import json, sys, uuid, urllib.request, concurrent.futures
-base, n = sys.argv[1], int(sys.argv[2])
+base, n, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 body = json.dumps({"size": 1 << 20, "replicas": 1, "thin": True, "policy": {"self_heal": True}}).encode()
 def create(_):
-    req = urllib.request.Request(f"{base}/volumes/{uuid.uuid4()}", data=body, method="PUT", headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(f"{base}/volumes/{uuid.uuid4()}", data=body, method="PUT", headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
     with urllib.request.urlopen(req, timeout=60) as r:
         assert r.status == 200, r.status
 with concurrent.futures.ThreadPoolExecutor(8) as ex:
     list(ex.map(create, range(n)))
 PY
 end=$(date +%s.%N)
-listed=$(curl -sf "$base/volumes" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
+listed=$(curl -sf -H "$auth" "$base/volumes" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))')
 [ "$listed" = "$volumes" ] || { echo "expected $volumes volumes, the gateway lists $listed" >&2; exit 1; }
-bytes=$(curl -sf "$base/volumes" | wc -c)
+bytes=$(curl -sf -H "$auth" "$base/volumes" | wc -c)
 echo "rest_volumes=$volumes"
 echo "rest_create_per_s=$(python3 -c "print(round($volumes/($end-$start),1))")"
 echo "rest_list_body_bytes=$bytes"
 
 run_wrk() { # URL PREFIX
-  curl -sf "$1" >/dev/null
-  wrk -t2 -c"$connections" -d5s "$1" >/dev/null   # warm-up (JIT)
-  wrk -t2 -c"$connections" -d"$duration" --latency "$1" > "$work/wrk.out"
+  curl -sf -H "$auth" "$1" >/dev/null
+  wrk -t2 -c"$connections" -d5s -H "$auth" "$1" >/dev/null   # warm-up (JIT)
+  wrk -t2 -c"$connections" -d"$duration" -H "$auth" --latency "$1" > "$work/wrk.out"
   python3 - "$work/wrk.out" "$2" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -105,6 +110,6 @@ PY
 }
 echo "# wrk: $connections connections, $duration, GET /v0/volumes ($volumes entries)" >&2
 run_wrk "$base/volumes" rest_list
-one=$(curl -sf "$base/volumes?max_entries=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["spec"]["uuid"])')
+one=$(curl -sf -H "$auth" "$base/volumes?max_entries=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["spec"]["uuid"])')
 echo "# wrk: GET /v0/volumes/{id} for reference" >&2
 run_wrk "$base/volumes/$one" rest_get_one

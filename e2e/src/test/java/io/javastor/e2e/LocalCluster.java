@@ -88,7 +88,14 @@ final class LocalCluster {
         return send(HttpRequest.newBuilder(URI.create(REST + path)).timeout(Duration.ofSeconds(120)).DELETE().build());
     }
 
+    /** Sends with the admin token {@code ./javastor up} wrote (auth is on in the local cluster, as everywhere). */
     private Answer send(HttpRequest request) throws IOException, InterruptedException {
+        String token = Files.readString(home.resolve("auth/admin.token")).strip();
+        return sendAs(HttpRequest.newBuilder(request, (name, value) -> true).header("Authorization", "Bearer " + token).build());
+    }
+
+    /** Sends exactly this request (no token unless it has one). */
+    Answer sendAs(HttpRequest request) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
         return new Answer(r.statusCode(), r.body());
     }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +82,24 @@ class LocalClusterEndToEndTest {
             assertThat(up.exitCode()).as("./javastor up exit code").isZero();
             mark("./javastor up: " + firstMatch(up.output(), "Local cluster is up, \\d+ s after the build"));
             assertThat(up.output()).contains("csi-controller  UP").contains("node-3  UP");
+
+            // Auth is on: the key and the tokens are the owner's alone, a call without a token is refused, and
+            // `./javastor token` issues tokens whose role counts.
+            for (String f : List.of("auth/jwt.key", "auth/admin.token", "auth/csi-controller.token")) {
+                assertThat(java.nio.file.Files.getPosixFilePermissions(cluster.home().resolve(f)))
+                        .as(f).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+            assertThat(cluster.sendAs(HttpRequest.newBuilder(URI.create(LocalCluster.REST + "/v0/nodes")).build()).status())
+                    .as("GET /v0/nodes without a token").isEqualTo(401);
+            LocalCluster.Run viewer = cluster.javastor(Duration.ofMinutes(1), "token", "viewer");
+            assertThat(viewer.exitCode()).as("./javastor token viewer").isZero();
+            String viewerToken = viewer.output().strip();
+            assertThat(cluster.sendAs(HttpRequest.newBuilder(URI.create(LocalCluster.REST + "/v0/nodes"))
+                    .header("Authorization", "Bearer " + viewerToken).build()).status()).as("a viewer lists nodes").isEqualTo(200);
+            assertThat(cluster.sendAs(HttpRequest.newBuilder(URI.create(LocalCluster.REST + "/v0/nodes/node-1/pools/x"))
+                    .header("Authorization", "Bearer " + viewerToken).PUT(HttpRequest.BodyPublishers.ofString("{}"))
+                    .header("Content-Type", "application/json").build()).status()).as("a viewer makes a pool").isEqualTo(403);
+            mark("auth: key and tokens 0600, no token 401, viewer token lists nodes and may not create a pool (403)");
 
             JsonNode nodes = cluster.ok(cluster.get("/v0/nodes"), "list nodes");
             assertThat(statusById(nodes)).as("nodes").containsEntry("node-1", "Online").containsEntry("node-2", "Online")

@@ -25,6 +25,8 @@ public class CsiProperties {
     private String nodeName;
     /** Controller: the REST gateway's base URL (without /v0). */
     private String restUrl = "http://127.0.0.1:8081";
+    /** Controller: a file holding the REST gateway bearer token (an operator's; in Kubernetes the ServiceAccount token), read per call. */
+    private java.nio.file.Path restTokenFile;
     /** Controller: timeout of one REST call. */
     private Duration restTimeout = Duration.ofSeconds(30);
     /** Controller: the size of a volume whose CreateVolume names no capacity. */
@@ -69,6 +71,8 @@ public class CsiProperties {
     public void setNodeName(String nodeName) { this.nodeName = nodeName; }
     public String getRestUrl() { return restUrl; }
     public void setRestUrl(String restUrl) { this.restUrl = restUrl; }
+    public java.nio.file.Path getRestTokenFile() { return restTokenFile; }
+    public void setRestTokenFile(java.nio.file.Path restTokenFile) { this.restTokenFile = restTokenFile; }
     public Duration getRestTimeout() { return restTimeout; }
     public void setRestTimeout(Duration restTimeout) { this.restTimeout = restTimeout; }
     public long getDefaultVolumeSize() { return defaultVolumeSize; }

@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The controller plugin against the real REST gateway + core agent + io-engines + etcd ({@link GatewayStack}, each in
  * its own process), through a real gRPC client on the unix socket: every controller call, idempotence and the error
- * codes that need the gateway. With -Djavastor.csi.rest-url=URL it runs against an already running stack instead.
+ * codes that need the gateway. With -Djavastor.csi.rest-url=URL (and -Djavastor.csi.rest-token-file=FILE) it runs against an already running stack instead.
  */
 class ControllerGatewayTest {
     @TempDir
@@ -49,17 +49,21 @@ class ControllerGatewayTest {
     static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     static final List<String> created = new ArrayList<>();
     static GatewayStack stack;
+    static String operatorTokenFile;
 
     @BeforeAll
     static void start() throws Exception {
         String url = System.getProperty("javastor.csi.rest-url", "");
+        String tokenFile = System.getProperty("javastor.csi.rest-token-file", "");
         if (url.isBlank()) {
             stack = GatewayStack.start(tmp.resolve("stack"));
             url = stack.url();
+            tokenFile = stack.tokenFile("operator").toString();
         }
+        operatorTokenFile = tokenFile;
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller", "--javastor.csi.endpoint=" + socket,
-                "--javastor.csi.rest-url=" + url);
+                "--javastor.csi.rest-url=" + url, "--javastor.csi.rest-token-file=" + tokenFile);
         csi = new CsiClient(socket, 120);
     }
 
@@ -104,6 +108,25 @@ class ControllerGatewayTest {
         assertThat(csi.controller().createVolume(r)).isEqualTo(first);
         fails(Status.Code.ALREADY_EXISTS, "not compatible", () -> csi.controller().createVolume(request(r.getName(), 128L << 20)));
         fails(Status.Code.ALREADY_EXISTS, "not compatible", () -> csi.controller().createVolume(r.toBuilder().putParameters("repl", "2").build()));
+    }
+
+    @Test
+    void theTokenFileIsReadPerCallSoAViewersTokenIsDeniedAndTheOperatorsWorksAgain() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(stack != null, "SKIPPED: runs only against the stack it starts (it swaps the token file)");
+        Path file = Path.of(operatorTokenFile);
+        String operator = java.nio.file.Files.readString(file);
+        CreateVolumeRequest r = request("pvc-" + RUN + "-role", 64L << 20);
+        try {
+            java.nio.file.Files.writeString(file, java.nio.file.Files.readString(stack.tokenFile("viewer")));
+            fails(Status.Code.PERMISSION_DENIED, "needs role operator", () -> create(r));
+            assertThat(stack.call("GET", "/v0/volumes/" + ControllerService.volumeUuid(r.getName()), null).statusCode())
+                    .as("nothing was created").isEqualTo(404);
+            java.nio.file.Files.writeString(file, "");
+            fails(Status.Code.UNAUTHENTICATED, "is empty", () -> create(r));
+        } finally {
+            java.nio.file.Files.writeString(file, operator);
+        }
+        assertThat(create(r).getVolume().getVolumeId()).isEqualTo(ControllerService.volumeUuid(r.getName()));
     }
 
     @Test

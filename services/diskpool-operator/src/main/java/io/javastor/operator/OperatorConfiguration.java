@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Configuration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javastor.operator.rest.BearerTokenFile;
 import io.javastor.operator.rest.PoolsApi;
 
 @Configuration(proxyBeanMethods = false)
@@ -23,7 +24,8 @@ class OperatorConfiguration {
 
     @Bean
     PoolsApi poolsApi(OperatorProperties props) {
-        return new PoolsApi(props.restUrl(), props.restTimeout());
+        return new PoolsApi(props.restUrl(), props.restTimeout(),
+                props.restTokenFile().isBlank() ? BearerTokenFile.none() : new BearerTokenFile(java.nio.file.Path.of(props.restTokenFile())));
     }
 
     @Bean

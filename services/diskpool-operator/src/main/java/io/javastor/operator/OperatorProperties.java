@@ -11,6 +11,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param namespace        namespace whose DiskPools are watched; empty = the client's namespace (in a pod: its own)
  * @param restUrl          base URL of the REST gateway
+ * @param restTokenFile    a file holding the REST gateway bearer token (in a pod: the ServiceAccount token), read per call;
+ *                         empty: no token is sent
  * @param restTimeout      deadline of every REST call
  * @param refresh          how often a pool's status (state, capacity, used) is refreshed
  * @param retry            back-off of failed steps
@@ -20,6 +22,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record OperatorProperties(
         @DefaultValue("") String namespace,
         @DefaultValue("http://127.0.0.1:8081") URI restUrl,
+        @DefaultValue("") String restTokenFile,
         @DefaultValue("10s") Duration restTimeout,
         @DefaultValue("30s") Duration refresh,
         @DefaultValue Retry retry,

@@ -58,6 +58,7 @@ class DiskPoolOperatorTest {
     private static CoreAgentProcess agent;
     private static RestGatewayProcess gateway;
     private static String gatewayUrl;
+    private static java.nio.file.Path tokenFile;
     private static final List<IoEngineProcess> engines = new ArrayList<>();
     private static Rest rest;
     private static RunningOperator operator;
@@ -73,7 +74,8 @@ class DiskPoolOperatorTest {
         agent = new CoreAgentProcess(etcd.endpoint(), "operator", dir).start();
         gateway = new RestGatewayProcess(agent.address(), dir).start();
         gatewayUrl = gateway.url();
-        rest = new Rest(gatewayUrl);
+        rest = new Rest(gatewayUrl, gateway.token("admin"));
+        tokenFile = gateway.tokenFile("admin");
 
         for (String n : List.of("node-1", "node-2")) {
             engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
@@ -84,7 +86,7 @@ class DiskPoolOperatorTest {
                     var r = rest.get("/v0/nodes/" + n);
                     return r.status() == 200 && r.json().path("state").path("status").asText().equals("Online");
                 }));
-        operator = RunningOperator.start(server.createClient(), gatewayUrl, Map.of());
+        operator = RunningOperator.start(server.createClient(), gatewayUrl, tokenFile, Map.of());
         await("operator leads").atMost(DEADLINE).until(() -> operator.runner().active());
     }
 
@@ -113,7 +115,7 @@ class DiskPoolOperatorTest {
     @AfterEach
     void deleteEveryDiskPool() {
         if (operator.closed()) {
-            operator = RunningOperator.start(server.createClient(), gatewayUrl, Map.of());
+            operator = RunningOperator.start(server.createClient(), gatewayUrl, tokenFile, Map.of());
         }
         client.resources(DiskPool.class).inNamespace(NS).delete();
         await("every DiskPool gone").atMost(DEADLINE).pollInterval(Duration.ofMillis(250))
@@ -287,7 +289,7 @@ class DiskPoolOperatorTest {
         node1.start();
 
         // A new operator, the resource recreated: it takes the pool, imported from the disk with its replica.
-        operator = RunningOperator.start(server.createClient(), gatewayUrl, Map.of());
+        operator = RunningOperator.start(server.createClient(), gatewayUrl, tokenFile, Map.of());
         create(diskPool("pool-kept", "node-1", List.of(disk("kept", 64))));
         DiskPoolStatus imported = awaitState("pool-kept", "Online");
         assertThat(imported.capacity()).isEqualTo(capacity);
@@ -305,7 +307,7 @@ class DiskPoolOperatorTest {
 
     @Test
     void ofTwoReplicasOneLeadsAndTheOtherTakesOverWhenItStops() throws Exception {
-        RunningOperator second = RunningOperator.start(server.createClient(), gatewayUrl, Map.of());
+        RunningOperator second = RunningOperator.start(server.createClient(), gatewayUrl, tokenFile, Map.of());
         try {
             assertThat(operator.runner().active()).isTrue();
             assertThat(second.runner().active()).as("the second replica waits for the lease").isFalse();

@@ -355,6 +355,23 @@ class ClusterResourcesApiTest {
     }
 
     @Test
+    void aBodyOverTheLimitIsRefusedBeforeAnythingReadsIt() {
+        String big = "{\"size\":8388608,\"pad\":\"" + "x".repeat(80 * 1024) + "\"}";
+        String volume = "/v0/volumes/" + UUID.randomUUID();
+        gw().sendWithoutToken(HttpRequest.newBuilder(URI.create(gw().baseUrl() + volume)).PUT(HttpRequest.BodyPublishers.ofString(big)),
+                Map.of("Content-Type", "application/json")).assertError(413, "PayloadTooLarge", "the limit is 65536 bytes");
+        // Chunked (no Content-Length): counted while read, refused once past the cap.
+        gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + volume)).PUT(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(big.getBytes(java.nio.charset.StandardCharsets.UTF_8)))),
+                Map.of("Content-Type", "application/json")).assertError(413, "PayloadTooLarge", "chunked");
+        gw().get(volume).assertError(404, "NotFound", "");
+        // A small chunked body still works.
+        gw().send(HttpRequest.newBuilder(URI.create(gw().baseUrl() + volume)).PUT(HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream("{\"size\":-1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))),
+                Map.of("Content-Type", "application/json")).assertError(400, "InvalidArgument", "size");
+    }
+
+    @Test
     void healthAndPerEndpointMetrics() {
         assertThat(gw().get("/actuator/health").json().path("status").asString()).isEqualTo("UP");
         assertThat(gw().get("/actuator/health/readiness").status()).isEqualTo(200);

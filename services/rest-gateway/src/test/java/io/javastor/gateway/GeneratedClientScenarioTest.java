@@ -37,6 +37,8 @@ class GeneratedClientScenarioTest {
     void createPublishScaleUnpublishDelete() throws Exception {
         ApiClient client = new ApiClient();
         client.updateBaseUri(cluster.gateway().baseUrl());
+        String authorization = cluster.gateway().adminAuthorization();
+        client.setRequestInterceptor(request -> request.header("Authorization", authorization));
         VolumesApi volumes = new VolumesApi(client);
         String uuid = UUID.randomUUID().toString();
 

@@ -97,6 +97,8 @@ class OpenApiDocumentTest {
         assertThat(dom).contains("putVolume", "getVolumes", "delVolume", "putVolumeTarget", "putVolumeReplicaCount", "getNodes",
                 "putNodePool", "getEvents", "getSpecs");
         assertThat(dom).contains("/v0/volumes/{volume_id}");
+        // The document declares the bearer scheme, so Swagger UI offers Authorize (paste a token from `./javastor token`).
+        assertThat(dom).contains("Authorize");
         run(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--user-data-dir=" + profile, "--virtual-time-budget=20000", "--window-size=1280,2400",
                 "--screenshot=" + out.resolve("swagger-ui.png").toAbsolutePath(), url), out.resolve("chromium-shot.log"));

@@ -41,8 +41,10 @@ public class RestGateway {
     private final URI base;
     private final Duration timeout;
     private final HttpClient http;
+    private final BearerTokenFile token;
 
-    public RestGateway(String baseUrl, Duration timeout) {
+    public RestGateway(String baseUrl, Duration timeout, BearerTokenFile token) {
+        this.token = token;
         String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.base = URI.create(b + "/v0");
         this.timeout = timeout;
@@ -118,6 +120,11 @@ public class RestGateway {
 
     private JsonNode call(String method, String path, JsonNode body) {
         HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("Accept", "application/json");
+        try {
+            token.authorization().ifPresent(value -> rb.header("Authorization", value));
+        } catch (IllegalStateException e) {
+            throw new RestError(401, "Unauthorized", e.getMessage());
+        }
         if (body != null) {
             rb.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
         } else {

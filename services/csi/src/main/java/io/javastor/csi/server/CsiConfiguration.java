@@ -3,6 +3,7 @@ package io.javastor.csi.server;
 import io.grpc.BindableService;
 import io.javastor.csi.CsiProperties;
 import io.javastor.csi.controller.ControllerService;
+import io.javastor.csi.controller.BearerTokenFile;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.node.Mounter;
 import io.javastor.csi.node.NodeService;
@@ -22,7 +23,8 @@ public class CsiConfiguration {
         String version = CsiConfiguration.class.getPackage().getImplementationVersion();
         List<BindableService> services = new ArrayList<>();
         if (props.getMode() == CsiProperties.Mode.CONTROLLER) {
-            RestGateway gateway = new RestGateway(props.getRestUrl(), props.getRestTimeout());
+            RestGateway gateway = new RestGateway(props.getRestUrl(), props.getRestTimeout(),
+                    props.getRestTokenFile() == null ? BearerTokenFile.none() : new BearerTokenFile(props.getRestTokenFile()));
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(new ControllerService(props, gateway));
         } else {

@@ -37,6 +37,9 @@ public final class GatewayStack implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
     private String gatewayUrl;
 
+    private RestGatewayProcess gateway;
+    private String adminToken;
+
     private GatewayStack(Path dir) {
         this.dir = dir;
     }
@@ -74,9 +77,10 @@ public final class GatewayStack implements AutoCloseable {
         CoreAgentProcess agent = new CoreAgentProcess(etcd, "csi", dir);
         javaProcesses.add(agent);
         agent.start();
-        RestGatewayProcess gateway = new RestGatewayProcess(agent.address(), dir);
+        gateway = new RestGatewayProcess(agent.address(), dir);
         javaProcesses.add(gateway);
         gatewayUrl = gateway.start().url();
+        adminToken = gateway.token("admin");
         for (String n : NODES) {
             IoEngineProcess engine = IoEngineProcess.fromJar(n, agent.address(), dir, engineArgs.getOrDefault(n, List.of()));
             javaProcesses.add(engine);
@@ -96,6 +100,14 @@ public final class GatewayStack implements AutoCloseable {
 
     public String url() {
         return gatewayUrl;
+    }
+
+    /**
+     * A file holding a new token with this role for a client of the gateway: the CSI controller gets an operator's, as
+     * in the chart (it creates, publishes and resizes volumes, and nothing else).
+     */
+    public Path tokenFile(String role) throws IOException, InterruptedException {
+        return gateway.tokenFile(role);
     }
 
     /** A gateway call (v0 API paths, e.g. {@code /v0/volumes/<id>/target}); null when the gateway cannot be reached. */
@@ -130,7 +142,7 @@ public final class GatewayStack implements AutoCloseable {
     private HttpResponse<String> send(String method, String path, String body) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gatewayUrl + path)).timeout(Duration.ofSeconds(30))
-                    .header("Content-Type", "application/json")
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + adminToken)
                     .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
             return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

@@ -8,6 +8,7 @@ import csi.v1.Csi.ControllerPublishVolumeRequest;
 import csi.v1.Csi.CreateVolumeRequest;
 import csi.v1.Csi.VolumeCapability;
 import io.javastor.csi.CsiApplication;
+import io.javastor.csi.controller.BearerTokenFile;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
@@ -76,7 +77,8 @@ class NodePluginVmTest {
                 "--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")))) {
             Path socket = tmp.resolve("csi-controller.sock");
             controller = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
-                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url());
+                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(),
+                    "--javastor.csi.rest-token-file=" + stack.tokenFile("operator"));
             try (CsiClient csi = new CsiClient(socket, 240)) {
                 String a = createAndPublish(csi, stack, "pvc-vm-a", A_SIZE);
                 String b = createAndPublish(csi, stack, "pvc-vm-b", B_SIZE);
@@ -133,7 +135,7 @@ class NodePluginVmTest {
                 }
                 assertThat(results).doesNotContain("FAIL");
                 assertThat(vm.exitValue()).isZero();
-                RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30));
+                RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30), new BearerTokenFile(stack.tokenFile("viewer")));
                 for (String id : List.of(a, b)) {
                     JsonNode v = gateway.getVolume(id).orElseThrow();
                     System.out.println("volume " + id + " after the guest: " + v);

@@ -26,8 +26,10 @@ public final class PoolsApi {
     private final URI base;
     private final Duration timeout;
     private final HttpClient http;
+    private final BearerTokenFile token;
 
-    public PoolsApi(URI base, Duration timeout) {
+    public PoolsApi(URI base, Duration timeout, BearerTokenFile token) {
+        this.token = token;
         this.base = base;
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -77,6 +79,11 @@ public final class PoolsApi {
     }
 
     private JsonNode send(HttpRequest.Builder request) {
+        try {
+            token.authorization().ifPresent(value -> request.header("Authorization", value));
+        } catch (IllegalStateException e) {
+            throw new RestFailure(401, "Unauthorized", e.getMessage(), e);
+        }
         HttpResponse<String> r;
         try {
             r = http.send(request.timeout(timeout).header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());

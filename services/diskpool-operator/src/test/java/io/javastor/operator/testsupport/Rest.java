@@ -17,8 +17,17 @@ public final class Rest {
     private final String base;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    private final String token;
+
+    /** A client without a token (for the operator's own, open, actuator endpoints). */
     public Rest(String base) {
+        this(base, null);
+    }
+
+    /** A client sending this bearer token. */
+    public Rest(String base, String token) {
         this.base = base;
+        this.token = token;
     }
 
     public record Reply(int status, String body) {
@@ -50,6 +59,9 @@ public final class Rest {
     }
 
     private Reply send(HttpRequest.Builder request) {
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         try {
             HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(r.statusCode(), r.body());

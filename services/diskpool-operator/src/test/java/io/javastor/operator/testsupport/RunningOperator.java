@@ -21,10 +21,13 @@ public final class RunningOperator implements AutoCloseable {
         this.client = client;
     }
 
-    public static RunningOperator start(KubernetesClient client, String restUrl, Map<String, String> overrides) {
+    /** The operator against this gateway, sending the token in {@code restTokenFile} (an admin's: it creates pools). */
+    public static RunningOperator start(KubernetesClient client, String restUrl, java.nio.file.Path restTokenFile,
+            Map<String, String> overrides) {
         Map<String, String> props = new HashMap<>();
         props.put("server.port", "0");
         props.put("javastor.operator.rest-url", restUrl);
+        props.put("javastor.operator.rest-token-file", restTokenFile.toString());
         props.put("javastor.operator.namespace", "storage");
         props.put("javastor.operator.refresh", "1s");
         props.put("javastor.operator.retry.initial-delay", "500ms");

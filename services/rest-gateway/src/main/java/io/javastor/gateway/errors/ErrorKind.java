@@ -16,6 +16,8 @@ public enum ErrorKind {
     Deleting(HttpStatus.CONFLICT),
     FailedPrecondition(HttpStatus.PRECONDITION_FAILED),
     UnsupportedMediaType(HttpStatus.UNSUPPORTED_MEDIA_TYPE),
+    /** A request body over javastor.gateway.limits.max-body. */
+    PayloadTooLarge(HttpStatus.CONTENT_TOO_LARGE),
     /** Well-formed input the core agent cannot do (a field it does not support). */
     Unsupported(HttpStatus.UNPROCESSABLE_CONTENT),
     Internal(HttpStatus.INTERNAL_SERVER_ERROR),

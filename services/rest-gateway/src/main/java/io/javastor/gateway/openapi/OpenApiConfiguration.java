@@ -25,8 +25,9 @@ public class OpenApiConfiguration {
         return new OpenAPI()
                 .info(new Info().title("Javastor REST API").version("v0")
                         .description("Replicated NVMe-oF block storage. Paths and shapes follow OpenEBS Mayastor's v0 API. "
-                                + "Errors are {kind, message, details}. With javastor.gateway.auth.enabled=true, send "
-                                + "'Authorization: Bearer <JWT signed HS256 with javastor.gateway.auth.jwt-secret>'.")
+                                + "Errors are {kind, message, details}. Every call sends 'Authorization: Bearer TOKEN' with a "
+                                + "token whose role covers it: viewer (GET), operator (also volumes and watches), admin "
+                                + "(everything); `./javastor token ROLE` issues one. 401: no valid token; 403: role too small.")
                         .license(new License().name("Apache-2.0").identifier("Apache-2.0")))
                 .servers(List.of(new Server().url("/")))
                 .components(new Components().addSecuritySchemes("bearer",

@@ -5,7 +5,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,20 +16,31 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import io.javastor.gateway.RestGatewayApplication;
+import io.javastor.gateway.security.ApiRole;
+import io.javastor.gateway.security.TokenIssuer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The whole gateway (the Spring Boot app) in this JVM on a random loopback port, with a small HTTP client. */
+/**
+ * The whole gateway (the Spring Boot app) in this JVM on a random loopback port, with a small HTTP client. Auth is
+ * on, as in production: each gateway gets its own random signing key, and the client sends an admin token unless a
+ * call names its own Authorization header (or none, with {@link #sendWithoutToken}).
+ */
 public final class RunningGateway implements AutoCloseable {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final SecureRandom RANDOM = new SecureRandom();
     private final ConfigurableApplicationContext context;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final String signingKey;
+    private final String adminToken;
 
-    private RunningGateway(ConfigurableApplicationContext context) {
+    private RunningGateway(ConfigurableApplicationContext context, String signingKey) {
         this.context = context;
         this.base = "http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port");
+        this.signingKey = signingKey;
+        this.adminToken = signingKey == null ? null : token(ApiRole.ADMIN);
     }
 
     public static RunningGateway start(String agentAddresses, Map<String, String> overrides) {
@@ -34,9 +48,23 @@ public final class RunningGateway implements AutoCloseable {
         props.put("server.port", "0");
         props.put("javastor.gateway.core-agent.addresses", agentAddresses);
         props.put("javastor.gateway.core-agent.call-timeout", "20s");
+        byte[] random = new byte[36];
+        RANDOM.nextBytes(random);
+        props.put("javastor.gateway.auth.jwt-secret", Base64.getEncoder().encodeToString(random));
         props.putAll(overrides);
+        String key = "false".equals(props.get("javastor.gateway.auth.enabled")) ? null : props.get("javastor.gateway.auth.jwt-secret");
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-        return new RunningGateway(new SpringApplicationBuilder(RestGatewayApplication.class).run(args));
+        return new RunningGateway(new SpringApplicationBuilder(RestGatewayApplication.class).run(args), key);
+    }
+
+    /** A token with this role, signed with this gateway's key, valid for an hour. */
+    public String token(ApiRole role) {
+        return TokenIssuer.issue(signingKey.getBytes(StandardCharsets.UTF_8), "test-" + role.claim(), role, Duration.ofHours(1));
+    }
+
+    /** The "Authorization" header value of the admin token every call sends by default. */
+    public String adminAuthorization() {
+        return "Bearer " + adminToken;
     }
 
     public String baseUrl() {
@@ -65,7 +93,16 @@ public final class RunningGateway implements AutoCloseable {
         return send(HttpRequest.newBuilder(URI.create(base + path)).PUT(HttpRequest.BodyPublishers.noBody()), Map.of());
     }
 
+    /** Sends with these headers, and the admin token unless they name an Authorization header themselves. */
     public Reply send(HttpRequest.Builder request, Map<String, String> headers) {
+        if (adminToken != null && headers.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
+            request.header("Authorization", adminAuthorization());
+        }
+        return sendWithoutToken(request, headers);
+    }
+
+    /** Sends with these headers only. */
+    public Reply sendWithoutToken(HttpRequest.Builder request, Map<String, String> headers) {
         headers.forEach(request::header);
         try {
             long start = System.nanoTime();
