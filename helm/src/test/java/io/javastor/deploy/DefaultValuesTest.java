@@ -105,14 +105,17 @@ class DefaultValuesTest {
     void gatewayAndCsiConfigurationUseTheKeysTheServicesRead() {
         // javastor.gateway.core-agent.addresses (CoreAgentProperties): a misspelt key falls back to 127.0.0.1:50051.
         Map<String, Object> gateway = map(appConfig("rest-gateway").get(0), "javastor", "gateway");
-        assertThat(gateway).containsOnlyKeys("core-agent");
+        assertThat(gateway).containsOnlyKeys("core-agent", "auth");
+        // javastor.gateway.auth (AuthProperties): both kinds of token; the key is the mounted Secret's.
+        assertThat(at(gateway, "auth", "jwt-secret-file")).isEqualTo("/etc/javastor-auth/jwt.key");
+        assertThat(at(gateway, "auth", "kubernetes", "enabled")).isEqualTo(true);
         assertThat((String) at(gateway, "core-agent", "addresses")).isEqualTo(
                 "dns:///" + component("core-agent") + "-headless." + Chart.NAMESPACE + ".svc:50051");
         // javastor.csi.* (CsiProperties, which refuses unknown keys at start).
         for (String name : List.of("csi-controller", "csi-node")) {
             Map<String, Object> csi = map(Chart.parseAll(str(m.get("ConfigMap", component(name)), "data", "application.yaml")).get(0), "javastor", "csi");
             assertThat(csi.keySet()).as(name).isSubsetOf("mode", "endpoint", "driver-name", "node-name", "rest-url", "rest-timeout",
-                    "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds");
+                    "rest-token-file", "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds");
             assertThat(csi.get("driver-name")).isEqualTo("io.javastor.csi");
         }
     }
@@ -253,7 +256,7 @@ class DefaultValuesTest {
         assertThat(allows(election, "coordination.k8s.io", "leases", "update")).isTrue();
         assertThat(allows(election, "coordination.k8s.io", "leases", "create")).isTrue();
 
-        // Bound to the operator's own account, which its pods run as; the gateway gets no token at all.
+        // Bound to the operator's own account, which its pods run as; the gateway's token only reviews callers.
         Map<String, Object> operator = m.get("Deployment", component("diskpool-operator"));
         assertThat(podSpec(operator).get("serviceAccountName")).isEqualTo(component("diskpool-operator"));
         for (String binding : List.of(component("diskpool-operator"), component("diskpool-operator") + "-leader-election")) {
@@ -262,8 +265,66 @@ class DefaultValuesTest {
         }
         Map<String, Object> gateway = m.get("Deployment", component("rest-gateway"));
         assertThat(podSpec(gateway).get("serviceAccountName")).isEqualTo(component("rest-gateway"));
-        assertThat(podSpec(gateway).get("automountServiceAccountToken")).isEqualTo(false);
-        assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(false);
+        assertThat(podSpec(gateway).get("automountServiceAccountToken")).isEqualTo(true);
+        assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(true);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void restApiRolesAreRbacAndEachClientIsBoundToItsOwn() {
+        // The roles, as verbs on api.javastor.io, each holding the ones below it.
+        Map<String, List<String>> verbs = Map.of("viewer", List.of("viewer"), "operator", List.of("viewer", "operator"),
+                "admin", List.of("viewer", "operator", "admin"));
+        verbs.forEach((role, expected) -> {
+            Map<String, Object> rule = ((List<Map<String, Object>>) m.get("ClusterRole", component("api") + "-" + role).get("rules")).get(0);
+            assertThat(rule.get("apiGroups")).as(role).isEqualTo(List.of("javastor.io"));
+            assertThat(rule.get("resources")).as(role).isEqualTo(List.of("api"));
+            assertThat(rule.get("verbs")).as(role).isEqualTo(expected);
+        });
+        // The CSI controller is an operator, the DiskPool operator an admin, and both send their ServiceAccount token.
+        Map<String, String> bindings = Map.of(component("api") + "-operator-csi-controller", component("csi-controller"),
+                component("api") + "-admin-diskpool-operator", component("diskpool-operator"));
+        bindings.forEach((binding, account) -> assertThat(list(m.get("ClusterRoleBinding", binding), "subjects"))
+                .extracting(x -> x.get("name")).containsExactly(account));
+        assertThat(at(m.get("ClusterRoleBinding", component("api") + "-operator-csi-controller"), "roleRef", "name"))
+                .isEqualTo(component("api") + "-operator");
+        String saToken = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+        assertThat(at(Chart.parseAll(str(m.get("ConfigMap", component("csi-controller")), "data", "application.yaml")).get(0),
+                "javastor", "csi", "rest-token-file")).isEqualTo(saToken);
+        assertThat(at(appConfig("diskpool-operator").get(0), "javastor", "operator", "rest-token-file")).isEqualTo(saToken);
+        // The gateway may create reviews and nothing else.
+        assertThat(list(m.get("ClusterRole", component("rest-gateway") + "-reviews"), "rules"))
+                .extracting(r -> r.get("resources"), r -> r.get("verbs"))
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(List.of("tokenreviews"), List.of("create")),
+                        org.assertj.core.groups.Tuple.tuple(List.of("subjectaccessreviews"), List.of("create")));
+        // The signing key: a Secret of its own, mounted read-only with mode 0400 where the configuration says.
+        Map<String, Object> gateway = m.get("Deployment", component("rest-gateway"));
+        assertThat(list(podSpec(gateway), "volumes")).anySatisfy(v -> {
+            assertThat(at(v, "secret", "secretName")).isEqualTo(component("rest-gateway") + "-auth");
+            assertThat(at(v, "secret", "defaultMode")).isEqualTo(0400);
+        });
+        assertThat(list(container(gateway, "rest-gateway"), "volumeMounts")).anySatisfy(v -> {
+            assertThat(v.get("mountPath")).isEqualTo("/etc/javastor-auth");
+            assertThat(v.get("readOnly")).isEqualTo(true);
+        });
+        String key = new String(java.util.Base64.getDecoder().decode(str(m.get("Secret", component("rest-gateway") + "-auth"),
+                "data", "jwt.key")));
+        assertThat(key).hasSizeGreaterThanOrEqualTo(32);
+    }
+
+    @Test
+    void generatedSigningKeyIsKeptOnUpgrade() {
+        FakeKubeApi api = FakeKubeApi.start();
+        String fresh1 = str(Chart.render("").get("Secret", component("rest-gateway") + "-auth"), "data", "jwt.key");
+        String fresh2 = str(Chart.render("").get("Secret", component("rest-gateway") + "-auth"), "data", "jwt.key");
+        assertThat(fresh1).as("a first install generates a key").isNotEqualTo(fresh2);
+        api.putSecret(Chart.NAMESPACE, component("rest-gateway") + "-auth", Map.of("jwt.key", "the-key-of-the-first-install-0123456789"));
+        try {
+            String upgraded = str(Chart.render("").get("Secret", component("rest-gateway") + "-auth"), "data", "jwt.key");
+            assertThat(new String(java.util.Base64.getDecoder().decode(upgraded))).isEqualTo("the-key-of-the-first-install-0123456789");
+        } finally {
+            api.clearSecrets();
+        }
     }
 
     @Test

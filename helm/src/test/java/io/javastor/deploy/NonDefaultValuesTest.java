@@ -38,7 +38,8 @@ class NonDefaultValuesTest {
         Manifests m = Chart.render(EXTERNAL_STORES);
         ManifestRules.assertAll(m);
         assertThat(m.ofKind("StatefulSet")).isEmpty();
-        assertThat(m.ofKind("Secret")).isEmpty();
+        // No database password Secret; only the REST signing key's remains.
+        assertThat(m.ofKind("Secret").map(Manifests::name)).containsExactly(component("rest-gateway") + "-auth");
         Map<String, Object> cfg = appConfig(m, "core-agent").get(0);
         assertThat(at(cfg, "javastor", "core", "etcd", "endpoints")).isEqualTo("http://etcd-a.db:2379,http://etcd-b.db:2379");
         assertThat(at(cfg, "spring", "datasource", "url")).isEqualTo("jdbc:postgresql://pg.db:5432/events");
@@ -145,8 +146,27 @@ class NonDefaultValuesTest {
         Manifests m = Chart.render("operator: {enabled: false}");
         ManifestRules.assertAll(m);
         assertThat(m.docs()).map(Manifests::name).noneMatch(n -> n.contains("diskpool-operator"));
+        assertThat(m.ofKind("ClusterRoleBinding").map(Manifests::name)).doesNotContain(component("api") + "-admin-diskpool-operator");
+    }
+
+    @Test
+    void kubernetesTokensOffLeavesTheGatewayWithoutAnAccountTokenAndBothOffIsRefused() {
+        Manifests m = Chart.render("restGateway: {auth: {kubernetes: false}}");
+        ManifestRules.assertAll(m);
         assertThat(podSpec(m.get("Deployment", component("rest-gateway"))).get("automountServiceAccountToken")).isEqualTo(false);
         assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(false);
+        assertThat(m.docs()).map(Manifests::name).noneMatch(n -> n.startsWith(component("api")));
+        assertThatThrownBy(() -> Chart.render("restGateway: {auth: {kubernetes: false, localTokens: false}}"))
+                .hasMessageContaining("restGateway.auth: kubernetes or localTokens must be on");
+    }
+
+    @Test
+    void anExistingSigningKeySecretReplacesTheGeneratedOne() {
+        Manifests m = Chart.render("restGateway: {auth: {existingSecret: my-rest-key}}");
+        ManifestRules.assertAll(m);
+        assertThat(m.ofKind("Secret").map(Manifests::name)).doesNotContain(component("rest-gateway") + "-auth");
+        assertThat(list(podSpec(m.get("Deployment", component("rest-gateway"))), "volumes"))
+                .anySatisfy(v -> assertThat(at(v, "secret", "secretName")).isEqualTo("my-rest-key"));
     }
 
     @Test
