@@ -48,8 +48,17 @@ class DockerComposeTest {
     void servicesMatchTheLocalCluster() throws IOException {
         Map<String, Object> compose = Chart.parseOne(Files.readString(COMPOSE));
         Map<String, Object> services = map(compose, "services");
-        assertThat(services).containsOnlyKeys("etcd", "postgres", "core-agent", "rest-gateway", "csi-controller",
+        assertThat(services).containsOnlyKeys("etcd", "postgres", "core-agent", "rest-auth-init", "rest-gateway", "csi-controller",
                 "io-engine-1", "io-engine-2", "io-engine-3");
+        // REST authentication is on: the gateway reads the key the one-shot init made, the CSI controller its token.
+        assertThat(map(map(services, "rest-gateway"), "environment"))
+                .containsEntry("JAVASTOR_GATEWAY_AUTH_JWT_SECRET_FILE", "/etc/javastor-auth/jwt.key");
+        assertThat(at(services, "rest-gateway", "depends_on", "rest-auth-init", "condition")).isEqualTo("service_completed_successfully");
+        assertThat(map(map(services, "csi-controller"), "environment"))
+                .containsEntry("JAVASTOR_CSI_REST_TOKEN_FILE", "/etc/javastor-auth/csi-controller.token");
+        assertThat((List<String>) map(services, "rest-gateway").get("volumes")).contains("rest-auth:/etc/javastor-auth:ro");
+        assertThat((String) ((List<?>) map(services, "rest-auth-init").get("entrypoint")).get(2))
+                .contains("umask 077", "TokenIssuer", "issue admin", "issue operator csi-controller", "chown -R 10001:10001");
         for (int n = 1; n <= 3; n++) {
             Map<String, Object> engine = map(services, "io-engine-" + n);
             Map<String, Object> env = map(engine, "environment");
@@ -79,8 +88,13 @@ class DockerComposeTest {
         Map<String, Object> services = map(compose, "services");
         services.forEach((name, s) -> {
             Map<String, Object> svc = (Map<String, Object>) s;
-            assertThat(at(svc, "healthcheck", "test")).as(name + " healthcheck").isNotNull();
-            assertThat(svc.get("restart")).as(name + " restart").isEqualTo("unless-stopped");
+            if (name.endsWith("-init")) {
+                // A one-shot step others wait for (service_completed_successfully): it runs once, never restarts.
+                assertThat(svc.get("restart")).as(name + " restart").isEqualTo("no");
+            } else {
+                assertThat(at(svc, "healthcheck", "test")).as(name + " healthcheck").isNotNull();
+                assertThat(svc.get("restart")).as(name + " restart").isEqualTo("unless-stopped");
+            }
             Object networks = svc.get("networks");
             assertThat(networks instanceof Map ? ((Map<String, Object>) networks).keySet() : networks).as(name + " networks")
                     .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.ITERABLE).containsExactly("javastor");
