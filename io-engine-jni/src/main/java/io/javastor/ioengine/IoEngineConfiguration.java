@@ -59,14 +59,7 @@ class IoEngineConfiguration {
 
     @Bean
     ReplicaShares replicaShares(NvmfTarget target, IoEngineProperties props, Environment env, ReservationRegistry reservations) {
-        String host = props.nvmf().advertisedAddress();
-        if (host.isBlank()) {
-            host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
-            if (host.equals("*") || host.equals("0.0.0.0")) {
-                host = "127.0.0.1";
-            }
-        }
-        return new ReplicaShares(target, host, reservations);
+        return new ReplicaShares(target, props.nvmf().shareAddress(env), reservations);
     }
 
     @Bean(destroyMethod = "close")

@@ -52,10 +52,27 @@ public record IoEngineProperties(
 
     /**
      * @param port              NVMe-oF/TCP listener port (local cluster: 8420, 8421, 8422 for node-1..3)
-     * @param advertisedAddress address hosts are told to use (discovery log, share URIs); default: the bind address
+     * @param advertisedAddress address hosts are told to use (discovery log, replica share URIs); default: the bind address
+     * @param frontendAddress   address in volume targets' URIs, the one application hosts connect to, when they reach
+     *                          this node on another network than the other io-engines do; default: advertisedAddress
      * @param limits            what one host may hold of the target (see {@link io.javastor.ioengine.nvmf.tgt.TargetLimits})
      */
-    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress, @DefaultValue NvmfLimits limits) {
+    public record Nvmf(@DefaultValue("8420") int port, @DefaultValue("") String advertisedAddress, @DefaultValue("") String frontendAddress,
+                       @DefaultValue NvmfLimits limits) {
+
+        /** The address in replica share URIs: the advertised one, else the gRPC bind address (loopback when that is any). */
+        public String shareAddress(org.springframework.core.env.Environment env) {
+            if (!advertisedAddress.isBlank()) {
+                return advertisedAddress;
+            }
+            String host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
+            return host.equals("*") || host.equals("0.0.0.0") ? "127.0.0.1" : host;
+        }
+
+        /** The address in volume target (nexus) URIs. */
+        public String targetAddress(org.springframework.core.env.Environment env) {
+            return frontendAddress.isBlank() ? shareAddress(env) : frontendAddress;
+        }
     }
 
     /**

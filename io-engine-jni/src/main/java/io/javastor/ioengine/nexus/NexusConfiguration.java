@@ -15,13 +15,7 @@ class NexusConfiguration {
     @Bean(destroyMethod = "close")
     NexusRegistry nexusRegistry(PoolRegistry pools, NvmfTarget target, IoEngineProperties props, Environment env,
                                 ChildHealthLedger ledger, ReservationRegistry reservations) {
-        String host = props.nvmf().advertisedAddress();
-        if (host.isBlank()) {
-            host = env.getProperty("spring.grpc.server.host", "127.0.0.1");
-            if (host.equals("*") || host.equals("0.0.0.0")) {
-                host = "127.0.0.1";
-            }
-        }
+        String host = props.nvmf().targetAddress(env);
         NexusOptions defaults = NexusOptions.defaults();
         NexusOptions options = defaults.withIoTimeout(env.getProperty("javastor.io-engine.nexus.io-timeout", java.time.Duration.class,
                 defaults.ioTimeout()));

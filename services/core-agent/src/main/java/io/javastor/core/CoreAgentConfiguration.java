@@ -220,6 +220,9 @@ public class CoreAgentConfiguration {
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
+                // Before the re-creator: a target whose node is offline or drained moves instead of waiting for it.
+                new io.javastor.core.reconcile.DrainTargetMover(store, nexuses, volumes),
+                new io.javastor.core.reconcile.OfflineTargetMover(nexuses, volumes, registry),
                 new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
                 new io.javastor.core.reconcile.StaleTargetCollector(store, nexuses, volumes.guard(), registry),
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
@@ -231,6 +234,9 @@ public class CoreAgentConfiguration {
                 rebuildHistory,
                 // Last: it reports what the others made of each volume in this pass.
                 watchNotifier);
+        if (!props.failover().moveOnNodeOffline()) {
+            reconcilers = reconcilers.stream().filter(r -> !(r instanceof io.javastor.core.reconcile.OfflineTargetMover)).toList();
+        }
         return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
     }
 }

@@ -22,7 +22,8 @@ public record CoreAgentProperties(
         @DefaultValue Nodes nodes,
         @DefaultValue Reconcile reconcile,
         @DefaultValue Placement placement,
-        @DefaultValue Events events) {
+        @DefaultValue Events events,
+        @DefaultValue Failover failover) {
 
     public CoreAgentProperties {
         if (agentId == null || agentId.isBlank()) {
@@ -57,6 +58,12 @@ public record CoreAgentProperties(
 
     /** @param thinOvercommitPercent thin replicas may commit up to this percentage of a pool's capacity */
     public record Placement(@DefaultValue("300") int thinOvercommitPercent) {}
+
+    /**
+     * @param moveOnNodeOffline a volume target whose node goes Offline moves to another node (hosts follow it through
+     *                          their path agent); off: it waits for its node and is re-created there
+     */
+    public record Failover(@DefaultValue("true") boolean moveOnNodeOffline) {}
 
     /** @param retention events older than this are deleted */
     public record Events(@DefaultValue("30d") Duration retention,

@@ -35,6 +35,14 @@ public class CsiProperties {
     private long maxVolumesPerNode = 0;
     /** Node: extra topology segments this node reports (e.g. zone), besides io.javastor/nodename and io.javastor/csi-node. */
     private Map<String, String> topology = new LinkedHashMap<>();
+    /** Node: the core agent's gRPC address (host:port or a dns:/// target); its path agent reports lost paths there. Empty: no path agent. */
+    private String coreAgentAddress = "";
+    /** Node: how often the path agent looks at the node's NVMe controllers. */
+    private Duration pathCheckInterval = Duration.ofMillis(500);
+    /** Node: how long a volume may have no live path before the path agent reports it lost. */
+    private Duration pathFailAfter = Duration.ofSeconds(1);
+    /** Node: how long the path agent waits for the core agent to answer a report (a move takes seconds). */
+    private Duration pathReportTimeout = Duration.ofSeconds(60);
     /** Node: how long to wait for the namespace block device after nvme connect. */
     private Duration deviceTimeout = Duration.ofSeconds(30);
     /** Node: NVMe keep-alive reconnect delay in seconds (nvme connect --reconnect-delay). */
@@ -83,6 +91,14 @@ public class CsiProperties {
     public void setTopology(Map<String, String> topology) { this.topology = topology; }
     public Duration getDeviceTimeout() { return deviceTimeout; }
     public void setDeviceTimeout(Duration deviceTimeout) { this.deviceTimeout = deviceTimeout; }
+    public String getCoreAgentAddress() { return coreAgentAddress; }
+    public void setCoreAgentAddress(String coreAgentAddress) { this.coreAgentAddress = coreAgentAddress; }
+    public Duration getPathCheckInterval() { return pathCheckInterval; }
+    public void setPathCheckInterval(Duration pathCheckInterval) { this.pathCheckInterval = pathCheckInterval; }
+    public Duration getPathFailAfter() { return pathFailAfter; }
+    public void setPathFailAfter(Duration pathFailAfter) { this.pathFailAfter = pathFailAfter; }
+    public Duration getPathReportTimeout() { return pathReportTimeout; }
+    public void setPathReportTimeout(Duration pathReportTimeout) { this.pathReportTimeout = pathReportTimeout; }
     public int getReconnectDelaySeconds() { return reconnectDelaySeconds; }
     public void setReconnectDelaySeconds(int reconnectDelaySeconds) { this.reconnectDelaySeconds = reconnectDelaySeconds; }
     public int getCtrlLossTimeoutSeconds() { return ctrlLossTimeoutSeconds; }

@@ -56,9 +56,9 @@ public final class NodeOperations {
     }
 
     /**
-     * Cordons the node with a drain label. Nexuses stay where they are: moving a published target
-     * would cut off the host connected to it (there is no multipath hand-over yet), so the node
-     * reports Draining until its targets are unpublished, then Drained (see {@link #drainState}).
+     * Cordons the node with a drain label: no new replicas or targets come here, and the reconciler
+     * DrainTargetMover moves its volume targets to other nodes (hosts follow through their path agent). The node
+     * reports Draining until it holds none, then Drained (see {@link #drainState}).
      */
     public NodeSpec drain(String nodeId, String label) {
         requireLabel(label);

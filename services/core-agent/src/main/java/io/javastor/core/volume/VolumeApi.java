@@ -105,6 +105,14 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     }
 
     @Override
+    public void reportFailedPath(io.javastor.api.core.v1.ReportFailedPathRequest r,
+                                 StreamObserver<io.javastor.api.core.v1.ReportFailedPathResponse> response) {
+        VolumeOperations.PathReport report = volumes.reportFailedPath(r.getUuid(), r.getFailedUri(), r.getHostNode());
+        reply(response, io.javastor.api.core.v1.ReportFailedPathResponse.newBuilder().setDeviceUri(report.deviceUri())
+                .setMoved(report.moved()).build());
+    }
+
+    @Override
     public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
         reply(response, toProto(volumes.unpublish(r.getUuid())));
     }

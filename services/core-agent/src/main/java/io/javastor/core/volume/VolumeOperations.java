@@ -338,6 +338,72 @@ public final class VolumeOperations {
         }
     }
 
+    /** What a host's report of a failed path did: the address to connect to now, and whether this report moved the target. */
+    public record PathReport(String deviceUri, boolean moved) {}
+
+    /**
+     * A host lost its path to the volume's target (its path agent says so). If {@code failedUri} is still the volume's
+     * target, the target moves to another node ({@link NexusOperations#move}: the fence makes that safe whether the
+     * old one is dead, frozen or cut off); if the target moved already, nothing changes. Either way the answer is the
+     * address to connect to. A repeated report of the same old address is harmless.
+     */
+    public PathReport reportFailedPath(String uuid, String failedUri, String hostNode) {
+        requireUuid(uuid);
+        if (failedUri == null || failedUri.isBlank()) {
+            throw new CoreException.InvalidArgument("failed_uri", "is required (nvmf://host:port/nqn of the lost path)");
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> volume = readCreated(uuid);
+            Versioned<NexusSpec> target = nexuses.of(uuid)
+                    .orElseThrow(() -> new CoreException.FailedPrecondition("volume " + uuid + ": not published"));
+            if (target.spec().operation() != OperationStatus.CREATED) {
+                throw new CoreException.Conflict("volume " + uuid + ": its target is " + target.spec().operation());
+            }
+            if (!sameTarget(target.spec().uri(), failedUri)) {
+                return new PathReport(target.spec().uri(), false);
+            }
+            String reason = "host " + (hostNode == null || hostNode.isBlank() ? "(unnamed)" : hostNode) + " lost its path " + failedUri;
+            NexusSpec moved = nexuses.move(target, volume.spec().size(), replicas.ofVolume(uuid), "", reason);
+            return new PathReport(moved.uri(), true);
+        }
+    }
+
+    /**
+     * For the reconcilers: moves the volume's target off {@code fromNode} if it is still there, without waiting for the
+     * volume's guard. Returns false when the guard is held (come back later) or the move failed.
+     */
+    public boolean moveTargetOff(String uuid, String fromNode, String reason) {
+        OperationGuard.Held held = guard.tryAcquire(uuid);
+        if (held == null) {
+            return false;
+        }
+        try (held) {
+            var volume = store.get(VolumeSpec.KIND, uuid);
+            var target = nexuses.of(uuid);
+            if (volume.isEmpty() || volume.get().spec().operation() != OperationStatus.CREATED || target.isEmpty()
+                    || target.get().spec().operation() != OperationStatus.CREATED || !target.get().spec().nodeId().equals(fromNode)) {
+                return true;
+            }
+            nexuses.move(target.get(), volume.get().spec().size(), replicas.ofVolume(uuid), "", reason);
+            return true;
+        } catch (CoreException e) {
+            log.warn("target not moved volumeId={} fromNode={} reason={}: {}", uuid, fromNode, reason, e.getMessage());
+            return false;
+        }
+    }
+
+    /** The same target: same address and port and the same NQN (the host may spell the URI's scheme either way). */
+    private static boolean sameTarget(String current, String reported) {
+        try {
+            java.net.URI a = java.net.URI.create(current.strip());
+            java.net.URI b = java.net.URI.create(reported.strip());
+            return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort()
+                    && java.util.Objects.equals(a.getPath(), b.getPath());
+        } catch (IllegalArgumentException e) {
+            throw new CoreException.InvalidArgument("failed_uri", "not a URI: " + reported);
+        }
+    }
+
     /** Destroys the volume's targets that are not its current one (Mayastor's shutdown_targets). Returns how many. */
     public int shutdownStaleTargets(String uuid) {
         requireUuid(uuid);

@@ -38,8 +38,8 @@ import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 
 /**
  * A volume's target moves (issue 14): to a node of the user's choice while the old one runs (it is shut down in order
- * first), and away from a node that died (the new target is fenced with a newer generation and takes the dead
- * node's replica share away). The data the host wrote is there on the new target each time. Real agent, etcd,
+ * first), by itself away from a node that died or is drained, and when a host reports its path lost (the new target
+ * is fenced with a newer generation and takes the old node's replica share away). The data the host wrote is there on the new target each time. Real agent, etcd,
  * three io-engine processes, I/O over NVMe/TCP.
  */
 class TargetMoveTest {
@@ -144,19 +144,53 @@ class TargetMoveTest {
             assertHolds(dev, data, "after the move to " + spare);
         }
 
-        // 2. The target's node dies: moved away from it, fenced with a newer generation, over the replicas that are left.
+        // 2. The target's node dies: once it is Offline the agent moves the target by itself (OfflineTargetMover), fenced
+        // with a newer generation, over the replicas that are left.
         node(spare).kill9();
         await("node Offline").atMost(Duration.ofSeconds(60)).until(() -> NodeServiceGrpc.newBlockingStub(agent.channel())
                 .getNode(GetNodeRequest.newBuilder().setId(spare).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE);
-        Volume rescued = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(first).setRepublish(true).build());
-        assertThat(rescued.getTarget().getNodeId()).isEqualTo(first);
-        assertThat(key(first, uuid)).as("newer than the dead target's").isEqualTo(3);
+        Volume rescued = await("the target moved off the dead node").atMost(Duration.ofSeconds(60)).until(() -> volumes().getVolume(
+                io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build()), v -> v.hasTarget() && !v.getTarget().getNodeId().equals(spare)
+                && !v.getTarget().getUri().isEmpty());
+        String rescuer = rescued.getTarget().getNodeId();
+        assertThat(replicaNodes).as("the only nodes left hold its replicas").contains(rescuer);
+        assertThat(key(rescuer, uuid)).as("newer than the dead target's").isEqualTo(3);
         try (NvmfBlockDevice dev = connect(rescued.getTarget().getUri())) {
             assertHolds(dev, data, "after the move away from the dead " + spare);
         }
         assertThat(events(uuid, "TargetMoved")).isEqualTo(2);
         node(spare).start();
         cluster.awaitOnline(spare);
+    }
+
+    /** A drained node's targets move off it while its data stays readable, and then the node reports Drained. */
+    @Test
+    void aDrainedNodeHandsItsTargetsOverAndReportsDrained() throws Exception {
+        String uuid = UUID.randomUUID().toString();
+        Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
+        String target = created.getReplicasList().get(0).getNodeId();
+        String uri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(target).build())
+                .getTarget().getUri();
+        byte[] data = pattern(21);
+        try (NvmfBlockDevice dev = connect(uri)) {
+            writeAll(dev, data);
+        }
+        var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
+        nodeApi.drainNode(io.javastor.api.core.v1.DrainNodeRequest.newBuilder().setId(target).setLabel("maintenance").build());
+        try {
+            await("node Drained").atMost(Duration.ofSeconds(60)).until(() -> nodeApi.getNode(GetNodeRequest.newBuilder().setId(target).build())
+                    .getDrainState() == io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINED);
+            Volume moved = volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build());
+            assertThat(moved.getTarget().getNodeId()).isNotEqualTo(target);
+            assertThat(node(target).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())
+                    .as("shut down on the drained node").isZero();
+            assertThat(events(uuid, "TargetMoved")).isEqualTo(1);
+            try (NvmfBlockDevice dev = connect(moved.getTarget().getUri())) {
+                assertHolds(dev, data, "after the drain of " + target);
+            }
+        } finally {
+            nodeApi.uncordonNode(io.javastor.api.core.v1.UncordonNodeRequest.newBuilder().setId(target).setLabel("maintenance").build());
+        }
     }
 
     private static void signal(IoEngineProcess engine, String sig) throws Exception {
@@ -182,11 +216,20 @@ class TargetMoveTest {
         }
         signal(node(spare), "STOP");
         try {
-            await("frozen node Offline").atMost(Duration.ofSeconds(60)).until(() -> NodeServiceGrpc.newBlockingStub(agent.channel())
-                    .getNode(GetNodeRequest.newBuilder().setId(spare).build()).getStatus() != NodeStatus.NODE_STATUS_ONLINE);
-            Volume moved = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(replicaNodes.get(0))
-                    .setRepublish(true).build());
-            assertThat(moved.getTarget().getNodeId()).isEqualTo(replicaNodes.get(0));
+            // A host whose path died says so: the target moves, and the answer is where to connect now.
+            io.javastor.api.core.v1.ReportFailedPathResponse report = volumes().withDeadlineAfter(60, TimeUnit.SECONDS).reportFailedPath(
+                    io.javastor.api.core.v1.ReportFailedPathRequest.newBuilder().setUuid(uuid).setFailedUri(oldUri).setHostNode("app-node").build());
+            assertThat(report.getMoved()).isTrue();
+            assertThat(report.getDeviceUri()).isNotEqualTo(oldUri);
+            Volume moved = volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build());
+            assertThat(moved.getTarget().getUri()).isEqualTo(report.getDeviceUri());
+            assertThat(moved.getTarget().getNodeId()).isIn(replicaNodes);
+            // A second report of the same old path (another of the host's queues, a retry) changes nothing.
+            io.javastor.api.core.v1.ReportFailedPathResponse again = volumes().reportFailedPath(io.javastor.api.core.v1.ReportFailedPathRequest
+                    .newBuilder().setUuid(uuid).setFailedUri(oldUri).setHostNode("app-node").build());
+            assertThat(again.getMoved()).isFalse();
+            assertThat(again.getDeviceUri()).isEqualTo(report.getDeviceUri());
+            assertThat(events(uuid, "TargetMoved")).isEqualTo(1);
         } finally {
             signal(node(spare), "CONT");
         }

@@ -30,6 +30,10 @@ public class NvmeCli {
 
     /** An NVMe-oF/TCP target: nvmf://host:port/nqn. */
     public record Target(String host, int port, String nqn) {
+        public String uri() {
+            return "nvmf://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + nqn;
+        }
+
         public static Target parse(String uri) {
             try {
                 URI u = new URI(uri);
@@ -71,6 +75,63 @@ public class NvmeCli {
             return new Connect.AlreadyConnected();
         }
         return new Connect.Failed(r.describe());
+    }
+
+    /**
+     * Adds a path: connects to the target even though the subsystem has controllers already (native multipath makes
+     * the new controller another path of the same namespace device). Same host NQN and timeouts as the first.
+     */
+    public Connect addPath(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
+        List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
+                "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
+        if (hostNqn != null) {
+            cmd.add("--hostnqn=" + hostNqn);
+        }
+        Exec.Result r = Exec.run(TIMEOUT, cmd);
+        return r.ok() ? new Connect.Connected() : new Connect.Failed(r.describe());
+    }
+
+    /** Deletes one controller (one path); the subsystem's other paths stay. */
+    public void disconnectController(String controller) {
+        Exec.Result r = Exec.run(TIMEOUT, List.of("nvme", "disconnect", "-d", "/dev/" + controller));
+        if (!r.ok() && !"gone".equals(controllerState(controller))) {
+            throw new IllegalStateException(r.describe());
+        }
+    }
+
+    /** Where a controller connects to, from sysfs ("traddr=A,trsvcid=P,..."): the target's host and port. */
+    public Optional<Target> controllerTarget(String controller, String nqn) {
+        try {
+            String address = Files.readString(sys.resolve("class/nvme").resolve(controller).resolve("address")).strip();
+            String host = null;
+            int port = -1;
+            for (String part : address.split(",")) {
+                String[] kv = part.split("=", 2);
+                if (kv.length == 2 && kv[0].strip().equals("traddr")) {
+                    host = kv[1].strip();
+                } else if (kv.length == 2 && kv[0].strip().equals("trsvcid")) {
+                    port = Integer.parseInt(kv[1].strip());
+                }
+            }
+            return host == null || port <= 0 ? Optional.empty() : Optional.of(new Target(host, port, nqn));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The NQNs of the subsystems the kernel has, with their prefix. */
+    public List<String> subsystems(String nqnPrefix) {
+        Path root = sys.resolve("class/nvme-subsystem");
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        return list(root).map(root::resolve).map(d -> {
+            try {
+                return Files.readString(d.resolve("subsysnqn")).strip();
+            } catch (IOException e) {
+                return "";
+            }
+        }).filter(n -> n.startsWith(nqnPrefix)).sorted().toList();
     }
 
     /** Disconnects every controller of the subsystem; true when something was connected. */

@@ -8,6 +8,11 @@ import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.node.Mounter;
 import io.javastor.csi.node.NodeService;
 import io.javastor.csi.node.NvmeCli;
+import io.javastor.csi.node.path.PathAgent;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -34,4 +39,23 @@ public class CsiConfiguration {
         }
         return new CsiServer(props, services);
     }
+
+    /** Node mode with a core agent address: the path agent (lost paths reported, the target's new address connected). */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnExpression(NODE_WITH_AGENT)
+    PathAgent pathAgent(CsiProperties props, ManagedChannel coreAgentChannel) {
+        PathAgent.HostSettings host = new PathAgent.HostSettings(NodeService.HOST_NQN_PREFIX + props.nodeId(), props.nodeId(),
+                props.getCtrlLossTimeoutSeconds(), props.getReconnectDelaySeconds());
+        return new PathAgent(new NvmeCli(), VolumeServiceGrpc.newBlockingStub(coreAgentChannel), host, props.getPathFailAfter(),
+                props.getPathReportTimeout(), java.time.Clock.systemUTC()).start(props.getPathCheckInterval());
+    }
+
+    @Bean(destroyMethod = "shutdownNow")
+    @ConditionalOnExpression(NODE_WITH_AGENT)
+    ManagedChannel coreAgentChannel(CsiProperties props) {
+        return ManagedChannelBuilder.forTarget(props.getCoreAgentAddress()).usePlaintext().build();
+    }
+
+    private static final String NODE_WITH_AGENT =
+            "'${javastor.csi.mode:controller}'.equalsIgnoreCase('node') and '${javastor.csi.core-agent-address:}' != ''";
 }

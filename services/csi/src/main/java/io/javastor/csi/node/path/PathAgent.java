@@ -1,0 +1,152 @@
+package io.javastor.csi.node.path;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.grpc.StatusRuntimeException;
+import io.javastor.api.core.v1.ReportFailedPathRequest;
+import io.javastor.api.core.v1.ReportFailedPathResponse;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.csi.node.NodeService;
+import io.javastor.csi.node.NvmeCli;
+
+/**
+ * The node's path agent (Mayastor's ha-node-agent): watches the kernel's NVMe controllers of Javastor volumes, and
+ * when a volume has had no live path for {@code failAfter}, tells the core agent which path it lost. The agent moves
+ * the volume's target if that path was its current one and answers with the address to use; the path agent connects
+ * it as another path of the same subsystem (native multipath: the block device and the mount stay), and once that
+ * path is live, deletes the dead ones. I/O the application had queued waits on the multipath device meanwhile (the
+ * dead path is still "connecting", so the kernel holds it rather than failing it) and resumes on the new path.
+ */
+public final class PathAgent implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PathAgent.class);
+    private static final Pattern VOLUME_NQN = Pattern.compile("^" + Pattern.quote(NodeService.NQN_PREFIX)
+            + "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+
+    /** How this node connects paths: its host NQN and the timeouts every path of it gets. */
+    public record HostSettings(String hostNqn, String nodeName, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
+    }
+
+    private final NvmeCli nvme;
+    private final VolumeServiceGrpc.VolumeServiceBlockingStub agent;
+    private final HostSettings host;
+    private final Duration failAfter;
+    private final Duration reportTimeout;
+    private final Clock clock;
+    private final Map<String, Instant> lastLive = new HashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "csi-path-agent");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public PathAgent(NvmeCli nvme, VolumeServiceGrpc.VolumeServiceBlockingStub agent, HostSettings host, Duration failAfter,
+                     Duration reportTimeout, Clock clock) {
+        this.nvme = nvme;
+        this.agent = agent;
+        this.host = host;
+        this.failAfter = failAfter;
+        this.reportTimeout = reportTimeout;
+        this.clock = clock;
+    }
+
+    public PathAgent start(Duration interval) {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                checkAll();
+            } catch (RuntimeException e) {
+                log.warn("path check failed: {}", e.toString());
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** One pass over the node's Javastor subsystems. */
+    void checkAll() {
+        Instant now = clock.instant();
+        List<String> subsystems = nvme.subsystems(NodeService.NQN_PREFIX).stream().filter(n -> VOLUME_NQN.matcher(n).matches()).toList();
+        lastLive.keySet().retainAll(subsystems);
+        for (String nqn : subsystems) {
+            List<String> controllers = nvme.controllers(nqn);
+            if (controllers.isEmpty() || !nvme.liveControllers(nqn).isEmpty()) {
+                lastLive.put(nqn, now);
+                if (!controllers.isEmpty()) {
+                    dropDeadPaths(nqn);
+                }
+                continue;
+            }
+            Instant since = lastLive.computeIfAbsent(nqn, k -> now);
+            if (Duration.between(since, now).compareTo(failAfter) >= 0) {
+                recover(nqn, controllers);
+            }
+        }
+    }
+
+    /** No live path: report the one we had, connect the one the core agent names. */
+    private void recover(String nqn, List<String> controllers) {
+        String volume = nqn.substring(NodeService.NQN_PREFIX.length());
+        Optional<NvmeCli.Target> lost = controllers.stream().map(c -> nvme.controllerTarget(c, nqn)).flatMap(Optional::stream).findFirst();
+        if (lost.isEmpty()) {
+            return;
+        }
+        ReportFailedPathResponse answer;
+        try {
+            answer = agent.withDeadlineAfter(reportTimeout.toMillis(), TimeUnit.MILLISECONDS).reportFailedPath(ReportFailedPathRequest.newBuilder()
+                    .setUuid(volume).setFailedUri(lost.get().uri()).setHostNode(host.nodeName()).build());
+        } catch (StatusRuntimeException e) {
+            log.warn("path report failed volumeId={} lostPath={}: {} (retrying)", volume, lost.get().uri(), e.getStatus());
+            return;
+        }
+        NvmeCli.Target next = NvmeCli.Target.parse(answer.getDeviceUri());
+        boolean known = controllers.stream().map(c -> nvme.controllerTarget(c, nqn)).flatMap(Optional::stream)
+                .anyMatch(t -> t.host().equals(next.host()) && t.port() == next.port());
+        log.info("path lost volumeId={} lostPath={} target={} moved={} connecting={}", volume, lost.get().uri(), answer.getDeviceUri(),
+                answer.getMoved(), !known);
+        if (known) {
+            return; // the kernel keeps reconnecting to it
+        }
+        NvmeCli.Connect c = nvme.addPath(next, host.hostNqn(), host.ctrlLossTmoSeconds(), host.reconnectDelaySeconds());
+        if (c instanceof NvmeCli.Connect.Failed f) {
+            log.warn("new path not connected volumeId={} target={}: {} (retrying)", volume, next.uri(), f.why());
+        } else {
+            lastLive.put(nqn, clock.instant());
+            dropDeadPaths(nqn);
+        }
+    }
+
+    /** With a live path, the paths that are not live are old targets' (moved away): they go, so they stop retrying. */
+    private void dropDeadPaths(String nqn) {
+        if (nvme.liveControllers(nqn).isEmpty()) {
+            return;
+        }
+        for (String c : nvme.controllers(nqn)) {
+            String state = nvme.controllerState(c);
+            if (state.equals("connecting") || state.equals("dead")) {
+                try {
+                    nvme.disconnectController(c);
+                    log.info("old path removed nqn={} controller={}", nqn, c);
+                } catch (IllegalStateException e) {
+                    log.warn("old path not removed nqn={} controller={}: {}", nqn, c, e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
