@@ -115,9 +115,14 @@ class DefaultValuesTest {
         for (String name : List.of("csi-controller", "csi-node")) {
             Map<String, Object> csi = map(Chart.parseAll(str(m.get("ConfigMap", component(name)), "data", "application.yaml")).get(0), "javastor", "csi");
             assertThat(csi.keySet()).as(name).isSubsetOf("mode", "endpoint", "driver-name", "node-name", "rest-url", "rest-timeout",
-                    "rest-token-file", "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds");
+                    "rest-token-file", "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds",
+                    "core-agent-address");
             assertThat(csi.get("driver-name")).isEqualTo("io.javastor.csi");
         }
+        // The node plugin's path agent reports lost paths to the core agent (every agent; the leader answers).
+        Map<String, Object> node = map(Chart.parseAll(str(m.get("ConfigMap", component("csi-node")), "data", "application.yaml")).get(0),
+                "javastor", "csi");
+        assertThat(node.get("core-agent-address")).isEqualTo("dns:///" + component("core-agent") + "-headless." + Chart.NAMESPACE + ".svc:50051");
     }
 
     @Test

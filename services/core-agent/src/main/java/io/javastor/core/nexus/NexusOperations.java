@@ -200,13 +200,11 @@ public final class NexusOperations {
         if (to.equals(from)) {
             throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": its target is on node " + from + " already");
         }
-        boolean fromAnswers = online(from);
-        if (fromAnswers) {
-            stopOldTarget(old);
-        }
+        // Online on record is not enough (the node may have died a second ago): it answers only if it answers now.
+        boolean fromAnswers = online(from) && stopOldTarget(old);
         NexusInfo known = info.of(volumeUuid);
         List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
-                .filter(r -> r.operation() == OperationStatus.CREATED && observed(r)).toList();
+                .filter(r -> r.operation() == OperationStatus.CREATED && observed(r) && (fromAnswers || !r.nodeId().equals(from))).toList();
         List<ReplicaSpec> inSync = usable.stream().filter(r -> known.inSync(r.uuid())).toList();
         if (inSync.isEmpty()) {
             throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": no in-sync replica is reachable to move its target to node "
@@ -235,7 +233,14 @@ public final class NexusOperations {
         Versioned<NexusSpec> created = store.update(NexusSpec.KIND, moving, moving.spec().with(OperationStatus.CREATED, uri));
         for (ReplicaSpec r : usable) {
             if (!start.contains(r)) {
-                created = addChild(created, r);
+                try {
+                    created = addChild(created, r);
+                } catch (CoreException e) {
+                    // The target serves already; MissingNexusChildAdder adds this one once its node answers.
+                    log.warn("replica not added to the moved target volumeId={} replicaId={} nodeId={}: {}", volumeUuid, r.uuid(),
+                            r.nodeId(), e.getMessage());
+                    created = store.get(NexusSpec.KIND, volumeUuid).orElse(created);
+                }
             }
         }
         events.record("volume", volumeUuid, "TargetMoved", Severity.WARNING, "target moved from node " + from + " to node " + to + " ("
@@ -284,11 +289,16 @@ public final class NexusOperations {
         return destroyed;
     }
 
-    /** Destroys the old target in order (its node answers) and unshares what it used, so the replicas are free again. */
-    private void stopOldTarget(NexusSpec old) {
+    /**
+     * Destroys the old target in order (its node answers) and unshares what it used, so the replicas are free again.
+     * Returns whether its node answered.
+     */
+    private boolean stopOldTarget(NexusSpec old) {
         var engine = engines.node(old.nodeId());
+        boolean answered = false;
         try {
             boolean running = engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(old.uuid()));
+            answered = true;
             engine.destroyNexus(old.uuid());
             poller.nexusGone(old.nodeId(), old.uuid());
             if (running) {
@@ -307,6 +317,7 @@ public final class NexusOperations {
                 }
             }
         }
+        return answered;
     }
 
     /**

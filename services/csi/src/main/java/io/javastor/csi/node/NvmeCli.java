@@ -64,9 +64,7 @@ public class NvmeCli {
         }
         List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
                 "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
-        if (hostNqn != null) {
-            cmd.add("--hostnqn=" + hostNqn);
-        }
+        hostOptions(cmd, hostNqn);
         Exec.Result r = Exec.run(TIMEOUT, cmd);
         if (r.ok()) {
             return new Connect.Connected();
@@ -84,11 +82,20 @@ public class NvmeCli {
     public Connect addPath(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
         List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
                 "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
-        if (hostNqn != null) {
-            cmd.add("--hostnqn=" + hostNqn);
-        }
+        hostOptions(cmd, hostNqn);
         Exec.Result r = Exec.run(TIMEOUT, cmd);
         return r.ok() ? new Connect.Connected() : new Connect.Failed(r.describe());
+    }
+
+    /**
+     * The host NQN and a host id derived from it: every path of this node presents the same pair (Linux refuses a
+     * second connect with the same NQN and another id, and nvme-cli makes one up when the node has no /etc/nvme/hostid).
+     */
+    private static void hostOptions(List<String> cmd, String hostNqn) {
+        if (hostNqn != null) {
+            cmd.add("--hostnqn=" + hostNqn);
+            cmd.add("--hostid=" + java.util.UUID.nameUUIDFromBytes(hostNqn.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
     }
 
     /** Deletes one controller (one path); the subsystem's other paths stay. */

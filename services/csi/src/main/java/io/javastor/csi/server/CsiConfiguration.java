@@ -53,7 +53,8 @@ public class CsiConfiguration {
     @Bean(destroyMethod = "shutdownNow")
     @ConditionalOnExpression(NODE_WITH_AGENT)
     ManagedChannel coreAgentChannel(CsiProperties props) {
-        return ManagedChannelBuilder.forTarget(props.getCoreAgentAddress()).usePlaintext().build();
+        // Every agent, in turn: a standby answers UNAVAILABLE and the path agent's next pass asks the next one.
+        return ManagedChannelBuilder.forTarget(props.getCoreAgentAddress()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
     }
 
     private static final String NODE_WITH_AGENT =

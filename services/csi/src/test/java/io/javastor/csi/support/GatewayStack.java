@@ -39,6 +39,8 @@ public final class GatewayStack implements AutoCloseable {
 
     private RestGatewayProcess gateway;
     private String adminToken;
+    private String agentAddress;
+    private final java.util.Map<String, IoEngineProcess> engines = new java.util.LinkedHashMap<>();
 
     private GatewayStack(Path dir) {
         this.dir = dir;
@@ -76,6 +78,7 @@ public final class GatewayStack implements AutoCloseable {
 
         CoreAgentProcess agent = new CoreAgentProcess(etcd, "csi", dir);
         javaProcesses.add(agent);
+        agentAddress = agent.address();
         agent.start();
         gateway = new RestGatewayProcess(agent.address(), dir);
         javaProcesses.add(gateway);
@@ -84,6 +87,7 @@ public final class GatewayStack implements AutoCloseable {
         for (String n : NODES) {
             IoEngineProcess engine = IoEngineProcess.fromJar(n, agent.address(), dir, engineArgs.getOrDefault(n, List.of()));
             javaProcesses.add(engine);
+            engines.put(n, engine);
             engine.start();
         }
         await("nodes online").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> NODES.stream().allMatch(n -> {
@@ -100,6 +104,16 @@ public final class GatewayStack implements AutoCloseable {
 
     public String url() {
         return gatewayUrl;
+    }
+
+    /** The core agent's gRPC address, 127.0.0.1:PORT. */
+    public String agentAddress() {
+        return agentAddress;
+    }
+
+    /** One of {@link #NODES}' io-engine processes (to kill or freeze it). */
+    public IoEngineProcess engine(String node) {
+        return java.util.Objects.requireNonNull(engines.get(node), node);
     }
 
     /**

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Guest script (linux-nvme-vm): the CSI node plugin with its path agent, a volume staged through it as a raw block
+# device, and fio --verify=crc32c writing to it while the host kills the io-engine that serves the volume's target.
+# Inputs in the shared folder: java.txt, classpath.txt, args.txt ("URI VOLUME AGENT_ADDRESS").
+# Output: result.txt (PASS/FAIL lines and pause_ms=), plugin.log, stager.log, fio-write.log, fio-verify.log, lat logs.
+set -u
+share=/tmp/share
+JAVA=$(cat "$share/java.txt")
+CP=$(cat "$share/classpath.txt")
+read -r uri vol agent < "$share/args.txt"
+JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
+mkdir -p /run/csi
+echo "multipath=$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" | tee "$share/guest-info.txt"
+start_plugin() {
+  echo "guest: starting the node plugin (attempt $1)"
+  "$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
+    --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node --javastor.csi.core-agent-address="$agent" \
+    --javastor.csi.path-check-interval=250ms --javastor.csi.path-fail-after=1s >>"$share/plugin.log" 2>&1 &
+  plugin=$!
+}
+# As csi-node-guest.sh: a plugin JVM that dies before its socket is up (seen once under QEMU's emulation) gets one
+# more start; a second death or no socket within 8 minutes fails.
+attempt=1
+start_plugin $attempt
+deadline=$((SECONDS + 480))
+while [ ! -S /run/csi/csi.sock ]; do
+  if ! kill -0 "$plugin" 2>/dev/null; then
+    if [ $attempt -ge 2 ]; then echo "FAIL node plugin did not start" > "$share/result.txt"; exit 1; fi
+    attempt=$((attempt + 1)); start_plugin $attempt
+  fi
+  if [ $SECONDS -ge $deadline ]; then echo "FAIL no node plugin socket within 480 s" > "$share/result.txt"; exit 1; fi
+  sleep 1
+done
+"$JAVA" -Xmx192m $JOPTS -cp "$CP" io.javastor.csi.vm.FailoverGuestStager /run/csi/csi.sock "$share" "$uri" "$vol" >"$share/stager.log" 2>&1
+if [ $? -ne 0 ] || [ ! -s "$share/device.txt" ]; then echo "FAIL staging" > "$share/result.txt"; cat "$share/stager.log"; exit 1; fi
+dev=$(cat "$share/device.txt")
+echo "guest: staged at $dev; paths: $(ls /sys/class/nvme-subsystem/*/ | tr '\n' ' ')"
+# One job, written with crc32c headers while the host kills the target, verified afterwards on its own. The rate
+# keeps it writing for ~24 s whatever the emulation's speed; every completion's time goes to the lat log.
+common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=24M --rw=randwrite
+        --verify=crc32c --randrepeat=1)
+fio "${common[@]}" --do_verify=0 --rate=1m --write_lat_log="$share/lat" --log_avg_msec=0 --output="$share/fio-write.log" &
+fio_pid=$!
+# Tell the host once fio has completed writes for a while (fio writes its logs only at the end: the device's own
+# counters, field 5 of its sysfs stat, say how many writes completed), so the kill lands in the middle of the run.
+mm=$(stat -L -c '%t %T' "$dev" | { read -r ma mi; echo "$((16#$ma)):$((16#$mi))"; })
+for _ in $(seq 1 1200); do
+  n=$(awk '{ print $5 }' "/sys/dev/block/$mm/stat" 2>/dev/null)
+  [ "${n:-0}" -ge 256 ] && break
+  kill -0 "$fio_pid" 2>/dev/null || break
+  sleep 0.1
+done
+echo "guest: $n writes completed on $mm; telling the host"
+touch "$share/fio-writing"
+wait "$fio_pid"; wrc=$?
+grep -E "err=|error" "$share/fio-write.log" | head -5
+if [ $wrc -eq 0 ] && grep -q "err= 0" "$share/fio-write.log"; then echo "PASS kill9-fio-zero-errors" >> "$share/result.txt"
+else echo "FAIL kill9-fio-zero-errors (fio exit $wrc)" >> "$share/result.txt"; fi
+fio "${common[@]}" --verify_only --output="$share/fio-verify.log"; vrc=$?
+if [ $vrc -eq 0 ] && grep -q "err= 0" "$share/fio-verify.log"; then echo "PASS verify-only" >> "$share/result.txt"
+else echo "FAIL verify-only (fio exit $vrc)" >> "$share/result.txt"; fi
+# The longest gap between two completions: how long I/O paused for the failover.
+awk -F, 'NR > 1 { gap = $1 - prev; if (gap > max) max = gap } { prev = $1 } END { print "pause_ms=" max }' "$share"/lat_clat.1.log >> "$share/result.txt"
+echo "paths after: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -d "$c" ] && echo "$(basename "$c")=$(cat "$c/state" 2>/dev/null)@$(cat "$c/address" 2>/dev/null)"; done)" >> "$share/guest-info.txt"
+kill "$plugin" 2>/dev/null; wait "$plugin" 2>/dev/null
+cat "$share/result.txt"
+grep -q FAIL "$share/result.txt" && exit 1
+exit 0
