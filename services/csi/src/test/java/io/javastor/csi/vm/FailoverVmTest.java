@@ -123,7 +123,12 @@ class FailoverVmTest {
             assertThat(vm.exitValue()).isZero();
             Matcher pause = Pattern.compile("pause_ms=(\\d+)").matcher(results);
             assertThat(pause.find()).as("the guest measured the pause").isTrue();
+            // Figures for bench/run failover (key=value lines): the pause, and an ordinary gap of the same run for reference.
             System.out.println("failover_io_pause_s=" + Long.parseLong(pause.group(1)) / 1000.0);
+            Matcher gap = Pattern.compile("gap_p99_ms=(\\d+)").matcher(results);
+            if (gap.find()) {
+                System.out.println("failover_gap_p99_s=" + Long.parseLong(gap.group(1)) / 1000.0);
+            }
 
             HttpResponse<String> volume = stack.call("GET", "/v0/volumes/" + id, null);
             String targetNode = JsonMapper.builder().build().readTree(volume.body()).path("spec").path("target")
