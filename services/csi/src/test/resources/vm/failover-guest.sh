@@ -36,21 +36,22 @@ if [ $? -ne 0 ] || [ ! -s "$share/device.txt" ]; then echo "FAIL staging" > "$sh
 dev=$(cat "$share/device.txt")
 echo "guest: staged at $dev; paths: $(ls /sys/class/nvme-subsystem/*/ | tr '\n' ' ')"
 # One job, written with crc32c headers while the host kills the target, verified afterwards on its own. The rate
-# keeps it writing for ~24 s whatever the emulation's speed; every completion's time goes to the lat log.
-common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=24M --rw=randwrite
+# keeps it writing for ~12 s or more (the emulation is slower than the rate: ~300 KiB/s); every completion's time goes to the lat log.
+common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=12M --rw=randwrite
         --verify=crc32c --randrepeat=1)
 fio "${common[@]}" --do_verify=0 --rate=1m --write_lat_log="$share/lat" --log_avg_msec=0 --output="$share/fio-write.log" &
 fio_pid=$!
-# Tell the host once fio has completed writes for a while (fio writes its logs only at the end: the device's own
-# counters, field 5 of its sysfs stat, say how many writes completed), so the kill lands in the middle of the run.
-mm=$(stat -L -c '%t %T' "$dev" | { read -r ma mi; echo "$((16#$ma)):$((16#$mi))"; })
-for _ in $(seq 1 1200); do
-  n=$(awk '{ print $5 }' "/sys/dev/block/$mm/stat" 2>/dev/null)
-  [ "${n:-0}" -ge 256 ] && break
+# Tell the host once fio has completed writes for a while, so the kill lands in the middle of the run. fio writes
+# its logs only at the end, and the multipath head keeps no I/O counters in this kernel: the paths' hidden devices
+# (nvmeXcYnZ) do, field 5 of their sysfs stat. At most 20 s, then the host is told anyway.
+writes() { cat /sys/block/nvme*c*n*/stat 2>/dev/null | awk '{ n += $5 } END { print n + 0 }'; }
+for _ in $(seq 1 200); do
+  n=$(writes)
+  [ "$n" -ge 256 ] && break
   kill -0 "$fio_pid" 2>/dev/null || break
   sleep 0.1
 done
-echo "guest: $n writes completed on $mm; telling the host"
+echo "guest: $n writes completed on the paths; telling the host"
 touch "$share/fio-writing"
 wait "$fio_pid"; wrc=$?
 grep -E "err=|error" "$share/fio-write.log" | head -5
@@ -65,6 +66,16 @@ awk -F, 'NR > 1 { print $1 - prev } { prev = $1 }' "$share"/lat_clat.1.log | sor
 echo "pause_ms=$(tail -1 "$share/gaps.txt")" >> "$share/result.txt"
 echo "gap_p99_ms=$(awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print a[i] }' "$share/gaps.txt")" >> "$share/result.txt"
 echo "paths after: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -d "$c" ] && echo "$(basename "$c")=$(cat "$c/state" 2>/dev/null)@$(cat "$c/address" 2>/dev/null)"; done)" >> "$share/guest-info.txt"
+# The path agent's work: a live path to another port than the first one, and the dead path removed.
+first_port=${uri##*:}; first_port=${first_port%%/*}
+live_other=0; old_left=0
+for c in /sys/class/nvme-subsystem/*/nvme*; do
+  [ -f "$c/address" ] || continue
+  a=$(cat "$c/address"); st=$(cat "$c/state")
+  case "$a" in *"trsvcid=$first_port,"*|*"trsvcid=$first_port") old_left=1 ;; *) [ "$st" = live ] && live_other=1 ;; esac
+done
+if [ $live_other -eq 1 ] && [ $old_left -eq 0 ]; then echo "PASS path-moved" >> "$share/result.txt"
+else echo "FAIL path-moved (live path elsewhere: $live_other, old path left: $old_left)" >> "$share/result.txt"; fi
 kill "$plugin" 2>/dev/null; wait "$plugin" 2>/dev/null
 cat "$share/result.txt"
 grep -q FAIL "$share/result.txt" && exit 1

@@ -119,6 +119,8 @@ class FailoverVmTest {
             System.out.println("---- result.txt ----\n" + results);
             assertThat(results.lines()).anyMatch(l -> l.equals("PASS kill9-fio-zero-errors"));
             assertThat(results.lines()).anyMatch(l -> l.equals("PASS verify-only"));
+            assertThat(results.lines()).as("the path agent connected the new target and removed the dead path")
+                    .anyMatch(l -> l.equals("PASS path-moved"));
             assertThat(results).doesNotContain("FAIL");
             assertThat(vm.exitValue()).isZero();
             Matcher pause = Pattern.compile("pause_ms=(\\d+)").matcher(results);
@@ -135,7 +137,12 @@ class FailoverVmTest {
                     .path("node").asString();
             assertThat(targetNode).as("the target left the killed node: %s", volume.body()).isNotEmpty().isNotEqualTo(victim);
             HttpResponse<String> events = stack.call("GET", "/v0/events?resource_id=" + id + "&kind=TargetMoved", null);
-            assertThat(events.body()).as("moved on the host's report").contains("host " + VM_NODE + " lost its path");
+            // Which report moved it depends on how fast the guest noticed: QEMU's forwarding hides the connection reset,
+            // so the guest's kernel notices by its keep-alive (5-10 s), about when the agent sees the node Offline (10 s).
+            // Either is a move by the agent on its own; the path agent connected the answer either way (asserted above).
+            assertThat(events.body()).as("moved by the agent on its own").containsAnyOf("host " + VM_NODE + " lost its path",
+                    "node " + victim + " is offline");
+            System.out.println("moved because: " + (events.body().contains("lost its path") ? "the host reported its path" : "the node went offline"));
         } finally {
             if (controller != null) {
                 controller.close();
