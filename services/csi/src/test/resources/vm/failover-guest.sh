@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Guest script (linux-nvme-vm): the CSI node plugin with its path agent, a volume staged through it as a raw block
-# device, and fio --verify=crc32c writing to it while the host kills the io-engine that serves the volume's target.
-# Inputs in the shared folder: java.txt, classpath.txt, args.txt ("URI VOLUME AGENT_ADDRESS").
-# Output: result.txt (PASS/FAIL lines and pause_ms=), plugin.log, stager.log, fio-write.log, fio-verify.log, lat logs.
+# device, and, for each phase the host names, fio --verify=crc32c writing to it while the host does something to the
+# volume's target (kill -9 its io-engine, drain its node, freeze it): then fio's errors, a verify-only pass and the
+# longest gap between completions.
+# Inputs in the shared folder: java.txt, classpath.txt, args.txt ("URI VOLUME AGENT_ADDRESS PHASE..."). Per phase P it
+# touches P-writing when fio is well under way and P-done when the phase is over (the host acts in between).
+# Output: result.txt (PASS/FAIL lines, P pause_ms=, P gap_p99_ms=), plugin.log, stager.log, P-write.log, P-verify.log.
 set -u
 share=/tmp/share
 JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
-read -r uri vol agent < "$share/args.txt"
+read -r uri vol agent phases < "$share/args.txt"
 JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
 mkdir -p /run/csi
 echo "multipath=$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" | tee "$share/guest-info.txt"
@@ -35,47 +38,53 @@ done
 if [ $? -ne 0 ] || [ ! -s "$share/device.txt" ]; then echo "FAIL staging" > "$share/result.txt"; cat "$share/stager.log"; exit 1; fi
 dev=$(cat "$share/device.txt")
 echo "guest: staged at $dev; paths: $(ls /sys/class/nvme-subsystem/*/ | tr '\n' ' ')"
-# One job, written with crc32c headers while the host kills the target, verified afterwards on its own. The rate
-# keeps it writing for ~12 s or more (the emulation is slower than the rate: ~300 KiB/s); every completion's time goes to the lat log.
-common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=12M --rw=randwrite
-        --verify=crc32c --randrepeat=1)
-fio "${common[@]}" --do_verify=0 --rate=1m --write_lat_log="$share/lat" --log_avg_msec=0 --output="$share/fio-write.log" &
-fio_pid=$!
-# Tell the host once fio has completed writes for a while, so the kill lands in the middle of the run. fio writes
-# its logs only at the end, and the multipath head keeps no I/O counters in this kernel: the paths' hidden devices
-# (nvmeXcYnZ) do, field 5 of their sysfs stat. At most 20 s, then the host is told anyway.
+# Each phase: one job written with crc32c headers (its own seed, so a stale copy of an earlier phase's data cannot
+# pass) while the host acts, then verified on its own. The rate keeps it writing for ~12 s or more (the emulation is
+# slower than the rate: ~300 KiB/s); every completion's time goes to the lat log.
+# fio writes its logs only at the end, and the multipath head keeps no I/O counters in this kernel: the paths' hidden
+# devices (nvmeXcYnZ) do, field 5 of their sysfs stat.
 writes() { cat /sys/block/nvme*c*n*/stat 2>/dev/null | awk '{ n += $5 } END { print n + 0 }'; }
-for _ in $(seq 1 200); do
-  n=$(writes)
-  [ "$n" -ge 256 ] && break
-  kill -0 "$fio_pid" 2>/dev/null || break
-  sleep 0.1
+i=0
+for phase in $phases; do
+  i=$((i + 1))
+  common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=12M --rw=randwrite
+          --verify=crc32c --randrepeat=1 --randseed=$i)
+  start=$(writes)
+  fio "${common[@]}" --do_verify=0 --rate=1m --write_lat_log="$share/$phase-lat" --log_avg_msec=0 --output="$share/$phase-write.log" &
+  fio_pid=$!
+  # The host is told once fio has completed writes for a while (at most 20 s), so its action lands mid-run.
+  for _ in $(seq 1 200); do
+    n=$(writes)
+    [ "$n" -ge $((start + 256)) ] && break
+    kill -0 "$fio_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "guest: phase $phase: $((n - start)) writes completed on the paths; telling the host"
+  touch "$share/$phase-writing"
+  wait "$fio_pid"; wrc=$?
+  grep -E "err=" "$share/$phase-write.log" | head -2
+  if [ $wrc -eq 0 ] && grep -q "err= 0" "$share/$phase-write.log"; then echo "PASS $phase-fio-zero-errors" >> "$share/result.txt"
+  else echo "FAIL $phase-fio-zero-errors (fio exit $wrc)" >> "$share/result.txt"; fi
+  fio "${common[@]}" --verify_only --output="$share/$phase-verify.log"; vrc=$?
+  if [ $vrc -eq 0 ] && grep -q "err= 0" "$share/$phase-verify.log"; then echo "PASS $phase-verify-only" >> "$share/result.txt"
+  else echo "FAIL $phase-verify-only (fio exit $vrc)" >> "$share/result.txt"; fi
+  # The longest gap between two completions (the I/O pause) and, for reference, the 99th percentile of the gaps.
+  awk -F, 'NR > 1 { print $1 - prev } { prev = $1 }' "$share/$phase-lat_clat.1.log" | sort -n > "$share/$phase-gaps.txt"
+  echo "$phase pause_ms=$(tail -1 "$share/$phase-gaps.txt")" >> "$share/result.txt"
+  echo "$phase gap_p99_ms=$(awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print a[i] }' "$share/$phase-gaps.txt")" >> "$share/result.txt"
+  echo "$phase paths: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -f "$c/address" ] && echo "$(basename "$c")=$(cat "$c/state")@$(cat "$c/address")"; done)" >> "$share/guest-info.txt"
+  touch "$share/$phase-done"
 done
-echo "guest: $n writes completed on the paths; telling the host"
-touch "$share/fio-writing"
-wait "$fio_pid"; wrc=$?
-grep -E "err=|error" "$share/fio-write.log" | head -5
-if [ $wrc -eq 0 ] && grep -q "err= 0" "$share/fio-write.log"; then echo "PASS kill9-fio-zero-errors" >> "$share/result.txt"
-else echo "FAIL kill9-fio-zero-errors (fio exit $wrc)" >> "$share/result.txt"; fi
-fio "${common[@]}" --verify_only --output="$share/fio-verify.log"; vrc=$?
-if [ $vrc -eq 0 ] && grep -q "err= 0" "$share/fio-verify.log"; then echo "PASS verify-only" >> "$share/result.txt"
-else echo "FAIL verify-only (fio exit $vrc)" >> "$share/result.txt"; fi
-# The longest gap between two completions: how long I/O paused for the failover; and, for reference from the same
-# run, the 99th percentile of the gaps (what an ordinary gap is under this emulation and rate).
-awk -F, 'NR > 1 { print $1 - prev } { prev = $1 }' "$share"/lat_clat.1.log | sort -n > "$share/gaps.txt"
-echo "pause_ms=$(tail -1 "$share/gaps.txt")" >> "$share/result.txt"
-echo "gap_p99_ms=$(awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print a[i] }' "$share/gaps.txt")" >> "$share/result.txt"
-echo "paths after: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -d "$c" ] && echo "$(basename "$c")=$(cat "$c/state" 2>/dev/null)@$(cat "$c/address" 2>/dev/null)"; done)" >> "$share/guest-info.txt"
-# The path agent's work: a live path to another port than the first one, and the dead path removed.
+# The path agent's work: the subsystem has exactly one path left, live, and not the first one (the dead ones went).
 first_port=${uri##*:}; first_port=${first_port%%/*}
-live_other=0; old_left=0
+paths=0; live=0; first_left=0
 for c in /sys/class/nvme-subsystem/*/nvme*; do
   [ -f "$c/address" ] || continue
-  a=$(cat "$c/address"); st=$(cat "$c/state")
-  case "$a" in *"trsvcid=$first_port,"*|*"trsvcid=$first_port") old_left=1 ;; *) [ "$st" = live ] && live_other=1 ;; esac
+  paths=$((paths + 1)); [ "$(cat "$c/state")" = live ] && live=$((live + 1))
+  case "$(cat "$c/address")" in *"trsvcid=$first_port,"*|*"trsvcid=$first_port") first_left=1 ;; esac
 done
-if [ $live_other -eq 1 ] && [ $old_left -eq 0 ]; then echo "PASS path-moved" >> "$share/result.txt"
-else echo "FAIL path-moved (live path elsewhere: $live_other, old path left: $old_left)" >> "$share/result.txt"; fi
+if [ $paths -eq 1 ] && [ $live -eq 1 ] && [ $first_left -eq 0 ]; then echo "PASS paths-clean" >> "$share/result.txt"
+else echo "FAIL paths-clean (paths $paths, live $live, first path left $first_left)" >> "$share/result.txt"; fi
 kill "$plugin" 2>/dev/null; wait "$plugin" 2>/dev/null
 cat "$share/result.txt"
 grep -q FAIL "$share/result.txt" && exit 1

@@ -37,10 +37,12 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Target failover with the Linux kernel's native NVMe multipath (issue 14): a 3-replica volume, published through the
  * CSI controller with its target on csi-node-1, staged as a raw block device by the node plugin inside the VM (path
- * agent on). fio writes with crc32c headers; meanwhile the io-engine serving the target is killed with SIGKILL. The
- * node plugin's path agent reports the lost path, the core agent moves the target to a survivor and answers its
- * address, the agent connects it as a second path of the same subsystem: fio ends with zero errors, a verify-only
- * pass over everything it wrote passes, and the longest gap between two completions is printed (pause_ms).
+ * agent on). In three phases, fio writes with crc32c headers while the host (a) kills the io-engine serving the
+ * target with SIGKILL, (b) drains the target's node, (c) freezes the target's io-engine with SIGSTOP until the target
+ * has moved, then thaws it: the thawed old target must not get a write acknowledged. Each time the core agent moves
+ * the target (on the host's path report, the node going Offline, or the drain), the path agent connects the new
+ * address as another path of the same subsystem and drops the dead one: fio ends with zero errors, a verify-only pass
+ * over what it wrote passes, and the longest gap between two completions is printed per phase (the I/O pause).
  * Every engine's volume targets use the frontend address 10.0.2.100 (the host as the VM sees it) on a port the VM
  * forwards (8421-8423); the core agent's gRPC port is forwarded too, for the path agent. Run with -Djavastor.vm=true.
  */
@@ -50,9 +52,11 @@ class FailoverVmTest {
     static final String VM_NODE = "vm-node";
     static final int FIRST_PORT = 8421;
     static final long SIZE = 64L << 20;
+    /** What the host does to the target while the guest's fio writes, in order. */
+    static final List<String> PHASES = List.of("kill9", "drain", "sigstop");
 
     @Test
-    void killingTheTargetsEngineMovesItAndTheHostCarriesOnWithoutAnIoError(@TempDir Path tmp) throws Exception {
+    void killedDrainedAndFrozenTargetsMoveAndTheHostCarriesOnWithoutAnIoError(@TempDir Path tmp) throws Exception {
         Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
         Path runVm = tools.resolve("run-vm.sh");
         Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
@@ -90,7 +94,7 @@ class FailoverVmTest {
             Path share = Files.createDirectories(tmp.resolve("share"));
             Files.writeString(share.resolve("java.txt"), JavaProcess.java());
             Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
-            Files.writeString(share.resolve("args.txt"), String.join(" ", uri, id, "10.0.2.100:" + agentPort));
+            Files.writeString(share.resolve("args.txt"), String.join(" ", uri, id, "10.0.2.100:" + agentPort, String.join(" ", PHASES)));
             Path script = Files.createDirectories(tmp.resolve("guest")).resolve("failover-guest.sh");
             try (InputStream in = FailoverVmTest.class.getResourceAsStream("/vm/failover-guest.sh")) {
                 Files.write(script, in.readAllBytes());
@@ -99,54 +103,113 @@ class FailoverVmTest {
                     .redirectOutput(tmp.resolve("vm.log").toFile());
             pb.environment().put("VM_SHARE", share.toString());
             pb.environment().put("VM_HOST_PORTS", FIRST_PORT + " " + (FIRST_PORT + 1) + " " + (FIRST_PORT + 2) + " " + agentPort);
-            pb.environment().put("VM_TIMEOUT_S", "1500");
+            pb.environment().put("VM_TIMEOUT_S", "1700");
             Process vm = pb.start();
+            Map<String, String> movedBy = new java.util.LinkedHashMap<>();
             try {
-                await("guest fio writing (or VM ended)").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(200))
-                        .until(() -> Files.exists(share.resolve("fio-writing")) || !vm.isAlive());
-                assertThat(share.resolve("fio-writing")).as("the guest got to write; see the VM output").exists();
-                stack.engine(victim).kill9();
+                for (String phase : PHASES) {
+                    await("guest fio writing in phase " + phase + " (or VM ended)").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(200))
+                            .until(() -> Files.exists(share.resolve(phase + "-writing")) || !vm.isAlive());
+                    assertThat(share.resolve(phase + "-writing")).as("the guest got to write in phase %s; see the VM output", phase).exists();
+                    String from = targetNode(stack, id);
+                    long movesBefore = moves(stack, id);
+                    switch (phase) {
+                        case "kill9" -> stack.engine(from).kill9();
+                        case "drain" -> assertThat(stack.call("PUT", "/v0/nodes/" + from + "/drain/failover-test", null).statusCode()).isEqualTo(200);
+                        case "sigstop" -> signal(stack.engine(from).process().pid(), "STOP");
+                        default -> throw new IllegalArgumentException(phase);
+                    }
+                    try {
+                        await("target moved off " + from + " in phase " + phase).atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                                .until(() -> moves(stack, id) > movesBefore && !targetNode(stack, id).equals(from));
+                    } finally {
+                        if (phase.equals("sigstop")) {
+                            signal(stack.engine(from).process().pid(), "CONT");
+                        }
+                    }
+                    movedBy.put(phase, lastMoveReason(stack, id));
+                    if (phase.equals("sigstop")) {
+                        // The thawed old target must not get a write through to any replica.
+                        assertThat(staleTargetWrites("nvmf://127.0.0.1:" + (FIRST_PORT + GatewayStack.NODES.indexOf(from))
+                                + "/nqn.2019-05.io.javastor:" + id)).as("the thawed old target acknowledged a write").isFalse();
+                    }
+                    await("guest done with phase " + phase + " (or VM ended)").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> Files.exists(share.resolve(phase + "-done")) || !vm.isAlive());
+                    if (phase.equals("kill9")) {
+                        stack.engine(from).start(); // back for the next phases (its replica is rebuilt meanwhile)
+                    } else if (phase.equals("drain")) {
+                        assertThat(stack.call("DELETE", "/v0/nodes/" + from + "/cordon/failover-test", null).statusCode()).isEqualTo(200);
+                    }
+                }
                 assertThat(vm.waitFor(20, TimeUnit.MINUTES)).as("VM finished").isTrue();
             } finally {
                 if (vm.isAlive()) {
                     vm.destroyForcibly().waitFor();
                 }
                 System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- guest-info ----\n" + read(share.resolve("guest-info.txt"))
-                        + "\n---- fio-write.log ----\n" + read(share.resolve("fio-write.log"))
                         + "\n---- plugin.log (path agent) ----\n" + grep(share.resolve("plugin.log"), "PathAgent|path |ERROR|WARN"));
             }
             String results = read(share.resolve("result.txt"));
-            System.out.println("---- result.txt ----\n" + results);
-            assertThat(results.lines()).anyMatch(l -> l.equals("PASS kill9-fio-zero-errors"));
-            assertThat(results.lines()).anyMatch(l -> l.equals("PASS verify-only"));
-            assertThat(results.lines()).as("the path agent connected the new target and removed the dead path")
-                    .anyMatch(l -> l.equals("PASS path-moved"));
+            System.out.println("---- result.txt ----\n" + results + "\nmoves: " + movedBy);
+            for (String phase : PHASES) {
+                assertThat(results.lines()).anyMatch(l -> l.equals("PASS " + phase + "-fio-zero-errors"));
+                assertThat(results.lines()).anyMatch(l -> l.equals("PASS " + phase + "-verify-only"));
+                Matcher pause = Pattern.compile(phase + " pause_ms=(\\d+)").matcher(results);
+                assertThat(pause.find()).as("the guest measured the pause of %s", phase).isTrue();
+                Matcher gap = Pattern.compile(phase + " gap_p99_ms=(\\d+)").matcher(results);
+                assertThat(gap.find()).isTrue();
+                // Figures for bench/run failover (key=value lines): the pause, and an ordinary gap of the same run for reference.
+                System.out.println("failover_" + phase + "_io_pause_s=" + Long.parseLong(pause.group(1)) / 1000.0);
+                System.out.println("failover_" + phase + "_gap_p99_s=" + Long.parseLong(gap.group(1)) / 1000.0);
+            }
+            assertThat(results.lines()).as("the path agent left one live path, not the first").anyMatch(l -> l.equals("PASS paths-clean"));
             assertThat(results).doesNotContain("FAIL");
             assertThat(vm.exitValue()).isZero();
-            Matcher pause = Pattern.compile("pause_ms=(\\d+)").matcher(results);
-            assertThat(pause.find()).as("the guest measured the pause").isTrue();
-            // Figures for bench/run failover (key=value lines): the pause, and an ordinary gap of the same run for reference.
-            System.out.println("failover_io_pause_s=" + Long.parseLong(pause.group(1)) / 1000.0);
-            Matcher gap = Pattern.compile("gap_p99_ms=(\\d+)").matcher(results);
-            if (gap.find()) {
-                System.out.println("failover_gap_p99_s=" + Long.parseLong(gap.group(1)) / 1000.0);
-            }
-
-            HttpResponse<String> volume = stack.call("GET", "/v0/volumes/" + id, null);
-            String targetNode = JsonMapper.builder().build().readTree(volume.body()).path("spec").path("target")
-                    .path("node").asString();
-            assertThat(targetNode).as("the target left the killed node: %s", volume.body()).isNotEmpty().isNotEqualTo(victim);
-            HttpResponse<String> events = stack.call("GET", "/v0/events?resource_id=" + id + "&kind=TargetMoved", null);
-            // Which report moved it depends on how fast the guest noticed: QEMU's forwarding hides the connection reset,
-            // so the guest's kernel notices by its keep-alive (5-10 s), about when the agent sees the node Offline (10 s).
-            // Either is a move by the agent on its own; the path agent connected the answer either way (asserted above).
-            assertThat(events.body()).as("moved by the agent on its own").containsAnyOf("host " + VM_NODE + " lost its path",
-                    "node " + victim + " is offline");
-            System.out.println("moved because: " + (events.body().contains("lost its path") ? "the host reported its path" : "the node went offline"));
+            // Each move is the agent's own: the host's report or the node Offline for the kill and the freeze (QEMU's
+            // forwarding hides the connection reset, so the guest notices by its keep-alive, about when the agent sees
+            // the node Offline), the drain for the drain.
+            assertThat(movedBy.get("kill9")).containsAnyOf("lost its path", "is offline");
+            assertThat(movedBy.get("drain")).contains("is drained");
+            assertThat(movedBy.get("sigstop")).containsAnyOf("lost its path", "is offline");
         } finally {
             if (controller != null) {
                 controller.close();
             }
+        }
+    }
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static String targetNode(GatewayStack stack, String id) {
+        HttpResponse<String> v = stack.call("GET", "/v0/volumes/" + id, null);
+        return JSON.readTree(v.body()).path("spec").path("target").path("node").asString();
+    }
+
+    private static long moves(GatewayStack stack, String id) {
+        return JSON.readTree(stack.call("GET", "/v0/events?resource_id=" + id + "&kind=TargetMoved", null).body()).path("total").asLong();
+    }
+
+    private static String lastMoveReason(GatewayStack stack, String id) {
+        var entries = JSON.readTree(stack.call("GET", "/v0/events?resource_id=" + id + "&kind=TargetMoved&page_size=1000", null).body())
+                .path("entries");
+        return entries.isEmpty() ? "" : entries.get(entries.size() - 1).path("message").asString();
+    }
+
+    private static void signal(long pid, String sig) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s", sig).isZero();
+    }
+
+    /** Whether a write through the old target (its engine's own loopback listener) is acknowledged. */
+    private static boolean staleTargetWrites(String uri) {
+        try (var dev = io.javastor.ioengine.nvmf.host.NvmfBlockDevice.connect(uri,
+                io.javastor.ioengine.nvmf.host.NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:" + VM_NODE))) {
+            var buf = io.javastor.ioengine.device.DmaBuffers.allocate(4096);
+            buf.put(new byte[4096]).flip();
+            dev.write(0, buf).get(60, TimeUnit.SECONDS);
+            return true;
+        } catch (Exception refused) {
+            return false; // fenced (Reservation Conflict on its children), or destroyed as stale already: refused either way
         }
     }
 
