@@ -198,7 +198,15 @@ class FailoverVmTest {
     private static String lastMoveReason(GatewayStack stack, String id) {
         var entries = JSON.readTree(stack.call("GET", "/v0/events?resource_id=" + id + "&kind=TargetMoved&page_size=1000", null).body())
                 .path("entries");
-        return entries.isEmpty() ? "" : entries.get(entries.size() - 1).path("message").asString();
+        String newest = "";
+        long newestId = -1;
+        for (var e : entries) {
+            if (e.path("id").asLong() > newestId) {
+                newestId = e.path("id").asLong();
+                newest = e.path("message").asString();
+            }
+        }
+        return newest;
     }
 
     private static void signal(long pid, String sig) throws Exception {
