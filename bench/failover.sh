@@ -19,6 +19,9 @@ for i in $(seq 1 "$runs"); do
   (cd "$root" && mvn -B ${MAVEN_OFFLINE:+-o} verify -pl services/csi -am -Dtest=FailoverVmTest -Dsurefire.failIfNoSpecifiedTests=false \
       -Djavastor.vm=true > "$log" 2>&1)
   rc=$?
+  # The test's own output (its key=value lines) is in surefire's report file, not in Maven's log.
+  out="$root/services/csi/target/surefire-reports/io.javastor.csi.vm.FailoverVmTest-output.txt"
+  [ -f "$out" ] && cat "$out" >> "$log"
   if [ $rc -ne 0 ]; then failed=$((failed + 1)); echo "# run $i failed (exit $rc)" >&2; continue; fi
   for phase in kill9 drain sigstop; do
     p=$(grep -m1 -oE "^failover_${phase}_io_pause_s=[0-9.]+" "$log" | cut -d= -f2)
