@@ -75,14 +75,20 @@ for phase in $phases; do
   echo "$phase paths: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -f "$c/address" ] && echo "$(basename "$c")=$(cat "$c/state")@$(cat "$c/address")"; done)" >> "$share/guest-info.txt"
   touch "$share/$phase-done"
 done
-# The path agent's work: the subsystem has exactly one path left, live, and not the first one (the dead ones went).
+# The path agent's work: the subsystem has exactly one path left, live, and not the first one (the dead ones go
+# within seconds: give it 20).
 first_port=${uri##*:}; first_port=${first_port%%/*}
-paths=0; live=0; first_left=0
-for c in /sys/class/nvme-subsystem/*/nvme*; do
-  [ -f "$c/address" ] || continue
-  paths=$((paths + 1)); [ "$(cat "$c/state")" = live ] && live=$((live + 1))
-  case "$(cat "$c/address")" in *"trsvcid=$first_port,"*|*"trsvcid=$first_port") first_left=1 ;; esac
+for _ in $(seq 1 40); do
+  paths=0; live=0; first_left=0
+  for c in /sys/class/nvme-subsystem/*/nvme*; do
+    [ -f "$c/address" ] || continue
+    paths=$((paths + 1)); [ "$(cat "$c/state")" = live ] && live=$((live + 1))
+    case "$(cat "$c/address")" in *"trsvcid=$first_port,"*|*"trsvcid=$first_port") first_left=1 ;; esac
+  done
+  [ $paths -eq 1 ] && [ $live -eq 1 ] && [ $first_left -eq 0 ] && break
+  sleep 0.5
 done
+echo "final paths: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -f "$c/address" ] && echo "$(basename "$c")=$(cat "$c/state")@$(cat "$c/address")"; done)" >> "$share/guest-info.txt"
 if [ $paths -eq 1 ] && [ $live -eq 1 ] && [ $first_left -eq 0 ]; then echo "PASS paths-clean" >> "$share/result.txt"
 else echo "FAIL paths-clean (paths $paths, live $live, first path left $first_left)" >> "$share/result.txt"; fi
 kill "$plugin" 2>/dev/null; wait "$plugin" 2>/dev/null

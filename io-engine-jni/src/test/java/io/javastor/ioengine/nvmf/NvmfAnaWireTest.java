@@ -118,6 +118,38 @@ class NvmfAnaWireTest {
         assertThat(h.read(1)).as("the refused write never landed").isEqualTo(0x10);
     }
 
+    /**
+     * The write that finds a nexus fenced (its device fails with EBADE: a child answered Reservation Conflict) is
+     * itself a path error, not a media error: a multipath host retries it on its other path instead of failing it to
+     * the application, as for every command after it.
+     */
+    @Test
+    void aWriteThatFindsTheDeviceFencedIsAPathErrorWithoutDoNotRetry() throws IOException {
+        String fencedNqn = "nqn.2019-05.io.javastor:ana-fenced";
+        var fenced = new io.javastor.ioengine.device.ForwardingBlockDevice(disk) {
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> write(long offset, java.nio.ByteBuffer src) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new io.javastor.ioengine.device.BlockIoException(
+                        io.javastor.ioengine.device.BlockIoException.EBADE, "write", uri(), offset, src.remaining(), "fenced by a newer target"));
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> read(long offset, java.nio.ByteBuffer dst) {
+                return java.util.concurrent.CompletableFuture.failedFuture(new io.javastor.ioengine.device.BlockIoException(
+                        io.javastor.ioengine.device.BlockIoException.EBADE, "read", uri(), offset, dst.remaining(), "fenced by a newer target"));
+            }
+        };
+        target.addSubsystem(fencedNqn, fenced, "ANA2", "Javastor ANA", Set.of());
+        WireHost h = new WireHost(port, fencedNqn, HOST, disk.blockSize());
+        hosts.add(h);
+        int write = h.write(1, 0x30);
+        assertThat(write & 0x0FFE).isEqualTo(NvmeStatus.ANA_INACCESSIBLE & 0x0FFE);
+        assertThat(write & 0x8000).as("no Do Not Retry").isZero();
+        int read = h.readStatus(1);
+        assertThat(read & 0x0FFE).isEqualTo(NvmeStatus.ANA_INACCESSIBLE & 0x0FFE);
+        assertThat(read & 0x8000).as("no Do Not Retry").isZero();
+    }
+
     @Test
     void controllerIdsComeFromTheSubsystemsRange() throws IOException {
         target.controllerIds(NQN, 4097, 4098);

@@ -253,6 +253,10 @@ final class IoCommands implements CommandSet {
             return switch (e.errno()) {
                 case BlockIoException.ERANGE -> NvmeStatus.LBA_OUT_OF_RANGE;
                 case BlockIoException.EINVAL -> NvmeStatus.INVALID_FIELD;
+                // A nexus fenced by a newer target of its volume (its child answered Reservation Conflict): this path is
+                // done, as for every later command (anaState), and a multipath host retries the I/O on its other path.
+                // A media error here would reach the application.
+                case BlockIoException.EBADE -> NvmeStatus.ANA_INACCESSIBLE;
                 default -> read ? NvmeStatus.UNRECOVERED_READ_ERROR : NvmeStatus.WRITE_FAULT;
             };
         }

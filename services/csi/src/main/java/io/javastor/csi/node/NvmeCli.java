@@ -106,6 +106,21 @@ public class NvmeCli {
         }
     }
 
+    /**
+     * The ANA state of the controller's path to the subsystem's namespace ("optimized", "inaccessible", ...), from the
+     * path device's sysfs (nvmeXcYnZ/ana_state); empty when the kernel shows none.
+     */
+    public Optional<String> anaState(String controller) {
+        Path dir = sys.resolve("class/nvme").resolve(controller);
+        return list(dir).filter(n -> n.matches("nvme\\d+c\\d+n\\d+")).sorted().findFirst().flatMap(n -> {
+            try {
+                return Optional.of(Files.readString(dir.resolve(n).resolve("ana_state")).strip());
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
     /** Where a controller connects to, from sysfs ("traddr=A,trsvcid=P,..."): the target's host and port. */
     public Optional<Target> controllerTarget(String controller, String nqn) {
         try {

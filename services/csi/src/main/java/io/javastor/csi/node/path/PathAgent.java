@@ -127,14 +127,20 @@ public final class PathAgent implements AutoCloseable {
         }
     }
 
-    /** With a live path, the paths that are not live are old targets' (moved away): they go, so they stop retrying. */
+    /**
+     * With a usable path, the others are old targets' (moved away): retrying ones (they would reconnect to a thawed old
+     * target) and live ones whose path the target calls inaccessible (a fenced old target) go.
+     */
     private void dropDeadPaths(String nqn) {
-        if (nvme.liveControllers(nqn).isEmpty()) {
+        List<String> live = nvme.liveControllers(nqn);
+        if (live.stream().noneMatch(c -> nvme.anaState(c).map(a -> !a.equals("inaccessible")).orElse(true))) {
             return;
         }
         for (String c : nvme.controllers(nqn)) {
             String state = nvme.controllerState(c);
-            if (state.equals("connecting") || state.equals("dead")) {
+            boolean stale = state.equals("connecting") || state.equals("dead")
+                    || (state.equals("live") && nvme.anaState(c).map(a -> a.equals("inaccessible") || a.equals("persistent-loss")).orElse(false));
+            if (stale) {
                 try {
                     nvme.disconnectController(c);
                     log.info("old path removed nqn={} controller={}", nqn, c);
