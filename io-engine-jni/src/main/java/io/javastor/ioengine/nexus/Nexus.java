@@ -528,8 +528,17 @@ public final class Nexus implements BlockDevice {
                 if (recorded.isDone() && !recorded.isCompletedExceptionally()) {
                     done(null);
                 } else {
-                    recorded.whenComplete((v, t) -> done(t == null ? null : new BlockIoException(BlockIoException.EIO, op, uri(),
-                            offset, length, "a child fault could not be recorded: " + t.getMessage())));
+                    recorded.whenComplete((v, t) -> {
+                        Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+                        if (cause instanceof TargetSuperseded superseded) {
+                            // An old target: fenced, as by Reservation Conflict (hosts retry on their other path).
+                            fence("superseded: " + superseded.getMessage());
+                            done(new BlockIoException(BlockIoException.EBADE, op, uri(), offset, length, fencedBy));
+                        } else {
+                            done(t == null ? null : new BlockIoException(BlockIoException.EIO, op, uri(), offset, length,
+                                    "a child fault could not be recorded: " + t.getMessage()));
+                        }
+                    });
                 }
             } else {
                 updateState();
@@ -615,10 +624,15 @@ public final class Nexus implements BlockDevice {
      * on every I/O fails and nothing is acknowledged; the nexus stays Faulted until it is destroyed.
      */
     private void fenced(NexusChild child, String what) {
+        fence("fenced: a newer target of the volume holds child " + child.uri() + " (" + what + " got Reservation Conflict)");
+    }
+
+    /** From now on every I/O fails and nothing is acknowledged (a newer target of the volume exists). */
+    private void fence(String why) {
         boolean first = false;
         synchronized (admin) {
             if (fencedBy == null) {
-                fencedBy = "fenced: a newer target of the volume holds child " + child.uri() + " (" + what + " got Reservation Conflict)";
+                fencedBy = why;
                 LOG.error("nexus={} {}; failing every I/O from now on", uuid, fencedBy);
                 first = true;
             }

@@ -137,8 +137,11 @@ public class CoreAgentChildHealthLedger implements ChildHealthLedger {
                     // the report is not on record, so the writes waiting on it must fail rather than be acknowledged.
                     LOG.error("nexus={} child={}: core agent refused the {} report: {}", r.nexus(), r.childUri(),
                             r.faulted() ? "fault" : "rebuild", e.getStatus());
-                    r.done().completeExceptionally(new IllegalStateException("nexus " + r.nexus() + " child " + r.childUri()
-                            + ": the core agent refused the " + (r.faulted() ? "fault" : "rebuild") + " report: " + e.getStatus()));
+                    String why = "nexus " + r.nexus() + " child " + r.childUri() + ": the core agent refused the "
+                            + (r.faulted() ? "fault" : "rebuild") + " report: " + e.getStatus();
+                    // FAILED_PRECONDITION: the volume's target is on another node now; this nexus is an old one.
+                    r.done().completeExceptionally(e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION
+                            ? new io.javastor.ioengine.nexus.TargetSuperseded(why) : new IllegalStateException(why));
                     return;
                 }
                 if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {

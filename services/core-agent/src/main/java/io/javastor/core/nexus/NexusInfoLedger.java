@@ -112,6 +112,15 @@ public final class NexusInfoLedger {
             log.info("child report for a nexus outside volumes nexusId={} nodeId={} child={} faulted={}", nexusUuid, nodeId, childUri, faulted);
             return;
         }
+        if (!nexus.get().spec().nodeId().equals(nodeId)) {
+            // An old target of the volume (its node was frozen or cut off while the target moved): its word about the
+            // current target's children must not count, and refusing it keeps it from acknowledging a write that missed a
+            // child (the nexus holds such writes until the fault is on record): the write fails instead.
+            log.warn("child report refused: from an old target volumeId={} nodeId={} targetNode={} child={} faulted={}", nexusUuid, nodeId,
+                    nexus.get().spec().nodeId(), childUri, faulted);
+            throw new CoreException.FailedPrecondition("nexus " + nexusUuid + ": its target is on node " + nexus.get().spec().nodeId()
+                    + "; the report from node " + nodeId + " is an old target's and is not recorded");
+        }
         Optional<NexusSpec.Child> child = nexus.get().spec().children().stream().filter(c -> c.uri().equals(childUri)).findFirst();
         if (child.isEmpty()) {
             log.warn("child report refused: child not in the spec volumeId={} nodeId={} child={} specChildren={}", nexusUuid, nodeId,

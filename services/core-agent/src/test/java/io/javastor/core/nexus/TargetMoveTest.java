@@ -178,8 +178,10 @@ class TargetMoveTest {
         var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
         nodeApi.drainNode(io.javastor.api.core.v1.DrainNodeRequest.newBuilder().setId(target).setLabel("maintenance").build());
         try {
-            await("node Drained").atMost(Duration.ofSeconds(60)).until(() -> nodeApi.getNode(GetNodeRequest.newBuilder().setId(target).build())
-                    .getDrainState() == io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINED);
+            // Drained once the node holds no nexus: that is as soon as the old one is shut down, before the new one serves.
+            await("node Drained and the move done").atMost(Duration.ofSeconds(60)).until(() -> nodeApi.getNode(GetNodeRequest.newBuilder()
+                    .setId(target).build()).getDrainState() == io.javastor.api.core.v1.DrainState.DRAIN_STATE_DRAINED
+                    && events(uuid, "TargetMoved") == 1);
             Volume moved = volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build());
             assertThat(moved.getTarget().getNodeId()).isNotEqualTo(target);
             assertThat(node(target).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())

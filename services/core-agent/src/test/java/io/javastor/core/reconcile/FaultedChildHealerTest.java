@@ -200,7 +200,18 @@ class FaultedChildHealerTest {
                 });
         assertThat(nexusInfo(uuid).outOfSync()).as("nothing recorded for a refused report").isEmpty();
 
+        // From another node than the target's: an old target of the volume (moved away while its node was frozen). Its
+        // report is refused, so it cannot acknowledge a write that missed a child, and the current target's record stays.
         NexusSpec.Child real = remoteChild(uuid);
+        String otherNode = real.replicaNodeId().equals(targetNode) ? "node-x" : real.replicaNodeId();
+        assertThatThrownBy(() -> registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(otherNode)
+                .setNexusUuid(uuid).setChildUri(real.uri()).setReason("test: an old target's I/O error").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(e.getStatus().getDescription()).contains("its target is on node " + targetNode).contains("old target");
+                });
+        assertThat(nexusInfo(uuid).outOfSync()).as("nothing recorded for an old target's report").isEmpty();
+
         registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(targetNode).setNexusUuid(uuid)
                 .setChildUri(real.uri()).setReason("test: I/O error").build());
         assertThat(nexusInfo(uuid).outOfSync()).containsExactly(real.replicaUuid());
