@@ -12,5 +12,8 @@ source "$root/bench/common.sh"
 build_if_stale "$root/services/core-agent/target/.bench-build" package -DskipTests -pl services/core-agent -am
 work=$(mktemp -d /tmp/javastor-bench-control-plane.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# mTLS inside, as deployed: the cluster CA and the certificates of the agent, the nodes and the bench (as the gateway).
+"$root/tools/cluster-certs" ca "$work/tls"
+for c in etcd core-agent rest-gateway node-node-1 node-node-2 node-node-3; do "$root/tools/cluster-certs" issue "$work/tls" "$c"; done
 BENCH_JAVA_OPTS="-Xmx256m ${BENCH_JAVA_OPTS:-}" bench_java io.javastor.bench.ControlPlaneBench \
-  "$agent_jar" "$engine_jar" "$work" "$volumes" "${ETCD:-/usr/bin/etcd}"
+  "$agent_jar" "$engine_jar" "$work" "$volumes" "${ETCD:-/usr/bin/etcd}" "$work/tls"

@@ -23,17 +23,25 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_http() { local url=$1 what=$2; for _ in $(seq 1 600); do curl -sf -m 2 "$url" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "$what did not come up; logs in $work" >&2; exit 1; }
 
+# mTLS inside, as deployed: the cluster CA and each component's certificate.
+tls() { [ -s "$work/tls/$1.crt" ] || "$root/tools/cluster-certs" issue "$work/tls" "$1"
+  echo "--javastor.tls.ca-file=$work/tls/ca.crt --javastor.tls.cert-file=$work/tls/$1.crt --javastor.tls.key-file=$work/tls/$1.key"; }
+"$root/tools/cluster-certs" ca "$work/tls"
+
 etcd_port=$(free_port); peer_port=$(free_port)
+metrics_port=$(free_port); "$root/tools/cluster-certs" issue "$work/tls" etcd
 "${ETCD:-/usr/bin/etcd}" --name bench --data-dir "$work/etcd" --log-level warn \
-  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+  --listen-client-urls "https://127.0.0.1:$etcd_port" --advertise-client-urls "https://127.0.0.1:$etcd_port" \
+  --cert-file "$work/tls/etcd.crt" --key-file "$work/tls/etcd.key" --trusted-ca-file "$work/tls/ca.crt" --client-cert-auth \
+  --listen-metrics-urls "http://127.0.0.1:$metrics_port" \
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "bench=http://127.0.0.1:$peer_port" > "$work/etcd.log" 2>&1 & pids+=($!)
-wait_http "http://127.0.0.1:$etcd_port/health" etcd
+wait_http "http://127.0.0.1:$metrics_port/health" etcd
 
 agent_grpc=$(free_port); agent_http=$(free_port)
 java -Xmx512m -jar "$agent_jar" --spring.grpc.server.address="127.0.0.1:$agent_grpc" --server.address=127.0.0.1 \
-  --server.port="$agent_http" --javastor.core.etcd.endpoints="http://127.0.0.1:$etcd_port" --javastor.core.cluster=bench \
-  --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" > "$work/agent.log" 2>&1 & pids+=($!)
+  --server.port="$agent_http" --javastor.core.etcd.endpoints="https://127.0.0.1:$etcd_port" --javastor.core.cluster=bench \
+  --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" $(tls core-agent) > "$work/agent.log" 2>&1 & pids+=($!)
 wait_http "http://127.0.0.1:$agent_http/actuator/health/readiness" "core agent"
 
 for n in 1 2 3; do
@@ -41,7 +49,7 @@ for n in 1 2 3; do
   java -Xmx384m -jar "$engine_jar" --javastor.io-engine.node-name="node-$n" \
     --javastor.io-engine.core-agent-endpoint="127.0.0.1:$agent_grpc" --spring.grpc.server.host=127.0.0.1 \
     --spring.grpc.server.port="$g" --javastor.io-engine.nvmf.port="$v" --server.address=127.0.0.1 --server.port="$h" \
-    --javastor.io-engine.disk-policy.allowed-paths="$work/**" \
+    --javastor.io-engine.disk-policy.allowed-paths="$work/**" $(tls "node-node-$n") \
     > "$work/node-$n.log" 2>&1 & pids+=($!)
   echo "$h" > "$work/node-$n.http"
 done
@@ -50,7 +58,7 @@ gw_port=$(free_port)
 # Authentication on, as deployed: every measured request carries an admin token the gateway verifies.
 (umask 077; head -c 48 /dev/urandom | base64 -w0 > "$work/jwt.key")
 java -Xmx512m -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
-  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" > "$work/gateway.log" 2>&1 & pids+=($!)
+  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway) > "$work/gateway.log" 2>&1 & pids+=($!)
 token=$(java -cp "$gateway_jar" -Dloader.main=io.javastor.gateway.security.TokenIssuer \
   org.springframework.boot.loader.launch.PropertiesLauncher --key-file "$work/jwt.key" --role admin --subject bench)
 auth="Authorization: Bearer $token"

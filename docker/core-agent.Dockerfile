@@ -21,7 +21,7 @@ RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination
 # ---- run: JRE only, unprivileged ----
 FROM ${JRE_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl openssl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 javastor \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /opt/javastor --shell /usr/sbin/nologin javastor \
@@ -32,6 +32,8 @@ COPY --from=build /layers/dependencies/ ./
 COPY --from=build /layers/spring-boot-loader/ ./
 COPY --from=build /layers/snapshot-dependencies/ ./
 COPY --from=build /layers/application/ ./
+# The cluster CA and certificates (compose's cluster-tls-init runs it; docs/security.md).
+COPY tools/cluster-certs /opt/javastor/cluster-certs
 # Container defaults (./config/ is one of Spring Boot's default locations): listen on every interface,
 # not on loopback as on a dev machine. Files in /etc/javastor/ (the helm chart's ConfigMap) override them.
 COPY <<EOF /opt/javastor/config/application.yaml

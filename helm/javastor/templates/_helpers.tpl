@@ -97,11 +97,19 @@ podAntiAffinity:
 {{- $name := include "javastor.componentName" (dict "root" . "component" "etcd") -}}
 {{- $urls := list -}}
 {{- range $i := until (int .Values.etcd.replicas) -}}
-{{- $urls = append $urls (printf "http://%s-%d.%s-headless.%s.svc:%d" $name $i $name $.Release.Namespace (int $.Values.etcd.clientPort)) -}}
+{{- $urls = append $urls (printf "%s://%s-%d.%s-headless.%s.svc:%d" (ternary "https" "http" $.Values.tls.enabled) $name $i $name $.Release.Namespace (int $.Values.etcd.clientPort)) -}}
 {{- end -}}
 {{- join "," $urls -}}
 {{- else -}}
-{{- required "etcd.external.endpoints is required when etcd.enabled is false" (join "," .Values.etcd.external.endpoints) -}}
+{{- $endpoints := required "etcd.external.endpoints is required when etcd.enabled is false" (join "," .Values.etcd.external.endpoints) -}}
+{{- if .Values.tls.enabled -}}
+{{- range .Values.etcd.external.endpoints -}}
+{{- if not (hasPrefix "https://" .) -}}
+{{- fail (printf "etcd.external.endpoints: %s is not https://; with tls.enabled the core agent reaches etcd with mTLS only (that etcd must trust the cluster CA in the Secret <release>-tls-ca), or set tls.enabled=false" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $endpoints -}}
 {{- end -}}
 {{- end -}}
 
@@ -189,4 +197,36 @@ capabilities:
 {{/* Checksum annotation: pods restart when their configuration changes. */}}
 {{- define "javastor.configChecksum" -}}
 checksum/config: {{ include (print .root.Template.BasePath "/" .file) .root | sha256sum }}
+{{- end -}}
+
+{{/* mTLS files of a component (cluster-tls.yaml), mounted at /etc/javastor-tls: the pod's volume. */}}
+{{- define "javastor.tls.volume" -}}
+{{- if .root.Values.tls.enabled }}
+- name: cluster-tls
+  secret:
+    secretName: {{ include "javastor.componentName" (dict "root" .root "component" (printf "%s-tls" .component)) }}
+    defaultMode: 0400
+{{- end }}
+{{- end -}}
+
+{{/* The container's mount of javastor.tls.volume. */}}
+{{- define "javastor.tls.mount" -}}
+{{- if .Values.tls.enabled }}
+- name: cluster-tls
+  mountPath: /etc/javastor-tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* javastor.tls.* of a Java component's application.yaml (under javastor:). */}}
+{{- define "javastor.tls.config" -}}
+tls:
+{{- if .Values.tls.enabled }}
+  ca-file: /etc/javastor-tls/ca.crt
+  cert-file: /etc/javastor-tls/tls.crt
+  key-file: /etc/javastor-tls/tls.key
+{{- else }}
+  # tls.enabled=false in the values: plaintext gRPC and etcd (only on a network nothing else reaches).
+  enabled: false
+{{- end }}
 {{- end -}}

@@ -18,6 +18,7 @@ start_plugin() {
   echo "guest: starting the node plugin (attempt $1)"
   "$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
     --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node --javastor.csi.core-agent-address="$agent" \
+    --javastor.tls.ca-file="$share/tls/ca.crt" --javastor.tls.cert-file="$share/tls/csi-node.crt" --javastor.tls.key-file="$share/tls/csi-node.key" \
     --javastor.csi.path-check-interval=250ms --javastor.csi.path-fail-after=1s >>"$share/plugin.log" 2>&1 &
   plugin=$!
 }

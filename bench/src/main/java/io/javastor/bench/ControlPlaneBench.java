@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.CreatePoolRequest;
 import io.javastor.api.core.v1.CreateVolumeRequest;
@@ -44,8 +45,11 @@ public final class ControlPlaneBench {
     private final List<Process> processes = new ArrayList<>();
     private final Path work;
 
-    private ControlPlaneBench(Path work) {
+    private final Path tlsDir;
+
+    private ControlPlaneBench(Path work, Path tlsDir) {
         this.work = work;
+        this.tlsDir = tlsDir;
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,7 +62,7 @@ public final class ControlPlaneBench {
         Path work = Path.of(args[2]);
         int volumes = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
         String etcdBinary = args.length > 4 ? args[4] : "/usr/bin/etcd";
-        ControlPlaneBench bench = new ControlPlaneBench(work);
+        ControlPlaneBench bench = new ControlPlaneBench(work, Path.of(args.length > 5 ? args[5] : work.resolve("tls").toString()));
         Runtime.getRuntime().addShutdownHook(new Thread(bench::stopAll));
         try {
             bench.run(agentJar, engineJar, volumes, etcdBinary);
@@ -67,24 +71,42 @@ public final class ControlPlaneBench {
         }
     }
 
+    /** One {@code --javastor.tls.*} argument of a component started with certificate {@code name} from tlsDir. */
+    private String tls(String name, String property) {
+        String file = switch (property) {
+            case "ca-file" -> "ca.crt";
+            case "cert-file" -> name + ".crt";
+            default -> name + ".key";
+        };
+        return "--javastor.tls." + property + "=" + tlsDir.resolve(file);
+    }
+
     private void run(Path agentJar, Path engineJar, int volumes, String etcdBinary) throws Exception {
         long t0 = System.nanoTime();
         int etcdPort = freePort();
         int peerPort = freePort();
+        int metricsPort = freePort();
+        // etcd serves clients with mTLS only (as deployed); health on a plaintext metrics port.
         start("etcd", List.of(etcdBinary, "--name", "bench", "--data-dir", work.resolve("etcd").toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + etcdPort, "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
+                "--listen-client-urls", "https://127.0.0.1:" + etcdPort, "--advertise-client-urls", "https://127.0.0.1:" + etcdPort,
+                "--cert-file", tlsDir.resolve("etcd.crt").toString(), "--key-file", tlsDir.resolve("etcd.key").toString(),
+                "--trusted-ca-file", tlsDir.resolve("ca.crt").toString(), "--client-cert-auth",
+                "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort,
                 "--listen-peer-urls", "http://127.0.0.1:" + peerPort, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
                 "--initial-cluster", "bench=http://127.0.0.1:" + peerPort, "--log-level", "warn"));
-        waitHttp("http://127.0.0.1:" + etcdPort + "/health");
+        waitHttp("http://127.0.0.1:" + metricsPort + "/health");
 
         int agentGrpc = freePort();
         int agentHttp = freePort();
         start("core-agent", List.of(java(), "-Xmx512m", "-jar", agentJar.toString(),
                 "--spring.grpc.server.address=127.0.0.1:" + agentGrpc, "--server.port=" + agentHttp,
-                "--javastor.core.etcd.endpoints=http://127.0.0.1:" + etcdPort, "--javastor.core.cluster=bench",
-                "--logging.level.io.javastor=WARN"));
+                "--javastor.core.etcd.endpoints=https://127.0.0.1:" + etcdPort, "--javastor.core.cluster=bench",
+                "--logging.level.io.javastor=WARN", tls("core-agent", "ca-file"), tls("core-agent", "cert-file"),
+                tls("core-agent", "key-file")));
         waitHttp("http://127.0.0.1:" + agentHttp + "/actuator/health/readiness");
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", agentGrpc).usePlaintext().build();
+        // The bench calls the agent's API as the REST gateway does (mTLS, with the certificates bench/control-plane.sh made).
+        ManagedChannel channel = new ClusterTls(true, tlsDir.resolve("ca.crt"), tlsDir.resolve("rest-gateway.crt"),
+                tlsDir.resolve("rest-gateway.key")).channelTo("127.0.0.1:" + agentGrpc, ClusterPeer.CORE_AGENT).build();
 
         for (int i = 1; i <= 3; i++) {
             int grpc = freePort();
@@ -94,7 +116,8 @@ public final class ControlPlaneBench {
                     "--spring.grpc.server.host=127.0.0.1", "--spring.grpc.server.port=" + grpc,
                     "--javastor.io-engine.nvmf.port=" + freePort(),
                     "--javastor.io-engine.disk-policy.allowed-paths=" + work.toAbsolutePath().normalize() + "/**",
-                    "--server.address=127.0.0.1", "--server.port=" + http, "--logging.level.io.javastor=WARN"));
+                    "--server.address=127.0.0.1", "--server.port=" + http, "--logging.level.io.javastor=WARN",
+                    tls("node-node-" + i, "ca-file"), tls("node-node-" + i, "cert-file"), tls("node-node-" + i, "key-file")));
         }
         var nodes = NodeServiceGrpc.newBlockingStub(channel);
         waitUntil("3 nodes Online", Duration.ofSeconds(120), () -> {

@@ -1,5 +1,6 @@
 package io.javastor.e2e;
 
+import io.javastor.api.tls.ClusterTls;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,6 +48,12 @@ final class LocalCluster {
 
     Path home() {
         return home;
+    }
+
+    /** The core agent's certificate that {@code ./javastor up} made: what a test uses to call the io-engines. */
+    ClusterTls coreAgentTls() {
+        Path tls = home.resolve("tls");
+        return new ClusterTls(true, tls.resolve("ca.crt"), tls.resolve("core-agent.crt"), tls.resolve("core-agent.key"));
     }
 
     Path script() {

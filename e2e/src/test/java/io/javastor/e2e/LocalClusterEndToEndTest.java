@@ -161,7 +161,7 @@ class LocalClusterEndToEndTest {
 
             // The data path first: the nexus faults the dead child on its first failed write and goes Degraded.
             String victimReplica = replicaOn(created, victim);
-            try (NexusProbe nexus = new NexusProbe(10123 + Integer.parseInt(NEXUS_NODE.substring("node-".length())), uuid)) {
+            try (NexusProbe nexus = new NexusProbe(cluster.coreAgentTls(), NEXUS_NODE, 10123 + Integer.parseInt(NEXUS_NODE.substring("node-".length())), uuid)) {
                 await("nexus Degraded, " + victim + "'s child Faulted").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                         .until(() -> {
                             restStatuses.add(volumeStatus(cluster, uuid));

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
@@ -74,6 +75,9 @@ class NexusCrashDurabilityVmTest {
         System.out.println("E2E " + line);
     }
 
+    /** The core agent's certificate of the running local cluster: the io-engines serve no one else. */
+    private static ClusterTls engineTls;
+
     private static int grpcPort(String node) {
         return 10123 + Integer.parseInt(node.substring("node-".length()));
     }
@@ -83,6 +87,7 @@ class NexusCrashDurabilityVmTest {
         GuestVm.tools(); // skips, saying why, without the harness
         Path root = Path.of(System.getProperty("javastor.root", "..")).toAbsolutePath().normalize();
         LocalCluster cluster = new LocalCluster(root, tmp.resolve("javastor"));
+        engineTls = cluster.coreAgentTls();
         GuestVm vm = null;
         boolean passed = false;
         try {
@@ -179,8 +184,8 @@ class NexusCrashDurabilityVmTest {
                     .until(() -> events(cluster, fuaVolume, "TargetRecreated") >= 1 && events(cluster, fsVolume, "TargetRecreated") >= 1);
             mark("pool-1 imported; targets re-created: " + eventDetails(cluster, fuaVolume, "TargetRecreated") + " | "
                     + eventDetails(cluster, fsVolume, "TargetRecreated"));
-            try (NexusProbe nexusA = new NexusProbe(grpcPort(NEXUS_NODE), fuaVolume);
-                 NexusProbe nexusB = new NexusProbe(grpcPort(NEXUS_NODE), fsVolume)) {
+            try (NexusProbe nexusA = new NexusProbe(engineTls, NEXUS_NODE, grpcPort(NEXUS_NODE), fuaVolume);
+                 NexusProbe nexusB = new NexusProbe(engineTls, NEXUS_NODE, grpcPort(NEXUS_NODE), fsVolume)) {
                 String anyReplica = fuaReplicas.keySet().iterator().next();
                 await("both nexuses Online with 3 Online children (rebuilds done)").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
                         .until(() -> {
@@ -314,7 +319,7 @@ class NexusCrashDurabilityVmTest {
 
     /** One call of a node's io-engine gRPC API. */
     private static <T> T engine(String node, Call<T> call) throws InterruptedException {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort(node)).usePlaintext().build();
+        ManagedChannel channel = engineTls.channelTo("127.0.0.1:" + grpcPort(node), new ClusterPeer.Node(node)).build();
         try {
             return call.on(IoEngineStubs.on(channel, Duration.ofSeconds(30)));
         } finally {

@@ -6,7 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.api.ioengine.v1.ChildState;
 import io.javastor.testsupport.IoEngineStubs;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
@@ -25,8 +26,9 @@ final class NexusProbe implements AutoCloseable {
     private final ManagedChannel channel;
     private final String uuid;
 
-    NexusProbe(int grpcPort, String uuid) {
-        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    /** {@code tls}: the core agent's certificate (the io-engine serves no one else); the engine must be {@code node}'s. */
+    NexusProbe(ClusterTls tls, String node, int grpcPort, String uuid) {
+        this.channel = tls.channelTo("127.0.0.1:" + grpcPort, new ClusterPeer.Node(node)).build();
         this.uuid = uuid;
     }
 

@@ -198,7 +198,12 @@ class DefaultValuesTest {
         assertThat(initialCluster.split(",")).hasSize(3);
         // The agent's endpoint list names exactly those members.
         String endpoints = (String) at(appConfig("core-agent").get(0), "javastor", "core", "etcd", "endpoints");
-        assertThat(endpoints.split(",")).hasSize(3).allMatch(e -> e.startsWith("http://" + component("etcd") + "-"));
+        // mTLS: clients over https with the cluster CA's certificates; probes on the plaintext health/metrics port.
+        assertThat(endpoints.split(",")).hasSize(3).allMatch(e -> e.startsWith("https://" + component("etcd") + "-"));
+        assertThat(args).contains("--client-cert-auth", "--trusted-ca-file=/etc/javastor-tls/ca.crt", "--cert-file=/etc/javastor-tls/tls.crt",
+                "--listen-metrics-urls=http://0.0.0.0:2381");
+        assertThat(args).filteredOn(a -> a.startsWith("--listen-client-urls=")).singleElement().asString().startsWith("--listen-client-urls=https://");
+        assertThat(at(container(sts, "etcd"), "readinessProbe", "httpGet", "port")).isEqualTo("metrics");
     }
 
     @Test

@@ -48,8 +48,17 @@ class DockerComposeTest {
     void servicesMatchTheLocalCluster() throws IOException {
         Map<String, Object> compose = Chart.parseOne(Files.readString(COMPOSE));
         Map<String, Object> services = map(compose, "services");
-        assertThat(services).containsOnlyKeys("etcd", "postgres", "core-agent", "rest-auth-init", "rest-gateway", "csi-controller",
-                "io-engine-1", "io-engine-2", "io-engine-3");
+        assertThat(services).containsOnlyKeys("cluster-tls-init", "etcd", "postgres", "core-agent", "rest-auth-init", "rest-gateway",
+                "csi-controller", "io-engine-1", "io-engine-2", "io-engine-3");
+        // mTLS inside: the one-shot init makes the CA and the certificates with the product's own script; etcd serves
+        // clients with mTLS only; the agent, the gateway and each node use their own certificate.
+        assertThat((String) ((List<?>) map(services, "cluster-tls-init").get("entrypoint")).get(2))
+                .contains("cluster-certs ca /tls", "etcd core-agent rest-gateway node-node-1 node-node-2 node-node-3");
+        assertThat((List<String>) map(services, "etcd").get("command"))
+                .contains("--listen-client-urls=https://0.0.0.0:2379", "--client-cert-auth", "--trusted-ca-file=/etc/javastor-tls/ca.crt");
+        assertThat(map(map(services, "core-agent"), "environment")).containsEntry("JAVASTOR_CORE_ETCD_ENDPOINTS", "https://etcd:2379")
+                .containsEntry("JAVASTOR_TLS_CERT_FILE", "/etc/javastor-tls/core-agent.crt");
+        assertThat(map(map(services, "rest-gateway"), "environment")).containsEntry("JAVASTOR_TLS_CERT_FILE", "/etc/javastor-tls/rest-gateway.crt");
         // REST authentication is on: the gateway reads the key the one-shot init made, the CSI controller its token.
         assertThat(map(map(services, "rest-gateway"), "environment"))
                 .containsEntry("JAVASTOR_GATEWAY_AUTH_JWT_SECRET_FILE", "/etc/javastor-auth/jwt.key");
@@ -69,7 +78,10 @@ class DockerComposeTest {
                     .containsEntry("JAVASTOR_IO_ENGINE_CORE_AGENT_ENDPOINT", "core-agent:50051")
                     .containsEntry("JAVASTOR_IO_ENGINE_DISK_POLICY_ALLOWED_PATHS", "/var/lib/javastor/**");
             assertThat((String) env.get("JAVASTOR_IO_ENGINE_POOLS")).startsWith("pool-" + n + "=uring:///var/lib/javastor/");
-            assertThat((List<String>) engine.get("volumes")).containsExactly("node-" + n + "-data:/var/lib/javastor");
+            assertThat(env).containsEntry("JAVASTOR_TLS_CERT_FILE", "/etc/javastor-tls/node-node-" + n + ".crt")
+                    .containsEntry("JAVASTOR_TLS_KEY_FILE", "/etc/javastor-tls/node-node-" + n + ".key");
+            assertThat((List<String>) engine.get("volumes")).containsExactly("node-" + n + "-data:/var/lib/javastor",
+                    "cluster-tls:/etc/javastor-tls:ro");
             assertThat((List<String>) engine.get("ports")).contains("127.0.0.1:" + (8419 + n) + ":" + (8419 + n));
             assertThat(map(compose, "volumes")).containsKey("node-" + n + "-data");
         }

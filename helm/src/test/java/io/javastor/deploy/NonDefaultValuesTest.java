@@ -23,7 +23,7 @@ class NonDefaultValuesTest {
             etcd:
               enabled: false
               external:
-                endpoints: ["http://etcd-a.db:2379", "http://etcd-b.db:2379"]
+                endpoints: ["https://etcd-a.db:2379", "https://etcd-b.db:2379"]
             postgresql:
               enabled: false
               external:
@@ -38,10 +38,11 @@ class NonDefaultValuesTest {
         Manifests m = Chart.render(EXTERNAL_STORES);
         ManifestRules.assertAll(m);
         assertThat(m.ofKind("StatefulSet")).isEmpty();
-        // No database password Secret; only the REST signing key's remains.
-        assertThat(m.ofKind("Secret").map(Manifests::name)).containsExactly(component("rest-gateway") + "-auth");
+        // No database password Secret; the REST signing key's and the cluster TLS ones remain.
+        assertThat(m.ofKind("Secret").map(Manifests::name)).contains(component("rest-gateway") + "-auth")
+                .noneMatch(n -> n.contains("postgres"));
         Map<String, Object> cfg = appConfig(m, "core-agent").get(0);
-        assertThat(at(cfg, "javastor", "core", "etcd", "endpoints")).isEqualTo("http://etcd-a.db:2379,http://etcd-b.db:2379");
+        assertThat(at(cfg, "javastor", "core", "etcd", "endpoints")).isEqualTo("https://etcd-a.db:2379,https://etcd-b.db:2379");
         assertThat(at(cfg, "spring", "datasource", "url")).isEqualTo("jdbc:postgresql://pg.db:5432/events");
         List<Map<String, Object>> env = list(container(m.get("Deployment", component("core-agent")), "core-agent"), "env");
         assertThat(env).filteredOn(e -> "JAVASTOR_DB_PASSWORD".equals(e.get("name"))).singleElement().satisfies(e -> {
@@ -56,6 +57,9 @@ class NonDefaultValuesTest {
     void externalStoresNeedTheirSettings() {
         assertThatThrownBy(() -> Chart.render("etcd: {enabled: false}"))
                 .hasMessageContaining("etcd.external.endpoints is required");
+        // With mTLS on, the agent reaches etcd over https only: a plaintext external endpoint fails the install, not the pod.
+        assertThatThrownBy(() -> Chart.render("etcd: {enabled: false, external: {endpoints: ['http://etcd-a.db:2379']}}"))
+                .hasMessageContaining("etcd.external.endpoints").hasMessageContaining("https://");
         assertThatThrownBy(() -> Chart.render("postgresql: {enabled: false, external: {jdbcUrl: 'jdbc:postgresql://x/y'}}"))
                 .hasMessageContaining("postgresql.external.existingSecret is required");
     }

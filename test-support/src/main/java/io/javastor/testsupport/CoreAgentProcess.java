@@ -7,6 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.grpc.ManagedChannel;
+import io.javastor.api.tls.ClusterPeer;
+
 /**
  * The real core agent (its exec jar, {@link JavaProcess#CORE_AGENT_JAR}) in its own JVM on loopback ports fixed at
  * construction, so it can be stopped, killed, frozen and started again at the address the others were given. Short
@@ -38,6 +41,7 @@ public final class CoreAgentProcess implements AutoCloseable {
         props.put("javastor.core.nodes.call-timeout", "5s");
         props.put("javastor.core.reconcile.interval", "300ms");
         props.put("spring.datasource.url", "jdbc:h2:mem:" + cluster + ";DB_CLOSE_DELAY=-1");
+        props.putAll(ClusterCertificates.shared().springProperties(ClusterPeer.CORE_AGENT)); // mTLS, as in production
         List<String> args = JavaProcess.springArgs(props, extraArgs);
         // ready = leading: its readiness includes leadership
         this.process = new JavaProcess("core agent " + cluster, JavaProcess.Program.jar(JavaProcess.CORE_AGENT_JAR),
@@ -52,6 +56,11 @@ public final class CoreAgentProcess implements AutoCloseable {
 
     public String address() {
         return "127.0.0.1:" + grpcPort;
+    }
+
+    /** A new channel to its API, proving itself as the REST gateway does (the peer the agent serves its API to). */
+    public ManagedChannel apiChannel() {
+        return ClusterCertificates.shared().of(ClusterPeer.REST_GATEWAY).channelTo(address(), ClusterPeer.CORE_AGENT).build();
     }
 
     public int grpcPort() {

@@ -1,7 +1,7 @@
 package io.javastor.testsupport;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
 
 import java.io.IOException;
 import java.net.URI;
@@ -55,6 +55,7 @@ public final class IoEngineProcess implements AutoCloseable {
         if (!disks.isEmpty()) {
             props.put("javastor.io-engine.disks", String.join(",", disks));
         }
+        props.putAll(ClusterCertificates.shared().springProperties(new ClusterPeer.Node(nodeName))); // mTLS, as in production
         List<String> args = JavaProcess.springArgs(props, extraArgs);
         List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
         jvm.addAll(JavaProcess.nativeLibraryOptions());
@@ -97,7 +98,9 @@ public final class IoEngineProcess implements AutoCloseable {
     public IoEngineProcess start() throws IOException {
         process.start();
         if (channel == null) {
-            channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+            // The tests call the engine as the core agent does: the only peer it serves.
+            channel = ClusterCertificates.shared().of(ClusterPeer.CORE_AGENT)
+                    .channelTo("127.0.0.1:" + grpcPort, new ClusterPeer.Node(nodeName)).build();
         }
         return this;
     }

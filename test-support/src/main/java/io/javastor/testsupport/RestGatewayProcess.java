@@ -7,9 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import io.javastor.api.tls.ClusterPeer;
 
 /**
  * The real REST gateway (its exec jar, {@link JavaProcess#GATEWAY_JAR}) in its own JVM on a free loopback port,
@@ -25,12 +28,14 @@ public final class RestGatewayProcess implements AutoCloseable {
     public RestGatewayProcess(String coreAgentAddress, Path logDir) {
         this.dir = logDir;
         this.keyFile = logDir.resolve("rest-gateway-jwt.key");
+        List<String> args = new ArrayList<>(List.of("--server.address=127.0.0.1", "--server.port=" + port,
+                "--javastor.gateway.core-agent.addresses=" + coreAgentAddress,
+                "--javastor.gateway.core-agent.call-timeout=20s",
+                "--javastor.gateway.auth.jwt-secret-file=" + keyFile));
+        // mTLS to the core agent, as in production
+        ClusterCertificates.shared().springProperties(ClusterPeer.REST_GATEWAY).forEach((k, v) -> args.add("--" + k + "=" + v));
         this.process = new JavaProcess("rest-gateway", JavaProcess.Program.jar(JavaProcess.GATEWAY_JAR), List.of("-Xmx256m"),
-                List.of("--server.address=127.0.0.1", "--server.port=" + port,
-                        "--javastor.gateway.core-agent.addresses=" + coreAgentAddress,
-                        "--javastor.gateway.core-agent.call-timeout=20s",
-                        "--javastor.gateway.auth.jwt-secret-file=" + keyFile),
-                logDir.resolve("rest-gateway.log"), () -> JavaProcess.httpOk(url() + "/actuator/health/readiness"), Duration.ofSeconds(180));
+                args, logDir.resolve("rest-gateway.log"), () -> JavaProcess.httpOk(url() + "/actuator/health/readiness"), Duration.ofSeconds(180));
     }
 
     public String url() {

@@ -34,7 +34,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
@@ -270,7 +269,7 @@ class CrashTortureTest {
         agent = new CoreAgentProcess(etcd.endpoint(), "torture", dir, List.of(
                 "--javastor.core.nodes.heartbeat-timeout=" + heartbeat,
                 "--javastor.core.nodes.state-poll-interval=500ms")).start();
-        agentChannel = ManagedChannelBuilder.forTarget(agent.address()).usePlaintext().build();
+        agentChannel = agent.apiChannel();
         storage = StorageNodes.start(NODES, agent.address(), agentChannel, dir, 64, Map.of());
         storage.engines().forEach(e -> engines.put(e.name(), e));
         log("cluster up: etcd %s, core agent %s (pid %d), io-engines %s", etcd.endpoint(), agent.address(), agent.pid(), NODES);

@@ -1,7 +1,8 @@
 package io.javastor.ioengine.node;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.ioengine.IoEngineProperties;
 import jakarta.annotation.PreDestroy;
 import org.springframework.stereotype.Component;
@@ -20,11 +21,11 @@ public class CoreAgentChannels {
     private final List<ManagedChannel> channels;
     private final AtomicInteger current = new AtomicInteger();
 
-    public CoreAgentChannels(IoEngineProperties props) {
+    public CoreAgentChannels(IoEngineProperties props, ClusterTls tls) {
         endpoints = Arrays.stream(props.coreAgentEndpoint().split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
         // round_robin: one DNS name for several agents (a headless Service) also reaches the leader in turn.
         channels = endpoints.stream()
-                .map(e -> (ManagedChannel) ManagedChannelBuilder.forTarget(e).defaultLoadBalancingPolicy("round_robin").usePlaintext().build())
+                .map(e -> (ManagedChannel) tls.channelTo(e, ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin").build())
                 .toList();
     }
 

@@ -17,6 +17,7 @@ import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.leader.LeadershipChanged;
 import io.javastor.core.leader.LeadershipHealth;
 import io.javastor.core.leader.LeadershipListener;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeCameOnline;
 import io.javastor.core.node.NodeOperations;
@@ -44,6 +45,7 @@ import io.javastor.core.reconcile.Reconciler;
 import io.javastor.core.reconcile.ReplicaSpecRecovery;
 import io.javastor.core.reconcile.VolumeSpecRecovery;
 import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.store.EtcdConnection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.volume.VolumeOperations;
 
@@ -58,8 +60,8 @@ public class CoreAgentConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    Client etcdClient(CoreAgentProperties props) {
-        return Client.builder().endpoints(props.etcd().endpoints().toArray(String[]::new)).build();
+    Client etcdClient(CoreAgentProperties props, ClusterTls tls) {
+        return EtcdConnection.open(props.etcd().endpoints(), tls);
     }
 
     @Bean(destroyMethod = "close")
@@ -99,8 +101,8 @@ public class CoreAgentConfiguration {
     }
 
     @Bean(destroyMethod = "close")
-    IoEngineConnections ioEngineConnections(NodeRegistry registry, CoreAgentProperties props) {
-        return new IoEngineConnections(registry, props.nodes().callTimeout());
+    IoEngineConnections ioEngineConnections(NodeRegistry registry, CoreAgentProperties props, ClusterTls tls) {
+        return new IoEngineConnections(registry, props.nodes().callTimeout(), tls);
     }
 
     @Bean

@@ -32,7 +32,7 @@ public record CoreAgentProperties(
     }
 
     /** @param endpoints etcd client URLs; {@code timeout} bounds every single etcd call (no retries behind it) */
-    public record Etcd(@DefaultValue("http://127.0.0.1:2379") List<String> endpoints,
+    public record Etcd(@DefaultValue("https://127.0.0.1:2379") List<String> endpoints,
                        @DefaultValue("5s") Duration timeout) {}
 
     /** @param ttl lease TTL: a dead leader is replaced within it */

@@ -54,6 +54,11 @@ public abstract sealed class CoreException extends RuntimeException {
         public FailedPrecondition(String message) { super(message, null); }
     }
 
+    /** The caller's certificate does not let it act for this resource (a node registering as another). */
+    public static final class PermissionDenied extends CoreException {
+        public PermissionDenied(String message) { super(message, null); }
+    }
+
     /** Not the leader, or etcd / an io-engine cannot be reached: the caller may retry. */
     public static final class Unavailable extends CoreException {
         public Unavailable(String message) { super(message, null); }

@@ -43,6 +43,7 @@ import io.javastor.api.core.v1.SetNodeLabelsRequest;
 import io.javastor.api.core.v1.SpecServiceGrpc;
 import io.javastor.api.core.v1.UncordonNodeRequest;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.tls.ClusterPeer;
 import io.javastor.core.leader.LeaderElection;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
@@ -74,7 +75,7 @@ class CoreAgentApplicationTest {
     static void startAgent() {
         agent = RunningAgent.start(etcd.endpoint(), CLUSTER, "agent-app", Map.of());
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.bean(LeaderElection.class).isLeader());
-        etcdClient = Client.builder().endpoints(etcd.endpoint()).build();
+        etcdClient = etcd.client();
         previousAgent = new SpecStore(etcdClient.getKVClient(), CLUSTER, WriteFence.NONE, 5000);
     }
 
@@ -98,6 +99,11 @@ class CoreAgentApplicationTest {
         return NodeServiceGrpc.newBlockingStub(agent.channel()).getNode(GetNodeRequest.newBuilder().setId(node).build()).getStatus();
     }
 
+    /** Registration calls as node {@code node}'s io-engine makes them: with its own certificate. */
+    private static RegistrationGrpc.RegistrationBlockingStub registrationAs(String node) {
+        return RegistrationGrpc.newBlockingStub(agent.channelAs(new ClusterPeer.Node(node)));
+    }
+
     private static long events(String resourceId, String kind) {
         return EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(ListEventsRequest.newBuilder()
                 .setResourceId(resourceId).setKind(kind).build()).getTotal();
@@ -105,7 +111,7 @@ class CoreAgentApplicationTest {
 
     @Test
     void registrationHeartbeatTimeoutAndReturn() {
-        var reg = RegistrationGrpc.newBlockingStub(agent.channel());
+        var reg = registrationAs("node-hb");
         RegisterRequest node = registration("node-hb");
         RegisterResponse r = reg.register(node);
         assertThat(r.getHeartbeatIntervalMs()).isEqualTo(300);
@@ -135,11 +141,12 @@ class CoreAgentApplicationTest {
 
     @Test
     void badRegistrationNamesTheField() {
-        var reg = RegistrationGrpc.newBlockingStub(agent.channel());
+        var reg = registrationAs("node-x");
+        // No certificate can name an id that is not a DNS name, so such an id is refused for the caller's identity.
         assertThatThrownBy(() -> reg.register(registration("Node_1")))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(e.getStatus().getDescription()).startsWith("node_id:");
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.getStatus().getDescription()).startsWith("node Node_1:").contains("node-x.node.javastor");
                 });
         assertThatThrownBy(() -> reg.register(registration("node-x").toBuilder().setGrpcEndpoint("nohost").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
@@ -148,7 +155,7 @@ class CoreAgentApplicationTest {
 
     @Test
     void cordonsAndLabelsAreKeptInTheNodeSpec() {
-        RegistrationGrpc.newBlockingStub(agent.channel()).register(registration("node-cordon"));
+        registrationAs("node-cordon").register(registration("node-cordon"));
         var nodes = NodeServiceGrpc.newBlockingStub(agent.channel());
         assertThat(nodes.cordonNode(CordonNodeRequest.newBuilder().setId("node-cordon").setLabel("maintenance").build())
                 .getCordonLabelsList()).containsExactly("maintenance");

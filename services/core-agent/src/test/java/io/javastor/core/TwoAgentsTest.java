@@ -76,7 +76,7 @@ class TwoAgentsTest {
                     assertThat(e.getStatus().getDescription()).contains("not the leader");
                 });
 
-        try (Client client = Client.builder().endpoints(etcd.endpoint()).build()) {
+        try (Client client = etcd.client()) {
             SpecStore leftOver = new SpecStore(client.getKVClient(), "race", WriteFence.NONE, 5000);
             // Several specs left Creating: both agents' reconcilers run, only the leader's may act.
             List<String> uuids = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString(), UUID.randomUUID().toString());

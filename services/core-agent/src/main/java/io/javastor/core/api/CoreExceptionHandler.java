@@ -58,6 +58,9 @@ public class CoreExceptionHandler implements GrpcExceptionHandler {
         if (e instanceof CoreException.ResourceExhausted) {
             return Status.RESOURCE_EXHAUSTED;
         }
+        if (e instanceof CoreException.PermissionDenied) {
+            return Status.PERMISSION_DENIED;
+        }
         if (e instanceof CoreException.InvalidArgument) {
             return Status.INVALID_ARGUMENT;
         }

@@ -5,7 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.core.CoreException;
 
 /** One gRPC channel per io-engine endpoint, reused across calls; replaced when a node moves. */
@@ -15,11 +16,13 @@ public final class IoEngineConnections implements AutoCloseable {
 
     private final NodeRegistry registry;
     private final Duration callTimeout;
+    private final ClusterTls tls;
     private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
 
-    public IoEngineConnections(NodeRegistry registry, Duration callTimeout) {
+    public IoEngineConnections(NodeRegistry registry, Duration callTimeout, ClusterTls tls) {
         this.registry = registry;
         this.callTimeout = callTimeout;
+        this.tls = tls;
     }
 
     /** The io-engine of a node this agent knows of (registered, or loaded from its spec). */
@@ -34,7 +37,8 @@ public final class IoEngineConnections implements AutoCloseable {
             if (old != null) {
                 old.channel().shutdown();
             }
-            return new Connection(endpoint, ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build());
+            // The engine must prove it is this node's, whatever address it registered.
+            return new Connection(endpoint, tls.channelTo(endpoint, new ClusterPeer.Node(nodeId)).build());
         });
         return new IoEngineClient(nodeId, c.channel(), callTimeout);
     }

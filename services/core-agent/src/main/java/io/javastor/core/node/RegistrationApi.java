@@ -10,6 +10,7 @@ import io.javastor.api.core.v1.DeregisterResponse;
 import io.javastor.api.core.v1.RegisterRequest;
 import io.javastor.api.core.v1.RegisterResponse;
 import io.javastor.api.core.v1.RegistrationGrpc;
+import io.javastor.api.tls.PeerAuthorization;
 import io.javastor.core.CoreAgentProperties;
 import io.javastor.core.CoreException;
 import io.javastor.core.nexus.NexusInfoLedger;
@@ -34,6 +35,7 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
 
     @Override
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+        requireCallerIs(request.getNodeId());
         registration.register(new NodeRegistration.Registration(request.getNodeId(), request.getGrpcEndpoint(),
                 request.getNodeNqn(), request.getNvmfEndpoint(), request.getVersion(), request.getLabelsMap()));
         response.onNext(RegisterResponse.newBuilder().setHeartbeatIntervalMs(heartbeatIntervalMs).build());
@@ -42,6 +44,7 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
 
     @Override
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> response) {
+        requireCallerIs(request.getNodeId());
         registration.deregister(request.getNodeId());
         response.onNext(DeregisterResponse.getDefaultInstance());
         response.onCompleted();
@@ -57,10 +60,24 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
         childReport(request, false, response);
     }
 
+    /**
+     * A node's certificate names its node id; it registers, heartbeats (a repeated Register) and reports for that
+     * node only, so no one can rewrite another node's endpoint or NQN. (Without mTLS, explicitly off, anyone may.)
+     */
+    private static void requireCallerIs(String nodeId) {
+        PeerAuthorization.current().ifPresent(peer -> {
+            if (!peer.actsFor(nodeId)) {
+                throw new CoreException.PermissionDenied("node " + nodeId + ": the caller's certificate names "
+                        + peer.dnsName() + ", which may act only for itself");
+            }
+        });
+    }
+
     private void childReport(ChildHealthReport r, boolean faulted, StreamObserver<ChildHealthAck> response) {
         if (r.getNodeId().isEmpty()) {
             throw new CoreException.InvalidArgument("node_id", "is required");
         }
+        requireCallerIs(r.getNodeId());
         try {
             java.util.UUID.fromString(r.getNexusUuid());
         } catch (IllegalArgumentException e) {

@@ -33,7 +33,7 @@ class LeaderElectionTest {
 
     /** One agent: its own etcd client (its "process"), election and fenced store. */
     private final class Agent {
-        final Client client = Client.builder().endpoints(etcd.endpoint()).build();
+        final Client client = etcd.client();
         final List<String> transitions = new CopyOnWriteArrayList<>();
         final LeaderElection election;
         final SpecStore store;
@@ -132,7 +132,7 @@ class LeaderElectionTest {
         await().atMost(Duration.ofSeconds(5)).until(first.election::isLeader);
         var staleFence = first.election.condition(); // what first would still send in its next write
         // Someone else takes the key (as if first's lease expired while it was paused).
-        try (Client other = Client.builder().endpoints(etcd.endpoint()).build()) {
+        try (Client other = etcd.client()) {
             var key = io.etcd.jetcd.ByteSequence.from("/javastor/" + cluster + "/leader", java.nio.charset.StandardCharsets.UTF_8);
             other.getKVClient().delete(key).get();
             other.getKVClient().put(key, io.etcd.jetcd.ByteSequence.from("usurper", java.nio.charset.StandardCharsets.UTF_8)).get();

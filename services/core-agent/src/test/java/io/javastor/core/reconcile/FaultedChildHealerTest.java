@@ -1,5 +1,6 @@
 package io.javastor.core.reconcile;
 
+import io.javastor.api.tls.ClusterPeer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -88,8 +89,9 @@ class FaultedChildHealerTest {
         return VolumeServiceGrpc.newBlockingStub(cluster.agent().channel());
     }
 
-    private static RegistrationGrpc.RegistrationBlockingStub registration() {
-        return RegistrationGrpc.newBlockingStub(cluster.agent().channel()).withDeadlineAfter(10, TimeUnit.SECONDS);
+    /** Registration calls as node {@code node}'s io-engine makes them (its certificate names it: it reports for itself only). */
+    private static RegistrationGrpc.RegistrationBlockingStub registration(String node) {
+        return RegistrationGrpc.newBlockingStub(cluster.agent().channelAs(new ClusterPeer.Node(node))).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     private static Volume volume(String uuid) {
@@ -181,7 +183,7 @@ class FaultedChildHealerTest {
     @Test
     void reportsTheAgentCannotRecordAreRefusedAndARealFaultIsRecorded() {
         String unknownNexus = UUID.randomUUID().toString();
-        assertThatThrownBy(() -> registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId("node-1")
+        assertThatThrownBy(() -> registration("node-1").reportChildFaulted(ChildHealthReport.newBuilder().setNodeId("node-1")
                 .setNexusUuid(unknownNexus).setChildUri("bdev:///" + UUID.randomUUID()).setReason("test").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
@@ -192,7 +194,7 @@ class FaultedChildHealerTest {
         Volume published = publishedVolume(uuid);
         String targetNode = published.getTarget().getNodeId();
         String strangerChild = "bdev:///" + UUID.randomUUID();
-        assertThatThrownBy(() -> registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(targetNode)
+        assertThatThrownBy(() -> registration(targetNode).reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(targetNode)
                 .setNexusUuid(uuid).setChildUri(strangerChild).setReason("test").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
@@ -204,7 +206,7 @@ class FaultedChildHealerTest {
         // report is refused, so it cannot acknowledge a write that missed a child, and the current target's record stays.
         NexusSpec.Child real = remoteChild(uuid);
         String otherNode = real.replicaNodeId().equals(targetNode) ? "node-x" : real.replicaNodeId();
-        assertThatThrownBy(() -> registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(otherNode)
+        assertThatThrownBy(() -> registration(otherNode).reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(otherNode)
                 .setNexusUuid(uuid).setChildUri(real.uri()).setReason("test: an old target's I/O error").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
@@ -212,7 +214,7 @@ class FaultedChildHealerTest {
                 });
         assertThat(nexusInfo(uuid).outOfSync()).as("nothing recorded for an old target's report").isEmpty();
 
-        registration().reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(targetNode).setNexusUuid(uuid)
+        registration(targetNode).reportChildFaulted(ChildHealthReport.newBuilder().setNodeId(targetNode).setNexusUuid(uuid)
                 .setChildUri(real.uri()).setReason("test: I/O error").build());
         assertThat(nexusInfo(uuid).outOfSync()).containsExactly(real.replicaUuid());
 

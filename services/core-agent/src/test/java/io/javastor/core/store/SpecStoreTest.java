@@ -37,8 +37,8 @@ class SpecStoreTest {
     @BeforeEach
     void connect(org.junit.jupiter.api.TestInfo info) {
         String cluster = "store-" + info.getTestMethod().orElseThrow().getName();
-        clientA = Client.builder().endpoints(etcd.endpoint()).build();
-        clientB = Client.builder().endpoints(etcd.endpoint()).build();
+        clientA = etcd.client();
+        clientB = etcd.client();
         storeA = new SpecStore(clientA.getKVClient(), cluster, WriteFence.NONE, 5000);
         storeB = new SpecStore(clientB.getKVClient(), cluster, WriteFence.NONE, 5000);
     }

@@ -1,5 +1,9 @@
 package io.javastor.core.testsupport;
 
+import io.etcd.jetcd.Client;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.core.store.EtcdConnection;
+import io.javastor.testsupport.ClusterCertificates;
 import io.javastor.testsupport.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -32,9 +37,16 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
     private Path dataDir;
     private int clientPort;
     private int peerPort;
+    private int metricsPort;
 
+    /** https: etcd serves clients with mTLS only (the cluster CA's etcd certificate; clients need one of the CA's). */
     public String endpoint() {
-        return "http://127.0.0.1:" + clientPort;
+        return "https://127.0.0.1:" + clientPort;
+    }
+
+    /** A client as the core agent connects (its certificate); close it after use. */
+    public Client client() {
+        return EtcdConnection.open(List.of(endpoint()), ClusterCertificates.shared().of(ClusterPeer.CORE_AGENT));
     }
 
     @Override
@@ -64,24 +76,29 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback 
             dataDir = Files.createTempDirectory("javastor-etcd-");
             clientPort = FreePorts.next();
             peerPort = FreePorts.next();
+            metricsPort = FreePorts.next();
         }
-        String client = "http://127.0.0.1:" + clientPort;
-        String peer = "http://127.0.0.1:" + peerPort;
-        process = new ProcessBuilder(List.of(binary.toString(), "--name", "test", "--data-dir", dataDir.resolve("data").toString(),
-                "--listen-client-urls", client, "--advertise-client-urls", client,
+        String client = endpoint();
+        String peer = "http://127.0.0.1:" + peerPort; // one member: no peer traffic leaves the process
+        // Health on a plaintext metrics listener (it serves /health and /metrics only, never the key space).
+        String metrics = "http://127.0.0.1:" + metricsPort;
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--name", "test", "--data-dir", dataDir.resolve("data").toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-metrics-urls", metrics,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "test=" + peer, "--log-level", "warn"))
+                "--initial-cluster", "test=" + peer, "--log-level", "warn"));
+        command.addAll(ClusterCertificates.shared().etcdServerFlags());
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("etcd.log").toFile()))
                 .start();
         HttpClient http = HttpClient.newHttpClient();
-        Awaitility.await("etcd healthy on " + client).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        Awaitility.await("etcd healthy on " + client + " (health at " + metrics + ")").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!process.isAlive()) {
                         throw new IllegalStateException("etcd exited: " + Files.readString(dataDir.resolve("etcd.log")));
                     }
                     try {
-                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(client + "/health"))
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(metrics + "/health"))
                                 .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
                         return r.statusCode() == 200 && r.body().contains("true");
                     } catch (IOException e) {

@@ -8,7 +8,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.testsupport.ClusterCertificates;
 import io.javastor.core.CoreAgentApplication;
 
 /**
@@ -19,11 +20,13 @@ public final class RunningAgent implements AutoCloseable {
 
     private final ConfigurableApplicationContext context;
     private final ManagedChannel channel;
+    private final Map<ClusterPeer, ManagedChannel> others = new HashMap<>();
 
     private RunningAgent(ConfigurableApplicationContext context) {
         this.context = context;
         int port = Integer.parseInt(context.getEnvironment().getProperty("local.grpc.port"));
-        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        // The tests call the agent's API as the REST gateway does (the peer it serves that API to).
+        this.channel = ClusterCertificates.shared().of(ClusterPeer.REST_GATEWAY).channelTo("127.0.0.1:" + port, ClusterPeer.CORE_AGENT).build();
     }
 
     /**
@@ -43,6 +46,7 @@ public final class RunningAgent implements AutoCloseable {
         props.put("javastor.core.nodes.call-timeout", "2s");
         props.put("javastor.core.reconcile.interval", "200ms");
         props.put("spring.datasource.url", "jdbc:h2:mem:" + agentId + ";DB_CLOSE_DELAY=-1");
+        props.putAll(ClusterCertificates.shared().springProperties(ClusterPeer.CORE_AGENT)); // mTLS, as in production
         props.putAll(overrides);
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         return new RunningAgent(new SpringApplicationBuilder(CoreAgentApplication.class).run(args));
@@ -54,6 +58,12 @@ public final class RunningAgent implements AutoCloseable {
 
     public ManagedChannel channel() {
         return channel;
+    }
+
+    /** A channel proving itself as {@code peer} (a node registering, a CSI node reporting a path), kept until close. */
+    public synchronized ManagedChannel channelAs(ClusterPeer peer) {
+        return others.computeIfAbsent(peer, p -> ClusterCertificates.shared().of(p)
+                .channelTo("127.0.0.1:" + grpcPort(), ClusterPeer.CORE_AGENT).build());
     }
 
     public <T> T bean(Class<T> type) {
@@ -72,6 +82,9 @@ public final class RunningAgent implements AutoCloseable {
     public void close() throws InterruptedException {
         channel.shutdownNow();
         channel.awaitTermination(5, TimeUnit.SECONDS);
+        for (ManagedChannel c : others.values()) {
+            c.shutdownNow();
+        }
         if (context.isActive()) {
             context.close();
         }

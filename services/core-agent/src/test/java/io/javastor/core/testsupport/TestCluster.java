@@ -1,5 +1,6 @@
 package io.javastor.core.testsupport;
 
+import io.javastor.testsupport.ClusterCertificates;
 import io.javastor.testsupport.JavaProcess;
 
 import io.javastor.testsupport.IoEngineProcess;
@@ -18,6 +19,8 @@ import java.util.Map;
 
 import io.etcd.jetcd.Client;
 import io.javastor.core.leader.LeaderElection;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.core.store.EtcdConnection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.WriteFence;
 
@@ -46,7 +49,7 @@ public final class TestCluster implements AutoCloseable {
         this.etcdEndpoint = etcdEndpoint;
         this.settings = s;
         this.agent = RunningAgent.start(etcdEndpoint, s.cluster(), s.agentId(), s.agentOverrides());
-        this.etcdClient = Client.builder().endpoints(etcdEndpoint).build();
+        this.etcdClient = EtcdConnection.open(List.of(etcdEndpoint), ClusterCertificates.shared().of(ClusterPeer.CORE_AGENT));
         this.specs = new SpecStore(etcdClient.getKVClient(), s.cluster(), WriteFence.NONE, 5000);
         try {
             startNodesAndPools(s);

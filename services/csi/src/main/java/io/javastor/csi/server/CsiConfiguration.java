@@ -10,11 +10,13 @@ import io.javastor.csi.node.NodeService;
 import io.javastor.csi.node.NvmeCli;
 import io.javastor.csi.node.path.PathAgent;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,9 +54,11 @@ public class CsiConfiguration {
 
     @Bean(destroyMethod = "shutdownNow")
     @ConditionalOnExpression(NODE_WITH_AGENT)
-    ManagedChannel coreAgentChannel(CsiProperties props) {
+    ManagedChannel coreAgentChannel(CsiProperties props, Environment env) {
+        // mTLS as csi-node (javastor.tls.*): the agent lets this certificate report failed paths and nothing else.
+        ClusterTls tls = ClusterTls.fromProperties(env::getProperty, "CSI node plugin");
         // Every agent, in turn: a standby answers UNAVAILABLE and the path agent's next pass asks the next one.
-        return ManagedChannelBuilder.forTarget(props.getCoreAgentAddress()).defaultLoadBalancingPolicy("round_robin").usePlaintext().build();
+        return tls.channelTo(props.getCoreAgentAddress(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin").build();
     }
 
     private static final String NODE_WITH_AGENT =

@@ -1,5 +1,6 @@
 package io.javastor.csi.support;
 
+import io.javastor.testsupport.ClusterCertificates;
 import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.testsupport.JavaProcess;
@@ -69,12 +70,15 @@ public final class GatewayStack implements AutoCloseable {
     private void startAll(Map<String, List<String>> engineArgs) throws Exception {
         int etcdClient = FreePorts.next();
         int etcdPeer = FreePorts.next();
-        String etcd = "http://127.0.0.1:" + etcdClient;
+        String etcd = "https://127.0.0.1:" + etcdClient; // mTLS only, as in production; health on a plaintext metrics port
+        String etcdMetrics = "http://127.0.0.1:" + FreePorts.next();
         Files.createDirectories(dir.resolve("etcd"));
-        start("etcd", List.of("/usr/bin/etcd", "--name", "csi", "--data-dir", dir.resolve("etcd").toString(),
-                "--listen-client-urls", etcd, "--advertise-client-urls", etcd,
+        List<String> etcdCommand = new ArrayList<>(List.of("/usr/bin/etcd", "--name", "csi", "--data-dir", dir.resolve("etcd").toString(),
+                "--listen-client-urls", etcd, "--advertise-client-urls", etcd, "--listen-metrics-urls", etcdMetrics,
                 "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
-                "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer), () -> ok(etcd + "/health"));
+                "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer));
+        etcdCommand.addAll(ClusterCertificates.shared().etcdServerFlags());
+        start("etcd", etcdCommand, () -> ok(etcdMetrics + "/health"));
 
         CoreAgentProcess agent = new CoreAgentProcess(etcd, "csi", dir);
         javaProcesses.add(agent);

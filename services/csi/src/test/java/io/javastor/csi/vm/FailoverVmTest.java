@@ -1,5 +1,8 @@
 package io.javastor.csi.vm;
 
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
+import io.javastor.testsupport.ClusterCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -55,13 +58,10 @@ class FailoverVmTest {
     static final long SIZE = 64L << 20;
     /**
      * What the host does to the target while the guest's fio writes, in order (-Djavastor.failover.phases to choose).
-     * The SIGSTOP phase is not run by default: it failed, and showed a hole (issue 14 note, docs/ha.md): the frozen
-     * target's own replica cannot be fenced while its node does not answer, and when the target thaws, the host's old
-     * path can reconnect to it before the path agent removes it; its writes then failed with a media error. The agent
-     * now refuses an old target's child reports and the io-engine takes that as fencing (a path error); the phase has
-     * not been run since (docs/ha.md, Still to do 0).
+     * The SIGSTOP phase once showed a hole (docs/ha.md, the frozen target): a thawed old target acknowledged nothing
+     * only since the agent refuses its child reports and the io-engine takes that refusal as fencing.
      */
-    static final List<String> PHASES = List.of(System.getProperty("javastor.failover.phases", "kill9,drain").split(","));
+    static final List<String> PHASES = List.of(System.getProperty("javastor.failover.phases", "kill9,drain,sigstop").split(","));
 
     @Test
     void killedDrainedAndFrozenTargetsMoveAndTheHostCarriesOnWithoutAnIoError(@TempDir Path tmp) throws Exception {
@@ -71,10 +71,6 @@ class FailoverVmTest {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
                 "skipped: QEMU is not installed and we are not root to install it");
 
-        if (!PHASES.contains("sigstop")) {
-            System.out.println("SKIPPED phase sigstop: failed before its fix and not run since (a thawed frozen target; docs/ha.md, Still to do 0); "
-                    + "run it with -Djavastor.failover.phases=kill9,drain,sigstop");
-        }
         Map<String, List<String>> engineArgs = new java.util.HashMap<>();
         for (int i = 0; i < GatewayStack.NODES.size(); i++) {
             engineArgs.put(GatewayStack.NODES.get(i), List.of("--javastor.io-engine.nvmf.port=" + (FIRST_PORT + i),
@@ -104,6 +100,12 @@ class FailoverVmTest {
             int agentPort = Integer.parseInt(stack.agentAddress().substring(stack.agentAddress().lastIndexOf(':') + 1));
 
             Path share = Files.createDirectories(tmp.resolve("share"));
+            // The path agent reaches the core agent with mTLS as csi-node, as in production: its files go with the guest.
+            ClusterTls csiNode = ClusterCertificates.shared().of(ClusterPeer.CSI_NODE);
+            Path guestTls = Files.createDirectories(share.resolve("tls"));
+            Files.copy(csiNode.caFile(), guestTls.resolve("ca.crt"));
+            Files.copy(csiNode.certFile(), guestTls.resolve("csi-node.crt"));
+            Files.copy(csiNode.keyFile(), guestTls.resolve("csi-node.key"));
             Files.writeString(share.resolve("java.txt"), JavaProcess.java());
             Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
             Files.writeString(share.resolve("args.txt"), String.join(" ", uri, id, "10.0.2.100:" + agentPort, String.join(" ", PHASES)));

@@ -7,6 +7,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
@@ -16,7 +17,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -43,11 +45,13 @@ public class CoreAgentClient implements DisposableBean {
     private static final int TRIES_PER_ADDRESS = 3;
 
     public CoreAgentClient(CoreAgentProperties properties, CircuitBreakerRegistry breakers, RetryRegistry retries,
-            BulkheadRegistry bulkheads) {
+            BulkheadRegistry bulkheads, Environment env) {
         this.properties = properties;
+        // mTLS as rest-gateway (javastor.tls.*): the agent serves its API to this certificate only.
+        ClusterTls tls = ClusterTls.fromProperties(env::getProperty, "REST gateway");
         this.channels = properties.addresses().stream()
                 // round_robin: one DNS name for every agent (a headless Service) sends each call to the next one.
-                .map(a -> ManagedChannelBuilder.forTarget(a.trim()).defaultLoadBalancingPolicy("round_robin").usePlaintext()
+                .map(a -> tls.channelTo(a.trim(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin")
                         .maxInboundMessageSize(64 << 20).build())
                 .toList();
         this.circuitBreaker = breakers.circuitBreaker(INSTANCE);

@@ -1,5 +1,7 @@
 package io.javastor.gateway.testsupport;
 
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.testsupport.ClusterCertificates;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,6 +53,7 @@ public final class RunningGateway implements AutoCloseable {
         byte[] random = new byte[36];
         RANDOM.nextBytes(random);
         props.put("javastor.gateway.auth.jwt-secret", Base64.getEncoder().encodeToString(random));
+        props.putAll(ClusterCertificates.shared().springProperties(ClusterPeer.REST_GATEWAY)); // mTLS, as in production
         props.putAll(overrides);
         String key = "false".equals(props.get("javastor.gateway.auth.enabled")) ? null : props.get("javastor.gateway.auth.jwt-secret");
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);

@@ -1,0 +1,99 @@
+package io.javastor.api.tls;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.UnaryOperator;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.TlsChannelCredentials;
+
+/**
+ * The component's side of the cluster's mTLS: the CA every peer's certificate must chain to, and this component's own
+ * certificate and key (PEM; {@code tools/cluster-certs} makes them). Bound from {@code javastor.tls.*} by each service.
+ * On unless {@code javastor.tls.enabled=false} is set explicitly.
+ */
+public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFile) {
+    public static final String PREFIX = "javastor.tls";
+
+    public ClusterTls {
+        enabled = enabled == null || enabled;
+    }
+
+    /** From {@code javastor.tls.*} as {@code property} answers them (a Spring Environment's getProperty), checked. */
+    public static ClusterTls fromProperties(UnaryOperator<String> property, String component) {
+        String enabled = property.apply(PREFIX + ".enabled");
+        return new ClusterTls(enabled == null || enabled.isBlank() ? null : Boolean.parseBoolean(enabled.trim()),
+                path(property.apply(PREFIX + ".ca-file")), path(property.apply(PREFIX + ".cert-file")),
+                path(property.apply(PREFIX + ".key-file"))).requireUsable(component);
+    }
+
+    private static Path path(String value) {
+        return value == null || value.isBlank() ? null : Path.of(value.trim());
+    }
+
+    public static ClusterTls plaintext() {
+        return new ClusterTls(false, null, null, null);
+    }
+
+    public boolean on() {
+        return enabled;
+    }
+
+    /** Fails with a message naming the property when TLS is on and a file is not set or not readable. */
+    public ClusterTls requireUsable(String component) {
+        if (!enabled) {
+            return this;
+        }
+        check(component, "ca-file", caFile);
+        check(component, "cert-file", certFile);
+        check(component, "key-file", keyFile);
+        return this;
+    }
+
+    private static void check(String component, String property, Path file) {
+        if (file == null || file.toString().isBlank()) {
+            throw new IllegalStateException(component + ": " + PREFIX + "." + property + " is not set. Every gRPC channel "
+                    + "uses mTLS with the cluster CA: set " + PREFIX + ".ca-file, .cert-file and .key-file (tools/cluster-certs "
+                    + "makes them; ./javastor up does it for you), or set " + PREFIX + ".enabled=false to run in plaintext");
+        }
+        if (!Files.isReadable(file)) {
+            throw new IllegalStateException(component + ": " + PREFIX + "." + property + "=" + file + " is not a readable file");
+        }
+    }
+
+    /**
+     * A channel to {@code target} that proves who we are and accepts the server only if its certificate names
+     * {@code peer} (the authority is the peer's name, whatever address the target has).
+     */
+    public ManagedChannelBuilder<?> channelTo(String target, ClusterPeer peer) {
+        if (!enabled) {
+            return ManagedChannelBuilder.forTarget(target).usePlaintext();
+        }
+        return Grpc.newChannelBuilder(target, credentials()).overrideAuthority(peer.dnsName());
+    }
+
+    /** The key as PKCS#8 PEM, whatever the file holds (PKCS#8, or RSA PKCS#1 as Helm writes it). */
+    public byte[] keyPkcs8Pem() {
+        try {
+            return PemKeys.pkcs8Pem(keyFile);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    public ChannelCredentials credentials() {
+        try {
+            return TlsChannelCredentials.newBuilder()
+                    .keyManager(Files.newInputStream(certFile), new ByteArrayInputStream(PemKeys.pkcs8Pem(keyFile)))
+                    .trustManager(caFile.toFile())
+                    .build();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the cluster TLS files (" + certFile + ", " + keyFile + ", " + caFile + "): "
+                    + e.getMessage(), e);
+        }
+    }
+}

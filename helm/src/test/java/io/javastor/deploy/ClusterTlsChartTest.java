@@ -1,0 +1,98 @@
+package io.javastor.deploy;
+
+import static io.javastor.deploy.DefaultValuesTest.appConfig;
+import static io.javastor.deploy.Manifests.at;
+import static io.javastor.deploy.Manifests.component;
+import static io.javastor.deploy.Manifests.list;
+import static io.javastor.deploy.Manifests.podSpec;
+import static io.javastor.deploy.Manifests.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
+
+/**
+ * The chart's mTLS (issue 16): one CA, a certificate per component naming it as the code expects (checked with the
+ * code's own ClusterPeer), keys the code can read (Helm writes RSA PKCS#1; ClusterTls hands gRPC PKCS#8), and each pod
+ * mounting its own Secret only.
+ */
+class ClusterTlsChartTest {
+    private static final Map<String, ClusterPeer> COMPONENTS = Map.of("core-agent", ClusterPeer.CORE_AGENT,
+            "rest-gateway", ClusterPeer.REST_GATEWAY, "csi-node", ClusterPeer.CSI_NODE, "etcd", ClusterPeer.ETCD,
+            "io-engine", new ClusterPeer.AnyNode());
+
+    @Test
+    void everyComponentHasItsOwnCertificateFromOneCa(@TempDir Path tmp) throws Exception {
+        Manifests m = Chart.render("");
+        X509Certificate ca = certificate(m.get("Secret", component("tls-ca")), "ca.crt");
+        for (Map.Entry<String, ClusterPeer> c : COMPONENTS.entrySet()) {
+            Map<String, Object> secret = m.get("Secret", component(c.getKey() + "-tls"));
+            assertThat(certificate(secret, "ca.crt")).as(c.getKey() + "'s CA").isEqualTo(ca);
+            X509Certificate cert = certificate(secret, "tls.crt");
+            cert.verify(ca.getPublicKey()); // throws unless the CA signed it
+            assertThat(ClusterPeer.of(cert)).as(c.getKey() + "'s identity").contains(c.getValue());
+
+            Path dir = Files.createDirectories(tmp.resolve(c.getKey()));
+            for (String f : List.of("ca.crt", "tls.crt", "tls.key")) {
+                Files.write(dir.resolve(f), decoded(secret, f));
+            }
+            ClusterTls tls = new ClusterTls(true, dir.resolve("ca.crt"), dir.resolve("tls.crt"), dir.resolve("tls.key"));
+            assertThat(new String(decoded(secret, "tls.key"), StandardCharsets.US_ASCII)).contains("BEGIN RSA PRIVATE KEY");
+            String pem = new String(tls.keyPkcs8Pem(), StandardCharsets.US_ASCII);
+            byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+            RSAPrivateCrtKey key = (RSAPrivateCrtKey) KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
+            assertThat(key.getModulus()).as(c.getKey() + "'s key belongs to its certificate")
+                    .isEqualTo(((RSAPublicKey) cert.getPublicKey()).getModulus());
+        }
+    }
+
+    @Test
+    void eachPodMountsItsOwnSecretAndTheJavaComponentsReadIt() {
+        Manifests m = Chart.render("");
+        Map<String, String> workloads = Map.of("core-agent", "Deployment", "rest-gateway", "Deployment", "io-engine", "DaemonSet",
+                "csi-node", "DaemonSet", "etcd", "StatefulSet");
+        workloads.forEach((c, kind) -> {
+            List<Map<String, Object>> volumes = list(podSpec(m.get(kind, component(c))), "volumes");
+            assertThat(volumes).filteredOn(v -> "cluster-tls".equals(v.get("name"))).singleElement()
+                    .satisfies(v -> assertThat(str(v, "secret", "secretName")).isEqualTo(component(c + "-tls")));
+            assertThat(volumes).noneMatch(v -> v.containsKey("secret") && str(v, "secret", "secretName").equals(component("tls-ca")));
+        });
+        for (String c : List.of("core-agent", "rest-gateway", "io-engine", "csi-node")) {
+            assertThat(at(appConfig(m, c).get(0), "javastor", "tls", "cert-file")).as(c).isEqualTo("/etc/javastor-tls/tls.crt");
+        }
+    }
+
+    @Test
+    void turningTlsOffSaysSoInEveryComponent() {
+        Manifests m = Chart.render("tls: {enabled: false}");
+        assertThat(m.ofKind("Secret").map(Manifests::name)).noneMatch(n -> n.endsWith("-tls") || n.endsWith("-tls-ca"));
+        for (String c : List.of("core-agent", "rest-gateway", "io-engine", "csi-node")) {
+            assertThat(at(appConfig(m, c).get(0), "javastor", "tls", "enabled")).as(c).isEqualTo(false);
+        }
+    }
+
+    private static byte[] decoded(Map<String, Object> secret, String key) {
+        return Base64.getDecoder().decode(str(secret, "data", key));
+    }
+
+    private static X509Certificate certificate(Map<String, Object> secret, String key) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(decoded(secret, key)));
+    }
+}
