@@ -24,9 +24,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_http() { local url=$1 what=$2; for _ in $(seq 1 600); do curl -sf -m 2 "$url" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "$what did not come up; logs in $work" >&2; exit 1; }
 
 # mTLS inside, as deployed: the cluster CA and each component's certificate.
-tls() { [ -s "$work/tls/$1.crt" ] || "$root/tools/cluster-certs" issue "$work/tls" "$1"
+tls() { [ -s "$work/tls/$1.crt" ] || "$root/tools/cluster-certs" issue "$work/tls" "$1" "${@:2}"
   echo "--javastor.tls.ca-file=$work/tls/ca.crt --javastor.tls.cert-file=$work/tls/$1.crt --javastor.tls.key-file=$work/tls/$1.key"; }
 "$root/tools/cluster-certs" ca "$work/tls"
+export CURL_CA_BUNDLE="$work/tls/ca.crt" # the gateway serves HTTPS with a certificate from that CA
 
 etcd_port=$(free_port); peer_port=$(free_port)
 metrics_port=$(free_port); "$root/tools/cluster-certs" issue "$work/tls" etcd
@@ -58,13 +59,13 @@ gw_port=$(free_port)
 # Authentication on, as deployed: every measured request carries an admin token the gateway verifies.
 (umask 077; head -c 48 /dev/urandom | base64 -w0 > "$work/jwt.key")
 java -Xmx512m -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
-  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway) > "$work/gateway.log" 2>&1 & pids+=($!)
+  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway IP:127.0.0.1) > "$work/gateway.log" 2>&1 & pids+=($!)
 token=$(java -cp "$gateway_jar" -Dloader.main=io.javastor.gateway.security.TokenIssuer \
   org.springframework.boot.loader.launch.PropertiesLauncher --key-file "$work/jwt.key" --role admin --subject bench)
 auth="Authorization: Bearer $token"
 for n in 1 2 3; do wait_http "http://127.0.0.1:$(cat "$work/node-$n.http")/actuator/health" "io-engine node-$n"; done
-wait_http "http://127.0.0.1:$gw_port/actuator/health" gateway
-base="http://127.0.0.1:$gw_port/v0"
+wait_http "https://127.0.0.1:$gw_port/actuator/health" gateway
+base="https://127.0.0.1:$gw_port/v0"
 for n in 1 2 3; do
   for _ in $(seq 1 100); do
     [ "$(curl -s -H "$auth" "$base/nodes/node-$n" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("state",{}).get("status",""))' 2>/dev/null)" = Online ] && break
@@ -77,12 +78,13 @@ done
 echo "# creating $volumes volumes (1 replica, 1 MiB, thin) through the gateway ..." >&2
 start=$(date +%s.%N)
 python3 - "$base" "$volumes" "$token" <<'PY'
-import json, sys, uuid, urllib.request, concurrent.futures
+import json, os, ssl, sys, uuid, urllib.request, concurrent.futures
 base, n, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tls = ssl.create_default_context(cafile=os.environ["CURL_CA_BUNDLE"])
 body = json.dumps({"size": 1 << 20, "replicas": 1, "thin": True, "policy": {"self_heal": True}}).encode()
 def create(_):
     req = urllib.request.Request(f"{base}/volumes/{uuid.uuid4()}", data=body, method="PUT", headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
-    with urllib.request.urlopen(req, timeout=60) as r:
+    with urllib.request.urlopen(req, timeout=60, context=tls) as r:
         assert r.status == 200, r.status
 with concurrent.futures.ThreadPoolExecutor(8) as ex:
     list(ex.map(create, range(n)))

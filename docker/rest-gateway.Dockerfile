@@ -42,6 +42,7 @@ ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 EXPOSE 8081
 USER 10001:10001
+# HTTPS by default (javastor.tls); a loopback liveness probe reads no data, so it does not check the certificate.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${HEALTH_PORT:-8081}/actuator/health/liveness" >/dev/null || exit 1
+  CMD curl -fsSk "${HEALTH_SCHEME:-https}://127.0.0.1:${HEALTH_PORT:-8081}/actuator/health/liveness" >/dev/null || exit 1
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -88,7 +88,7 @@ podAntiAffinity:
 {{- end -}}
 
 {{- define "javastor.restGateway.url" -}}
-{{- printf "http://%s.%s.svc:%d" (include "javastor.componentName" (dict "root" . "component" "rest-gateway")) .Release.Namespace (int .Values.restGateway.service.port) -}}
+{{- printf "%s://%s.%s.svc:%d" (ternary "https" "http" .Values.tls.enabled) (include "javastor.componentName" (dict "root" . "component" "rest-gateway")) .Release.Namespace (int .Values.restGateway.service.port) -}}
 {{- end -}}
 
 {{/* etcd client URLs: one per bundled member (jetcd balances and fails over between them), or the external list. */}}
@@ -164,26 +164,55 @@ passwordKey: {{ .Values.postgresql.external.passwordKey }}
 
 {{/* Actuator probes of a Spring Boot container on the named port. startupProbe covers JVM start so liveness can stay strict. */}}
 {{- define "javastor.actuatorProbes" -}}
+{{- $port := . -}}
+{{- $scheme := "" -}}
+{{- if kindIs "map" . }}{{ $port = .port }}{{ $scheme = .scheme }}{{ end -}}
 startupProbe:
   httpGet:
     path: /actuator/health/liveness
-    port: {{ . }}
+    port: {{ $port }}
+    {{- with $scheme }}
+    scheme: {{ . }}
+    {{- end }}
   periodSeconds: 2
   failureThreshold: 60
 livenessProbe:
   httpGet:
     path: /actuator/health/liveness
-    port: {{ . }}
+    port: {{ $port }}
+    {{- with $scheme }}
+    scheme: {{ . }}
+    {{- end }}
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
   httpGet:
     path: /actuator/health/readiness
-    port: {{ . }}
+    port: {{ $port }}
+    {{- with $scheme }}
+    scheme: {{ . }}
+    {{- end }}
   periodSeconds: 5
   timeoutSeconds: 3
   failureThreshold: 3
+{{- end -}}
+
+{{/* The cluster CA's certificate (cluster-tls.yaml) for clients of the REST gateway's HTTPS: the pod's volume. */}}
+{{- define "javastor.clusterCa.volume" -}}
+{{- if .Values.tls.enabled }}
+- name: cluster-ca
+  configMap:
+    name: {{ include "javastor.componentName" (dict "root" . "component" "cluster-ca") }}
+{{- end }}
+{{- end -}}
+
+{{- define "javastor.clusterCa.mount" -}}
+{{- if .Values.tls.enabled }}
+- name: cluster-ca
+  mountPath: /etc/javastor-ca
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{/* Container security context of the unprivileged Java containers. */}}

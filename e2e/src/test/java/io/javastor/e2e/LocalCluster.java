@@ -22,7 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
  * (jars already built by the reactor, so no recursive Maven), and its REST API over real HTTP on 127.0.0.1:8081.
  */
 final class LocalCluster {
-    static final String REST = "http://127.0.0.1:8081";
+    /** HTTPS with the gateway's certificate from the cluster CA {@code ./javastor up} made ($JAVASTOR_HOME/tls/ca.crt). */
+    static final String REST = "https://127.0.0.1:8081";
 
     /** What a ./javastor sub-command printed and how it ended. */
     record Run(List<String> command, int exitCode, String output, Duration took) {
@@ -39,7 +40,7 @@ final class LocalCluster {
 
     private final Path root;
     private final Path home;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpClient http;
 
     LocalCluster(Path root, Path home) {
         this.root = root;
@@ -48,6 +49,15 @@ final class LocalCluster {
 
     Path home() {
         return home;
+    }
+
+    /** A client trusting the CA of this cluster (made by ./javastor up, so only once it ran). */
+    synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                    .sslContext(ClusterTls.trustingCa(home.resolve("tls/ca.crt"))).build();
+        }
+        return http;
     }
 
     /** The core agent's certificate that {@code ./javastor up} made: what a test uses to call the io-engines. */
@@ -103,7 +113,7 @@ final class LocalCluster {
 
     /** Sends exactly this request (no token unless it has one). */
     Answer sendAs(HttpRequest request) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http().send(request, HttpResponse.BodyHandlers.ofString());
         return new Answer(r.statusCode(), r.body());
     }
 

@@ -80,6 +80,28 @@ class ClusterTlsChartTest {
     }
 
     @Test
+    void theRestGatewayServesHttpsToClientsThatTrustTheCa() throws Exception {
+        Manifests m = Chart.render("");
+        String svc = component("rest-gateway");
+        X509Certificate cert = certificate(m.get("Secret", component("rest-gateway-tls")), "tls.crt");
+        assertThat(cert.getSubjectAlternativeNames().stream().map(e -> (String) e.get(1)))
+                .contains("rest-gateway.javastor", svc + "." + Chart.NAMESPACE + ".svc", svc + "." + Chart.NAMESPACE + ".svc.cluster.local", "127.0.0.1");
+        assertThat(at(Manifests.container(m.get("Deployment", svc), "rest-gateway"), "readinessProbe", "httpGet", "scheme")).isEqualTo("HTTPS");
+        for (String client : List.of("csi-controller", "diskpool-operator")) {
+            Map<String, Object> cfg = appConfig(m, client).get(0);
+            Map<String, Object> section = Manifests.map(cfg, "javastor", client.equals("csi-controller") ? "csi" : "operator");
+            assertThat((String) section.get("rest-url")).as(client).startsWith("https://" + svc + "." + Chart.NAMESPACE + ".svc:");
+            assertThat(section.get("rest-ca-file")).as(client).isEqualTo("/etc/javastor-ca/ca.crt");
+            assertThat(list(podSpec(m.get("Deployment", component(client))), "volumes"))
+                    .anySatisfy(v -> assertThat(str(v, "configMap", "name")).isEqualTo(component("cluster-ca")));
+        }
+        X509Certificate ca = certificate(m.get("Secret", component("tls-ca")), "ca.crt");
+        String caPem = str(m.get("ConfigMap", component("cluster-ca")), "data", "ca.crt");
+        assertThat(CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))))
+                .isEqualTo(ca);
+    }
+
+    @Test
     void turningTlsOffSaysSoInEveryComponent() {
         Manifests m = Chart.render("tls: {enabled: false}");
         assertThat(m.ofKind("Secret").map(Manifests::name)).noneMatch(n -> n.endsWith("-tls") || n.endsWith("-tls-ca"));

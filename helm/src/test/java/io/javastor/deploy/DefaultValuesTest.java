@@ -116,7 +116,7 @@ class DefaultValuesTest {
             Map<String, Object> csi = map(Chart.parseAll(str(m.get("ConfigMap", component(name)), "data", "application.yaml")).get(0), "javastor", "csi");
             assertThat(csi.keySet()).as(name).isSubsetOf("mode", "endpoint", "driver-name", "node-name", "rest-url", "rest-timeout",
                     "rest-token-file", "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds",
-                    "core-agent-address");
+                    "core-agent-address", "rest-ca-file");
             assertThat(csi.get("driver-name")).isEqualTo("io.javastor.csi");
         }
         // The node plugin's path agent reports lost paths to the core agent (every agent; the leader answers).
@@ -366,7 +366,7 @@ class DefaultValuesTest {
         assertThat(at(cfg, "server", "address")).isEqualTo("0.0.0.0");
         // The REST URL names the gateway's rendered Service and port.
         String restUrl = (String) op.get("rest-url");
-        assertThat(restUrl).isEqualTo("http://" + component("rest-gateway") + "." + Chart.NAMESPACE + ".svc:8081");
+        assertThat(restUrl).isEqualTo("https://" + component("rest-gateway") + "." + Chart.NAMESPACE + ".svc:8081");
         assertThat(list(m.get("Service", component("rest-gateway")), "spec", "ports")).extracting(p -> p.get("port")).contains(8081);
         // The gateway's configuration carries no operator settings any more.
         assertThat(map(appConfig("rest-gateway").get(0), "javastor")).doesNotContainKey("operator");

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import javax.net.ssl.SSLContext;
+
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
 
@@ -59,7 +61,11 @@ public final class ClusterCertificates {
             default -> "node-" + ((ClusterPeer.Node) peer).id();
         };
         if (!Files.exists(dir.resolve(name + ".key"))) {
-            run("issue", name);
+            if (name.equals("rest-gateway")) {
+                run("issue", name, "IP:127.0.0.1", "DNS:localhost"); // it serves HTTPS on loopback too
+            } else {
+                run("issue", name);
+            }
         }
         return new ClusterTls(true, dir.resolve("ca.crt"), dir.resolve(name + ".crt"), dir.resolve(name + ".key"));
     }
@@ -76,6 +82,11 @@ public final class ClusterCertificates {
         props.put("javastor.tls.cert-file", tls.certFile().toString());
         props.put("javastor.tls.key-file", tls.keyFile().toString());
         return props;
+    }
+
+    /** An HTTPS client context trusting this CA only (the REST gateway's certificate comes from it). */
+    public SSLContext httpsClient() {
+        return ClusterTls.trustingCa(dir.resolve("ca.crt"));
     }
 
     /** The flags that make an etcd serve clients with mTLS only, with this CA's etcd certificate. */

@@ -126,7 +126,10 @@ public final class JavaProcess implements AutoCloseable {
     /** True when {@code url} answers 200 (within 2 s); false while nothing listens yet. */
     public static boolean httpOk(String url) throws InterruptedException {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+            // https: the REST gateway, with the tests' cluster CA (ClusterCertificates) behind its certificate
+            HttpClient client = url.startsWith("https://")
+                    ? HttpClient.newBuilder().sslContext(ClusterCertificates.shared().httpsClient()).build() : HttpClient.newHttpClient();
+            return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
             return false; // not listening yet, or answering too slowly: the caller polls again until its deadline

@@ -38,8 +38,9 @@ public final class RestGatewayProcess implements AutoCloseable {
                 args, logDir.resolve("rest-gateway.log"), () -> JavaProcess.httpOk(url() + "/actuator/health/readiness"), Duration.ofSeconds(180));
     }
 
+    /** https: the gateway serves TLS with its certificate from the tests' cluster CA (ClusterCertificates). */
     public String url() {
-        return "http://127.0.0.1:" + port;
+        return "https://127.0.0.1:" + port;
     }
 
     public RestGatewayProcess start() throws IOException {

@@ -2,9 +2,17 @@ package io.javastor.api.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
@@ -74,6 +82,31 @@ public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFi
             return ManagedChannelBuilder.forTarget(target).usePlaintext();
         }
         return Grpc.newChannelBuilder(target, credentials()).overrideAuthority(peer.dnsName());
+    }
+
+    /**
+     * An HTTPS client context that trusts the cluster CA only (the REST gateway's certificate comes from it); callers
+     * authenticate with bearer tokens, so no client certificate is needed.
+     */
+    public static SSLContext trustingCa(Path caFile) {
+        try (InputStream in = Files.newInputStream(caFile)) {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalStateException(caFile + " holds no certificate");
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust the cluster CA in " + caFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** The key as PKCS#8 PEM, whatever the file holds (PKCS#8, or RSA PKCS#1 as Helm writes it). */

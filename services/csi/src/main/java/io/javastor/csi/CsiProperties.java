@@ -24,9 +24,11 @@ public class CsiProperties {
     /** The node id reported by NodeGetInfo (the Kubernetes node name); default: the host name. */
     private String nodeName;
     /** Controller: the REST gateway's base URL (without /v0). */
-    private String restUrl = "http://127.0.0.1:8081";
+    private String restUrl = "https://127.0.0.1:8081";
     /** Controller: a file holding the REST gateway bearer token (an operator's; in Kubernetes the ServiceAccount token), read per call. */
     private java.nio.file.Path restTokenFile;
+    /** The cluster CA (PEM) the REST gateway's HTTPS certificate must chain to; required for an https:// rest-url. */
+    private java.nio.file.Path restCaFile;
     /** Controller: timeout of one REST call. */
     private Duration restTimeout = Duration.ofSeconds(30);
     /** Controller: the size of a volume whose CreateVolume names no capacity. */
@@ -80,6 +82,8 @@ public class CsiProperties {
     public String getRestUrl() { return restUrl; }
     public void setRestUrl(String restUrl) { this.restUrl = restUrl; }
     public java.nio.file.Path getRestTokenFile() { return restTokenFile; }
+    public java.nio.file.Path getRestCaFile() { return restCaFile; }
+    public void setRestCaFile(java.nio.file.Path restCaFile) { this.restCaFile = restCaFile; }
     public void setRestTokenFile(java.nio.file.Path restTokenFile) { this.restTokenFile = restTokenFile; }
     public Duration getRestTimeout() { return restTimeout; }
     public void setRestTimeout(Duration restTimeout) { this.restTimeout = restTimeout; }

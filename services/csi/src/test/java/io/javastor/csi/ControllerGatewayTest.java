@@ -63,7 +63,8 @@ class ControllerGatewayTest {
         operatorTokenFile = tokenFile;
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller", "--javastor.csi.endpoint=" + socket,
-                "--javastor.csi.rest-url=" + url, "--javastor.csi.rest-token-file=" + tokenFile);
+                "--javastor.csi.rest-url=" + url, "--javastor.csi.rest-token-file=" + tokenFile,
+                "--javastor.csi.rest-ca-file=" + System.getProperty("javastor.csi.rest-ca-file", io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt").toString()));
         csi = new CsiClient(socket, 120);
     }
 

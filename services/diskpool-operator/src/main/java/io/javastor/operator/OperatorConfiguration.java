@@ -25,7 +25,8 @@ class OperatorConfiguration {
     @Bean
     PoolsApi poolsApi(OperatorProperties props) {
         return new PoolsApi(props.restUrl(), props.restTimeout(),
-                props.restTokenFile().isBlank() ? BearerTokenFile.none() : new BearerTokenFile(java.nio.file.Path.of(props.restTokenFile())));
+                props.restTokenFile().isBlank() ? BearerTokenFile.none() : new BearerTokenFile(java.nio.file.Path.of(props.restTokenFile())),
+                props.restCaFile().isBlank() ? null : java.nio.file.Path.of(props.restCaFile()));
     }
 
     @Bean

@@ -13,6 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param restUrl          base URL of the REST gateway
  * @param restTokenFile    a file holding the REST gateway bearer token (in a pod: the ServiceAccount token), read per call;
  *                         empty: no token is sent
+ * @param restCaFile       the cluster CA (PEM) the REST gateway's HTTPS certificate chains to; required for https
  * @param restTimeout      deadline of every REST call
  * @param refresh          how often a pool's status (state, capacity, used) is refreshed
  * @param retry            back-off of failed steps
@@ -21,8 +22,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("javastor.operator")
 public record OperatorProperties(
         @DefaultValue("") String namespace,
-        @DefaultValue("http://127.0.0.1:8081") URI restUrl,
+        @DefaultValue("https://127.0.0.1:8081") URI restUrl,
         @DefaultValue("") String restTokenFile,
+        @DefaultValue("") String restCaFile,
         @DefaultValue("10s") Duration restTimeout,
         @DefaultValue("30s") Duration refresh,
         @DefaultValue Retry retry,

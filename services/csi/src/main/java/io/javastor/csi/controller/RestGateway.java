@@ -1,5 +1,6 @@
 package io.javastor.csi.controller;
 
+import io.javastor.api.tls.ClusterTls;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -43,12 +44,21 @@ public class RestGateway {
     private final HttpClient http;
     private final BearerTokenFile token;
 
-    public RestGateway(String baseUrl, Duration timeout, BearerTokenFile token) {
+    /** @param caFile the cluster CA the gateway's HTTPS certificate chains to (an https:// baseUrl needs it), or null */
+    public RestGateway(String baseUrl, Duration timeout, BearerTokenFile token, java.nio.file.Path caFile) {
         this.token = token;
         String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.base = URI.create(b + "/v0");
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(timeout);
+        if (b.startsWith("https://")) {
+            if (caFile == null) {
+                throw new IllegalStateException("javastor.csi.rest-ca-file is required for the https REST URL " + baseUrl
+                        + " (the cluster CA the gateway's certificate comes from)");
+            }
+            http.sslContext(ClusterTls.trustingCa(caFile));
+        }
+        this.http = http.build();
     }
 
     public static ObjectNode object() {

@@ -31,7 +31,8 @@ public class CsiConfiguration {
         List<BindableService> services = new ArrayList<>();
         if (props.getMode() == CsiProperties.Mode.CONTROLLER) {
             RestGateway gateway = new RestGateway(props.getRestUrl(), props.getRestTimeout(),
-                    props.getRestTokenFile() == null ? BearerTokenFile.none() : new BearerTokenFile(props.getRestTokenFile()));
+                    props.getRestTokenFile() == null ? BearerTokenFile.none() : new BearerTokenFile(props.getRestTokenFile()),
+                    props.getRestCaFile());
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(new ControllerService(props, gateway));
         } else {

@@ -35,7 +35,8 @@ public final class GatewayStack implements AutoCloseable {
     private final Path dir;
     private final List<Process> processes = new ArrayList<>(); // etcd
     private final List<AutoCloseable> javaProcesses = new ArrayList<>();
-    private final HttpClient http = HttpClient.newHttpClient();
+    /** Trusts the tests' cluster CA: the gateway serves HTTPS with a certificate from it. */
+    private final HttpClient http = HttpClient.newBuilder().sslContext(ClusterCertificates.shared().httpsClient()).build();
     private String gatewayUrl;
 
     private RestGatewayProcess gateway;

@@ -80,7 +80,7 @@ class FailoverVmTest {
         try (GatewayStack stack = GatewayStack.start(tmp.resolve("stack"), engineArgs)) {
             Path socket = tmp.resolve("csi-controller.sock");
             controller = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
-                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(),
+                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(), "--javastor.csi.rest-ca-file=" + io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"),
                     "--javastor.csi.rest-token-file=" + stack.tokenFile("operator"));
             String victim = GatewayStack.NODES.get(0);
             String id;

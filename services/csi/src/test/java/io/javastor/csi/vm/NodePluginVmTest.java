@@ -77,7 +77,7 @@ class NodePluginVmTest {
                 "--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")))) {
             Path socket = tmp.resolve("csi-controller.sock");
             controller = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
-                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(),
+                    "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(), "--javastor.csi.rest-ca-file=" + io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"),
                     "--javastor.csi.rest-token-file=" + stack.tokenFile("operator"));
             try (CsiClient csi = new CsiClient(socket, 240)) {
                 String a = createAndPublish(csi, stack, "pvc-vm-a", A_SIZE);
@@ -135,7 +135,8 @@ class NodePluginVmTest {
                 }
                 assertThat(results).doesNotContain("FAIL");
                 assertThat(vm.exitValue()).isZero();
-                RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30), new BearerTokenFile(stack.tokenFile("viewer")));
+                RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30), new BearerTokenFile(stack.tokenFile("viewer")),
+                        io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"));
                 for (String id : List.of(a, b)) {
                     JsonNode v = gateway.getVolume(id).orElseThrow();
                     System.out.println("volume " + id + " after the guest: " + v);

@@ -1,5 +1,6 @@
 package io.javastor.operator.rest;
 
+import io.javastor.api.tls.ClusterTls;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -28,11 +29,20 @@ public final class PoolsApi {
     private final HttpClient http;
     private final BearerTokenFile token;
 
-    public PoolsApi(URI base, Duration timeout, BearerTokenFile token) {
+    /** @param caFile the cluster CA the gateway's HTTPS certificate chains to (an https:// base needs it), or null */
+    public PoolsApi(URI base, Duration timeout, BearerTokenFile token, java.nio.file.Path caFile) {
         this.token = token;
         this.base = base;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(timeout);
+        if ("https".equals(base.getScheme())) {
+            if (caFile == null) {
+                throw new IllegalStateException("javastor.operator.rest-ca-file is required for the https REST URL " + base
+                        + " (the cluster CA the gateway's certificate comes from)");
+            }
+            http.sslContext(ClusterTls.trustingCa(caFile));
+        }
+        this.http = http.build();
     }
 
     /** The pool wherever it lives (so a pool on another node than the spec says is seen too). */

@@ -15,7 +15,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class Rest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Trusts the tests' cluster CA: the gateway serves HTTPS with a certificate from it. */
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+            .sslContext(io.javastor.testsupport.ClusterCertificates.shared().httpsClient()).build();
 
     private final String token;
 

@@ -27,6 +27,7 @@ public final class RunningOperator implements AutoCloseable {
         Map<String, String> props = new HashMap<>();
         props.put("server.port", "0");
         props.put("javastor.operator.rest-url", restUrl);
+        props.put("javastor.operator.rest-ca-file", io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt").toString());
         props.put("javastor.operator.rest-token-file", restTokenFile.toString());
         props.put("javastor.operator.namespace", "storage");
         props.put("javastor.operator.refresh", "1s");

@@ -33,14 +33,18 @@ public final class RunningGateway implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final SecureRandom RANDOM = new SecureRandom();
     private final ConfigurableApplicationContext context;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final String base;
     private final String signingKey;
     private final String adminToken;
 
     private RunningGateway(ConfigurableApplicationContext context, String signingKey) {
         this.context = context;
-        this.base = "http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port");
+        boolean tls = !"false".equals(context.getEnvironment().getProperty("javastor.tls.enabled"));
+        // HTTPS with the gateway's certificate from the tests' cluster CA, as in production
+        this.base = (tls ? "https" : "http") + "://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port");
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        this.http = (tls ? client.sslContext(ClusterCertificates.shared().httpsClient()) : client).build();
         this.signingKey = signingKey;
         this.adminToken = signingKey == null ? null : token(ApiRole.ADMIN);
     }
