@@ -76,6 +76,13 @@ public final class PeerAuthorization implements ServerInterceptor {
             return this;
         }
 
+        /** Any peer with a certificate from the cluster CA (gRPC health, for instance). */
+        public Builder anyPeer(String serviceName) {
+            byService.put(serviceName, Set.of(ClusterPeer.CoreAgent.class, ClusterPeer.RestGateway.class, ClusterPeer.CsiNode.class,
+                    ClusterPeer.Node.class, ClusterPeer.AnyNode.class));
+            return this;
+        }
+
         @SafeVarargs
         public final Builder otherwise(Class<? extends ClusterPeer>... peers) {
             otherwise = Set.of(peers);
@@ -84,6 +91,11 @@ public final class PeerAuthorization implements ServerInterceptor {
 
         public PeerAuthorization build() {
             return new PeerAuthorization(this);
+        }
+
+        /** These rules when the server runs with mTLS; every call goes through when TLS was turned off explicitly. */
+        public ServerInterceptor buildFor(ClusterTls tls) {
+            return tls.on() ? build() : off();
         }
     }
 

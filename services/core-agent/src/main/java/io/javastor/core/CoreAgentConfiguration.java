@@ -180,8 +180,9 @@ public class CoreAgentConfiguration {
 
     @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
-                                    NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds) {
-        return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds);
+                                    NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds,
+                                    CoreAgentProperties props) {
+        return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds, props.failover().answerTimeout());
     }
 
     @Bean

@@ -62,8 +62,12 @@ public record CoreAgentProperties(
     /**
      * @param moveOnNodeOffline a volume target whose node goes Offline moves to another node (hosts follow it through
      *                          their path agent); off: it waits for its node and is re-created there
+     * @param answerTimeout     a move first asks the old target's node whether it answers, with this deadline rather than
+     *                          the call timeout: a frozen or cut-off node would otherwise hold every host's I/O for the
+     *                          whole call timeout. Too short only costs the old node's replica a rebuild (it is left out)
      */
-    public record Failover(@DefaultValue("true") boolean moveOnNodeOffline) {}
+    public record Failover(@DefaultValue("true") boolean moveOnNodeOffline,
+                           @DefaultValue("1s") Duration answerTimeout) {}
 
     /** @param retention events older than this are deleted */
     public record Events(@DefaultValue("30d") Duration retention,

@@ -31,16 +31,12 @@ public class PeerRules {
     @GlobalServerInterceptor
     @Order(Ordered.HIGHEST_PRECEDENCE)
     ServerInterceptor peerAuthorization(ClusterTls tls) {
-        if (!tls.on()) {
-            return PeerAuthorization.off(); // javastor.tls.enabled=false, explicitly
-        }
         return PeerAuthorization.rules()
                 .service(RegistrationGrpc.SERVICE_NAME, ClusterPeer.Node.class, ClusterPeer.AnyNode.class)
                 .method(VolumeServiceGrpc.getReportFailedPathMethod().getFullMethodName(),
                         ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
-                .service("grpc.health.v1.Health", ClusterPeer.CoreAgent.class, ClusterPeer.RestGateway.class,
-                        ClusterPeer.CsiNode.class, ClusterPeer.Node.class, ClusterPeer.AnyNode.class)
+                .anyPeer("grpc.health.v1.Health")
                 .otherwise(ClusterPeer.RestGateway.class)
-                .build();
+                .buildFor(tls);
     }
 }

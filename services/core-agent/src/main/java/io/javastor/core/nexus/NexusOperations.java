@@ -1,5 +1,6 @@
 package io.javastor.core.nexus;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -41,8 +42,12 @@ public final class NexusOperations {
     private final NodeStatePoller poller;
     private final RebuildHistoryStore rebuilds;
 
+    /** How long a move waits for the old target's node to answer before treating it as gone (failover.answer-timeout). */
+    private final Duration answerTimeout;
+
     public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
-                           NodeStatePoller poller, RebuildHistoryStore rebuilds) {
+                           NodeStatePoller poller, RebuildHistoryStore rebuilds, Duration answerTimeout) {
+        this.answerTimeout = answerTimeout;
         this.info = info;
         this.rebuilds = rebuilds;
         this.poller = poller;
@@ -200,8 +205,9 @@ public final class NexusOperations {
         if (to.equals(from)) {
             throw new CoreException.FailedPrecondition("volume " + volumeUuid + ": its target is on node " + from + " already");
         }
-        // Online on record is not enough (the node may have died a second ago): it answers only if it answers now.
-        boolean fromAnswers = online(from) && stopOldTarget(old);
+        // Online on record is not enough (the node may have died, or froze, a second ago): it answers only if it answers
+        // now, within a short deadline, so a silent node does not hold the hosts' I/O for a whole call timeout.
+        boolean fromAnswers = online(from) && answersNow(from) && stopOldTarget(old);
         NexusInfo known = info.of(volumeUuid);
         List<ReplicaSpec> usable = replicas.stream().map(Versioned::spec)
                 .filter(r -> r.operation() == OperationStatus.CREATED && observed(r) && (fromAnswers || !r.nodeId().equals(from))).toList();
@@ -571,6 +577,16 @@ public final class NexusOperations {
     private io.javastor.api.ioengine.v1.Nexus observed(String nodeId, io.javastor.api.ioengine.v1.Nexus now) {
         poller.nexusChanged(nodeId, now);
         return now;
+    }
+
+    private boolean answersNow(String nodeId) {
+        try {
+            engines.node(nodeId).withDeadline(answerTimeout).nodeInfo();
+            return true;
+        } catch (CoreException e) {
+            log.warn("old target's node does not answer nodeId={} within={}: {}", nodeId, answerTimeout, e.getMessage());
+            return false;
+        }
     }
 
     private boolean online(String nodeId) {

@@ -56,6 +56,11 @@ public final class IoEngineClient {
         return NexusRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The same node's API with another deadline per call (a quick "does it answer now?"). */
+    public IoEngineClient withDeadline(Duration otherDeadline) {
+        return new IoEngineClient(nodeId, channel, otherDeadline);
+    }
+
     public NodeInfo nodeInfo() {
         return call("get node info", () -> node().getNodeInfo(GetNodeInfoRequest.getDefaultInstance()));
     }
