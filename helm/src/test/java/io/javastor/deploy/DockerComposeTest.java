@@ -53,7 +53,8 @@ class DockerComposeTest {
         // mTLS inside: the one-shot init makes the CA and the certificates with the product's own script; etcd serves
         // clients with mTLS only; the agent, the gateway and each node use their own certificate.
         assertThat((String) ((List<?>) map(services, "cluster-tls-init").get("entrypoint")).get(2))
-                .contains("cluster-certs ca /tls", "etcd core-agent rest-gateway node-node-1 node-node-2 node-node-3");
+                .contains("cluster-certs ca /tls", "etcd core-agent node-node-1 node-node-2 node-node-3",
+                        "cluster-certs issue /tls rest-gateway DNS:rest-gateway IP:127.0.0.1");
         assertThat((List<String>) map(services, "etcd").get("command"))
                 .contains("--listen-client-urls=https://0.0.0.0:2379", "--client-cert-auth", "--trusted-ca-file=/etc/javastor-tls/ca.crt");
         assertThat(map(map(services, "core-agent"), "environment")).containsEntry("JAVASTOR_CORE_ETCD_ENDPOINTS", "https://etcd:2379")

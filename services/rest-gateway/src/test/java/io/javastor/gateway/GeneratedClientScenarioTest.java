@@ -37,6 +37,9 @@ class GeneratedClientScenarioTest {
     void createPublishScaleUnpublishDelete() throws Exception {
         ApiClient client = new ApiClient();
         client.updateBaseUri(cluster.gateway().baseUrl());
+        // HTTPS: the gateway's certificate comes from the tests' cluster CA, which the generated client must trust.
+        client.setHttpClientBuilder(java.net.http.HttpClient.newBuilder()
+                .sslContext(io.javastor.testsupport.ClusterCertificates.shared().httpsClient()));
         String authorization = cluster.gateway().adminAuthorization();
         client.setRequestInterceptor(request -> request.header("Authorization", authorization));
         VolumesApi volumes = new VolumesApi(client);

@@ -78,6 +78,16 @@ class OpenApiDocumentTest {
         assertThat(served).isEqualTo(stored);
     }
 
+    /** base64(SHA-256(SubjectPublicKeyInfo)) of the gateway's certificate: what Chromium's SPKI allow-list takes. */
+    private static String gatewayKeyPin() throws Exception {
+        Path cert = io.javastor.testsupport.ClusterCertificates.shared().of(io.javastor.api.tls.ClusterPeer.REST_GATEWAY).certFile();
+        try (var in = Files.newInputStream(cert)) {
+            java.security.cert.Certificate c = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return java.util.Base64.getEncoder().encodeToString(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(c.getPublicKey().getEncoded()));
+        }
+    }
+
     @Test
     void swaggerUiListsTheOperationsInHeadlessChromium() throws Exception {
         Path chromium = Path.of("/usr/bin/chromium");
@@ -90,8 +100,10 @@ class OpenApiDocumentTest {
         Path out = Files.createDirectories(Path.of("target", "swagger-ui"));
         Path profile = Files.createTempDirectory("javastor-chromium-");
         String url = cluster.gateway().baseUrl() + "/swagger-ui/index.html";
+        // HTTPS with a certificate from the tests' CA, which Chromium does not trust: accept that one key only.
+        String acceptGateway = "--ignore-certificate-errors-spki-list=" + gatewayKeyPin();
         String dom = run(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--user-data-dir=" + profile, "--virtual-time-budget=20000", "--dump-dom", url), out.resolve("chromium-dom.log"));
+                "--user-data-dir=" + profile, acceptGateway, "--virtual-time-budget=20000", "--dump-dom", url), out.resolve("chromium-dom.log"));
         Files.writeString(out.resolve("dom.html"), dom);
         assertThat(dom).contains("Javastor REST API");
         assertThat(dom).contains("putVolume", "getVolumes", "delVolume", "putVolumeTarget", "putVolumeReplicaCount", "getNodes",
@@ -100,7 +112,7 @@ class OpenApiDocumentTest {
         // The document declares the bearer scheme, so Swagger UI offers Authorize (paste a token from `./javastor token`).
         assertThat(dom).contains("Authorize");
         run(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--user-data-dir=" + profile, "--virtual-time-budget=20000", "--window-size=1280,2400",
+                "--user-data-dir=" + profile, acceptGateway, "--virtual-time-budget=20000", "--window-size=1280,2400",
                 "--screenshot=" + out.resolve("swagger-ui.png").toAbsolutePath(), url), out.resolve("chromium-shot.log"));
         assertThat(out.resolve("swagger-ui.png")).isNotEmptyFile();
         try (var paths = Files.walk(profile)) {
