@@ -59,7 +59,12 @@ public class CsiConfiguration {
         // mTLS as csi-node (javastor.tls.*): the agent lets this certificate report failed paths and nothing else.
         ClusterTls tls = ClusterTls.fromProperties(env::getProperty, "CSI node plugin");
         // Every agent, in turn: a standby answers UNAVAILABLE and the path agent's next pass asks the next one.
-        return tls.channelTo(props.getCoreAgentAddress(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin").build();
+        ManagedChannel channel = tls.channelTo(props.getCoreAgentAddress(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin")
+                .idleTimeout(30, java.util.concurrent.TimeUnit.DAYS).build();
+        // Connect now and stay connected: the TLS handshake is paid at start, not by the first report of a lost path
+        // (on a slow node, seconds of every host's I/O pause; seen as the failover VM test's first move coming late).
+        channel.getState(true);
+        return channel;
     }
 
     private static final String NODE_WITH_AGENT =
