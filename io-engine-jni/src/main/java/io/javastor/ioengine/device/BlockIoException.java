@@ -4,6 +4,8 @@ package io.javastor.ioengine.device;
 public class BlockIoException extends RuntimeException {
     public static final int EIO = 5;
     public static final int ENOMEM = 12;
+    /** Permission denied: the target refused our authentication (or we refused the target's). */
+    public static final int EACCES = 13;
     public static final int EBUSY = 16;
     public static final int EINVAL = 22;
     /** Reservation conflict: the namespace's reservations shut this host out (what Linux maps NVMe's status to). */

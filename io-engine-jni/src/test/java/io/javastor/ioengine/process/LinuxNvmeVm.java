@@ -33,12 +33,41 @@ public final class LinuxNvmeVm {
 
     /** Runs guest-connect.sh against {@code nqn} on host port {@code port}; prints the output and the console tail. */
     public static Result guestConnect(Path workDir, int port, String nqn) throws IOException, InterruptedException {
+        return run(workDir, null, tools().resolve("guest-connect.sh"), HOST_FROM_GUEST, Integer.toString(port), nqn, "3");
+    }
+
+    /**
+     * A VM cache with a kernel that has NVMe in-band authentication (Debian 13's 6.12; the harness's 6.1 has none),
+     * made by tools/vm-auth-kernel on first use. Skips, saying why, when it cannot be had.
+     */
+    public static Path authKernel() throws IOException, InterruptedException {
+        tools();
+        Path script = Path.of(System.getProperty("javastor.repo", "..")).resolve("tools/vm-auth-kernel").toAbsolutePath().normalize();
+        Assumptions.assumeTrue(Files.isExecutable(script), "skipped: " + script + " not found");
+        Process p = new ProcessBuilder("bash", script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        boolean done = p.waitFor(600, TimeUnit.SECONDS);
+        Assumptions.assumeTrue(done && p.exitValue() == 0 && !out.isEmpty(),
+                "skipped: tools/vm-auth-kernel could not prepare a kernel with NVMe authentication (see its messages above)");
+        return Path.of(out.lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    /**
+     * Runs {@code guestScript} with {@code args} in the VM ({@code cache}: another kernel's VM cache, null for the
+     * harness's own); prints the output and the console tail.
+     */
+    public static Result run(Path workDir, Path cache, Path guestScript, String... args) throws IOException, InterruptedException {
         Path tools = tools();
         Path share = Files.createDirectories(workDir.resolve("share"));
         Path log = workDir.resolve("vm.log");
-        ProcessBuilder pb = new ProcessBuilder("bash", tools.resolve("run-vm.sh").toString(), tools.resolve("guest-connect.sh").toString(),
-                HOST_FROM_GUEST, Integer.toString(port), nqn, "3").redirectErrorStream(true).redirectOutput(log.toFile());
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("bash", tools.resolve("run-vm.sh").toString(),
+                guestScript.toAbsolutePath().toString()));
+        cmd.addAll(java.util.List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("VM_SHARE", share.toString());
+        if (cache != null) {
+            pb.environment().put("VM_CACHE", cache.toString());
+        }
         Process vm = pb.start();
         boolean exited = vm.waitFor(300, TimeUnit.SECONDS);
         if (!exited) {

@@ -3,6 +3,9 @@ package io.javastor.ioengine.nvmf.host;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.nvmf.NettyTransport;
+import io.javastor.ioengine.nvmf.auth.DhchapException;
+import io.javastor.ioengine.nvmf.auth.DhchapHostExchange;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
@@ -27,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +52,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NvmfBlockDevice implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(NvmfBlockDevice.class);
     private static final int ADMIN_QUEUE_SIZE = 32;
+    /** Connect response DW0 bit 17, AUTHREQ.ATR: the controller requires DH-HMAC-CHAP on this queue. */
+    private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
+    /** Authentication Receive buffer: the largest message, a Challenge with an 8192-bit DH value, fits. */
+    private static final int AUTH_RECEIVE_LENGTH = 2048;
+    private static final SecureRandom AUTH_RANDOM = new SecureRandom();
     /**
      * Commands written while the queue handles a batch of answers go out every this many, not only when the batch ends:
      * the target, and its device, get the next commands while the host is still working through the rest of the batch.
@@ -199,7 +208,54 @@ public final class NvmfBlockDevice implements BlockDevice {
         int kato = qid == 0 ? (int) options.keepAliveTimeout().toMillis() : 0;
         // Connect (NVMe-oF 1.1, 3.3): RECFMT 0, QID, SQSIZE, CATTR bit 2 = disable SQ flow control, KATO
         NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_CONNECT, qid << 16, sqsize | (0x04 << 16), kato, 0, 0, 0);
-        return adminSync(q, cmd, data, true, qid == 0 ? "connect admin queue" : "connect I/O queue " + qid).dw0() & 0xFFFF;
+        int dw0 = adminSync(q, cmd, data, true, qid == 0 ? "connect admin queue" : "connect I/O queue " + qid).dw0();
+        if ((dw0 & CONNECT_AUTHREQ_ATR) != 0) {
+            authenticate(q, qid);
+        } else if (options.dhchap() != null && options.dhchap().bidirectional()) {
+            // We were told to verify the controller: one that skips authentication could be anyone.
+            throw error("authenticate", "the controller did not ask for DH-HMAC-CHAP, and we must authenticate it (a controller secret is set)");
+        }
+        return dw0 & 0xFFFF;
+    }
+
+    /**
+     * DH-HMAC-CHAP on queue {@code qid} (NVMe base 2.0, 8.13.5) when Connect answered AUTHREQ.ATR: Negotiate, the
+     * controller's Challenge, our Reply, its Success1 (checked when we authenticate it too), then our Success2.
+     */
+    private void authenticate(HostQueue q, int qid) {
+        DhchapKeys keys = options.dhchap();
+        if (keys == null) {
+            throw new BlockIoException(BlockIoException.EACCES, "authenticate", target.text(), 0, 0,
+                    "the controller requires in-band authentication (DH-HMAC-CHAP) and we have no secret for it");
+        }
+        DhchapHostExchange exchange = new DhchapHostExchange(keys, options.hostNqn(), target.nqn(), qid, AUTH_RANDOM);
+        authSend(q, exchange.negotiate());
+        try {
+            authSend(q, exchange.reply(authReceive(q)));
+            byte[] success2 = exchange.success1(authReceive(q));
+            if (success2 != null) {
+                authSend(q, success2);
+            }
+        } catch (DhchapException e) {
+            if (!e.fromPeer()) {
+                authSend(q, exchange.failure2(e));
+            }
+            throw new BlockIoException(BlockIoException.EACCES, "authenticate", target.text(), 0, 0,
+                    "DH-HMAC-CHAP on queue " + qid + " failed: " + e.getMessage());
+        }
+        LOG.debug("{}: queue {} authenticated (DH-HMAC-CHAP)", target.text(), qid);
+    }
+
+    private void authSend(HostQueue q, byte[] message) {
+        NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_AUTH_SEND, NvmeOpcode.AUTH_CDW10_DHCHAP, message.length, 0, 0, 0, 0);
+        adminSync(q, cmd, ByteBuffer.wrap(message), true, "authentication send");
+    }
+
+    private byte[] authReceive(HostQueue q) {
+        ByteBuffer in = ByteBuffer.allocate(AUTH_RECEIVE_LENGTH);
+        NvmeCommand cmd = NvmeCommand.of(NvmeOpcode.FABRICS, NvmeOpcode.FCTYPE_AUTH_RECEIVE, NvmeOpcode.AUTH_CDW10_DHCHAP, AUTH_RECEIVE_LENGTH, 0, 0, 0, 0);
+        adminSync(q, cmd, in, false, "authentication receive");
+        return in.array();
     }
 
     private long propertyGet(HostQueue q, int offset, boolean eight) {

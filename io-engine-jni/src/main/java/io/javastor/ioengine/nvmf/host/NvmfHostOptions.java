@@ -1,5 +1,7 @@
 package io.javastor.ioengine.nvmf.host;
 
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
+
 import java.time.Duration;
 import java.util.UUID;
 
@@ -21,10 +23,13 @@ import java.util.UUID;
  * @param ioTimeout          how long a command (I/O or admin, except Async Event Requests) may stay unanswered before
  *                           its queue is reset: the connection closed, its commands failed, the controller reconnected
  *                           (Linux nvme-tcp's error recovery; its io_timeout is 30 s too); zero disables
+ * @param dhchap             DH-HMAC-CHAP secrets for in-band authentication (with the controller's, we authenticate
+ *                           the controller too); null: we authenticate only if the controller asks, and then fail
  */
 public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int queueSize, boolean headerDigest,
                               boolean dataDigest, Duration keepAliveTimeout, Duration connectTimeout,
-                              Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros, Duration ioTimeout) {
+                              Duration reconnectDeadline, int eventLoopThreads, long busyPollMicros, Duration ioTimeout,
+                              DhchapKeys dhchap) {
     /**
      * Off by default: on the 2-core loopback bench a spinning initiator took the CPU that the target and the kernel's
      * io_uring workers need (QD1 writes slower, reads no faster than with the target alone spinning). Worth turning
@@ -48,43 +53,49 @@ public record NvmfHostOptions(String hostNqn, UUID hostId, int ioQueues, int que
     /** Busy-poll window of the socket threads after their last activity (0 disables spinning). */
     public NvmfHostOptions withBusyPoll(long micros) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, micros, ioTimeout);
+                reconnectDeadline, eventLoopThreads, micros, ioTimeout, dhchap);
     }
 
     public static NvmfHostOptions defaults(String hostNqn) {
         return new NvmfHostOptions(hostNqn, UUID.nameUUIDFromBytes(hostNqn.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                 1, 128, false, false, Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30), 1, DEFAULT_BUSY_POLL_MICROS,
-                DEFAULT_IO_TIMEOUT);
+                DEFAULT_IO_TIMEOUT, null);
     }
 
     public NvmfHostOptions withQueues(int n, int size) {
         return new NvmfHostOptions(hostNqn, hostId, n, size, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())), busyPollMicros, ioTimeout);
+                reconnectDeadline, Math.min(n, Math.max(1, Runtime.getRuntime().availableProcessors())), busyPollMicros, ioTimeout, dhchap);
     }
 
     public NvmfHostOptions withDigests(boolean header, boolean data) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, header, data, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout, dhchap);
     }
 
     public NvmfHostOptions withKeepAlive(Duration kato) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, kato, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout, dhchap);
     }
 
     public NvmfHostOptions withReconnectDeadline(Duration d) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                d, eventLoopThreads, busyPollMicros, ioTimeout);
+                d, eventLoopThreads, busyPollMicros, ioTimeout, dhchap);
     }
 
     public NvmfHostOptions withHostId(UUID id) {
         return new NvmfHostOptions(hostNqn, id, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout, dhchap);
+    }
+
+    /** Authenticates in-band with these DH-HMAC-CHAP secrets (null: not at all). */
+    public NvmfHostOptions withDhchap(DhchapKeys keys) {
+        return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
+                reconnectDeadline, eventLoopThreads, busyPollMicros, ioTimeout, keys);
     }
 
     /** Unanswered-command limit before the queue is reset (zero: never). */
     public NvmfHostOptions withIoTimeout(Duration timeout) {
         return new NvmfHostOptions(hostNqn, hostId, ioQueues, queueSize, headerDigest, dataDigest, keepAliveTimeout, connectTimeout,
-                reconnectDeadline, eventLoopThreads, busyPollMicros, timeout);
+                reconnectDeadline, eventLoopThreads, busyPollMicros, timeout, dhchap);
     }
 }

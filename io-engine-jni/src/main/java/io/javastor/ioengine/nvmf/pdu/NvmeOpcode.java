@@ -31,6 +31,13 @@ public final class NvmeOpcode {
     public static final int FCTYPE_PROPERTY_SET = 0x00;
     public static final int FCTYPE_CONNECT = 0x01;
     public static final int FCTYPE_PROPERTY_GET = 0x04;
+    public static final int FCTYPE_AUTH_SEND = 0x05;
+    public static final int FCTYPE_AUTH_RECEIVE = 0x06;
+    /**
+     * Authentication Send/Receive CDW10 (NVMe-oF 1.1 + TP 8006; base 2.0, 6.2/6.3): SECP (bits 31:24) E9h = DH-HMAC-CHAP
+     * and SPSP1:SPSP0 (bits 23:8) 0101h; CDW11 carries the transfer (TL) or allocation (AL) length.
+     */
+    public static final int AUTH_CDW10_DHCHAP = (0xE9 << 24) | (0x01 << 16) | (0x01 << 8);
 
     /** Identify CNS values (base 2.0, figure 273). */
     public static final int CNS_NAMESPACE = 0x00;

@@ -33,6 +33,8 @@ public final class NvmeStatus {
     public static final int CONNECT_CONTROLLER_BUSY = specific(0x81);
     public static final int CONNECT_INVALID_PARAMETERS = specific(0x82);
     public static final int CONNECT_INVALID_HOST = specific(0x84);
+    /** The queue has not completed in-band authentication (base 2.0, figure 103). */
+    public static final int AUTH_REQUIRED = specific(0x91);
 
     // Path related status, SCT 3 (base 2.0, figure 104): without DNR, so a multipath host fails the I/O over.
     public static final int ANA_INACCESSIBLE = (3 << 9) | (0x02 << 1);

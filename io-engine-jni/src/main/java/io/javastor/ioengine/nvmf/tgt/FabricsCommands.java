@@ -4,17 +4,25 @@ import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeProperty;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
+import io.javastor.ioengine.nvmf.auth.DhGroup;
+import io.javastor.ioengine.nvmf.auth.DhchapControllerExchange;
+import io.javastor.ioengine.nvmf.auth.DhchapHash;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.List;
 import java.util.UUID;
 
 /**
- * Fabrics commands (NVMe-oF 1.1, 3.3 Connect and 3.4 Property Get/Set): Connect turns a connection into the admin
- * queue of a new controller or an I/O queue of an existing one; the properties are the controller registers a
- * fabrics host reads and writes instead of memory-mapped ones.
+ * Fabrics commands (NVMe-oF 1.1, 3.3 Connect and 3.4 Property Get/Set; base 2.0, 6.2/6.3 Authentication Send/Receive):
+ * Connect turns a connection into the admin queue of a new controller or an I/O queue of an existing one; the
+ * properties are the controller registers a fabrics host reads and writes instead of memory-mapped ones; the
+ * authentication commands carry DH-HMAC-CHAP when the subsystem holds a secret for the host.
  */
 final class FabricsCommands implements CommandSet {
     private static final Logger LOG = LoggerFactory.getLogger(FabricsCommands.class);
@@ -26,6 +34,19 @@ final class FabricsCommands implements CommandSet {
     private static final int CONNECT_HOSTNQN = 512;
     /** Connect CDW11 CATTR bit 2: the host disables submission queue flow control. */
     private static final int CATTR_SQ_FLOW_CONTROL_DISABLE = 0x04;
+    /** Connect response DW0 bit 17, AUTHREQ.ATR: the host must authenticate with DH-HMAC-CHAP before anything else. */
+    private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
+    /** The largest DH-HMAC-CHAP message: a Reply with two 64-byte values and an 8192-bit DH value. */
+    private static final int MAX_AUTH_MESSAGE = 16 + 2 * 64 + 1024;
+    /**
+     * What we accept, most preferred first: the strongest hash, and ffdhe3072 before the mandatory ffdhe2048 (the
+     * larger groups cost a host tens of milliseconds per queue); NULL last, for hosts without DH (the secret still
+     * proves the host, without the DH exchange's protection of recorded transactions).
+     */
+    static final List<DhchapHash> ACCEPTED_HASHES = List.of(DhchapHash.SHA512, DhchapHash.SHA384, DhchapHash.SHA256);
+    static final List<DhGroup> ACCEPTED_GROUPS = List.of(DhGroup.FFDHE3072, DhGroup.FFDHE2048, DhGroup.FFDHE4096, DhGroup.FFDHE6144,
+            DhGroup.FFDHE8192, DhGroup.NULL);
+    private static final SecureRandom RANDOM = new SecureRandom();
     /** A discovery controller's admin queue is small: it only serves the discovery log. */
     private static final int DISCOVERY_QUEUE_ENTRIES = 32;
 
@@ -44,6 +65,8 @@ final class FabricsCommands implements CommandSet {
                 case NvmeOpcode.FCTYPE_CONNECT -> connect(cmd, data);
                 case NvmeOpcode.FCTYPE_PROPERTY_GET -> propertyGet(cmd);
                 case NvmeOpcode.FCTYPE_PROPERTY_SET -> propertySet(cmd);
+                case NvmeOpcode.FCTYPE_AUTH_SEND -> authenticationSend(cmd, data);
+                case NvmeOpcode.FCTYPE_AUTH_RECEIVE -> authenticationReceive(cmd);
                 default -> queue.respond(cmd.cid(), NvmeStatus.INVALID_OPCODE);
             }
         } finally {
@@ -116,6 +139,11 @@ final class FabricsCommands implements CommandSet {
             return; // answered
         }
         queue.bind(c, q, sqsizeWanted, sqFlowControlDisabled);
+        DhchapKeys keys = sub.keysOf(hostnqn);
+        if (keys != null) {
+            // Every queue authenticates on its own (NVMe base 2.0, 8.13.4); until then it takes only Authentication Send/Receive.
+            queue.requireAuthentication(new DhchapControllerExchange(keys, hostnqn, subnqn, ACCEPTED_HASHES, ACCEPTED_GROUPS, RANDOM));
+        }
         if (q == 0) {
             c.keepAliveTimeout(kato);
             LOG.info("nqn={} cntlid={} host={} admin queue connected from {} (SQSIZE {}, KATO {} ms)",
@@ -123,7 +151,80 @@ final class FabricsCommands implements CommandSet {
         } else {
             LOG.debug("nqn={} cntlid={} qid={} I/O queue connected (SQSIZE {})", subnqn, c.cntlid(), q, sqsizeWanted);
         }
-        queue.respond(cid, NvmeStatus.SUCCESS, c.cntlid(), 0);
+        queue.respond(cid, NvmeStatus.SUCCESS, c.cntlid() | (keys != null ? CONNECT_AUTHREQ_ATR : 0), 0);
+    }
+
+    /** Authentication Send (NVMe base 2.0, 6.2): a DH-HMAC-CHAP message from the host, TL bytes of data. */
+    private void authenticationSend(NvmeCommand cmd, ByteBuf data) {
+        DhchapControllerExchange auth = queue.authentication();
+        if (auth == null || queue.qid() < 0) {
+            queue.respond(cmd.cid(), NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            return;
+        }
+        if (cmd.cdw10() != NvmeOpcode.AUTH_CDW10_DHCHAP) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return;
+        }
+        int tl = cmd.cdw11();
+        if (tl <= 0 || data == null || data.readableBytes() != tl || tl > MAX_AUTH_MESSAGE) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return;
+        }
+        byte[] message = new byte[tl];
+        data.getBytes(data.readerIndex(), message);
+        boolean before = auth.authenticated();
+        auth.send(message);
+        if (auth.failed()) {
+            logFailed(auth);
+            queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
+            queue.closeAfterFlush();
+            return;
+        }
+        if (!before && auth.authenticated()) {
+            logAuthenticated();
+        }
+        queue.respond(cmd.cid(), NvmeStatus.SUCCESS);
+    }
+
+    /** Authentication Receive (NVMe base 2.0, 6.3): our next DH-HMAC-CHAP message, at most AL bytes. */
+    private void authenticationReceive(NvmeCommand cmd) {
+        DhchapControllerExchange auth = queue.authentication();
+        if (auth == null || queue.qid() < 0) {
+            queue.respond(cmd.cid(), NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            return;
+        }
+        int al = cmd.cdw11();
+        if (cmd.cdw10() != NvmeOpcode.AUTH_CDW10_DHCHAP || al <= 0 || al != cmd.sglLength()) {
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            return;
+        }
+        boolean before = auth.authenticated();
+        byte[] message = auth.receive();
+        if (message.length > al) {
+            LOG.warn("nqn={} qid={}: Authentication Receive of {} bytes cannot hold our {}-byte message", queue.controller().subsystem().nqn(),
+                    queue.qid(), al, message.length);
+            queue.respond(cmd.cid(), NvmeStatus.INVALID_FIELD);
+            queue.closeAfterFlush();
+            return;
+        }
+        queue.sendPage(cmd, Unpooled.wrappedBuffer(message), 0, al);
+        if (auth.failed()) {
+            logFailed(auth);
+            queue.closeAfterFlush();
+        } else if (!before && auth.authenticated()) {
+            logAuthenticated();
+        }
+    }
+
+    private void logFailed(DhchapControllerExchange auth) {
+        Controller c = queue.controller();
+        LOG.warn("nqn={} cntlid={} qid={} host={}: authentication failed: {}", c.subsystem().nqn(), c.cntlid(), queue.qid(), c.hostNqn(),
+                auth.failure());
+    }
+
+    private void logAuthenticated() {
+        Controller c = queue.controller();
+        LOG.info("nqn={} cntlid={} qid={} host={} authenticated (DH-HMAC-CHAP)", c.subsystem().nqn(), c.cntlid(), queue.qid(), c.hostNqn());
     }
 
     /** A new dynamic controller (CNTLID FFFFh or FFFEh); null once answered with an error. */

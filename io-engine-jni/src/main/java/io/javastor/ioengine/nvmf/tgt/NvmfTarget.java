@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.NettyTransport;
 import io.javastor.ioengine.nvmf.pdu.PduDecoder;
 import io.javastor.ioengine.nvmf.pdu.PduEncoder;
@@ -124,6 +125,17 @@ public final class NvmfTarget implements AutoCloseable {
     /** As above, with the namespace's reservations (a replica's, kept with it, which every path to it shares). */
     public Subsystem addSubsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHostNqns,
                                   NamespaceReservations reservations) {
+        return addSubsystem(nqn, device, serial, model, allowedHostNqns, reservations, Map.of());
+    }
+
+    /**
+     * As above, with DH-HMAC-CHAP secrets by host NQN (NVMe in-band authentication): when there are any, every host must
+     * authenticate with its own, and a host without one is refused. Updating an existing subsystem keeps the
+     * controllers of hosts that still have a secret (a rotation applies at their next connect) and disconnects the rest,
+     * and every controller that connected before authentication was required.
+     */
+    public Subsystem addSubsystem(String nqn, BlockDevice device, String serial, String model, Set<String> allowedHostNqns,
+                                  NamespaceReservations reservations, Map<String, DhchapKeys> hostKeys) {
         validateNqn(nqn);
         if (Subsystem.DISCOVERY_NQN.equals(nqn)) {
             throw new IllegalArgumentException("'" + nqn + "' is the discovery subsystem");
@@ -132,16 +144,20 @@ public final class NvmfTarget implements AutoCloseable {
             throw new IllegalArgumentException("device " + device.uri() + " has an unusable geometry");
         }
         Subsystem fresh = new Subsystem(nqn, device, serial, model, allowedHostNqns, reservations);
+        fresh.hostKeys(hostKeys);
         Subsystem existing = subsystems.putIfAbsent(nqn, fresh);
         if (existing != null) {
             if (existing.device() != device) {
                 throw new IllegalStateException("subsystem " + nqn + " already exports " + existing.device().uri());
             }
+            boolean authenticatedBefore = existing.requiresAuthentication();
             existing.allowedHosts(allowedHostNqns);
+            existing.hostKeys(hostKeys);
             generation.incrementAndGet();
-            // A narrower host list takes effect now: controllers of hosts no longer allowed are disconnected.
+            // A narrower host list takes effect now: controllers of hosts no longer allowed are disconnected, and so
+            // is every controller that never authenticated once authentication is required.
             for (Controller c : existing.controllers()) {
-                if (!existing.allows(c.hostNqn())) {
+                if (!existing.allows(c.hostNqn()) || (!authenticatedBefore && existing.requiresAuthentication())) {
                     LOG.info("nqn={} cntlid={} host={} no longer allowed: disconnecting", nqn, c.cntlid(), c.hostNqn());
                     c.destroy();
                 }
@@ -149,8 +165,9 @@ public final class NvmfTarget implements AutoCloseable {
             return existing;
         }
         generation.incrementAndGet();
-        LOG.info("nqn={} added: {} ({} bytes, block size {}), allowed hosts {}", nqn, device.uri(), device.size(),
-                device.blockSize(), allowedHostNqns.isEmpty() ? "any" : allowedHostNqns);
+        LOG.info("nqn={} added: {} ({} bytes, block size {}), allowed hosts {}{}", nqn, device.uri(), device.size(),
+                device.blockSize(), allowedHostNqns.isEmpty() ? "any" : allowedHostNqns,
+                hostKeys.isEmpty() ? "" : ", DH-HMAC-CHAP for " + hostKeys.keySet());
         return fresh;
     }
 

@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nvmf.tgt;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.reservation.NamespaceReservations;
 
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,8 @@ public final class Subsystem {
     private final String serial;
     private final String model;
     private volatile Set<String> allowedHosts;
+    /** DH-HMAC-CHAP secrets by host NQN; when there are any, every host must authenticate (and hosts without are refused). */
+    private volatile Map<String, DhchapKeys> hostKeys = Map.of();
     private final UUID namespaceUuid;
     /** This path's ANA state and the count of its changes (the log page's CHGCNT). */
     private volatile AnaState anaState = AnaState.OPTIMIZED;
@@ -116,10 +119,28 @@ public final class Subsystem {
         this.allowedHosts = Set.copyOf(hosts);
     }
 
-    /** True when the host may connect: the allowed set is empty (any host) or names it. */
+    /**
+     * True when the host may connect: the allowed set is empty (any host) or names it, and when hosts authenticate on
+     * this subsystem, it has a secret here.
+     */
     public boolean allows(String hostNqn) {
         Set<String> a = allowedHosts;
-        return a.isEmpty() || a.contains(hostNqn);
+        Map<String, DhchapKeys> k = hostKeys;
+        return (a.isEmpty() || a.contains(hostNqn)) && (k.isEmpty() || k.containsKey(hostNqn));
+    }
+
+    /** Whether hosts must authenticate in-band (DH-HMAC-CHAP) to use this subsystem. */
+    public boolean requiresAuthentication() {
+        return !hostKeys.isEmpty();
+    }
+
+    /** The host's secrets, or null when it has none here. */
+    DhchapKeys keysOf(String hostNqn) {
+        return hostKeys.get(hostNqn);
+    }
+
+    void hostKeys(Map<String, DhchapKeys> keys) {
+        this.hostKeys = Map.copyOf(keys);
     }
 
     public UUID namespaceUuid() {

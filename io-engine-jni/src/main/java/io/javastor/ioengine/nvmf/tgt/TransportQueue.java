@@ -9,6 +9,7 @@ import io.javastor.ioengine.nvmf.pdu.Pdu;
 import io.javastor.ioengine.nvmf.pdu.PduException;
 import io.javastor.ioengine.nvmf.pdu.PduFormat;
 import io.javastor.ioengine.nvmf.pdu.PduType;
+import io.javastor.ioengine.nvmf.auth.DhchapControllerExchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -45,6 +46,8 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
     private final NvmfTarget target;
     private final PduFormat format;
     private final FabricsCommands fabrics;
+    /** In-band authentication of this queue, when its host must authenticate; null otherwise. */
+    private DhchapControllerExchange authentication;
     /** The command set of the queue Connect made this: admin or I/O; null before. */
     private CommandSet commands;
     private ChannelHandlerContext ctx;
@@ -232,6 +235,14 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         if (qid == 0 && controller != null) {
             controller.keepAlive();
         }
+        if (authentication != null && !authentication.authenticated() && !isAuthentication(cmd)) {
+            // Nothing but the DH-HMAC-CHAP exchange before the queue authenticated (NVMe base 2.0, 8.13.4).
+            if (data != null) {
+                data.release();
+            }
+            write(new Pdu.CapsuleResponse(new NvmeCompletion(0, 0, sqhdValue(), qid, cmd.cid(), NvmeStatus.AUTH_REQUIRED)));
+            return;
+        }
         Command command = new Command(cmd);
         inFlight.put(cmd.cid(), command);
         int direction = dataDirection(cmd);
@@ -280,12 +291,29 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         execute(command, null);
     }
 
-    /** 0 none, 1 host to controller, 2 controller to host (opcode bits 1:0; Connect carries data). */
+    /** 0 none, 1 host to controller, 2 controller to host (opcode bits 1:0; for fabrics commands FCTYPE bits 1:0). */
     private static int dataDirection(NvmeCommand cmd) {
-        if (cmd.isFabrics()) {
-            return cmd.fctype() == NvmeOpcode.FCTYPE_CONNECT ? 1 : 0;
-        }
-        return cmd.opcode() & 3;
+        return (cmd.isFabrics() ? cmd.fctype() : cmd.opcode()) & 3;
+    }
+
+    private static boolean isAuthentication(NvmeCommand cmd) {
+        return cmd.isFabrics() && (cmd.fctype() == NvmeOpcode.FCTYPE_AUTH_SEND || cmd.fctype() == NvmeOpcode.FCTYPE_AUTH_RECEIVE);
+    }
+
+    /** This queue must authenticate (the subsystem holds a DH-HMAC-CHAP secret for its host); set right after Connect. */
+    void requireAuthentication(DhchapControllerExchange exchange) {
+        this.authentication = exchange;
+    }
+
+    /** The queue's DH-HMAC-CHAP exchange, or null when its host does not authenticate. */
+    DhchapControllerExchange authentication() {
+        return authentication;
+    }
+
+    /** Closes the connection once what is written went out (a failed authentication). */
+    void closeAfterFlush() {
+        closed = true;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** A buffer for command data, aligned as the namespace's device needs for direct I/O. */
