@@ -42,9 +42,10 @@ public final class NvmfBench {
             Pool pool = Pool.create(diskUri, disk, "bench", 4 << 20, 2.5);
             Replica replica = pool.createReplica(UUID.randomUUID(), "bench", replicaMb << 20, false);
             fill(replica);
-            // Development aid: -Dnvmf.bench.variants="a:TSPIN:REAP:HSPIN;b:..." measures several target/host
-            // configurations in the same time window (each its own target and connection on the same replica).
-            // The first variant is the one the summary lines report. Default: one variant with the defaults.
+            // Development aid: -Dnvmf.bench.variants="a:TSPIN:REAP:HSPIN[:digests];b:..." measures several target/host
+            // configurations in the same time window (each its own target and connection on the same replica);
+            // "digests" turns on header and data digests (CRC32C) on that connection. The first variant is the one
+            // the summary lines report. Default: one variant with the defaults.
             List<String[]> variants = new ArrayList<>();
             for (String v : System.getProperty("nvmf.bench.variants", "").split(";")) {
                 if (!v.isBlank()) {
@@ -71,9 +72,11 @@ public final class NvmfBench {
                     int port = target.start("127.0.0.1", 0).getPort();
                     target.addSubsystem(nqn, replica, "BENCH0001", "Javastor replica", Set.of());
                     remotes.add(NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + nqn,
-                            NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128).withBusyPoll(Long.parseLong(v[3]))));
+                            NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128).withBusyPoll(Long.parseLong(v[3]))
+                                    .withDigests(digests(v), digests(v))));
                     if (!v[0].isEmpty()) {
-                        System.out.println("nvmf_bench_variant_" + v[0] + "=target_spin_us=" + v[1] + " target_reaps=" + v[2] + " host_spin_us=" + v[3]);
+                        System.out.println("nvmf_bench_variant_" + v[0] + "=target_spin_us=" + v[1] + " target_reaps=" + v[2] + " host_spin_us=" + v[3]
+                                + " digests=" + digests(v));
                     }
                 }
                 // Warm-up, untimed, of every path and workload before any measured run: the JIT must have compiled
@@ -154,6 +157,10 @@ public final class NvmfBench {
         double cpuUs = (os.getProcessCpuTime() - c0) / 1e3;
         cpu.computeIfAbsent(key, k -> new ArrayList<>()).add(r.iops() > 0 ? cpuUs / (r.iops() * wall) : 0);
         return r;
+    }
+
+    private static boolean digests(String[] variant) {
+        return variant.length > 4 && variant[4].equals("digests");
     }
 
     private static double medianOf(List<Double> l) {

@@ -1,6 +1,7 @@
 package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 
 /**
  * Opens a child's device by URI: {@code bdev:///uuid} (a local replica), {@code nvmf://host:port/nqn} (a remote
@@ -14,5 +15,13 @@ public interface ChildDeviceOpener {
     /** Opens it for writing by {@code writer} (a nexus): an engine lets one writer at a time open a replica. */
     default BlockDevice open(String uri, String writer) {
         return open(uri);
+    }
+
+    /**
+     * Opens it for {@code writer}, authenticating with {@code keys} (DH-HMAC-CHAP; null: none) where the child is
+     * remote; a local child has no link to authenticate.
+     */
+    default BlockDevice open(String uri, String writer, DhchapKeys keys) {
+        return open(uri, writer);
     }
 }

@@ -4,6 +4,7 @@ import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.ReservedOpening;
@@ -28,12 +29,17 @@ public final class EngineChildDevices implements ChildDeviceOpener {
      *                       handed back to its user
      */
     public EngineChildDevices(PoolRegistry pools, ReservationRegistry reservations, String nodeNqn, Duration nexusIoTimeout) {
+        this(pools, reservations, nodeNqn, nexusIoTimeout, true);
+    }
+
+    /** @param digests header and data digests on the connections to remote children */
+    public EngineChildDevices(PoolRegistry pools, ReservationRegistry reservations, String nodeNqn, Duration nexusIoTimeout, boolean digests) {
         this.pools = pools;
         this.reservations = reservations;
         // Two queues (sockets) per child; a lost connection is not waited for long: the nexus faults the child
         // at the first failed I/O and reconnects only when the child is re-added.
         this.hostOptions = NvmfHostOptions.defaults(nodeNqn).withQueues(2, 128).withReconnectDeadline(Duration.ofSeconds(5))
-                .withIoTimeout(remoteIoTimeout(nexusIoTimeout));
+                .withIoTimeout(remoteIoTimeout(nexusIoTimeout)).withDigests(digests, digests);
     }
 
     /** Half the nexus's timeout: the initiator answers by 1.25 x its own timeout (NvmfHostOptions), well inside the nexus's. */
@@ -48,6 +54,11 @@ public final class EngineChildDevices implements ChildDeviceOpener {
 
     @Override
     public BlockDevice open(String uri, String writer) {
+        return open(uri, writer, null);
+    }
+
+    @Override
+    public BlockDevice open(String uri, String writer, DhchapKeys keys) {
         if (uri == null || uri.isBlank()) {
             throw EngineException.invalid("uri", "a child URI is required");
         }
@@ -66,7 +77,7 @@ public final class EngineChildDevices implements ChildDeviceOpener {
         }
         if (uri.startsWith("nvmf://")) {
             try {
-                return NvmfBlockDevice.connect(uri, hostOptions);
+                return NvmfBlockDevice.connect(uri, keys == null ? hostOptions : hostOptions.withDhchap(keys));
             } catch (IllegalArgumentException e) {
                 throw EngineException.invalid("uri", e.getMessage());
             } catch (BlockIoException e) {

@@ -2,6 +2,7 @@ package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.DmaBuffers;
@@ -116,6 +117,12 @@ public final class Nexus implements BlockDevice {
      */
     public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options,
                                ChildHealthLedger ledger, long reservationKey) {
+        return create(uuid, size, childUris, opener, options, ledger, reservationKey, Map.of());
+    }
+
+    /** As above, authenticating to remote children with {@code childKeys} (DH-HMAC-CHAP secrets by child URI). */
+    public static Nexus create(UUID uuid, long size, List<String> childUris, ChildDeviceOpener opener, NexusOptions options,
+                               ChildHealthLedger ledger, long reservationKey, Map<String, DhchapKeys> childKeys) {
         if (childUris.isEmpty()) {
             throw EngineException.invalid("children", "at least one child URI is required");
         }
@@ -125,7 +132,7 @@ public final class Nexus implements BlockDevice {
         List<BlockDevice> opened = new ArrayList<>();
         try {
             for (String uri : childUris) {
-                opened.add(opener.open(uri, "nexus " + uuid));
+                opened.add(opener.open(uri, "nexus " + uuid, childKeys.get(uri)));
             }
             for (BlockDevice d : opened) {
                 ChildFence.claim(uuid, d, reservationKey);
@@ -706,6 +713,11 @@ public final class Nexus implements BlockDevice {
      * while it was away, when its dirty log is trustworthy). Idempotent for a child already Online or rebuilding.
      */
     public NexusChild addChild(String uri) {
+        return addChild(uri, null);
+    }
+
+    /** As above, authenticating to a remote child with {@code keys} (DH-HMAC-CHAP; null: none). */
+    public NexusChild addChild(String uri, DhchapKeys keys) {
         synchronized (admin) {
             requireAlive();
             NexusChild existing = child(uri).orElse(null);
@@ -716,7 +728,7 @@ public final class Nexus implements BlockDevice {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION,
                         "nexus " + uuid + " has no healthy child to rebuild " + uri + " from");
             }
-            BlockDevice device = opener.open(uri, "nexus " + uuid);
+            BlockDevice device = opener.open(uri, "nexus " + uuid, keys);
             try {
                 checkGeometry(device, size, blockSize);
                 ChildFence.claim(uuid, device, reservationKey);

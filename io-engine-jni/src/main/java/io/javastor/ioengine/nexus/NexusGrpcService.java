@@ -18,6 +18,7 @@ import io.javastor.api.ioengine.v1.RemoveChildNexusRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.UnpublishNexusRequest;
 import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.api.DhchapRequests;
 import io.javastor.ioengine.pool.PoolRegistry;
 import org.springframework.stereotype.Service;
 
@@ -38,7 +39,8 @@ public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
 
     @Override
     public void createNexus(CreateNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
-        call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList(), req.getReservationKey())));
+        call(out, () -> toProto(registry.create(req.getUuid(), req.getSize(), req.getChildrenList(), req.getReservationKey(),
+                DhchapRequests.keys("child_dhchap", req.getChildDhchapMap()))));
     }
 
     @Override
@@ -66,7 +68,7 @@ public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
     public void addChildNexus(AddChildNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             Nexus n = registry.require(req.getUuid());
-            n.addChild(requireUri(req.getUri()));
+            n.addChild(requireUri(req.getUri()), req.hasDhchap() ? DhchapRequests.keys("dhchap", req.getDhchap()) : null);
             return toProto(n);
         });
     }
@@ -95,7 +97,7 @@ public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
             if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
                 throw EngineException.invalid("protocol", "only SHARE_PROTOCOL_NVMF is supported, got " + req.getProtocol());
             }
-            registry.publish(req.getUuid(), req.getAllowedHostsList());
+            registry.publish(req.getUuid(), req.getAllowedHostsList(), DhchapRequests.keys("dhchap", req.getDhchapMap()));
             return toProto(registry.require(req.getUuid()));
         });
     }

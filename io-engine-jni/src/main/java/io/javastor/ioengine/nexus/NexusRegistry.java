@@ -1,6 +1,8 @@
 package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
+import io.javastor.ioengine.reservation.NamespaceReservations;
 import io.javastor.ioengine.nvmf.tgt.AnaState;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.pool.PoolRegistry;
@@ -67,6 +69,12 @@ public final class NexusRegistry implements AutoCloseable {
      * fencing): a nexus with an older key, on any node, can no longer write to them. Idempotent for the same spec.
      */
     public synchronized Nexus create(String uuidText, long size, List<String> children, long reservationKey) {
+        return create(uuidText, size, children, reservationKey, Map.of());
+    }
+
+    /** As above, authenticating to remote children with {@code childKeys} (DH-HMAC-CHAP secrets by child URI). */
+    public synchronized Nexus create(String uuidText, long size, List<String> children, long reservationKey,
+                                     Map<String, DhchapKeys> childKeys) {
         UUID uuid = PoolRegistry.parseUuid(uuidText);
         if (size <= 0) {
             throw EngineException.invalid("size", "must be greater than 0, got " + size);
@@ -88,7 +96,12 @@ public final class NexusRegistry implements AutoCloseable {
             throw EngineException.exists("nexus " + uuid + " exists with size " + specs.get(uuid).size() + ", children "
                     + specs.get(uuid).children() + " and reservation key " + specs.get(uuid).reservationKey());
         }
-        Nexus n = Nexus.create(uuid, size, children, opener, options, ledger, reservationKey);
+        for (String keyed : childKeys.keySet()) {
+            if (!children.contains(keyed)) {
+                throw EngineException.invalid("child_dhchap", "secrets for '" + keyed + "', which is not a child");
+            }
+        }
+        Nexus n = Nexus.create(uuid, size, children, opener, options, ledger, reservationKey, childKeys);
         nexuses.put(uuid, n);
         specs.put(uuid, spec);
         return n;
@@ -160,6 +173,14 @@ public final class NexusRegistry implements AutoCloseable {
 
     /** Exports the nexus over NVMe-oF/TCP (or replaces the allowed hosts of its export). */
     public synchronized Share publish(String uuidText, List<String> allowedHosts) {
+        return publish(uuidText, allowedHosts, Map.of());
+    }
+
+    /**
+     * As above, with DH-HMAC-CHAP secrets by host NQN: each host must authenticate with its own (NVMe in-band
+     * authentication), and a host without any is refused.
+     */
+    public synchronized Share publish(String uuidText, List<String> allowedHosts, Map<String, DhchapKeys> hostKeys) {
         Nexus n = require(uuidText);
         Set<String> hosts = new TreeSet<>();
         for (String h : allowedHosts) {
@@ -172,7 +193,8 @@ public final class NexusRegistry implements AutoCloseable {
             throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "this io-engine has no NVMe-oF target");
         }
         String nqn = nqnOf(n.uuid());
-        target.addSubsystem(nqn, n, n.uuid().toString().replace("-", "").substring(0, 20), "Javastor nexus", hosts);
+        target.addSubsystem(nqn, n, n.uuid().toString().replace("-", "").substring(0, 20), "Javastor nexus", hosts,
+                NamespaceReservations.inMemory(nqn), hostKeys);
         Share s = new Share(nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
         Share old = shares.put(n.uuid(), s);
         if (old == null) {

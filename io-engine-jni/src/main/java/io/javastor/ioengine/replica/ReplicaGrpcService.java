@@ -13,6 +13,7 @@ import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.api.ioengine.v1.ShareReplicaRequest;
 import io.javastor.api.ioengine.v1.UnshareReplicaRequest;
 import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.api.DhchapRequests;
 import io.javastor.ioengine.pool.PoolRegistry;
 import org.springframework.stereotype.Service;
 
@@ -74,7 +75,7 @@ public class ReplicaGrpcService extends ReplicaRpcGrpc.ReplicaRpcImplBase {
             if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
                 throw EngineException.invalid("protocol", "only SHARE_PROTOCOL_NVMF is supported, got " + req.getProtocol());
             }
-            shares.share(r, req.getAllowedHostsList());
+            shares.share(r, req.getAllowedHostsList(), DhchapRequests.keys("dhchap", req.getDhchapMap()));
             return toProto(r);
         });
     }

@@ -3,6 +3,7 @@ package io.javastor.ioengine.replica;
 import io.javastor.ioengine.device.BlockDevice;
 
 import io.javastor.ioengine.EngineException;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.reservation.ReservationRegistry;
 import org.slf4j.Logger;
@@ -50,6 +51,14 @@ public final class ReplicaShares {
 
     /** Shares (or re-shares with a new host list). Idempotent. */
     public synchronized Share share(Replica replica, List<String> allowedHosts) {
+        return share(replica, allowedHosts, Map.of());
+    }
+
+    /**
+     * As above, with DH-HMAC-CHAP secrets by host NQN: each host must authenticate with its own (the link from a nexus
+     * on another node), and a host without any is refused.
+     */
+    public synchronized Share share(Replica replica, List<String> allowedHosts, Map<String, DhchapKeys> hostKeys) {
         Set<String> hosts = new TreeSet<>();
         for (String h : allowedHosts) {
             if (h.length() > 223 || !HOST_NQN.matcher(h).matches()) {
@@ -64,7 +73,7 @@ public final class ReplicaShares {
             opening = replica.openForWriting("NVMe-oF share " + nqn);
         }
         try {
-            target.addSubsystem(nqn, opening, serial(replica.uuid()), "Javastor replica", hosts, reservations.forReplica(replica.uuid()));
+            target.addSubsystem(nqn, opening, serial(replica.uuid()), "Javastor replica", hosts, reservations.forReplica(replica.uuid()), hostKeys);
         } catch (RuntimeException e) {
             if (!openings.containsKey(replica.uuid())) {
                 opening.close();
@@ -75,7 +84,8 @@ public final class ReplicaShares {
         Share s = new Share(replica.uuid(), nqn, "nvmf://" + advertisedHost + ":" + target.port() + "/" + nqn, Set.copyOf(hosts));
         Share old = shares.put(replica.uuid(), s);
         if (old == null || !old.allowedHosts().equals(s.allowedHosts())) {
-            LOG.info("replica={} shared as {} to {}", replica.uuid(), s.uri(), hosts.isEmpty() ? "any host" : hosts);
+            LOG.info("replica={} shared as {} to {}{}", replica.uuid(), s.uri(), hosts.isEmpty() ? "any host" : hosts,
+                    hostKeys.isEmpty() ? "" : " with DH-HMAC-CHAP");
         }
         return s;
     }

@@ -26,6 +26,7 @@ import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.nexus.NexusInfoLedger;
 import io.javastor.core.nexus.NexusOperations;
+import io.javastor.core.nvmeauth.LinkSecrets;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
@@ -181,8 +182,14 @@ public class CoreAgentConfiguration {
     @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
                                     NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds,
-                                    CoreAgentProperties props) {
-        return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds, props.failover().answerTimeout());
+                                    CoreAgentProperties props, LinkSecrets linkSecrets) {
+        return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds, props.failover().answerTimeout(),
+                linkSecrets);
+    }
+
+    @Bean
+    LinkSecrets linkSecrets(Client etcd, CoreAgentProperties props) {
+        return new LinkSecrets(etcd.getKVClient(), props.cluster(), props.etcd().timeout().toMillis(), props.nvmeAuth().links());
     }
 
     @Bean

@@ -23,7 +23,8 @@ public record CoreAgentProperties(
         @DefaultValue Reconcile reconcile,
         @DefaultValue Placement placement,
         @DefaultValue Events events,
-        @DefaultValue Failover failover) {
+        @DefaultValue Failover failover,
+        @DefaultValue NvmeAuth nvmeAuth) {
 
     public CoreAgentProperties {
         if (agentId == null || agentId.isBlank()) {
@@ -68,6 +69,13 @@ public record CoreAgentProperties(
      */
     public record Failover(@DefaultValue("true") boolean moveOnNodeOffline,
                            @DefaultValue("1s") Duration answerTimeout) {}
+
+    /**
+     * @param links nexus-to-replica links authenticate both ways with DH-HMAC-CHAP (NVMe in-band authentication), each
+     *              link with its own secrets (see {@link io.javastor.core.nvmeauth.LinkSecrets}); off only to talk to
+     *              io-engines that predate it
+     */
+    public record NvmeAuth(@DefaultValue("true") boolean links) {}
 
     /** @param retention events older than this are deleted */
     public record Events(@DefaultValue("30d") Duration retention,

@@ -1,5 +1,8 @@
 package io.javastor.core.nexus;
 
+import io.javastor.api.ioengine.v1.DhchapSecrets;
+import io.javastor.core.nvmeauth.LinkSecrets;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,12 +45,16 @@ public final class NexusOperations {
     private final NodeStatePoller poller;
     private final RebuildHistoryStore rebuilds;
 
+    /** The DH-HMAC-CHAP secrets of the links from a target to its remote children. */
+    private final LinkSecrets secrets;
+
     /** How long a move waits for the old target's node to answer before treating it as gone (failover.answer-timeout). */
     private final Duration answerTimeout;
 
     public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
-                           NodeStatePoller poller, RebuildHistoryStore rebuilds, Duration answerTimeout) {
+                           NodeStatePoller poller, RebuildHistoryStore rebuilds, Duration answerTimeout, LinkSecrets secrets) {
         this.answerTimeout = answerTimeout;
+        this.secrets = secrets;
         this.info = info;
         this.rebuilds = rebuilds;
         this.poller = poller;
@@ -124,7 +131,8 @@ public final class NexusOperations {
                     OperationStatus.CREATING));
             var engine = engines.node(nodeId);
             long generation = info.nextTargetGeneration(volumeUuid);
-            engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation);
+            engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation,
+                    linkSecrets(children, nexusHostNqn));
             String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts)).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
             for (ReplicaSpec r : rebuildLater) {
@@ -234,7 +242,7 @@ public final class NexusOperations {
                 OperationStatus.CREATING));
         var engine = engines.node(to);
         long generation = info.nextTargetGeneration(volumeUuid);
-        engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation);
+        engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(children, nqn));
         String uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts())).getDeviceUri();
         Versioned<NexusSpec> created = store.update(NexusSpec.KIND, moving, moving.spec().with(OperationStatus.CREATED, uri));
         for (ReplicaSpec r : usable) {
@@ -362,7 +370,8 @@ public final class NexusOperations {
         Versioned<NexusSpec> updated = store.update(NexusSpec.KIND, current, n.withChildren(children));
         var engine = engines.node(n.nodeId());
         long generation = info.nextTargetGeneration(n.uuid());
-        engine.createNexus(n.uuid(), size, start.stream().map(r -> fresh.get(r.uuid()).uri()).toList(), generation);
+        List<NexusSpec.Child> starting = start.stream().map(r -> fresh.get(r.uuid())).toList();
+        engine.createNexus(n.uuid(), size, starting.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(starting, nqn));
         String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
         if (!uri.equals(n.uri())) {
             log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);
@@ -386,7 +395,7 @@ public final class NexusOperations {
         info.outOfSync(n.uuid(), List.of(replica.uuid()));
         NexusSpec.Child child = childOn(n.nodeId(), nexusHostNqn(n.nodeId()), replica);
         Versioned<NexusSpec> next = withChild(current, child);
-        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri(), linkSecret(child, n.nodeId())));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node " + replica.nodeId()
                 + " rejoined the target; rebuilding from the in-sync children");
         log.info("child rejoined target volumeId={} replicaId={} nodeId={}", n.uuid(), replica.uuid(), replica.nodeId());
@@ -409,7 +418,7 @@ public final class NexusOperations {
             observed(n.nodeId(), engines.node(n.nodeId()).removeChildNexus(n.uuid(), faultedUri));
         }
         Versioned<NexusSpec> next = withChild(current, child);
-        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri(), linkSecret(child, n.nodeId())));
         log.info("faulted child added back volumeId={} replicaId={} nodeId={} uri={}", n.uuid(), replica.uuid(), replica.nodeId(), child.uri());
         return next;
     }
@@ -468,7 +477,7 @@ public final class NexusOperations {
         // Spec first: if the add is cut short, the child is known and removing it is repeatable.
         Versioned<NexusSpec> next = store.update(NexusSpec.KIND, current,
                 n.withChildren(children));
-        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri()));
+        observed(n.nodeId(), engines.node(n.nodeId()).addChildNexus(n.uuid(), child.uri(), linkSecret(child, n.nodeId())));
         events.record("volume", n.uuid(), "RebuildStarted", Severity.INFO, "replica " + replica.uuid() + " on node "
                 + replica.nodeId() + " added to the nexus; rebuilding from the healthy children");
         return next;
@@ -520,12 +529,33 @@ public final class NexusOperations {
         return List.of(inSync.stream().filter(r -> r.nodeId().equals(nodeId)).findFirst().orElse(inSync.get(0)));
     }
 
-    /** The replica as a child of a target on {@code nodeId}: local, or shared over NVMe-oF to that node only. */
+    /**
+     * The replica as a child of a target on {@code nodeId}: local, or shared over NVMe-oF to that node only, which
+     * authenticates with the link's secrets (and the share with them back).
+     */
     private NexusSpec.Child childOn(String nodeId, String nexusHostNqn, ReplicaSpec r) {
         if (r.nodeId().equals(nodeId)) {
             return new NexusSpec.Child(r.uuid(), r.nodeId(), "bdev:///" + r.uuid(), false);
         }
-        return new NexusSpec.Child(r.uuid(), r.nodeId(), engines.node(r.nodeId()).shareReplica(r.uuid(), List.of(nexusHostNqn)), true);
+        String uri = engines.node(r.nodeId()).shareReplica(r.uuid(), nexusHostNqn, secrets.forLink(r.uuid(), nexusHostNqn));
+        return new NexusSpec.Child(r.uuid(), r.nodeId(), uri, true);
+    }
+
+    /** The link secrets of the shared (remote) children, by child URI, as a new nexus authenticates with them. */
+    private Map<String, DhchapSecrets> linkSecrets(List<NexusSpec.Child> children, String nexusHostNqn) {
+        Map<String, DhchapSecrets> out = new HashMap<>();
+        for (NexusSpec.Child c : children) {
+            DhchapSecrets link = c.shared() ? secrets.forLink(c.replicaUuid(), nexusHostNqn) : null;
+            if (link != null) {
+                out.put(c.uri(), link);
+            }
+        }
+        return out;
+    }
+
+    /** The secrets a target on {@code nodeId} authenticates to {@code child} with; null for a local child or when off. */
+    private DhchapSecrets linkSecret(NexusSpec.Child child, String nodeId) {
+        return child.shared() ? secrets.forLink(child.replicaUuid(), nexusHostNqn(nodeId)) : null;
     }
 
     /** The rebuilds of the volume's targets: where its target runs now (empty while unpublished) and the finished rebuilds, oldest first. */

@@ -112,6 +112,19 @@ public final class IoEngineClient {
         return exportReplica(uuid, allowedHosts).getUri();
     }
 
+    /**
+     * Exports the replica over NVMe-oF to one host, which must authenticate with {@code secrets} (DH-HMAC-CHAP; null:
+     * no authentication); returns its nvmf:// URI.
+     */
+    public String shareReplica(String uuid, String host, io.javastor.api.ioengine.v1.DhchapSecrets secrets) {
+        var b = io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder().setUuid(uuid)
+                .setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(host);
+        if (secrets != null) {
+            b.putDhchap(host, secrets);
+        }
+        return call("share replica " + uuid, () -> replicas().shareReplica(b.build())).getUri();
+    }
+
     /** Exports the replica over NVMe-oF to the given hosts; returns the replica as the node now reports it. */
     public Replica exportReplica(String uuid, List<String> allowedHosts) {
         return call("share replica " + uuid, () -> replicas().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
@@ -132,8 +145,14 @@ public final class IoEngineClient {
 
     /** @param reservationKey the volume's target generation, which the nexus fences its children with; 0: none */
     public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children, long reservationKey) {
+        return createNexus(uuid, size, children, reservationKey, java.util.Map.of());
+    }
+
+    /** As above, authenticating to remote children with {@code childSecrets} (by child URI). */
+    public io.javastor.api.ioengine.v1.Nexus createNexus(String uuid, long size, List<String> children, long reservationKey,
+                                                         java.util.Map<String, io.javastor.api.ioengine.v1.DhchapSecrets> childSecrets) {
         return call("create nexus " + uuid, () -> nexuses().createNexus(io.javastor.api.ioengine.v1.CreateNexusRequest.newBuilder()
-                .setUuid(uuid).setSize(size).addAllChildren(children).setReservationKey(reservationKey).build()));
+                .setUuid(uuid).setSize(size).addAllChildren(children).setReservationKey(reservationKey).putAllChildDhchap(childSecrets).build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {
@@ -156,8 +175,16 @@ public final class IoEngineClient {
 
     /** Adds a child; the io-engine starts rebuilding it from the healthy ones. */
     public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri) {
-        return call("add child to nexus " + uuid, () -> nexuses().addChildNexus(io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder()
-                .setUuid(uuid).setUri(childUri).build()));
+        return addChildNexus(uuid, childUri, null);
+    }
+
+    /** As above, authenticating to a remote child with {@code secrets} (null: none). */
+    public io.javastor.api.ioengine.v1.Nexus addChildNexus(String uuid, String childUri, io.javastor.api.ioengine.v1.DhchapSecrets secrets) {
+        var b = io.javastor.api.ioengine.v1.AddChildNexusRequest.newBuilder().setUuid(uuid).setUri(childUri);
+        if (secrets != null) {
+            b.setDhchap(secrets);
+        }
+        return call("add child to nexus " + uuid, () -> nexuses().addChildNexus(b.build()));
     }
 
     public io.javastor.api.ioengine.v1.Nexus removeChildNexus(String uuid, String childUri) {

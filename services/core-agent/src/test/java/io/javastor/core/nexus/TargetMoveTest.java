@@ -158,7 +158,10 @@ class TargetMoveTest {
         try (NvmfBlockDevice dev = connect(rescued.getTarget().getUri())) {
             assertHolds(dev, data, "after the move away from the dead " + spare);
         }
-        assertThat(events(uuid, "TargetMoved")).isEqualTo(2);
+        // The move records its event once it is done, after the volume shows the new target (its other children are
+        // added back first): wait for it rather than race it.
+        await("both moves recorded").atMost(Duration.ofSeconds(30)).until(() -> events(uuid, "TargetMoved") >= 2);
+        assertThat(events(uuid, "TargetMoved")).as("one event per move").isEqualTo(2);
         node(spare).start();
         cluster.awaitOnline(spare);
     }

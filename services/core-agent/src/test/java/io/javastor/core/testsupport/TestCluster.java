@@ -119,6 +119,11 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** The spec store as another agent of the same cluster sees it (no write fence). */
+    /** The test's own etcd client (as the core agent). */
+    public Client etcdClient() {
+        return etcdClient;
+    }
+
     public SpecStore specs() {
         return specs;
     }

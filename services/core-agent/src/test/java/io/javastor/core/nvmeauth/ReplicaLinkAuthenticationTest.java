@@ -1,0 +1,101 @@
+package io.javastor.core.nvmeauth;
+
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.PublishVolumeRequest;
+import io.javastor.api.core.v1.Replica;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
+import io.javastor.api.ioengine.v1.ChildState;
+import io.javastor.core.nexus.NexusSpec;
+import io.javastor.core.node.NodeSpec;
+import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.core.testsupport.TestCluster;
+import io.javastor.ioengine.device.BlockIoException;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
+import io.javastor.ioengine.nvmf.auth.DhchapSecret;
+import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The link from a volume's target to its replica on another node authenticates both ways with DH-HMAC-CHAP (issue 16):
+ * the volume works through it, and whoever else asserts the target node's NQN — without the link's secret, or with
+ * another — is refused by the replica's share. Real agent, etcd, two io-engine processes, NVMe/TCP.
+ */
+class ReplicaLinkAuthenticationTest {
+    @RegisterExtension
+    static final EtcdExtension etcd = new EtcdExtension();
+
+    static final int VOLUME = 4 << 20;
+    static TestCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = TestCluster.start(etcd.endpoint(), new TestCluster.Settings("link-auth", "agent-link-auth", Map.of(), 2, 64, Map.of()));
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void theTargetReachesItsRemoteReplicaWithTheLinkSecretsAndNobodyElseDoes() throws Exception {
+        var volumes = VolumeServiceGrpc.newBlockingStub(cluster.agent().channel());
+        String uuid = UUID.randomUUID().toString();
+        Volume created = volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
+        String targetNode = created.getReplicasList().stream().map(Replica::getNodeId).findFirst().orElseThrow();
+        String uri = volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(targetNode).build())
+                .getTarget().getUri();
+
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host"))) {
+            ByteBuffer out = DmaBuffers.allocate(65536);
+            while (out.hasRemaining()) {
+                out.put((byte) 0x6B);
+            }
+            dev.write(0, out.flip()).get(60, TimeUnit.SECONDS);
+            dev.flush().get(60, TimeUnit.SECONDS);
+        }
+        await("both children Online, the remote one through the authenticated link").atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> cluster.node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
+                        .getNexusList(0).getChildrenList(), c -> c.size() == 2 && c.stream().allMatch(x -> x.getState() == ChildState.CHILD_STATE_ONLINE));
+
+        NexusSpec.Child remote = cluster.specs().get(NexusSpec.KIND, uuid).orElseThrow().spec().children().stream()
+                .filter(NexusSpec.Child::shared).findFirst().orElseThrow();
+        String targetNqn = cluster.specs().get(NodeSpec.KIND, targetNode).orElseThrow().spec().nodeNqn();
+        NvmfHostOptions impostor = NvmfHostOptions.defaults(targetNqn).withReconnectDeadline(java.time.Duration.ofSeconds(1));
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(remote.uri(), impostor))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
+                .hasMessageContaining("requires in-band authentication");
+        DhchapKeys guessed = new DhchapKeys(DhchapSecret.generate(new SecureRandom()), null);
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(remote.uri(), impostor.withDhchap(guessed)))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
+                .hasMessageContaining("wrong or missing secret");
+        // Another node's link secret for the same replica is no good either: each link has its own.
+        var otherLink = new LinkSecrets(cluster.etcdClient().getKVClient(), "link-auth", 5000, true)
+                .forLink(remote.replicaUuid(), "nqn.2019-05.io.javastor:node-name:elsewhere");
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(remote.uri(), impostor.withDhchap(DhchapKeys.parse(otherLink.getHostSecret(), null))))
+                .isInstanceOf(BlockIoException.class).hasMessageContaining("wrong or missing secret");
+
+        var nexus = cluster.node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0);
+        assertThat(nexus.getChildrenList()).as("the refused attempts did not disturb the target").hasSize(2)
+                .allMatch(c -> c.getState() == ChildState.CHILD_STATE_ONLINE);
+    }
+}
