@@ -12,6 +12,8 @@ public class BlockIoException extends RuntimeException {
     public static final int EBADE = 52;
     public static final int ENOSPC = 28;
     public static final int ERANGE = 34;
+    /** Path error: the target says this path serves no I/O now (ANA Inaccessible, Persistent Loss, Transition). */
+    public static final int ENOLINK = 67;
     public static final int EOPNOTSUPP = 95;
     public static final int ESHUTDOWN = 108;
     public static final int ETIMEDOUT = 110;

@@ -3,7 +3,7 @@ package io.javastor.ioengine.nexus;
 import io.javastor.ioengine.EngineException;
 import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.reservation.NamespaceReservations;
-import io.javastor.ioengine.nvmf.tgt.AnaState;
+import io.javastor.ioengine.nvmf.pdu.AnaState;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.pool.PoolRegistry;
 import org.slf4j.Logger;

@@ -8,7 +8,7 @@ import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.device.IoOutcomes;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
-import io.javastor.ioengine.nvmf.tgt.AnaState;
+import io.javastor.ioengine.nvmf.pdu.AnaState;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.nvmf.tgt.Subsystem;
@@ -139,12 +139,12 @@ class NexusFencingTest {
                 host.write(0, IoOutcomes.filled(host.blockSize(), 0x01)).join();
 
                 nexus(volume, NEW_NODE, 6);
-                assertThat(IoOutcomes.errnoOf(() -> host.write(0, IoOutcomes.filled(host.blockSize(), 0x02)).join())).as("the path answers, but not with data")
-                        .isEqualTo(BlockIoException.EIO);
+                assertThat(IoOutcomes.errnoOf(() -> host.write(0, IoOutcomes.filled(host.blockSize(), 0x02)).join())).as("the path answers, but not with data: a path error")
+                        .isEqualTo(BlockIoException.ENOLINK);
                 assertThat(old.isFenced()).isTrue();
                 assertThat(path.anaState()).isEqualTo(AnaState.INACCESSIBLE);
                 assertThat(IoOutcomes.errnoOf(() -> host.read(0, DmaBuffers.allocate(host.blockSize())).join()))
-                        .as("an inaccessible path serves nothing").isEqualTo(BlockIoException.EIO);
+                        .as("an inaccessible path serves nothing").isEqualTo(BlockIoException.ENOLINK);
             }
         } finally {
             oldNode.close();

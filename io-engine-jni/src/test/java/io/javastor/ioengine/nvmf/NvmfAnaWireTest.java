@@ -6,7 +6,7 @@ import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
 import io.javastor.ioengine.nvmf.pdu.Pdu;
-import io.javastor.ioengine.nvmf.tgt.AnaState;
+import io.javastor.ioengine.nvmf.pdu.AnaState;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
 import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.netty.buffer.ByteBuf;

@@ -6,6 +6,7 @@ import io.javastor.ioengine.nvmf.NettyTransport;
 import io.javastor.ioengine.nvmf.auth.DhchapException;
 import io.javastor.ioengine.nvmf.auth.DhchapHostExchange;
 import io.javastor.ioengine.nvmf.auth.DhchapKeys;
+import io.javastor.ioengine.nvmf.pdu.AnaState;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeCompletion;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
@@ -52,6 +53,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NvmfBlockDevice implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(NvmfBlockDevice.class);
     private static final int ADMIN_QUEUE_SIZE = 32;
+    /** Identify Controller CMIC bit 3: the controller reports Asymmetric Namespace Access. */
+    private static final int CMIC_ANA_REPORTING = 0x08;
     /** Connect response DW0 bit 17, AUTHREQ.ATR: the controller requires DH-HMAC-CHAP on this queue. */
     private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
     /** Authentication Receive buffer: the largest message, a Challenge with an 8192-bit DH value, fits. */
@@ -108,6 +111,14 @@ public final class NvmfBlockDevice implements BlockDevice {
             admin.close();
         }
     }
+
+    /**
+     * This path's ANA state as the controller last reported it (its ANA log page at connect and on every ANA change
+     * notice, or a path status of an I/O): I/O is not sent while it is not accessible, and fails with ENOLINK.
+     */
+    private volatile AnaState anaState = AnaState.OPTIMIZED;
+    /** The controller reports ANA (Identify Controller CMIC bit 3). */
+    private volatile boolean anaReporting;
 
     /** Replaced when the namespace grows (a notice, a refresh or a reconnect that finds it bigger). */
     private volatile Identity identity;
@@ -323,6 +334,15 @@ public final class NvmfBlockDevice implements BlockDevice {
                 java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);
             }
             ByteBuffer ctrl = identify(admin, NvmeOpcode.CNS_CONTROLLER, 0);
+            anaReporting = (ctrl.get(76) & CMIC_ANA_REPORTING) != 0;
+            if (anaReporting) {
+                AnaState path = readAnaState(admin);
+                anaState = path;
+                if (!path.accessible()) {
+                    throw new BlockIoException(BlockIoException.ENOLINK, "connect", target.text(), 0, 0,
+                            "the path's ANA state is " + path + ": it serves no I/O");
+                }
+            }
             int mdts = ctrl.get(77) & 0xFF;
             int maxTransfer = mdts == 0 ? 1 << 20 : (int) Math.min(4 << 20, 4096L << mdts);
             int inCapsule = Math.max(0, ctrl.getInt(1792) * 16 - 64);
@@ -479,7 +499,9 @@ public final class NvmfBlockDevice implements BlockDevice {
      */
     private void enableNamespaceNotices(Session s) {
         try {
-            adminSync(s.admin, NvmeCommand.of(NvmeOpcode.SET_FEATURES, 0, NvmeOpcode.FEATURE_ASYNC_EVENT_CONFIG, 1 << 8 /* namespace attribute notices */, 0, 0, 0, 0), null, false, "set features async event configuration");
+            int notices = (1 << 8) /* namespace attribute */ | (anaReporting ? 1 << 11 /* ANA change */ : 0);
+            adminSync(s.admin, NvmeCommand.of(NvmeOpcode.SET_FEATURES, 0, NvmeOpcode.FEATURE_ASYNC_EVENT_CONFIG, notices, 0, 0, 0, 0), null, false,
+                    "set features async event configuration");
             submitAsyncEventRequest(s);
         } catch (BlockIoException e) {
             LOG.info("{}: namespace change notices not enabled: {}", target.text(), e.getMessage());
@@ -500,6 +522,8 @@ public final class NvmfBlockDevice implements BlockDevice {
             Thread t = new Thread(() -> {
                 if (type == 0x2 && info == 0x00) {
                     namespaceChanged(s);
+                } else if (type == 0x2 && info == 0x03) {
+                    anaChanged(s);
                 }
                 submitAsyncEventRequest(s);
             }, "nvmf-host-event");
@@ -520,6 +544,31 @@ public final class NvmfBlockDevice implements BlockDevice {
         } catch (BlockIoException e) {
             LOG.warn("{}: namespace attribute changed, but reading it failed: {}", target.text(), e.getMessage());
         }
+    }
+
+    /** An ANA change notice: read the path's state again (the read clears the notice, RAE 0). */
+    private void anaChanged(Session s) {
+        try {
+            AnaState before = anaState;
+            AnaState now = readAnaState(s.admin);
+            anaState = now;
+            LOG.info("{}: ANA change notice: this path is {} (was {})", target.text(), now, before);
+        } catch (BlockIoException e) {
+            LOG.warn("{}: ANA change notice, but reading the ANA log failed: {}", target.text(), e.getMessage());
+        }
+    }
+
+    /**
+     * The ANA state of namespace 1's group on this path: Get Log Page 0Ch with RGO (groups only; NVMe base 2.0, 5.16.1.13,
+     * figures 220/221): header of 16 bytes, then per group ANAGRPID, NNSIDS, CHGCNT and ANAS at byte 16.
+     */
+    private AnaState readAnaState(HostQueue admin) {
+        ByteBuffer log = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        adminSync(admin, NvmeCommand.of(NvmeOpcode.GET_LOG_PAGE, 0, NvmeOpcode.LOG_ANA | (1 << 8) /* LSP: RGO */ | ((4096 / 4 - 1) << 16),
+                0, 0, 0, 0, 0), log, false, "get log page ANA");
+        int groups = Short.toUnsignedInt(log.getShort(8));
+        // Our namespaces are each in one group: the first descriptor's state is the path's.
+        return groups == 0 ? AnaState.CHANGE : AnaState.of(log.get(16 + 16));
     }
 
     /** Identify Namespace again: the namespace may have grown since we connected (the other end was resized). */
@@ -575,6 +624,11 @@ public final class NvmfBlockDevice implements BlockDevice {
         return identity.serial();
     }
 
+    /** This path's ANA state as the controller last reported it (Optimized for a controller without ANA). */
+    public AnaState anaState() {
+        return anaState;
+    }
+
     /** The current controller id (changes on reconnect). */
     public int controllerId() {
         return session.id.cntlid();
@@ -605,12 +659,23 @@ public final class NvmfBlockDevice implements BlockDevice {
 
     /** Submits to the queue whose thread we are on (no hop), else round-robin. */
     private void submitIo(NvmeCommand cmd, ByteBuffer data, boolean toController, CompletableFuture<Void> f, String op, long offset, long length) {
+        AnaState path = anaState;
+        if (!path.accessible()) {
+            // The controller told us this path serves no I/O: fail it here, as a path error, rather than send it.
+            f.completeExceptionally(new BlockIoException(BlockIoException.ENOLINK, op, target.text(), offset, length,
+                    "the path's ANA state is " + path));
+            return;
+        }
         HostQueue.Request r = new HostQueue.Request(cmd, data, toController, c -> {
             if (c.isSuccess()) {
                 f.complete(null);
             } else {
                 int s = c.status();
-                int errno = NvmeStatus.is(s, NvmeStatus.LBA_OUT_OF_RANGE) ? BlockIoException.ERANGE
+                if (NvmeStatus.is(s, NvmeStatus.ANA_INACCESSIBLE) || NvmeStatus.is(s, NvmeStatus.ANA_PERSISTENT_LOSS)) {
+                    anaState = NvmeStatus.is(s, NvmeStatus.ANA_INACCESSIBLE) ? AnaState.INACCESSIBLE : AnaState.PERSISTENT_LOSS;
+                }
+                int errno = NvmeStatus.sct(s) == NvmeStatus.SCT_PATH ? BlockIoException.ENOLINK
+                        : NvmeStatus.is(s, NvmeStatus.LBA_OUT_OF_RANGE) ? BlockIoException.ERANGE
                         : NvmeStatus.is(s, NvmeStatus.RESERVATION_CONFLICT) ? BlockIoException.EBADE
                         : NvmeStatus.is(s, NvmeStatus.INVALID_FIELD) || NvmeStatus.is(s, NvmeStatus.DATA_SGL_LENGTH_INVALID) ? BlockIoException.EINVAL
                         : NvmeStatus.is(s, NvmeStatus.INVALID_OPCODE) ? BlockIoException.EOPNOTSUPP : BlockIoException.EIO;

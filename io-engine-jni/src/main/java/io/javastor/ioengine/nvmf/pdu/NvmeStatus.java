@@ -36,7 +36,11 @@ public final class NvmeStatus {
     /** The queue has not completed in-band authentication (base 2.0, figure 103). */
     public static final int AUTH_REQUIRED = specific(0x91);
 
+    /** Status code type 3: path related (base 2.0, figure 104). */
+    public static final int SCT_PATH = 3;
+
     // Path related status, SCT 3 (base 2.0, figure 104): without DNR, so a multipath host fails the I/O over.
+    public static final int ANA_PERSISTENT_LOSS = (3 << 9) | (0x01 << 1);
     public static final int ANA_INACCESSIBLE = (3 << 9) | (0x02 << 1);
     public static final int ANA_TRANSITION = (3 << 9) | (0x03 << 1);
 

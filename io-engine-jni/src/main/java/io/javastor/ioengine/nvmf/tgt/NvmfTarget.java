@@ -1,5 +1,7 @@
 package io.javastor.ioengine.nvmf.tgt;
 
+import io.javastor.ioengine.nvmf.pdu.AnaState;
+
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.NettyTransport;
