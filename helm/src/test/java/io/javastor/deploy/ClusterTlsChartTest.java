@@ -102,12 +102,42 @@ class ClusterTlsChartTest {
     }
 
     @Test
+    void etcdMembersTalkToEachOtherWithMutualTlsAndOnlyEtcdsCertificateJoins() throws Exception {
+        Manifests m = Chart.render("etcd: {replicas: 3}");
+        List<String> args = etcdArgs(m);
+        assertThat(args).contains("--peer-client-cert-auth", "--peer-cert-allowed-hostname=etcd.javastor",
+                "--peer-cert-file=/etc/javastor-tls/tls.crt", "--peer-key-file=/etc/javastor-tls/tls.key",
+                "--peer-trusted-ca-file=/etc/javastor-tls/ca.crt");
+        assertThat(args).filteredOn(a -> a.startsWith("--listen-peer-urls=")).singleElement().asString().startsWith("--listen-peer-urls=https://");
+        String cluster = args.stream().filter(a -> a.startsWith("--initial-cluster=")).findFirst().orElseThrow().substring("--initial-cluster=".length());
+        X509Certificate cert = certificate(m.get("Secret", component("etcd-tls")), "tls.crt");
+        List<String> sans = cert.getSubjectAlternativeNames().stream().map(e -> (String) e.get(1)).toList();
+        assertThat(sans).contains("etcd.javastor");
+        // Every member's peer address is https and is named by the certificate (one wildcard label, as TLS matches it).
+        assertThat(cluster.split(",")).hasSize(3).allSatisfy(member -> {
+            java.net.URI peer = java.net.URI.create(member.substring(member.indexOf('=') + 1));
+            assertThat(peer.getScheme()).isEqualTo("https");
+            String host = peer.getHost();
+            assertThat(sans).as(host).contains("*" + host.substring(host.indexOf('.')));
+        });
+
+        List<String> plain = etcdArgs(Chart.render("tls: {enabled: false}"));
+        assertThat(plain).noneMatch(a -> a.startsWith("--peer-")).filteredOn(a -> a.startsWith("--listen-peer-urls=")).singleElement()
+                .asString().startsWith("--listen-peer-urls=http://");
+    }
+
+    @Test
     void turningTlsOffSaysSoInEveryComponent() {
         Manifests m = Chart.render("tls: {enabled: false}");
         assertThat(m.ofKind("Secret").map(Manifests::name)).noneMatch(n -> n.endsWith("-tls") || n.endsWith("-tls-ca"));
         for (String c : List.of("core-agent", "rest-gateway", "io-engine", "csi-node")) {
             assertThat(at(appConfig(m, c).get(0), "javastor", "tls", "enabled")).as(c).isEqualTo(false);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> etcdArgs(Manifests m) {
+        return (List<String>) Manifests.container(m.get("StatefulSet", component("etcd")), "etcd").get("args");
     }
 
     private static byte[] decoded(Map<String, Object> secret, String key) {
