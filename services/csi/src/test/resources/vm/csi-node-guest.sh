@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Guest script (linux-nvme-vm): runs the CSI node plugin and the scenario driver inside the VM.
-# Inputs in the shared folder: java.txt (java binary), classpath.txt, args.txt (driver arguments).
+# Inputs in the shared folder: java.txt (java binary), classpath.txt, args.txt (driver arguments), agent.txt (the core
+# agent's address, from which the plugin gets its DH-HMAC-CHAP secrets) and tls/ (the csi-node certificate).
 # Output: result.txt (PASS/FAIL lines per scenario), plugin.log, driver.log.
 set -u
 share=/tmp/share
@@ -8,6 +9,7 @@ JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
 JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
 mkdir -p /run/csi
+echo "guest: kernel $(uname -r)"
 # filesystems for the guest kernel (see guest-fs-modules.sh); an already loaded or built-in one answers EEXIST
 if [ -f "$share/modules/order.txt" ]; then
   while read -r m; do insmod "$share/modules/$m" 2>/dev/null || echo "guest: insmod $m: not loaded (built in or present)"; done < "$share/modules/order.txt"
@@ -16,7 +18,9 @@ grep -E 'ext4|xfs|btrfs' /proc/filesystems
 start_plugin() {
   echo "guest: starting the node plugin (attempt $1)"
   "$JAVA" -Xmx256m $JOPTS -cp "$CP" io.javastor.csi.CsiApplication --javastor.csi.mode=node \
-    --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node >>"$share/plugin.log" 2>&1 &
+    --javastor.csi.endpoint=/run/csi/csi.sock --javastor.csi.node-name=vm-node --javastor.csi.core-agent-address="$(cat "$share/agent.txt")" \
+    --javastor.tls.ca-file="$share/tls/ca.crt" --javastor.tls.cert-file="$share/tls/csi-node.crt" --javastor.tls.key-file="$share/tls/csi-node.key" \
+    >>"$share/plugin.log" 2>&1 &
   plugin=$!
 }
 # The driver starts once the plugin's socket is up. A plugin JVM that dies before that is started once more, and

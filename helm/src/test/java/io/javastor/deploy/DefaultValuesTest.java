@@ -223,6 +223,12 @@ class DefaultValuesTest {
     }
 
     @Test
+    void replicaLinksAndHostsAuthenticateWithNvmeInBandAuthentication() {
+        // javastor.core.nvme-auth.* (CoreAgentProperties.NvmeAuth): both on, as the agent's own defaults.
+        assertThat(map(appConfig("core-agent").get(0), "javastor", "core", "nvme-auth")).containsEntry("links", true).containsEntry("hosts", true);
+    }
+
+    @Test
     void generatedPostgresPasswordIsKeptOnUpgrade() {
         FakeKubeApi api = FakeKubeApi.start();
         String fresh1 = str(Chart.render("").get("Secret", component("postgresql")), "data", "password");

@@ -36,20 +36,10 @@ public final class LinuxNvmeVm {
         return run(workDir, null, tools().resolve("guest-connect.sh"), HOST_FROM_GUEST, Integer.toString(port), nqn, "3");
     }
 
-    /**
-     * A VM cache with a kernel that has NVMe in-band authentication (Debian 13's 6.12; the harness's 6.1 has none),
-     * made by tools/vm-auth-kernel on first use. Skips, saying why, when it cannot be had.
-     */
+    /** A VM cache with a kernel that has NVMe in-band authentication (see {@link io.javastor.testsupport.GuestKernels}). */
     public static Path authKernel() throws IOException, InterruptedException {
         tools();
-        Path script = Path.of(System.getProperty("javastor.repo", "..")).resolve("tools/vm-auth-kernel").toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isExecutable(script), "skipped: " + script + " not found");
-        Process p = new ProcessBuilder("bash", script.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        boolean done = p.waitFor(600, TimeUnit.SECONDS);
-        Assumptions.assumeTrue(done && p.exitValue() == 0 && !out.isEmpty(),
-                "skipped: tools/vm-auth-kernel could not prepare a kernel with NVMe authentication (see its messages above)");
-        return Path.of(out.lines().reduce((a, b) -> b).orElseThrow());
+        return io.javastor.testsupport.GuestKernels.withNvmeAuthentication();
     }
 
     /**

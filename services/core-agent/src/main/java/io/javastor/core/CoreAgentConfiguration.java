@@ -26,7 +26,7 @@ import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
 import io.javastor.core.nexus.NexusInfoLedger;
 import io.javastor.core.nexus.NexusOperations;
-import io.javastor.core.nvmeauth.LinkSecrets;
+import io.javastor.core.nvmeauth.NvmeSecrets;
 import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.reconcile.ExtraReplicaReconciler;
@@ -182,14 +182,15 @@ public class CoreAgentConfiguration {
     @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
                                     NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds,
-                                    CoreAgentProperties props, LinkSecrets linkSecrets) {
+                                    CoreAgentProperties props, NvmeSecrets linkSecrets) {
         return new NexusOperations(store, registry, engines, events, nexusInfo, poller, rebuilds, props.failover().answerTimeout(),
                 linkSecrets);
     }
 
     @Bean
-    LinkSecrets linkSecrets(Client etcd, CoreAgentProperties props) {
-        return new LinkSecrets(etcd.getKVClient(), props.cluster(), props.etcd().timeout().toMillis(), props.nvmeAuth().links());
+    NvmeSecrets nvmeSecrets(Client etcd, CoreAgentProperties props) {
+        return new NvmeSecrets(etcd.getKVClient(), props.cluster(), props.etcd().timeout().toMillis(), props.nvmeAuth().links(),
+                props.nvmeAuth().hosts());
     }
 
     @Bean

@@ -72,10 +72,12 @@ public record CoreAgentProperties(
 
     /**
      * @param links nexus-to-replica links authenticate both ways with DH-HMAC-CHAP (NVMe in-band authentication), each
-     *              link with its own secrets (see {@link io.javastor.core.nvmeauth.LinkSecrets}); off only to talk to
+     *              link with its own secrets (see {@link io.javastor.core.nvmeauth.NvmeSecrets}); off only to talk to
      *              io-engines that predate it
+     * @param hosts the hosts a volume is published to authenticate both ways to its target, each with its own secrets
+     *              (their CSI node plugin asks for them); off for hosts whose kernel lacks NVMe in-band authentication
      */
-    public record NvmeAuth(@DefaultValue("true") boolean links) {}
+    public record NvmeAuth(@DefaultValue("true") boolean links, @DefaultValue("true") boolean hosts) {}
 
     /** @param retention events older than this are deleted */
     public record Events(@DefaultValue("30d") Duration retention,

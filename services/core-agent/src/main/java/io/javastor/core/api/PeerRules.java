@@ -35,6 +35,8 @@ public class PeerRules {
                 .service(RegistrationGrpc.SERVICE_NAME, ClusterPeer.Node.class, ClusterPeer.AnyNode.class)
                 .method(VolumeServiceGrpc.getReportFailedPathMethod().getFullMethodName(),
                         ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
+                // Secrets go to the hosts that connect with them, never through the REST API.
+                .method(VolumeServiceGrpc.getGetHostSecretsMethod().getFullMethodName(), ClusterPeer.CsiNode.class)
                 .anyPeer("grpc.health.v1.Health")
                 .otherwise(ClusterPeer.RestGateway.class)
                 .buildFor(tls);

@@ -1,7 +1,7 @@
 package io.javastor.core.nexus;
 
 import io.javastor.api.ioengine.v1.DhchapSecrets;
-import io.javastor.core.nvmeauth.LinkSecrets;
+import io.javastor.core.nvmeauth.NvmeSecrets;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,13 +46,13 @@ public final class NexusOperations {
     private final RebuildHistoryStore rebuilds;
 
     /** The DH-HMAC-CHAP secrets of the links from a target to its remote children. */
-    private final LinkSecrets secrets;
+    private final NvmeSecrets secrets;
 
     /** How long a move waits for the old target's node to answer before treating it as gone (failover.answer-timeout). */
     private final Duration answerTimeout;
 
     public NexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events, NexusInfoLedger info,
-                           NodeStatePoller poller, RebuildHistoryStore rebuilds, Duration answerTimeout, LinkSecrets secrets) {
+                           NodeStatePoller poller, RebuildHistoryStore rebuilds, Duration answerTimeout, NvmeSecrets secrets) {
         this.answerTimeout = answerTimeout;
         this.secrets = secrets;
         this.info = info;
@@ -133,7 +133,7 @@ public final class NexusOperations {
             long generation = info.nextTargetGeneration(volumeUuid);
             engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation,
                     linkSecrets(children, nexusHostNqn));
-            String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts)).getDeviceUri();
+            String uri = observed(nodeId, engine.publishNexus(volumeUuid, allowedHosts, hostSecrets(volumeUuid, allowedHosts))).getDeviceUri();
             Versioned<NexusSpec> created = store.update(NexusSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED, uri));
             for (ReplicaSpec r : rebuildLater) {
                 created = addChild(created, r);
@@ -243,7 +243,7 @@ public final class NexusOperations {
         var engine = engines.node(to);
         long generation = info.nextTargetGeneration(volumeUuid);
         engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(children, nqn));
-        String uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts())).getDeviceUri();
+        String uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts(), hostSecrets(volumeUuid, old.allowedHosts()))).getDeviceUri();
         Versioned<NexusSpec> created = store.update(NexusSpec.KIND, moving, moving.spec().with(OperationStatus.CREATED, uri));
         for (ReplicaSpec r : usable) {
             if (!start.contains(r)) {
@@ -372,7 +372,7 @@ public final class NexusOperations {
         long generation = info.nextTargetGeneration(n.uuid());
         List<NexusSpec.Child> starting = start.stream().map(r -> fresh.get(r.uuid())).toList();
         engine.createNexus(n.uuid(), size, starting.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(starting, nqn));
-        String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts())).getDeviceUri();
+        String uri = observed(n.nodeId(), engine.publishNexus(n.uuid(), n.allowedHosts(), hostSecrets(n.uuid(), n.allowedHosts()))).getDeviceUri();
         if (!uri.equals(n.uri())) {
             log.warn("target re-created at another address volumeId={} was={} now={}", n.uuid(), n.uri(), uri);
             updated = store.update(NexusSpec.KIND, updated, updated.spec().with(OperationStatus.CREATED, uri));
@@ -551,6 +551,32 @@ public final class NexusOperations {
             }
         }
         return out;
+    }
+
+    /**
+     * The secrets each allowed host of the volume's target authenticates with, by host NQN; empty when hosts do not
+     * authenticate, or when any host may connect (no host list: nothing to name the secrets by).
+     */
+    private Map<String, DhchapSecrets> hostSecrets(String volumeUuid, List<String> allowedHosts) {
+        Map<String, DhchapSecrets> out = new HashMap<>();
+        for (String host : allowedHosts) {
+            DhchapSecrets pair = secrets.forHost(volumeUuid, host);
+            if (pair != null) {
+                out.put(host, pair);
+            }
+        }
+        return out;
+    }
+
+    /** The secrets {@code hostNqn} connects to the volume's target with; refused unless the target admits that host. */
+    public DhchapSecrets hostSecretsOf(String volumeUuid, String hostNqn) {
+        NexusSpec n = of(volumeUuid).map(Versioned::spec)
+                .orElseThrow(() -> new CoreException.FailedPrecondition("volume " + volumeUuid + " is not published"));
+        if (!n.allowedHosts().contains(hostNqn)) {
+            throw new CoreException.PermissionDenied("volume " + volumeUuid + " is not published to host " + hostNqn);
+        }
+        DhchapSecrets pair = secrets.forHost(volumeUuid, hostNqn);
+        return pair == null ? DhchapSecrets.getDefaultInstance() : pair;
     }
 
     /** The secrets a target on {@code nodeId} authenticates to {@code child} with; null for a local child or when off. */

@@ -156,9 +156,15 @@ public final class IoEngineClient {
     }
 
     public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts) {
+        return publishNexus(uuid, allowedHosts, java.util.Map.of());
+    }
+
+    /** As above, each host authenticating with its secrets ({@code hostSecrets} by host NQN; empty: none). */
+    public io.javastor.api.ioengine.v1.Nexus publishNexus(String uuid, List<String> allowedHosts,
+                                                          java.util.Map<String, io.javastor.api.ioengine.v1.DhchapSecrets> hostSecrets) {
         return call("publish nexus " + uuid, () -> nexuses().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder()
                 .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF)
-                .addAllAllowedHosts(allowedHosts).build()));
+                .addAllAllowedHosts(allowedHosts).putAllDhchap(hostSecrets).build()));
     }
 
     /** Stops exporting the nexus; unpublishing one that is not published succeeds. */

@@ -113,6 +113,13 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     }
 
     @Override
+    public void getHostSecrets(io.javastor.api.core.v1.GetHostSecretsRequest r, StreamObserver<io.javastor.api.core.v1.HostSecrets> response) {
+        var pair = volumes.hostSecrets(r.getUuid(), r.getHostNqn());
+        reply(response, io.javastor.api.core.v1.HostSecrets.newBuilder().setHostSecret(pair.getHostSecret())
+                .setControllerSecret(pair.getControllerSecret()).build());
+    }
+
+    @Override
     public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
         reply(response, toProto(volumes.unpublish(r.getUuid())));
     }

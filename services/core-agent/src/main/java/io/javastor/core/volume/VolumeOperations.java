@@ -342,6 +342,19 @@ public final class VolumeOperations {
     public record PathReport(String deviceUri, boolean moved) {}
 
     /**
+     * The DH-HMAC-CHAP secrets with which {@code hostNqn} connects to the volume's target (for its CSI node plugin);
+     * PERMISSION_DENIED unless the target admits that host.
+     */
+    public io.javastor.api.ioengine.v1.DhchapSecrets hostSecrets(String uuid, String hostNqn) {
+        requireUuid(uuid);
+        if (hostNqn == null || !hostNqn.startsWith("nqn.")) {
+            throw new CoreException.InvalidArgument("host_nqn", "is required (the host's NQN, nqn.yyyy-mm.domain:name)");
+        }
+        readCreated(uuid);
+        return nexuses.hostSecretsOf(uuid, hostNqn);
+    }
+
+    /**
      * A host lost its path to the volume's target (its path agent says so). If {@code failedUri} is still the volume's
      * target, the target moves to another node ({@link NexusOperations#move}: the fence makes that safe whether the
      * old one is dead, frozen or cut off); if the target moved already, nothing changes. Either way the answer is the

@@ -1,12 +1,17 @@
 package io.javastor.core.nvmeauth;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.GetHostSecretsRequest;
+import io.javastor.api.core.v1.HostSecrets;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.ChildState;
+import io.javastor.api.tls.ClusterPeer;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.testsupport.EtcdExtension;
@@ -33,9 +38,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The link from a volume's target to its replica on another node authenticates both ways with DH-HMAC-CHAP (issue 16):
- * the volume works through it, and whoever else asserts the target node's NQN — without the link's secret, or with
- * another — is refused by the replica's share. Real agent, etcd, two io-engine processes, NVMe/TCP.
+ * NVMe in-band authentication (DH-HMAC-CHAP, issue 16) of the cluster's connections. The link from a volume's target
+ * to its replica on another node authenticates both ways: the volume works through it, and whoever else asserts the
+ * target node's NQN — without the link's secret, or with another — is refused by the replica's share. A volume's
+ * target admits the host it is published to only with that host's secrets, which only a CSI node plugin gets from the
+ * agent. Real agent, etcd, two io-engine processes, NVMe/TCP.
  */
 class ReplicaLinkAuthenticationTest {
     @RegisterExtension
@@ -57,7 +64,7 @@ class ReplicaLinkAuthenticationTest {
     }
 
     @Test
-    void theTargetReachesItsRemoteReplicaWithTheLinkSecretsAndNobodyElseDoes() throws Exception {
+    void theTargetReachesItsRemoteReplicaWithTheNvmeSecretsAndNobodyElseDoes() throws Exception {
         var volumes = VolumeServiceGrpc.newBlockingStub(cluster.agent().channel());
         String uuid = UUID.randomUUID().toString();
         Volume created = volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
@@ -89,7 +96,7 @@ class ReplicaLinkAuthenticationTest {
                 .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
                 .hasMessageContaining("wrong or missing secret");
         // Another node's link secret for the same replica is no good either: each link has its own.
-        var otherLink = new LinkSecrets(cluster.etcdClient().getKVClient(), "link-auth", 5000, true)
+        var otherLink = new NvmeSecrets(cluster.etcdClient().getKVClient(), "link-auth", 5000, true, true)
                 .forLink(remote.replicaUuid(), "nqn.2019-05.io.javastor:node-name:elsewhere");
         assertThatThrownBy(() -> NvmfBlockDevice.connect(remote.uri(), impostor.withDhchap(DhchapKeys.parse(otherLink.getHostSecret(), null))))
                 .isInstanceOf(BlockIoException.class).hasMessageContaining("wrong or missing secret");
@@ -97,5 +104,52 @@ class ReplicaLinkAuthenticationTest {
         var nexus = cluster.node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0);
         assertThat(nexus.getChildrenList()).as("the refused attempts did not disturb the target").hasSize(2)
                 .allMatch(c -> c.getState() == ChildState.CHILD_STATE_ONLINE);
+    }
+
+    @Test
+    void aVolumeTargetAdmitsTheHostItIsPublishedToOnlyWithThatHostsSecrets() throws Exception {
+        var volumes = VolumeServiceGrpc.newBlockingStub(cluster.agent().channel());
+        var csiNode = VolumeServiceGrpc.newBlockingStub(cluster.agent().channelAs(ClusterPeer.CSI_NODE));
+        String host = "nqn.2019-05.io.javastor:node-name:app-host";
+        String uuid = UUID.randomUUID().toString();
+        volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(1).build());
+        String uri = volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).addAllowedHosts(host).build()).getTarget().getUri();
+        GetHostSecretsRequest ask = GetHostSecretsRequest.newBuilder().setUuid(uuid).setHostNqn(host).build();
+
+        HostSecrets secrets = csiNode.getHostSecrets(ask);
+        assertThat(secrets.getHostSecret()).startsWith("DHHC-1:01:");
+        assertThat(secrets.getControllerSecret()).startsWith("DHHC-1:01:").isNotEqualTo(secrets.getHostSecret());
+        // Only CSI node plugins may ask (the REST gateway's certificate, which calls the rest of the API, may not), and
+        // only for a host the volume is published to.
+        assertThatThrownBy(() -> volumes.getHostSecrets(ask)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        assertThatThrownBy(() -> csiNode.getHostSecrets(ask.toBuilder().setHostNqn("nqn.2019-05.io.javastor:node-name:other").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
+                .hasMessageContaining("not published to host");
+
+        NvmfHostOptions plain = NvmfHostOptions.defaults(host).withReconnectDeadline(java.time.Duration.ofSeconds(1));
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(uri, plain))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
+                .hasMessageContaining("requires in-band authentication");
+        DhchapKeys guessed = new DhchapKeys(DhchapSecret.generate(new SecureRandom()), null);
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(uri, plain.withDhchap(guessed)))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES));
+        // The same secrets under another host's NQN: not on the list.
+        DhchapKeys keys = DhchapKeys.parse(secrets.getHostSecret(), secrets.getControllerSecret());
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:other")
+                .withReconnectDeadline(java.time.Duration.ofSeconds(1)).withDhchap(keys))).isInstanceOf(BlockIoException.class);
+
+        // The host with its secrets, checking the target's proof too: I/O works.
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, plain.withDhchap(keys))) {
+            ByteBuffer out = DmaBuffers.allocate(4096);
+            while (out.hasRemaining()) {
+                out.put((byte) 0x5A);
+            }
+            dev.write(0, out.flip()).get(60, TimeUnit.SECONDS);
+            ByteBuffer in = DmaBuffers.allocate(4096);
+            dev.read(0, in).get(60, TimeUnit.SECONDS);
+            assertThat(in.get(0)).isEqualTo((byte) 0x5A);
+            assertThat(in.get(4095)).isEqualTo((byte) 0x5A);
+        }
     }
 }

@@ -19,7 +19,10 @@ final class Exec {
         }
 
         String describe() {
-            return String.join(" ", command) + " exited " + code + (err.isBlank() ? "" : ": " + err.strip())
+            // Secrets on the command line (nvme connect --dhchap-secret=...) never reach an error or a log.
+            List<String> shown = command.stream().map(a -> a.startsWith("--dhchap") && a.contains("=")
+                    ? a.substring(0, a.indexOf('=') + 1) + "(hidden)" : a).toList();
+            return String.join(" ", shown) + " exited " + code + (err.isBlank() ? "" : ": " + err.strip())
                     + (out.isBlank() || !err.isBlank() ? "" : ": " + out.strip());
         }
     }

@@ -52,12 +52,19 @@ public class NodeService extends NodeGrpc.NodeImplBase {
     private final CsiProperties props;
     private final NvmeCli nvme;
     private final Mounter mounter;
+    private final HostSecrets secrets;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public NodeService(CsiProperties props, NvmeCli nvme, Mounter mounter) {
+        this(props, nvme, mounter, HostSecrets.none());
+    }
+
+    /** @param secrets where the DH-HMAC-CHAP secrets of this node's connections come from (the core agent) */
+    public NodeService(CsiProperties props, NvmeCli nvme, Mounter mounter, HostSecrets secrets) {
         this.props = props;
         this.nvme = nvme;
         this.mounter = mounter;
+        this.secrets = secrets;
     }
 
     @Override
@@ -339,7 +346,14 @@ public class NodeService extends NodeGrpc.NodeImplBase {
 
     private Path connect(NvmeCli.Target target, VolumeContext ctx) {
         int ctrlLoss = ctx.ioTimeoutSeconds() > 0 ? ctx.ioTimeoutSeconds() : props.getCtrlLossTimeoutSeconds();
-        NvmeCli.Connect c = nvme.connect(target, HOST_NQN_PREFIX + props.nodeId(), ctrlLoss, props.getReconnectDelaySeconds());
+        String hostNqn = HOST_NQN_PREFIX + props.nodeId();
+        Optional<HostSecrets.Pair> pair = nvme.liveControllers(target.nqn()).isEmpty() ? secrets.of(volumeOf(target), hostNqn) : Optional.empty();
+        if (pair.isPresent() && !nvme.supportsInBandAuthentication()) {
+            throw Status.FAILED_PRECONDITION.withDescription("volume " + volumeOf(target) + "'s target requires NVMe in-band authentication"
+                    + " (DH-HMAC-CHAP) and this node's kernel has none (no dhchap_secret in /dev/nvme-fabrics; CONFIG_NVME_HOST_AUTH)")
+                    .asRuntimeException();
+        }
+        NvmeCli.Connect c = nvme.connect(target, hostNqn, ctrlLoss, props.getReconnectDelaySeconds(), pair);
         if (c instanceof NvmeCli.Connect.Failed f) {
             throw Status.UNAVAILABLE.withDescription("cannot connect to " + target + ": " + f.why()).asRuntimeException();
         }
@@ -351,6 +365,11 @@ public class NodeService extends NodeGrpc.NodeImplBase {
         }
         return device.orElseThrow(() -> Status.DEADLINE_EXCEEDED.withDescription("no namespace block device for "
                 + target.nqn() + " within " + props.getDeviceTimeout()).asRuntimeException());
+    }
+
+    /** The volume of a target: its NQN is ours with the volume's uuid. */
+    private static String volumeOf(NvmeCli.Target target) {
+        return target.nqn().startsWith(NQN_PREFIX) ? target.nqn().substring(NQN_PREFIX.length()) : target.nqn();
     }
 
     private static NvmeCli.Target target(String volumeId, String uri) {

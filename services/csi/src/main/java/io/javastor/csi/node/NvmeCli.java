@@ -19,6 +19,7 @@ public class NvmeCli {
     private static final Pattern CONTROLLER = Pattern.compile("^nvme\\d+$");
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private final Path sys;
+    private final Path fabricsDevice;
 
     public NvmeCli() {
         this(Path.of("/sys"));
@@ -26,6 +27,7 @@ public class NvmeCli {
 
     NvmeCli(Path sys) {
         this.sys = sys;
+        this.fabricsDevice = Path.of("/dev/nvme-fabrics");
     }
 
     /** An NVMe-oF/TCP target: nvmf://host:port/nqn. */
@@ -59,12 +61,18 @@ public class NvmeCli {
     }
 
     public Connect connect(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
+        return connect(t, hostNqn, ctrlLossTmoSeconds, reconnectDelaySeconds, Optional.empty());
+    }
+
+    /** As above, authenticating with {@code secrets} (DH-HMAC-CHAP, both ways) when there are any. */
+    public Connect connect(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds, Optional<HostSecrets.Pair> secrets) {
         if (!liveControllers(t.nqn()).isEmpty()) {
             return new Connect.AlreadyConnected();
         }
         List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
                 "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
         hostOptions(cmd, hostNqn);
+        secretOptions(cmd, secrets);
         Exec.Result r = Exec.run(TIMEOUT, cmd);
         if (r.ok()) {
             return new Connect.Connected();
@@ -80,9 +88,15 @@ public class NvmeCli {
      * the new controller another path of the same namespace device). Same host NQN and timeouts as the first.
      */
     public Connect addPath(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds) {
+        return addPath(t, hostNqn, ctrlLossTmoSeconds, reconnectDelaySeconds, Optional.empty());
+    }
+
+    /** As above, authenticating with {@code secrets} when there are any (the same pair as the first path's). */
+    public Connect addPath(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds, Optional<HostSecrets.Pair> secrets) {
         List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
                 "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
         hostOptions(cmd, hostNqn);
+        secretOptions(cmd, secrets);
         Exec.Result r = Exec.run(TIMEOUT, cmd);
         return r.ok() ? new Connect.Connected() : new Connect.Failed(r.describe());
     }
@@ -95,6 +109,31 @@ public class NvmeCli {
         if (hostNqn != null) {
             cmd.add("--hostnqn=" + hostNqn);
             cmd.add("--hostid=" + java.util.UUID.nameUUIDFromBytes(hostNqn.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+    }
+
+    /**
+     * DH-HMAC-CHAP secrets for nvme connect. The kernel must have NVMe in-band authentication (CONFIG_NVME_AUTH, Linux
+     * 6.0+ where the distribution enables it): without, the connect fails and says so.
+     */
+    private static void secretOptions(List<String> cmd, Optional<HostSecrets.Pair> secrets) {
+        secrets.ifPresent(p -> {
+            cmd.add("--dhchap-secret=" + p.host());
+            if (!p.controller().isEmpty()) {
+                cmd.add("--dhchap-ctrl-secret=" + p.controller());
+            }
+        });
+    }
+
+    /**
+     * Whether this kernel's NVMe-oF host has in-band authentication: /dev/nvme-fabrics lists the connect options it
+     * takes, dhchap_secret among them when it has (CONFIG_NVME_AUTH / CONFIG_NVME_HOST_AUTH; Debian 12's 6.1 does not).
+     */
+    public boolean supportsInBandAuthentication() {
+        try {
+            return Files.readString(fabricsDevice).contains("dhchap_secret");
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -13,6 +13,7 @@ import io.grpc.ManagedChannel;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.csi.node.HostSecrets;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -26,7 +27,7 @@ import java.util.List;
 public class CsiConfiguration {
 
     @Bean
-    CsiServer csiServer(CsiProperties props) {
+    CsiServer csiServer(CsiProperties props, org.springframework.beans.factory.ObjectProvider<ManagedChannel> coreAgentChannel) {
         String version = CsiConfiguration.class.getPackage().getImplementationVersion();
         List<BindableService> services = new ArrayList<>();
         if (props.getMode() == CsiProperties.Mode.CONTROLLER) {
@@ -36,7 +37,11 @@ public class CsiConfiguration {
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(new ControllerService(props, gateway));
         } else {
-            NodeService node = new NodeService(props, new NvmeCli(), new Mounter());
+            // With a core agent, the DH-HMAC-CHAP secrets of this node's connections come from it.
+            ManagedChannel agent = coreAgentChannel.getIfAvailable();
+            HostSecrets secrets = agent == null ? HostSecrets.none()
+                    : HostSecrets.fromAgent(VolumeServiceGrpc.newBlockingStub(agent), props.getPathReportTimeout());
+            NodeService node = new NodeService(props, new NvmeCli(), new Mounter(), secrets);
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(node);
         }
@@ -49,14 +54,16 @@ public class CsiConfiguration {
     PathAgent pathAgent(CsiProperties props, ManagedChannel coreAgentChannel) {
         PathAgent.HostSettings host = new PathAgent.HostSettings(NodeService.HOST_NQN_PREFIX + props.nodeId(), props.nodeId(),
                 props.getCtrlLossTimeoutSeconds(), props.getReconnectDelaySeconds());
-        return new PathAgent(new NvmeCli(), VolumeServiceGrpc.newBlockingStub(coreAgentChannel), host, props.getPathFailAfter(),
+        return new PathAgent(new NvmeCli(), VolumeServiceGrpc.newBlockingStub(coreAgentChannel),
+                HostSecrets.fromAgent(VolumeServiceGrpc.newBlockingStub(coreAgentChannel), props.getPathReportTimeout()), host, props.getPathFailAfter(),
                 props.getPathReportTimeout(), java.time.Clock.systemUTC()).start(props.getPathCheckInterval());
     }
 
     @Bean(destroyMethod = "shutdownNow")
     @ConditionalOnExpression(NODE_WITH_AGENT)
     ManagedChannel coreAgentChannel(CsiProperties props, Environment env) {
-        // mTLS as csi-node (javastor.tls.*): the agent lets this certificate report failed paths and nothing else.
+        // mTLS as csi-node (javastor.tls.*): the agent lets this certificate report failed paths and
+        // ask for the secrets of this node's connections, nothing else.
         ClusterTls tls = ClusterTls.fromProperties(env::getProperty, "CSI node plugin");
         // Every agent, in turn: a standby answers UNAVAILABLE and the path agent's next pass asks the next one.
         ManagedChannel channel = tls.channelTo(props.getCoreAgentAddress(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin")

@@ -71,6 +71,8 @@ class FailoverVmTest {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
                 "skipped: QEMU is not installed and we are not root to install it");
 
+        // The host authenticates to the volume's targets (DH-HMAC-CHAP, on by default): the guest boots a kernel that can.
+        Path kernel = io.javastor.testsupport.GuestKernels.withNvmeAuthentication();
         Map<String, List<String>> engineArgs = new java.util.HashMap<>();
         for (int i = 0; i < GatewayStack.NODES.size(); i++) {
             engineArgs.put(GatewayStack.NODES.get(i), List.of("--javastor.io-engine.nvmf.port=" + (FIRST_PORT + i),
@@ -118,6 +120,7 @@ class FailoverVmTest {
             pb.environment().put("VM_SHARE", share.toString());
             pb.environment().put("VM_HOST_PORTS", FIRST_PORT + " " + (FIRST_PORT + 1) + " " + (FIRST_PORT + 2) + " " + agentPort);
             pb.environment().put("VM_TIMEOUT_S", "1700");
+            pb.environment().put("VM_CACHE", kernel.toString());
             Process vm = pb.start();
             Map<String, String> movedBy = new java.util.LinkedHashMap<>();
             try {

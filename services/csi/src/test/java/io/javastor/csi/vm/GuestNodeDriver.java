@@ -68,7 +68,8 @@ public final class GuestNodeDriver {
             await("node plugin answers").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
                     .until(() -> csi.node().nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()).getNodeId().equals("vm-node"));
             GuestNodeDriver d = new GuestNodeDriver(csi, share);
-            allPassed = d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(a, aUri))
+            allPassed = d.scenario("host-without-secret-refused-plugin-authenticates", () -> d.authentication(a, aUri))
+                    & d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(a, aUri))
                     & d.scenario("raw-block-publish-write-read", () -> d.rawBlock(a, aUri))
                     & d.scenario("raw-block-grows-after-controller-expand", () -> d.rawBlockGrows(a, aUri, aGrown))
                     & d.scenario("ext4-expand-after-controller-expand-and-stats", () -> d.expand(b, bUri, bGrown))
@@ -106,6 +107,36 @@ public final class GuestNodeDriver {
     }
 
     // ---- scenarios ----
+
+    /**
+     * The volume's target admits this node's host NQN only with its DH-HMAC-CHAP secret: nvme connect without it is
+     * refused; the plugin, which gets the secrets from the core agent, connects, and the kernel holds them.
+     */
+    private void authentication(String vol, String uri) throws Exception {
+        java.net.URI u = java.net.URI.create(uri);
+        String nqn = u.getPath().substring(1);
+        Process p = new ProcessBuilder("nvme", "connect", "-t", "tcp", "-a", u.getHost(), "-s", Integer.toString(u.getPort()), "-n", nqn,
+                "--hostnqn=" + io.javastor.csi.node.NodeService.HOST_NQN_PREFIX + "vm-node", "--ctrl-loss-tmo=0").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("nvme connect without a secret ended").isTrue();
+        log("nvme connect without a secret: exit " + p.exitValue() + ": " + out.strip());
+        assertThat(p.exitValue()).as("nvme connect without the host's secret is refused: " + out).isNotZero();
+        assertThat(subsystemPresent(vol)).as("no controller left by the refused connect").isFalse();
+
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging-auth", vol));
+        NodeStageVolumeRequest stage = NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(Caps.block()).putVolumeContext("ioTimeout", "30").build();
+        csi.node().nodeStageVolume(stage);
+        String controller = controllerOf(vol);
+        // The kernel keeps the secrets it authenticated with (6.12: the controller's dhchap attributes; never printed).
+        assertThat(Files.readString(Path.of("/sys/class/nvme", controller, "dhchap_secret")).strip()).as("host secret of " + controller)
+                .startsWith("DHHC-1:");
+        assertThat(Files.readString(Path.of("/sys/class/nvme", controller, "dhchap_ctrl_secret")).strip()).as("controller secret of " + controller)
+                .startsWith("DHHC-1:");
+        log("staged through an authenticated connection (" + controller + ")");
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        assertThat(subsystemPresent(vol)).isFalse();
+    }
 
     private void ext4(String vol, String uri) throws Exception {
         Path staging = Files.createDirectories(Path.of("/run/csi/staging", vol));
@@ -360,6 +391,21 @@ public final class GuestNodeDriver {
             }
         }
         return false;
+    }
+
+    /** The first controller (nvmeN) of the volume's subsystem. */
+    private static String controllerOf(String vol) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
+            for (Path d : s.toList()) {
+                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
+                    try (Stream<Path> entries = Files.list(d)) {
+                        return entries.map(p -> p.getFileName().toString()).filter(n -> n.matches("nvme\\d+")).sorted()
+                                .findFirst().orElseThrow(() -> new AssertionError("no controller of " + vol));
+                    }
+                }
+            }
+        }
+        throw new AssertionError("volume " + vol + " is not connected");
     }
 
     private static Path device(String vol) throws IOException {

@@ -12,6 +12,10 @@ import io.javastor.csi.controller.BearerTokenFile;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.api.tls.ClusterTls;
+import io.javastor.testsupport.ClusterCertificates;
+import io.javastor.testsupport.GuestKernels;
 import io.javastor.testsupport.JavaProcess;
 import io.javastor.csi.support.GatewayStack;
 import org.junit.jupiter.api.Assumptions;
@@ -60,7 +64,7 @@ class NodePluginVmTest {
     static final long B_SIZE = 64 * MIB;
     static final long B_GROWN = 160 * MIB;
     static final String VM_NODE = "vm-node";
-    static final List<String> SCENARIOS = List.of("ext4-stage-publish-write-restage-read", "raw-block-publish-write-read",
+    static final List<String> SCENARIOS = List.of("host-without-secret-refused-plugin-authenticates", "ext4-stage-publish-write-restage-read", "raw-block-publish-write-read",
             "raw-block-grows-after-controller-expand", "ext4-expand-after-controller-expand-and-stats",
             "stats-abnormal-when-device-gone-then-cleanup");
 
@@ -72,6 +76,8 @@ class NodePluginVmTest {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
                 "skipped: QEMU is not installed and we are not root to install it");
 
+        // Hosts authenticate to their volumes' targets (DH-HMAC-CHAP, on by default): the guest boots a kernel that can.
+        Path kernel = GuestKernels.withNvmeAuthentication();
         ConfigurableApplicationContext controller = null;
         try (GatewayStack stack = GatewayStack.start(tmp.resolve("stack"), Map.of(GatewayStack.NODES.get(0), List.of(
                 "--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")))) {
@@ -89,13 +95,23 @@ class NodePluginVmTest {
                 Files.writeString(share.resolve("java.txt"), JavaProcess.java());
                 Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
                 Files.writeString(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
+                // The plugin gets its connections' secrets from the core agent, with mTLS as csi-node, as in production.
+                int agentPort = Integer.parseInt(stack.agentAddress().substring(stack.agentAddress().lastIndexOf(':') + 1));
+                Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
+                ClusterTls csiNode = ClusterCertificates.shared().of(ClusterPeer.CSI_NODE);
+                Path guestTls = Files.createDirectories(share.resolve("tls"));
+                Files.copy(csiNode.caFile(), guestTls.resolve("ca.crt"));
+                Files.copy(csiNode.certFile(), guestTls.resolve("csi-node.crt"));
+                Files.copy(csiNode.keyFile(), guestTls.resolve("csi-node.key"));
                 Path hostDir = Files.createDirectories(tmp.resolve("host"));
                 Path modules = hostDir.resolve("guest-fs-modules.sh");
                 try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/guest-fs-modules.sh")) {
                     Files.write(modules, in.readAllBytes());
                 }
-                Process fetch = new ProcessBuilder("bash", modules.toString(), share.resolve("modules").toString()).redirectErrorStream(true)
-                        .redirectOutput(hostDir.resolve("modules.log").toFile()).start();
+                ProcessBuilder fetchModules = new ProcessBuilder("bash", modules.toString(), share.resolve("modules").toString()).redirectErrorStream(true)
+                        .redirectOutput(hostDir.resolve("modules.log").toFile());
+                fetchModules.environment().put("VM_CACHE", kernel.toString());
+                Process fetch = fetchModules.start();
                 assertThat(fetch.waitFor(10, TimeUnit.MINUTES)).as("guest filesystem modules extracted").isTrue();
                 assertThat(fetch.exitValue()).as(read(hostDir.resolve("modules.log"))).isZero();
                 Path guestDir = Files.createDirectories(tmp.resolve("guest"));
@@ -106,7 +122,8 @@ class NodePluginVmTest {
                 ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), script.toString()).redirectErrorStream(true)
                         .redirectOutput(tmp.resolve("vm.log").toFile());
                 pb.environment().put("VM_SHARE", share.toString());
-                pb.environment().put("VM_HOST_PORTS", Integer.toString(VM_PORT));
+                pb.environment().put("VM_HOST_PORTS", VM_PORT + " " + agentPort);
+                pb.environment().put("VM_CACHE", kernel.toString());
                 pb.environment().put("VM_TIMEOUT_S", "1700");
                 pb.environment().put("VM_MEM_MB", "2048");
                 Process vm = pb.start();

@@ -19,6 +19,7 @@ import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.ReportFailedPathRequest;
 import io.javastor.api.core.v1.ReportFailedPathResponse;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.csi.node.HostSecrets;
 import io.javastor.csi.node.NodeService;
 import io.javastor.csi.node.NvmeCli;
 
@@ -42,6 +43,7 @@ public final class PathAgent implements AutoCloseable {
 
     private final NvmeCli nvme;
     private final VolumeServiceGrpc.VolumeServiceBlockingStub agent;
+    private final HostSecrets secrets;
     private final HostSettings host;
     private final Duration failAfter;
     private final Duration reportTimeout;
@@ -53,10 +55,11 @@ public final class PathAgent implements AutoCloseable {
         return t;
     });
 
-    public PathAgent(NvmeCli nvme, VolumeServiceGrpc.VolumeServiceBlockingStub agent, HostSettings host, Duration failAfter,
+    public PathAgent(NvmeCli nvme, VolumeServiceGrpc.VolumeServiceBlockingStub agent, HostSecrets secrets, HostSettings host, Duration failAfter,
                      Duration reportTimeout, Clock clock) {
         this.nvme = nvme;
         this.agent = agent;
+        this.secrets = secrets;
         this.host = host;
         this.failAfter = failAfter;
         this.reportTimeout = reportTimeout;
@@ -118,7 +121,15 @@ public final class PathAgent implements AutoCloseable {
         if (known) {
             return; // the kernel keeps reconnecting to it
         }
-        NvmeCli.Connect c = nvme.addPath(next, host.hostNqn(), host.ctrlLossTmoSeconds(), host.reconnectDelaySeconds());
+        Optional<HostSecrets.Pair> pair;
+        try {
+            // The same pair as the first path's: secrets belong to the volume and the host, not to the target's node.
+            pair = secrets.of(volume, host.hostNqn());
+        } catch (StatusRuntimeException e) {
+            log.warn("no secrets for the new path volumeId={} target={}: {} (retrying)", volume, next.uri(), e.getStatus());
+            return;
+        }
+        NvmeCli.Connect c = nvme.addPath(next, host.hostNqn(), host.ctrlLossTmoSeconds(), host.reconnectDelaySeconds(), pair);
         if (c instanceof NvmeCli.Connect.Failed f) {
             log.warn("new path not connected volumeId={} target={}: {} (retrying)", volume, next.uri(), f.why());
         } else {

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * link after a restart (a re-created share must match the secrets its nexus still holds), other secrets for every other
  * link, in the representation the io-engine (and `nvme connect`) accepts, and nowhere among the specs.
  */
-class LinkSecretsTest {
+class NvmeSecretsTest {
     static final String HOST_1 = "nqn.2019-05.io.javastor:node-name:node-1";
     static final String HOST_2 = "nqn.2019-05.io.javastor:node-name:node-2";
     static final String REPLICA_A = "0e4b1a3c-6b43-4d59-9c1e-1f0c3c1a0001";
@@ -50,8 +50,8 @@ class LinkSecretsTest {
         client.close();
     }
 
-    private LinkSecrets agent() {
-        return new LinkSecrets(client.getKVClient(), cluster, 5000, true);
+    private NvmeSecrets agent() {
+        return new NvmeSecrets(client.getKVClient(), cluster, 5000, true, true);
     }
 
     @Test
@@ -61,7 +61,7 @@ class LinkSecretsTest {
             List<Callable<DhchapSecrets>> racers = List.of(
                     () -> agent().forLink(REPLICA_A, HOST_1), () -> agent().forLink(REPLICA_A, HOST_1),
                     () -> agent().forLink(REPLICA_A, HOST_1), () -> agent().forLink(REPLICA_A, HOST_1));
-            Set<DhchapSecrets> seen = pool.invokeAll(racers).stream().map(LinkSecretsTest::get).collect(Collectors.toSet());
+            Set<DhchapSecrets> seen = pool.invokeAll(racers).stream().map(NvmeSecretsTest::get).collect(Collectors.toSet());
             assertThat(seen).hasSize(1);
             assertThat(agent().forLink(REPLICA_A, HOST_1)).as("an agent started later").isEqualTo(seen.iterator().next());
         } finally {
@@ -82,7 +82,7 @@ class LinkSecretsTest {
 
     @Test
     void everyLinkHasItsOwnSecretsBothWaysInTheIoEnginesRepresentation() {
-        LinkSecrets s = agent();
+        NvmeSecrets s = agent();
         DhchapSecrets a1 = s.forLink(REPLICA_A, HOST_1);
         DhchapSecrets a2 = s.forLink(REPLICA_A, HOST_2);
         DhchapSecrets b1 = s.forLink(REPLICA_B, HOST_1);
@@ -95,8 +95,20 @@ class LinkSecretsTest {
     }
 
     @Test
+    void everyVolumeAndHostHasItsOwnPairApartFromTheLinks() {
+        NvmeSecrets s = agent();
+        DhchapSecrets v1 = s.forHost(REPLICA_A, HOST_1);
+        DhchapSecrets v2 = s.forHost(REPLICA_A, HOST_2);
+        DhchapSecrets link = s.forLink(REPLICA_A, HOST_1);
+        assertThat(Set.of(v1.getHostSecret(), v1.getControllerSecret(), v2.getHostSecret(), v2.getControllerSecret(),
+                link.getHostSecret(), link.getControllerSecret())).as("a volume's host pair is no link's pair").hasSize(6);
+        assertThat(agent().forHost(REPLICA_A, HOST_1)).as("the same pair after a restart or a move").isEqualTo(v1);
+        assertThat(new NvmeSecrets(client.getKVClient(), cluster, 5000, true, false).forHost(REPLICA_A, HOST_1)).as("hosts off").isNull();
+    }
+
+    @Test
     void offMeansNoSecretsAndNoKey() throws Exception {
-        LinkSecrets off = new LinkSecrets(client.getKVClient(), cluster, 5000, false);
+        NvmeSecrets off = new NvmeSecrets(client.getKVClient(), cluster, 5000, false, false);
         assertThat(off.forLink(REPLICA_A, HOST_1)).isNull();
         assertThat(client.getKVClient().get(ByteSequence.from("/javastor/" + cluster + "/secrets/nvme-link-key", StandardCharsets.UTF_8))
                 .get().getCount()).isZero();

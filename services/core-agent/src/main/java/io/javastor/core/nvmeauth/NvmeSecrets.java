@@ -25,44 +25,53 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
 /**
- * The DH-HMAC-CHAP secrets of nexus-to-replica links (NVMe in-band authentication, issue 16): a replica shared to the
- * node of its volume's target admits only that node's initiator, which proves it holds the link's host secret, and the
- * replica's target proves back that it holds the link's controller secret. Each link has its own pair, derived from
- * one random cluster key kept in etcd (outside the specs, which the REST API serves): HMAC-SHA-256(key, label, replica,
- * host NQN). Derived, not stored per link, so a share re-created after a restart gets the same secrets the nexus
- * still holds; distinct per link, so a node learns only the secrets of the links it is part of. Never logged.
+ * The DH-HMAC-CHAP secrets of NVMe/TCP connections (NVMe in-band authentication, issue 16). Links: a replica shared
+ * to the node of its volume's target admits only that node's initiator, which proves it holds the link's host
+ * secret, and the replica's target proves back that it holds the link's controller secret. Hosts: a volume's target
+ * admits each host it is published to with that host's pair for the volume, which the host's CSI node plugin asks
+ * the agent for. Each pair is derived from one random cluster key kept in etcd (outside the specs, which the REST
+ * API serves): HMAC-SHA-256(key, label, replica or volume, host NQN). Derived, not stored one by one, so a share or
+ * target re-created after a restart or a move gets the same secrets its peer still holds; distinct per connection,
+ * so a node learns only the secrets of its own. Never logged.
  */
-public final class LinkSecrets {
-    private static final Logger log = LoggerFactory.getLogger(LinkSecrets.class);
+public final class NvmeSecrets {
+    private static final Logger log = LoggerFactory.getLogger(NvmeSecrets.class);
     private static final int KEY_BYTES = 32;
 
     private final KV kv;
     private final ByteSequence keyName;
     private final long timeoutMillis;
-    private final boolean enabled;
+    private final boolean links;
+    private final boolean hosts;
     private volatile byte[] clusterKey;
 
-    /** @param enabled false: links are not authenticated (every method answers "none") */
-    public LinkSecrets(KV kv, String cluster, long timeoutMillis, boolean enabled) {
+    /**
+     * @param links false: replica links are not authenticated ({@link #forLink} answers null)
+     * @param hosts false: volume targets do not authenticate their hosts ({@link #forHost} answers null)
+     */
+    public NvmeSecrets(KV kv, String cluster, long timeoutMillis, boolean links, boolean hosts) {
         this.kv = kv;
         this.keyName = ByteSequence.from("/javastor/" + cluster + "/secrets/nvme-link-key", StandardCharsets.UTF_8);
         this.timeoutMillis = timeoutMillis;
-        this.enabled = enabled;
+        this.links = links;
+        this.hosts = hosts;
     }
 
-    public boolean enabled() {
-        return enabled;
-    }
-
-    /** The secrets of the link from {@code hostNqn}'s initiator to replica {@code replicaUuid}'s share; null when disabled. */
+    /** The secrets of the link from {@code hostNqn}'s initiator to replica {@code replicaUuid}'s share; null when off. */
     public DhchapSecrets forLink(String replicaUuid, String hostNqn) {
-        if (!enabled) {
-            return null;
-        }
+        return links ? pair("link", replicaUuid, hostNqn) : null;
+    }
+
+    /** The secrets with which host {@code hostNqn} connects to volume {@code volumeUuid}'s target; null when off. */
+    public DhchapSecrets forHost(String volumeUuid, String hostNqn) {
+        return hosts ? pair("volume", volumeUuid, hostNqn) : null;
+    }
+
+    private DhchapSecrets pair(String kind, String resource, String hostNqn) {
         byte[] key = clusterKey();
         return DhchapSecrets.newBuilder()
-                .setHostSecret(text(derive(key, "link-host", replicaUuid, hostNqn)))
-                .setControllerSecret(text(derive(key, "link-controller", replicaUuid, hostNqn)))
+                .setHostSecret(text(derive(key, kind + "-host", resource, hostNqn)))
+                .setControllerSecret(text(derive(key, kind + "-controller", resource, hostNqn)))
                 .build();
     }
 
