@@ -60,7 +60,12 @@ public final class CoreAgentProcess implements AutoCloseable {
 
     /** A new channel to its API, proving itself as the REST gateway does (the peer the agent serves its API to). */
     public ManagedChannel apiChannel() {
-        return ClusterCertificates.shared().of(ClusterPeer.REST_GATEWAY).channelTo(address(), ClusterPeer.CORE_AGENT).build();
+        return channelAs(ClusterPeer.REST_GATEWAY);
+    }
+
+    /** A new channel to its API proving itself as {@code peer} (a CSI node plugin, say, the only one given hosts' secrets). */
+    public ManagedChannel channelAs(ClusterPeer peer) {
+        return ClusterCertificates.shared().of(peer).channelTo(address(), ClusterPeer.CORE_AGENT).build();
     }
 
     public int grpcPort() {

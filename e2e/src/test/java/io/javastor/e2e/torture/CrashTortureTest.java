@@ -36,7 +36,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.GetHostSecretsRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.HostSecrets;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.UnpublishVolumeRequest;
@@ -55,6 +57,8 @@ import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.testsupport.StorageNodes;
 import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.api.tls.ClusterPeer;
+import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 
@@ -124,6 +128,7 @@ class CrashTortureTest {
     private final Set<Long> quarantined = ConcurrentHashMap.newKeySet();
     private final Instant0 t0 = new Instant0();
     private String volumeUri;
+    private DhchapKeys hostKeys;
     private int cyclesDone;
     private final int[] kindCount = new int[CrashKind.values().length];
     private boolean summarized;
@@ -279,7 +284,7 @@ class CrashTortureTest {
         return VolumeServiceGrpc.newBlockingStub(agentChannel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
-    private String createAndPublishVolume() {
+    private String createAndPublishVolume() throws InterruptedException {
         String uuid = UUID.randomUUID().toString();
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME_BYTES).setReplicaCount(3)
                 .setThin(true).build());
@@ -287,14 +292,28 @@ class CrashTortureTest {
         Volume published = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(NODES.get(0))
                 .addAllowedHosts(HOST_NQN).build());
         volumeUri = published.getTarget().getUri();
+        hostKeys = hostSecrets(uuid);
         assertThat(volumeUri).as("target URI").contains("nqn.2019-05.io.javastor:" + uuid);
         log("volume %s: thin, 3 replicas, %d MiB, published on %s at %s for %s", uuid, VOLUME_BYTES >> 20,
                 published.getTarget().getNodeId(), volumeUri, HOST_NQN);
         return uuid;
     }
 
+    /** The host's DH-HMAC-CHAP secrets for the volume, asked for as the CSI node plugin does (the target requires them). */
+    private static DhchapKeys hostSecrets(String uuid) throws InterruptedException {
+        ManagedChannel asCsiNode = agent.channelAs(ClusterPeer.CSI_NODE);
+        try {
+            HostSecrets s = VolumeServiceGrpc.newBlockingStub(asCsiNode).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .getHostSecrets(GetHostSecretsRequest.newBuilder().setUuid(uuid).setHostNqn(HOST_NQN).build());
+            return DhchapKeys.parse(s.getHostSecret(), s.getControllerSecret());
+        } finally {
+            asCsiNode.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     private NvmfBlockDevice connect() {
-        return NvmfBlockDevice.connect(volumeUri, NvmfHostOptions.defaults(HOST_NQN).withReconnectDeadline(Duration.ofSeconds(120)));
+        return NvmfBlockDevice.connect(volumeUri,
+                NvmfHostOptions.defaults(HOST_NQN).withReconnectDeadline(Duration.ofSeconds(120)).withDhchap(hostKeys));
     }
 
     // ------------------------------------------------------------------------------------------------ one cycle
