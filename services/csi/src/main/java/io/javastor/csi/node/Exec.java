@@ -19,10 +19,7 @@ final class Exec {
         }
 
         String describe() {
-            // Secrets on the command line (nvme connect --dhchap-secret=...) never reach an error or a log.
-            List<String> shown = command.stream().map(a -> a.startsWith("--dhchap") && a.contains("=")
-                    ? a.substring(0, a.indexOf('=') + 1) + "(hidden)" : a).toList();
-            return String.join(" ", shown) + " exited " + code + (err.isBlank() ? "" : ": " + err.strip())
+            return String.join(" ", command) + " exited " + code + (err.isBlank() ? "" : ": " + err.strip())
                     + (out.isBlank() || !err.isBlank() ? "" : ": " + out.strip());
         }
     }

@@ -7,17 +7,31 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** The kernel NVMe/TCP initiator: nvme-cli for connect/disconnect/rescan, sysfs to find what is connected. */
+/**
+ * The kernel NVMe/TCP initiator: /dev/nvme-fabrics for connects ({@link FabricsConnect}), nvme-cli for disconnect and
+ * rescan, sysfs to find what is connected.
+ */
 public class NvmeCli {
     private static final Pattern NAMESPACE = Pattern.compile("^nvme\\d+n\\d+$");
     private static final Pattern CONTROLLER = Pattern.compile("^nvme\\d+$");
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** Connects block in the kernel; daemon threads, so a stuck one never holds the plugin's exit. */
+    private static final ExecutorService CONNECTS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "nvmf-connect");
+        t.setDaemon(true);
+        return t;
+    });
     private final Path sys;
     private final Path fabricsDevice;
 
@@ -69,18 +83,11 @@ public class NvmeCli {
         if (!liveControllers(t.nqn()).isEmpty()) {
             return new Connect.AlreadyConnected();
         }
-        List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
-                "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
-        hostOptions(cmd, hostNqn);
-        secretOptions(cmd, secrets);
-        Exec.Result r = Exec.run(TIMEOUT, cmd);
-        if (r.ok()) {
-            return new Connect.Connected();
-        }
-        if (!liveControllers(t.nqn()).isEmpty()) { // a concurrent connect won
+        Connect c = connectThroughKernel(new FabricsConnect(t, hostNqn, ctrlLossTmoSeconds, reconnectDelaySeconds, secrets));
+        if (c instanceof Connect.Failed && !liveControllers(t.nqn()).isEmpty()) { // a concurrent connect won
             return new Connect.AlreadyConnected();
         }
-        return new Connect.Failed(r.describe());
+        return c;
     }
 
     /**
@@ -93,36 +100,35 @@ public class NvmeCli {
 
     /** As above, authenticating with {@code secrets} when there are any (the same pair as the first path's). */
     public Connect addPath(Target t, String hostNqn, int ctrlLossTmoSeconds, int reconnectDelaySeconds, Optional<HostSecrets.Pair> secrets) {
-        List<String> cmd = new ArrayList<>(List.of("nvme", "connect", "-t", "tcp", "-a", t.host(), "-s", Integer.toString(t.port()),
-                "-n", t.nqn(), "--ctrl-loss-tmo=" + ctrlLossTmoSeconds, "--reconnect-delay=" + reconnectDelaySeconds));
-        hostOptions(cmd, hostNqn);
-        secretOptions(cmd, secrets);
-        Exec.Result r = Exec.run(TIMEOUT, cmd);
-        return r.ok() ? new Connect.Connected() : new Connect.Failed(r.describe());
+        return connectThroughKernel(new FabricsConnect(t, hostNqn, ctrlLossTmoSeconds, reconnectDelaySeconds, secrets));
     }
 
     /**
-     * The host NQN and a host id derived from it: every path of this node presents the same pair (Linux refuses a
-     * second connect with the same NQN and another id, and nvme-cli makes one up when the node has no /etc/nvme/hostid).
+     * Writes the connect to /dev/nvme-fabrics (secrets stay off command lines). The write blocks in the kernel until it
+     * connects or gives up; a connect that has not answered in {@link #TIMEOUT} is reported failed (its thread stays in
+     * the kernel until the kernel lets go, as an nvme-cli process would).
      */
-    private static void hostOptions(List<String> cmd, String hostNqn) {
-        if (hostNqn != null) {
-            cmd.add("--hostnqn=" + hostNqn);
-            cmd.add("--hostid=" + java.util.UUID.nameUUIDFromBytes(hostNqn.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        }
-    }
-
-    /**
-     * DH-HMAC-CHAP secrets for nvme connect. The kernel must have NVMe in-band authentication (CONFIG_NVME_AUTH, Linux
-     * 6.0+ where the distribution enables it): without, the connect fails and says so.
-     */
-    private static void secretOptions(List<String> cmd, Optional<HostSecrets.Pair> secrets) {
-        secrets.ifPresent(p -> {
-            cmd.add("--dhchap-secret=" + p.host());
-            if (!p.controller().isEmpty()) {
-                cmd.add("--dhchap-ctrl-secret=" + p.controller());
+    private Connect connectThroughKernel(FabricsConnect request) {
+        CompletableFuture<FabricsConnect.Controller> done = CompletableFuture.supplyAsync(() -> {
+            try {
+                return request.writeTo(fabricsDevice);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-        });
+        }, CONNECTS);
+        try {
+            done.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            return new Connect.Connected();
+        } catch (ExecutionException e) {
+            Throwable why = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            String hint = Files.exists(fabricsDevice) ? "" : " (no " + fabricsDevice + ": load the nvme-tcp kernel module)";
+            return new Connect.Failed("connect " + request + " through " + fabricsDevice + " failed: " + why.getMessage() + hint);
+        } catch (TimeoutException e) {
+            return new Connect.Failed("connect " + request + " through " + fabricsDevice + ": no answer from the kernel in " + TIMEOUT.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Connect.Failed("connect " + request + " interrupted");
+        }
     }
 
     /**
