@@ -160,7 +160,7 @@ public final class ControlPlaneBench {
             create[i] = System.nanoTime() - s;
             uuids.add(uuid);
             s = System.nanoTime();
-            api.withDeadlineAfter(60, TimeUnit.SECONDS).publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).build());
+            api.withDeadlineAfter(60, TimeUnit.SECONDS).publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).addAllowedHosts("nqn.2019-05.io.javastor:node-name:bench-host").build());
             publish[i] = System.nanoTime() - s;
         }
         for (int i = 0; i < volumes; i++) {

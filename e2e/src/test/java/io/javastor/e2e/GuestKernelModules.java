@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Kernel modules of the VM's kernel that the harness's initramfs does not carry (it has virtio, 9p, overlay, nvme-tcp
  * and nvmet-tcp only; the guest's chroot is the host's root, whose /lib/modules is not the guest kernel's). They come
- * from the same Debian package the harness takes its kernel from ({@code apt-get download}, once), unpacked with
+ * from the package of the kernel the guest boots (the one the VM cache holds, or the harness's Debian 6.1 by
+ * {@code apt-get download}, once), unpacked with
  * their dependencies into {@code $VM_CACHE/modules-<version>}, where the guest loads them with
  * {@code modprobe -d DIR NAME}.
  */
@@ -20,6 +21,8 @@ final class GuestKernelModules {
     private static final String PREPARE = """
             set -euo pipefail
             cache=${VM_CACHE:-$HOME/.cache/linux-nvme-vm}
+            # A cache that carries its kernel's package (tools/vm-auth-kernel) takes the modules from it.
+            deb=$(ls "$cache"/linux-image-*-unsigned_*.deb 2>/dev/null | sort -V | tail -1 || true)
             if [ -f "$cache/kernel-version" ]; then kv=$(cat "$cache/kernel-version")
             else
               # The harness's choice (run-vm.sh): the newest Debian 6.1 amd64 image package.
@@ -32,9 +35,14 @@ final class GuestKernelModules {
             for m in "$@"; do
               if [ -f "$dir/lib/modules/$kv/modules.dep" ] && grep -qE "/$m\\.ko(\\.[a-z]+)?:" "$dir/lib/modules/$kv/modules.dep"; then continue; fi
               work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-              (cd "$work" && apt-get download "linux-image-$kv-unsigned" >/dev/null 2>&1) || \\
-                { apt-get update -qq >/dev/null 2>&1; (cd "$work" && apt-get download "linux-image-$kv-unsigned" >/dev/null); }
+              if [ -n "$deb" ]; then cp "$deb" "$work/"
+              else
+                (cd "$work" && apt-get download "linux-image-$kv-unsigned" >/dev/null 2>&1) || \\
+                  { apt-get update -qq >/dev/null 2>&1; (cd "$work" && apt-get download "linux-image-$kv-unsigned" >/dev/null); }
+              fi
               dpkg -x "$work"/*.deb "$work/k"
+              # Debian 13 ships its modules under /usr/lib/modules (xz-compressed; the guest's kmod reads xz).
+              [ -d "$work/k/lib/modules" ] || { mkdir -p "$work/k/lib"; ln -s ../usr/lib/modules "$work/k/lib/modules"; }
               depmod -b "$work/k" "$kv"
               mkdir -p "$dir/lib/modules/$kv"
               for n in "$@"; do
@@ -57,7 +65,9 @@ final class GuestKernelModules {
         Path out = workDir.resolve("guest-modules.out");
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("bash", script.toString()));
         cmd.addAll(java.util.List.of(modules));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().put("VM_CACHE", GuestVm.kernelCache().toString()); // the modules of the kernel the guest boots
+        Process p = pb.start();
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly().waitFor();
             throw new AssertionError("preparing the guest's kernel modules " + String.join(", ", modules) + ": not within 10 min");

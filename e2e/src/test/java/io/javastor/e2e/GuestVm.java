@@ -51,12 +51,40 @@ final class GuestVm implements AutoCloseable {
         }
         Path share = Files.createDirectories(workDir.resolve("share"));
         Path log = workDir.resolve("vm.log");
+        Path kernel = kernelCache();
         List<String> cmd = new java.util.ArrayList<>(List.of("bash", tools.resolve("run-vm.sh").toString(), script.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("VM_SHARE", share.toString());
+        pb.environment().put("VM_CACHE", kernel.toString());
         pb.environment().put("VM_TIMEOUT_S", Integer.toString(timeoutSeconds));
         return new GuestVm(share, log, pb.start());
+    }
+
+    /**
+     * The VM cache whose kernel the guest boots: Linux 6.12, whose NVMe/TCP host has in-band authentication (volume
+     * targets admit only their hosts, each with its DH-HMAC-CHAP pair). Made on first use; the test is skipped, saying
+     * why, when it cannot be.
+     */
+    static Path kernelCache() throws IOException {
+        try {
+            return io.javastor.testsupport.GuestKernels.withNvmeAuthentication();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while preparing the guest kernel", e);
+        }
+    }
+
+    /**
+     * The guest's {@code nvme connect} options for a subsystem (host NQN and DH-HMAC-CHAP secrets), left for it in the
+     * shared folder as {@code auth.NQN} (owner-only): secrets stay off command lines.
+     */
+    static void connectOptions(Path workDir, String nqn, String options) throws IOException {
+        Path share = Files.createDirectories(workDir.resolve("share"));
+        Path f = share.resolve("auth." + nqn);
+        Files.deleteIfExists(f);
+        Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(f, options + "\n");
     }
 
     boolean marker(String name) {

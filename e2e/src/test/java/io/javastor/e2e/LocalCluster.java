@@ -72,6 +72,27 @@ final class LocalCluster {
 
     /** Runs {@code ./javastor ARGS...}; its output goes to the console as it comes and is returned. */
     Run javastor(Duration limit, String... args) throws IOException, InterruptedException {
+        return javastor(limit, true, args);
+    }
+
+    /**
+     * The {@code nvme connect} options of host {@code node} for a volume published to it ({@code ./javastor host-secrets}:
+     * host NQN, host id, its DH-HMAC-CHAP pair). Secret: not printed.
+     */
+    String hostConnectOptions(String volume, String node) throws IOException, InterruptedException {
+        Run r = javastor(Duration.ofMinutes(2), false, "host-secrets", volume, node);
+        if (r.exitCode() != 0) {
+            throw new AssertionError("./javastor host-secrets " + volume + " " + node + " exited " + r.exitCode() + ":\n"
+                    + r.output().replaceAll("DHHC-1:[^ ]+", "DHHC-1:(hidden)"));
+        }
+        String options = r.output().strip().lines().reduce((a, b) -> b).orElse("");
+        if (!options.contains("--hostnqn=") || !options.contains("--dhchap-secret=DHHC-1:") || !options.contains("--dhchap-ctrl-secret=DHHC-1:")) {
+            throw new AssertionError("./javastor host-secrets " + volume + " " + node + " printed no host NQN and secret pair");
+        }
+        return options;
+    }
+
+    private Run javastor(Duration limit, boolean show, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", script().toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(home.getParent(), "javastor-", ".out");
@@ -87,8 +108,9 @@ final class LocalCluster {
         }
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         String text = Files.readString(out, StandardCharsets.UTF_8);
+        Files.delete(out);
         System.out.printf("---- ./javastor %s (%d s, exit %s) ----%n%s%n", String.join(" ", args), took.toSeconds(),
-                done ? Integer.toString(p.exitValue()) : "none: killed after " + limit.toSeconds() + " s", text);
+                done ? Integer.toString(p.exitValue()) : "none: killed after " + limit.toSeconds() + " s", show ? text : "(output not shown: secrets)");
         return new Run(cmd, done ? p.exitValue() : -1, text, took);
     }
 

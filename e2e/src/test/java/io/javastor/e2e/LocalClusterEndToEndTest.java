@@ -48,6 +48,8 @@ import tools.jackson.databind.JsonNode;
 class LocalClusterEndToEndTest {
 
     private static final String NEXUS_NODE = "node-1";
+    /** The guest, as the host the volumes are published to (REST frontend_node): the only host their targets admit. */
+    private static final String GUEST_NODE = "e2e-guest";
     private static final String SPARE_NODE = "node-4";
     private static final long VOLUME_BYTES = 512L << 20;
     // fio's write phase: 160 MiB at most 2 MiB/s, so at least 80 s of writes, long enough to kill a node under it
@@ -115,7 +117,8 @@ class LocalClusterEndToEndTest {
             assertThat(created.path("state").path("status").asString()).isEqualTo("Online");
             assertThat(replicaNodes(created)).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
             JsonNode published = cluster.ok(cluster.put("/v0/volumes/" + uuid + "/target",
-                    "{\"protocol\":\"nvmf\",\"publish_context\":{},\"node\":\"" + NEXUS_NODE + "\"}"), "publish volume");
+                    "{\"protocol\":\"nvmf\",\"publish_context\":{},\"node\":\"" + NEXUS_NODE + "\",\"frontend_node\":\"" + GUEST_NODE
+                            + "\"}"), "publish volume");
             String deviceUri = published.path("state").path("target").path("deviceUri").asString();
             Matcher m = Pattern.compile("nvmf://127\\.0\\.0\\.1:(\\d+)/(nqn\\.[^/]+)").matcher(deviceUri);
             assertThat(m.matches()).as("deviceUri " + deviceUri).isTrue();
@@ -131,6 +134,8 @@ class LocalClusterEndToEndTest {
             mark("./javastor add-node 4: node-4 Online with pool-4 (" + add.took().toSeconds() + " s)");
 
             // 4. The kernel initiator writes with verification.
+            // The guest connects as the host the volume is published to, with its DH-HMAC-CHAP pair (./javastor host-secrets).
+            GuestVm.connectOptions(tmp, nqn, cluster.hostConnectOptions(uuid, GUEST_NODE));
             vm = GuestVm.start(tmp, "guest-fio-verify.sh", 1500, GuestVm.HOST_FROM_GUEST, Integer.toString(port), nqn,
                     Integer.toString(WRITE_MB), Integer.toString(RATE_KB), "600");
             GuestVm guest = vm;

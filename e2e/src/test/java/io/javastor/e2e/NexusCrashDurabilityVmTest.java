@@ -61,6 +61,8 @@ import tools.jackson.databind.JsonNode;
 class NexusCrashDurabilityVmTest {
 
     private static final String NEXUS_NODE = "node-1";
+    /** The guest, as the host the volumes are published to (REST frontend_node): the only host their targets admit. */
+    private static final String GUEST_NODE = "e2e-guest";
     private static final int FUA_WRITES = 16;
     private static final int FILES_BEFORE_KILL = 20;
     private static final long FS_VOLUME_BYTES = 128L << 20;
@@ -124,6 +126,9 @@ class NexusCrashDurabilityVmTest {
                 assertThat(allocated(r.getValue(), r.getKey())).as("bytes allocated to replica " + r.getKey() + " on " + r.getValue()
                         + " before the FUA writes (fresh clusters)").isZero();
             }
+            // The guest connects to both as the host they are published to, each with its pair (./javastor host-secrets).
+            GuestVm.connectOptions(tmp, a.group(2), cluster.hostConnectOptions(fuaVolume, GUEST_NODE));
+            GuestVm.connectOptions(tmp, b.group(2), cluster.hostConnectOptions(fsVolume, GUEST_NODE));
             String modules = GuestKernelModules.prepare(tmp, "ext4", "crc32c_generic");
             vm = GuestVm.start(tmp, "guest-crash-durability.sh", 1200, GuestVm.HOST_FROM_GUEST, a.group(1), a.group(2), b.group(2),
                     Long.toString(clusterSize), Integer.toString(FUA_WRITES), Integer.toString(FILES_BEFORE_KILL), "600", modules);
@@ -272,7 +277,8 @@ class NexusCrashDurabilityVmTest {
         }
         assertThat(replicas.values()).as("replica nodes of " + uuid).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
         cluster.ok(cluster.put("/v0/volumes/" + uuid + "/target",
-                "{\"protocol\":\"nvmf\",\"publish_context\":{},\"node\":\"" + NEXUS_NODE + "\"}"), "publish volume " + uuid);
+                "{\"protocol\":\"nvmf\",\"publish_context\":{},\"node\":\"" + NEXUS_NODE + "\",\"frontend_node\":\"" + GUEST_NODE
+                        + "\"}"), "publish volume " + uuid);
         return replicas;
     }
 

@@ -3,7 +3,8 @@
 #   guest-crash-durability.sh ADDRESS PORT NQN_FUA NQN_FS CLUSTER_BYTES FUA_WRITES FILES_BEFORE WAIT_S MODULE_ROOT
 # (MODULE_ROOT: the guest kernel's ext4 and crc32c_generic modules for `modprobe -d`, which the harness's initramfs lacks)
 # Two published thin volumes whose targets are on the same node, both connected with the kernel's NVMe/TCP initiator
-# with --ctrl-loss-tmo=-1 (it reconnects to the same address, however long the target is gone):
+# with --ctrl-loss-tmo=-1 (it reconnects to the same address, however long the target is gone), as the host they are
+# published to, with its DH-HMAC-CHAP pair (./auth.NQN: nvme connect options the host left in the shared folder):
 #   (b) ext4 on NQN_FS; a loop writes file i, fsyncs it and its directory, and only then appends "i sha256" to
 #       ./fsynced.log (the host-visible record of the fsyncs that returned);
 #   (a) once FILES_BEFORE files are fsync'd: FUA_WRITES `nvme write --force-unit-access` (no Flush) of one 4 KiB block
@@ -54,7 +55,10 @@ has_device() { [ -n "$(device_of "$1")" ]; }
 
 connect() { # ADDRESS PORT NQN [extra nvme connect options]: sets dev to the namespace's block device
   local a=$1 p=$2 q=$3; shift 3
-  nvme connect -t tcp -a "$a" -s "$p" -n "$q" "$@" >/dev/null || fail "nvme connect $a:$p $q"
+  # A volume's target admits its host with its DH-HMAC-CHAP pair (./auth.NQN, left by the host); a replica shared
+  # to the guest has none.
+  local auth=; [ -s "./auth.$q" ] && auth=$(cat "./auth.$q")
+  nvme connect -t tcp -a "$a" -s "$p" -n "$q" "$@" $auth >/dev/null || fail "nvme connect $a:$p $q"
   wait_for 30 "block device of $q" has_device "$q"
   dev=/dev/$(device_of "$q")
 }

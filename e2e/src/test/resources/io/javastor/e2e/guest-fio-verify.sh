@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Guest script (runs in the Linux VM of ../shared/tools/linux-nvme-vm, from its shared folder /tmp/share):
 #   guest-fio-verify.sh ADDRESS PORT NQN SIZE_MB RATE_KB WAIT_S
-# Connects the kernel's NVMe/TCP initiator to the volume's target, then:
+# Connects the kernel's NVMe/TCP initiator to the volume's target (as the host the volume is published to, with its
+# DH-HMAC-CHAP secrets: the nvme connect options in ./auth.NQN, which the host left in the shared folder), then:
 #   1. writes SIZE_MB of random 64 KiB blocks (each block once, crc32c verify headers, RATE_KB KiB/s so that the
 #      write phase lasts while the host kills a replica's node and the core agent replaces it), verified at the end;
 #   2. waits (up to WAIT_S) for the host to say the volume is whole again (file ./recovered), and
@@ -12,7 +13,8 @@ set -u
 addr=$1 port=$2 nqn=$3 size_mb=$4 rate_kb=$5 wait_s=$6
 fail() { echo "FAIL: $*"; touch ./failed; nvme disconnect -n "$nqn" >/dev/null 2>&1; exit 1; }
 # ctrl-loss-tmo -1: the initiator never gives up on the target (it does not move in this test).
-nvme connect -t tcp -a "$addr" -s "$port" -n "$nqn" --ctrl-loss-tmo=-1 || fail "connect"
+[ -s "./auth.$nqn" ] || fail "no connect options ./auth.$nqn"
+nvme connect -t tcp -a "$addr" -s "$port" -n "$nqn" --ctrl-loss-tmo=-1 $(cat "./auth.$nqn") || fail "connect"
 dev=
 for i in $(seq 1 60); do
   for s in /sys/class/nvme-subsystem/*; do

@@ -193,7 +193,7 @@ class CoreAgentApplicationTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
         // Destroying what does not exist succeeds (CSI retries deletes).
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
-        assertThatThrownBy(() -> volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).build()))
+        assertThatThrownBy(() -> volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).addAllowedHosts("nqn.2019-05.io.javastor:node-name:test-host").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 

@@ -38,7 +38,7 @@ class ResourceOperationsApiTest {
     }
 
     private static Map<String, Object> publishOn(String node) {
-        return Map.of("protocol", "nvmf", "publish_context", Map.of(), "node", node);
+        return Map.of("protocol", "nvmf", "publish_context", Map.of(), "node", node, "frontend_node", "app-1");
     }
 
     // ------------------------------------------------------------------ drain

@@ -220,6 +220,12 @@ class VolumeApiTest {
                 "node");
         gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "frontend_node", "")).assertError(400,
                 "InvalidArgument", "frontend_node");
+        // Never published to every host: the host that will connect is named.
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of())).assertError(400, "InvalidArgument",
+                "frontend_node: is required");
+        gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true, "frontend_node", "app-1")).assertError(400,
+                "InvalidArgument", "frontend_node: a republish keeps the hosts");
+        assertThat(gw().get("/v0/volumes/" + uuid).json().path("spec").has("target")).as("nothing published by refused calls").isFalse();
         gw().put(path, Map.of("protocol", "nvmf", "publish_context", Map.of(), "republish", true)).assertError(412, "FailedPrecondition",
                 "not published");
         gw().put("/v0/volumes/bad/target", Map.of("protocol", "nvmf", "publish_context", Map.of())).assertError(400,

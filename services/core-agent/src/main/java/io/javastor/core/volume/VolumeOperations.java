@@ -289,11 +289,14 @@ public final class VolumeOperations {
     }
 
     /**
-     * Creates the volume's target (nexus) and shares it over NVMe-oF. Publishing again succeeds with
-     * the same target; asking for another node while published is a conflict (unpublish first).
+     * Creates the volume's target (nexus) and shares it over NVMe-oF to {@code allowedHosts}, which must be named: a
+     * target open to every host would admit any initiator on the network, unauthenticated (each named host gets its
+     * own DH-HMAC-CHAP pair). Publishing again succeeds with the same target; asking for another node or other hosts
+     * while published is refused (unpublish first).
      */
     public VolumeView publish(String uuid, String preferredNode, List<String> allowedHosts) {
         requireUuid(uuid);
+        requireHostNqns(allowedHosts);
         try (var held = guard.acquire(uuid, WAIT)) {
             Versioned<VolumeSpec> volume = readCreated(uuid);
             Optional<Versioned<NexusSpec>> existing = nexuses.of(uuid);
@@ -314,6 +317,21 @@ public final class VolumeOperations {
             }
             nexuses.publish(uuid, volume.spec().size(), replicas.ofVolume(uuid), preferredNode, allowedHosts);
             return view(volume.spec());
+        }
+    }
+
+    /** NVMe Base 4.7 (NQN): "nqn." and at most 223 bytes; no ',' or control characters (hosts' connect options). */
+    private static void requireHostNqns(List<String> hosts) {
+        if (hosts.isEmpty()) {
+            throw new CoreException.InvalidArgument("allowed_hosts", "name the hosts that may connect (the CSI node plugin's"
+                    + " host NQN; REST: frontend_node): a volume is never published to every host");
+        }
+        for (String h : hosts) {
+            if (!h.startsWith("nqn.") || h.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 223 || h.indexOf(',') >= 0
+                    || h.chars().anyMatch(Character::isISOControl)) {
+                throw new CoreException.InvalidArgument("allowed_hosts", "'" + h + "' is not a host NQN (nqn.*, at most 223"
+                        + " bytes, no ',' or control characters)");
+            }
         }
     }
 

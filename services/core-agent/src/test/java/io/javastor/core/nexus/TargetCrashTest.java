@@ -42,6 +42,7 @@ import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -148,7 +149,7 @@ class TargetCrashTest {
         String targetNode = replicaNodes.get(0);
         String otherNode = replicaNodes.get(1);
         String otherReplica = created.getReplicasList().get(1).getUuid();
-        Volume published = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(targetNode).build());
+        Volume published = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(targetNode).build());
         String uri = published.getTarget().getUri();
         // The target's generation is on record before it exists, and it fences the children with it (docs/ha.md).
         assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(1);
@@ -156,7 +157,7 @@ class TargetCrashTest {
                 .isEqualTo(1);
         byte[] first = pattern(1);
         byte[] second = pattern(2);
-        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host")
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, AppHost.TEST_HOST.options(agent, uuid)
                 .withReconnectDeadline(Duration.ofMinutes(3)))) {
             writeAll(dev, first);
             assertHolds(dev, first, "both replicas in sync");

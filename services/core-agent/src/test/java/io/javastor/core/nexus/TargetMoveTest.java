@@ -31,6 +31,7 @@ import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -87,7 +88,7 @@ class TargetMoveTest {
     }
 
     private static NvmfBlockDevice connect(String uri) {
-        return NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host"));
+        return AppHost.TEST_HOST.connect(agent, uri);
     }
 
     private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
@@ -125,7 +126,7 @@ class TargetMoveTest {
         List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
         String first = replicaNodes.get(0);
         String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
-        String uri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(first).build())
+        String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(first).build())
                 .getTarget().getUri();
         byte[] data = pattern(7);
         try (NvmfBlockDevice dev = connect(uri)) {
@@ -172,7 +173,7 @@ class TargetMoveTest {
         String uuid = UUID.randomUUID().toString();
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
         String target = created.getReplicasList().get(0).getNodeId();
-        String uri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(target).build())
+        String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(target).build())
                 .getTarget().getUri();
         byte[] data = pattern(21);
         try (NvmfBlockDevice dev = connect(uri)) {
@@ -213,7 +214,7 @@ class TargetMoveTest {
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
         List<String> replicaNodes = created.getReplicasList().stream().map(Replica::getNodeId).toList();
         String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
-        String oldUri = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(spare).build())
+        String oldUri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(spare).build())
                 .getTarget().getUri();
         byte[] data = pattern(11);
         try (NvmfBlockDevice dev = connect(oldUri)) {

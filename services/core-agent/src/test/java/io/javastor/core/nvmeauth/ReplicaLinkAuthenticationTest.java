@@ -14,6 +14,7 @@ import io.javastor.api.ioengine.v1.ChildState;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.BlockIoException;
@@ -69,10 +70,10 @@ class ReplicaLinkAuthenticationTest {
         String uuid = UUID.randomUUID().toString();
         Volume created = volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
         String targetNode = created.getReplicasList().stream().map(Replica::getNodeId).findFirst().orElseThrow();
-        String uri = volumes.publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(targetNode).build())
+        String uri = volumes.publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(targetNode).build())
                 .getTarget().getUri();
 
-        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults("nqn.2019-05.io.javastor:test-host"))) {
+        try (NvmfBlockDevice dev = AppHost.TEST_HOST.connect(cluster.agent(), uri)) {
             ByteBuffer out = DmaBuffers.allocate(65536);
             while (out.hasRemaining()) {
                 out.put((byte) 0x6B);

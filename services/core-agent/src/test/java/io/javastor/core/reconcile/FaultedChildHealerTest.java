@@ -45,6 +45,7 @@ import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -64,6 +65,7 @@ class FaultedChildHealerTest {
     private static final int VOLUME = 8 * MIB;
     private static final int BLOCK = 64 * 1024;
     private static final String HOST = "nqn.2019-05.io.javastor:test-host";
+    private static final AppHost APP_HOST = new AppHost(HOST);
     private static TestCluster cluster;
     private static SpecStore specs;
 
@@ -139,8 +141,7 @@ class FaultedChildHealerTest {
     /** A published 2-replica volume with its target on the first replica's node; returns it as published. */
     private static Volume publishedVolume(String uuid) {
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
-        return volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid)
-                .setPreferredNodeId(created.getReplicas(0).getNodeId()).build());
+        return volumes().publishVolume(APP_HOST.publish(uuid).setPreferredNodeId(created.getReplicas(0).getNodeId()).build());
     }
 
     /** The volume's child that is not on the target's node (shared to it over NVMe-oF). */
@@ -240,7 +241,7 @@ class FaultedChildHealerTest {
         byte[] degraded = pattern(seed + 1);
         byte[] after = before.clone();
         System.arraycopy(degraded, degradedFrom, after, degradedFrom, VOLUME / 2);
-        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
+        try (NvmfBlockDevice dev = APP_HOST.connect(cluster.agent(), published.getTarget().getUri())) {
             write(dev, before, 0, VOLUME);
             long outageStart = System.nanoTime();
             outage.run(uuid, targetNode, remote);
@@ -329,7 +330,7 @@ class FaultedChildHealerTest {
         String targetNode = published.getTarget().getNodeId();
         NexusSpec.Child remote = remoteChild(uuid);
         byte[] data = pattern(31);
-        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
+        try (NvmfBlockDevice dev = APP_HOST.connect(cluster.agent(), published.getTarget().getUri())) {
             write(dev, data, 0, VOLUME);
             // The replica vanishes from its pool behind the agent's back (its node and pool stay): the target faults the
             // child on its next write, and the replica cannot come back.

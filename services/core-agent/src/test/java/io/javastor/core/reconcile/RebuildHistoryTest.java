@@ -28,6 +28,7 @@ import io.javastor.api.ioengine.v1.FaultNexusChildRequest;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.core.testsupport.PostgresExtension;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.TestCluster;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
@@ -90,14 +91,14 @@ class RebuildHistoryTest {
     void aFinishedRebuildIsServedAfterTheAgentRestartsAndWhileTheTargetNodeIsDown() throws Exception {
         String uuid = UUID.randomUUID().toString();
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
-        Volume published = volumes().publishVolume(PublishVolumeRequest.newBuilder().setUuid(uuid)
+        Volume published = volumes().publishVolume(new AppHost(HOST).publish(uuid)
                 .setPreferredNodeId(created.getReplicas(0).getNodeId()).build());
         String targetNode = published.getTarget().getNodeId();
         NexusSpec.Child remote = cluster.specs().get(NexusSpec.KIND, uuid).orElseThrow().spec().children().stream()
                 .filter(NexusSpec.Child::shared).findFirst().orElseThrow();
         assertThat(history(uuid).getRecordsList()).as("no rebuild yet").isEmpty();
 
-        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(published.getTarget().getUri(), NvmfHostOptions.defaults(HOST))) {
+        try (NvmfBlockDevice dev = new AppHost(HOST).connect(cluster.agent(), published.getTarget().getUri())) {
             write(dev, 1, 0, VOLUME);
             cluster.node(targetNode).api().nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(uuid).setUri(remote.uri())
                     .setReason("test: transient I/O error").build());

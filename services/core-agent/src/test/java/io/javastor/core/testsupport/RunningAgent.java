@@ -43,7 +43,9 @@ public final class RunningAgent implements AutoCloseable {
         props.put("javastor.core.leader.ttl", "2s");
         props.put("javastor.core.nodes.heartbeat-interval", "300ms");
         props.put("javastor.core.nodes.heartbeat-timeout", "1500ms");
-        props.put("javastor.core.nodes.call-timeout", "2s");
+        // Generous: a nexus create connects its remote children (TLS-free NVMe/TCP, but DH-HMAC-CHAP both ways); on a
+        // loaded 2-core CI machine 2 s was seen to run out (NodeLossTest). A dead node answers at once either way.
+        props.put("javastor.core.nodes.call-timeout", "5s");
         props.put("javastor.core.reconcile.interval", "200ms");
         props.put("spring.datasource.url", "jdbc:h2:mem:" + agentId + ";DB_CLOSE_DELAY=-1");
         props.putAll(ClusterCertificates.shared().springProperties(ClusterPeer.CORE_AGENT)); // mTLS, as in production

@@ -55,6 +55,7 @@ import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
@@ -170,7 +171,7 @@ class NodeLossTest {
     void aPublishedVolumeScalesThroughItsNexusAndALostReplicaIsReplacedAndRebuilt() throws Exception {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
-        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+        String target = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build())
                 .getTarget().getNodeId();
 
         // Up: the third replica joins the nexus and is rebuilt.
@@ -223,7 +224,7 @@ class NodeLossTest {
     void aLostReplicaWithNoRoomLeftIsReplacedOnceANodeReturns() throws Exception {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 3, true));
-        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+        String target = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build())
                 .getTarget().getNodeId();
         String victim = v.getReplicasList().stream().map(Replica::getNodeId).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         await().atMost(Duration.ofSeconds(60)).until(() -> nexusChildren(target, uuid).size() == 3 && allOnline(nexusChildren(target, uuid)));

@@ -54,6 +54,7 @@ import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
+import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
@@ -343,7 +344,16 @@ class VolumeLifecycleTest {
     void publishCreatesANexusOverTheReplicasAndUnpublishRemovesIt() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
-        Volume published = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build());
+        // A volume is never published to every host, nor to something that is not a host NQN: refused, nothing made.
+        expect(Status.Code.INVALID_ARGUMENT, "allowed_hosts: name the hosts that may connect",
+                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()));
+        expect(Status.Code.INVALID_ARGUMENT, "'host-1,dhchap_secret=x' is not a host NQN",
+                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
+                        .addAllowedHosts("host-1,dhchap_secret=x").build()));
+        assertThat(volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build()).hasTarget()).isFalse();
+        assertThat(nodes).allSatisfy(n -> assertThat(n.api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder()
+                .setUuid(uuid).build()).getNexusListList()).as("nexuses on " + n.name()).isEmpty());
+        Volume published = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build());
         String target = published.getTarget().getNodeId();
         // Preferably a node holding a replica.
         assertThat(v.getReplicasList()).extracting(Replica::getNodeId).contains(target);
@@ -357,11 +367,11 @@ class VolumeLifecycleTest {
             assertThat(n.getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactlyInAnyOrder("bdev", "nvmf");
         });
         // Idempotent; another node while published is a conflict.
-        assertThat(volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build()).getTarget())
+        assertThat(volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build()).getTarget())
                 .isEqualTo(published.getTarget());
         String other = nodes.stream().map(IoEngineProcess::name).filter(n -> !n.equals(target)).findFirst().orElseThrow();
         expect(Status.Code.FAILED_PRECONDITION, "published on node " + target,
-                () -> volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).setPreferredNodeId(other).build()));
+                () -> volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(other).build()));
 
         Volume unpublished = volumes().unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest.newBuilder().setUuid(uuid).build());
         assertThat(unpublished.hasTarget()).isFalse();
@@ -374,8 +384,8 @@ class VolumeLifecycleTest {
         // On a node without a replica: both children remote. Destroying the published volume removes the nexus first.
         String bare = nodes.stream().map(IoEngineProcess::name).filter(n -> v.getReplicasList().stream().noneMatch(r -> r.getNodeId().equals(n)))
                 .findFirst().orElseThrow();
-        Volume remote = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid)
-                .setPreferredNodeId(bare).addAllowedHosts("nqn.2019-05.io.javastor:node-name:app-host").build());
+        Volume remote = volumes().publishVolume(new AppHost("nqn.2019-05.io.javastor:node-name:app-host").publish(uuid)
+                .setPreferredNodeId(bare).build());
         assertThat(remote.getTarget().getNodeId()).isEqualTo(bare);
         assertThat(node(bare).api().nexuses().listNexus(io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build())
                 .getNexusList(0).getChildrenList()).extracting(c -> c.getUri().substring(0, 4)).containsExactly("nvmf", "nvmf");
@@ -389,7 +399,7 @@ class VolumeLifecycleTest {
     void aPublishedVolumeGrowsItsReplicasThenItsNexusAndAResizeCutShortIsCompletedByTheNextCall() {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 16 * MIB, 3, false));
-        String target = volumes().publishVolume(io.javastor.api.core.v1.PublishVolumeRequest.newBuilder().setUuid(uuid).build())
+        String target = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build())
                 .getTarget().getNodeId();
         java.util.function.Supplier<io.javastor.api.ioengine.v1.Nexus> nexus = () -> node(target).api().nexuses().listNexus(
                 io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0);

@@ -110,8 +110,11 @@ public class VolumeController {
         if (body.node() != null) {
             request.setPreferredNodeId(InputRules.nodeId("node", body.node()));
         }
-        if (body.frontendNode() != null) {
-            request.addAllowedHosts(HOST_NQN_PREFIX + InputRules.nodeId("frontend_node", body.frontendNode()));
+        if (!request.getRepublish()) { // a move keeps the hosts the volume was published to
+            // Always named: a target is never open to every host (each host authenticates with its own secret).
+            request.addAllowedHosts(HOST_NQN_PREFIX + InputRules.nodeId("frontend_node", InputRules.required("frontend_node", body.frontendNode())));
+        } else if (body.frontendNode() != null) {
+            throw ApiException.invalid("frontend_node", "a republish keeps the hosts the volume is published to; leave it out");
         }
         return withTarget(agent.once(s -> s.volumes().publishVolume(request.build())));
     }
