@@ -49,9 +49,6 @@ import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.EtcdConnection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.volume.VolumeOperations;
-import io.javastor.core.volume.VolumeReplicas;
-import io.javastor.core.volume.VolumeTargets;
-import io.javastor.core.volume.VolumeViews;
 
 /** Wires the parts; the classes themselves know nothing of Spring so tests can assemble them too. */
 @Configuration(proxyBeanMethods = false)
@@ -177,26 +174,9 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, NodeRegistry registry,
-                                      EventHistory events, NexusOperations nexuses, VolumeReplicas replicaSet, VolumeViews views) {
-        return new VolumeOperations(store, volumeGuard, replicas, registry, events, nexuses, replicaSet, views);
-    }
-
-    @Bean
-    VolumeReplicas volumeReplicas(SpecStore store, ReplicaOperations replicas, ReplicaPlacer placer, NodeRegistry registry,
-                                  EventHistory events, NexusOperations nexuses) {
-        return new VolumeReplicas(store, replicas, placer, registry, events, nexuses);
-    }
-
-    @Bean
-    VolumeTargets volumeTargets(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, NexusOperations nexuses,
-                                VolumeViews views) {
-        return new VolumeTargets(store, volumeGuard, replicas, nexuses, views);
-    }
-
-    @Bean
-    VolumeViews volumeViews(SpecStore store, ReplicaOperations replicas, NodeRegistry registry, NexusOperations nexuses) {
-        return new VolumeViews(store, replicas, registry, nexuses);
+    VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
+                                      NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        return new VolumeOperations(store, volumeGuard, replicas, placer, registry, events, nexuses);
     }
 
     @Bean
@@ -240,8 +220,7 @@ public class CoreAgentConfiguration {
     ReconcilePoller reconcilePoller(LeaderElection election, CoreAgentProperties props, Clock clock, SpecStore store,
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
-                                    ReplicaOperations replicas, VolumeOperations volumes, VolumeReplicas replicaSet,
-                                    VolumeTargets targets, NexusOperations nexuses,
+                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
                                     RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
@@ -250,17 +229,17 @@ public class CoreAgentConfiguration {
                 new PoolImportReconciler(pools, registry, engines, statePoller, events),
                 new VolumeSpecRecovery(store, volumes),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
-                new ExtraReplicaReconciler(store, replicas, volumes.guard(), replicaSet),
+                new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),
                 // Before the re-creator: a target whose node is offline or drained moves instead of waiting for it.
-                new io.javastor.core.reconcile.DrainTargetMover(store, nexuses, targets),
-                new io.javastor.core.reconcile.OfflineTargetMover(nexuses, targets, registry),
+                new io.javastor.core.reconcile.DrainTargetMover(store, nexuses, volumes),
+                new io.javastor.core.reconcile.OfflineTargetMover(nexuses, volumes, registry),
                 new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
                 new io.javastor.core.reconcile.StaleTargetCollector(store, nexuses, volumes.guard(), registry),
                 new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
                 // Before the replacer: a faulted child whose replica is gone leaves the target here, then is replaced.
-                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes.guard(), replicaSet, registry, events, clock),
-                new LostReplicaReplacer(store, replicas, volumes.guard(), replicaSet, registry),
+                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes, registry, events, clock),
+                new LostReplicaReplacer(store, replicas, volumes, registry),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()),
                 rebuildHistory,

@@ -8,7 +8,7 @@ import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeTargets;
+import io.javastor.core.volume.VolumeOperations;
 
 /**
  * A drained node's volume targets move to other nodes, one step per target, in order (the node answers, so the old
@@ -18,12 +18,12 @@ public final class DrainTargetMover implements Reconciler {
 
     private final SpecStore store;
     private final NexusOperations nexuses;
-    private final VolumeTargets targets;
+    private final VolumeOperations volumes;
 
-    public DrainTargetMover(SpecStore store, NexusOperations nexuses, VolumeTargets targets) {
+    public DrainTargetMover(SpecStore store, NexusOperations nexuses, VolumeOperations volumes) {
         this.store = store;
         this.nexuses = nexuses;
-        this.targets = targets;
+        this.volumes = volumes;
     }
 
     @Override
@@ -41,7 +41,7 @@ public final class DrainTargetMover implements Reconciler {
             }
             String id = node.spec().id();
             for (Versioned<NexusSpec> target : byNode.getOrDefault(id, List.of())) {
-                busy |= !targets.moveTargetOff(target.spec().uuid(), id, "node " + id + " is drained");
+                busy |= !volumes.moveTargetOff(target.spec().uuid(), id, "node " + id + " is drained");
             }
         }
         return ReconcileOutcome.busyIf(busy, "targets on drained nodes remain");

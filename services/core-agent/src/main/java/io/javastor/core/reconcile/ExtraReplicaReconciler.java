@@ -13,7 +13,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeReplicas;
+import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -26,14 +26,12 @@ public final class ExtraReplicaReconciler implements Reconciler {
 
     private final SpecStore store;
     private final ReplicaOperations replicas;
-    private final OperationGuard guard;
-    private final VolumeReplicas replicaSet;
+    private final VolumeOperations volumes;
 
-    public ExtraReplicaReconciler(SpecStore store, ReplicaOperations replicas, OperationGuard volumeGuard, VolumeReplicas replicaSet) {
+    public ExtraReplicaReconciler(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes) {
         this.store = store;
         this.replicas = replicas;
-        this.guard = volumeGuard;
-        this.replicaSet = replicaSet;
+        this.volumes = volumes;
     }
 
     @Override
@@ -55,7 +53,7 @@ public final class ExtraReplicaReconciler implements Reconciler {
             if (spec.operation() != OperationStatus.CREATED || createdPerVolume.getOrDefault(spec.uuid(), 0) <= spec.replicaCount()) {
                 continue;
             }
-            OperationGuard.Held held = guard.tryAcquire(spec.uuid());
+            OperationGuard.Held held = volumes.guard().tryAcquire(spec.uuid());
             if (held == null) {
                 busy = true; // an operation (a scale-up, say) is running: not left over
                 continue;
@@ -63,7 +61,7 @@ public final class ExtraReplicaReconciler implements Reconciler {
             try (held) {
                 var fresh = store.get(VolumeSpec.KIND, spec.uuid());
                 if (fresh.isPresent() && fresh.get().spec().operation() == OperationStatus.CREATED) {
-                    int removed = replicaSet.trimExtraReplicas(fresh.get().spec());
+                    int removed = volumes.trimExtraReplicas(fresh.get().spec());
                     log.info("extra replicas removed volumeId={} count={}", spec.uuid(), removed);
                 }
             } catch (CoreException e) {

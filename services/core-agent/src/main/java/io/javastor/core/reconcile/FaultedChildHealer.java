@@ -25,7 +25,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeReplicas;
+import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -50,8 +50,7 @@ public final class FaultedChildHealer implements Reconciler {
 
     private final SpecStore store;
     private final NexusOperations nexuses;
-    private final OperationGuard guard;
-    private final VolumeReplicas replicaSet;
+    private final VolumeOperations volumes;
     private final NodeRegistry registry;
     private final EventHistory events;
     private final Clock clock;
@@ -60,13 +59,11 @@ public final class FaultedChildHealer implements Reconciler {
 
     private record Attempt(Instant notBefore, Duration next) {}
 
-    public FaultedChildHealer(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard, VolumeReplicas replicaSet,
-                              NodeRegistry registry, EventHistory events,
+    public FaultedChildHealer(SpecStore store, NexusOperations nexuses, VolumeOperations volumes, NodeRegistry registry, EventHistory events,
                               Clock clock) {
         this.store = store;
         this.nexuses = nexuses;
-        this.guard = volumeGuard;
-        this.replicaSet = replicaSet;
+        this.volumes = volumes;
         this.registry = registry;
         this.events = events;
         this.clock = clock;
@@ -124,7 +121,7 @@ public final class FaultedChildHealer implements Reconciler {
 
     /** One step for one faulted child; false when the volume's guard was taken (come back soon). */
     private boolean heal(String volumeUuid, String nodeId, String replicaUuid, String faultedUri) {
-        OperationGuard.Held held = guard.tryAcquire(volumeUuid);
+        OperationGuard.Held held = volumes.guard().tryAcquire(volumeUuid);
         if (held == null) {
             return false;
         }
@@ -164,7 +161,7 @@ public final class FaultedChildHealer implements Reconciler {
                         return true;
                     }
                     log.warn("faulted child's replica gone, replacing volumeId={} replicaId={} nodeId={}: {}", volumeUuid, replicaUuid, nodeId, why);
-                    int placed = replicaSet.replaceGoneReplica(volume.get().spec(), replicaUuid);
+                    int placed = volumes.replaceGoneReplica(volume.get().spec(), replicaUuid);
                     events.record("volume", volumeUuid, "ChildReplaced", Severity.WARNING, "child " + faultedUri + " (replica " + replicaUuid
                             + ") was faulted and cannot come back: " + why + "; it left the target and " + placed + " new replica(s) were placed");
                 }

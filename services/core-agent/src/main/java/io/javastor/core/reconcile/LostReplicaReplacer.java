@@ -18,7 +18,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeReplicas;
+import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -31,16 +31,13 @@ public final class LostReplicaReplacer implements Reconciler {
 
     private final SpecStore store;
     private final ReplicaOperations replicas;
-    private final OperationGuard guard;
-    private final VolumeReplicas replicaSet;
+    private final VolumeOperations volumes;
     private final NodeRegistry registry;
 
-    public LostReplicaReplacer(SpecStore store, ReplicaOperations replicas, OperationGuard volumeGuard, VolumeReplicas replicaSet,
-                               NodeRegistry registry) {
+    public LostReplicaReplacer(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes, NodeRegistry registry) {
         this.store = store;
         this.replicas = replicas;
-        this.guard = volumeGuard;
-        this.replicaSet = replicaSet;
+        this.volumes = volumes;
         this.registry = registry;
     }
 
@@ -75,7 +72,7 @@ public final class LostReplicaReplacer implements Reconciler {
         }
         boolean busy = false;
         for (String uuid : affected) {
-            OperationGuard.Held held = guard.tryAcquire(uuid);
+            OperationGuard.Held held = volumes.guard().tryAcquire(uuid);
             if (held == null) {
                 busy = true;
                 continue;
@@ -83,7 +80,7 @@ public final class LostReplicaReplacer implements Reconciler {
             try (held) {
                 var volume = store.get(VolumeSpec.KIND, uuid);
                 if (volume.isPresent() && volume.get().spec().operation() == OperationStatus.CREATED) {
-                    int replaced = replicaSet.replaceLostReplicas(volume.get().spec());
+                    int replaced = volumes.replaceLostReplicas(volume.get().spec());
                     if (replaced > 0) {
                         log.info("lost replicas replaced volumeId={} count={}", uuid, replaced);
                     }

@@ -8,7 +8,7 @@ import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatus;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeTargets;
+import io.javastor.core.volume.VolumeOperations;
 
 /**
  * A volume target whose node went Offline (its heartbeats stopped) moves to a healthy node, so the volume serves
@@ -19,12 +19,12 @@ import io.javastor.core.volume.VolumeTargets;
 public final class OfflineTargetMover implements Reconciler {
 
     private final NexusOperations nexuses;
-    private final VolumeTargets targets;
+    private final VolumeOperations volumes;
     private final NodeRegistry registry;
 
-    public OfflineTargetMover(NexusOperations nexuses, VolumeTargets targets, NodeRegistry registry) {
+    public OfflineTargetMover(NexusOperations nexuses, VolumeOperations volumes, NodeRegistry registry) {
         this.nexuses = nexuses;
-        this.targets = targets;
+        this.volumes = volumes;
         this.registry = registry;
     }
 
@@ -43,7 +43,7 @@ public final class OfflineTargetMover implements Reconciler {
                 continue;
             }
             for (Versioned<NexusSpec> target : e.getValue()) {
-                busy |= !targets.moveTargetOff(target.spec().uuid(), node, "node " + node + " is offline");
+                busy |= !volumes.moveTargetOff(target.spec().uuid(), node, "node " + node + " is offline");
             }
         }
         return ReconcileOutcome.busyIf(busy, "targets on offline nodes remain");

@@ -22,13 +22,9 @@ import io.javastor.core.store.OperationStatus;
 public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     private final VolumeOperations volumes;
-    private final VolumeTargets targets;
-    private final VolumeViews views;
 
-    public VolumeApi(VolumeOperations volumes, VolumeTargets targets, VolumeViews views) {
+    public VolumeApi(VolumeOperations volumes) {
         this.volumes = volumes;
-        this.targets = targets;
-        this.views = views;
     }
 
     @Override
@@ -51,13 +47,13 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void getVolume(GetVolumeRequest r, StreamObserver<Volume> response) {
-        reply(response, toProto(views.get(r.getUuid())));
+        reply(response, toProto(volumes.get(r.getUuid())));
     }
 
     @Override
     public void listVolumes(ListVolumesRequest r, StreamObserver<ListVolumesResponse> response) {
         // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
-        VolumeViews.Page page = views.list(r.getMaxEntries(), r.getStartingToken());
+        VolumeOperations.Page page = volumes.list(r.getMaxEntries(), r.getStartingToken());
         ListVolumesResponse.Builder out = ListVolumesResponse.newBuilder();
         page.volumes().forEach(v -> out.addVolumes(toProto(v)));
         page.nextToken().ifPresent(out::setNextToken);
@@ -67,7 +63,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     @Override
     public void getRebuildHistory(io.javastor.api.core.v1.GetRebuildHistoryRequest r,
                                   StreamObserver<io.javastor.api.core.v1.RebuildHistory> response) {
-        var history = views.rebuildHistory(r.getUuid());
+        var history = volumes.rebuildHistory(r.getUuid());
         var out = io.javastor.api.core.v1.RebuildHistory.newBuilder().setVolumeUuid(r.getUuid()).setNodeId(history.nodeId());
         for (var s : history.records()) {
             var record = io.javastor.api.core.v1.RebuildRecord.newBuilder().setChildUri(s.getChildUri()).setSourceUri(s.getSourceUri())
@@ -98,34 +94,34 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     @Override
     public void publishVolume(io.javastor.api.core.v1.PublishVolumeRequest r, StreamObserver<Volume> response) {
         reply(response, toProto(r.getRepublish()
-                ? targets.republish(r.getUuid(), r.getPreferredNodeId(), "republish requested")
-                : targets.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
+                ? volumes.republish(r.getUuid(), r.getPreferredNodeId(), "republish requested")
+                : volumes.publish(r.getUuid(), r.getPreferredNodeId(), r.getAllowedHostsList())));
     }
 
     @Override
     public void shutdownStaleTargets(io.javastor.api.core.v1.ShutdownStaleTargetsRequest r, StreamObserver<Volume> response) {
-        targets.shutdownStaleTargets(r.getUuid());
-        reply(response, toProto(views.get(r.getUuid())));
+        volumes.shutdownStaleTargets(r.getUuid());
+        reply(response, toProto(volumes.get(r.getUuid())));
     }
 
     @Override
     public void reportFailedPath(io.javastor.api.core.v1.ReportFailedPathRequest r,
                                  StreamObserver<io.javastor.api.core.v1.ReportFailedPathResponse> response) {
-        VolumeTargets.PathReport report = targets.reportFailedPath(r.getUuid(), r.getFailedUri(), r.getHostNode());
+        VolumeOperations.PathReport report = volumes.reportFailedPath(r.getUuid(), r.getFailedUri(), r.getHostNode());
         reply(response, io.javastor.api.core.v1.ReportFailedPathResponse.newBuilder().setDeviceUri(report.deviceUri())
                 .setMoved(report.moved()).build());
     }
 
     @Override
     public void getHostSecrets(io.javastor.api.core.v1.GetHostSecretsRequest r, StreamObserver<io.javastor.api.core.v1.HostSecrets> response) {
-        var pair = targets.hostSecrets(r.getUuid(), r.getHostNqn());
+        var pair = volumes.hostSecrets(r.getUuid(), r.getHostNqn());
         reply(response, io.javastor.api.core.v1.HostSecrets.newBuilder().setHostSecret(pair.getHostSecret())
                 .setControllerSecret(pair.getControllerSecret()).build());
     }
 
     @Override
     public void unpublishVolume(io.javastor.api.core.v1.UnpublishVolumeRequest r, StreamObserver<Volume> response) {
-        reply(response, toProto(targets.unpublish(r.getUuid())));
+        reply(response, toProto(volumes.unpublish(r.getUuid())));
     }
 
     static Volume toProto(VolumeView v) {

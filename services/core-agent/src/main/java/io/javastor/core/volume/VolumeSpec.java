@@ -1,13 +1,8 @@
 package io.javastor.core.volume;
 
-import java.util.UUID;
-
-import io.javastor.core.CoreException;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.Spec;
 import io.javastor.core.store.SpecKind;
-import io.javastor.core.store.SpecStore;
-import io.javastor.core.store.Versioned;
 
 /** A volume as the user asked for it. {@code affinityGroup} is empty for none. */
 public record VolumeSpec(String uuid, long size, int replicaCount, boolean thin, Topology topology, String affinityGroup,
@@ -41,30 +36,5 @@ public record VolumeSpec(String uuid, long size, int replicaCount, boolean thin,
     public boolean sameIntent(VolumeSpec o) {
         return uuid.equals(o.uuid) && size == o.size && replicaCount == o.replicaCount && thin == o.thin
                 && topology.equals(o.topology) && affinityGroup.equals(o.affinityGroup);
-    }
-
-    /** A volume's id is a UUID (it names its target's NQN and its replicas' owner). */
-    public static void requireUuid(String uuid) {
-        requireUuid("uuid", uuid);
-    }
-
-    /** As above, naming the request's {@code field} in the error. */
-    public static void requireUuid(String field, String uuid) {
-        try {
-            if (uuid == null || !UUID.fromString(uuid).toString().equals(uuid.toLowerCase())) {
-                throw new CoreException.InvalidArgument(field, "must be a UUID, got '" + uuid + "'");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new CoreException.InvalidArgument(field, "must be a UUID, got '" + uuid + "'");
-        }
-    }
-
-    /** The volume's spec, which must be Created: NOT_FOUND or CONFLICT (being created or deleted) otherwise. */
-    public static Versioned<VolumeSpec> readCreated(SpecStore store, String uuid) {
-        Versioned<VolumeSpec> v = store.get(KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
-        if (v.spec().operation() != OperationStatus.CREATED) {
-            throw new CoreException.Conflict("volume " + uuid + ": is " + v.spec().operation());
-        }
-        return v;
     }
 }

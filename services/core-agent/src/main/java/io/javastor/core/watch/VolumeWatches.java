@@ -2,6 +2,7 @@ package io.javastor.core.watch;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +10,7 @@ import org.slf4j.LoggerFactory;
 import io.javastor.core.CoreException;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeViews;
+import io.javastor.core.volume.VolumeOperations;
 
 /** Registering, listing and removing the callbacks of a volume; the calls themselves are {@link WatchNotifier}'s. */
 public final class VolumeWatches {
@@ -17,9 +18,9 @@ public final class VolumeWatches {
     private static final Logger log = LoggerFactory.getLogger(VolumeWatches.class);
 
     private final SpecStore store;
-    private final VolumeViews volumes;
+    private final VolumeOperations volumes;
 
-    public VolumeWatches(SpecStore store, VolumeViews volumes) {
+    public VolumeWatches(SpecStore store, VolumeOperations volumes) {
         this.store = store;
         this.volumes = volumes;
     }
@@ -83,7 +84,13 @@ public final class VolumeWatches {
     }
 
     private static String requireUuid(String uuid) {
-        io.javastor.core.volume.VolumeSpec.requireUuid("volume_uuid", uuid);
+        try {
+            if (uuid == null || !UUID.fromString(uuid).toString().equals(uuid.toLowerCase())) {
+                throw new CoreException.InvalidArgument("volume_uuid", "must be a UUID, got '" + uuid + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CoreException.InvalidArgument("volume_uuid", "must be a UUID, got '" + uuid + "'");
+        }
         return uuid.toLowerCase();
     }
 }
