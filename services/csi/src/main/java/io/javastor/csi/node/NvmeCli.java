@@ -39,7 +39,8 @@ public class NvmeCli {
         this(Path.of("/sys"));
     }
 
-    NvmeCli(Path sys) {
+    /** Reading sysfs under {@code sys} (tests: a tree laid out as the kernel's). */
+    public NvmeCli(Path sys) {
         this.sys = sys;
         this.fabricsDevice = Path.of("/dev/nvme-fabrics");
     }

@@ -34,6 +34,8 @@ import io.javastor.csi.node.NvmeCli;
 public final class PathAgent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PathAgent.class);
+    /** How long a subsystem never seen live may take to connect before it counts as lost (NvmeCli's connect timeout). */
+    static final Duration CONNECT_GRACE = Duration.ofSeconds(60);
     private static final Pattern VOLUME_NQN = Pattern.compile("^" + Pattern.quote(NodeService.NQN_PREFIX)
             + "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
 
@@ -49,6 +51,8 @@ public final class PathAgent implements AutoCloseable {
     private final Duration reportTimeout;
     private final Clock clock;
     private final Map<String, Instant> lastLive = new HashMap<>();
+    /** Subsystems never seen live by this agent: when they first showed up. */
+    private final Map<String, Instant> firstSeen = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "csi-path-agent");
         t.setDaemon(true);
@@ -79,9 +83,22 @@ public final class PathAgent implements AutoCloseable {
 
     /** One pass over the node's Javastor subsystems. */
     void checkAll() {
-        Instant now = clock.instant();
+        for (String nqn : lostPaths(clock.instant())) {
+            recover(nqn, nvme.controllers(nqn));
+        }
+    }
+
+    /**
+     * The subsystems whose paths are lost: no live controller for {@code failAfter} since one was last seen live. Not
+     * lost: a subsystem with a controller being deleted (an unstage or a dead path's removal in progress), nor one this
+     * agent has never seen live before {@link #CONNECT_GRACE} (a connect in progress: with DH-HMAC-CHAP each queue
+     * authenticates, which took over a second in the emulated guest, and reporting it moved a target nobody lost).
+     */
+    List<String> lostPaths(Instant now) {
         List<String> subsystems = nvme.subsystems(NodeService.NQN_PREFIX).stream().filter(n -> VOLUME_NQN.matcher(n).matches()).toList();
         lastLive.keySet().retainAll(subsystems);
+        firstSeen.keySet().retainAll(subsystems);
+        List<String> lost = new java.util.ArrayList<>();
         for (String nqn : subsystems) {
             List<String> controllers = nvme.controllers(nqn);
             if (controllers.isEmpty() || !nvme.liveControllers(nqn).isEmpty()) {
@@ -91,11 +108,18 @@ public final class PathAgent implements AutoCloseable {
                 }
                 continue;
             }
-            Instant since = lastLive.computeIfAbsent(nqn, k -> now);
-            if (Duration.between(since, now).compareTo(failAfter) >= 0) {
-                recover(nqn, controllers);
+            if (controllers.stream().anyMatch(c -> nvme.controllerState(c).startsWith("deleting"))) {
+                continue;
+            }
+            Instant live = lastLive.get(nqn);
+            boolean lostNow = live != null
+                    ? Duration.between(live, now).compareTo(failAfter) >= 0
+                    : Duration.between(firstSeen.computeIfAbsent(nqn, k -> now), now).compareTo(CONNECT_GRACE) >= 0;
+            if (lostNow) {
+                lost.add(nqn);
             }
         }
+        return lost;
     }
 
     /** No live path: report the one we had, connect the one the core agent names. */

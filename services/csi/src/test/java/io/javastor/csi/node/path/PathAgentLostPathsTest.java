@@ -1,0 +1,85 @@
+package io.javastor.csi.node.path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.csi.node.HostSecrets;
+import io.javastor.csi.node.NodeService;
+import io.javastor.csi.node.NvmeCli;
+
+/**
+ * Which subsystems the path agent takes for lost, read from a sysfs tree laid out as the kernel's (class/nvme-subsystem,
+ * class/nvme). Only the decision: reporting and connecting are the VM tests' (FailoverVmTest, NodePluginVmTest).
+ */
+class PathAgentLostPathsTest {
+    private static final String NQN = NodeService.NQN_PREFIX + "8413339e-ebd6-36bc-82e7-a3a07835c9b2";
+    private static final Instant T0 = Instant.parse("2026-12-04T04:00:00Z");
+
+    @TempDir
+    Path sys;
+    // Never dialled: lostPaths() only reads sysfs.
+    private final ManagedChannel nowhere = ManagedChannelBuilder.forTarget("127.0.0.1:1").usePlaintext().build();
+    private PathAgent agent;
+
+    @AfterEach
+    void close() {
+        nowhere.shutdownNow();
+    }
+
+    private PathAgent agent() {
+        return new PathAgent(new NvmeCli(sys), VolumeServiceGrpc.newBlockingStub(nowhere), (v, h) -> java.util.Optional.<HostSecrets.Pair>empty(),
+                new PathAgent.HostSettings(NodeService.HOST_NQN_PREFIX + "node-a", "node-a", 1800, 2), Duration.ofSeconds(1),
+                Duration.ofSeconds(5), Clock.fixed(T0, java.time.ZoneOffset.UTC));
+    }
+
+    private void controller(String state) throws Exception {
+        Path sub = Files.createDirectories(sys.resolve("class/nvme-subsystem/nvme-subsys0"));
+        Files.writeString(sub.resolve("subsysnqn"), NQN + "\n");
+        Files.createDirectories(sub.resolve("nvme0"));
+        Path c = Files.createDirectories(sys.resolve("class/nvme/nvme0"));
+        Files.writeString(c.resolve("state"), state + "\n");
+        Files.writeString(c.resolve("address"), "traddr=10.0.2.100,trsvcid=8424,src_addr=10.0.2.15\n");
+    }
+
+    @Test
+    void aConnectInProgressIsNotALostPathUntilTheConnectGraceRunsOut() throws Exception {
+        controller("connecting"); // a NodeStage's connect: authenticating its queues, never live yet
+        agent = agent();
+        assertThat(agent.lostPaths(T0)).isEmpty();
+        assertThat(agent.lostPaths(T0.plusSeconds(5))).as("5 s into the connect").isEmpty();
+        assertThat(agent.lostPaths(T0.plus(PathAgent.CONNECT_GRACE))).as("a connect that never came up").containsExactly(NQN);
+    }
+
+    @Test
+    void aPathThatWasLiveIsLostOneFailAfterLater() throws Exception {
+        controller("live");
+        agent = agent();
+        assertThat(agent.lostPaths(T0)).isEmpty();
+        controller("connecting"); // the target went away: the kernel reconnects
+        assertThat(agent.lostPaths(T0.plusMillis(500))).isEmpty();
+        assertThat(agent.lostPaths(T0.plusMillis(1000))).containsExactly(NQN);
+    }
+
+    @Test
+    void aControllerBeingDeletedIsNeverALostPath() throws Exception {
+        controller("live");
+        agent = agent();
+        assertThat(agent.lostPaths(T0)).isEmpty();
+        controller("deleting"); // an unstage's disconnect
+        assertThat(agent.lostPaths(T0.plusSeconds(10))).isEmpty();
+        controller("deleting (no IO)");
+        assertThat(agent.lostPaths(T0.plusSeconds(20))).isEmpty();
+    }
+}
