@@ -35,16 +35,13 @@ public record FabricsConnect(NvmeCli.Target target, String hostNqn, int ctrlLoss
         });
     }
 
-    /**
-     * The option string. The host id is derived from the host NQN: every path of this node presents the same pair
-     * (Linux refuses a second connect with the same NQN and another id).
-     */
+    /** The option string; the host id is {@link #hostId}'s. */
     public String options() {
         List<String> o = new ArrayList<>(List.of("transport=tcp", "traddr=" + target.host(), "trsvcid=" + target.port(),
                 "nqn=" + target.nqn(), "ctrl_loss_tmo=" + ctrlLossTmoSeconds, "reconnect_delay=" + reconnectDelaySeconds));
         if (hostNqn != null) {
             o.add("hostnqn=" + hostNqn);
-            o.add("hostid=" + UUID.nameUUIDFromBytes(hostNqn.getBytes(StandardCharsets.UTF_8)));
+            o.add("hostid=" + hostId(hostNqn));
         }
         secrets.ifPresent(p -> {
             o.add("dhchap_secret=" + p.host());
@@ -72,6 +69,14 @@ public record FabricsConnect(NvmeCli.Target target, String hostNqn, int ctrlLoss
             }
             return new Controller("nvme" + m.group(1), Integer.parseInt(m.group(2)));
         }
+    }
+
+    /**
+     * The host id every connect of {@code hostNqn} presents, derived from it: Linux refuses a second connect with the
+     * same NQN and another id, and nvme-cli makes one up when the node has no /etc/nvme/hostid.
+     */
+    public static UUID hostId(String hostNqn) {
+        return UUID.nameUUIDFromBytes(hostNqn.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void requireOptionValue(String v) {

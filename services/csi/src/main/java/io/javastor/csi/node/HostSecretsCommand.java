@@ -1,6 +1,5 @@
 package io.javastor.csi.node;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -75,8 +74,7 @@ public final class HostSecretsCommand implements Callable<Integer> {
         try {
             Optional<HostSecrets.Pair> pair = HostSecrets.fromAgent(VolumeServiceGrpc.newBlockingStub(channel), Duration.ofSeconds(30))
                     .of(volume, hostNqn);
-            StringBuilder out = new StringBuilder("--hostnqn=" + hostNqn + " --hostid="
-                    + UUID.nameUUIDFromBytes(hostNqn.getBytes(StandardCharsets.UTF_8)));
+            StringBuilder out = new StringBuilder("--hostnqn=" + hostNqn + " --hostid=" + FabricsConnect.hostId(hostNqn));
             pair.ifPresent(p -> {
                 out.append(" --dhchap-secret=").append(p.host());
                 if (!p.controller().isEmpty()) {

@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 
 import static io.javastor.csi.support.GrpcAssertions.fails;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +42,7 @@ import static org.awaitility.Awaitility.await;
  * Args: socket share volumeAUri volumeA volumeBUri volumeB volumeAGrownBytes volumeBGrownBytes
  */
 public final class GuestNodeDriver {
+    private static final io.javastor.csi.node.NvmeCli SYSFS = new io.javastor.csi.node.NvmeCli();
     private final CsiClient csi;
     private final Path share;
     private final Path result;
@@ -330,20 +330,15 @@ public final class GuestNodeDriver {
 
     /** The controller ids (cntlid) of the volume's NVMe controllers: a reconnect gets new ones from the target. */
     private static List<String> controllerIds(String vol) throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
-            for (Path d : s.toList()) {
-                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
-                    try (Stream<Path> entries = Files.list(d)) {
-                        List<String> ids = new java.util.ArrayList<>();
-                        for (Path c : entries.filter(p -> p.getFileName().toString().matches("nvme\\d+")).sorted().toList()) {
-                            ids.add(c.getFileName() + "=" + Files.readString(c.resolve("cntlid")).strip());
-                        }
-                        return ids;
-                    }
-                }
-            }
+        List<String> controllers = SYSFS.controllers(io.javastor.csi.node.NodeService.NQN_PREFIX + vol);
+        if (controllers.isEmpty()) {
+            throw new AssertionError("volume " + vol + " is not connected");
         }
-        throw new AssertionError("volume " + vol + " is not connected");
+        List<String> ids = new java.util.ArrayList<>();
+        for (String c : controllers) {
+            ids.add(c + "=" + Files.readString(Path.of("/sys/class/nvme", c, "cntlid")).strip());
+        }
+        return ids;
     }
 
     /** {@code df}'s size of the filesystem mounted at {@code path}, in bytes. */
@@ -378,48 +373,20 @@ public final class GuestNodeDriver {
         return r.getUsageList().stream().filter(u -> u.getUnit() == unit).findFirst().orElseThrow(() -> new AssertionError("no " + unit + " usage in " + r));
     }
 
-    private static boolean subsystemPresent(String vol) throws IOException {
-        Path root = Path.of("/sys/class/nvme-subsystem");
-        if (!Files.isDirectory(root)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.list(root)) {
-            for (Path d : s.toList()) {
-                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+    private static boolean subsystemPresent(String vol) {
+        return SYSFS.subsystemDir(io.javastor.csi.node.NodeService.NQN_PREFIX + vol).isPresent();
     }
 
-    /** The first controller (nvmeN) of the volume's subsystem. */
-    private static String controllerOf(String vol) throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
-            for (Path d : s.toList()) {
-                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
-                    try (Stream<Path> entries = Files.list(d)) {
-                        return entries.map(p -> p.getFileName().toString()).filter(n -> n.matches("nvme\\d+")).sorted()
-                                .findFirst().orElseThrow(() -> new AssertionError("no controller of " + vol));
-                    }
-                }
-            }
-        }
-        throw new AssertionError("volume " + vol + " is not connected");
+    /** The first controller (nvmeN) of the volume's subsystem, as the node plugin reads sysfs. */
+    private static String controllerOf(String vol) {
+        return SYSFS.controllers(io.javastor.csi.node.NodeService.NQN_PREFIX + vol).stream().findFirst()
+                .orElseThrow(() -> new AssertionError("volume " + vol + " is not connected"));
     }
 
-    private static Path device(String vol) throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/sys/class/nvme-subsystem"))) {
-            for (Path d : s.toList()) {
-                if (Files.readString(d.resolve("subsysnqn")).strip().equals("nqn.2019-05.io.javastor:" + vol)) {
-                    try (Stream<Path> entries = Files.list(d)) {
-                        return entries.map(p -> p.getFileName().toString()).filter(n -> n.matches("nvme\\d+n\\d+")).sorted()
-                                .findFirst().map(n -> Path.of("/dev", n)).orElseThrow();
-                    }
-                }
-            }
-        }
-        throw new AssertionError("volume " + vol + " is not connected");
+    /** The volume's namespace block device (/dev/nvmeXnY). */
+    private static Path device(String vol) {
+        return SYSFS.namespaceDevice(io.javastor.csi.node.NodeService.NQN_PREFIX + vol)
+                .orElseThrow(() -> new AssertionError("volume " + vol + " has no namespace device"));
     }
 
     private static byte[] read(Path p, long offset, int length) throws IOException {
