@@ -4,6 +4,7 @@ import static io.javastor.deploy.DefaultValuesTest.appConfig;
 import static io.javastor.deploy.Manifests.at;
 import static io.javastor.deploy.Manifests.component;
 import static io.javastor.deploy.Manifests.list;
+import static io.javastor.deploy.Manifests.map;
 import static io.javastor.deploy.Manifests.podSpec;
 import static io.javastor.deploy.Manifests.str;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -74,9 +75,70 @@ class ClusterTlsChartTest {
                     .satisfies(v -> assertThat(str(v, "secret", "secretName")).isEqualTo(component(c + "-tls")));
             assertThat(volumes).noneMatch(v -> v.containsKey("secret") && str(v, "secret", "secretName").equals(component("tls-ca")));
         });
-        for (String c : List.of("core-agent", "rest-gateway", "io-engine", "csi-node")) {
+        for (String c : List.of("core-agent", "rest-gateway", "csi-node")) {
             assertThat(at(appConfig(m, c).get(0), "javastor", "tls", "cert-file")).as(c).isEqualTo("/etc/javastor-tls/tls.crt");
         }
+        // The io-engine's is its node's own, got by its init container (below); the shared one only bootstraps.
+        assertThat(at(appConfig(m, "io-engine").get(0), "javastor", "tls", "cert-file")).isEqualTo("/var/run/javastor-node-tls/tls.crt");
+        assertThat(at(appConfig(m, "io-engine").get(0), "javastor", "tls", "ca-file")).isEqualTo("/etc/javastor-tls/ca.crt");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void ioEnginesTradeTheSharedCertificateForTheirNodesOwn() {
+        Manifests m = Chart.render("");
+        Map<String, Object> engines = m.get("DaemonSet", component("io-engine"));
+        Map<String, Object> init = Manifests.initContainers(engines).stream().filter(c -> "node-certificate".equals(c.get("name")))
+                .findFirst().orElseThrow();
+        List<String> command = (List<String>) init.get("command");
+        assertThat(command).contains("io.javastor.ioengine.node.NodeCertificateRequest", "--node=$(NODE_NAME)",
+                "--bootstrap-cert-file=/etc/javastor-tls/tls.crt", "--token-file=/var/run/javastor-token/token",
+                "--out-dir=/var/run/javastor-node-tls",
+                "--agent=dns:///" + component("core-agent") + "-headless." + Chart.NAMESPACE + ".svc:50051");
+        assertThat(list(init, "volumeMounts")).extracting(v -> v.get("mountPath"))
+                .contains("/etc/javastor-tls", "/var/run/javastor-token", "/var/run/javastor-node-tls");
+        List<Map<String, Object>> volumes = list(podSpec(engines), "volumes");
+        // The token is the pod's (so its node's), for the core agent only, short-lived; the key stays in memory.
+        assertThat(volumes).filteredOn(v -> "core-agent-token".equals(v.get("name"))).singleElement().satisfies(v -> {
+            Map<String, Object> token = (Map<String, Object>) list(v, "projected", "sources").get(0).get("serviceAccountToken");
+            assertThat(token).containsEntry("audience", "javastor-core-agent").containsEntry("path", "token");
+            assertThat(((Number) token.get("expirationSeconds")).intValue()).isLessThanOrEqualTo(3600);
+        });
+        assertThat(volumes).filteredOn(v -> "node-tls".equals(v.get("name"))).singleElement()
+                .satisfies(v -> assertThat(str(v, "emptyDir", "medium")).isEqualTo("Memory"));
+        assertThat(list(Manifests.container(engines, "io-engine"), "volumeMounts")).filteredOn(v -> "node-tls".equals(v.get("name")))
+                .singleElement().satisfies(v -> assertThat(v.get("readOnly")).isEqualTo(true));
+
+        // The agent signs them: the CA key is in its own Secret (no pod mounts the CA's), and it accepts only tokens
+        // of the io-engines' ServiceAccount, whose pods it may read.
+        Map<String, Object> nodeCerts = (Map<String, Object>) at(appConfig(m, "core-agent").get(0), "javastor", "core", "node-certificates");
+        assertThat(nodeCerts).containsEntry("enabled", true).containsEntry("ca-key-file", "/etc/javastor-tls/ca.key")
+                .containsEntry("audience", "javastor-core-agent")
+                .containsEntry("service-account", Chart.NAMESPACE + ":" + str(podSpec(engines), "serviceAccountName"));
+        assertThat(str(m.get("Secret", component("core-agent-tls")), "data", "ca.key"))
+                .isEqualTo(str(m.get("Secret", component("tls-ca")), "data", "ca.key"));
+        for (String other : List.of("rest-gateway", "csi-node", "io-engine", "etcd")) {
+            assertThat(map(m.get("Secret", component(other + "-tls")), "data")).as(other).doesNotContainKey("ca.key");
+        }
+        assertThat(podSpec(m.get("Deployment", component("core-agent")))).containsEntry("automountServiceAccountToken", true);
+        assertThat(list(m.get("ClusterRole", component("core-agent") + "-token-reviews"), "rules"))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("resources", List.of("tokenreviews")).containsEntry("verbs", List.of("create")));
+        assertThat(list(m.get("Role", component("core-agent") + "-pods"), "rules"))
+                .singleElement().satisfies(r -> assertThat(r).containsEntry("resources", List.of("pods")).containsEntry("verbs", List.of("get")));
+        assertThat(list(m.get("RoleBinding", component("core-agent") + "-pods"), "subjects")).singleElement()
+                .satisfies(s -> assertThat(s).containsEntry("name", component("core-agent")));
+    }
+
+    @Test
+    void withoutNodeCertificatesEveryEngineUsesTheSharedOne() {
+        Manifests m = Chart.render("tls: {nodeCertificates: false}");
+        Map<String, Object> engines = m.get("DaemonSet", component("io-engine"));
+        assertThat(Manifests.initContainers(engines)).noneMatch(c -> "node-certificate".equals(c.get("name")));
+        assertThat(at(appConfig(m, "io-engine").get(0), "javastor", "tls", "cert-file")).isEqualTo("/etc/javastor-tls/tls.crt");
+        assertThat(at(appConfig(m, "core-agent").get(0), "javastor", "core", "node-certificates")).isNull();
+        assertThat(map(m.get("Secret", component("core-agent-tls")), "data")).doesNotContainKey("ca.key");
+        assertThat(podSpec(m.get("Deployment", component("core-agent")))).containsEntry("automountServiceAccountToken", false);
+        assertThat(m.ofKind("Role").map(Manifests::name)).doesNotContain(component("core-agent") + "-pods");
     }
 
     @Test

@@ -56,10 +56,9 @@ public final class ClusterCertificates {
 
     /** The files of {@code peer}'s certificate, issued on first use. */
     public synchronized ClusterTls of(ClusterPeer peer) {
-        String name = switch (peer.dnsName().substring(0, peer.dnsName().indexOf('.'))) {
-            case "core-agent", "rest-gateway", "csi-node", "etcd" -> peer.dnsName().substring(0, peer.dnsName().indexOf('.'));
-            default -> "node-" + ((ClusterPeer.Node) peer).id();
-        };
+        String name = peer instanceof ClusterPeer.Node n ? "node-" + n.id()
+                : peer instanceof ClusterPeer.AnyNode ? "any-node" // the shared io-engine certificate, *.node.javastor
+                : peer.dnsName().substring(0, peer.dnsName().indexOf('.'));
         if (!Files.exists(dir.resolve(name + ".key"))) {
             if (name.equals("rest-gateway")) {
                 run("issue", name, "IP:127.0.0.1", "DNS:localhost"); // it serves HTTPS on loopback too

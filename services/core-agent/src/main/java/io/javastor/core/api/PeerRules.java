@@ -8,15 +8,18 @@ import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.GlobalServerInterceptor;
 
 import io.grpc.ServerInterceptor;
+import io.javastor.api.core.v1.NodeCertificatesGrpc;
 import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
 import io.javastor.api.tls.PeerAuthorization;
+import io.javastor.core.node.certificate.NodeCertificateProperties;
 
 /**
  * Who may call the core agent (mTLS, docs/security.md): io-engines register, heartbeat and report their children
- * (each for its own node: {@code RegistrationApi}); CSI node plugins report failed paths; the REST gateway calls the
+ * (each for its own node: {@code RegistrationApi}); where the agent issues node certificates, the shared io-engine
+ * certificate may only ask for one ({@code NodeCertificateApi}) and acts for no node; CSI node plugins report failed paths; the REST gateway calls the
  * rest. Health and reflection are open to any peer of the cluster.
  */
 @Configuration(proxyBeanMethods = false)
@@ -30,9 +33,16 @@ public class PeerRules {
     @Bean
     @GlobalServerInterceptor
     @Order(Ordered.HIGHEST_PRECEDENCE)
-    ServerInterceptor peerAuthorization(ClusterTls tls) {
-        return PeerAuthorization.rules()
-                .service(RegistrationGrpc.SERVICE_NAME, ClusterPeer.Node.class, ClusterPeer.AnyNode.class)
+    ServerInterceptor peerAuthorization(ClusterTls tls, NodeCertificateProperties nodeCertificates) {
+        PeerAuthorization.Builder rules = PeerAuthorization.rules();
+        if (nodeCertificates.enabled()) {
+            // The shared certificate only bootstraps: it gets a node its own certificate, and acts for no node.
+            rules.service(RegistrationGrpc.SERVICE_NAME, ClusterPeer.Node.class)
+                    .service(NodeCertificatesGrpc.SERVICE_NAME, ClusterPeer.AnyNode.class);
+        } else {
+            rules.service(RegistrationGrpc.SERVICE_NAME, ClusterPeer.Node.class, ClusterPeer.AnyNode.class);
+        }
+        return rules
                 .method(VolumeServiceGrpc.getReportFailedPathMethod().getFullMethodName(),
                         ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
                 // Secrets go to the hosts that connect with them, never through the REST API.

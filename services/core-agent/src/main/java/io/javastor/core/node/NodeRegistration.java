@@ -27,7 +27,8 @@ import io.javastor.core.store.Versioned;
 public final class NodeRegistration {
 
     private static final Logger log = LoggerFactory.getLogger(NodeRegistration.class);
-    static final Pattern NODE_ID = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
+    /** A node id: a DNS label-like name (it is part of the node's certificate name and NQN). */
+    public static final Pattern NODE_ID = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
     private static final Pattern ENDPOINT = Pattern.compile("[^\\s:/]+:\\d{1,5}");
 
     /** What an io-engine says about itself on every Register call. */
