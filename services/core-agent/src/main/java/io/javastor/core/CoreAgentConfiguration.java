@@ -154,8 +154,8 @@ public class CoreAgentConfiguration {
     @Bean
     io.javastor.core.replica.StandaloneReplicas standaloneReplicas(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas,
                                                                   IoEngineConnections engines, NodeRegistry registry,
-                                                                  NodeStatePoller poller, EventHistory events) {
-        return new io.javastor.core.replica.StandaloneReplicas(store, volumeGuard, replicas, engines, registry, poller, events);
+                                                                  NodeStatePoller poller, EventHistory events, NvmeSecrets secrets) {
+        return new io.javastor.core.replica.StandaloneReplicas(store, volumeGuard, replicas, engines, registry, poller, events, secrets);
     }
 
     /** Node calls of one operation that go to different nodes run side by side here. */
@@ -206,8 +206,9 @@ public class CoreAgentConfiguration {
 
     @Bean
     io.javastor.core.nexus.StandaloneNexuses standaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses,
-                                                              IoEngineConnections engines, NodeRegistry registry, EventHistory events) {
-        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events);
+                                                              IoEngineConnections engines, NodeRegistry registry, EventHistory events,
+                                                              NvmeSecrets secrets) {
+        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events, secrets);
     }
 
     @Bean

@@ -142,11 +142,15 @@ class NexusApiTest {
             assertThat(gw().get(replicaPath + r1).status()).isEqualTo(200);
             assertThat(gw().delete(replicaPath + r2).status()).isEqualTo(204);
 
-            Reply shared = gw().put(nexus + "/share/nvmf");
+            // Never to every host: each named host authenticates with its own pair.
+            gw().put(nexus + "/share/nvmf").assertError(400, "InvalidArgument", "allowed-hosts");
+            assertThat(gw().get(nexus).json().path("protocol").asString()).isEqualTo("none");
+            String host = "nqn.2019-05.io.javastor:node-name:app-1";
+            Reply shared = gw().put(nexus + "/share/nvmf?allowed-hosts=" + host);
             assertThat(shared.status()).as("%s", shared).isEqualTo(200);
             String deviceUri = shared.json().asString();
             assertThat(deviceUri).startsWith("nvmf://").contains(uuid);
-            assertThat(gw().put(nexus + "/share/nvmf").json().asString()).isEqualTo(deviceUri);
+            assertThat(gw().put(nexus + "/share/nvmf?allowed-hosts=" + host).json().asString()).isEqualTo(deviceUri);
             JsonNode sharedNexus = gw().get(nexus).json();
             assertThat(sharedNexus.path("protocol").asString()).isEqualTo("nvmf");
             assertThat(sharedNexus.path("deviceUri").asString()).isEqualTo(deviceUri);
@@ -193,7 +197,7 @@ class NexusApiTest {
         gw().get(nexus + "/children").assertError(404, "NotFound", "nexus " + uuid);
         gw().put(nexus + "/children/" + encoded(some)).assertError(404, "NotFound", "nexus " + uuid);
         gw().delete(nexus + "/children/" + encoded(some)).assertError(404, "NotFound", "nexus " + uuid);
-        gw().put(nexus + "/share/nvmf").assertError(404, "NotFound", "nexus " + uuid);
+        gw().put(nexus + "/share/nvmf?allowed-hosts=nqn.2019-05.io.javastor:node-name:app-1").assertError(404, "NotFound", "nexus " + uuid);
         gw().delete(nexus + "/share").assertError(404, "NotFound", "nexus " + uuid);
         gw().put(nexus + "/share/iscsi").assertError(400, "InvalidArgument", "protocol");
         gw().put(nexus + "/children/not-a-uri").assertError(400, "InvalidArgument", "uri");

@@ -212,7 +212,7 @@ class ResourceOperationsApiTest {
         assertThat(gw().delete(path).status()).isEqualTo(204);
         gw().get("/v0/replicas/" + uuid).assertError(404, "NotFound", "replica");
         assertThat(gw().delete(path).status()).isEqualTo(204);
-        gw().put(path + "/share/nvmf").assertError(404, "NotFound", "replica " + uuid);
+        gw().put(path + "/share/nvmf?allowed-hosts=" + HOST).assertError(404, "NotFound", "replica " + uuid);
         gw().delete(path + "/share").assertError(404, "NotFound", "replica " + uuid);
     }
 
@@ -220,11 +220,15 @@ class ResourceOperationsApiTest {
     void poolScopedReplicaPathsWorkTheSame() {
         String uuid = UUID.randomUUID().toString();
         String path = "/v0/pools/pool-node-2/replicas/" + uuid;
-        Reply created = gw().put(path, Map.of("size", 4 * MIB, "thin", false, "share", "nvmf"));
+        // Shared at once only to named hosts; refused before anything is made.
+        gw().put(path, Map.of("size", 4 * MIB, "thin", false, "share", "nvmf")).assertError(400, "InvalidArgument", "allowed_hosts");
+        gw().get("/v0/replicas/" + uuid).assertError(404, "NotFound", "replica");
+        Reply created = gw().put(path, Map.of("size", 4 * MIB, "thin", false, "share", "nvmf", "allowed_hosts", List.of(HOST)));
         assertThat(created.status()).as("%s", created).isEqualTo(200);
         assertThat(created.json().path("node").asString()).isEqualTo("node-2");
         assertThat(created.json().path("share").asString()).isEqualTo("nvmf");
-        assertThat(gw().put(path + "/share/nvmf").json().asString()).startsWith("nvmf://");
+        gw().put(path + "/share/nvmf").assertError(400, "InvalidArgument", "allowed-hosts");
+        assertThat(gw().put(path + "/share/nvmf?allowed-hosts=" + HOST).json().asString()).startsWith("nvmf://");
         assertThat(gw().delete(path + "/share").status()).isEqualTo(204);
         assertThat(gw().delete(path).status()).isEqualTo(204);
         assertThat(gw().delete(path).status()).isEqualTo(204);
@@ -242,7 +246,7 @@ class ResourceOperationsApiTest {
         try {
             gw().delete(path).assertError(409, "InUse", volume);
             gw().delete("/v0/pools/" + pool + "/replicas/" + replica).assertError(409, "InUse", volume);
-            gw().put(path + "/share/nvmf").assertError(409, "InUse", volume);
+            gw().put(path + "/share/nvmf?allowed-hosts=" + HOST).assertError(409, "InUse", volume);
             gw().delete(path + "/share").assertError(409, "InUse", volume);
             gw().put(path, replicaBody(4 * MIB, true)).assertError(409, "AlreadyExists", "volume " + volume);
             assertThat(gw().get("/v0/replicas/" + replica).status()).isEqualTo(200);
@@ -295,7 +299,7 @@ class ResourceOperationsApiTest {
             String other = java.net.URLEncoder.encode("bdev:///" + UUID.randomUUID(), java.nio.charset.StandardCharsets.UTF_8);
             gw().put(nexus + "/children/" + other).assertError(409, "InUse", "replica count");
             gw().delete(nexus + "/children/" + encoded).assertError(409, "InUse", "replica count");
-            gw().put(nexus + "/share/nvmf").assertError(409, "InUse", "publish the volume");
+            gw().put(nexus + "/share/nvmf?allowed-hosts=" + HOST).assertError(409, "InUse", "publish the volume");
             gw().delete(nexus + "/share").assertError(409, "InUse", "unpublish the volume");
             gw().get(nexus + "/children/" + other).assertError(404, "NotFound", "child bdev:///");
             // Nothing changed: the target still has its child and its address.

@@ -558,22 +558,17 @@ public final class NexusOperations {
      * authenticate, or when any host may connect (no host list: nothing to name the secrets by).
      */
     private Map<String, DhchapSecrets> hostSecrets(String volumeUuid, List<String> allowedHosts) {
-        Map<String, DhchapSecrets> out = new HashMap<>();
-        for (String host : allowedHosts) {
-            DhchapSecrets pair = secrets.forHost(volumeUuid, host);
-            if (pair != null) {
-                out.put(host, pair);
-            }
-        }
-        return out;
+        return secrets.forHosts(volumeUuid, allowedHosts);
     }
 
     /** The secrets {@code hostNqn} connects to the volume's target with; refused unless the target admits that host. */
     public DhchapSecrets hostSecretsOf(String volumeUuid, String hostNqn) {
-        NexusSpec n = of(volumeUuid).map(Versioned::spec)
+        // A volume's target or a nexus made outside volumes: both authenticate their hosts the same way.
+        NexusSpec n = store.get(NexusSpec.KIND, volumeUuid).map(Versioned::spec)
                 .orElseThrow(() -> new CoreException.FailedPrecondition("volume " + volumeUuid + " is not published"));
         if (!n.allowedHosts().contains(hostNqn)) {
-            throw new CoreException.PermissionDenied("volume " + volumeUuid + " is not published to host " + hostNqn);
+            throw new CoreException.PermissionDenied((n.ofVolume() ? "volume " : "nexus ") + volumeUuid + " is not "
+                    + (n.ofVolume() ? "published" : "shared") + " to host " + hostNqn);
         }
         DhchapSecrets pair = secrets.forHost(volumeUuid, hostNqn);
         return pair == null ? DhchapSecrets.getDefaultInstance() : pair;

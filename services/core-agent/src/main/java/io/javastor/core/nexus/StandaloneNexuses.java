@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.api.ioengine.v1.DhchapSecrets;
+import io.javastor.api.nvmf.HostNqn;
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
@@ -19,6 +21,8 @@ import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
+import io.javastor.core.nvmeauth.NvmeSecrets;
+import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
@@ -44,15 +48,17 @@ public final class StandaloneNexuses {
     private final IoEngineConnections engines;
     private final NodeRegistry registry;
     private final EventHistory events;
+    private final NvmeSecrets secrets;
 
     public StandaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses, IoEngineConnections engines,
-                             NodeRegistry registry, EventHistory events) {
+                             NodeRegistry registry, EventHistory events, NvmeSecrets secrets) {
         this.store = store;
         this.guard = volumeGuard;
         this.nexuses = nexuses;
         this.engines = engines;
         this.registry = registry;
         this.events = events;
+        this.secrets = secrets;
     }
 
     /** Creates the nexus on the node over the children; the same request again answers the same nexus (starting it again if lost). */
@@ -153,7 +159,8 @@ public final class StandaloneNexuses {
             NexusSpec s = current.spec();
             requireOnline(s.nodeId());
             // The node first: a child it refuses changes nothing.
-            nexuses.observedNow(s.nodeId(), engines.node(s.nodeId()).addChildNexus(uuid, uri));
+            nexuses.observedNow(s.nodeId(), engines.node(s.nodeId()).addChildNexus(uuid, uri,
+                    childSecrets(s.nodeId(), List.of(uri)).get(uri)));
             if (s.childUris().contains(uri)) {
                 return s;
             }
@@ -191,19 +198,26 @@ public final class StandaloneNexuses {
         }
     }
 
-    /** Exports the nexus over NVMe-oF to the hosts (empty: any); sharing again succeeds. */
+    /**
+     * Exports the nexus over NVMe-oF to the hosts, which must be named: each authenticates with its own DH-HMAC-CHAP
+     * pair for this nexus (GetHostSecrets, as for a volume's target). Sharing again succeeds.
+     */
     public NexusSpec share(String uuid, String nodeId, List<String> allowedHosts) {
         requireUuid(uuid);
+        HostNqn.problemNaming(allowedHosts).ifPresent(why -> {
+            throw new CoreException.InvalidArgument("allowed_hosts", why);
+        });
         try (var held = guard.acquire(uuid, WAIT)) {
             Versioned<NexusSpec> current = readCreated(uuid, nodeId, "publish the volume");
             NexusSpec s = current.spec();
             requireOnline(s.nodeId());
-            String uri = nexuses.observedNow(s.nodeId(), engines.node(s.nodeId()).publishNexus(uuid, allowedHosts)).getDeviceUri();
+            String uri = nexuses.observedNow(s.nodeId(), engines.node(s.nodeId()).publishNexus(uuid, allowedHosts,
+                    secrets.forHosts(uuid, allowedHosts))).getDeviceUri();
             if (uri.equals(s.uri()) && allowedHosts.equals(s.allowedHosts())) {
                 return s;
             }
             NexusSpec next = store.update(NexusSpec.KIND, current, s.withShare(allowedHosts, uri)).spec();
-            events.record("nexus", uuid, "NexusShared", Severity.INFO, "shared at " + uri + (allowedHosts.isEmpty() ? " for any host" : " for " + allowedHosts));
+            events.record("nexus", uuid, "NexusShared", Severity.INFO, "shared at " + uri + " for " + allowedHosts);
             return next;
         }
     }
@@ -228,9 +242,10 @@ public final class StandaloneNexuses {
     /** Creates (idempotent at the io-engine) and, when the spec says it is shared, shares it again. */
     private void start(NexusSpec s) {
         var engine = engines.node(s.nodeId());
-        var made = engine.createNexus(s.uuid(), s.size(), s.childUris(), 0); // outside volumes: no generations, no fencing
+        // Outside volumes: no generations, no fencing.
+        var made = engine.createNexus(s.uuid(), s.size(), s.childUris(), 0, childSecrets(s.nodeId(), s.childUris()));
         if (!s.uri().isEmpty()) {
-            made = engine.publishNexus(s.uuid(), s.allowedHosts());
+            made = engine.publishNexus(s.uuid(), s.allowedHosts(), secrets.forHosts(s.uuid(), s.allowedHosts()));
         }
         nexuses.observedNow(s.nodeId(), made);
     }
@@ -315,5 +330,24 @@ public final class StandaloneNexuses {
         } catch (IllegalArgumentException e) {
             throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");
         }
+    }
+
+    /**
+     * The link secrets of the nvmf:// children that are replicas made outside volumes (shared with the same derived
+     * secrets to this node's NQN: {@code StandaloneReplicas.share}), by URI; other children connect without.
+     */
+    private Map<String, DhchapSecrets> childSecrets(String nodeId, List<String> uris) {
+        Map<String, DhchapSecrets> out = new java.util.HashMap<>();
+        Optional<String> nodeNqn = store.get(NodeSpec.KIND, nodeId).map(v -> v.spec().nodeNqn());
+        for (String uri : uris) {
+            int colon = uri.lastIndexOf(':');
+            if (!uri.startsWith("nvmf://") || nodeNqn.isEmpty() || colon < 0) {
+                continue;
+            }
+            String replica = uri.substring(colon + 1);
+            store.get(ReplicaSpec.KIND, replica).filter(r -> r.spec().volumeId().isEmpty())
+                    .map(r -> secrets.forLink(replica, nodeNqn.get())).ifPresent(pair -> out.put(uri, pair));
+        }
+        return out;
     }
 }

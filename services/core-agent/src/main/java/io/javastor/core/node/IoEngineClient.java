@@ -125,6 +125,16 @@ public final class IoEngineClient {
         return call("share replica " + uuid, () -> replicas().shareReplica(b.build())).getUri();
     }
 
+    /**
+     * Exports the replica over NVMe-oF to the given hosts, each authenticating with its secrets ({@code secrets} by host
+     * NQN; empty: none); returns the replica as the node now reports it.
+     */
+    public Replica exportReplica(String uuid, List<String> allowedHosts, java.util.Map<String, io.javastor.api.ioengine.v1.DhchapSecrets> secrets) {
+        return call("share replica " + uuid, () -> replicas().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()
+                .setUuid(uuid).setProtocol(io.javastor.api.ioengine.v1.ShareProtocol.SHARE_PROTOCOL_NVMF).addAllAllowedHosts(allowedHosts)
+                .putAllDhchap(secrets).build()));
+    }
+
     /** Exports the replica over NVMe-oF to the given hosts; returns the replica as the node now reports it. */
     public Replica exportReplica(String uuid, List<String> allowedHosts) {
         return call("share replica " + uuid, () -> replicas().shareReplica(io.javastor.api.ioengine.v1.ShareReplicaRequest.newBuilder()

@@ -67,6 +67,20 @@ public final class NvmeSecrets {
         return hosts ? pair("volume", volumeUuid, hostNqn) : null;
     }
 
+    /** {@link #forHost} of each host, by host NQN; empty when hosts do not authenticate. */
+    public java.util.Map<String, DhchapSecrets> forHosts(String volumeUuid, java.util.List<String> hostNqns) {
+        java.util.Map<String, DhchapSecrets> out = new java.util.HashMap<>();
+        hostNqns.forEach(h -> java.util.Optional.ofNullable(forHost(volumeUuid, h)).ifPresent(p -> out.put(h, p)));
+        return out;
+    }
+
+    /** {@link #forLink} of each host, by host NQN; empty when links do not authenticate. */
+    public java.util.Map<String, DhchapSecrets> forLinks(String replicaUuid, java.util.List<String> hostNqns) {
+        java.util.Map<String, DhchapSecrets> out = new java.util.HashMap<>();
+        hostNqns.forEach(h -> java.util.Optional.ofNullable(forLink(replicaUuid, h)).ifPresent(p -> out.put(h, p)));
+        return out;
+    }
+
     private DhchapSecrets pair(String kind, String resource, String hostNqn) {
         byte[] key = clusterKey();
         return DhchapSecrets.newBuilder()

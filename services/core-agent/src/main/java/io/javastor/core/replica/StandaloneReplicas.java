@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.api.nvmf.HostNqn;
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
@@ -18,6 +19,7 @@ import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.nvmeauth.NvmeSecrets;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -43,9 +45,10 @@ public final class StandaloneReplicas {
     private final NodeRegistry registry;
     private final NodeStatePoller poller;
     private final EventHistory events;
+    private final NvmeSecrets secrets;
 
     public StandaloneReplicas(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, IoEngineConnections engines,
-                              NodeRegistry registry, NodeStatePoller poller, EventHistory events) {
+                              NodeRegistry registry, NodeStatePoller poller, EventHistory events, NvmeSecrets secrets) {
         this.store = store;
         this.guard = volumeGuard;
         this.replicas = replicas;
@@ -53,6 +56,7 @@ public final class StandaloneReplicas {
         this.registry = registry;
         this.poller = poller;
         this.events = events;
+        this.secrets = secrets;
     }
 
     /** Creates the replica in the pool; the same request again answers the same replica. */
@@ -142,20 +146,44 @@ public final class StandaloneReplicas {
         }
     }
 
-    /** Exports the replica over NVMe-oF to the hosts (empty: any); returns its state with the nvmf:// URI. */
+    /**
+     * Exports the replica over NVMe-oF to the hosts, which must be named: each authenticates with its own DH-HMAC-CHAP
+     * pair for this replica, derived as a volume's replica links are (a nexus outside volumes on node N, whose NQN is
+     * named here, gets the same pair when the replica is its child; a host connected by hand asks GetHostSecrets).
+     * Returns its state with the nvmf:// URI.
+     */
     public io.javastor.api.ioengine.v1.Replica share(String uuid, String nodeId, String poolId, List<String> allowedHosts) {
         requireUuid(uuid);
+        HostNqn.problemNaming(allowedHosts).ifPresent(why -> {
+            throw new CoreException.InvalidArgument("allowed_hosts", why);
+        });
         try (var held = guard.acquire(uuid, WAIT)) {
             ReplicaSpec s = readCreated(uuid);
             requirePlace(s, nodeId, poolId);
             requireNotOwned(s, "share it");
             requireOnline(s.nodeId());
-            var replica = engines.node(s.nodeId()).exportReplica(uuid, allowedHosts);
+            var replica = engines.node(s.nodeId()).exportReplica(uuid, allowedHosts, secrets.forLinks(uuid, allowedHosts));
             refresh(s.nodeId(), replica);
-            events.record("replica", uuid, "ReplicaShared", Severity.INFO, "shared at " + replica.getUri()
-                    + (allowedHosts.isEmpty() ? " for any host" : " for " + allowedHosts));
+            events.record("replica", uuid, "ReplicaShared", Severity.INFO, "shared at " + replica.getUri() + " for " + allowedHosts);
             return replica;
         }
+    }
+
+    /**
+     * The secrets with which {@code hostNqn} connects to this replica's share (a host connected by hand); refused
+     * unless its node reports the replica shared to that host.
+     */
+    public io.javastor.api.ioengine.v1.DhchapSecrets hostSecretsOf(String uuid, String hostNqn) {
+        ReplicaSpec s = store.get(ReplicaSpec.KIND, uuid).map(Versioned::spec)
+                .orElseThrow(() -> new CoreException.NotFound("volume, nexus or replica " + uuid + ": not found"));
+        requireNotOwned(s, "ask for its host secrets");
+        boolean shared = registry.get(s.nodeId()).flatMap(n -> n.replicas().stream().filter(r -> r.uuid().equals(uuid)).findFirst())
+                .map(r -> r.allowedHosts().contains(hostNqn)).orElse(false);
+        if (!shared) {
+            throw new CoreException.PermissionDenied("replica " + uuid + " is not shared to host " + hostNqn);
+        }
+        var pair = secrets.forLink(uuid, hostNqn);
+        return pair == null ? io.javastor.api.ioengine.v1.DhchapSecrets.getDefaultInstance() : pair;
     }
 
     /** Stops exporting the replica; unsharing one that is not shared succeeds. */

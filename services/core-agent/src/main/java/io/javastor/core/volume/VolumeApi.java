@@ -22,8 +22,10 @@ import io.javastor.core.store.OperationStatus;
 public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     private final VolumeOperations volumes;
+    private final io.javastor.core.replica.StandaloneReplicas standaloneReplicas;
 
-    public VolumeApi(VolumeOperations volumes) {
+    public VolumeApi(VolumeOperations volumes, io.javastor.core.replica.StandaloneReplicas standaloneReplicas) {
+        this.standaloneReplicas = standaloneReplicas;
         this.volumes = volumes;
     }
 
@@ -114,7 +116,9 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void getHostSecrets(io.javastor.api.core.v1.GetHostSecretsRequest r, StreamObserver<io.javastor.api.core.v1.HostSecrets> response) {
-        var pair = volumes.hostSecrets(r.getUuid(), r.getHostNqn());
+        // A volume's target or a nexus made outside volumes (one NexusSpec per uuid), else a replica made outside volumes.
+        var pair = volumes.isTargetOrNexus(r.getUuid()) ? volumes.hostSecrets(r.getUuid(), r.getHostNqn())
+                : standaloneReplicas.hostSecretsOf(r.getUuid(), r.getHostNqn());
         reply(response, io.javastor.api.core.v1.HostSecrets.newBuilder().setHostSecret(pair.getHostSecret())
                 .setControllerSecret(pair.getControllerSecret()).build());
     }

@@ -15,6 +15,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.api.nvmf.HostNqn;
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
@@ -320,19 +321,14 @@ public final class VolumeOperations {
         }
     }
 
-    /** NVMe Base 4.7 (NQN): "nqn." and at most 223 bytes; no ',' or control characters (hosts' connect options). */
     private static void requireHostNqns(List<String> hosts) {
         if (hosts.isEmpty()) {
             throw new CoreException.InvalidArgument("allowed_hosts", "name the hosts that may connect (the CSI node plugin's"
                     + " host NQN; REST: frontend_node): a volume is never published to every host");
         }
-        for (String h : hosts) {
-            if (!h.startsWith("nqn.") || h.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 223 || h.indexOf(',') >= 0
-                    || h.chars().anyMatch(Character::isISOControl)) {
-                throw new CoreException.InvalidArgument("allowed_hosts", "'" + h + "' is not a host NQN (nqn.*, at most 223"
-                        + " bytes, no ',' or control characters)");
-            }
-        }
+        HostNqn.firstProblem(hosts).ifPresent(why -> {
+            throw new CoreException.InvalidArgument("allowed_hosts", why);
+        });
     }
 
     /**
@@ -360,16 +356,25 @@ public final class VolumeOperations {
     public record PathReport(String deviceUri, boolean moved) {}
 
     /**
-     * The DH-HMAC-CHAP secrets with which {@code hostNqn} connects to the volume's target (for its CSI node plugin);
+     * The DH-HMAC-CHAP secrets with which {@code hostNqn} connects to the volume's target (for its CSI node plugin), or
+     * to a nexus made outside volumes;
      * PERMISSION_DENIED unless the target admits that host.
      */
     public io.javastor.api.ioengine.v1.DhchapSecrets hostSecrets(String uuid, String hostNqn) {
         requireUuid(uuid);
-        if (hostNqn == null || !hostNqn.startsWith("nqn.")) {
-            throw new CoreException.InvalidArgument("host_nqn", "is required (the host's NQN, nqn.yyyy-mm.domain:name)");
+        HostNqn.whyNot(hostNqn).ifPresent(why -> {
+            throw new CoreException.InvalidArgument("host_nqn", why + " (the host's NQN, nqn.yyyy-mm.domain:name)");
+        });
+        if (store.get(VolumeSpec.KIND, uuid).isPresent()) {
+            readCreated(uuid);
         }
-        readCreated(uuid);
         return nexuses.hostSecretsOf(uuid, hostNqn);
+    }
+
+    /** Whether {@code uuid} names a volume or a nexus (made outside volumes), whose host secrets {@link #hostSecrets} answers. */
+    public boolean isTargetOrNexus(String uuid) {
+        requireUuid(uuid);
+        return store.get(VolumeSpec.KIND, uuid).isPresent() || store.get(NexusSpec.KIND, uuid).isPresent();
     }
 
     /**

@@ -153,4 +153,75 @@ class ReplicaLinkAuthenticationTest {
             assertThat(in.get(4095)).isEqualTo((byte) 0x5A);
         }
     }
+
+    /**
+     * The REST API's low-level resources: a replica made outside volumes is shared to named hosts only, each with its
+     * own pair; a nexus made outside volumes over it (on the node the replica is shared to) connects with the link's
+     * pair by itself, and is shared to named hosts only, which connect with the pair GetHostSecrets gives them.
+     */
+    @Test
+    void aNexusAndAReplicaMadeOutsideVolumesAreSharedOnlyToNamedHostsWhoAuthenticate() throws Exception {
+        var replicas = io.javastor.api.core.v1.ReplicaServiceGrpc.newBlockingStub(cluster.agent().channel());
+        var nexuses = io.javastor.api.core.v1.NexusServiceGrpc.newBlockingStub(cluster.agent().channel());
+        var csiNode = VolumeServiceGrpc.newBlockingStub(cluster.agent().channelAs(ClusterPeer.CSI_NODE));
+        String replicaNode = cluster.nodes().get(0).name();
+        String nexusNode = cluster.nodes().get(1).name();
+        String nexusNodeNqn = cluster.specs().get(NodeSpec.KIND, nexusNode).orElseThrow().spec().nodeNqn();
+        String replica = UUID.randomUUID().toString();
+        replicas.createReplica(io.javastor.api.core.v1.CreateReplicaRequest.newBuilder().setUuid(replica).setNodeId(replicaNode)
+                .setPoolId(TestCluster.poolOf(replicaNode)).setSize(VOLUME).build());
+
+        // Never to every host.
+        assertThatThrownBy(() -> replicas.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(replica).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .hasMessageContaining("allowed_hosts").hasMessageContaining("name the hosts");
+        String replicaUri = replicas.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(replica)
+                .addAllowedHosts(nexusNodeNqn).build()).getUri();
+        NvmfHostOptions asNexusNode = NvmfHostOptions.defaults(nexusNodeNqn).withReconnectDeadline(java.time.Duration.ofSeconds(1));
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(replicaUri, asNexusNode))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
+                .hasMessageContaining("requires in-band authentication");
+        // A host connected by hand asks for its pair, as for a volume.
+        HostSecrets replicaPair = csiNode.getHostSecrets(GetHostSecretsRequest.newBuilder().setUuid(replica).setHostNqn(nexusNodeNqn).build());
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(replicaUri, asNexusNode.withDhchap(
+                DhchapKeys.parse(replicaPair.getHostSecret(), replicaPair.getControllerSecret())))) {
+            assertThat(dev.size()).isGreaterThanOrEqualTo(VOLUME);
+        }
+        assertThatThrownBy(() -> csiNode.getHostSecrets(GetHostSecretsRequest.newBuilder().setUuid(replica)
+                .setHostNqn("nqn.2019-05.io.javastor:node-name:other").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
+                .hasMessageContaining("not shared to host");
+
+        // The nexus over it authenticates to it by itself, and is shared to the named host only.
+        String nexus = UUID.randomUUID().toString();
+        nexuses.createNexus(io.javastor.api.core.v1.CreateNexusRequest.newBuilder().setUuid(nexus).setNodeId(nexusNode).setSize(VOLUME)
+                .addChildren(replicaUri).build());
+        assertThatThrownBy(() -> nexuses.shareNexus(io.javastor.api.core.v1.ShareNexusRequest.newBuilder().setUuid(nexus).setNodeId(nexusNode).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .hasMessageContaining("allowed_hosts");
+        String host = "nqn.2019-05.io.javastor:node-name:app-host-2";
+        String nexusUri = nexuses.shareNexus(io.javastor.api.core.v1.ShareNexusRequest.newBuilder().setUuid(nexus).setNodeId(nexusNode)
+                .addAllowedHosts(host).build()).getDeviceUri();
+        NvmfHostOptions plain = NvmfHostOptions.defaults(host).withReconnectDeadline(java.time.Duration.ofSeconds(1));
+        assertThatThrownBy(() -> NvmfBlockDevice.connect(nexusUri, plain))
+                .isInstanceOfSatisfying(BlockIoException.class, e -> assertThat(e.errno()).isEqualTo(BlockIoException.EACCES))
+                .hasMessageContaining("requires in-band authentication");
+        HostSecrets pair = csiNode.getHostSecrets(GetHostSecretsRequest.newBuilder().setUuid(nexus).setHostNqn(host).build());
+        ByteBuffer out = DmaBuffers.allocate(65536);
+        while (out.hasRemaining()) {
+            out.put((byte) 0x3C);
+        }
+        try (NvmfBlockDevice dev = NvmfBlockDevice.connect(nexusUri, plain.withDhchap(DhchapKeys.parse(pair.getHostSecret(), pair.getControllerSecret())))) {
+            dev.write(0, out.flip()).get(60, TimeUnit.SECONDS);
+            dev.flush().get(60, TimeUnit.SECONDS);
+            ByteBuffer in = DmaBuffers.allocate(65536);
+            dev.read(0, in).get(60, TimeUnit.SECONDS);
+            assertThat(in.clear()).isEqualTo(out.rewind()); // read fills the whole buffer, position untouched
+        }
+        assertThatThrownBy(() -> csiNode.getHostSecrets(GetHostSecretsRequest.newBuilder().setUuid(nexus)
+                .setHostNqn("nqn.2019-05.io.javastor:node-name:other").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
+                .hasMessageContaining("nexus " + nexus + " is not shared to host");
+        nexuses.destroyNexus(io.javastor.api.core.v1.DestroyNexusRequest.newBuilder().setUuid(nexus).setNodeId(nexusNode).build());
+    }
 }

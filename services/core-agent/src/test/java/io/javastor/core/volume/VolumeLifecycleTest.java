@@ -513,10 +513,13 @@ class VolumeLifecycleTest {
         expect(Status.Code.INVALID_ARGUMENT, "size", () -> replicaApi.createReplica(
                 create.toBuilder().setUuid(UUID.randomUUID().toString()).setSize(0).build()));
 
-        Replica shared = replicaApi.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).build());
+        // Never to every host (each named host authenticates with its own pair).
+        expect(Status.Code.INVALID_ARGUMENT, "allowed_hosts", () -> replicaApi.shareReplica(
+                io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).build()));
+        var share = io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).addAllowedHosts("nqn.2019-05.io.javastor:node-name:node-2").build();
+        Replica shared = replicaApi.shareReplica(share);
         assertThat(shared.getUri()).startsWith("nvmf://");
-        assertThat(replicaApi.shareReplica(io.javastor.api.core.v1.ShareReplicaRequest.newBuilder().setUuid(uuid).build()).getUri())
-                .isEqualTo(shared.getUri());
+        assertThat(replicaApi.shareReplica(share).getUri()).isEqualTo(shared.getUri());
         Replica unshared = replicaApi.unshareReplica(io.javastor.api.core.v1.UnshareReplicaRequest.newBuilder().setUuid(uuid).build());
         assertThat(unshared.getUri()).startsWith("bdev:///");
 

@@ -156,14 +156,15 @@ public class NexusController {
     @PutMapping(path = "/nodes/{node_id}/nexuses/{nexus_id}/share/{protocol}", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> putNodeNexusShare(@PathVariable("node_id") String nodeId, @PathVariable("nexus_id") String nexusId,
             @PathVariable String protocol,
-            @Parameter(description = "host NQNs allowed to connect, comma-separated; absent: any")
+            @Parameter(description = "host NQNs allowed to connect, comma-separated, at least one; each authenticates with its "
+                    + "own DH-HMAC-CHAP pair (./javastor host-secrets NEXUS_UUID HOST)")
             @RequestParam(name = "allowed-hosts", required = false) List<String> allowedHosts) {
         String node = InputRules.nodeId("node_id", nodeId);
         String uuid = InputRules.uuid("nexus_id", nexusId);
         if (!protocol.equals("nvmf")) {
             throw ApiException.invalid("protocol", "must be nvmf, got '" + protocol + "'");
         }
-        List<String> hosts = InputRules.hostNqns("allowed-hosts", allowedHosts);
+        List<String> hosts = InputRules.namedHostNqns("allowed-hosts", allowedHosts);
         var shared = agent.idempotent(s -> s.nexuses().shareNexus(ShareNexusRequest.newBuilder().setUuid(uuid).setNodeId(node)
                 .addAllAllowedHosts(hosts).build()));
         // Mayastor answers the URI as a JSON string.

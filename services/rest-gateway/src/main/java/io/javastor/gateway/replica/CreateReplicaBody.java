@@ -12,6 +12,6 @@ public record CreateReplicaBody(
         @Schema(description = "bytes") Long size,
         Boolean thin,
         @Schema(allowableValues = {"none", "nvmf"}, description = "share it at once; absent: none") String share,
-        @Schema(description = "host NQNs allowed to connect when shared; absent or empty: any")
+        @Schema(description = "host NQNs allowed to connect when shared: required with share nvmf (at least one; each authenticates with its own DH-HMAC-CHAP pair)")
         @JsonProperty("allowed_hosts") List<String> allowedHosts) {
 }

@@ -133,7 +133,8 @@ public class ReplicaController {
     @PutMapping(path = "/nodes/{node_id}/pools/{pool_id}/replicas/{replica_id}/share/nvmf", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> putNodePoolReplicaShare(@PathVariable("node_id") String nodeId, @PathVariable("pool_id") String poolId,
             @PathVariable("replica_id") String replicaId,
-            @Parameter(description = "host NQNs allowed to connect, comma-separated; absent: any")
+            @Parameter(description = "host NQNs allowed to connect, comma-separated, at least one; each authenticates with its "
+                    + "own DH-HMAC-CHAP pair (a nexus on the node whose NQN is named gets it itself)")
             @RequestParam(name = "allowed-hosts", required = false) List<String> allowedHosts) {
         String node = InputRules.nodeId("node_id", nodeId);
         String pool = InputRules.poolId("pool_id", poolId);
@@ -143,11 +144,12 @@ public class ReplicaController {
     @Operation(summary = "Share a replica (outside any volume) of this pool over NVMe-oF/TCP; answers its nvmf:// URI")
     @PutMapping(path = "/pools/{pool_id}/replicas/{replica_id}/share/nvmf", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<String> putPoolReplicaShare(@PathVariable("pool_id") String poolId, @PathVariable("replica_id") String replicaId,
-            @Parameter(description = "host NQNs allowed to connect, comma-separated; absent: any")
+            @Parameter(description = "host NQNs allowed to connect, comma-separated, at least one; each authenticates with its "
+                    + "own DH-HMAC-CHAP pair (a nexus on the node whose NQN is named gets it itself)")
             @RequestParam(name = "allowed-hosts", required = false) List<String> allowedHosts) {
         String pool = InputRules.poolId("pool_id", poolId);
         String uuid = InputRules.uuid("replica_id", replicaId);
-        InputRules.hostNqns("allowed-hosts", allowedHosts);
+        InputRules.namedHostNqns("allowed-hosts", allowedHosts);
         return share(nodeOf(pool), pool, uuid, allowedHosts);
     }
 
@@ -178,6 +180,9 @@ public class ReplicaController {
         if (!shared && !hosts.isEmpty()) {
             throw ApiException.invalid("allowed_hosts", "only apply to a shared replica (share: nvmf)");
         }
+        if (shared) {
+            InputRules.namedHostNqns("allowed_hosts", hosts);
+        }
         poolOnNode(node, pool);
         var created = agent.idempotent(s -> s.replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(uuid).setNodeId(node)
                 .setPoolId(pool).setSize(body.size()).setThin(body.thin()).build()));
@@ -198,7 +203,7 @@ public class ReplicaController {
     }
 
     private ResponseEntity<String> share(String node, String pool, String uuid, List<String> allowedHosts) {
-        List<String> hosts = InputRules.hostNqns("allowed-hosts", allowedHosts);
+        List<String> hosts = InputRules.namedHostNqns("allowed-hosts", allowedHosts);
         requireReplica(node, pool, uuid);
         var shared = agent.idempotent(s -> s.replicas().shareReplica(
                 ShareReplicaRequest.newBuilder().setUuid(uuid).addAllAllowedHosts(hosts).build()));

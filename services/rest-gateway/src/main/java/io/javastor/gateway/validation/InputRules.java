@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import io.javastor.api.nvmf.HostNqn;
 import io.javastor.gateway.errors.ApiException;
 
 /**
@@ -154,18 +155,28 @@ public final class InputRules {
         return disks;
     }
 
-    /** NVMe host NQNs (allowed hosts of a share): "nqn." and at most 223 bytes, no blanks or commas. */
+    /** NVMe host NQNs (allowed hosts of a share): {@link HostNqn}'s rule; absent: none. */
     public static List<String> hostNqns(String field, List<String> nqns) {
         if (nqns == null) {
             return List.of();
         }
         for (int i = 0; i < nqns.size(); i++) {
-            String n = nqns.get(i);
-            if (n == null || !n.startsWith("nqn.") || n.length() > 223 || !n.matches("[\\x21-\\x7e&&[^,]]+")) {
-                throw ApiException.invalid(field + "[" + i + "]", "must be an NVMe host NQN (nqn.<...>, at most 223 characters), got '" + n + "'");
-            }
+            int at = i;
+            HostNqn.whyNot(nqns.get(i)).ifPresent(why -> {
+                throw ApiException.invalid(field + "[" + at + "]", "must be an NVMe host NQN (nqn.<...>, at most 223 bytes): " + why);
+            });
         }
         return nqns;
+    }
+
+    /** The hosts a share admits: at least one (nothing is shared to every host: each host authenticates with its own pair). */
+    public static List<String> namedHostNqns(String field, List<String> nqns) {
+        List<String> hosts = hostNqns(field, nqns);
+        if (hosts.isEmpty()) {
+            throw ApiException.invalid(field, "is required: name the hosts that may connect (host NQNs); nothing is shared to "
+                    + "every host, since each named host authenticates with its own DH-HMAC-CHAP secrets (./javastor host-secrets)");
+        }
+        return hosts;
     }
 
     public static int nonNegative(String field, Integer value, int defaultValue) {
