@@ -169,8 +169,8 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    ReplicaPlacer replicaPlacer(CoreAgentProperties props) {
-        return new ReplicaPlacer(props.placement().thinOvercommitPercent());
+    ReplicaPlacer replicaPlacer(CoreAgentProperties props, io.micrometer.core.instrument.MeterRegistry meters) {
+        return new ReplicaPlacer(props.placement().thinOvercommitPercent(), meters);
     }
 
     @Bean
@@ -222,7 +222,8 @@ public class CoreAgentConfiguration {
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
                                     ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
-                                    RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier) {
+                                    RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier,
+                                    io.micrometer.core.instrument.MeterRegistry meters) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
@@ -249,6 +250,6 @@ public class CoreAgentConfiguration {
         if (!props.failover().moveOnNodeOffline()) {
             reconcilers = reconcilers.stream().filter(r -> !(r instanceof io.javastor.core.reconcile.OfflineTargetMover)).toList();
         }
-        return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval());
+        return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval(), meters);
     }
 }

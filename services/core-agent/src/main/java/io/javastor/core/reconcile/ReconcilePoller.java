@@ -8,6 +8,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +29,18 @@ public final class ReconcilePoller implements AutoCloseable {
     private final ScheduledExecutorService executor;
     private final AtomicBoolean pokeQueued = new AtomicBoolean();
 
+    private final MeterRegistry meters;
+
     public ReconcilePoller(List<Reconciler> reconcilers, BooleanSupplier isLeader, Duration interval) {
+        this(reconcilers, isLeader, interval, new SimpleMeterRegistry());
+    }
+
+    /**
+     * @param meters each reconciler's step time ({@code javastor_reconcile_seconds{reconciler,outcome}}) and failures
+     *               ({@code javastor_reconcile_errors_total{reconciler}}) go here
+     */
+    public ReconcilePoller(List<Reconciler> reconcilers, BooleanSupplier isLeader, Duration interval, MeterRegistry meters) {
+        this.meters = meters;
         this.reconcilers = List.copyOf(reconcilers);
         this.isLeader = isLeader;
         this.interval = interval;
@@ -58,19 +71,28 @@ public final class ReconcilePoller implements AutoCloseable {
         }
         boolean busy = false;
         for (Reconciler r : reconcilers) {
+            long started = System.nanoTime();
+            String outcomeTag = "idle";
             try {
                 ReconcileOutcome outcome = r.reconcile();
                 if (outcome instanceof ReconcileOutcome.Busy b) {
                     busy = true;
+                    outcomeTag = "busy";
                     log.debug("reconciler busy name={}: {}", r.name(), b.why());
                 }
             } catch (CoreException e) {
                 busy = true;
+                outcomeTag = "error";
+                meters.counter("javastor.reconcile.errors", "reconciler", r.name()).increment();
                 log.warn("reconciler failed name={}: {}", r.name(), e.getMessage());
             } catch (RuntimeException e) {
                 busy = true;
+                outcomeTag = "error";
+                meters.counter("javastor.reconcile.errors", "reconciler", r.name()).increment();
                 log.error("reconciler crashed name={}", r.name(), e);
             }
+            meters.timer("javastor.reconcile", "reconciler", r.name(), "outcome", outcomeTag)
+                    .record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         }
         if (busy) {
             executor.schedule(this::poke, Math.max(100, interval.toMillis() / 4), TimeUnit.MILLISECONDS);
