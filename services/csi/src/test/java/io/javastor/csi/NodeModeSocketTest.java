@@ -122,6 +122,9 @@ class NodeModeSocketTest {
                 .setStagingTargetPath(tmp.resolve("never-staged").toString()).build());
         fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()
                 .setVolumeId(VOLUME).setVolumePath(target.toString()).build()));
+        // csi-sanity's "volume is not found": a relative path is no volume of this node either (the spec: NOT_FOUND).
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()
+                .setVolumeId("id").setVolumePath("some/path").build()));
         fails(Status.Code.NOT_FOUND, "not published or staged", () -> csi.node().nodeGetVolumeStats(NodeGetVolumeStatsRequest.newBuilder()
                 .setVolumeId(VOLUME).setVolumePath(Files.createDirectories(tmp.resolve("plain-dir")).toString()).build()));
         fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.node().nodeExpandVolume(NodeExpandVolumeRequest.newBuilder()

@@ -236,9 +236,13 @@ public class NodeService extends NodeGrpc.NodeImplBase {
     public void nodeGetVolumeStats(NodeGetVolumeStatsRequest req, StreamObserver<NodeGetVolumeStatsResponse> out) {
         reply(out, () -> {
             String volumeId = Args.required("volume_id", req.getVolumeId());
-            Path path = Args.absolutePath("volume_path", req.getVolumePath());
-            if (!Files.exists(path)) {
-                throw Status.NOT_FOUND.withDescription("volume_path " + path + " does not exist").asRuntimeException();
+            Args.required("volume_path", req.getVolumePath());
+            // CSI spec, NodeGetVolumeStats: a path that is no volume of this node is NOT_FOUND (csi-sanity sends a
+            // relative one); INVALID_ARGUMENT is for a missing field.
+            Path path = Path.of(req.getVolumePath().replace('\0', '?')).normalize();
+            if (!path.isAbsolute() || !Files.exists(path)) {
+                throw Status.NOT_FOUND.withDescription("volume_path " + req.getVolumePath() + " does not exist on this node")
+                        .asRuntimeException();
             }
             Mounter.Mount mount = mounter.mountAt(path).orElseThrow(() -> Status.NOT_FOUND
                     .withDescription("volume " + volumeId + " is not published or staged at " + path).asRuntimeException());
