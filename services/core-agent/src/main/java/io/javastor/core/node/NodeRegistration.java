@@ -28,7 +28,7 @@ public final class NodeRegistration {
 
     private static final Logger log = LoggerFactory.getLogger(NodeRegistration.class);
     /** A node id: a DNS label-like name (it is part of the node's certificate name and NQN). */
-    public static final Pattern NODE_ID = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
+    public static final Pattern NODE_ID = io.javastor.api.naming.ResourceIds.NODE_ID;
     private static final Pattern ENDPOINT = Pattern.compile("[^\\s:/]+:\\d{1,5}");
 
     /** What an io-engine says about itself on every Register call. */

@@ -27,7 +27,7 @@ import io.javastor.core.store.Versioned;
 public final class PoolOperations {
 
     private static final Logger log = LoggerFactory.getLogger(PoolOperations.class);
-    private static final Pattern POOL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Pattern POOL_ID = io.javastor.api.naming.ResourceIds.POOL_ID;
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private final SpecStore store;

@@ -36,7 +36,7 @@ public final class StandaloneReplicas {
 
     private static final Logger log = LoggerFactory.getLogger(StandaloneReplicas.class);
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Pattern POOL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Pattern POOL_ID = io.javastor.api.naming.ResourceIds.POOL_ID;
 
     private final SpecStore store;
     private final OperationGuard guard;

@@ -59,7 +59,7 @@ public final class HostSecretsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, "--volume: '" + volume + "' is not a uuid");
         }
-        if (!node.matches("[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?")) {
+        if (!io.javastor.api.naming.ResourceIds.isNodeId(node)) {
             throw new CommandLine.ParameterException(cli, "--node: '" + node + "' is not a node id (lower-case DNS label)");
         }
         String hostNqn = NodeService.HOST_NQN_PREFIX + node;

@@ -12,7 +12,7 @@ import io.javastor.operator.rest.RestPool;
  */
 final class SpecRules {
     /** The REST API's pool id rule: the resource's name is the pool's id. */
-    private static final Pattern POOL_ID = Pattern.compile("[A-Za-z0-9._-]{1,63}");
+    private static final Pattern POOL_ID = io.javastor.api.naming.ResourceIds.POOL_ID;
     /** The disk URI schemes the io-engine serves (the same pattern as the CRD's). */
     private static final Pattern DISK = Pattern.compile("^(uring|aio|malloc)://.+$");
 

@@ -18,8 +18,8 @@ import io.javastor.gateway.errors.ApiException;
 public final class InputRules {
 
     /** Node names as the core agent accepts them (DNS labels, like Kubernetes node names). */
-    private static final Pattern NODE_ID = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?");
-    private static final Pattern POOL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Pattern NODE_ID = io.javastor.api.naming.ResourceIds.NODE_ID;
+    private static final Pattern POOL_ID = io.javastor.api.naming.ResourceIds.POOL_ID;
     /** Kubernetes label syntax: an optional DNS-subdomain prefix and a 1-63 character name. */
     private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?");
     private static final Pattern LABEL_PREFIX = Pattern.compile("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?");
