@@ -3,73 +3,51 @@ package io.javastor.kubectl;
 import static io.javastor.kubectl.RestConnection.segment;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 import tools.jackson.databind.JsonNode;
 
 /** Changes to a volume: its replica count and its size. */
 final class VolumeCommands {
+    private static final Set<String> VOLUME = Set.of("volume");
+
     private VolumeCommands() {
     }
 
-    private static String volumeKind(String kind) {
-        if (!kind.equals("volume")) {
-            throw new IllegalArgumentException("'" + kind + "': only volumes can be scaled or resized (kubectl javastor scale volume ID N)");
-        }
-        return kind;
-    }
-
     @Command(name = "scale", mixinStandardHelpOptions = true, description = "Set a volume's replica count: scale volume ID N.")
-    static final class Scale implements Callable<Integer> {
-        @ParentCommand
-        KubectlJavastor root;
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "volume")
-        String kind;
-        @Parameters(index = "1", paramLabel = "ID")
-        String id;
+    static final class Scale extends TargetedCommand implements Callable<Integer> {
         @Parameters(index = "2", paramLabel = "N", description = "replicas wanted (1 or more)")
         int replicas;
 
         @Override
         public Integer call() {
-            volumeKind(kind);
+            kind(VOLUME);
             if (replicas < 1) {
                 throw new IllegalArgumentException("N must be at least 1, got " + replicas);
             }
             JsonNode v = root.connect().put("/v0/volumes/" + segment(id) + "/replica_count/" + replicas, null);
-            spec.commandLine().getOut().println("volume " + id + " scaled to " + v.path("spec").path("num_replicas").asString() + " replica(s)");
+            out().println("volume " + id + " scaled to " + v.path("spec").path("num_replicas").asString() + " replica(s)");
             return 0;
         }
     }
 
     @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a volume: resize volume ID SIZE (bytes, or 10Gi, 512Mi ...).")
-    static final class Resize implements Callable<Integer> {
+    static final class Resize extends TargetedCommand implements Callable<Integer> {
         private static final Pattern SIZE = Pattern.compile("(\\d+)(Ki|Mi|Gi|Ti)?");
-        @ParentCommand
-        KubectlJavastor root;
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "volume")
-        String kind;
-        @Parameters(index = "1", paramLabel = "ID")
-        String id;
         @Parameters(index = "2", paramLabel = "SIZE")
         String size;
 
         @Override
         public Integer call() {
-            volumeKind(kind);
+            kind(VOLUME);
             long bytes = parseSize(size);
             JsonNode v = root.connect().put("/v0/volumes/" + segment(id) + "/size", Map.of("size", bytes));
-            spec.commandLine().getOut().println("volume " + id + " resized to " + Output.bytes(v.path("spec").path("size")));
+            out().println("volume " + id + " resized to " + Output.bytes(v.path("spec").path("size")));
             return 0;
         }
 
