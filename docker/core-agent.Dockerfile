@@ -1,11 +1,18 @@
 # syntax=docker/dockerfile:1.7
 # Javastor core-agent: the control plane (specs in etcd, placement, reconcilers, leader election, event history).
 #   docker build -f docker/core-agent.Dockerfile -t javastor/core-agent:0.1.0 .      (context: the repository root)
+# Build arguments (docs/containers.md):
+#   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
+#   MAVEN_IMAGE  the build stage's base, a JDK 17 with Maven (APP_JAR=source only)
+#   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
+#                prebuilt: take the -exec jar a host build (`mvn package`) left in services/core-agent/target/ (the context
+#                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+ARG APP_JAR=source
 
-# ---- build: the reactor builds the module and what it depends on ----
-FROM ${MAVEN_IMAGE} AS build
+# ---- jar, from source: the reactor builds the module and what it depends on ----
+FROM ${MAVEN_IMAGE} AS jar-source
 # The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
@@ -15,7 +22,13 @@ COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q -pl services/core-agent -am package -DskipTests \
  && cp services/core-agent/target/core-agent-*-exec.jar /app.jar
-# Layers: dependencies change less often than the application, so image pulls reuse them.
+
+# ---- jar, prebuilt on the host ----
+FROM ${JRE_IMAGE} AS jar-prebuilt
+COPY services/core-agent/target/core-agent-*-exec.jar /app.jar
+
+# ---- build: layers (dependencies change less often than the application, so image pulls reuse them) ----
+FROM jar-${APP_JAR} AS build
 RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
 
 # ---- run: JRE only, unprivileged ----
@@ -36,14 +49,7 @@ COPY --from=build /layers/application/ ./
 COPY tools/cluster-certs /opt/javastor/cluster-certs
 # Container defaults (./config/ is one of Spring Boot's default locations): listen on every interface,
 # not on loopback as on a dev machine. Files in /etc/javastor/ (the helm chart's ConfigMap) override them.
-COPY <<EOF /opt/javastor/config/application.yaml
-server:
-  address: 0.0.0.0
-spring:
-  grpc:
-    server:
-      address: 0.0.0.0:50051
-EOF
+RUN mkdir -p /opt/javastor/config && printf 'server:\n  address: 0.0.0.0\nspring:\n  grpc:\n    server:\n      address: 0.0.0.0:50051\n' > /opt/javastor/config/application.yaml
 ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 EXPOSE 50051 8090

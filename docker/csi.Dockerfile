@@ -1,11 +1,18 @@
 # syntax=docker/dockerfile:1.7
-# Javastor csi: the CSI plugin, controller or node mode by configuration. Node mode runs privileged as root (the chart sets it) and uses nvme-cli, mkfs and mount.
+# Javastor csi: the CSI plugin, controller or node mode by configuration.
 #   docker build -f docker/csi.Dockerfile -t javastor/csi:0.1.0 .      (context: the repository root)
+# Build arguments (docs/containers.md):
+#   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
+#   MAVEN_IMAGE  the build stage's base, a JDK 17 with Maven (APP_JAR=source only)
+#   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
+#                prebuilt: take the -exec jar a host build (`mvn package`) left in services/csi/target/ (the context
+#                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+ARG APP_JAR=source
 
-# ---- build: the reactor builds the module and what it depends on ----
-FROM ${MAVEN_IMAGE} AS build
+# ---- jar, from source: the reactor builds the module and what it depends on ----
+FROM ${MAVEN_IMAGE} AS jar-source
 # The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
@@ -15,10 +22,16 @@ COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q -pl services/csi -am package -DskipTests \
  && cp services/csi/target/csi-*-exec.jar /app.jar
-# Layers: dependencies change less often than the application, so image pulls reuse them.
+
+# ---- jar, prebuilt on the host ----
+FROM ${JRE_IMAGE} AS jar-prebuilt
+COPY services/csi/target/csi-*-exec.jar /app.jar
+
+# ---- build: layers (dependencies change less often than the application, so image pulls reuse them) ----
+FROM jar-${APP_JAR} AS build
 RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
 
-# ---- run: JRE only, unprivileged ----
+# ---- run: JRE only, unprivileged (node mode: the chart runs it privileged as root, for nvme connect, mkfs, mount) ----
 FROM ${JRE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl nvme-cli kmod e2fsprogs xfsprogs util-linux mount \
@@ -32,16 +45,12 @@ COPY --from=build /layers/dependencies/ ./
 COPY --from=build /layers/spring-boot-loader/ ./
 COPY --from=build /layers/snapshot-dependencies/ ./
 COPY --from=build /layers/application/ ./
-# Container defaults (./config/ is one of Spring Boot's default locations): listen on every interface,
-# not on loopback as on a dev machine. Files in /etc/javastor/ (the helm chart's ConfigMap) override them.
-COPY <<EOF /opt/javastor/config/application.yaml
-server:
-  address: 0.0.0.0
-EOF
+# The plugin serves CSI on a unix socket and no HTTP port (web-application-type none): the health check is a real
+# CSI Identity/Probe over that socket (docker/csi-probe.sh, with curl's HTTP/2).
+COPY docker/csi-probe.sh /usr/local/bin/csi-probe
 ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
+    JAVASTOR_CSI_ENDPOINT=unix:///run/javastor/csi.sock \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-EXPOSE 9505
 USER 10001:10001
-HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${HEALTH_PORT:-9505}/actuator/health/liveness" >/dev/null || exit 1
+HEALTHCHECK --interval=10s --timeout=6s --start-period=60s --retries=3 CMD ["csi-probe"]
 ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]

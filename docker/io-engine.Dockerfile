@@ -1,12 +1,19 @@
 # syntax=docker/dockerfile:1.7
 # Javastor io-engine: pools, replicas, nexus and the NVMe-oF/TCP target of one storage node.
-# Runs as root and privileged (raw disks, O_DIRECT, io_uring); in Kubernetes on the host network.
 #   docker build -f docker/io-engine.Dockerfile -t javastor/io-engine:0.1.0 .      (context: the repository root)
+# Build arguments (docs/containers.md):
+#   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
+#   MAVEN_IMAGE  the build stage's base, a JDK 17 with Maven (APP_JAR=source only)
+#   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
+#                prebuilt: take the -exec jar a host build (`mvn package`) left in io-engine-jni/target/ (the context
+#                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+ARG APP_JAR=source
 
-# ---- build: Java and the JNI library (gcc + liburing-dev; same Ubuntu release as the runtime) ----
-FROM ${MAVEN_IMAGE} AS build
+# ---- jar, from source: the reactor builds the module and what it depends on ----
+FROM ${MAVEN_IMAGE} AS jar-source
+# The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -15,6 +22,13 @@ COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q -pl io-engine-jni -am package -DskipTests \
  && cp io-engine-jni/target/io-engine-*-exec.jar /app.jar
+
+# ---- jar, prebuilt on the host ----
+FROM ${JRE_IMAGE} AS jar-prebuilt
+COPY io-engine-jni/target/io-engine-*-exec.jar /app.jar
+
+# ---- build: layers (dependencies change less often than the application, so image pulls reuse them) ----
+FROM jar-${APP_JAR} AS build
 RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
 
 # ---- run: JRE + liburing (the JNI library links liburing.so.2) ----
