@@ -6,8 +6,11 @@ FROM ${DEBIAN_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server etcd-client \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
- && mkdir -p /var/lib/etcd && chown etcd:etcd /var/lib/etcd
+ && groupadd --gid 10001 javastor \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/etcd --shell /usr/sbin/nologin javastor \
+ && mkdir -p /var/lib/etcd && chown 10001:10001 /var/lib/etcd
 ENV ETCDCTL_API=3
 EXPOSE 2379 2380
-USER etcd
-ENTRYPOINT ["etcd"]
+# The services' user (10001), which owns the cluster's certificates in compose (cluster-tls-init).
+USER 10001:10001
+CMD ["etcd"]

@@ -4,6 +4,8 @@
 #   docker build -f docker/jre.Dockerfile -t javastor/jre:17 .
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
-RUN apt-get update \
+# (The JRE's postinst needs the man folder that slim and minbase images leave out.)
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
