@@ -3,7 +3,8 @@
 #   docker build -f docker/core-agent.Dockerfile -t javastor/core-agent:0.1.0 .      (context: the repository root)
 # Build arguments (docs/containers.md):
 #   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
-#   MAVEN_IMAGE  the build stage's base, a JDK 17 with Maven (APP_JAR=source only)
+#   MAVEN_IMAGE  the build stage's base: a JDK 17 with Maven (APP_JAR=source; its gcc and liburing-dev are installed
+#                there, for the io-engine's JNI library); with APP_JAR=prebuilt any Java 17 (e.g. the JRE_IMAGE)
 #   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
 #                prebuilt: take the -exec jar a host build (`mvn package`) left in services/core-agent/target/ (the context
 #                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
@@ -11,25 +12,23 @@ ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
 ARG APP_JAR=source
 
-# ---- jar, from source: the reactor builds the module and what it depends on ----
-FROM ${MAVEN_IMAGE} AS jar-source
-# The reactor may include the io-engine (its JNI library compiles with gcc against liburing).
-RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
- && rm -rf /var/lib/apt/lists/*
+# ---- build: the application jar (built by Maven here, or the host's), then its layers (dependencies change less
+# often than the application, so image pulls reuse them). One stage with a condition, not a stage per source: buildah
+# (podman build) cannot tell which stage a FROM naming a build argument uses.
+FROM ${MAVEN_IMAGE} AS build
+ARG APP_JAR
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q -pl services/core-agent -am package -DskipTests \
- && cp services/core-agent/target/core-agent-*-exec.jar /app.jar
-
-# ---- jar, prebuilt on the host ----
-FROM ${JRE_IMAGE} AS jar-prebuilt
-COPY services/core-agent/target/core-agent-*-exec.jar /app.jar
-
-# ---- build: layers (dependencies change less often than the application, so image pulls reuse them) ----
-FROM jar-${APP_JAR} AS build
-RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
+    if [ "$APP_JAR" = prebuilt ]; then \
+      cp services/core-agent/target/core-agent-*-exec.jar /app.jar; \
+    else \
+      apt-get update \
+      && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
+      && mvn -B -q -pl services/core-agent -am package -DskipTests \
+      && cp services/core-agent/target/core-agent-*-exec.jar /app.jar; \
+    fi \
+ && java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
 
 # ---- run: JRE only, unprivileged ----
 FROM ${JRE_IMAGE}

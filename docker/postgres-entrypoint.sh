@@ -1,6 +1,8 @@
 #!/bin/sh
 # First start: a cluster in $PGDATA with the POSTGRES_USER role (password POSTGRES_PASSWORD) owning POSTGRES_DB;
-# then the server in the foreground on every interface. Network clients authenticate with the password (scram);
+# then the server in the foreground on every interface; arguments `postgres -c ...` (as the official image takes
+# them, e.g. from Testcontainers) are passed to it. As in the official image, the server started to make the database
+# logs "ready to accept connections" once before the real one does. Network clients authenticate with the password (scram);
 # the local socket (inside the container only) trusts, as in the official image.
 set -eu
 : "${POSTGRES_USER:=postgres}"
@@ -13,9 +15,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pw"
   printf 'host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n' >> "$PGDATA/pg_hba.conf"
   if [ "$POSTGRES_DB" != postgres ]; then
-    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$sock" -w start >/dev/null
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$sock" -w start
     createdb -h "$sock" -U "$POSTGRES_USER" -O "$POSTGRES_USER" "$POSTGRES_DB"
     pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
   fi
 fi
-exec postgres -D "$PGDATA" -c listen_addresses='*' -c "unix_socket_directories=$sock"
+[ "${1:-}" = postgres ] && shift
+exec postgres -D "$PGDATA" -c listen_addresses='*' -c "unix_socket_directories=$sock" "$@"

@@ -178,7 +178,7 @@ compose_images() {
     name=${entry%%:*}; module=${entry#*:}
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
     local extra=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
-    build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(sha256sum "$jar") $extra" "JRE_IMAGE=$jre" APP_JAR=prebuilt
+    build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(sha256sum "$jar") $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }
 
@@ -291,7 +291,10 @@ cmd_compose() {
     token) compose_cat rest-gateway /etc/javastor-auth/admin.token ;;
     ca) compose_cat rest-gateway /etc/javastor-tls/ca.crt ;;
     host-secrets) compose_host_secrets "$@" ;;
+    # The engine's Docker API socket (podman's started here if needed), for Docker API clients such as Testcontainers.
+    socket) local e; e=$(compose_engine); compose_install "$e"
+            if [ "$e" = podman ]; then podman_service_up; echo "unix://$(podman_socket)"; else echo "${DOCKER_HOST:-unix:///var/run/docker.sock}"; fi ;;
     images) local e; e=$(compose_engine); compose_install "$e"; [ "$e" = podman ] && podman_conf; compose_images "$e" ;;
-    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images" ;;
+    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images|socket" ;;
   esac
 }
