@@ -5,6 +5,7 @@
 #   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
 #   MAVEN_IMAGE  the build stage's base: a JDK 17 with Maven (APP_JAR=source; its gcc and liburing-dev are installed
 #                there, for the io-engine's JNI library); with APP_JAR=prebuilt any Java 17 (e.g. the JRE_IMAGE)
+#   MAVEN_ARGS   more arguments for that Maven (APP_JAR=source)
 #   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
 #                prebuilt: take the -exec jar a host build (`mvn package`) left in services/csi/target/ (the context
 #                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
@@ -17,6 +18,8 @@ ARG APP_JAR=source
 # (podman build) cannot tell which stage a FROM naming a build argument uses.
 FROM ${MAVEN_IMAGE} AS build
 ARG APP_JAR
+# More Maven arguments, e.g. -o -Dmaven.repo.local=/m2 with `podman build -v ~/.m2:/m2` (a host's repository)
+ARG MAVEN_ARGS=
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
@@ -25,7 +28,7 @@ RUN --mount=type=cache,target=/root/.m2 \
     else \
       apt-get update \
       && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
-      && mvn -B -q -pl services/csi -am package -DskipTests \
+      && mvn -B -q $MAVEN_ARGS -pl services/csi -am package -DskipTests \
       && cp services/csi/target/csi-*-exec.jar /app.jar; \
     fi \
  && java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers

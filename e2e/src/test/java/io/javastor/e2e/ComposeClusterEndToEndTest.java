@@ -255,6 +255,8 @@ class ComposeClusterEndToEndTest {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(env());
+        // e2e's surefire sets DOCKER_HOST to podman's socket for Testcontainers; ./javastor picks its engine itself.
+        pb.environment().remove("DOCKER_HOST");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0).as("./javastor " + String.join(" ", args)).isTrue();
@@ -267,6 +269,7 @@ class ComposeClusterEndToEndTest {
 
     private static Run run(ProcessBuilder pb, Duration limit) throws IOException, InterruptedException {
         pb.environment().putAll(env());
+        pb.environment().remove("DOCKER_HOST"); // (see checked)
         Path out = Files.createTempFile("compose-e2e-", ".out");
         pb.redirectErrorStream(true).redirectOutput(out.toFile());
         long start = System.nanoTime();

@@ -36,7 +36,7 @@ import org.testcontainers.utility.DockerImageName;
  * and EtcdExtension) for machines with neither engine; this shows the container path works here too.
  *
  * <p>Runs with {@code -Djavastor.compose=true} ({@code ./javastor test} sets it); skips, printing why, when no engine
- * can be had. Ryuk is off (e2e's testcontainers.properties): its image is not to be had without a registry.
+ * can be had. Ryuk is off (TESTCONTAINERS_RYUK_DISABLED in e2e/pom.xml): its image is not to be had without a registry.
  */
 @EnabledIfSystemProperty(named = "javastor.compose", matches = "true",
         disabledReason = "Testcontainers on podman: run with -Djavastor.compose=true (./javastor test does)")
@@ -56,8 +56,10 @@ class TestcontainersOnPodmanTest {
         if (!last.startsWith("unix://")) {
             skip("no Docker API socket (./javastor compose socket said: " + socket + ")");
         }
-        // docker-java (inside Testcontainers) takes DOCKER_HOST from system properties as from the environment.
-        System.setProperty("DOCKER_HOST", last);
+        // Testcontainers takes its engine from DOCKER_HOST, which e2e's surefire sets to that socket's place.
+        if (!last.equals(System.getenv("DOCKER_HOST"))) {
+            skip("the engine's socket " + last + " is not DOCKER_HOST (" + System.getenv("DOCKER_HOST") + ", e2e/pom.xml)");
+        }
         String images = javastor(Duration.ofMinutes(15), "compose", "images");
         System.out.println("---- ./javastor compose images ----\n" + images);
         assertThat(DockerClientFactory.instance().isDockerAvailable()).as("Testcontainers reaches " + last).isTrue();
@@ -122,6 +124,8 @@ class TestcontainersOnPodmanTest {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true);
         pb.environment().put("JAVASTOR_COMPOSE_PROJECT", PROJECT);
+        // e2e's surefire sets DOCKER_HOST to podman's socket for Testcontainers; ./javastor picks its engine itself.
+        pb.environment().remove("DOCKER_HOST");
         pb.environment().put("JAVASTOR_SKIP_BUILD", "1");
         Process p = pb.start();
         p.getOutputStream().close();

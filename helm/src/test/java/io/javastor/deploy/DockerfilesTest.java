@@ -101,13 +101,13 @@ class DockerfilesTest {
     @Test
     void dockerignoreKeepsBuildOutputOutAndTheReactorComplete() throws IOException {
         List<String> lines = Files.readAllLines(Chart.repoRoot().resolve(".dockerignore"));
-        assertThat(lines).contains(".git", "/target", "/*/target", "/services/*/target", "helm/*", "!helm/pom.xml");
+        assertThat(lines).contains(".git", "/target", "/*/target/*", "/services/*/target/*", "helm/*", "!helm/pom.xml");
         // Not **/target: it also drops source folders named target.
         assertThat(lines).doesNotContain("**/target", "**/target/", "target");
         // Images built with APP_JAR=prebuilt take the modules' -exec jars from the context.
         assertThat(lines).contains("!/*/target/*-exec.jar", "!/services/*/target/*-exec.jar");
         // Files images COPY from docker/ stay in the context.
-        assertThat(lines).contains("docker/", "!docker/csi-probe.sh", "!docker/postgres-entrypoint.sh");
+        assertThat(lines).contains("docker/*", "!docker/csi-probe.sh", "!docker/postgres-entrypoint.sh");
         // Every module the root pom lists must stay in the context, or Maven refuses the reactor.
         String pom = Files.readString(Chart.repoRoot().resolve("pom.xml"));
         Matcher m = Pattern.compile("<module>([^<]+)</module>").matcher(pom);
@@ -116,12 +116,12 @@ class DockerfilesTest {
             assertThat(lines).as("module " + module + " excluded from the Docker context")
                     .doesNotContain(module, module + "/", module + "/**");
         }
-        assertThat(Arrays.asList("docker/", "docker-compose.yml")).allMatch(lines::contains);
+        assertThat(Arrays.asList("docker/*", "docker-compose.yml")).allMatch(lines::contains);
         // No folder named target below a module's src/ may be dropped: the patterns above are anchored to module roots.
         try (var walk = Files.walk(Chart.repoRoot())) {
             List<Path> sourceTargets = walk.filter(Files::isDirectory).filter(d -> d.getFileName().toString().equals("target"))
                     .map(Chart.repoRoot()::relativize).filter(d -> d.toString().contains("/src/")).toList();
-            sourceTargets.forEach(d -> assertThat(d.getNameCount()).as(d + " must not match /*/target or /services/*/target").isGreaterThan(3));
+            sourceTargets.forEach(d -> assertThat(d.getNameCount()).as(d + " must not match /*/target/* or /services/*/target/*").isGreaterThan(3));
         }
     }
 }
