@@ -137,6 +137,21 @@ build_image() {
   say "built $image in $((SECONDS - t0)) s"
 }
 
+# What a jar holds (each entry's name and CRC), not its bytes: a rebuild of the same sources makes the same content
+# with new timestamps, which needs no new image. (The jar's bytes where python3 is missing.)
+jar_content() {
+  python3 - "$1" <<'PYTHON' 2>/dev/null | sha256sum | cut -c1-64 || sha256sum "$1"
+import io, sys, zipfile
+def walk(z, prefix=""):
+    for i in z.infolist():
+        if i.filename.endswith(".jar"):  # nested jars: their entries (their own bytes carry timestamps)
+            walk(zipfile.ZipFile(io.BytesIO(z.read(i))), prefix + i.filename + "!")
+        else:
+            print("%s%s %08x" % (prefix, i.filename, i.CRC))
+walk(zipfile.ZipFile(sys.argv[1]))
+PYTHON
+}
+
 # Every image docker-compose.yml runs, built when missing or stale.
 compose_images() {
   local engine=$1 jre debian
@@ -174,11 +189,12 @@ compose_images() {
     build_if_stale "$ROOT/target/.javastor-build" package -DskipTests
   fi
   local entry name module jar jbase; jbase=$(image_id "$engine" "$jre")
+  local ignore; ignore=$(sha256sum "$ROOT/.dockerignore")
   for entry in $COMPOSE_JAVA_IMAGES; do
     name=${entry%%:*}; module=${entry#*:}
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
     local extra=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
-    build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(sha256sum "$jar") $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
+    build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }
 
