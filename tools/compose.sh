@@ -289,10 +289,12 @@ compose_host_secrets() {
   "$engine" run --rm "${quiet[@]}" --user 0:0 -v "${COMPOSE_PROJECT}_cluster-tls:/tls" --entrypoint bash "javastor/core-agent:$TAG" -ec \
       '[ -s /tls/csi-node.crt ] || /opt/javastor/cluster-certs issue /tls csi-node >/dev/null; chown 10001:10001 /tls/csi-node.*' \
       || die "could not issue the csi-node certificate from the cluster CA"
-  "$engine" run --rm "${quiet[@]}" --network "${COMPOSE_PROJECT}_javastor" -v "${COMPOSE_PROJECT}_cluster-tls:/tls:ro" \
+  # On the host's network, to the core agent's published port: an address on the cluster's network could be one an
+  # io-engine needs when it restarts (every service there has a fixed one).
+  "$engine" run --rm "${quiet[@]}" --network host -v "${COMPOSE_PROJECT}_cluster-tls:/tls:ro" \
       --entrypoint bash "javastor/csi:$TAG" -ec '
         java -cp /opt/javastor -Dloader.main=io.javastor.csi.node.HostSecretsCommand org.springframework.boot.loader.launch.PropertiesLauncher \
-          --agent core-agent:50051 --volume "$1" --node "$2" --ca-file /tls/ca.crt --cert-file /tls/csi-node.crt --key-file /tls/csi-node.key' \
+          --agent 127.0.0.1:50051 --volume "$1" --node "$2" --ca-file /tls/ca.crt --cert-file /tls/csi-node.crt --key-file /tls/csi-node.key' \
       host-secrets "$volume" "$node"
 }
 

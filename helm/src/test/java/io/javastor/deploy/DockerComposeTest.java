@@ -102,6 +102,14 @@ class DockerComposeTest {
         assertThat((List<String>) at(services, "csi-controller", "healthcheck", "test")).containsExactly("CMD", "csi-probe",
                 "unix:///run/javastor/csi-controller.sock");
         assertThat((String) ((List<?>) map(services, "pool-init").get("entrypoint")).get(2)).contains("/v0/nodes/node-$$n/pools/pool-$$n", "admin.token");
+        // Every service has its own fixed address (podman's allocator would hand an io-engine's to another service).
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        services.forEach((name, s) -> assertThat(addresses.add((String) at((Map<String, Object>) s, "networks", "javastor", "ipv4_address")))
+                .as(name + " has a fixed address of its own").isTrue());
+        assertThat(addresses).doesNotContainNull();
+        for (int n = 1; n <= 3; n++) {
+            assertThat((String) at(services, "io-engine-" + n, "networks", "javastor", "ipv4_address")).isEqualTo("${JAVASTOR_NET_PREFIX:-172.28.0}.1" + n);
+        }
         // Only loopback is published.
         services.values().forEach(s -> ((List<String>) ((Map<String, Object>) s).getOrDefault("ports", List.of()))
                 .forEach(p -> assertThat(p).startsWith("127.0.0.1:")));
