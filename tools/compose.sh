@@ -134,6 +134,11 @@ build_image() {
   local net=(); [ "$engine" = podman ] && net=(--network=host --format=docker)
   (cd "$ROOT" && "$engine" build -q "${net[@]}" "${args[@]}" --label "io.javastor.inputs=$key" -f "$dockerfile" -t "$image" .) >/dev/null \
     || die "building $image failed ($engine build -f $dockerfile)"
+  # podman keeps every build step as an untagged image (the build stage's holds the whole context, jars included):
+  # without this, each rebuild would leave hundreds of MB behind. (Untagged images only; the next rebuild redoes its
+  # package installs, a few seconds.)
+  [ "$engine" = podman ] && podman image prune -f >/dev/null 2>&1
+  true
   say "built $image in $((SECONDS - t0)) s"
 }
 
