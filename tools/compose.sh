@@ -109,7 +109,10 @@ compose_cmd() {
   if [ "$engine" = podman ]; then
     # docker-compose.yml without the io-engines' security_opt (see podman_conf: the same profile is the default).
     mkdir -p "$COMPOSE_STATE"
-    grep -v -e '^  security_opt:$' -e '^    - seccomp:docker/seccomp-io-engine.json$' "$ROOT/docker-compose.yml" > "$COMPOSE_STATE/docker-compose.yml"
+    # And the IPAM option podman reports for its networks: without it docker-compose takes the existing network for a
+    # changed one on the next `up` ("IPAM option driver has changed") and refuses to go on.
+    grep -v -e '^  security_opt:$' -e '^    - seccomp:docker/seccomp-io-engine.json$' "$ROOT/docker-compose.yml" \
+      | sed '/^    ipam:$/a\      options:\n        driver: host-local' > "$COMPOSE_STATE/docker-compose.yml"
     DOCKER_HOST="unix://$(podman_socket)" docker-compose -p "$COMPOSE_PROJECT" --project-directory "$ROOT" \
         -f "$COMPOSE_STATE/docker-compose.yml" "$@"
   elif docker compose version >/dev/null 2>&1; then
