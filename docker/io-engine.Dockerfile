@@ -1,21 +1,37 @@
 # syntax=docker/dockerfile:1.7
 # Javastor io-engine: pools, replicas, nexus and the NVMe-oF/TCP target of one storage node.
-# Runs as root and privileged (raw disks, O_DIRECT, io_uring); in Kubernetes on the host network.
 #   docker build -f docker/io-engine.Dockerfile -t javastor/io-engine:0.1.0 .      (context: the repository root)
+# Build arguments (docs/containers.md):
+#   JRE_IMAGE    the runtime's base, a Java 17 JRE on Ubuntu or Debian (no registry: docker/jre.Dockerfile)
+#   MAVEN_IMAGE  the build stage's base: a JDK 17 with Maven (APP_JAR=source; its gcc and liburing-dev are installed
+#                there, for the io-engine's JNI library); with APP_JAR=prebuilt any Java 17 (e.g. the JRE_IMAGE)
+#   MAVEN_ARGS   more arguments for that Maven (APP_JAR=source)
+#   APP_JAR      source (default): Maven builds the jar in the build stage, with a cache mount for ~/.m2;
+#                prebuilt: take the -exec jar a host build (`mvn package`) left in io-engine-jni/target/ (the context
+#                keeps target/*-exec.jar and nothing else of target/): no Maven or JDK in the image build
 ARG MAVEN_IMAGE=maven:3.9-eclipse-temurin-17
 ARG JRE_IMAGE=eclipse-temurin:17-jre-noble
+ARG APP_JAR=source
 
-# ---- build: Java and the JNI library (gcc + liburing-dev; same Ubuntu release as the runtime) ----
+# ---- build: the application jar (built by Maven here, or the host's), then its layers (dependencies change less
+# often than the application, so image pulls reuse them). One stage with a condition, not a stage per source: buildah
+# (podman build) cannot tell which stage a FROM naming a build argument uses.
 FROM ${MAVEN_IMAGE} AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
- && rm -rf /var/lib/apt/lists/*
+ARG APP_JAR
+# More Maven arguments, e.g. -o -Dmaven.repo.local=/m2 with `podman build -v ~/.m2:/m2` (a host's repository)
+ARG MAVEN_ARGS=
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q -pl io-engine-jni -am package -DskipTests \
- && cp io-engine-jni/target/io-engine-*-exec.jar /app.jar
-RUN java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
+    if [ "$APP_JAR" = prebuilt ]; then \
+      cp io-engine-jni/target/io-engine-*-exec.jar /app.jar; \
+    else \
+      apt-get update \
+      && apt-get install -y --no-install-recommends gcc make libc6-dev liburing-dev \
+      && mvn -B -q $MAVEN_ARGS -pl io-engine-jni -am package -DskipTests \
+      && cp io-engine-jni/target/io-engine-*-exec.jar /app.jar; \
+    fi \
+ && java -Djarmode=tools -jar /app.jar extract --layers --launcher --destination /layers
 
 # ---- run: JRE + liburing (the JNI library links liburing.so.2) ----
 FROM ${JRE_IMAGE}

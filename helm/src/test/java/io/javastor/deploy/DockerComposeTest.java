@@ -49,7 +49,7 @@ class DockerComposeTest {
         Map<String, Object> compose = Chart.parseOne(Files.readString(COMPOSE));
         Map<String, Object> services = map(compose, "services");
         assertThat(services).containsOnlyKeys("cluster-tls-init", "etcd", "postgres", "core-agent", "rest-auth-init", "rest-gateway",
-                "csi-controller", "io-engine-1", "io-engine-2", "io-engine-3");
+                "csi-controller", "io-engine-1", "io-engine-2", "io-engine-3", "pool-init");
         // mTLS inside: the one-shot init makes the CA and the certificates with the product's own script; etcd serves
         // clients with mTLS only; the agent, the gateway and each node use their own certificate.
         assertThat((String) ((List<?>) map(services, "cluster-tls-init").get("entrypoint")).get(2))
@@ -78,7 +78,14 @@ class DockerComposeTest {
                     .containsEntry("JAVASTOR_IO_ENGINE_NVMF_PORT", String.valueOf(8419 + n))
                     .containsEntry("JAVASTOR_IO_ENGINE_CORE_AGENT_ENDPOINT", "core-agent:50051")
                     .containsEntry("JAVASTOR_IO_ENGINE_DISK_POLICY_ALLOWED_PATHS", "/var/lib/javastor/**");
-            assertThat((String) env.get("JAVASTOR_IO_ENGINE_POOLS")).startsWith("pool-" + n + "=uring:///var/lib/javastor/");
+            // The disk is imported at start; its pool is made through the REST API (pool-init), as pools belong to the control plane.
+            assertThat((String) env.get("JAVASTOR_IO_ENGINE_DISKS")).startsWith("uring:///var/lib/javastor/");
+            assertThat(env).doesNotContainKey("JAVASTOR_IO_ENGINE_POOLS");
+            // Volume targets name the address hosts outside use: the port published on the host's loopback.
+            assertThat(env).containsEntry("JAVASTOR_IO_ENGINE_NVMF_FRONTEND_ADDRESS", "127.0.0.1");
+            // io_uring: the default seccomp profile plus its three calls, and no added capabilities or privileges.
+            assertThat((List<String>) engine.get("security_opt")).containsExactly("seccomp:docker/seccomp-io-engine.json");
+            assertThat(engine).doesNotContainKeys("cap_add", "privileged");
             assertThat(env).containsEntry("JAVASTOR_TLS_CERT_FILE", "/etc/javastor-tls/node-node-" + n + ".crt")
                     .containsEntry("JAVASTOR_TLS_KEY_FILE", "/etc/javastor-tls/node-node-" + n + ".key");
             assertThat((List<String>) engine.get("volumes")).containsExactly("node-" + n + "-data:/var/lib/javastor",
@@ -88,6 +95,21 @@ class DockerComposeTest {
         }
         assertThat((List<String>) map(services, "rest-gateway").get("ports")).containsExactly("127.0.0.1:8081:8081");
         assertThat((List<String>) map(services, "core-agent").get("ports")).contains("127.0.0.1:50051:50051");
+        // Stores are built here from Debian's packages (no registry needed), like the services.
+        assertThat(at(services, "etcd", "build", "dockerfile")).isEqualTo("docker/etcd.Dockerfile");
+        assertThat(at(services, "postgres", "build", "dockerfile")).isEqualTo("docker/postgres.Dockerfile");
+        // The CSI plugin serves no HTTP: its health check is a CSI Probe over its socket.
+        assertThat((List<String>) at(services, "csi-controller", "healthcheck", "test")).containsExactly("CMD", "csi-probe",
+                "unix:///run/javastor/csi-controller.sock");
+        assertThat((String) ((List<?>) map(services, "pool-init").get("entrypoint")).get(2)).contains("/v0/nodes/node-$$n/pools/pool-$$n", "admin.token");
+        // Every service has its own fixed address (podman's allocator would hand an io-engine's to another service).
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        services.forEach((name, s) -> assertThat(addresses.add((String) at((Map<String, Object>) s, "networks", "javastor", "ipv4_address")))
+                .as(name + " has a fixed address of its own").isTrue());
+        assertThat(addresses).doesNotContainNull();
+        for (int n = 1; n <= 3; n++) {
+            assertThat((String) at(services, "io-engine-" + n, "networks", "javastor", "ipv4_address")).isEqualTo("${JAVASTOR_NET_PREFIX:-172.28.0}.1" + n);
+        }
         // Only loopback is published.
         services.values().forEach(s -> ((List<String>) ((Map<String, Object>) s).getOrDefault("ports", List.of()))
                 .forEach(p -> assertThat(p).startsWith("127.0.0.1:")));
