@@ -101,11 +101,17 @@ public final class PathAgent implements AutoCloseable {
         List<String> lost = new java.util.ArrayList<>();
         for (String nqn : subsystems) {
             List<String> controllers = nvme.controllers(nqn);
-            if (controllers.isEmpty() || !nvme.liveControllers(nqn).isEmpty()) {
+            if (controllers.isEmpty()) {
+                // Nothing connected or connecting (a refused connect, an unstage, the kernel's removal of a dead path
+                // leave the subsystem empty for a while): nothing to lose. Forgotten, so that the next connect counts as
+                // a new one with its grace, not as a path lost since this moment.
+                lastLive.remove(nqn);
+                firstSeen.remove(nqn);
+                continue;
+            }
+            if (!nvme.liveControllers(nqn).isEmpty()) {
                 lastLive.put(nqn, now);
-                if (!controllers.isEmpty()) {
-                    dropDeadPaths(nqn);
-                }
+                dropDeadPaths(nqn);
                 continue;
             }
             if (controllers.stream().anyMatch(c -> nvme.controllerState(c).startsWith("deleting"))) {

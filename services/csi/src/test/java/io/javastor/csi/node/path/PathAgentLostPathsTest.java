@@ -62,6 +62,23 @@ class PathAgentLostPathsTest {
         assertThat(agent.lostPaths(T0.plus(PathAgent.CONNECT_GRACE))).as("a connect that never came up").containsExactly(NQN);
     }
 
+    /**
+     * NodePluginVmTest's first scenario: a refused connect (no secret) leaves the subsystem without a controller; the
+     * plugin's own connect then authenticates for longer than failAfter. Counting the empty subsystem as "live" made
+     * that connect a path lost since then, and the agent moved the target away from the host staging it.
+     */
+    @Test
+    void aSubsystemWithoutControllersIsNotLiveSoALaterConnectGetsItsGrace() throws Exception {
+        Files.createDirectories(sys.resolve("class/nvme-subsystem/nvme-subsys0"));
+        Files.writeString(sys.resolve("class/nvme-subsystem/nvme-subsys0/subsysnqn"), NQN + "\n");
+        agent = agent();
+        assertThat(agent.lostPaths(T0)).isEmpty();
+        controller("connecting");
+        assertThat(agent.lostPaths(T0.plusSeconds(2))).as("2 s into the plugin's connect").isEmpty();
+        assertThat(agent.lostPaths(T0.plusSeconds(30))).as("30 s into it").isEmpty();
+        assertThat(agent.lostPaths(T0.plusSeconds(2).plus(PathAgent.CONNECT_GRACE))).containsExactly(NQN);
+    }
+
     @Test
     void aPathThatWasLiveIsLostOneFailAfterLater() throws Exception {
         controller("live");
