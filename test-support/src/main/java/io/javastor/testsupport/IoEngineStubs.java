@@ -5,6 +5,7 @@ import io.javastor.api.ioengine.v1.NexusRpcGrpc;
 import io.javastor.api.ioengine.v1.NodeRpcGrpc;
 import io.javastor.api.ioengine.v1.PoolRpcGrpc;
 import io.javastor.api.ioengine.v1.ReplicaRpcGrpc;
+import io.javastor.api.ioengine.v1.SnapshotRpcGrpc;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 public record IoEngineStubs(NodeRpcGrpc.NodeRpcBlockingStub node,
                             PoolRpcGrpc.PoolRpcBlockingStub pools,
                             ReplicaRpcGrpc.ReplicaRpcBlockingStub replicas,
-                            NexusRpcGrpc.NexusRpcBlockingStub nexuses) {
+                            NexusRpcGrpc.NexusRpcBlockingStub nexuses,
+                            SnapshotRpcGrpc.SnapshotRpcBlockingStub snapshots) {
 
     /** Stubs whose deadline starts now (a gRPC deadline is absolute, so take fresh stubs for each step). */
     public static IoEngineStubs on(Channel channel, Duration deadline) {
@@ -22,6 +24,7 @@ public record IoEngineStubs(NodeRpcGrpc.NodeRpcBlockingStub node,
                 NodeRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS),
                 PoolRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS),
                 ReplicaRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS),
-                NexusRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS));
+                NexusRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS),
+                SnapshotRpcGrpc.newBlockingStub(channel).withDeadlineAfter(ms, TimeUnit.MILLISECONDS));
     }
 }

@@ -11,6 +11,7 @@ public class BlockIoException extends RuntimeException {
     /** Reservation conflict: the namespace's reservations shut this host out (what Linux maps NVMe's status to). */
     public static final int EBADE = 52;
     public static final int ENOSPC = 28;
+    public static final int EROFS = 30;
     public static final int ERANGE = 34;
     /** Path error: the target says this path serves no I/O now (ANA Inaccessible, Persistent Loss, Transition). */
     public static final int ENOLINK = 67;

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A logical volume store on one device: clusters handed out to replicas, with crash-consistent metadata.
@@ -57,6 +58,8 @@ public final class Pool implements AutoCloseable {
     private int allocCursor;
     // ----------------------------
     private final Map<UUID, Replica> replicas = new ConcurrentHashMap<>();
+    /** Snapshots, discarded ones included (hidden from listings; see {@link #destroySnapshot}). */
+    private final Map<UUID, Replica> snapshots = new ConcurrentHashMap<>();
     private final AtomicLong mutationVersion = new AtomicLong();
     private volatile long committedVersion;
     private long generation;
@@ -92,11 +95,49 @@ public final class Pool implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        long[][] own = ownMaps();
+        long[][] resolved = new long[slots.length][];
         for (int slot = 0; slot < slots.length; slot++) {
-            if (slots[slot] != null) {
-                replicas.put(slots[slot].uuid(), new Replica(this, slot, slots[slot], mappingOf(slot, slots[slot].size())));
+            ReplicaRecord rec = slots[slot];
+            if (rec != null) {
+                long[] backing = rec.parent() < 0 ? new long[0] : resolved(rec.parent(), own, resolved);
+                (rec.isSnapshot() ? snapshots : replicas).put(rec.uuid(), new Replica(this, slot, rec, new Replica.Mapping(own[slot], backing)));
             }
         }
+    }
+
+    /** For every slot in use: logical cluster -> physical cluster + 1 of the clusters it owns. One pass over the map. */
+    private long[][] ownMaps() {
+        long[][] own = new long[slots.length][];
+        for (int slot = 0; slot < slots.length; slot++) {
+            if (slots[slot] != null) {
+                own[slot] = new long[(int) layout.clustersFor(slots[slot].size())];
+            }
+        }
+        for (int i = 0; i < clusterMap.length; i++) {
+            if (clusterMap[i] != 0) {
+                own[PoolMetadata.slotOf(clusterMap[i])][(int) PoolMetadata.logicalOf(clusterMap[i])] = i + 1;
+            }
+        }
+        return own;
+    }
+
+    /** What a snapshot slot reads: its own clusters over its parents' (memoised; parents are acyclic, checked at decode). */
+    private long[] resolved(int slot, long[][] own, long[][] memo) {
+        if (memo[slot] == null) {
+            long[] mine = own[slot].clone();
+            int parent = slots[slot].parent();
+            if (parent >= 0) {
+                long[] below = resolved(parent, own, memo);
+                for (int i = 0; i < mine.length && i < below.length; i++) {
+                    if (mine[i] == 0) {
+                        mine[i] = below[i];
+                    }
+                }
+            }
+            memo[slot] = mine;
+        }
+        return memo[slot];
     }
 
     // ------------------------------------------------------------------ create / import / destroy
@@ -235,6 +276,7 @@ public final class Pool implements AutoCloseable {
             return null;
         });
         p.importGeneration = p.generation;
+        p.collectDiscardedSnapshots(); // a crash may have come between a destroy and the collection it allowed
         LOG.info("pool={} uuid={} disk={} imported at generation {} with {} replicas", p.name, p.uuid, diskUri,
                 p.generation, p.replicas.size());
         return p;
@@ -246,6 +288,7 @@ public final class Pool implements AutoCloseable {
             for (Replica r : replicas.values()) {
                 r.markDestroyed();
             }
+            snapshots.values().forEach(Replica::markDestroyed);
             device.writeZeroes(0, 2 * layout.metaCopySize()).join();
             device.flush().join();
             device.unmap(layout.dataOffset(), layout.capacityBytes()).exceptionally(t -> null).join();
@@ -265,6 +308,7 @@ public final class Pool implements AutoCloseable {
         for (Replica r : replicas.values()) {
             r.markDestroyed();
         }
+        snapshots.values().forEach(Replica::markDestroyed);
         ops.shutdown();
         try {
             ops.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -286,6 +330,7 @@ public final class Pool implements AutoCloseable {
                 throw EngineException.exists("replica " + replicaUuid + " exists in pool " + name + " with size "
                         + existing.size() + ", thin=" + existing.thin() + ", name " + existing.name());
             }
+            refuseSnapshotUuid(replicaUuid);
             checkReplicaSize(size);
             long clusters = layout.clustersFor(size);
             int slot;
@@ -313,7 +358,11 @@ public final class Pool implements AutoCloseable {
                 }
                 mutationVersion.incrementAndGet();
             }
-            Replica r = new Replica(this, slot, rec, mappingOf(slot, size));
+            long[] own = new long[(int) clusters];
+            for (int i = 0; i < reserved.length; i++) {
+                own[i] = reserved[i] + 1;
+            }
+            Replica r = new Replica(this, slot, rec, new Replica.Mapping(own, new long[0]));
             replicas.put(replicaUuid, r);
             try {
                 commitNow();
@@ -368,6 +417,7 @@ public final class Pool implements AutoCloseable {
             LOG.info("pool={} replica={} destroyed, {} clusters freed", name, replicaUuid, freed.size());
             return null;
         });
+        collectDiscardedSnapshots();
     }
 
     public Replica resizeReplica(UUID replicaUuid, long newSize) {
@@ -488,26 +538,353 @@ public final class Pool implements AutoCloseable {
         join(CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)));
     }
 
-    /** logical cluster -> physical cluster + 1 (0 = unallocated), for a replica slot. */
-    private long[] mappingOf(int slot, long size) {
-        long[] m = new long[(int) layout.clustersFor(size)];
-        synchronized (allocLock) {
-            for (int i = 0; i < clusterMap.length; i++) {
-                if (clusterMap[i] != 0 && PoolMetadata.slotOf(clusterMap[i]) == slot) {
-                    m[(int) PoolMetadata.logicalOf(clusterMap[i])] = i + 1;
+    // ------------------------------------------------------------------ snapshots and clones
+
+    /**
+     * Takes a read-only, point-in-time snapshot of a replica, as SPDK's blobstore does: the snapshot takes over every
+     * cluster the replica owns (one metadata commit, no data copied) and the replica reads through to it, copying a
+     * cluster into one of its own at its first write there (and allocating like a thin replica from then on). Writes
+     * to the replica are held back (not failed) from before the change until after its commit, so none lands in a
+     * cluster that changes owner; every write completed before the call is in the snapshot, durably (the commit flushes
+     * the device first). Idempotent for the same snapshot uuid, replica and name.
+     */
+    public Replica createSnapshot(UUID replicaUuid, UUID snapshotUuid, String snapshotName, long txnId) {
+        PoolMetadataCodec.checkTxnId(txnId);
+        checkName(snapshotName);
+        Replica r = replicas.get(replicaUuid);
+        if (r == null) {
+            throw EngineException.notFound("replica " + replicaUuid + " not found in pool " + name);
+        }
+        awaitPaused(r);
+        try {
+            return runOp(() -> {
+                Replica existing = snapshots.get(snapshotUuid);
+                if (existing != null) {
+                    ReplicaRecord.SnapshotInfo info = existing.record().snapshot();
+                    if (info.source().equals(replicaUuid) && existing.name().equals(snapshotName) && !info.discarded()) {
+                        return existing;
+                    }
+                    throw EngineException.exists("snapshot " + snapshotUuid + " exists in pool " + name + " (of replica "
+                            + info.source() + ", name " + existing.name() + (info.discarded() ? ", deleted" : "") + ")");
+                }
+                if (replicas.containsKey(snapshotUuid)) {
+                    throw EngineException.exists("snapshot uuid " + snapshotUuid + " is a replica's in pool " + name);
+                }
+                if (r.isDestroyed()) {
+                    throw EngineException.notFound("replica " + replicaUuid + " not found in pool " + name);
+                }
+                int slot;
+                ReplicaRecord before = r.record();
+                Replica.Mapping mappingBefore = r.mapping();
+                Replica snap;
+                synchronized (allocLock) {
+                    checkThinCommitment(r.allocatedBytes()); // the replica may diverge from all it shares now
+                    slot = freeSlot();
+                    ReplicaRecord rec = new ReplicaRecord(snapshotUuid, snapshotName, before.size(), false, before.parent(),
+                            new ReplicaRecord.SnapshotInfo(replicaUuid, txnId, System.currentTimeMillis(), false));
+                    slots[slot] = rec;
+                    slots[r.slot()] = before.snapshotted(slot);
+                    moveClusters(r.slot(), slot);
+                    snap = new Replica(this, slot, rec, mappingBefore);
+                    r.remap(slots[r.slot()], new Replica.Mapping(new long[mappingBefore.own().length()], mappingBefore.resolved()));
+                    mutationVersion.incrementAndGet();
+                }
+                snapshots.put(snapshotUuid, snap);
+                try {
+                    commitNow();
+                } catch (RuntimeException e) {
+                    // Not committed: not acknowledged, so undo it in memory too (the pool is faulted anyway).
+                    snapshots.remove(snapshotUuid);
+                    synchronized (allocLock) {
+                        moveClusters(slot, r.slot());
+                        slots[slot] = null;
+                        slots[r.slot()] = before;
+                        r.remap(before, mappingBefore);
+                        mutationVersion.incrementAndGet();
+                    }
+                    throw e;
+                }
+                LOG.info("pool={} replica={} snapshot={} txn={} taken: {} clusters", name, replicaUuid, snapshotUuid, txnId,
+                        snap.allocatedBytes() / layout.clusterSize());
+                return snap;
+            });
+        } finally {
+            r.resumeWrites();
+        }
+    }
+
+    /**
+     * A new writable, thin replica that starts as the snapshot's image and shares its clusters (copy-on-write). Its
+     * size is the snapshot's; it can grow later. Idempotent for the same uuid, snapshot and name.
+     */
+    public Replica createClone(UUID snapshotUuid, UUID cloneUuid, String cloneName) {
+        checkName(cloneName);
+        return runOp(() -> {
+            Replica snap = snapshots.get(snapshotUuid);
+            if (snap == null || snap.record().snapshot().discarded()) {
+                throw EngineException.notFound("snapshot " + snapshotUuid + " not found in pool " + name);
+            }
+            Replica existing = replicas.get(cloneUuid);
+            if (existing != null) {
+                if (!cloneUuid.equals(snap.record().snapshot().source()) && readsThrough(existing.record(), snap.slot())
+                        && existing.name().equals(cloneName)) {
+                    return existing;
+                }
+                throw EngineException.exists("replica " + cloneUuid + " exists in pool " + name + " and is not a clone of snapshot "
+                        + snapshotUuid + " named " + cloneName);
+            }
+            refuseSnapshotUuid(cloneUuid);
+            ReplicaRecord rec = new ReplicaRecord(cloneUuid, cloneName, snap.size(), true, snap.slot(), null);
+            Replica clone;
+            int slot;
+            synchronized (allocLock) {
+                checkThinCommitment(layout.clustersFor(snap.size()) * layout.clusterSize());
+                slot = freeSlot();
+                slots[slot] = rec;
+                clone = new Replica(this, slot, rec, new Replica.Mapping(new long[(int) layout.clustersFor(snap.size())],
+                        snap.mapping().resolved()));
+                mutationVersion.incrementAndGet();
+            }
+            replicas.put(cloneUuid, clone);
+            try {
+                commitNow();
+            } catch (RuntimeException e) {
+                replicas.remove(cloneUuid);
+                synchronized (allocLock) {
+                    slots[slot] = null;
+                    mutationVersion.incrementAndGet();
+                }
+                throw e;
+            }
+            LOG.info("pool={} snapshot={} clone={} created", name, snapshotUuid, cloneUuid);
+            return clone;
+        });
+    }
+
+    /**
+     * Deletes a snapshot. With nothing reading through it, its clusters are freed; with one replica or snapshot reading
+     * through it, its clusters that one does not have yet move to it (one metadata commit, no data copied: SPDK's
+     * snapshot deletion with one clone) and the rest are freed; with more (the replica it was taken of and clones of
+     * it) it is kept, hidden, as their shared base ("discarded", as Mayastor does), and goes the same way once all but
+     * one of them are gone. So deleting a snapshot never touches the data of a volume or clone made from it, which is
+     * what CSI's DeleteSnapshot promises. Idempotent: an unknown snapshot is already gone.
+     */
+    public void destroySnapshot(UUID snapshotUuid) {
+        Replica snap = snapshots.get(snapshotUuid);
+        if (snap == null) {
+            return;
+        }
+        runOp(() -> {
+            if (snapshots.get(snapshotUuid) == snap && !snap.record().snapshot().discarded()) {
+                synchronized (allocLock) {
+                    slots[snap.slot()] = snap.record().discarded();
+                    snap.remap(slots[snap.slot()], snap.mapping());
+                    mutationVersion.incrementAndGet();
+                }
+                commitNow();
+                LOG.info("pool={} snapshot={} deleted", name, snapshotUuid);
+            }
+            return null;
+        });
+        collectDiscardedSnapshots();
+    }
+
+    /** Frees or merges every deleted snapshot that at most one replica or snapshot still reads through. */
+    private void collectDiscardedSnapshots() {
+        while (true) {
+            Replica candidate = runOp(() -> {
+                for (Replica s : snapshots.values()) {
+                    if (s.record().snapshot().discarded() && readersOf(s.slot()).size() <= 1) {
+                        return s;
+                    }
+                }
+                return null;
+            });
+            if (candidate == null) {
+                return;
+            }
+            List<Replica> readers = runOp(() -> readersOf(candidate.slot()));
+            Replica child = readers.isEmpty() ? null : readers.get(0);
+            if (child != null && !child.isSnapshot()) {
+                awaitPaused(child); // its copy-on-write writes must not race the clusters moving to it
+            }
+            try {
+                runOp(() -> {
+                    if (snapshots.get(candidate.uuid()) == candidate && readersOf(candidate.slot()).equals(readers)) {
+                        removeSnapshot(candidate, child);
+                    }
+                    return null;
+                });
+            } finally {
+                if (child != null && !child.isSnapshot()) {
+                    child.resumeWrites();
                 }
             }
         }
-        return m;
+    }
+
+    /** Frees a deleted snapshot's clusters, or moves those its one reader lacks to that reader. Pool thread. */
+    private void removeSnapshot(Replica snap, Replica reader) {
+        snap.markDestroyed();
+        snap.awaitIdle();
+        List<Long> freed = new ArrayList<>();
+        int moved = 0;
+        synchronized (allocLock) {
+            AtomicLongArray snapOwn = snap.mapping().own();
+            long[] readerOwn = null;
+            if (reader != null) {
+                AtomicLongArray ro = reader.mapping().own();
+                readerOwn = new long[ro.length()];
+                for (int i = 0; i < readerOwn.length; i++) {
+                    readerOwn[i] = ro.get(i);
+                }
+            }
+            for (int lc = 0; lc < snapOwn.length(); lc++) {
+                long p = snapOwn.get(lc);
+                if (p == 0) {
+                    continue;
+                }
+                if (readerOwn != null && lc < readerOwn.length && readerOwn[lc] == 0) {
+                    readerOwn[lc] = p;
+                    clusterMap[(int) (p - 1)] = PoolMetadata.owner(reader.slot(), lc);
+                    moved++;
+                } else {
+                    clusterMap[(int) (p - 1)] = 0; // out of the free set until committed and discarded
+                    freed.add(p - 1);
+                }
+            }
+            if (reader != null) {
+                slots[reader.slot()] = reader.record().withParent(snap.record().parent());
+                // The reader's backing stays right: what it now owns it reads first, the rest is still its parents'.
+                reader.remap(slots[reader.slot()], new Replica.Mapping(readerOwn, reader.mapping().backing()));
+            }
+            slots[snap.slot()] = null;
+            mutationVersion.incrementAndGet();
+        }
+        snapshots.remove(snap.uuid());
+        commitNow();
+        for (long c : freed) {
+            device.unmap(layout.clusterOffset(c), layout.clusterSize()).exceptionally(t -> null).join();
+        }
+        synchronized (allocLock) {
+            for (long c : freed) {
+                freeClusters.set((int) c);
+                freeCount++;
+            }
+        }
+        LOG.info("pool={} snapshot={} removed: {} clusters moved to {}, {} freed", name, snap.uuid(), moved,
+                reader == null ? "none" : reader.uuid(), freed.size());
+    }
+
+    /** True when {@code slot} is among the snapshots {@code rec} reads through (a clone snapshotted since still is). */
+    private boolean readsThrough(ReplicaRecord rec, int slot) {
+        for (int p = rec.parent(); p >= 0; p = slots[p].parent()) {
+            if (p == slot) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Replicas and snapshots whose parent is {@code slot}. Pool thread. */
+    private List<Replica> readersOf(int slot) {
+        List<Replica> out = new ArrayList<>();
+        for (Replica r : replicas.values()) {
+            if (r.record().parent() == slot) {
+                out.add(r);
+            }
+        }
+        for (Replica s : snapshots.values()) {
+            if (s.record().parent() == slot) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** The replicas and snapshots that read through a snapshot (deleted ones included). */
+    public List<Replica> readersOf(UUID snapshotUuid) {
+        Replica s = snapshots.get(snapshotUuid);
+        return s == null ? List.of() : runOp(() -> readersOf(s.slot()));
+    }
+
+    /** Gives every cluster {@code from} owns to {@code to}, same logical places. Caller holds allocLock. */
+    private void moveClusters(int from, int to) {
+        for (int i = 0; i < clusterMap.length; i++) {
+            if (clusterMap[i] != 0 && PoolMetadata.slotOf(clusterMap[i]) == from) {
+                clusterMap[i] = PoolMetadata.owner(to, PoolMetadata.logicalOf(clusterMap[i]));
+            }
+        }
+    }
+
+    /** Holds the replica's new writes back and waits for those in flight; resumes them again if that takes too long. */
+    private void awaitPaused(Replica r) {
+        try {
+            r.pauseWrites().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+            r.resumeWrites();
+            throw new EngineException(Kind.UNAVAILABLE, "replica " + r.uuid() + ": writes in flight did not complete within 30 s");
+        } catch (InterruptedException e) {
+            r.resumeWrites();
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.UNAVAILABLE, "interrupted");
+        }
+    }
+
+    private void refuseSnapshotUuid(UUID id) {
+        if (snapshots.containsKey(id)) {
+            throw EngineException.exists("uuid " + id + " is a snapshot's in pool " + name);
+        }
+    }
+
+    private static void checkName(String n) {
+        if (n == null || n.isEmpty() || n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > PoolMetadataCodec.MAX_REPLICA_NAME) {
+            throw EngineException.invalid("name", "must be 1 to " + PoolMetadataCodec.MAX_REPLICA_NAME + " bytes, got " + n);
+        }
+    }
+
+    /** Snapshots that exist for their users (deleted ones kept as a base for others are not listed). */
+    public List<Replica> snapshots() {
+        return snapshots.values().stream().filter(s -> !s.record().snapshot().discarded()).toList();
+    }
+
+    public Replica snapshot(UUID id) {
+        Replica s = snapshots.get(id);
+        return s == null || s.record().snapshot().discarded() ? null : s;
+    }
+
+    /** Every slot, snapshots (deleted ones too) and replicas: for checks of the whole pool. */
+    public List<Replica> allSlots() {
+        List<Replica> out = new ArrayList<>(replicas.values());
+        out.addAll(snapshots.values());
+        return out;
+    }
+
+    /** Replicas other than its source that read through the snapshot directly: its clones (and their later versions). */
+    public List<UUID> clonesOf(UUID snapshotUuid) {
+        Replica s = snapshots.get(snapshotUuid);
+        if (s == null) {
+            return List.of();
+        }
+        return runOp(() -> {
+            List<UUID> out = new ArrayList<>();
+            for (Replica r : readersOf(s.slot())) {
+                if (!r.isSnapshot() && !r.uuid().equals(s.record().snapshot().source())) {
+                    out.add(r.uuid());
+                }
+            }
+            return out;
+        });
     }
 
     // ------------------------------------------------------------------ hot path support
 
     /**
-     * Allocates and zeroes a cluster for a thin replica's logical cluster; completes with the physical
-     * cluster. The persisted map gets the entry only once the zeroing completed.
+     * Allocates a cluster for a replica's logical cluster and fills it: a copy of physical cluster {@code copyOf} (the
+     * snapshot's, copy-on-write), or zeroes when {@code copyOf} is negative. Completes with the physical cluster. The
+     * map gets the entry only once the fill completed, so a commit never records a cluster holding anything else.
      */
-    public CompletableFuture<Long> allocateCluster(Replica r, long logical) {
+    public CompletableFuture<Long> allocateCluster(Replica r, long logical, long copyOf) {
         long phys;
         synchronized (allocLock) {
             if (freeCount == 0) {
@@ -517,7 +894,14 @@ public final class Pool implements AutoCloseable {
             phys = takeFreeCluster();
         }
         final long p = phys;
-        return device.writeZeroes(layout.clusterOffset(p), layout.clusterSize()).handle((v, t) -> {
+        CompletableFuture<Void> fill;
+        if (copyOf < 0) {
+            fill = device.writeZeroes(layout.clusterOffset(p), layout.clusterSize());
+        } else {
+            ByteBuffer copy = DmaBuffers.allocate((int) layout.clusterSize());
+            fill = device.read(layout.clusterOffset(copyOf), copy).thenCompose(v -> device.write(layout.clusterOffset(p), copy.clear()));
+        }
+        return fill.handle((v, t) -> {
             synchronized (allocLock) {
                 if (t != null || r.isDestroyed()) {
                     freeClusters.set((int) p);
@@ -646,12 +1030,16 @@ public final class Pool implements AutoCloseable {
         }
     }
 
+    /** Writable replicas at their full size (they may all diverge from their snapshots), snapshots at what they hold. */
     public long committedBytes() {
         long sum = 0;
         for (ReplicaRecord r : slots) {
-            if (r != null) {
+            if (r != null && !r.isSnapshot()) {
                 sum += layout.clustersFor(r.size()) * layout.clusterSize();
             }
+        }
+        for (Replica s : snapshots.values()) {
+            sum += s.allocatedBytes();
         }
         return sum;
     }

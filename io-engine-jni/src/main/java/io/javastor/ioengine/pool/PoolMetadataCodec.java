@@ -22,17 +22,25 @@ import java.util.zip.CRC32C;
  * 224  replica capacity u32 232 payload length u64 240 payload CRC32C u32
  * 4092 header CRC32C u32 (over bytes 0..4091)
  * replica table: capacity x 128-byte entries
- *   0 flags u32 (bit 0 in use, bit 1 thin)   8 uuid (16)   24 size u64   32 name length u16   34 name (64 bytes)
+ *   0 flags u32 (bit 0 in use, bit 1 thin, bit 2 snapshot, bit 3 discarded snapshot)   8 uuid (16)   24 size u64
+ *  32 name length u16   34 name (64 bytes)   98 parent slot + 1 u16 (0: none)   100 snapshot txn id u32
+ * 104 snapshot created (epoch ms) u64   112 snapshot source replica uuid (16)
+ *   (version 1 wrote zeroes from byte 98 on, which reads as "no parent, not a snapshot": v1 pools import as they were)
  * cluster map: cluster count x u64 (0 free, else (slot + 1) << 48 | logical cluster)
  * </pre>
  */
 public final class PoolMetadataCodec {
     static final byte[] MAGIC_BYTES = "JSTRPOOL".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The oldest version this engine imports (v1: no snapshots). Every commit writes {@link #VERSION}. */
+    static final int OLDEST_VERSION = 1;
     static final int MAX_POOL_NAME = 128;
     static final int MAX_REPLICA_NAME = 64;
     private static final int FLAG_IN_USE = 1;
     private static final int FLAG_THIN = 2;
+    private static final int FLAG_SNAPSHOT = 4;
+    private static final int FLAG_DISCARDED = 8;
+    private static final long MAX_TXN_ID = 0xFFFF_FFFFL;
 
     private PoolMetadataCodec() {
     }
@@ -56,13 +64,22 @@ public final class PoolMetadataCodec {
                 continue;
             }
             int e = payloadStart + slot * PoolLayout.REPLICA_ENTRY_SIZE;
-            out.putInt(e, FLAG_IN_USE | (r.thin() ? FLAG_THIN : 0));
+            ReplicaRecord.SnapshotInfo snap = r.snapshot();
+            out.putInt(e, FLAG_IN_USE | (r.thin() ? FLAG_THIN : 0) | (snap != null ? FLAG_SNAPSHOT : 0)
+                    | (snap != null && snap.discarded() ? FLAG_DISCARDED : 0));
             out.putLong(e + 8, r.uuid().getMostSignificantBits());
             out.putLong(e + 16, r.uuid().getLeastSignificantBits());
             out.putLong(e + 24, r.size());
             byte[] name = r.name().getBytes(StandardCharsets.UTF_8);
             out.putShort(e + 32, (short) name.length);
             out.put(e + 34, name);
+            out.putShort(e + 98, (short) (r.parent() + 1));
+            if (snap != null) {
+                out.putInt(e + 100, (int) snap.txnId());
+                out.putLong(e + 104, snap.createdMs());
+                out.putLong(e + 112, snap.source().getMostSignificantBits());
+                out.putLong(e + 120, snap.source().getLeastSignificantBits());
+            }
         }
         int mapStart = payloadStart + l.replicaCapacity() * PoolLayout.REPLICA_ENTRY_SIZE;
         long[] map = m.clusterMap();
@@ -135,8 +152,9 @@ public final class PoolMetadataCodec {
             throw new MetadataCorruptException(String.format("header checksum mismatch (stored %08x, computed %08x)", stored, (int) crc.getValue()));
         }
         int version = b.getInt(8);
-        if (version != VERSION) {
-            throw new MetadataCorruptException("unsupported metadata version " + version + " (this engine reads " + VERSION + ")");
+        if (version < OLDEST_VERSION || version > VERSION) {
+            throw new MetadataCorruptException("unsupported metadata version " + version + " (this engine reads "
+                    + OLDEST_VERSION + " to " + VERSION + ")");
         }
         long gen = b.getLong(16);
         UUID uuid = new UUID(b.getLong(24), b.getLong(32));
@@ -206,8 +224,21 @@ public final class PoolMetadataCodec {
             }
             byte[] name = new byte[nameLen];
             b.get(e + 34, name);
-            slots[slot] = new ReplicaRecord(uuid, new String(name, StandardCharsets.UTF_8), size, (flags & FLAG_THIN) != 0);
+            int parent = Short.toUnsignedInt(b.getShort(e + 98)) - 1;
+            boolean thin = (flags & FLAG_THIN) != 0;
+            ReplicaRecord.SnapshotInfo snap = null;
+            if ((flags & FLAG_SNAPSHOT) != 0) {
+                snap = new ReplicaRecord.SnapshotInfo(new UUID(b.getLong(e + 112), b.getLong(e + 120)),
+                        Integer.toUnsignedLong(b.getInt(e + 100)), b.getLong(e + 104), (flags & FLAG_DISCARDED) != 0);
+            } else if ((flags & FLAG_DISCARDED) != 0 || (parent >= 0 && !thin)) {
+                throw new MetadataCorruptException("replica table entry " + slot + " has snapshot-only flags");
+            }
+            if (parent >= slots.length) {
+                throw new MetadataCorruptException("replica table entry " + slot + " names parent slot " + parent + " beyond the table");
+            }
+            slots[slot] = new ReplicaRecord(uuid, new String(name, StandardCharsets.UTF_8), size, thin, parent, snap);
         }
+        checkParents(slots);
         int mapStart = payloadStart + l.replicaCapacity() * PoolLayout.REPLICA_ENTRY_SIZE;
         long[] map = new long[(int) l.clusterCount()];
         Set<Long> owners = new HashSet<>();
@@ -228,11 +259,35 @@ public final class PoolMetadataCodec {
         }
         for (int slot = 0; slot < slots.length; slot++) {
             ReplicaRecord r = slots[slot];
-            if (r != null && !r.thin() && allocated[slot] != l.clustersFor(r.size())) {
+            if (r != null && !r.thin() && !r.isSnapshot() && allocated[slot] != l.clustersFor(r.size())) {
                 throw new MetadataCorruptException("thick replica " + r.uuid() + " has " + allocated[slot] + " of "
                         + l.clustersFor(r.size()) + " clusters");
             }
         }
         return new PoolMetadata(h.name(), h.uuid(), h.deviceSize(), l, h.generation(), slots, map);
+    }
+
+    /** Every parent is a snapshot in use, and following parents always ends (no cycle): a chain a read can walk. */
+    private static void checkParents(ReplicaRecord[] slots) throws MetadataCorruptException {
+        for (int slot = 0; slot < slots.length; slot++) {
+            int hops = 0;
+            for (int s = slot; slots[s] != null && slots[s].parent() >= 0; s = slots[s].parent()) {
+                ReplicaRecord p = slots[slots[s].parent()];
+                if (p == null || !p.isSnapshot()) {
+                    throw new MetadataCorruptException("replica table entry " + s + " names parent slot " + slots[s].parent()
+                            + ", which is not a snapshot");
+                }
+                if (++hops > slots.length) {
+                    throw new MetadataCorruptException("replica table entry " + slot + " is in a cycle of parents");
+                }
+            }
+        }
+    }
+
+    static long checkTxnId(long txnId) {
+        if (txnId < 0 || txnId > MAX_TXN_ID) {
+            throw io.javastor.ioengine.EngineException.invalid("txn_id", "must be between 0 and " + MAX_TXN_ID + ", got " + txnId);
+        }
+        return txnId;
     }
 }

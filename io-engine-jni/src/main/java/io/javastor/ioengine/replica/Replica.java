@@ -26,10 +26,15 @@ public final class Replica implements BlockDevice {
     private final PoolLayout layout;
     private final int slot;
     private volatile ReplicaRecord record;
-    /** logical cluster -> physical cluster + 1; 0 = unallocated. Replaced (grown) under the pool's lock. */
-    private volatile AtomicLongArray map;
+    /** Replaced (grown, snapshotted, merged into) under the pool's lock; read without locks on the hot path. */
+    private volatile Mapping mapping;
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Writes admitted and not yet completed; see {@link #pauseWrites()}. */
+    private final AtomicInteger writesInFlight = new AtomicInteger();
+    /** Non-null while writes are paused: new writes wait for it. */
+    private volatile CompletableFuture<Void> writeGate;
+    private volatile CompletableFuture<Void> writesDrained;
     /** The pool's mutation version after this replica's last cluster allocation: committed once the pool's is as high. */
     private volatile long lastAllocation;
     private final IoStats stats = new IoStats();
@@ -37,12 +42,57 @@ public final class Replica implements BlockDevice {
     /** Completes once destroyed and no I/O is in flight. */
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
-    public Replica(Pool pool, int slot, ReplicaRecord record, long[] mapping) {
+    /**
+     * Where a replica's logical clusters are, as physical cluster + 1 (0: none).
+     *
+     * @param own     the clusters this replica owns (allocated by its writes); grows by allocation
+     * @param backing for each logical cluster it does not own, the one its nearest snapshot (or that one's parents)
+     *                holds: read-only, so a write there first copies it into an own cluster (copy-on-write)
+     */
+    public record Mapping(AtomicLongArray own, long[] backing) {
+        public Mapping(long[] own, long[] backing) {
+            this(new AtomicLongArray(own), backing);
+        }
+
+        long backed(long lc) {
+            return lc < backing.length ? backing[(int) lc] : 0;
+        }
+
+        /** Own clusters over backing ones: what a snapshot of this replica (or a clone of this snapshot) reads. */
+        public long[] resolved() {
+            long[] r = new long[own.length()];
+            for (int i = 0; i < r.length; i++) {
+                long p = own.get(i);
+                r[i] = p != 0 ? p : backed(i);
+            }
+            return r;
+        }
+    }
+
+    public Replica(Pool pool, int slot, ReplicaRecord record, Mapping mapping) {
         this.pool = pool;
         this.layout = pool.layout();
         this.slot = slot;
         this.record = record;
-        this.map = new AtomicLongArray(mapping);
+        this.mapping = mapping;
+    }
+
+    public ReplicaRecord record() {
+        return record;
+    }
+
+    public boolean isSnapshot() {
+        return record.isSnapshot();
+    }
+
+    public Mapping mapping() {
+        return mapping;
+    }
+
+    /** The pool swaps the mapping (and record) when a snapshot is taken or merged; under its lock, writes paused. */
+    public void remap(ReplicaRecord newRecord, Mapping newMapping) {
+        record = newRecord;
+        mapping = newMapping;
     }
 
     public UUID uuid() {
@@ -69,8 +119,9 @@ public final class Replica implements BlockDevice {
         return stats;
     }
 
+    /** Bytes of the clusters this replica owns (not those it reads from its snapshots). */
     public long allocatedBytes() {
-        AtomicLongArray m = map;
+        AtomicLongArray m = mapping.own();
         long n = 0;
         for (int i = 0; i < m.length(); i++) {
             if (m.get(i) != 0) {
@@ -80,11 +131,14 @@ public final class Replica implements BlockDevice {
         return n * layout.clusterSize();
     }
 
-    /** True when the logical cluster holding {@code offset} has storage (thin replicas: written at least once). */
+    /**
+     * True when the logical cluster holding {@code offset} may hold data: owned, or read from a snapshot. (Only a
+     * cluster neither thin allocation nor any snapshot ever wrote reads as zeroes for sure.)
+     */
     public boolean isAllocated(long offset) {
-        AtomicLongArray m = map;
+        Mapping m = mapping;
         long lc = offset / layout.clusterSize();
-        return lc < m.length() && m.get((int) lc) != 0;
+        return lc < m.own().length() && (m.own().get((int) lc) != 0 || m.backed(lc) != 0);
     }
 
     @Override
@@ -133,18 +187,63 @@ public final class Replica implements BlockDevice {
         }
     }
 
-    /** Grows the map; the pool calls this under its allocation lock. */
+    /** Grows the map; the pool calls this under its allocation lock. The grown range has no snapshot data. */
     public void grow(ReplicaRecord newRecord, long newClusters, long[] reserved, long oldClusters) {
-        AtomicLongArray old = map;
+        Mapping old = mapping;
         AtomicLongArray grown = new AtomicLongArray((int) newClusters);
-        for (int i = 0; i < old.length(); i++) {
-            grown.set(i, old.get(i));
+        for (int i = 0; i < old.own().length(); i++) {
+            grown.set(i, old.own().get(i));
         }
         for (int i = 0; i < reserved.length; i++) {
             grown.set((int) (oldClusters + i), reserved[i] + 1);
         }
-        map = grown;
+        mapping = new Mapping(grown, old.backing());
         record = newRecord;
+    }
+
+    // ------------------------------------------------------------------ pausing writes (snapshots)
+
+    /**
+     * Holds new writes back (they wait, they do not fail) and completes once every write already admitted has
+     * completed: then the replica's clusters can change owner without a write landing in the wrong one. Reads go on.
+     * Must be followed by {@link #resumeWrites()}.
+     */
+    public CompletableFuture<Void> pauseWrites() {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        writeGate = new CompletableFuture<>();
+        writesDrained = drained;
+        if (writesInFlight.get() == 0) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    public void resumeWrites() {
+        CompletableFuture<Void> gate = writeGate;
+        writeGate = null;
+        writesDrained = null;
+        if (gate != null) {
+            gate.complete(null);
+        }
+    }
+
+    /** Admits a write, or returns the gate it must wait behind. Counts first, so a pause never misses it. */
+    private CompletableFuture<Void> admitWrite() {
+        writesInFlight.incrementAndGet();
+        CompletableFuture<Void> gate = writeGate;
+        if (gate != null) {
+            writeDone();
+        }
+        return gate;
+    }
+
+    private void writeDone() {
+        if (writesInFlight.decrementAndGet() == 0) {
+            CompletableFuture<Void> d = writesDrained;
+            if (d != null) {
+                d.complete(null);
+            }
+        }
     }
 
     @Override
@@ -167,14 +266,24 @@ public final class Replica implements BlockDevice {
     }
 
     private CompletableFuture<Void> dataIo(long offset, ByteBuffer buf, boolean write, boolean fua) {
+        if (write) {
+            CompletableFuture<Void> gate = admitWrite();
+            if (gate != null) {
+                return gate.thenCompose(v -> dataIo(offset, buf, true, fua));
+            }
+        }
         int len = buf.remaining();
         CompletableFuture<Void> check = begin(write ? "write" : "read", offset, len);
         if (check != null) {
+            if (write) {
+                writeDone();
+            }
             return check;
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
-        return end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0);
+        CompletableFuture<Void> done = end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0);
+        return write ? done.whenComplete((v, t) -> writeDone()) : done;
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
@@ -200,7 +309,8 @@ public final class Replica implements BlockDevice {
     }
 
     private CompletableFuture<Void> clusterIo(long lc, long inCluster, ByteBuffer buf, boolean write, boolean fua) {
-        long p = map.get((int) lc);
+        Mapping m = mapping;
+        long p = m.own().get((int) lc);
         if (p != 0) {
             long devOff = layout.clusterOffset(p - 1) + inCluster;
             if (!write) {
@@ -212,7 +322,11 @@ public final class Replica implements BlockDevice {
             }
             return fua ? pool.device().writeFua(devOff, buf) : pool.device().write(devOff, buf);
         }
+        long backed = m.backed(lc);
         if (!write) {
+            if (backed != 0) {
+                return pool.device().read(layout.clusterOffset(backed - 1) + inCluster, buf);
+            }
             zeroFill(buf);
             return CompletableFuture.completedFuture(null);
         }
@@ -220,22 +334,24 @@ public final class Replica implements BlockDevice {
         return fua ? written.thenCompose(v -> pool.sync()) : written;
     }
 
+    /** A cluster of this replica's own for {@code lc}: copied from its snapshot's (copy-on-write) or zeroed. */
     private CompletableFuture<Long> allocate(long lc) {
         CompletableFuture<Long> mine = new CompletableFuture<>();
         CompletableFuture<Long> existing = allocating.putIfAbsent(lc, mine);
         if (existing != null) {
             return existing;
         }
-        long p = map.get((int) lc); // allocated meanwhile by a writer that already finished
+        Mapping m = mapping;
+        long p = m.own().get((int) lc); // allocated meanwhile by a writer that already finished
         if (p != 0) {
             allocating.remove(lc, mine);
             mine.complete(p - 1);
             return mine;
         }
-        pool.allocateCluster(this, lc).whenComplete((phys, t) -> {
+        pool.allocateCluster(this, lc, m.backed(lc) - 1).whenComplete((phys, t) -> {
             if (t == null) {
                 lastAllocation = Math.max(lastAllocation, pool.mutationVersion()); // before the map shows the cluster
-                map.set((int) lc, phys + 1);
+                m.own().set((int) lc, phys + 1);
             }
             allocating.remove(lc, mine);
             if (t != null) {
@@ -279,25 +395,36 @@ public final class Replica implements BlockDevice {
      */
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
+        CompletableFuture<Void> gate = admitWrite();
+        if (gate != null) {
+            return gate.thenCompose(v -> writeZeroes(offset, length));
+        }
         CompletableFuture<Void> check = begin("write-zeroes", offset, length);
         if (check != null) {
+            writeDone();
             return check;
         }
         long t0 = System.nanoTime();
         long cs = layout.clusterSize();
         java.util.List<CompletableFuture<Void>> parts = new java.util.ArrayList<>();
+        Mapping m = mapping;
         long off = offset;
         long end = offset + length;
         while (off < end) {
             long lc = off / cs;
             long n = Math.min(end - off, (lc + 1) * cs - off);
-            long p = map.get((int) lc);
+            long p = m.own().get((int) lc);
+            long inCluster = off - lc * cs;
             if (p != 0) {
-                parts.add(pool.device().writeZeroes(layout.clusterOffset(p - 1) + (off - lc * cs), n));
+                parts.add(pool.device().writeZeroes(layout.clusterOffset(p - 1) + inCluster, n));
+            } else if (m.backed(lc) != 0) {
+                // Snapshot data below: the zeroes go into an own copy, the snapshot keeps its data.
+                parts.add(allocate(lc).thenCompose(phys -> pool.device().writeZeroes(layout.clusterOffset(phys) + inCluster, n)));
             }
             off += n;
         }
-        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0);
+        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0)
+                .whenComplete((v, t) -> writeDone());
     }
 
     /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */
@@ -306,6 +433,8 @@ public final class Replica implements BlockDevice {
         BlockIoException refused = null;
         if (destroyed) {
             refused = new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length, "replica destroyed or pool closed");
+        } else if (record.isSnapshot() && !op.equals("read") && !op.equals("flush")) {
+            refused = new BlockIoException(BlockIoException.EROFS, op, uri(), offset, length, "snapshot " + uuid() + " is read-only");
         } else if (!op.equals("flush")) {
             try {
                 checkRange(op, offset, length);
@@ -412,6 +541,6 @@ public final class Replica implements BlockDevice {
 
     @Override
     public String toString() {
-        return "Replica[" + record.uuid() + " in " + pool.name() + ", " + record.size() + " bytes, thin=" + record.thin() + "]";
+        return (record.isSnapshot() ? "Snapshot[" : "Replica[") + record.uuid() + " in " + pool.name() + ", " + record.size() + " bytes, thin=" + record.thin() + "]";
     }
 }

@@ -89,7 +89,7 @@ public class ReplicaGrpcService extends ReplicaRpcGrpc.ReplicaRpcImplBase {
         });
     }
 
-    private io.javastor.api.ioengine.v1.Replica toProto(Replica r) {
+    public io.javastor.api.ioengine.v1.Replica toProto(Replica r) {
         ReplicaShares.Share s = shares.share(r.uuid());
         var b = io.javastor.api.ioengine.v1.Replica.newBuilder().setUuid(r.uuid().toString()).setName(r.name()).setPool(r.pool().name())
                 .setSize(r.size()).setThin(r.thin()).setAllocated(r.allocatedBytes()).setBlockSize(r.blockSize());

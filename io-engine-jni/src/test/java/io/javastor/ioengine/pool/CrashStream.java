@@ -13,7 +13,8 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * A deterministic stream of replica create/destroy/resize, writes and flushes against a pool, reporting
+ * A deterministic stream of replica create/destroy/resize, snapshots, clones and snapshot deletions, writes and
+ * flushes against a pool, reporting
  * each step as BEGIN / ACK / FAIL events (see {@link StreamModel}). Used by the in-process power-cut
  * test and by the process that the kill -9 test kills.
  */
@@ -31,6 +32,7 @@ public final class CrashStream {
     public static boolean run(Pool pool, long seed, int ops, Shape shape, Consumer<String> events) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<UUID> live = new ArrayList<>();
+        List<UUID> snaps = new ArrayList<>();
         ByteBuffer buf = DmaBuffers.allocate(BLOCK);
         long seq = seed << 20; // unique per stream, never 0
         for (int i = 0; i < ops; i++) {
@@ -72,6 +74,41 @@ public final class CrashStream {
                         throw e;
                     }
                     events.accept("ACK RESIZE " + id);
+                } else if (pick < 46) {
+                    UUID id = live.get(rnd.nextInt(live.size()));
+                    UUID snap = new UUID(rnd.nextLong(), rnd.nextLong());
+                    events.accept("BEGIN SNAPSHOT " + id + " " + snap);
+                    try {
+                        pool.createSnapshot(id, snap, "s-" + i, i);
+                    } catch (EngineException e) {
+                        if (e.kind() == EngineException.Kind.RESOURCE_EXHAUSTED) {
+                            events.accept("FAIL SNAPSHOT " + id + " " + snap);
+                            continue;
+                        }
+                        throw e;
+                    }
+                    snaps.add(snap);
+                    events.accept("ACK SNAPSHOT " + id + " " + snap);
+                } else if (pick < 52 && !snaps.isEmpty() && live.size() < shape.maxReplicas()) {
+                    UUID snap = snaps.get(rnd.nextInt(snaps.size()));
+                    UUID clone = new UUID(rnd.nextLong(), rnd.nextLong());
+                    events.accept("BEGIN CLONE " + snap + " " + clone);
+                    try {
+                        pool.createClone(snap, clone, "c-" + i);
+                    } catch (EngineException e) {
+                        if (e.kind() == EngineException.Kind.RESOURCE_EXHAUSTED) {
+                            events.accept("FAIL CLONE " + snap + " " + clone);
+                            continue;
+                        }
+                        throw e;
+                    }
+                    live.add(clone);
+                    events.accept("ACK CLONE " + snap + " " + clone);
+                } else if (pick < 56 && !snaps.isEmpty()) {
+                    UUID snap = snaps.remove(rnd.nextInt(snaps.size()));
+                    events.accept("BEGIN DESTROYSNAP " + snap);
+                    pool.destroySnapshot(snap);
+                    events.accept("ACK DESTROYSNAP " + snap);
                 } else if (pick < 88) {
                     UUID id = live.get(rnd.nextInt(live.size()));
                     Replica r = pool.replica(id);

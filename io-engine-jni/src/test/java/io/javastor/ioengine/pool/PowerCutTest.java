@@ -10,7 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Simulated power cuts at every (or an even sample of every) mutating device operation of a stream
- * of replica creates, destroys, resizes, thin writes and flushes; after each cut the pool must import
+ * of replica creates, destroys, resizes, snapshots (copy-on-write), clones, snapshot deletions (merges), thin writes
+ * and flushes; after each cut the pool must import
  * with every acknowledged replica and every flushed write intact, and nothing unacknowledged invented.
  */
 class PowerCutTest {
@@ -19,15 +20,20 @@ class PowerCutTest {
     private static final int OPS = 70;
     private static final CrashStream.Shape SHAPE = new CrashStream.Shape(64 << 10, 3L << 20, 6);
 
-    private record Outcome(long mutations, boolean poolAcked, List<String> problems, String importResult) {
+    private record Outcome(long mutations, boolean poolAcked, List<String> problems, String importResult, StreamModel model) {
     }
 
     @Test
     void everyCutPointLeavesAnImportablePoolWithEveryAcknowledgedWrite() {
         int tested = 0;
         List<String> failures = new ArrayList<>();
+        java.util.Map<String, Integer> kinds = new java.util.TreeMap<>();
         for (long seed = 1; seed <= 6; seed++) {
-            long total = runOnce(seed, Long.MAX_VALUE).mutations();
+            Outcome whole = runOnce(seed, Long.MAX_VALUE);
+            for (String kind : List.of("ACK SNAPSHOT", "ACK CLONE", "ACK DESTROYSNAP", "ACK DESTROY", "ACK FLUSH")) {
+                kinds.merge(kind, whole.model().count(kind), Integer::sum);
+            }
+            long total = whole.mutations();
             assertThat(total).as("mutating operations in stream %d", seed).isGreaterThan(100);
             long step = Math.max(1, total / 300);
             for (long cut = 1; cut <= total; cut += step) {
@@ -38,6 +44,11 @@ class PowerCutTest {
                 }
             }
         }
+        System.out.println("operations in the uncut streams: " + kinds + "; cut points tested: " + tested);
+        assertThat(kinds).as("the streams take, clone and delete snapshots")
+                .containsEntry("ACK SNAPSHOT", Math.max(10, kinds.get("ACK SNAPSHOT")))
+                .containsEntry("ACK CLONE", Math.max(3, kinds.get("ACK CLONE")))
+                .containsEntry("ACK DESTROYSNAP", Math.max(5, kinds.get("ACK DESTROYSNAP")));
         assertThat(tested).as("cut points tested").isGreaterThanOrEqualTo(1000);
         assertThat(failures).as("inconsistent imports after a power cut").isEmpty();
     }
@@ -72,6 +83,6 @@ class PowerCutTest {
         } else if (poolAcked) {
             problems.add("acknowledged pool did not import: " + probe);
         }
-        return new Outcome(mutations, poolAcked, problems, result);
+        return new Outcome(mutations, poolAcked, problems, result, model);
     }
 }
