@@ -7,11 +7,13 @@ import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.device.IoStats;
+import io.javastor.ioengine.device.WriteGate;
 import io.javastor.ioengine.replica.Replica;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,6 +84,12 @@ public final class Nexus implements BlockDevice {
     /** Why a newer target of the volume fenced this one off its children (a write got Reservation Conflict); null while not. */
     private volatile String fencedBy;
     private final List<Runnable> fenceListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Paused while the control plane snapshots the children: see {@link #pauseWrites}. */
+    private final WriteGate writes = new WriteGate();
+    /** Guarded by {@code admin}: the pause now in force (0: none), the last one's id, and its lease timer. */
+    private long activePause;
+    private long pauseSeq;
+    private io.netty.util.Timeout pauseLease;
 
     private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger,
                   long reservationKey) {
@@ -360,9 +368,18 @@ public final class Nexus implements BlockDevice {
         return new FanOut("flush", IoStats.Kind.FLUSH, t0, 0, 0, -1, -1, false).start(BlockDevice::flush);
     }
 
-    /** A data-changing I/O: under shared segment locks, to every child that takes writes. */
+    /** A data-changing I/O: held back while writes are paused, then under shared segment locks to every child that takes writes. */
     private CompletableFuture<Void> mirrored(String op, IoStats.Kind kind, long t0, long offset, long length,
                                              Function<BlockDevice, CompletableFuture<Void>> call) {
+        CompletableFuture<Void> held = writes.admit();
+        if (held != null) {
+            return held.thenCompose(v -> mirrored(op, kind, t0, offset, length, call));
+        }
+        return mirroredAdmitted(op, kind, t0, offset, length, call).whenComplete((v, t) -> writes.done());
+    }
+
+    private CompletableFuture<Void> mirroredAdmitted(String op, IoStats.Kind kind, long t0, long offset, long length,
+                                                     Function<BlockDevice, CompletableFuture<Void>> call) {
         CompletableFuture<Void> refused = admit(op, offset, length);
         if (refused != null) {
             stats.record(kind, length, 0, false);
@@ -648,6 +665,81 @@ public final class Nexus implements BlockDevice {
         if (first) {
             fenceListeners.forEach(Runnable::run);
         }
+    }
+
+    // ------------------------------------------------------------------ pausing writes (consistent snapshots)
+
+    /** What a pause holds: its id (for the resume) and the children that took every write up to it. */
+    public record WritePause(long id, List<String> onlineChildren) {
+    }
+
+    /**
+     * Pauses the nexus's writes for a snapshot of its children that is consistent across them: new writes are held back
+     * (they wait; reads go on), writes in flight complete, every child is flushed, and then the pause is reported with
+     * the children that are Online (those hold every acknowledged write; a rebuilding or faulted child is not one of
+     * them). The pause ends with {@link #resumeWrites} or, if the caller never comes back (a control plane that died),
+     * after {@code lease} by itself; {@link #resumeWrites} then answers false and the caller must not trust the snapshots
+     * it took. One pause at a time: a second is refused while one is in force.
+     */
+    public CompletableFuture<WritePause> pauseWrites(Duration lease) {
+        if (lease.isZero() || lease.isNegative()) {
+            throw EngineException.invalid("lease_ms", "must be positive");
+        }
+        long id;
+        CompletableFuture<Void> drained;
+        synchronized (admin) {
+            if (activePause != 0) {
+                throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "nexus " + uuid + " writes are already paused (pause "
+                        + activePause + ")");
+            }
+            id = ++pauseSeq;
+            activePause = id;
+            drained = writes.pause();
+            pauseLease = TIMER.newTimeout(t -> {
+                if (endPause(id)) {
+                    LOG.warn("nexus={} write pause {} ended by its lease of {} ms: its snapshot is void", uuid, id, lease.toMillis());
+                }
+            }, lease.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        LOG.info("nexus={} writes paused (pause {}, lease {} ms)", uuid, id, lease.toMillis());
+        return drained.thenCompose(v -> flush()).handle((v, t) -> {
+            if (t != null) {
+                endPause(id);
+                throw new java.util.concurrent.CompletionException(t);
+            }
+            List<String> online = new ArrayList<>();
+            for (NexusChild c : children) {
+                if (c.isOnline()) {
+                    online.add(c.uri());
+                }
+            }
+            return new WritePause(id, online);
+        });
+    }
+
+    /** Ends pause {@code id}: true when it held from its start until now (its lease had not run out). */
+    public boolean resumeWrites(long id) {
+        boolean held = endPause(id);
+        if (held) {
+            LOG.info("nexus={} writes resumed (pause {})", uuid, id);
+        }
+        return held;
+    }
+
+    private boolean endPause(long id) {
+        synchronized (admin) {
+            if (activePause != id || id == 0) {
+                return false;
+            }
+            activePause = 0;
+            pauseLease.cancel();
+            writes.resume();
+            return true;
+        }
+    }
+
+    public boolean writesPaused() {
+        return writes.isPaused();
     }
 
     public boolean isFenced() {
@@ -978,6 +1070,7 @@ public final class Nexus implements BlockDevice {
                 return;
             }
             state = new NexusState.ShuttingDown("destroy requested", Instant.now());
+            endPause(activePause); // writes held by a pause go on to be refused, not to wait forever
         }
         // A shutdown must finish: a rebuild whose copies cannot complete (a hung child) is left behind, not waited for.
         java.time.Duration rebuildGrace = options.ioTimeout().plus(options.drainTimeout());

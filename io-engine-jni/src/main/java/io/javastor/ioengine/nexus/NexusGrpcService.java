@@ -92,6 +92,27 @@ public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
     }
 
     @Override
+    public void pauseNexusWrites(io.javastor.api.ioengine.v1.PauseNexusWritesRequest req,
+                                 StreamObserver<io.javastor.api.ioengine.v1.PauseNexusWritesResponse> out) {
+        call(out, () -> {
+            if (req.getLeaseMs() < 1 || req.getLeaseMs() > 60_000) {
+                throw EngineException.invalid("lease_ms", "must be 1 to 60000, got " + req.getLeaseMs());
+            }
+            Nexus n = registry.require(req.getUuid());
+            Nexus.WritePause p = join(n.pauseWrites(java.time.Duration.ofMillis(req.getLeaseMs())));
+            return io.javastor.api.ioengine.v1.PauseNexusWritesResponse.newBuilder().setPauseId(p.id())
+                    .addAllOnlineChildren(p.onlineChildren()).build();
+        });
+    }
+
+    @Override
+    public void resumeNexusWrites(io.javastor.api.ioengine.v1.ResumeNexusWritesRequest req,
+                                  StreamObserver<io.javastor.api.ioengine.v1.ResumeNexusWritesResponse> out) {
+        call(out, () -> io.javastor.api.ioengine.v1.ResumeNexusWritesResponse.newBuilder()
+                .setHeld(registry.require(req.getUuid()).resumeWrites(req.getPauseId())).build());
+    }
+
+    @Override
     public void publishNexus(PublishNexusRequest req, StreamObserver<io.javastor.api.ioengine.v1.Nexus> out) {
         call(out, () -> {
             if (req.getProtocol() != ShareProtocol.SHARE_PROTOCOL_NVMF) {
@@ -201,6 +222,24 @@ public class NexusGrpcService extends NexusRpcGrpc.NexusRpcImplBase {
             return last;
         });
         return toProto(n, s);
+    }
+
+    /** Waits for a nexus operation; a failed flush of the children is UNAVAILABLE (worth a retry), named. */
+    private static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "interrupted");
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "nexus did not answer within 60 s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause() instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null ? ce.getCause() : e.getCause();
+            if (c instanceof EngineException ee) {
+                throw ee;
+            }
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "flushing the children failed: " + c.getMessage(), c);
+        }
     }
 
     private static String requireUri(String uri) {

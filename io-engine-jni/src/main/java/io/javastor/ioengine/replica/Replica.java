@@ -2,6 +2,7 @@ package io.javastor.ioengine.replica;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.IoStats;
+import io.javastor.ioengine.device.WriteGate;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolLayout;
@@ -30,11 +31,8 @@ public final class Replica implements BlockDevice {
     private volatile Mapping mapping;
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    /** Writes admitted and not yet completed; see {@link #pauseWrites()}. */
-    private final AtomicInteger writesInFlight = new AtomicInteger();
-    /** Non-null while writes are paused: new writes wait for it. */
-    private volatile CompletableFuture<Void> writeGate;
-    private volatile CompletableFuture<Void> writesDrained;
+    /** Paused while a snapshot changes who owns this replica's clusters. */
+    private final WriteGate writes = new WriteGate();
     /** The pool's mutation version after this replica's last cluster allocation: committed once the pool's is as high. */
     private volatile long lastAllocation;
     private final IoStats stats = new IoStats();
@@ -209,41 +207,11 @@ public final class Replica implements BlockDevice {
      * Must be followed by {@link #resumeWrites()}.
      */
     public CompletableFuture<Void> pauseWrites() {
-        CompletableFuture<Void> drained = new CompletableFuture<>();
-        writeGate = new CompletableFuture<>();
-        writesDrained = drained;
-        if (writesInFlight.get() == 0) {
-            drained.complete(null);
-        }
-        return drained;
+        return writes.pause();
     }
 
     public void resumeWrites() {
-        CompletableFuture<Void> gate = writeGate;
-        writeGate = null;
-        writesDrained = null;
-        if (gate != null) {
-            gate.complete(null);
-        }
-    }
-
-    /** Admits a write, or returns the gate it must wait behind. Counts first, so a pause never misses it. */
-    private CompletableFuture<Void> admitWrite() {
-        writesInFlight.incrementAndGet();
-        CompletableFuture<Void> gate = writeGate;
-        if (gate != null) {
-            writeDone();
-        }
-        return gate;
-    }
-
-    private void writeDone() {
-        if (writesInFlight.decrementAndGet() == 0) {
-            CompletableFuture<Void> d = writesDrained;
-            if (d != null) {
-                d.complete(null);
-            }
-        }
+        writes.resume();
     }
 
     @Override
@@ -267,7 +235,7 @@ public final class Replica implements BlockDevice {
 
     private CompletableFuture<Void> dataIo(long offset, ByteBuffer buf, boolean write, boolean fua) {
         if (write) {
-            CompletableFuture<Void> gate = admitWrite();
+            CompletableFuture<Void> gate = writes.admit();
             if (gate != null) {
                 return gate.thenCompose(v -> dataIo(offset, buf, true, fua));
             }
@@ -276,14 +244,14 @@ public final class Replica implements BlockDevice {
         CompletableFuture<Void> check = begin(write ? "write" : "read", offset, len);
         if (check != null) {
             if (write) {
-                writeDone();
+                writes.done();
             }
             return check;
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
         CompletableFuture<Void> done = end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0);
-        return write ? done.whenComplete((v, t) -> writeDone()) : done;
+        return write ? done.whenComplete((v, t) -> writes.done()) : done;
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
@@ -395,13 +363,13 @@ public final class Replica implements BlockDevice {
      */
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
-        CompletableFuture<Void> gate = admitWrite();
+        CompletableFuture<Void> gate = writes.admit();
         if (gate != null) {
             return gate.thenCompose(v -> writeZeroes(offset, length));
         }
         CompletableFuture<Void> check = begin("write-zeroes", offset, length);
         if (check != null) {
-            writeDone();
+            writes.done();
             return check;
         }
         long t0 = System.nanoTime();
@@ -424,7 +392,7 @@ public final class Replica implements BlockDevice {
             off += n;
         }
         return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0)
-                .whenComplete((v, t) -> writeDone());
+                .whenComplete((v, t) -> writes.done());
     }
 
     /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */

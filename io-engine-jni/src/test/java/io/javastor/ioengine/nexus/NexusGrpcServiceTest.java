@@ -104,6 +104,20 @@ class NexusGrpcServiceTest {
             });
             assertThat(api.nexuses().unpublishNexus(UnpublishNexusRequest.newBuilder().setUuid(id).build()).getDeviceUri()).isEmpty();
 
+            // A write pause for a consistent snapshot: it answers the Online children; one at a time; bad input named.
+            var pause = api.nexuses().pauseNexusWrites(io.javastor.api.ioengine.v1.PauseNexusWritesRequest.newBuilder().setUuid(id).setLeaseMs(10_000).build());
+            assertThat(pause.getOnlineChildrenList()).containsExactlyInAnyOrder(a, b);
+            expect(Status.Code.FAILED_PRECONDITION, "already paused", () -> api.nexuses().pauseNexusWrites(
+                    io.javastor.api.ioengine.v1.PauseNexusWritesRequest.newBuilder().setUuid(id).setLeaseMs(1000).build()));
+            expect(Status.Code.INVALID_ARGUMENT, "lease_ms", () -> api.nexuses().pauseNexusWrites(
+                    io.javastor.api.ioengine.v1.PauseNexusWritesRequest.newBuilder().setUuid(id).build()));
+            expect(Status.Code.NOT_FOUND, "nexus", () -> api.nexuses().pauseNexusWrites(io.javastor.api.ioengine.v1.PauseNexusWritesRequest
+                    .newBuilder().setUuid(UUID.randomUUID().toString()).setLeaseMs(1000).build()));
+            assertThat(api.nexuses().resumeNexusWrites(io.javastor.api.ioengine.v1.ResumeNexusWritesRequest.newBuilder().setUuid(id)
+                    .setPauseId(pause.getPauseId()).build()).getHeld()).isTrue();
+            assertThat(api.nexuses().resumeNexusWrites(io.javastor.api.ioengine.v1.ResumeNexusWritesRequest.newBuilder().setUuid(id)
+                    .setPauseId(pause.getPauseId()).build()).getHeld()).as("a pause ends once").isFalse();
+
             // Fault, then re-add: a partial rebuild, visible in stats and history.
             Nexus faulted = api.nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(id).setUri(b).setReason("test").build());
             assertThat(faulted.getState()).isEqualTo(NexusState.NEXUS_STATE_DEGRADED);

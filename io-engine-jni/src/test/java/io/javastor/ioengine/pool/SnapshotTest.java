@@ -70,143 +70,19 @@ class SnapshotTest {
         return registry.importPool("p", List.of(disk));
     }
 
-    /** One write's history at a block: its seq, when it was issued and when it was answered (0: not yet). */
-    private record Write(long seq, long issued, AtomicLong acked) {
-    }
-
-    /** Random 4 KiB writes at queue depth 16, at most one in flight per block, every write's history kept. */
-    private static final class Writer {
-        final List<List<Write>> history = new ArrayList<>();
-        final Set<Integer> busy = ConcurrentHashMap.newKeySet();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final AtomicLong seq = new AtomicLong(1L << 40);
-        final SplittableRandom rnd = new SplittableRandom(42);
-        /** Counts down as writes are issued: lets another thread act in the middle of a run. */
-        final java.util.concurrent.CountDownLatch issued = new java.util.concurrent.CountDownLatch(3500);
-
-        Writer() {
-            for (int b = 0; b < BLOCKS; b++) {
-                history.add(new ArrayList<>());
-            }
-        }
-
-        void run(BlockDevice dev, int writes) throws InterruptedException {
-            Semaphore depth = new Semaphore(16);
-            for (int i = 0; i < writes; i++) {
-                depth.acquire();
-                int block;
-                do {
-                    block = rnd.nextInt(BLOCKS);
-                } while (!busy.add(block));
-                long s = seq.incrementAndGet();
-                ByteBuffer buf = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
-                CrashStream.fill(buf, s, block);
-                Write w = new Write(s, System.nanoTime(), new AtomicLong());
-                List<Write> h = history.get(block);
-                synchronized (h) {
-                    h.add(w);
-                }
-                int b = block;
-                issued.countDown();
-                dev.write((long) block * BLOCK, buf.clear()).whenComplete((v, t) -> {
-                    w.acked().set(System.nanoTime());
-                    if (t != null) {
-                        failure.compareAndSet(null, t);
-                    }
-                    busy.remove(b);
-                    depth.release();
-                });
-            }
-            depth.acquire(16);
-            depth.release(16);
-            assertThat(failure.get()).as("write errors").isNull();
-        }
-
-        /** The image as of now (every write answered): the last write per block, 0 for none. */
-        long[] image() {
-            long[] img = new long[BLOCKS];
-            for (int b = 0; b < BLOCKS; b++) {
-                List<Write> h = history.get(b);
-                img[b] = h.isEmpty() ? 0 : h.get(h.size() - 1).seq();
-            }
-            return img;
-        }
-
-        /**
-         * What a snapshot taken between {@code from} and {@code to} may hold at each block: the last write answered
-         * before {@code from}, or any write issued before {@code to} and not answered before {@code from}.
-         */
-        List<Set<Long>> allowedBetween(long from, long to) {
-            List<Set<Long>> allowed = new ArrayList<>();
-            for (int b = 0; b < BLOCKS; b++) {
-                Set<Long> ok = new HashSet<>();
-                long base = 0;
-                for (Write w : history.get(b)) {
-                    if (w.acked().get() != 0 && w.acked().get() < from) {
-                        base = w.seq();
-                    } else if (w.issued() < to) {
-                        ok.add(w.seq());
-                    }
-                }
-                ok.add(base);
-                allowed.add(ok);
-            }
-            return allowed;
-        }
-    }
-
-    /** Reads every block of {@code dev}: the seq each holds (0 for zeroes), checking each sector is that write's. */
-    private static long[] read(BlockDevice dev) {
-        long[] img = new long[BLOCKS];
-        ByteBuffer buf = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
-        for (int b = 0; b < BLOCKS; b++) {
-            buf.clear();
-            dev.read((long) b * BLOCK, buf).join();
-            long seq = buf.getLong(0);
-            for (int s = 0; s < BLOCK / CrashStream.SECTOR; s++) {
-                ByteBuffer sector = buf.duplicate().position(s * CrashStream.SECTOR).limit((s + 1) * CrashStream.SECTOR).slice()
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                boolean ok = seq == 0 ? isZero(sector) : CrashStream.sectorMatches(sector, seq, b, s);
-                assertThat(ok).as("%s block %d sector %d is whole write %d", dev.uri(), b, s, seq).isTrue();
-            }
-            img[b] = seq;
-        }
-        return img;
-    }
-
-    private static boolean isZero(ByteBuffer b) {
-        for (int i = 0; i < b.limit(); i += 8) {
-            if (b.getLong(i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static void assertImage(BlockDevice dev, long[] expected, String what) {
-        long[] actual = read(dev);
-        List<String> diffs = new ArrayList<>();
-        for (int b = 0; b < BLOCKS && diffs.size() < 10; b++) {
-            if (actual[b] != expected[b]) {
-                diffs.add("block " + b + " holds " + actual[b] + ", expected " + expected[b]);
-            }
-        }
-        assertThat(diffs).as(what).isEmpty();
-    }
-
     @Test
     void snapshotImagesNeverChangeAndDeletionsKeepEveryoneElsesData() throws Exception {
         Pool created = registry.createPool("p", List.of(disk), MiB);
         Pool pool = created;
         UUID rid = UUID.randomUUID();
         Replica replica = pool.createReplica(rid, "r", REPLICA, false);
-        Writer writer = new Writer();
+        WriteHistory writer = new WriteHistory(BLOCKS, 3500);
         writer.run(replica, 3000);
         long[] image1 = writer.image();
         UUID s1 = UUID.randomUUID();
         Replica snap1 = pool.createSnapshot(rid, s1, "s1", 7);
         assertThat(replica.thin()).as("a snapshotted replica allocates on write").isTrue();
-        assertImage(snap1, image1, "snapshot 1 right after it was taken");
+        WriteHistory.assertImage(snap1, image1, "snapshot 1 right after it was taken");
 
         // Snapshot 2 is taken while writes are in flight.
         UUID s2 = UUID.randomUUID();
@@ -223,18 +99,18 @@ class SnapshotTest {
         });
         writer.run(replica, 4000);
         long[] taken = window.get(60, TimeUnit.SECONDS);
-        long[] image2 = read(pool.snapshot(s2));
+        long[] image2 = WriteHistory.read(pool.snapshot(s2), BLOCKS);
         List<Set<Long>> allowed = writer.allowedBetween(taken[0], taken[1]);
-        long during = writer.history.stream().flatMap(List::stream)
+        long during = writer.writes().stream()
                 .filter(w -> w.issued() >= taken[0] && w.issued() <= taken[1]).count();
         assertThat(during).as("writes issued while snapshot 2 was being taken").isPositive();
         for (int b = 0; b < BLOCKS; b++) {
             assertThat(allowed.get(b)).as("snapshot 2 block %d holds a write it may hold", b).contains(image2[b]);
         }
         long[] finalImage = writer.image();
-        assertImage(snap1, image1, "snapshot 1 after 4,000 more writes to its replica");
-        assertImage(pool.snapshot(s2), image2, "snapshot 2, read again after the writes");
-        assertImage(replica, finalImage, "the replica");
+        WriteHistory.assertImage(snap1, image1, "snapshot 1 after 4,000 more writes to its replica");
+        WriteHistory.assertImage(pool.snapshot(s2), image2, "snapshot 2, read again after the writes");
+        WriteHistory.assertImage(replica, finalImage, "the replica");
         replica.flush().join(); // its copy-on-write allocations since snapshot 2 are durable once flushed
 
         pool = reimport();
@@ -245,16 +121,16 @@ class SnapshotTest {
             assertThat(i.txnId()).isEqualTo(7);
             assertThat(i.createdMs()).isPositive();
         });
-        assertImage(pool.snapshot(s1), image1, "snapshot 1 after a re-import");
-        assertImage(pool.snapshot(s2), image2, "snapshot 2 after a re-import");
-        assertImage(replica, finalImage, "the replica after a re-import");
+        WriteHistory.assertImage(pool.snapshot(s1), image1, "snapshot 1 after a re-import");
+        WriteHistory.assertImage(pool.snapshot(s2), image2, "snapshot 2 after a re-import");
+        WriteHistory.assertImage(replica, finalImage, "the replica after a re-import");
 
         // A clone starts as snapshot 1 and diverges on its own.
         UUID cid = UUID.randomUUID();
         Replica clone = pool.createClone(s1, cid, "c");
         assertThat(pool.createClone(s1, cid, "c")).as("idempotent").isSameAs(clone);
-        assertImage(clone, image1, "a new clone of snapshot 1");
-        Writer cloneWriter = new Writer();
+        WriteHistory.assertImage(clone, image1, "a new clone of snapshot 1");
+        WriteHistory cloneWriter = new WriteHistory(BLOCKS);
         cloneWriter.run(clone, 500);
         long[] cloneImage = image1.clone();
         long[] cloneWrites = cloneWriter.image();
@@ -263,9 +139,9 @@ class SnapshotTest {
                 cloneImage[b] = cloneWrites[b];
             }
         }
-        assertImage(clone, cloneImage, "the clone after its own writes");
-        assertImage(pool.snapshot(s1), image1, "snapshot 1 after writes to its clone");
-        assertImage(replica, finalImage, "the replica after writes to the clone");
+        WriteHistory.assertImage(clone, cloneImage, "the clone after its own writes");
+        WriteHistory.assertImage(pool.snapshot(s1), image1, "snapshot 1 after writes to its clone");
+        WriteHistory.assertImage(replica, finalImage, "the replica after writes to the clone");
         assertThat(pool.clonesOf(s1)).containsExactly(cid);
 
         // Deleting snapshot 1 while snapshot 2 and the clone read through it: hidden, kept.
@@ -273,22 +149,22 @@ class SnapshotTest {
         pool.destroySnapshot(s1); // idempotent
         assertThat(pool.snapshots()).extracting(Replica::uuid).containsExactly(s2);
         assertThat(pool.readersOf(s1)).hasSize(2);
-        assertImage(clone, cloneImage, "the clone after its snapshot was deleted");
-        assertImage(pool.snapshot(s2), image2, "snapshot 2 after snapshot 1 was deleted");
+        WriteHistory.assertImage(clone, cloneImage, "the clone after its snapshot was deleted");
+        WriteHistory.assertImage(pool.snapshot(s2), image2, "snapshot 2 after snapshot 1 was deleted");
 
         // The clone goes: snapshot 1 has one reader left and merges into snapshot 2.
         pool.destroyReplica(cid);
         assertThat(pool.allSlots()).extracting(Replica::uuid).containsExactlyInAnyOrder(rid, s2);
-        assertImage(pool.snapshot(s2), image2, "snapshot 2 after snapshot 1 merged into it");
-        assertImage(replica, finalImage, "the replica after snapshot 1 merged into snapshot 2");
+        WriteHistory.assertImage(pool.snapshot(s2), image2, "snapshot 2 after snapshot 1 merged into it");
+        WriteHistory.assertImage(replica, finalImage, "the replica after snapshot 1 merged into snapshot 2");
 
         // Snapshot 2 merges into the replica: everything the replica reads is its own again.
         pool.destroySnapshot(s2);
         assertThat(pool.allSlots()).extracting(Replica::uuid).containsExactly(rid);
-        assertImage(replica, finalImage, "the replica after its last snapshot merged into it");
+        WriteHistory.assertImage(replica, finalImage, "the replica after its last snapshot merged into it");
         assertThat(pool.usedBytes()).as("no cluster leaked").isEqualTo(replica.allocatedBytes());
         pool = reimport(); // merges commit by themselves: no flush
-        assertImage(pool.replica(rid), finalImage, "the replica after the merges and a re-import");
+        WriteHistory.assertImage(pool.replica(rid), finalImage, "the replica after the merges and a re-import");
         pool.destroyReplica(rid);
         assertThat(pool.usedBytes()).as("everything freed").isZero();
     }
