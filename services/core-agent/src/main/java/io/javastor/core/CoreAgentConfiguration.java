@@ -180,6 +180,13 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
+    io.javastor.core.snapshot.SnapshotOperations snapshotOperations(SpecStore store, OperationGuard volumeGuard, IoEngineConnections engines,
+                                                                    NexusOperations nexuses, ReplicaOperations replicas,
+                                                                    VolumeOperations volumes, EventHistory events) {
+        return new io.javastor.core.snapshot.SnapshotOperations(store, volumeGuard, engines, nexuses, replicas, volumes, events);
+    }
+
+    @Bean
     NexusOperations nexusOperations(SpecStore store, NodeRegistry registry, IoEngineConnections engines, EventHistory events,
                                     NexusInfoLedger nexusInfo, NodeStatePoller poller, RebuildHistoryStore rebuilds,
                                     CoreAgentProperties props, NvmeSecrets linkSecrets) {

@@ -219,6 +219,45 @@ public final class IoEngineClient {
                 io.javastor.api.ioengine.v1.DestroyNexusRequest.newBuilder().setUuid(uuid).build()));
     }
 
+    // ---------------------------------------------------------------- snapshots
+
+    private io.javastor.api.ioengine.v1.SnapshotRpcGrpc.SnapshotRpcBlockingStub snapshots() {
+        return io.javastor.api.ioengine.v1.SnapshotRpcGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public io.javastor.api.ioengine.v1.ReplicaSnapshot createReplicaSnapshot(String replicaUuid, String snapshotUuid, String name, long txnId) {
+        return call("snapshot replica " + replicaUuid, () -> snapshots().createReplicaSnapshot(
+                io.javastor.api.ioengine.v1.CreateReplicaSnapshotRequest.newBuilder().setReplicaUuid(replicaUuid)
+                        .setSnapshotUuid(snapshotUuid).setName(name).setTxnId(txnId).build()));
+    }
+
+    /** Deleting an absent snapshot succeeds (the io-engine says so). */
+    public void destroyReplicaSnapshot(String snapshotUuid) {
+        call("destroy replica snapshot " + snapshotUuid, () -> snapshots().destroyReplicaSnapshot(
+                io.javastor.api.ioengine.v1.DestroyReplicaSnapshotRequest.newBuilder().setSnapshotUuid(snapshotUuid).build()));
+    }
+
+    public List<io.javastor.api.ioengine.v1.ReplicaSnapshot> listReplicaSnapshots() {
+        return call("list replica snapshots", () -> snapshots().listReplicaSnapshots(
+                io.javastor.api.ioengine.v1.ListReplicaSnapshotsRequest.getDefaultInstance()).getSnapshotsList());
+    }
+
+    public Replica createSnapshotClone(String snapshotUuid, String cloneUuid) {
+        return call("clone snapshot " + snapshotUuid, () -> snapshots().createSnapshotClone(
+                io.javastor.api.ioengine.v1.CreateSnapshotCloneRequest.newBuilder().setSnapshotUuid(snapshotUuid).setCloneUuid(cloneUuid).build()));
+    }
+
+    public io.javastor.api.ioengine.v1.PauseNexusWritesResponse pauseNexusWrites(String uuid, Duration lease) {
+        return call("pause nexus writes " + uuid, () -> nexuses().pauseNexusWrites(io.javastor.api.ioengine.v1.PauseNexusWritesRequest
+                .newBuilder().setUuid(uuid).setLeaseMs((int) lease.toMillis()).build()));
+    }
+
+    /** True when the pause held from its start until now. */
+    public boolean resumeNexusWrites(String uuid, long pauseId) {
+        return call("resume nexus writes " + uuid, () -> nexuses().resumeNexusWrites(io.javastor.api.ioengine.v1.ResumeNexusWritesRequest
+                .newBuilder().setUuid(uuid).setPauseId(pauseId).build())).getHeld();
+    }
+
     private interface Call<T> {
         T run();
     }

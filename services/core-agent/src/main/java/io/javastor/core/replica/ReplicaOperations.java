@@ -85,10 +85,15 @@ public final class ReplicaOperations {
         return created;
     }
 
-    /** Creates the replica on its node (an existing identical one is fine) and marks the spec Created. */
+    /**
+     * Creates the replica on its node (an existing identical one is fine), empty or as a clone of a snapshot, and marks
+     * the spec Created.
+     */
     public Versioned<ReplicaSpec> realize(Versioned<ReplicaSpec> creating) {
         ReplicaSpec s = creating.spec();
-        var replica = engines.node(s.nodeId()).createReplica(s.uuid(), s.poolId(), s.size(), s.thin());
+        var node = engines.node(s.nodeId());
+        var replica = s.cloneOf().isEmpty() ? node.createReplica(s.uuid(), s.poolId(), s.size(), s.thin())
+                : node.createSnapshotClone(s.cloneOf(), s.uuid());
         noteChange(s.nodeId(), replica, null);
         Versioned<ReplicaSpec> created = store.update(ReplicaSpec.KIND, creating, s.with(OperationStatus.CREATED));
         log.info("replica created uuid={} volumeId={} nodeId={} poolId={} size={}", s.uuid(), s.volumeId(), s.nodeId(), s.poolId(), s.size());

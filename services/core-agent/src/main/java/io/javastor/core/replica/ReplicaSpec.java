@@ -4,11 +4,23 @@ import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.Spec;
 import io.javastor.core.store.SpecKind;
 
-/** A replica the cluster wants: written before it is created on the node, removed after it is destroyed there. */
+/**
+ * A replica the cluster wants: written before it is created on the node, removed after it is destroyed there.
+ *
+ * @param cloneOf the replica snapshot (on the same pool) it is created as a clone of; empty for an empty replica
+ */
 public record ReplicaSpec(String uuid, String poolId, String nodeId, long size, boolean thin, String volumeId,
-                          OperationStatus operation) implements Spec {
+                          OperationStatus operation, String cloneOf) implements Spec {
 
     public static final SpecKind<ReplicaSpec> KIND = new SpecKind<>("replica", ReplicaSpec.class);
+
+    public ReplicaSpec {
+        cloneOf = cloneOf == null ? "" : cloneOf;
+    }
+
+    public ReplicaSpec(String uuid, String poolId, String nodeId, long size, boolean thin, String volumeId, OperationStatus operation) {
+        this(uuid, poolId, nodeId, size, thin, volumeId, operation, "");
+    }
 
     @Override
     public String id() {
@@ -16,10 +28,10 @@ public record ReplicaSpec(String uuid, String poolId, String nodeId, long size, 
     }
 
     public ReplicaSpec with(OperationStatus op) {
-        return new ReplicaSpec(uuid, poolId, nodeId, size, thin, volumeId, op);
+        return new ReplicaSpec(uuid, poolId, nodeId, size, thin, volumeId, op, cloneOf);
     }
 
     public ReplicaSpec withSize(long newSize) {
-        return new ReplicaSpec(uuid, poolId, nodeId, newSize, thin, volumeId, operation);
+        return new ReplicaSpec(uuid, poolId, nodeId, newSize, thin, volumeId, operation, cloneOf);
     }
 }

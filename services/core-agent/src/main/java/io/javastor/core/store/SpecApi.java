@@ -20,7 +20,7 @@ import io.javastor.core.volume.VolumeSpec;
 public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
 
     private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND,
-            io.javastor.core.nexus.NexusInfo.KIND);
+            io.javastor.core.nexus.NexusInfo.KIND, io.javastor.core.snapshot.VolumeSnapshotSpec.KIND);
 
     private final SpecStore store;
 

@@ -23,10 +23,17 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     private final VolumeOperations volumes;
     private final io.javastor.core.replica.StandaloneReplicas standaloneReplicas;
+    private final SnapshotCounts snapshotCounts;
 
-    public VolumeApi(VolumeOperations volumes, io.javastor.core.replica.StandaloneReplicas standaloneReplicas) {
+    /** How many snapshots a volume has (kept by the snapshot package, which depends on this one). */
+    public interface SnapshotCounts {
+        int of(String volumeId);
+    }
+
+    public VolumeApi(VolumeOperations volumes, io.javastor.core.replica.StandaloneReplicas standaloneReplicas, SnapshotCounts snapshotCounts) {
         this.standaloneReplicas = standaloneReplicas;
         this.volumes = volumes;
+        this.snapshotCounts = snapshotCounts;
     }
 
     @Override
@@ -36,8 +43,11 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
             throw new CoreException.InvalidArgument("size", "too large");
         }
         Topology topology = new Topology(r.getTopology().getNodeLabelsMap(), r.getTopology().getPoolLabelsMap());
+        if (r.getMaxSnapshots() < 0) {
+            throw new CoreException.InvalidArgument("max_snapshots", "too large");
+        }
         VolumeSpec spec = new VolumeSpec(r.getUuid(), r.getSize(), r.getReplicaCount(), r.getThin(), topology,
-                r.getAffinityGroup(), OperationStatus.CREATING);
+                r.getAffinityGroup(), OperationStatus.CREATING, r.getMaxSnapshots(), "");
         reply(response, toProto(volumes.create(spec)));
     }
 
@@ -128,10 +138,11 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
         reply(response, toProto(volumes.unpublish(r.getUuid())));
     }
 
-    static Volume toProto(VolumeView v) {
+    public Volume toProto(VolumeView v) {
         VolumeSpec s = v.spec();
         Volume.Builder b = Volume.newBuilder().setUuid(s.uuid()).setSize(s.size()).setReplicaCount(s.replicaCount())
                 .setThin(s.thin()).setAffinityGroup(s.affinityGroup()).setOperation(ProtoMapping.operation(s.operation()))
+                .setMaxSnapshots(s.maxSnapshots()).setNumSnapshots(snapshotCounts.of(s.uuid())).setContentSourceSnapshot(s.contentSource())
                 .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putAllNodeLabels(s.topology().nodeLabels())
                         .putAllPoolLabels(s.topology().poolLabels()))
                 .setStatus(switch (v.status()) {
