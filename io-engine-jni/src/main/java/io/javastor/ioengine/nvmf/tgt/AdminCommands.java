@@ -54,8 +54,8 @@ final class AdminCommands implements CommandSet {
     /**
      * Abort (5.1): CDW10 SQID 15:0, CID 31:16. Only an outstanding Asynchronous Event Request, or a command of an
      * I/O queue of this controller that is still waiting for its data (it never reached the device, so stopping it is
-     * safe), is aborted; anything else is answered "not aborted" (dw0 bit 0 = 1), which the spec allows for any command. The I/O queue lives on its own event loop:
-     * the question hops there and the answer hops back here.
+     * safe), is aborted; anything else is answered "not aborted" (dw0 bit 0 = 1), which the spec allows for any
+     * command. The I/O queue lives on its own event loop: the question hops there and the answer hops back here.
      */
     private void abort(NvmeCommand cmd) {
         int cid = cmd.cid();
