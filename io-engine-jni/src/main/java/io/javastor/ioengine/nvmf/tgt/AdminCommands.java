@@ -52,16 +52,22 @@ final class AdminCommands implements CommandSet {
     }
 
     /**
-     * Abort (5.1): CDW10 SQID 15:0, CID 31:16. Only a command of an I/O queue of this controller that is still
-     * waiting for its data is aborted (it never reached the device, so stopping it is safe); anything else is answered
-     * "not aborted" (dw0 bit 0 = 1), which the spec allows for any command. The I/O queue lives on its own event loop:
-     * the question hops there and the answer hops back here.
+     * Abort (5.1): CDW10 SQID 15:0, CID 31:16. Only an outstanding Asynchronous Event Request, or a command of an
+     * I/O queue of this controller that is still waiting for its data (it never reached the device, so stopping it is
+     * safe), is aborted; anything else is answered "not aborted" (dw0 bit 0 = 1), which the spec allows for any
+     * command. The I/O queue lives on its own event loop: the question hops there and the answer hops back here.
      */
     private void abort(NvmeCommand cmd) {
         int cid = cmd.cid();
         int sqid = cmd.cdw10() & 0xFFFF;
         int victim = cmd.cdw10() >>> 16;
-        TransportQueue q = sqid == 0 ? null : controller.ioQueue(sqid);
+        if (sqid == 0) {
+            // An outstanding Asynchronous Event Request can be aborted (it waits for an event, never for the device);
+            // any other admin command is answered before the Abort could be, so "not aborted".
+            queue.respond(cid, NvmeStatus.SUCCESS, controller.asyncEvents().abort(victim) ? 0 : 1, 0);
+            return;
+        }
+        TransportQueue q = controller.ioQueue(sqid);
         if (q == null) {
             queue.respond(cid, NvmeStatus.SUCCESS, 1, 0);
             return;

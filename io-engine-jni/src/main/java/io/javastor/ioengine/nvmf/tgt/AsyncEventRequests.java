@@ -34,6 +34,25 @@ final class AsyncEventRequests {
         }
     }
 
+    /**
+     * The host sent another command with the id of outstanding request {@code cid}: it gave that request up without
+     * telling us (SPDK's host completes its outstanding requests itself at detach, then reuses their ids for the
+     * shutdown). The request is dropped without a completion (one would now name the host's new command); false when
+     * {@code cid} is no outstanding request. Loop only.
+     */
+    boolean retire(int cid) {
+        return outstanding.remove(cid);
+    }
+
+    /** Abort of outstanding request {@code cid} (as SPDK's target allows): it completes with Abort Requested. Loop only. */
+    boolean abort(int cid) {
+        if (!outstanding.remove(cid)) {
+            return false;
+        }
+        adminQueue.respond(cid, NvmeStatus.ABORT_REQUESTED);
+        return true;
+    }
+
     /** An event whose completion DW0 is {@code dw0} (any thread). */
     void notify(int dw0) {
         adminQueue.runOnLoop(() -> {

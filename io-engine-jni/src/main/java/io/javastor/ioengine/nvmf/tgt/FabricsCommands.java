@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -84,52 +85,59 @@ final class FabricsCommands implements CommandSet {
         return b.toString(at, end - at, StandardCharsets.UTF_8).trim();
     }
 
-    /** Connect (3.3): CDW10 RECFMT 15:0 and QID 31:16, CDW11 SQSIZE 15:0 and CATTR 23:16, CDW12 KATO. */
+    /**
+     * Connect (3.3): CDW10 RECFMT 15:0 and QID 31:16, CDW11 SQSIZE 15:0 and CATTR 23:16, CDW12 KATO.
+     *
+     * <p>An empty HOSTNQN is accepted where any host may connect: the Linux target ({@code nvmet_alloc_ctrl}) and
+     * SPDK's ({@code nvmf_ctrlr_cmd_connect}) only check it against the allowed hosts, and hosts that were given no
+     * host NQN (older SPDK initiators, its perf tool) send it empty. A subsystem with an allowed-hosts list or
+     * DH-HMAC-CHAP secrets names no empty host, so there it is refused with Connect Invalid Host, as Linux does.
+     * Every refusal is logged with its reason ({@link #refuse}): a host only sees a status code.
+     */
     private void connect(NvmeCommand cmd, ByteBuf data) {
         int cid = cmd.cid();
+        int q = cmd.cdw10() >>> 16;
         if (queue.qid() >= 0) {
-            queue.respond(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            Controller bound = queue.controller();
+            refuse(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR, 0, bound.subsystem().nqn(), bound.hostNqn(), q,
+                    "this connection is already queue " + queue.qid() + " of controller " + bound.cntlid());
             return;
         }
         if (data == null || data.readableBytes() < CONNECT_DATA_SIZE) {
-            queue.respond(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID);
+            refuse(cid, NvmeStatus.DATA_SGL_LENGTH_INVALID, 0, "?", "?", q,
+                    "connect data of " + (data == null ? 0 : data.readableBytes()) + " bytes, " + CONNECT_DATA_SIZE + " expected");
             return;
         }
         int recfmt = cmd.cdw10() & 0xFFFF;
-        int q = cmd.cdw10() >>> 16;
         int sqsizeWanted = cmd.cdw11() & 0xFFFF;
         int cattr = (cmd.cdw11() >>> 16) & 0xFF;
         boolean sqFlowControlDisabled = (cattr & CATTR_SQ_FLOW_CONTROL_DISABLE) != 0;
         long kato = Integer.toUnsignedLong(cmd.cdw12());
-        if (recfmt != 0) {
-            queue.respond(cid, NvmeStatus.CONNECT_INCOMPATIBLE_FORMAT);
-            return;
-        }
         int base = data.readerIndex();
         UUID hostId = new UUID(data.getLong(base + CONNECT_HOSTID), data.getLong(base + CONNECT_HOSTID + 8));
         int cntlid = data.getUnsignedShortLE(base + CONNECT_CNTLID);
         String subnqn = cString(data, base + CONNECT_SUBNQN, 256);
         String hostnqn = cString(data, base + CONNECT_HOSTNQN, 256);
-        Subsystem sub = target.subsystem(subnqn);
-        if (sub == null) {
-            LOG.info("connect from {} host={} to unknown subsystem '{}'", queue.remoteAddress(), hostnqn, subnqn);
-            // Without Do Not Retry: after an io-engine restart a volume's subsystem is absent for the seconds until the
-            // core agent re-creates its target, and a host that obeys DNR (newer Linux) would stop reconnecting for good.
-            queue.respond(cid, NvmeStatus.retryable(NvmeStatus.CONNECT_INVALID_PARAMETERS), invalidParameter(true, CONNECT_SUBNQN), 0);
+        if (recfmt != 0) {
+            refuse(cid, NvmeStatus.CONNECT_INCOMPATIBLE_FORMAT, 0, subnqn, hostnqn, q, "record format " + recfmt + " (only 0 exists)");
             return;
         }
-        if (hostnqn.isEmpty()) {
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, CONNECT_HOSTNQN), 0);
+        Subsystem sub = target.subsystem(subnqn);
+        if (sub == null) {
+            // Without Do Not Retry: after an io-engine restart a volume's subsystem is absent for the seconds until the
+            // core agent re-creates its target, and a host that obeys DNR (newer Linux) would stop reconnecting for good.
+            refuse(cid, NvmeStatus.retryable(NvmeStatus.CONNECT_INVALID_PARAMETERS), invalidParameter(true, CONNECT_SUBNQN), subnqn,
+                    hostnqn, q, "no such subsystem here");
             return;
         }
         if (!sub.allows(hostnqn)) {
-            LOG.info("nqn={} refused host {} from {}: not in the allowed hosts", subnqn, hostnqn, queue.remoteAddress());
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_HOST);
+            refuse(cid, NvmeStatus.CONNECT_INVALID_HOST, invalidParameter(true, CONNECT_HOSTNQN), subnqn, hostnqn, q, whyNotAllowed(sub, hostnqn));
             return;
         }
         int maxSqsize = (q == 0 && sub.isDiscovery() ? DISCOVERY_QUEUE_ENTRIES : target.options().queueEntries()) - 1;
         if (sqsizeWanted == 0 || sqsizeWanted > maxSqsize) {
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 44), 0);
+            refuse(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 44), subnqn, hostnqn, q,
+                    "SQSIZE " + sqsizeWanted + " (0's based) outside 1.." + maxSqsize);
             return;
         }
         Controller c = q == 0
@@ -147,11 +155,39 @@ final class FabricsCommands implements CommandSet {
         if (q == 0) {
             c.keepAliveTimeout(kato);
             LOG.info("nqn={} cntlid={} host={} admin queue connected from {} (SQSIZE {}, KATO {} ms)",
-                    subnqn, c.cntlid(), hostnqn, queue.remoteAddress(), sqsizeWanted, kato);
+                    subnqn, c.cntlid(), shown(hostnqn), queue.remoteAddress(), sqsizeWanted, kato);
         } else {
             LOG.debug("nqn={} cntlid={} qid={} I/O queue connected (SQSIZE {})", subnqn, c.cntlid(), q, sqsizeWanted);
         }
         queue.respond(cid, NvmeStatus.SUCCESS, c.cntlid() | (keys != null ? CONNECT_AUTHREQ_ATR : 0), 0);
+    }
+
+    /** Why {@link Subsystem#allows} said no, in words an operator can act on. */
+    private static String whyNotAllowed(Subsystem sub, String hostnqn) {
+        Set<String> allowed = sub.allowedHosts();
+        if (hostnqn.isEmpty()) {
+            return "no host NQN given, and the subsystem admits only named hosts ("
+                    + (allowed.isEmpty() ? "those with a DH-HMAC-CHAP secret" : "its allowed hosts") + ")";
+        }
+        if (!allowed.isEmpty() && !allowed.contains(hostnqn)) {
+            return "not in the subsystem's allowed hosts";
+        }
+        return "the subsystem requires DH-HMAC-CHAP and holds no secret for this host";
+    }
+
+    /**
+     * Answers a Connect with an error and says why in the log, one line per refusal with the same keys (subsystem,
+     * host, queue, peer, status, reason): the host sees only the status, and an empty host NQN shows as {@code ""}.
+     */
+    private void refuse(int cid, int status, int dw0, String subnqn, String hostnqn, int qid, String reason) {
+        LOG.info("connect refused: nqn={} host={} qid={} from={} status=\"{}\" reason=\"{}\"", subnqn, shown(hostnqn), qid,
+                queue.remoteAddress(), NvmeStatus.describe(status), reason);
+        queue.respond(cid, status, dw0, 0);
+    }
+
+    /** A host NQN as logged: an empty one (allowed by the wire format) as {@code ""}, so it stands out. */
+    private static String shown(String hostnqn) {
+        return hostnqn.isEmpty() ? "\"\"" : hostnqn;
     }
 
     /** Authentication Send (NVMe base 2.0, 6.2): a DH-HMAC-CHAP message from the host, TL bytes of data. */
@@ -230,12 +266,14 @@ final class FabricsCommands implements CommandSet {
     /** A new dynamic controller (CNTLID FFFFh or FFFEh); null once answered with an error. */
     private Controller connectAdminQueue(int cid, Subsystem sub, int cntlid, String hostnqn, UUID hostId, long kato) {
         if (cntlid != 0xFFFF && cntlid != 0xFFFE) {
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, CONNECT_CNTLID), 0);
+            refuse(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, CONNECT_CNTLID), sub.nqn(), hostnqn, 0,
+                    "CNTLID " + cntlid + " on an admin queue (only the dynamic FFFFh or FFFEh)");
             return null;
         }
         Controller c = target.createController(sub, hostnqn, hostId, kato, queue);
         if (c == null) {
-            queue.respond(cid, NvmeStatus.CONNECT_CONTROLLER_BUSY);
+            refuse(cid, NvmeStatus.CONNECT_CONTROLLER_BUSY, 0, sub.nqn(), hostnqn, 0,
+                    "no controller to be had (the subsystem's controller limit or ids are used up, or it is being removed)");
         }
         return c;
     }
@@ -246,15 +284,21 @@ final class FabricsCommands implements CommandSet {
         if (sub.isDiscovery() || c == null || !c.hostNqn().equals(hostnqn) || !c.hostId().equals(hostId)) {
             int offset = c != null && !c.hostNqn().equals(hostnqn) ? CONNECT_HOSTNQN
                     : c != null && !c.hostId().equals(hostId) ? CONNECT_HOSTID : CONNECT_CNTLID;
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, offset), 0);
+            String reason = sub.isDiscovery() ? "a discovery controller has no I/O queues"
+                    : c == null ? "no controller " + cntlid
+                    : offset == CONNECT_HOSTNQN ? "controller " + cntlid + " belongs to host " + shown(c.hostNqn())
+                    : "controller " + cntlid + " belongs to host id " + c.hostId() + ", not " + hostId;
+            refuse(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(true, offset), sub.nqn(), hostnqn, q, reason);
             return null;
         }
         if (!c.ready()) {
-            queue.respond(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR);
+            refuse(cid, NvmeStatus.COMMAND_SEQUENCE_ERROR, 0, sub.nqn(), hostnqn, q, "controller " + cntlid + " is not enabled (CC.EN)");
             return null;
         }
         if (q > c.grantedIoQueues() || !c.attachIoQueue(q, queue)) {
-            queue.respond(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 42), 0);
+            refuse(cid, NvmeStatus.CONNECT_INVALID_PARAMETERS, invalidParameter(false, 42), sub.nqn(), hostnqn, q,
+                    q > c.grantedIoQueues() ? "queue " + q + " beyond the " + c.grantedIoQueues() + " granted (Set Features Number of Queues)"
+                            : "queue " + q + " is connected already");
             return null;
         }
         return c;

@@ -220,6 +220,13 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        if (qid == 0 && inFlight.containsKey(cmd.cid()) && controller.asyncEvents().retire(cmd.cid())) {
+            // An outstanding Asynchronous Event Request never blocks its id (as in the Linux and SPDK targets, which
+            // do not track ids at all): a host that reuses it has given the request up (SPDK's does at detach).
+            inFlight.remove(cmd.cid());
+            LOG.info("{}: command id {} (opcode 0x{}) reuses the id of an outstanding Asynchronous Event Request: the host gave "
+                    + "that request up; it is dropped", who(), cmd.cid(), Integer.toHexString(cmd.opcode()));
+        }
         if (inFlight.containsKey(cmd.cid()) || (qid >= 0 && inFlight.size() > sqsize)) {
             if (data != null) {
                 data.release();
