@@ -68,17 +68,33 @@ class DefaultValuesTest {
     void csiControllerRunsTheSidecarsPinnedFromSigStorage() {
         Map<String, Object> d = m.get("Deployment", component("csi-controller"));
         assertThat(containers(d)).extracting(c -> c.get("name"))
-                .contains("csi-controller", "csi-provisioner", "csi-attacher", "csi-resizer", "liveness-probe");
-        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer", "liveness-probe")) {
+                .contains("csi-controller", "csi-provisioner", "csi-attacher", "csi-resizer", "csi-snapshotter", "liveness-probe");
+        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer", "csi-snapshotter", "liveness-probe")) {
             Map<String, Object> c = container(d, sidecar);
             assertThat((String) c.get("image")).startsWith("registry.k8s.io/sig-storage/").matches(".*:v\\d+\\.\\d+\\.\\d+$");
             assertThat((List<String>) c.get("args")).contains("--csi-address=/csi/csi.sock");
         }
         // Two controllers: the sidecars must elect a leader.
         assertThat(at(d, "spec", "replicas")).isEqualTo(2);
-        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer")) {
+        for (String sidecar : List.of("csi-provisioner", "csi-attacher", "csi-resizer", "csi-snapshotter")) {
             assertThat((List<String>) container(d, sidecar).get("args")).contains("--leader-election");
         }
+    }
+
+    @Test
+    void snapshotsHaveTheirRbacAndAVolumeSnapshotClassWhereTheClusterServesTheApi() {
+        Map<String, Object> role = m.get("ClusterRole", component("csi-controller"));
+        assertThat(list(role, "rules")).anySatisfy(r -> {
+            assertThat((List<String>) r.get("apiGroups")).containsExactly("snapshot.storage.k8s.io");
+            assertThat((List<String>) r.get("resources")).containsExactly("volumesnapshotcontents");
+            assertThat((List<String>) r.get("verbs")).contains("update", "patch", "watch");
+        }).anySatisfy(r -> assertThat((List<String>) r.get("resources")).containsExactly("volumesnapshotcontents/status"));
+        assertThat(m.ofKind("VolumeSnapshotClass")).as("no snapshot API in a plain render: nothing that would fail to install").isEmpty();
+        Manifests forced = Chart.render("volumeSnapshotClass:\n  create: \"true\"\n  isDefault: true\n");
+        Map<String, Object> vsc = forced.get("VolumeSnapshotClass", "javastor-snapshots");
+        assertThat(vsc.get("driver")).isEqualTo("io.javastor.csi");
+        assertThat(vsc.get("deletionPolicy")).isEqualTo("Delete");
+        assertThat(at(vsc, "metadata", "annotations", "snapshot.storage.kubernetes.io/is-default-class")).isEqualTo("true");
     }
 
     @Test

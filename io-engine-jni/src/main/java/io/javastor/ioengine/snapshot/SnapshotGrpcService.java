@@ -115,7 +115,7 @@ public class SnapshotGrpcService extends SnapshotRpcGrpc.SnapshotRpcImplBase {
         ReplicaRecord.SnapshotInfo info = s.record().snapshot();
         return ReplicaSnapshot.newBuilder().setUuid(s.uuid().toString()).setName(s.name()).setPool(s.pool().name())
                 .setSourceUuid(info.source().toString()).setTxnId(info.txnId()).setCreatedMs(info.createdMs())
-                .setSize(s.size()).setAllocated(s.allocatedBytes())
+                .setSize(s.size()).setAllocated(s.allocatedBytes()).setPoolUuid(s.pool().uuid().toString())
                 .addAllClones(s.pool().clonesOf(s.uuid()).stream().map(UUID::toString).sorted().toList())
                 .build();
     }

@@ -1,5 +1,6 @@
 package io.javastor.csi;
 
+import csi.v1.Csi;
 import csi.v1.Csi.CapacityRange;
 import csi.v1.Csi.ControllerExpandVolumeRequest;
 import csi.v1.Csi.ControllerPublishVolumeRequest;
@@ -211,5 +212,104 @@ class ControllerGatewayTest {
         csi.controller().deleteVolume(DeleteVolumeRequest.newBuilder().setVolumeId(id).build()); // idempotent
         fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().validateVolumeCapabilities(ValidateVolumeCapabilitiesRequest
                 .newBuilder().setVolumeId(id).addVolumeCapabilities(Caps.mount("ext4")).build()));
+    }
+
+    // ---------------------------------------------------------------- snapshots and clones (issue 15)
+
+    static Csi.CreateSnapshotRequest snapshotRequest(String name, String volumeId) {
+        return Csi.CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(volumeId).build();
+    }
+
+    @Test
+    void snapshotsFollowTheSpecsRulesAndVolumesAreCreatedFromThemAndFromVolumes() {
+        assertThat(csi.controller().controllerGetCapabilities(Csi.ControllerGetCapabilitiesRequest.getDefaultInstance())
+                .getCapabilitiesList()).extracting(c -> c.getRpc().getType()).contains(
+                Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+                Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+                Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
+        String source = create(request("pvc-" + RUN + "-snapsrc", 64L << 20)).getVolume().getVolumeId();
+        String other = create(request("pvc-" + RUN + "-snapother", 64L << 20)).getVolume().getVolumeId();
+
+        // CreateSnapshot: idempotent by name; the same name with another source is ALREADY_EXISTS; bad input named.
+        Csi.Snapshot snap = csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-1", source)).getSnapshot();
+        assertThat(snap.getSnapshotId()).isEqualTo(ControllerService.snapshotUuid("snap-" + RUN + "-1"));
+        assertThat(snap.getSourceVolumeId()).isEqualTo(source);
+        assertThat(snap.getSizeBytes()).isEqualTo(64L << 20);
+        assertThat(snap.getReadyToUse()).isTrue();
+        assertThat(snap.getCreationTime().getSeconds()).isPositive();
+        assertThat(csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-1", source)).getSnapshot()).isEqualTo(snap);
+        fails(Status.Code.ALREADY_EXISTS, other, () -> csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-1", other)));
+        fails(Status.Code.INVALID_ARGUMENT, "name", () -> csi.controller().createSnapshot(snapshotRequest("", source)));
+        fails(Status.Code.INVALID_ARGUMENT, "source_volume_id", () -> csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-x", "")));
+        fails(Status.Code.NOT_FOUND, "", () -> csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-y", UUID.randomUUID().toString())));
+        fails(Status.Code.NOT_FOUND, "", () -> csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-z", "not-ours")));
+        Csi.Snapshot snap2 = csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-2", source)).getSnapshot();
+        Csi.Snapshot snap3 = csi.controller().createSnapshot(snapshotRequest("snap-" + RUN + "-3", other)).getSnapshot();
+
+        // ListSnapshots: filters, paging, a bad starting token is ABORTED.
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSourceVolumeId(source).build()).getEntriesList())
+                .extracting(e -> e.getSnapshot().getSnapshotId()).containsExactly(snap.getSnapshotId(), snap2.getSnapshotId());
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId(snap3.getSnapshotId()).build())
+                .getEntriesList()).extracting(e -> e.getSnapshot().getSourceVolumeId()).containsExactly(other);
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId("not-ours").build())
+                .getEntriesList()).isEmpty();
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId(snap3.getSnapshotId())
+                .setSourceVolumeId(source).build()).getEntriesList()).as("both filters must match").isEmpty();
+        List<String> paged = new ArrayList<>();
+        String token = "";
+        int pages = 0;
+        do {
+            var page = csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setMaxEntries(1).setStartingToken(token).build());
+            assertThat(page.getEntriesCount()).isLessThanOrEqualTo(1);
+            page.getEntriesList().forEach(e -> paged.add(e.getSnapshot().getSnapshotId()));
+            token = page.getNextToken();
+            pages++;
+        } while (!token.isEmpty() && pages < 100);
+        assertThat(paged).contains(snap.getSnapshotId(), snap2.getSnapshotId(), snap3.getSnapshotId()).doesNotHaveDuplicates();
+        fails(Status.Code.ABORTED, "starting_token", () -> csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setStartingToken("garbage").build()));
+        fails(Status.Code.INVALID_ARGUMENT, "max_entries", () -> csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setMaxEntries(-1).build()));
+
+        // CreateVolume from the snapshot and from a volume; idempotent; another source under the same name is ALREADY_EXISTS.
+        Csi.VolumeContentSource fromSnap = Csi.VolumeContentSource.newBuilder().setSnapshot(
+                Csi.VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(snap.getSnapshotId())).build();
+        CreateVolumeRequest restore = request("pvc-" + RUN + "-restored", 64L << 20).toBuilder().setVolumeContentSource(fromSnap).build();
+        CreateVolumeResponse restored = create(restore);
+        assertThat(restored.getVolume().getContentSource()).isEqualTo(fromSnap);
+        assertThat(restored.getVolume().getCapacityBytes()).isEqualTo(64L << 20);
+        assertThat(csi.controller().createVolume(restore)).isEqualTo(restored);
+        fails(Status.Code.ALREADY_EXISTS, "content source", () -> csi.controller().createVolume(restore.toBuilder().setVolumeContentSource(
+                Csi.VolumeContentSource.newBuilder().setSnapshot(Csi.VolumeContentSource.SnapshotSource.newBuilder()
+                        .setSnapshotId(snap2.getSnapshotId()))).build()));
+        fails(Status.Code.NOT_FOUND, "snapshot", () -> create(request("pvc-" + RUN + "-nosnap", 64L << 20).toBuilder().setVolumeContentSource(
+                Csi.VolumeContentSource.newBuilder().setSnapshot(Csi.VolumeContentSource.SnapshotSource.newBuilder()
+                        .setSnapshotId(UUID.randomUUID().toString()))).build()));
+        fails(Status.Code.OUT_OF_RANGE, "limit_bytes", () -> create(request("pvc-" + RUN + "-small", 32L << 20).toBuilder()
+                .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(32L << 20).setLimitBytes(32L << 20)).setVolumeContentSource(fromSnap).build()));
+        Csi.VolumeContentSource fromVolume = Csi.VolumeContentSource.newBuilder().setVolume(
+                Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId(source)).build();
+        CreateVolumeRequest clone = request("pvc-" + RUN + "-clone", 128L << 20).toBuilder().setVolumeContentSource(fromVolume).build();
+        CreateVolumeResponse cloned = create(clone);
+        assertThat(cloned.getVolume().getContentSource()).isEqualTo(fromVolume);
+        assertThat(cloned.getVolume().getCapacityBytes()).as("bigger than its source, as asked").isEqualTo(128L << 20);
+        assertThat(csi.controller().createVolume(clone)).isEqualTo(cloned);
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSourceVolumeId(source).build()).getEntriesList())
+                .as("the clone's snapshot is hidden").extracting(e -> e.getSnapshot().getSnapshotId())
+                .containsExactly(snap.getSnapshotId(), snap2.getSnapshotId());
+        fails(Status.Code.NOT_FOUND, "volume", () -> create(request("pvc-" + RUN + "-noclone", 64L << 20).toBuilder().setVolumeContentSource(
+                Csi.VolumeContentSource.newBuilder().setVolume(Csi.VolumeContentSource.VolumeSource.newBuilder()
+                        .setVolumeId(UUID.randomUUID().toString()))).build()));
+
+        // DeleteSnapshot: idempotent; a restored volume outlives its snapshot.
+        for (Csi.Snapshot s : List.of(snap, snap2, snap3)) {
+            csi.controller().deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(s.getSnapshotId()).build());
+            csi.controller().deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(s.getSnapshotId()).build());
+        }
+        csi.controller().deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId("not-ours").build());
+        fails(Status.Code.INVALID_ARGUMENT, "snapshot_id", () -> csi.controller().deleteSnapshot(Csi.DeleteSnapshotRequest.getDefaultInstance()));
+        assertThat(csi.controller().listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSourceVolumeId(source).build()).getEntriesList()).isEmpty();
+        assertThat(stack == null || stack.call("GET", "/v0/volumes/" + restored.getVolume().getVolumeId(), null).statusCode() == 200)
+                .as("the restored volume is still there").isTrue();
     }
 }

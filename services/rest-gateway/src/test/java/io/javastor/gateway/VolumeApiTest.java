@@ -133,7 +133,6 @@ class VolumeApiTest {
         gw().put(path, with(body(MIB, 1), "labels", Map.of("bad key!", "x"))).assertError(400, "InvalidArgument", "labels");
         gw().put(path, with(body(MIB, 1), "labels", Map.of("app", "db"))).assertError(422, "Unsupported", "labels");
         gw().put(path, with(body(MIB, 1), "max_snapshots", -1)).assertError(400, "InvalidArgument", "max_snapshots");
-        gw().put(path, with(body(MIB, 1), "max_snapshots", 3)).assertError(422, "Unsupported", "max_snapshots");
         gw().put(path, with(body(MIB, 1), "affinity_group", Map.of("id", "no spaces"))).assertError(400, "InvalidArgument",
                 "affinity_group.id");
         gw().put(path, with(body(MIB, 1), "topology", Map.of("node_topology",

@@ -33,18 +33,21 @@ public class ClusterStateMeters {
     private static final Duration REFRESH = Duration.ofSeconds(5);
 
     private record Snapshot(Instant at, Map<VolumeStatus, Long> volumes, long replicasPresent, long replicasMissing,
-                            long nodesOnline, long nodesOffline, long rebuilds) {
+                            long nodesOnline, long nodesOffline, long rebuilds, Map<String, Long> snapshots, long replicaSnapshots) {
     }
 
     private final VolumeOperations volumes;
+    private final io.javastor.core.snapshot.SnapshotOperations snapshots;
     private final NodeRegistry registry;
     private final LeaderElection election;
     private final Clock clock = Clock.systemUTC();
     private final MeterRegistry meters;
     private volatile Snapshot snapshot;
 
-    public ClusterStateMeters(VolumeOperations volumes, NodeRegistry registry, LeaderElection election, MeterRegistry meters) {
+    public ClusterStateMeters(VolumeOperations volumes, io.javastor.core.snapshot.SnapshotOperations snapshots, NodeRegistry registry,
+                              LeaderElection election, MeterRegistry meters) {
         this.volumes = volumes;
+        this.snapshots = snapshots;
         this.registry = registry;
         this.election = election;
         this.meters = meters;
@@ -62,6 +65,12 @@ public class ClusterStateMeters {
                 .description("nodes whose heartbeats stopped (or not heard from since this agent started)").register(meters);
         Gauge.builder("javastor.rebuilds", this, m -> m.current().rebuilds()).description("rebuilds running on Online nodes")
                 .register(meters);
+        for (String status : java.util.List.of("creating", "created", "deleting")) {
+            Gauge.builder("javastor.snapshots", this, m -> m.current().snapshots().getOrDefault(status, 0L))
+                    .description("volume snapshots by the status of their spec").tag("status", status).register(meters);
+        }
+        Gauge.builder("javastor.snapshot.replicas", this, m -> m.current().replicaSnapshots())
+                .description("replica snapshots the volume snapshots hold (each holds its clusters in its pool)").register(meters);
         Gauge.builder("javastor.leader", election, e -> e.isLeader() ? 1 : 0).description("1 on the agent that leads").register(meters);
     }
 
@@ -112,6 +121,12 @@ public class ClusterStateMeters {
                 offline++;
             }
         }
-        return new Snapshot(now, byStatus, present, missing, online, offline, rebuilds);
+        Map<String, Long> snapshotsByStatus = new java.util.HashMap<>();
+        long replicaSnapshots = 0;
+        for (var snap : snapshots.list("", 0, 0).snapshots()) {
+            snapshotsByStatus.merge(snap.operation().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+            replicaSnapshots += snap.replicas().size();
+        }
+        return new Snapshot(now, byStatus, present, missing, online, offline, rebuilds, snapshotsByStatus, replicaSnapshots);
     }
 }

@@ -237,9 +237,11 @@ public final class IoEngineClient {
                 io.javastor.api.ioengine.v1.DestroyReplicaSnapshotRequest.newBuilder().setSnapshotUuid(snapshotUuid).build()));
     }
 
-    public List<io.javastor.api.ioengine.v1.ReplicaSnapshot> listReplicaSnapshots() {
+    /** The replica snapshot with that uuid on this node, if it has it. */
+    public java.util.Optional<io.javastor.api.ioengine.v1.ReplicaSnapshot> replicaSnapshot(String snapshotUuid) {
         return call("list replica snapshots", () -> snapshots().listReplicaSnapshots(
-                io.javastor.api.ioengine.v1.ListReplicaSnapshotsRequest.getDefaultInstance()).getSnapshotsList());
+                io.javastor.api.ioengine.v1.ListReplicaSnapshotsRequest.newBuilder().setSnapshotUuid(snapshotUuid).build())
+                .getSnapshotsList().stream().findFirst());
     }
 
     public Replica createSnapshotClone(String snapshotUuid, String cloneUuid) {

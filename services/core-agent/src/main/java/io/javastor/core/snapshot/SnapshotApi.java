@@ -72,8 +72,13 @@ public class SnapshotApi extends SnapshotServiceGrpc.SnapshotServiceImplBase {
                 .setSize(s.size()).setCreated(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(s.createdMs())))
                 .setOperation(ProtoMapping.operation(s.operation())).addAllSkipped(s.skipped())
                 .addAllRestoredVolumes(snapshots.restoredFrom(s.id()));
-        s.replicas().forEach(ref -> b.addReplicas(ReplicaSnapshotRef.newBuilder().setSnapshotUuid(ref.snapshotUuid())
-                .setReplicaUuid(ref.replicaUuid()).setNodeId(ref.nodeId()).setPoolId(ref.poolId())));
+        for (var ref : s.replicas()) {
+            ReplicaSnapshotRef.Builder r = ReplicaSnapshotRef.newBuilder().setSnapshotUuid(ref.snapshotUuid())
+                    .setReplicaUuid(ref.replicaUuid()).setNodeId(ref.nodeId()).setPoolId(ref.poolId());
+            snapshots.observe(ref).ifPresent(o -> r.setOnline(true).setPoolUuid(o.getPoolUuid()).setSize(o.getSize())
+                    .setAllocated(o.getAllocated()).setCreated(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(o.getCreatedMs()))));
+            b.addReplicas(r);
+        }
         return b.build();
     }
 

@@ -262,6 +262,16 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         return ofVolume(volumeId).size();
     }
 
+    /** The replica snapshot as its node reports it now; empty when the node cannot be reached or no longer has it. */
+    public Optional<io.javastor.api.ioengine.v1.ReplicaSnapshot> observe(ReplicaSnapshotRef ref) {
+        try {
+            return engines.node(ref.nodeId()).replicaSnapshot(ref.snapshotUuid());
+        } catch (CoreException e) {
+            log.debug("replica snapshot not observed snapshotUuid={} nodeId={}: {}", ref.snapshotUuid(), ref.nodeId(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     /** Volumes restored from the snapshot that still exist. */
     public List<String> restoredFrom(String snapshotId) {
         return store.list(VolumeSpec.KIND).stream().map(Versioned::spec).filter(v -> v.contentSource().equals(snapshotId))
@@ -286,7 +296,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
             throw new CoreException.InvalidArgument("size", wantedSize + " is smaller than the snapshot's " + snap.size());
         }
         VolumeSpec wanted = new VolumeSpec(volumeId, wantedSize, snap.replicas().size(), true, Topology.ANY, "",
-                OperationStatus.CREATING, maxSnapshots, snapshotId);
+                OperationStatus.CREATING, maxSnapshots, snapshotId, snap.volumeId());
         try (var held = guard.acquire(volumeId, WAIT)) {
             Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, volumeId);
             Versioned<VolumeSpec> creating;

@@ -47,7 +47,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
             throw new CoreException.InvalidArgument("max_snapshots", "too large");
         }
         VolumeSpec spec = new VolumeSpec(r.getUuid(), r.getSize(), r.getReplicaCount(), r.getThin(), topology,
-                r.getAffinityGroup(), OperationStatus.CREATING, r.getMaxSnapshots(), "");
+                r.getAffinityGroup(), OperationStatus.CREATING, r.getMaxSnapshots(), "", "");
         reply(response, toProto(volumes.create(spec)));
     }
 
@@ -142,7 +142,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
         VolumeSpec s = v.spec();
         Volume.Builder b = Volume.newBuilder().setUuid(s.uuid()).setSize(s.size()).setReplicaCount(s.replicaCount())
                 .setThin(s.thin()).setAffinityGroup(s.affinityGroup()).setOperation(ProtoMapping.operation(s.operation()))
-                .setMaxSnapshots(s.maxSnapshots()).setNumSnapshots(snapshotCounts.of(s.uuid())).setContentSourceSnapshot(s.contentSource())
+                .setMaxSnapshots(s.maxSnapshots()).setNumSnapshots(snapshotCounts.of(s.uuid())).setContentSourceSnapshot(s.contentSource()).setContentSourceVolume(s.contentSourceVolume())
                 .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putAllNodeLabels(s.topology().nodeLabels())
                         .putAllPoolLabels(s.topology().poolLabels()))
                 .setStatus(switch (v.status()) {

@@ -79,6 +79,15 @@ class ClusterMetersTest {
             assertThat(m).containsPattern("javastor_reconcile_seconds_count\\{outcome=\"idle\",reconciler=\"[a-z-]+\"\\} [1-9]");
         });
 
+        // A snapshot of it: counted with the replica snapshots it holds.
+        io.javastor.api.core.v1.SnapshotServiceGrpc.newBlockingStub(cluster.agent().channel()).createSnapshot(
+                io.javastor.api.core.v1.CreateSnapshotRequest.newBuilder().setVolumeId(uuid).setSnapshotId(UUID.randomUUID().toString()).build());
+        await("the snapshot counted").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            String m = scrape();
+            assertThat(value(m, "javastor_snapshots{status=\"created\"}")).isEqualTo(1);
+            assertThat(value(m, "javastor_snapshot_replicas")).isEqualTo(2);
+        });
+
         // Three replicas on two nodes: refused, and counted by why (no pool was unfit: there are too few).
         assertThatThrownBy(() -> volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(UUID.randomUUID().toString())
                 .setSize(4 << 20).setReplicaCount(3).build()))

@@ -69,7 +69,9 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
         ControllerGetCapabilitiesResponse.Builder b = ControllerGetCapabilitiesResponse.newBuilder();
         for (ControllerServiceCapability.RPC.Type t : List.of(ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME,
                 ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME, ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
-                ControllerServiceCapability.RPC.Type.GET_CAPACITY, ControllerServiceCapability.RPC.Type.EXPAND_VOLUME)) {
+                ControllerServiceCapability.RPC.Type.GET_CAPACITY, ControllerServiceCapability.RPC.Type.EXPAND_VOLUME,
+                ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT, ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+                ControllerServiceCapability.RPC.Type.CLONE_VOLUME)) {
             b.addCapabilities(ControllerServiceCapability.newBuilder().setRpc(ControllerServiceCapability.RPC.newBuilder().setType(t)));
         }
         reply(out, b::build, "ControllerGetCapabilities");
@@ -91,9 +93,6 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
                 }
                 block |= cap.hasBlock();
             }
-            if (req.hasVolumeContentSource()) {
-                throw Args.invalid("volume_content_source", "creating a volume from a snapshot or a volume is not supported");
-            }
             VolumeParameters params = VolumeParameters.parse(req.getParametersMap(), MAX_REPLICAS);
             long size = size("capacity_range", req.hasCapacityRange() ? req.getCapacityRange() : null);
             checkTopology(req);
@@ -107,6 +106,15 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
                     throw Status.ABORTED.withDescription("volume " + name + " (" + uuid + ") is being deleted").asRuntimeException();
                 }
                 long have = spec.path("size").asLong();
+                String source = spec.path("content_source").path("snapshot").path("snapshot").asString("");
+                String wantedSource = req.hasVolumeContentSource() ? sourceSnapshotId(uuid, req.getVolumeContentSource()) : "";
+                if (!source.equals(wantedSource)) {
+                    throw Status.ALREADY_EXISTS.withDescription("volume " + name + " exists as " + uuid + " with another content source ("
+                            + (source.isEmpty() ? "none" : "snapshot " + source) + ")").asRuntimeException();
+                }
+                if (req.hasVolumeContentSource()) {
+                    size = Math.max(size, have); // a restore is at least the snapshot's size
+                }
                 if (!fits(have, req.hasCapacityRange() ? req.getCapacityRange() : null, size)
                         || spec.path("num_replicas").asInt() != params.replicas() || spec.path("thin").asBoolean() != params.thin()) {
                     throw Status.ALREADY_EXISTS.withDescription("volume " + name + " exists as " + uuid + " with size " + have
@@ -114,11 +122,17 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
                             + ": not compatible with this request").asRuntimeException();
                 }
                 volume = existing.get();
+            } else if (req.hasVolumeContentSource()) {
+                volume = createFrom(uuid, name, req, params);
             } else {
                 volume = gateway.putVolume(uuid, createBody(name, size, params));
                 log.info("created volume {} ({}): {} bytes, {} replicas", uuid, name, size, params.replicas());
             }
-            return CreateVolumeResponse.newBuilder().setVolume(toCsi(volume, params.context())).build();
+            Volume.Builder v = toCsi(volume, params.context()).toBuilder();
+            if (req.hasVolumeContentSource()) {
+                v.setContentSource(req.getVolumeContentSource());
+            }
+            return CreateVolumeResponse.newBuilder().setVolume(v).build();
         }, "CreateVolume");
     }
 
@@ -313,6 +327,138 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
             long max = largest.size() >= params.replicas() ? largest.get(params.replicas() - 1) : 0;
             return GetCapacityResponse.newBuilder().setAvailableCapacity(total).setMaximumVolumeSize(Int64Value.of(max)).build();
         }, "GetCapacity");
+    }
+
+    // ---------------------------------------------------------------- snapshots and clones
+
+    /** The snapshot uuid is derived from the CO's name, so a retried CreateSnapshot finds what the first one made. */
+    public static String snapshotUuid(String name) {
+        return UUID.nameUUIDFromBytes(("io.javastor.csi/snapshot/" + name).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /** The hidden snapshot a clone of a volume is made through: one per clone, so a retried CreateVolume finds it. */
+    static String cloneSnapshotUuid(String cloneVolumeUuid) {
+        return UUID.nameUUIDFromBytes(("io.javastor.csi/clone-of/" + cloneVolumeUuid).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /** The snapshot a volume with this content source is restored from. */
+    private static String sourceSnapshotId(String volumeUuid, csi.v1.Csi.VolumeContentSource source) {
+        return switch (source.getTypeCase()) {
+            case SNAPSHOT -> source.getSnapshot().getSnapshotId();
+            case VOLUME -> cloneSnapshotUuid(volumeUuid);
+            default -> throw Args.invalid("volume_content_source", "must name a snapshot or a volume");
+        };
+    }
+
+    /**
+     * A volume from a snapshot (thin clones of its replica snapshots, on the pools that hold them) or from a volume
+     * (through a hidden snapshot of it, deleted once the clone exists: the pools keep what the clone shares).
+     */
+    private JsonNode createFrom(String uuid, String name, CreateVolumeRequest req, VolumeParameters params) {
+        csi.v1.Csi.VolumeContentSource source = req.getVolumeContentSource();
+        String snapshotId = sourceSnapshotId(uuid, source);
+        boolean hidden = source.hasVolume();
+        if (hidden) {
+            String from = source.getVolume().getVolumeId();
+            if (!isUuid(from) || gateway.getVolume(from).isEmpty()) {
+                throw Status.NOT_FOUND.withDescription("volume_content_source.volume.volume_id: volume " + from + " does not exist").asRuntimeException();
+            }
+            gateway.putSnapshot(from, snapshotId);
+        }
+        JsonNode snap = (isUuid(snapshotId) ? gateway.getSnapshot(snapshotId) : Optional.<JsonNode>empty()).orElseThrow(() -> Status.NOT_FOUND
+                .withDescription("volume_content_source.snapshot.snapshot_id: snapshot " + snapshotId + " does not exist").asRuntimeException());
+        long snapSize = snap.path("definition").path("metadata").path("size").asLong();
+        CapacityRange range = req.hasCapacityRange() ? req.getCapacityRange() : null;
+        if (range != null && range.getLimitBytes() > 0 && range.getLimitBytes() < snapSize) {
+            throw Status.OUT_OF_RANGE.withDescription("capacity_range.limit_bytes: " + range.getLimitBytes() + " is smaller than the source's "
+                    + snapSize + " bytes").asRuntimeException();
+        }
+        long size = Math.max(snapSize, range == null ? 0 : (range.getRequiredBytes() + MIB - 1) / MIB * MIB);
+        int replicas = snap.path("definition").path("metadata").path("num_snapshot_replicas").asInt();
+        ObjectNode body = RestGateway.object().put("size", size).put("replicas", replicas).put("thin", true);
+        body.putObject("policy").put("self_heal", true);
+        JsonNode volume = gateway.putSnapshotVolume(snapshotId, uuid, body);
+        if (replicas != params.replicas()) {
+            volume = gateway.setReplicaCount(uuid, params.replicas()); // the StorageClass's count, rebuilt from the clones
+        }
+        if (hidden) {
+            gateway.deleteSnapshot(snapshotId);
+        }
+        log.info("created volume {} ({}) from {} {}: {} bytes", uuid, name, hidden ? "volume" : "snapshot",
+                hidden ? source.getVolume().getVolumeId() : snapshotId, size);
+        return volume;
+    }
+
+    @Override
+    public void createSnapshot(csi.v1.Csi.CreateSnapshotRequest req, StreamObserver<csi.v1.Csi.CreateSnapshotResponse> out) {
+        reply(out, () -> {
+            String name = Args.required("name", req.getName());
+            String source = Args.required("source_volume_id", req.getSourceVolumeId());
+            String id = snapshotUuid(name);
+            Optional<JsonNode> existing = gateway.getSnapshot(id);
+            if (existing.isPresent()) {
+                String of = existing.get().path("definition").path("spec").path("source_volume").asString();
+                if (!of.equals(source)) {
+                    throw Status.ALREADY_EXISTS.withDescription("snapshot " + name + " exists as " + id + " of volume " + of
+                            + ", not of " + source).asRuntimeException();
+                }
+                return csi.v1.Csi.CreateSnapshotResponse.newBuilder().setSnapshot(toCsiSnapshot(existing.get())).build();
+            }
+            if (!isUuid(source)) {
+                throw Status.NOT_FOUND.withDescription("source_volume_id: volume " + source + " does not exist").asRuntimeException();
+            }
+            JsonNode snap = gateway.putSnapshot(source, id);
+            log.info("created snapshot {} ({}) of volume {}", id, name, source);
+            return csi.v1.Csi.CreateSnapshotResponse.newBuilder().setSnapshot(toCsiSnapshot(snap)).build();
+        }, "CreateSnapshot");
+    }
+
+    @Override
+    public void deleteSnapshot(csi.v1.Csi.DeleteSnapshotRequest req, StreamObserver<csi.v1.Csi.DeleteSnapshotResponse> out) {
+        reply(out, () -> {
+            String id = Args.required("snapshot_id", req.getSnapshotId());
+            if (isUuid(id)) { // not one of ours: it cannot exist, so it is deleted
+                gateway.deleteSnapshot(id);
+            }
+            return csi.v1.Csi.DeleteSnapshotResponse.getDefaultInstance();
+        }, "DeleteSnapshot");
+    }
+
+    @Override
+    public void listSnapshots(csi.v1.Csi.ListSnapshotsRequest req, StreamObserver<csi.v1.Csi.ListSnapshotsResponse> out) {
+        reply(out, () -> {
+            if (req.getMaxEntries() < 0) {
+                throw Args.invalid("max_entries", "must not be negative");
+            }
+            csi.v1.Csi.ListSnapshotsResponse.Builder b = csi.v1.Csi.ListSnapshotsResponse.newBuilder();
+            if (!req.getSnapshotId().isEmpty()) {
+                Optional<JsonNode> one = isUuid(req.getSnapshotId()) ? gateway.getSnapshot(req.getSnapshotId()) : Optional.empty();
+                one.filter(s -> req.getSourceVolumeId().isEmpty()
+                                || s.path("definition").path("spec").path("source_volume").asString().equals(req.getSourceVolumeId()))
+                        .ifPresent(s -> b.addEntries(csi.v1.Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(toCsiSnapshot(s))));
+                return b.build();
+            }
+            if (!req.getSourceVolumeId().isEmpty() && !isUuid(req.getSourceVolumeId())) {
+                return b.build(); // not one of ours: it has no snapshots
+            }
+            if (!req.getStartingToken().isEmpty() && !req.getStartingToken().matches("[0-9]{1,18}")) {
+                throw Status.ABORTED.withDescription("starting_token '" + req.getStartingToken() + "' is not valid").asRuntimeException();
+            }
+            RestGateway.Page page = gateway.listSnapshots(req.getSourceVolumeId(), req.getMaxEntries(), req.getStartingToken());
+            b.setNextToken(page.nextToken());
+            page.entries().forEach(s -> b.addEntries(csi.v1.Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(toCsiSnapshot(s))));
+            return b.build();
+        }, "ListSnapshots");
+    }
+
+    private static csi.v1.Csi.Snapshot toCsiSnapshot(JsonNode s) {
+        JsonNode meta = s.path("definition").path("metadata");
+        java.time.Instant created = java.time.Instant.parse(meta.path("timestamp").asString());
+        return csi.v1.Csi.Snapshot.newBuilder().setSnapshotId(s.path("definition").path("spec").path("uuid").asString())
+                .setSourceVolumeId(s.path("definition").path("spec").path("source_volume").asString())
+                .setSizeBytes(meta.path("size").asLong())
+                .setCreationTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(created.getEpochSecond()).setNanos(created.getNano()))
+                .setReadyToUse(s.path("state").path("ready_as_source").asBoolean()).build();
     }
 
     private ObjectNode createBody(String name, long size, VolumeParameters params) {

@@ -122,6 +122,51 @@ public class RestGateway {
         return call("PUT", "/volumes/" + uuid + "/size", object().put("size", size));
     }
 
+    // ---------------------------------------------------------------- snapshots
+
+    public Optional<JsonNode> getSnapshot(String snapshotId) {
+        try {
+            return Optional.of(call("GET", "/volumes/snapshots/" + snapshotId, null));
+        } catch (RestError e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    public JsonNode putSnapshot(String volumeId, String snapshotId) {
+        return call("PUT", "/volumes/" + volumeId + "/snapshots/" + snapshotId, null);
+    }
+
+    public void deleteSnapshot(String snapshotId) {
+        call("DELETE", "/volumes/snapshots/" + snapshotId, null);
+    }
+
+    /** Snapshots oldest first, of one volume when {@code volumeId} is not empty; paged like {@link #listVolumes}. */
+    public Page listSnapshots(String volumeId, int maxEntries, String startingToken) {
+        StringBuilder q = new StringBuilder("/volumes/snapshots?max_entries=").append(maxEntries);
+        if (!volumeId.isEmpty()) {
+            q.append("&volume_id=").append(volumeId);
+        }
+        if (startingToken != null && !startingToken.isEmpty()) {
+            q.append("&starting_token=").append(URLEncoder.encode(startingToken, StandardCharsets.UTF_8));
+        }
+        JsonNode page = call("GET", q.toString(), null);
+        List<JsonNode> entries = new ArrayList<>();
+        page.path("entries").forEach(entries::add);
+        JsonNode next = page.get("next_token");
+        return new Page(entries, next == null || next.isNull() ? "" : next.asString());
+    }
+
+    public JsonNode putSnapshotVolume(String snapshotId, String volumeId, JsonNode body) {
+        return call("PUT", "/snapshots/" + snapshotId + "/volumes/" + volumeId, body);
+    }
+
+    public JsonNode setReplicaCount(String volumeId, int count) {
+        return call("PUT", "/volumes/" + volumeId + "/replica_count/" + count, null);
+    }
+
     public List<JsonNode> pools() {
         List<JsonNode> out = new ArrayList<>();
         call("GET", "/pools", null).forEach(out::add);

@@ -47,6 +47,10 @@ public final class CoreStubs {
         return SpecServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
+    public io.javastor.api.core.v1.SnapshotServiceGrpc.SnapshotServiceBlockingStub snapshots() {
+        return io.javastor.api.core.v1.SnapshotServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
     public NexusServiceGrpc.NexusServiceBlockingStub nexuses() {
         return NexusServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }

@@ -15,7 +15,7 @@ public record CreateVolumeBody(
         VolumeTopology topology,
         @Schema(description = "not supported by this core agent: must be absent or empty") Map<String, String> labels,
         @JsonProperty("affinity_group") AffinityGroup affinityGroup,
-        @Schema(description = "not supported by this core agent: must be absent or 0") @JsonProperty("max_snapshots") Integer maxSnapshots) {
+        @Schema(description = "how many snapshots the volume may have; absent or 0: no limit") @JsonProperty("max_snapshots") Integer maxSnapshots) {
 
     @Schema(name = "AffinityGroup", requiredProperties = {"id"})
     public record AffinityGroup(@Schema(description = "volumes of one group keep their replicas on different nodes") String id) {

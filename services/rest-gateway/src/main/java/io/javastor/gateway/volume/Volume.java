@@ -20,7 +20,18 @@ public record Volume(VolumeSpec spec, VolumeState state) {
             @Schema(allowableValues = {"Creating", "Created", "Deleting", "Deleted", "Unknown"}) String status,
             VolumeTarget target, VolumeTopology topology, VolumePolicy policy, boolean thin, Map<String, String> labels,
             @JsonProperty("num_snapshots") int numSnapshots,
-            @JsonProperty("affinity_group") CreateVolumeBody.AffinityGroup affinityGroup) {
+            @JsonProperty("affinity_group") CreateVolumeBody.AffinityGroup affinityGroup,
+            @JsonProperty("max_snapshots") Integer maxSnapshots,
+            @JsonProperty("content_source") ContentSource contentSource) {
+    }
+
+    /** Mayastor's VolumeContentSource: the snapshot (and its volume) a volume was created from. */
+    @Schema(name = "VolumeContentSource", requiredProperties = {"snapshot"})
+    public record ContentSource(SnapshotAsSource snapshot) {
+    }
+
+    @Schema(name = "SnapshotAsSource", requiredProperties = {"snapshot", "volume"})
+    public record SnapshotAsSource(String snapshot, String volume) {
     }
 
     @Schema(name = "VolumeTarget", requiredProperties = {"node"})
@@ -48,7 +59,9 @@ public record Volume(VolumeSpec spec, VolumeState state) {
         VolumeTarget target = !v.hasTarget() || v.getTarget().getNodeId().isEmpty() ? null : new VolumeTarget(v.getTarget().getNodeId(), "nvmf");
         CreateVolumeBody.AffinityGroup group = v.getAffinityGroup().isEmpty() ? null : new CreateVolumeBody.AffinityGroup(v.getAffinityGroup());
         VolumeSpec spec = new VolumeSpec(v.getUuid(), v.getSize(), v.getReplicaCount(), SpecStatus.of(v.getOperation()), target,
-                VolumeTopology.from(v.getTopology()), new VolumePolicy(true), v.getThin(), null, 0, group);
+                VolumeTopology.from(v.getTopology()), new VolumePolicy(true), v.getThin(), null, v.getNumSnapshots(), group,
+                v.getMaxSnapshots() == 0 ? null : v.getMaxSnapshots(),
+                v.getContentSourceSnapshot().isEmpty() ? null : new ContentSource(new SnapshotAsSource(v.getContentSourceSnapshot(), v.getContentSourceVolume())));
         Map<String, ReplicaTopology> replicas = new LinkedHashMap<>();
         for (var r : v.getReplicasList()) {
             // Every child URI ends with its replica's uuid (bdev:///<uuid>, nvmf://.../nqn...:<uuid>).

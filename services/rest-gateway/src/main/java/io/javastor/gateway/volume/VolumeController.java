@@ -164,16 +164,9 @@ public class VolumeController {
         if (!labels.isEmpty()) {
             throw ApiException.unsupported("labels", "volume labels are not stored by the core agent");
         }
-        if (body.maxSnapshots() != null) {
-            if (body.maxSnapshots() < 0) {
-                throw ApiException.invalid("max_snapshots", "must not be negative, got " + body.maxSnapshots());
-            }
-            if (body.maxSnapshots() > 0) {
-                throw ApiException.unsupported("max_snapshots", "snapshots are not supported");
-            }
-        }
+        int maxSnapshots = InputRules.nonNegative("max_snapshots", body.maxSnapshots(), 0);
         CreateVolumeRequest.Builder request = CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(size).setReplicaCount(replicas)
-                .setThin(thin).setTopology(topology(body.topology()));
+                .setThin(thin).setTopology(topology(body.topology())).setMaxSnapshots(maxSnapshots);
         if (body.affinityGroup() != null) {
             request.setAffinityGroup(InputRules.poolId("affinity_group.id", body.affinityGroup().id()));
         }
@@ -212,7 +205,7 @@ public class VolumeController {
     }
 
     /** The volume with its target as the target's node reports it (none while unpublished or not reported). */
-    private Volume withTarget(io.javastor.api.core.v1.Volume v) {
+    public Volume withTarget(io.javastor.api.core.v1.Volume v) {
         if (!v.hasTarget() || v.getTarget().getNodeId().isEmpty()) {
             return Volume.from(v, null);
         }

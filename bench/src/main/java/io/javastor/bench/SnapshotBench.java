@@ -1,0 +1,171 @@
+package io.javastor.bench;
+
+import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.device.DmaBuffers;
+import io.javastor.ioengine.nexus.Nexus;
+import io.javastor.ioengine.nexus.NexusOptions;
+import io.javastor.ioengine.pool.DiskPolicy;
+import io.javastor.ioengine.pool.Pool;
+import io.javastor.ioengine.pool.PoolRegistry;
+import io.javastor.ioengine.replica.Replica;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bench/run snapshot [DIR] [SIZE_MB] [ROUNDS] [SECONDS] [SNAPSHOTS]}: volume snapshots the way the control plane
+ * takes them (pause the nexus's writes, snapshot its three replicas under one transaction, resume), in process, on
+ * three pool files (thick replicas, filled first). Per round: QD32 4 KiB random write IOPS before any snapshot; the
+ * create time of SNAPSHOTS snapshots taken while a QD32 write load runs; IOPS right after a snapshot (first writes copy
+ * their clusters); IOPS once every cluster has been copied. Medians of the rounds as key=value lines.
+ */
+public final class SnapshotBench {
+    private SnapshotBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "/var/tmp/javastor-bench-snapshot");
+        long sizeMb = args.length > 1 ? Long.parseLong(args[1]) : 256;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 4;
+        int snapshots = args.length > 4 ? Integer.parseInt(args[4]) : 20;
+        long size = sizeMb << 20;
+        Files.createDirectories(dir);
+        List<Double> before = new ArrayList<>();
+        List<Double> first = new ArrayList<>();
+        List<Double> after = new ArrayList<>();
+        List<Double> createP50 = new ArrayList<>();
+        List<Double> createP99 = new ArrayList<>();
+        List<Double> drainP50 = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            List<Path> files = new ArrayList<>();
+            try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, 0);
+                 PoolRegistry registry = new PoolRegistry(devices, 100.0, new DiskPolicy(List.of(dir.toAbsolutePath().normalize() + "/**"), 0))) {
+                List<Pool> pools = new ArrayList<>();
+                List<Replica> replicas = new ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    Path f = dir.resolve("snapshot-bench-" + i + ".img");
+                    Files.deleteIfExists(f);
+                    files.add(f);
+                    // Room for the replica, its copies and the snapshots' clusters.
+                    Pool p = registry.createPool("s" + i, List.of("uring://" + f + "?size_mb=" + (sizeMb * (snapshots + 4) + 64)), 0);
+                    pools.add(p);
+                    replicas.add(p.createReplica(UUID.randomUUID(), "r" + i, size, false));
+                }
+                for (Replica r : replicas) {
+                    fill(r);
+                }
+                Nexus n = Nexus.create(UUID.randomUUID(), size, replicas.stream().map(Replica::uri).toList(),
+                        uri -> replicas.stream().filter(r -> r.uri().equals(uri)).findFirst().orElseThrow(), NexusOptions.defaults());
+                try {
+                    before.add(load(n, size, seconds, round).iops());
+
+                    // Snapshots under load: each one's create time (pause + 3 replica snapshots + resume) and its pause.
+                    double[] creates = new double[snapshots];
+                    double[] pauses = new double[snapshots];
+                    CompletableFuture<RandomIoLoad.Result> running = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return load(n, size, seconds * 3, round + 100);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    TimeUnit.SECONDS.sleep(1); // a benchmark's pacing, not a test's synchronisation: let the load ramp up
+                    for (int s = 0; s < snapshots; s++) {
+                        long t0 = System.nanoTime();
+                        Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);
+                        long paused = System.nanoTime();
+                        for (int c = 0; c < 3; c++) {
+                            pools.get(c).createSnapshot(replicas.get(c).uuid(), UUID.randomUUID(), "bench-" + s, s + 1);
+                        }
+                        if (!n.resumeWrites(pause.id())) {
+                            throw new IllegalStateException("the pause did not hold");
+                        }
+                        long t1 = System.nanoTime();
+                        creates[s] = (t1 - t0) / 1e6; // the writes wait from the pause's start to the resume: this long
+                        pauses[s] = (paused - t0) / 1e6; // of which draining the writes in flight and flushing the children
+                        TimeUnit.MILLISECONDS.sleep(seconds * 1000L / snapshots); // spread them over the load
+                    }
+                    RandomIoLoad.Result under = running.get(600, TimeUnit.SECONDS);
+                    Arrays.sort(creates);
+                    Arrays.sort(pauses);
+                    createP50.add(creates[creates.length / 2]);
+                    createP99.add(creates[Math.min(creates.length - 1, (int) Math.ceil(creates.length * 0.99) - 1)]);
+                    drainP50.add(pauses[pauses.length / 2]);
+                    System.out.printf("# round %d: %d snapshots under load (%.0f IOPS meanwhile), create p50 %.1f ms p99 %.1f ms%n", round,
+                            snapshots, under.iops(), createP50.get(createP50.size() - 1), createP99.get(createP99.size() - 1));
+
+                    // One more snapshot, then writes: the first ones copy their clusters; then, once all are copied, again.
+                    Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);
+                    for (int c = 0; c < 3; c++) {
+                        pools.get(c).createSnapshot(replicas.get(c).uuid(), UUID.randomUUID(), "bench-last", snapshots + 1);
+                    }
+                    n.resumeWrites(pause.id());
+                    first.add(load(n, size, 1, round + 200).iops());
+                    fill(n); // every cluster copied once
+                    after.add(load(n, size, seconds, round + 300).iops());
+                    System.out.printf("# round %d: write IOPS before %.0f, first second after a snapshot %.0f, once copied %.0f%n", round,
+                            before.get(before.size() - 1), first.get(first.size() - 1), after.get(after.size() - 1));
+                } finally {
+                    n.destroy();
+                }
+            } finally {
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+        System.out.printf("write_iops_before_snapshot=%.0f%n", median(before));
+        System.out.printf("write_iops_first_second_after_snapshot=%.0f%n", median(first));
+        System.out.printf("write_iops_after_snapshot_copied=%.0f%n", median(after));
+        System.out.printf("snapshot_create_p50_ms=%.1f%n", median(createP50));
+        System.out.printf("snapshot_create_p99_ms=%.1f%n", median(createP99));
+        System.out.printf("snapshot_drain_and_flush_p50_ms=%.1f%n", median(drainP50));
+        System.out.printf("write_iops_first_after_snapshot_vs_before=%.2f%n", median(first) / median(before));
+        System.out.printf("write_iops_after_snapshot_vs_before=%.2f%n", median(after) / median(before));
+    }
+
+    private static RandomIoLoad.Result load(io.javastor.ioengine.device.BlockDevice d, long size, int seconds, int seed) throws InterruptedException {
+        RandomIoLoad.Result r = RandomIoLoad.run(d, new RandomIoLoad.Options(4096, 32, Duration.ofMillis(500), Duration.ofSeconds(seconds),
+                0.0, 0, size, seed));
+        if (r.errors() > 0) {
+            throw new IllegalStateException("I/O errors through " + d.uri() + ": " + r.firstError());
+        }
+        return r;
+    }
+
+    /** Writes every byte once (1 MiB at a time, 16 in flight) and flushes: data to read, and every cluster owned. */
+    private static void fill(io.javastor.ioengine.device.BlockDevice d) {
+        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < buf.capacity(); i += 8) {
+            buf.putLong(i, rnd.nextLong());
+        }
+        List<CompletableFuture<Void>> inflight = new ArrayList<>();
+        for (long off = 0; off < d.size(); off += 1 << 20) {
+            inflight.add(d.write(off, buf.duplicate().clear()));
+            if (inflight.size() == 16) {
+                inflight.forEach(CompletableFuture::join);
+                inflight.clear();
+            }
+        }
+        inflight.forEach(CompletableFuture::join);
+        d.flush().join();
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}
