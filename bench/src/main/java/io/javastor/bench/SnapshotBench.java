@@ -72,9 +72,10 @@ public final class SnapshotBench {
                     // Snapshots under load: each one's create time (pause + 3 replica snapshots + resume) and its pause.
                     double[] creates = new double[snapshots];
                     double[] pauses = new double[snapshots];
+                    int underLoadSeed = round + 100;
                     CompletableFuture<RandomIoLoad.Result> running = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return load(n, size, seconds * 3, round + 100);
+                            return load(n, size, seconds * 3, underLoadSeed);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             throw new IllegalStateException(e);
