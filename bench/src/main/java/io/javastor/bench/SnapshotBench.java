@@ -86,9 +86,7 @@ public final class SnapshotBench {
                         long t0 = System.nanoTime();
                         Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);
                         long paused = System.nanoTime();
-                        for (int c = 0; c < 3; c++) {
-                            pools.get(c).createSnapshot(replicas.get(c).uuid(), UUID.randomUUID(), "bench-" + s, s + 1);
-                        }
+                        snapshotAll(pools, replicas, "bench-" + s, s + 1);
                         if (!n.resumeWrites(pause.id())) {
                             throw new IllegalStateException("the pause did not hold");
                         }
@@ -108,9 +106,7 @@ public final class SnapshotBench {
 
                     // One more snapshot, then writes: the first ones copy their clusters; then, once all are copied, again.
                     Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);
-                    for (int c = 0; c < 3; c++) {
-                        pools.get(c).createSnapshot(replicas.get(c).uuid(), UUID.randomUUID(), "bench-last", snapshots + 1);
-                    }
+                    snapshotAll(pools, replicas, "bench-last", snapshots + 1);
                     n.resumeWrites(pause.id());
                     first.add(load(n, size, 1, round + 200).iops());
                     fill(n); // every cluster copied once
@@ -134,6 +130,17 @@ public final class SnapshotBench {
         System.out.printf("snapshot_drain_and_flush_p50_ms=%.1f%n", median(drainP50));
         System.out.printf("write_iops_first_after_snapshot_vs_before=%.2f%n", median(first) / median(before));
         System.out.printf("write_iops_after_snapshot_vs_before=%.2f%n", median(after) / median(before));
+    }
+
+    /** The three replica snapshots at once, as the core agent takes them (each on its own node there). */
+    private static void snapshotAll(List<Pool> pools, List<Replica> replicas, String name, long txn) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int c = 0; c < pools.size(); c++) {
+            Pool p = pools.get(c);
+            UUID replica = replicas.get(c).uuid();
+            all.add(CompletableFuture.runAsync(() -> p.createSnapshot(replica, UUID.randomUUID(), name, txn)));
+        }
+        all.forEach(CompletableFuture::join);
     }
 
     private static RandomIoLoad.Result load(io.javastor.ioengine.device.BlockDevice d, long size, int seconds, int seed) throws InterruptedException {

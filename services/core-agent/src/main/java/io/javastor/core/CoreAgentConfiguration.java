@@ -182,8 +182,10 @@ public class CoreAgentConfiguration {
     @Bean
     io.javastor.core.snapshot.SnapshotOperations snapshotOperations(SpecStore store, OperationGuard volumeGuard, IoEngineConnections engines,
                                                                     NexusOperations nexuses, ReplicaOperations replicas,
-                                                                    VolumeOperations volumes, EventHistory events) {
-        return new io.javastor.core.snapshot.SnapshotOperations(store, volumeGuard, engines, nexuses, replicas, volumes, events);
+                                                                    VolumeOperations volumes, EventHistory events,
+                                                                    java.util.concurrent.ExecutorService nodeCallExecutor) {
+        return new io.javastor.core.snapshot.SnapshotOperations(store, volumeGuard, engines, nexuses, replicas, volumes, events,
+                nodeCallExecutor);
     }
 
     @Bean

@@ -56,9 +56,13 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
     private final ReplicaOperations replicas;
     private final VolumeOperations volumes;
     private final EventHistory events;
+    /** Replica snapshots of one volume snapshot are taken at once: they are on different nodes, and writes wait meanwhile. */
+    private final java.util.concurrent.ExecutorService nodeCalls;
 
     public SnapshotOperations(SpecStore store, OperationGuard volumeGuard, IoEngineConnections engines, NexusOperations nexuses,
-                              ReplicaOperations replicas, VolumeOperations volumes, EventHistory events) {
+                              ReplicaOperations replicas, VolumeOperations volumes, EventHistory events,
+                              java.util.concurrent.ExecutorService nodeCalls) {
+        this.nodeCalls = nodeCalls;
         this.store = store;
         this.guard = volumeGuard;
         this.engines = engines;
@@ -123,13 +127,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         Optional<Versioned<NexusSpec>> target = nexuses.of(snap.volumeId()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
         if (target.isEmpty()) {
             // Unpublished: nothing writes to the replicas, each one's snapshot is of the same moment.
-            for (ReplicaSpec r : mine) {
-                try {
-                    taken.add(snapshotReplica(snap, r));
-                } catch (CoreException.Unavailable e) {
-                    skipped.add("replica " + r.uuid() + " on node " + r.nodeId() + ": " + e.getMessage());
-                }
-            }
+            snapshotAll(snap, mine, taken, skipped);
         } else {
             NexusSpec nexus = target.get().spec();
             var node = engines.node(nexus.nodeId());
@@ -139,14 +137,17 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
                     .collect(Collectors.toMap(NexusSpec.Child::uri, NexusSpec.Child::replicaUuid, (a, b) -> a));
             List<String> online = pause.getOnlineChildrenList().stream().map(replicaOfUri::get).filter(u -> u != null).toList();
             boolean held = false;
+            List<String> unreachable = new ArrayList<>();
             try {
+                List<ReplicaSpec> healthy = new ArrayList<>();
                 for (ReplicaSpec r : mine) {
                     if (online.contains(r.uuid())) {
-                        taken.add(snapshotReplica(snap, r));
+                        healthy.add(r);
                     } else {
                         skipped.add("replica " + r.uuid() + " on node " + r.nodeId() + ": not an Online child of the target (rebuilding, faulted or unreachable)");
                     }
                 }
+                snapshotAll(snap, healthy, taken, unreachable);
             } finally {
                 try {
                     held = node.resumeNexusWrites(snap.volumeId(), pause.getPauseId());
@@ -160,12 +161,47 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
                 throw new CoreException.Unavailable("snapshot " + snap.id() + ": the target let writes go before every replica was"
                         + " snapshotted (its lease of " + PAUSE_LEASE.toSeconds() + " s ran out, or it restarted); retry");
             }
+            if (!unreachable.isEmpty()) {
+                // An Online child whose replica could not be snapshotted: the target's view and the node disagree. Not a
+                // snapshot of every replica that holds the writes: refuse rather than hide it.
+                throw new CoreException.Unavailable("snapshot " + snap.id() + ": " + String.join("; ", unreachable) + "; retry");
+            }
         }
         if (taken.isEmpty()) {
             throw new CoreException.FailedPrecondition("volume " + snap.volumeId() + ": no healthy replica could be snapshotted: "
                     + String.join("; ", skipped));
         }
         return skipped;
+    }
+
+    /**
+     * Snapshots the replicas at once (each on its own node); collects what was taken into {@code taken} and, for each
+     * one whose node could not be reached, why into {@code unreachable}. Any other failure is thrown once all are done.
+     */
+    private void snapshotAll(VolumeSnapshotSpec snap, List<ReplicaSpec> rs, List<ReplicaSnapshotRef> taken, List<String> unreachable) {
+        List<java.util.concurrent.Future<ReplicaSnapshotRef>> running = new ArrayList<>();
+        for (ReplicaSpec r : rs) {
+            running.add(nodeCalls.submit(() -> snapshotReplica(snap, r)));
+        }
+        CoreException first = null;
+        for (int i = 0; i < rs.size(); i++) {
+            try {
+                taken.add(running.get(i).get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof CoreException.Unavailable u) {
+                    unreachable.add("replica " + rs.get(i).uuid() + " on node " + rs.get(i).nodeId() + ": " + u.getMessage());
+                } else if (first == null) {
+                    first = e.getCause() instanceof CoreException ce ? ce
+                            : new CoreException.Unavailable("replica snapshot failed: " + e.getCause(), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CoreException.Unavailable("interrupted while snapshotting replicas", e);
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     private ReplicaSnapshotRef snapshotReplica(VolumeSnapshotSpec snap, ReplicaSpec r) {
