@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Guest script (linux-nvme-vm): runs the CSI node plugin and the scenario driver inside the VM.
-# Inputs in the shared folder: java.txt (java binary), classpath.txt, args.txt (driver arguments), agent.txt (the core
-# agent's address, from which the plugin gets its DH-HMAC-CHAP secrets) and tls/ (the csi-node certificate).
+# Inputs in the shared folder: java.txt (java binary), classpath.txt, agent.txt (the core agent's address: the plugin
+# registers this node there and gets its DH-HMAC-CHAP secrets from it), tls/ (the csi-node certificate), and, once the
+# host published the volumes to the registered node, args.txt (driver arguments).
 # Output: result.txt (PASS/FAIL lines per scenario), plugin.log, driver.log.
 set -u
 share=/tmp/share
@@ -37,6 +38,14 @@ while [ ! -S /run/csi/csi.sock ]; do
     attempt=$((attempt + 1)); start_plugin $attempt
   fi
   if [ $SECONDS -ge $deadline ]; then echo "FAIL no node plugin socket within 480 s" > "$share/result.txt"; cat "$share/result.txt"; exit 1; fi
+  sleep 1
+done
+# The host publishes the volumes once the plugin registered this node as an app node (the controller publishes only
+# to registered nodes), then writes their URIs to args.txt.
+deadline=$((SECONDS + 900))
+while [ ! -f "$share/args.txt" ]; do
+  if ! kill -0 "$plugin" 2>/dev/null; then echo "FAIL node plugin exited before the host published" > "$share/result.txt"; cat "$share/result.txt"; exit 1; fi
+  if [ $SECONDS -ge $deadline ]; then echo "FAIL no args.txt from the host within 900 s" > "$share/result.txt"; cat "$share/result.txt"; exit 1; fi
   sleep 1
 done
 echo "guest: starting the driver"

@@ -3,14 +3,15 @@
 # device, and, for each phase the host names, fio --verify=crc32c writing to it while the host does something to the
 # volume's target (kill -9 its io-engine, drain its node, freeze it): then fio's errors, a verify-only pass and the
 # longest gap between completions.
-# Inputs in the shared folder: java.txt, classpath.txt, args.txt ("URI VOLUME AGENT_ADDRESS PHASE..."). Per phase P it
+# Inputs in the shared folder: java.txt, classpath.txt, agent.txt (the core agent's address), and args.txt ("URI VOLUME
+# PHASE...", written by the host once the plugin registered this node as an app node and the volume was published to it). Per phase P it
 # touches P-writing when fio is well under way and P-done when the phase is over (the host acts in between).
 # Output: result.txt (PASS/FAIL lines, P pause_ms=, P gap_p99_ms=), plugin.log, stager.log, P-write.log, P-verify.log.
 set -u
 share=/tmp/share
 JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
-read -r uri vol agent phases < "$share/args.txt"
+agent=$(cat "$share/agent.txt")
 JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
 mkdir -p /run/csi
 echo "multipath=$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" | tee "$share/guest-info.txt"
@@ -35,6 +36,14 @@ while [ ! -S /run/csi/csi.sock ]; do
   if [ $SECONDS -ge $deadline ]; then echo "FAIL no node plugin socket within 480 s" > "$share/result.txt"; exit 1; fi
   sleep 1
 done
+# The host publishes the volume once the plugin registered this node as an app node, then writes args.txt.
+deadline=$((SECONDS + 900))
+while [ ! -f "$share/args.txt" ]; do
+  if ! kill -0 "$plugin" 2>/dev/null; then echo "FAIL node plugin exited before the host published" > "$share/result.txt"; exit 1; fi
+  if [ $SECONDS -ge $deadline ]; then echo "FAIL no args.txt from the host within 900 s" > "$share/result.txt"; exit 1; fi
+  sleep 1
+done
+read -r uri vol phases < "$share/args.txt"
 "$JAVA" -Xmx192m $JOPTS -cp "$CP" io.javastor.csi.vm.FailoverGuestStager /run/csi/csi.sock "$share" "$uri" "$vol" >"$share/stager.log" 2>&1
 if [ $? -ne 0 ] || [ ! -s "$share/device.txt" ]; then echo "FAIL staging" > "$share/result.txt"; cat "$share/stager.log"; exit 1; fi
 dev=$(cat "$share/device.txt")

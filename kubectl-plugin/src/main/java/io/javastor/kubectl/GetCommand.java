@@ -55,8 +55,9 @@ final class GetCommand implements Callable<Integer> {
             of("ID", n -> n.path("id").asString()),
             of("GRPC-ENDPOINT", n -> n.path("state").path("grpcEndpoint").asString(n.path("spec").path("grpcEndpoint").asString())),
             of("STATUS", n -> n.path("state").path("status").asString("Unknown")),
-            of("CORDONED", n -> Boolean.toString(!n.path("spec").path("cordon_labels").isEmpty()
-                    || !n.path("spec").path("cordondrainstate").isMissingNode() && !n.path("spec").path("cordondrainstate").isNull())),
+            // Mayastor's v0 node shape: cordondrainstate holds exactly one of cordonedstate, drainingstate, drainedstate.
+            of("CORDONED", n -> Boolean.toString(!n.path("spec").path("cordondrainstate").isMissingNode()
+                    && !n.path("spec").path("cordondrainstate").isNull())),
             wide("NQN", n -> n.path("spec").path("node_nqn").asString()),
             wide("LABELS", n -> labels(n.path("spec").path("labels"))));
     private static final List<Output.Column> POOL = List.of(

@@ -45,6 +45,12 @@ public class CsiProperties {
     private Duration pathFailAfter = Duration.ofSeconds(1);
     /** Node: how long the path agent waits for the core agent to answer a report (a move takes seconds). */
     private Duration pathReportTimeout = Duration.ofSeconds(60);
+    /** Node: the endpoint registered for this app node (GET /v0/app-nodes); default: unix://&lt;the CSI socket&gt;. */
+    private String appNodeEndpoint;
+    /** Node: after a registration succeeded, it is made again this often (a registration removed meanwhile comes back). */
+    private Duration appNodeRefreshInterval = Duration.ofMinutes(5);
+    /** Node: a failed registration is tried again after 1 s, doubling up to this. */
+    private Duration appNodeMaxRetryDelay = Duration.ofSeconds(30);
     /** Node: how long to wait for the namespace block device after nvme connect. */
     private Duration deviceTimeout = Duration.ofSeconds(30);
     /** Node: NVMe keep-alive reconnect delay in seconds (nvme connect --reconnect-delay). */
@@ -58,6 +64,14 @@ public class CsiProperties {
         }
         String home = System.getenv().getOrDefault("JAVASTOR_HOME", "/tmp/javastor");
         return Path.of(home, "csi-" + mode.name().toLowerCase() + ".sock");
+    }
+
+    /** The endpoint this node plugin registers as an app node. */
+    public String appNodeEndpointOrDefault() {
+        if (appNodeEndpoint != null && !appNodeEndpoint.isBlank()) {
+            return appNodeEndpoint;
+        }
+        return "unix://" + socketPath().toAbsolutePath();
     }
 
     public String nodeId() {
@@ -93,6 +107,12 @@ public class CsiProperties {
     public void setMaxVolumesPerNode(long maxVolumesPerNode) { this.maxVolumesPerNode = maxVolumesPerNode; }
     public Map<String, String> getTopology() { return topology; }
     public void setTopology(Map<String, String> topology) { this.topology = topology; }
+    public String getAppNodeEndpoint() { return appNodeEndpoint; }
+    public void setAppNodeEndpoint(String appNodeEndpoint) { this.appNodeEndpoint = appNodeEndpoint; }
+    public Duration getAppNodeRefreshInterval() { return appNodeRefreshInterval; }
+    public void setAppNodeRefreshInterval(Duration appNodeRefreshInterval) { this.appNodeRefreshInterval = appNodeRefreshInterval; }
+    public Duration getAppNodeMaxRetryDelay() { return appNodeMaxRetryDelay; }
+    public void setAppNodeMaxRetryDelay(Duration appNodeMaxRetryDelay) { this.appNodeMaxRetryDelay = appNodeMaxRetryDelay; }
     public Duration getDeviceTimeout() { return deviceTimeout; }
     public void setDeviceTimeout(Duration deviceTimeout) { this.deviceTimeout = deviceTimeout; }
     public String getCoreAgentAddress() { return coreAgentAddress; }

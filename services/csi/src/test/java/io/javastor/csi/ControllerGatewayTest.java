@@ -16,10 +16,14 @@ import csi.v1.Csi.TopologyRequirement;
 import csi.v1.Csi.ValidateVolumeCapabilitiesRequest;
 import csi.v1.Csi.VolumeCapability;
 import io.grpc.Status;
+import io.javastor.csi.controller.BearerTokenFile;
 import io.javastor.csi.controller.ControllerService;
+import io.javastor.csi.controller.RestGateway;
+import io.javastor.csi.node.registration.AppNodeRegistration;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import io.javastor.csi.support.GatewayStack;
@@ -27,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -36,11 +42,12 @@ import java.util.UUID;
 
 import static io.javastor.csi.support.GrpcAssertions.fails;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The controller plugin against the real REST gateway + core agent + io-engines + etcd ({@link GatewayStack}, each in
  * its own process), through a real gRPC client on the unix socket: every controller call, idempotence and the error
- * codes that need the gateway. With -Djavastor.csi.rest-url=URL (and -Djavastor.csi.rest-token-file=FILE) it runs against an already running stack instead.
+ * codes that need the gateway, and the node plugin's registration of its node as an app node (which publishing needs). With -Djavastor.csi.rest-url=URL (and -Djavastor.csi.rest-token-file=FILE) it runs against an already running stack instead.
  */
 class ControllerGatewayTest {
     @TempDir
@@ -62,6 +69,11 @@ class ControllerGatewayTest {
             tokenFile = stack.tokenFile("operator").toString();
         }
         operatorTokenFile = tokenFile;
+        // The nodes the tests publish to, registered as their CSI node plugins would (ControllerPublishVolume to a node no
+        // plugin registered is NOT_FOUND). Against an external stack, javastor.csi.rest-token-file must be an admin's.
+        for (String node : List.of("app-node-1", "app-node-2")) {
+            registerAppNode(url, tokenFile, node);
+        }
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller", "--javastor.csi.endpoint=" + socket,
                 "--javastor.csi.rest-url=" + url, "--javastor.csi.rest-token-file=" + tokenFile,
@@ -83,6 +95,18 @@ class ControllerGatewayTest {
         if (stack != null) {
             stack.close();
         }
+    }
+
+    /** PUT /v0/app-nodes/{node}, as a node plugin registers itself (ours do it over the core agent's gRPC API). */
+    static void registerAppNode(String url, String tokenFile, String node) throws Exception {
+        String token = stack != null ? Files.readString(stack.tokenFile("admin")).strip() : Files.readString(Path.of(tokenFile)).strip();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .sslContext(io.javastor.testsupport.ClusterCertificates.shared().httpsClient()).build();
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v0/app-nodes/" + node))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("{\"endpoint\":\"unix:///run/csi/csi.sock\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("register app node %s: %s", node, r.body()).isEqualTo(204);
     }
 
     static CreateVolumeRequest request(String name, long bytes) {
@@ -162,6 +186,82 @@ class ControllerGatewayTest {
         csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(UUID.randomUUID().toString()).build());
         fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().controllerPublishVolume(
                 pub.toBuilder().setVolumeId(UUID.randomUUID().toString()).build()));
+    }
+
+    @Test
+    void publishToANodeNoPluginRegisteredIsNotFoundAndPublishesNothing() throws Exception {
+        String id = create(request("pvc-" + RUN + "-nonode", 64L << 20)).getVolume().getVolumeId();
+        ControllerPublishVolumeRequest pub = ControllerPublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("no-such-node")
+                .setVolumeCapability(Caps.mount("ext4")).build();
+        fails(Status.Code.NOT_FOUND, "node no-such-node does not exist", () -> csi.controller().controllerPublishVolume(pub));
+        fails(Status.Code.NOT_FOUND, "does not exist", () -> csi.controller().controllerPublishVolume(pub.toBuilder().setNodeId("Not_A_Node").build()));
+        RestGateway gateway = new RestGateway(stackUrl(), java.time.Duration.ofSeconds(30), new BearerTokenFile(Path.of(operatorTokenFile)),
+                io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"));
+        assertThat(gateway.getVolume(id).orElseThrow().path("spec").has("target")).as("nothing published").isFalse();
+
+        // A node whose plugin went away (deregistered on stop) is NOT_FOUND again, also for a volume published to it before.
+        registerAppNode(stackUrl(), operatorTokenFile, "app-node-leaving");
+        String uri = csi.controller().controllerPublishVolume(pub.toBuilder().setNodeId("app-node-leaving").build()).getPublishContextOrThrow("uri");
+        assertThat(uri).startsWith("nvmf://");
+        assertThat(gateway.appNodeRegistered("app-node-leaving")).isTrue();
+        deregisterAppNode("app-node-leaving");
+        fails(Status.Code.NOT_FOUND, "app-node-leaving", () -> csi.controller().controllerPublishVolume(pub.toBuilder().setNodeId("app-node-leaving").build()));
+        csi.controller().controllerUnpublishVolume(ControllerUnpublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId("app-node-leaving").build());
+    }
+
+    /**
+     * The node plugin registers its node with the core agent, retrying with back-off while the agent does not answer, and
+     * deregisters it when it stops. A second core agent (its own cluster prefix in the stack's etcd) starts only after
+     * the plugin's first attempts failed.
+     */
+    @Test
+    void theNodePluginRegistersItsNodeOnceTheAgentAnswersAndDeregistersWhenItStops() throws Exception {
+        Assumptions.assumeTrue(stack != null, "needs the test's own stack (not -Djavastor.csi.rest-url)");
+        try (io.javastor.testsupport.CoreAgentProcess agent = new io.javastor.testsupport.CoreAgentProcess(stack.etcdEndpoint(),
+                "csi-app-nodes", stack.dir())) {
+            Path socket = tmp.resolve("csi-node-registering.sock");
+            List<String> args = new ArrayList<>(List.of("--javastor.csi.mode=node", "--javastor.csi.endpoint=" + socket,
+                    "--javastor.csi.node-name=registering-node", "--javastor.csi.core-agent-address=" + agent.address(),
+                    "--javastor.csi.topology.zone=z1", "--javastor.csi.app-node-max-retry-delay=2s"));
+            io.javastor.testsupport.ClusterCertificates.shared().springProperties(io.javastor.api.tls.ClusterPeer.CSI_NODE)
+                    .forEach((k, v) -> args.add("--" + k + "=" + v));
+            ConfigurableApplicationContext node = new SpringApplicationBuilder(CsiApplication.class).run(args.toArray(String[]::new));
+            try {
+                AppNodeRegistration registration = node.getBean(AppNodeRegistration.class);
+                await("the plugin's registration failing while no agent answers").atMost(Duration.ofMinutes(1))
+                        .pollInterval(Duration.ofMillis(200)).until(() -> registration.failedAttempts() >= 2);
+                assertThat(registration.registrations()).isZero();
+
+                agent.start();
+                var appNodes = io.javastor.api.core.v1.AppNodeServiceGrpc.newBlockingStub(agent.apiChannel());
+                var get = io.javastor.api.core.v1.GetAppNodeRequest.newBuilder().setId("registering-node").build();
+                await("registered once the agent answers").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                        .ignoreExceptionsMatching(e -> e instanceof io.grpc.StatusRuntimeException)
+                        .until(() -> appNodes.getAppNode(get).getId().equals("registering-node"));
+                var registered = appNodes.getAppNode(get);
+                assertThat(registered.getEndpoint()).isEqualTo("unix://" + socket.toAbsolutePath());
+                assertThat(registered.getLabelsMap()).containsEntry("zone", "z1").containsKey(AppNodeRegistration.NVME_ANA_LABEL);
+                assertThat(registration.registrations()).isPositive();
+            } finally {
+                node.close();
+            }
+            var appNodes = io.javastor.api.core.v1.AppNodeServiceGrpc.newBlockingStub(agent.apiChannel());
+            fails(Status.Code.NOT_FOUND, "registering-node", () -> appNodes.getAppNode(
+                    io.javastor.api.core.v1.GetAppNodeRequest.newBuilder().setId("registering-node").build()));
+        }
+    }
+
+    static String stackUrl() {
+        return stack != null ? stack.url() : System.getProperty("javastor.csi.rest-url");
+    }
+
+    static void deregisterAppNode(String node) throws Exception {
+        String token = stack != null ? Files.readString(stack.tokenFile("admin")).strip() : Files.readString(Path.of(operatorTokenFile)).strip();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .sslContext(io.javastor.testsupport.ClusterCertificates.shared().httpsClient()).build();
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(stackUrl() + "/v0/app-nodes/" + node))
+                .header("Authorization", "Bearer " + token).DELETE().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("deregister app node %s: %s", node, r.body()).isEqualTo(204);
     }
 
     @Test

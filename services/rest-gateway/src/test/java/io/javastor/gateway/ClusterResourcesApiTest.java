@@ -60,11 +60,16 @@ class ClusterResourcesApiTest {
     void cordonAndUncordonAreIdempotent() {
         Reply cordoned = gw().put("/v0/nodes/node-3/cordon/maintenance");
         assertThat(cordoned.status()).as("%s", cordoned).isEqualTo(200);
-        assertThat(cordoned.json().path("spec").path("cordon_labels").toString()).contains("maintenance");
-        assertThat(gw().put("/v0/nodes/node-3/cordon/maintenance").json().path("spec").path("cordon_labels").size()).isEqualTo(1);
+        // Mayastor's current v0 node shape: cordons are told by cordondrainstate alone, no separate label lists.
+        JsonNode cordonSpec = cordoned.json().path("spec");
+        assertThat(cordonSpec.path("cordondrainstate").path("cordonedstate").path("cordonlabels").toString()).contains("maintenance");
+        assertThat(cordonSpec.has("cordon_labels")).isFalse();
+        assertThat(cordonSpec.has("drain_labels")).isFalse();
+        assertThat(gw().put("/v0/nodes/node-3/cordon/maintenance").json().path("spec").path("cordondrainstate").path("cordonedstate")
+                .path("cordonlabels").size()).isEqualTo(1);
         Reply uncordoned = gw().delete("/v0/nodes/node-3/cordon/maintenance");
         assertThat(uncordoned.status()).isEqualTo(200);
-        assertThat(uncordoned.json().path("spec").path("cordon_labels").size()).isZero();
+        assertThat(uncordoned.json().path("spec").has("cordondrainstate")).isFalse();
         assertThat(gw().delete("/v0/nodes/node-3/cordon/maintenance").status()).isEqualTo(200);
         gw().put("/v0/nodes/node-9/cordon/x").assertError(404, "NotFound", "node-9");
         gw().put("/v0/nodes/node-3/cordon/-bad-").assertError(400, "InvalidArgument", "label");

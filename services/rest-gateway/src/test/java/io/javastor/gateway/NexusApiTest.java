@@ -53,6 +53,16 @@ class NexusApiTest {
         return b;
     }
 
+    /** The nexus's entry of GET /v0/specs (Mayastor's NexusSpec), or null. */
+    static JsonNode nexusSpec(String uuid) {
+        for (JsonNode e : gw().get("/v0/specs").json().path("nexuses")) {
+            if (e.path("uuid").asString().equals(uuid)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
     private static List<String> uuids(Reply list) {
         assertThat(list.status()).as("%s", list).isEqualTo(200);
         List<String> out = new ArrayList<>();
@@ -92,15 +102,16 @@ class NexusApiTest {
 
             // Read from the nodes' inventory, everywhere it is listed.
             assertThat(gw().get("/v0/nexuses/" + uuid).json().path("node").asString()).isEqualTo("node-1");
-            JsonNode spec = null;
-            for (JsonNode e : gw().get("/v0/specs").json().path("nexuses")) {
-                if (e.path("id").asString().equals(uuid)) {
-                    spec = e;
-                }
-            }
+            // Its spec, as Mayastor's NexusSpec: made outside volumes, so not managed and without an owner.
+            JsonNode spec = nexusSpec(uuid);
             assertThat(spec).as("the nexus's spec").isNotNull();
             assertThat(spec.path("status").asString()).isEqualTo("Created");
-            assertThat(spec.path("spec").path("volumeId").asString()).isEmpty();
+            assertThat(spec.path("managed").asBoolean(true)).isFalse();
+            assertThat(spec.has("owner")).isFalse();
+            assertThat(spec.path("node").asString()).isEqualTo("node-1");
+            assertThat(spec.path("size").asLong()).isEqualTo(4 * MIB);
+            assertThat(spec.path("share").asString()).isEqualTo("none");
+            assertThat(spec.path("children").toString()).isEqualTo("[\"" + uri1 + "\"]");
             assertThat(uuids(gw().get("/v0/nexuses"))).contains(uuid);
             assertThat(uuids(gw().get("/v0/nodes/node-1/nexuses"))).contains(uuid);
             assertThat(uuids(gw().get("/v0/nodes/node-2/nexuses"))).doesNotContain(uuid);
@@ -151,6 +162,8 @@ class NexusApiTest {
             String deviceUri = shared.json().asString();
             assertThat(deviceUri).startsWith("nvmf://").contains(uuid);
             assertThat(gw().put(nexus + "/share/nvmf?allowed-hosts=" + host).json().asString()).isEqualTo(deviceUri);
+            assertThat(nexusSpec(uuid).path("share").asString()).isEqualTo("nvmf");
+            assertThat(nexusSpec(uuid).path("allowed_hosts").toString()).contains(host);
             JsonNode sharedNexus = gw().get(nexus).json();
             assertThat(sharedNexus.path("protocol").asString()).isEqualTo("nvmf");
             assertThat(sharedNexus.path("deviceUri").asString()).isEqualTo(deviceUri);
@@ -235,6 +248,75 @@ class NexusApiTest {
         } finally {
             gw().delete(nexus);
             gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r);
+        }
+    }
+
+    @Test
+    void aNexusChildIsReadAddedAndRemovedWithoutNamingItsNode() {
+        String r1 = UUID.randomUUID().toString();
+        String r2 = UUID.randomUUID().toString();
+        String uri1 = replica(r1);
+        String uri2 = replica(r2);
+        String uuid = UUID.randomUUID().toString();
+        String children = "/v0/nexuses/" + uuid + "/children";
+        try {
+            gw().get(children).assertError(404, "NotFound", "nexus " + uuid);
+            gw().put(children + "/" + encoded(uri2)).assertError(404, "NotFound", "nexus " + uuid);
+            assertThat(gw().put("/v0/nodes/node-1/nexuses/" + uuid, body(4 * MIB, List.of(uri1))).status()).isEqualTo(200);
+
+            assertThat(gw().get(children).json().get(0).path("uri").asString()).isEqualTo(uri1);
+            assertThat(gw().get(children + "/" + encoded(uri1)).json().path("state").asString()).isEqualTo("Online");
+            gw().get(children + "/" + encoded(uri2)).assertError(404, "NotFound", "child " + uri2);
+
+            Reply added = gw().put(children + "/" + encoded(uri2));
+            assertThat(added.status()).as("%s", added).isEqualTo(200);
+            assertThat(added.json().path("uri").asString()).isEqualTo(uri2);
+            Awaitility.await("the added child rebuilt").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> gw().get(children + "/" + encoded(uri2)).json().path("state").asString().equals("Online"));
+            Reply again = gw().put(children + "/" + encoded(uri2));
+            assertThat(again.status()).as("adding a child already there: %s", again).isEqualTo(200);
+            assertThat(gw().get(children).json().size()).isEqualTo(2);
+            assertThat(nexusSpec(uuid).path("children").size()).isEqualTo(2);
+
+            assertThat(gw().delete(children + "/" + encoded(uri2)).status()).isEqualTo(204);
+            assertThat(gw().delete(children + "/" + encoded(uri2)).status()).as("removing one not there").isEqualTo(204);
+            assertThat(gw().get(children).json().size()).isEqualTo(1);
+            gw().delete(children + "/" + encoded(uri1)).assertError(412, "FailedPrecondition", "only child");
+            gw().get("/v0/nexuses/nope/children").assertError(400, "InvalidArgument", "nexus_id");
+            gw().put("/v0/nexuses/nope/children/" + encoded(uri2)).assertError(400, "InvalidArgument", "nexus_id");
+        } finally {
+            gw().delete("/v0/nexuses/" + uuid);
+            gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r1);
+            gw().delete("/v0/nodes/node-1/pools/pool-node-1/replicas/" + r2);
+        }
+    }
+
+    @Test
+    void aVolumesTargetChildrenAreReadButChangedOnlyThroughTheVolume() {
+        String volume = UUID.randomUUID().toString();
+        assertThat(gw().put("/v0/volumes/" + volume, VolumeApiTest.body(4 * MIB, 1)).status()).isEqualTo(200);
+        try {
+            Reply published = gw().put("/v0/volumes/" + volume + "/target", Map.of("protocol", "nvmf", "publish_context", Map.of(),
+                    "node", "node-1", "frontend_node", "app-1"));
+            assertThat(published.status()).as("%s", published).isEqualTo(200);
+            String child = gw().get("/v0/nexuses/" + volume + "/children").json().get(0).path("uri").asString();
+            assertThat(gw().get("/v0/nexuses/" + volume + "/children/" + encoded(child)).json().path("uri").asString()).isEqualTo(child);
+            gw().delete("/v0/nexuses/" + volume + "/children/" + encoded(child)).assertError(409, "InUse", "volume " + volume);
+            gw().put("/v0/nexuses/" + volume + "/children/" + encoded("bdev:///" + UUID.randomUUID())).assertError(409, "InUse",
+                    "volume " + volume);
+
+            // The target's spec, as Mayastor's NexusSpec: managed, owned by the volume, its size, shared over nvmf.
+            JsonNode spec = nexusSpec(volume);
+            assertThat(spec).isNotNull();
+            assertThat(spec.path("managed").asBoolean()).isTrue();
+            assertThat(spec.path("owner").asString()).isEqualTo(volume);
+            assertThat(spec.path("node").asString()).isEqualTo("node-1");
+            assertThat(spec.path("size").asLong()).isEqualTo(4 * MIB);
+            assertThat(spec.path("share").asString()).isEqualTo("nvmf");
+            assertThat(spec.path("status").asString()).isEqualTo("Created");
+            assertThat(spec.path("children").toString()).contains(child);
+        } finally {
+            assertThat(gw().delete("/v0/volumes/" + volume).status()).isEqualTo(204);
         }
     }
 }

@@ -44,7 +44,9 @@ class OpenApiDocumentTest {
             "/v0/pools/{pool_id}/replicas/{replica_id}/share/nvmf", "/v0/pools/{pool_id}/replicas/{replica_id}/share",
             "/v0/nodes/{node_id}/nexuses/{nexus_id}/children/{child_id}", "/v0/nodes/{node_id}/nexuses/{nexus_id}/share/{protocol}",
             "/v0/nodes/{node_id}/nexuses/{nexus_id}/share", "/v0/volumes/{volume_id}/rebuild-history", "/v0/nodes/{id}/block_devices",
-            "/v0/watches/volumes/{volume_id}");
+            "/v0/watches/volumes/{volume_id}", "/v0/app-nodes", "/v0/app-nodes/{app_node_id}", "/v0/nexuses/{nexus_id}/children",
+            "/v0/nexuses/{nexus_id}/children/{child_id}", "/v0/volumes/{volume_id}/property", "/v0/volumes/{volume_id}/share/{protocol}",
+            "/v0/volumes/{volume_id}/share", "/v0/volumes{volume_id}/share");
 
     @Test
     void servedDocumentIsValidOpenApi3AndListsEveryPath() {
@@ -56,7 +58,8 @@ class OpenApiDocumentTest {
         assertThat(api.getOpenapi()).startsWith("3.");
         assertThat(api.getPaths().keySet()).containsAll(PATHS);
         assertThat(api.getComponents().getSchemas()).containsKeys("Volume", "VolumeSpec", "VolumeState", "CreateVolumeBody",
-                "PublishVolumeBody", "Pool", "Node", "Replica", "Nexus", "Specs", "RestJsonError", "Volumes", "RestWatch");
+                "PublishVolumeBody", "Pool", "Node", "Replica", "Nexus", "Specs", "RestJsonError", "Volumes", "RestWatch",
+                "AppNode", "AppNodes", "RegisterAppNode", "NexusSpec", "SetVolumePropertyBody", "CordonDrainState");
         assertThat(api.getComponents().getSchemas().get("CreateVolumeBody").getRequired())
                 .containsExactlyInAnyOrder("size", "replicas", "thin", "policy");
         api.getPaths().forEach((path, item) -> item.readOperations().forEach(op -> {

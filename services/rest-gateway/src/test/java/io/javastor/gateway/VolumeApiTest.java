@@ -266,4 +266,63 @@ class VolumeApiTest {
         gw().get("/v0/volumes?starting_token=-1").assertError(400, "InvalidArgument", "starting_token");
         gw().get("/v0/volumes?starting_token=abc").assertError(400, "InvalidArgument", "starting_token");
     }
+
+    @Test
+    void propertyMaxSnapshotsIsSetAndOtherPropertiesAreRefusedByName() {
+        String uuid = create(4 * MIB, 1);
+        Reply set = gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 0));
+        assertThat(set.status()).as("%s", set).isEqualTo(200);
+        assertThat(set.json().path("spec").path("uuid").asString()).isEqualTo(uuid);
+        assertThat(gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 0)).status()).as("again").isEqualTo(200);
+
+        Reply ten = gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 10));
+        assertThat(ten.status()).as("%s", ten).isEqualTo(200);
+        assertThat(ten.json().path("spec").path("max_snapshots").asInt()).isEqualTo(10);
+        assertThat(gw().get("/v0/volumes/" + uuid).json().path("spec").path("max_snapshots").asInt()).isEqualTo(10);
+        assertThat(gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 0)).json().path("spec").has("max_snapshots"))
+                .as("0: no limit, not shown").isFalse();
+        gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", -1)).assertError(400, "InvalidArgument", "max_snapshots");
+        gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", "ten")).assertError(400, "InvalidArgument", "max_snapshots");
+        gw().put("/v0/volumes/" + uuid + "/property", Map.of("replicas", 2)).assertError(400, "InvalidArgument", "replicas");
+        gw().put("/v0/volumes/" + uuid + "/property", Map.of()).assertError(400, "InvalidArgument", "body");
+        gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 0, "thin", true)).assertError(400, "InvalidArgument", "body");
+        gw().put("/v0/volumes/" + uuid + "/property").assertError(400, "InvalidArgument", "body");
+        gw().put("/v0/volumes/" + UUID.randomUUID() + "/property", Map.of("max_snapshots", 0)).assertError(404, "NotFound", "");
+        gw().put("/v0/volumes/nope/property", Map.of("max_snapshots", 0)).assertError(400, "InvalidArgument", "volume_id");
+        assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
+    }
+
+    @Test
+    void aPublishedVolumesShareIsItsTargetsUriAndIsNotUnsharedFromUnderItsHost() {
+        String uuid = create(4 * MIB, 1);
+        try {
+            // Unpublished: nothing shared, nothing to unshare; sharing needs a publish (which names the host).
+            gw().put("/v0/volumes/" + uuid + "/share/nvmf").assertError(412, "FailedPrecondition", "not published");
+            assertThat(gw().delete("/v0/volumes/" + uuid + "/share").status()).isEqualTo(204);
+            assertThat(gw().delete("/v0/volumes" + uuid + "/share").status()).as("Mayastor's spelling of the path").isEqualTo(204);
+
+            Reply published = gw().put("/v0/volumes/" + uuid + "/target", Map.of("protocol", "nvmf", "publish_context", Map.of(),
+                    "frontend_node", "app-1"));
+            assertThat(published.status()).as("%s", published).isEqualTo(200);
+            String deviceUri = published.json().path("state").path("target").path("deviceUri").asString();
+            assertThat(deviceUri).startsWith("nvmf://");
+
+            Reply shared = gw().put("/v0/volumes/" + uuid + "/share/nvmf");
+            assertThat(shared.status()).as("%s", shared).isEqualTo(200);
+            assertThat(shared.json().asString()).isEqualTo(deviceUri);
+            assertThat(gw().put("/v0/volumes/" + uuid + "/share/nvmf?frontend_host=app-1").json().asString()).isEqualTo(deviceUri);
+            gw().put("/v0/volumes/" + uuid + "/share/nvmf?frontend_host=app-2").assertError(412, "FailedPrecondition", "frontend_host");
+            gw().put("/v0/volumes/" + uuid + "/share/nvmf?frontend_host=App_2").assertError(400, "InvalidArgument", "frontend_host");
+            gw().put("/v0/volumes/" + uuid + "/share/iscsi").assertError(422, "Unsupported", "iscsi");
+            gw().put("/v0/volumes/" + uuid + "/share/nbd").assertError(400, "InvalidArgument", "protocol");
+            gw().delete("/v0/volumes/" + uuid + "/share").assertError(409, "InUse", "unpublish");
+            gw().delete("/v0/volumes" + uuid + "/share").assertError(409, "InUse", "unpublish");
+            assertThat(gw().get("/v0/volumes/" + uuid).json().path("state").path("target").path("deviceUri").asString())
+                    .as("still shared").isEqualTo(deviceUri);
+            gw().put("/v0/volumes/" + UUID.randomUUID() + "/share/nvmf").assertError(404, "NotFound", "");
+            gw().delete("/v0/volumes/" + UUID.randomUUID() + "/share").assertError(404, "NotFound", "");
+        } finally {
+            assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
+        }
+    }
 }

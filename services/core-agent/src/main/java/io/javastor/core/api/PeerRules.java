@@ -8,6 +8,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.GlobalServerInterceptor;
 
 import io.grpc.ServerInterceptor;
+import io.javastor.api.core.v1.AppNodeServiceGrpc;
 import io.javastor.api.core.v1.NodeCertificatesGrpc;
 import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
@@ -19,7 +20,7 @@ import io.javastor.core.node.certificate.NodeCertificateProperties;
 /**
  * Who may call the core agent (mTLS, docs/security.md): io-engines register, heartbeat and report their children
  * (each for its own node: {@code RegistrationApi}); where the agent issues node certificates, the shared io-engine
- * certificate may only ask for one ({@code NodeCertificateApi}) and acts for no node; CSI node plugins report failed paths; the REST gateway calls the
+ * certificate may only ask for one ({@code NodeCertificateApi}) and acts for no node; CSI node plugins report failed paths, fetch their connections' secrets and register their node as an app node; the REST gateway calls the
  * rest. Health and reflection are open to any peer of the cluster.
  */
 @Configuration(proxyBeanMethods = false)
@@ -47,6 +48,9 @@ public class PeerRules {
                         ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
                 // Secrets go to the hosts that connect with them, never through the REST API.
                 .method(VolumeServiceGrpc.getGetHostSecretsMethod().getFullMethodName(), ClusterPeer.CsiNode.class)
+                // A CSI node plugin registers the node it runs on as an app node (and deregisters it when it stops).
+                .method(AppNodeServiceGrpc.getRegisterAppNodeMethod().getFullMethodName(), ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
+                .method(AppNodeServiceGrpc.getDeregisterAppNodeMethod().getFullMethodName(), ClusterPeer.CsiNode.class, ClusterPeer.RestGateway.class)
                 .anyPeer("grpc.health.v1.Health")
                 .otherwise(ClusterPeer.RestGateway.class)
                 .buildFor(tls);

@@ -99,6 +99,14 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     }
 
     @Override
+    public void setVolumeMaxSnapshots(io.javastor.api.core.v1.SetVolumeMaxSnapshotsRequest r, StreamObserver<Volume> response) {
+        if (r.getMaxSnapshots() < 0) {
+            throw new CoreException.InvalidArgument("max_snapshots", "too large");
+        }
+        reply(response, toProto(volumes.setMaxSnapshots(r.getUuid(), r.getMaxSnapshots())));
+    }
+
+    @Override
     public void setVolumeReplicaCount(SetVolumeReplicaCountRequest r, StreamObserver<Volume> response) {
         reply(response, toProto(volumes.setReplicaCount(r.getUuid(), r.getReplicaCount())));
     }

@@ -772,6 +772,23 @@ public final class VolumeOperations {
                 .map(n -> new VolumeView.Target(n.nodeId(), n.uri())));
     }
 
+    /** Sets how many snapshots the volume may have (0: no limit); fewer than it has now only stops new ones. */
+    public VolumeView setMaxSnapshots(String uuid, int max) {
+        requireUuid(uuid);
+        if (max < 0) {
+            throw new CoreException.InvalidArgument("max_snapshots", "must not be negative");
+        }
+        try (var held = guard.acquire(uuid, WAIT)) {
+            Versioned<VolumeSpec> current = readCreated(uuid);
+            if (current.spec().maxSnapshots() == max) {
+                return view(current.spec());
+            }
+            Versioned<VolumeSpec> updated = store.update(VolumeSpec.KIND, current, current.spec().withMaxSnapshots(max));
+            events.record("volume", uuid, "VolumeMaxSnapshotsSet", Severity.INFO, "max_snapshots " + current.spec().maxSnapshots() + " -> " + max);
+            return view(updated.spec());
+        }
+    }
+
     private Versioned<VolumeSpec> readCreated(String uuid) {
         Versioned<VolumeSpec> v = store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
         if (v.spec().operation() != OperationStatus.CREATED) {

@@ -42,6 +42,10 @@ public record VolumeSpec(String uuid, long size, int replicaCount, boolean thin,
         return new VolumeSpec(uuid, s, replicaCount, thin, topology, affinityGroup, operation, maxSnapshots, contentSource, contentSourceVolume);
     }
 
+    public VolumeSpec withMaxSnapshots(int n) {
+        return new VolumeSpec(uuid, size, replicaCount, thin, topology, affinityGroup, operation, n, contentSource, contentSourceVolume);
+    }
+
     public VolumeSpec withReplicaCount(int n) {
         return new VolumeSpec(uuid, size, n, thin, topology, affinityGroup, operation, maxSnapshots, contentSource, contentSourceVolume);
     }

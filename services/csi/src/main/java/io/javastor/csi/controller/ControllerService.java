@@ -30,6 +30,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.javastor.csi.Args;
 import io.javastor.csi.CsiProperties;
+import io.javastor.api.naming.ResourceIds;
 import io.javastor.csi.node.NodeService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,6 +160,12 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
                 throw Args.invalid("volume_capability.access_mode", why);
             }
             JsonNode volume = existingVolume(id);
+            // CSI: a node_id that does not exist is NOT_FOUND. Nodes exist for us when their node plugin registered them as
+            // app nodes (it does at start); an io-engine node without a node plugin could not stage the volume.
+            if (!ResourceIds.isNodeId(node) || !gateway.appNodeRegistered(node)) {
+                throw Status.NOT_FOUND.withDescription("node " + node + " does not exist: no CSI node plugin registered it as an app node "
+                        + "(GET /v0/app-nodes)").asRuntimeException();
+            }
             Optional<String> frontend = frontendNode(volume);
             if (frontend.isPresent() && !frontend.get().equals(node)) {
                 throw Status.FAILED_PRECONDITION.withDescription("volume " + id + " is published to node " + frontend.get()

@@ -76,6 +76,19 @@ public class RestGateway {
         }
     }
 
+    /** Whether a CSI node plugin registered this node (GET /v0/app-nodes/{id}); false on 404. */
+    public boolean appNodeRegistered(String id) {
+        try {
+            call("GET", "/app-nodes/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8), null);
+            return true;
+        } catch (RestError e) {
+            if (e.status() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     public JsonNode putVolume(String uuid, JsonNode body) {
         return call("PUT", "/volumes/" + uuid, body);
     }

@@ -12,7 +12,9 @@ import io.javastor.csi.node.path.PathAgent;
 import io.grpc.ManagedChannel;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
+import io.javastor.api.core.v1.AppNodeServiceGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.csi.node.registration.AppNodeRegistration;
 import io.javastor.csi.node.HostSecrets;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
@@ -57,6 +59,16 @@ public class CsiConfiguration {
         return new PathAgent(new NvmeCli(), VolumeServiceGrpc.newBlockingStub(coreAgentChannel),
                 HostSecrets.fromAgent(VolumeServiceGrpc.newBlockingStub(coreAgentChannel), props.getPathReportTimeout()), host, props.getPathFailAfter(),
                 props.getPathReportTimeout(), java.time.Clock.systemUTC()).start(props.getPathCheckInterval());
+    }
+
+    /** Node mode with a core agent address: the node registers itself as an app node (the controller publishes only to those). */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnExpression(NODE_WITH_AGENT)
+    AppNodeRegistration appNodeRegistration(CsiProperties props, ManagedChannel coreAgentChannel) {
+        AppNodeRegistration.Settings settings = new AppNodeRegistration.Settings(props.nodeId(), props.appNodeEndpointOrDefault(),
+                AppNodeRegistration.labels(props.getTopology(), java.nio.file.Path.of("/sys/module/nvme_core/parameters/multipath")),
+                props.getAppNodeRefreshInterval(), props.getAppNodeMaxRetryDelay());
+        return new AppNodeRegistration(AppNodeServiceGrpc.newBlockingStub(coreAgentChannel), settings).start();
     }
 
     @Bean(destroyMethod = "shutdownNow")

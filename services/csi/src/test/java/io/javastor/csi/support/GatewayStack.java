@@ -42,6 +42,7 @@ public final class GatewayStack implements AutoCloseable {
     private RestGatewayProcess gateway;
     private String adminToken;
     private String agentAddress;
+    private String etcdEndpoint;
     private final java.util.Map<String, IoEngineProcess> engines = new java.util.LinkedHashMap<>();
 
     private GatewayStack(Path dir) {
@@ -80,6 +81,7 @@ public final class GatewayStack implements AutoCloseable {
                 "--initial-cluster", "csi=http://127.0.0.1:" + etcdPeer));
         etcdCommand.addAll(ClusterCertificates.shared().etcdServerFlags());
         start("etcd", etcdCommand, () -> ok(etcdMetrics + "/health"));
+        etcdEndpoint = etcd;
 
         CoreAgentProcess agent = new CoreAgentProcess(etcd, "csi", dir);
         javaProcesses.add(agent);
@@ -109,6 +111,16 @@ public final class GatewayStack implements AutoCloseable {
 
     public String url() {
         return gatewayUrl;
+    }
+
+    /** etcd's client URL (mTLS), for another core agent under its own cluster prefix. */
+    public String etcdEndpoint() {
+        return etcdEndpoint;
+    }
+
+    /** The directory of the stack's files and logs. */
+    public Path dir() {
+        return dir;
     }
 
     /** The core agent's gRPC address, 127.0.0.1:PORT. */

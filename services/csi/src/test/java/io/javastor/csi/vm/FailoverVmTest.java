@@ -92,13 +92,12 @@ class FailoverVmTest {
                         .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(SIZE)).putParameters("repl", "3")
                         .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30").build())
                         .getVolume().getVolumeId();
+                // The target on the victim for the VM's node (an operator's publish); the controller's publish reuses it
+                // once the guest's plugin registered its node.
                 HttpResponse<String> placed = stack.call("PUT", "/v0/volumes/" + id + "/target", "{\"protocol\":\"nvmf\",\"node\":\""
                         + victim + "\",\"frontend_node\":\"" + VM_NODE + "\",\"publish_context\":{}}");
                 assertThat(placed.statusCode()).as(placed.body()).isEqualTo(200);
-                uri = csi.controller().controllerPublishVolume(ControllerPublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId(VM_NODE)
-                        .setVolumeCapability(Caps.block()).putVolumeContext("ioTimeout", "30").build()).getPublishContextOrThrow("uri");
             }
-            assertThat(uri).isEqualTo("nvmf://10.0.2.100:" + FIRST_PORT + "/nqn.2019-05.io.javastor:" + id);
             int agentPort = Integer.parseInt(stack.agentAddress().substring(stack.agentAddress().lastIndexOf(':') + 1));
 
             Path share = Files.createDirectories(tmp.resolve("share"));
@@ -110,7 +109,7 @@ class FailoverVmTest {
             Files.copy(csiNode.keyFile(), guestTls.resolve("csi-node.key"));
             Files.writeString(share.resolve("java.txt"), JavaProcess.java());
             Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
-            Files.writeString(share.resolve("args.txt"), String.join(" ", uri, id, "10.0.2.100:" + agentPort, String.join(" ", PHASES)));
+            Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
             Path script = Files.createDirectories(tmp.resolve("guest")).resolve("failover-guest.sh");
             try (InputStream in = FailoverVmTest.class.getResourceAsStream("/vm/failover-guest.sh")) {
                 Files.write(script, in.readAllBytes());
@@ -124,6 +123,14 @@ class FailoverVmTest {
             Process vm = pb.start();
             Map<String, String> movedBy = new java.util.LinkedHashMap<>();
             try {
+                // ControllerPublishVolume only publishes to a node whose plugin registered it: the guest's, once it runs.
+                NodePluginVmTest.awaitRegistered(stack, vm);
+                try (CsiClient csi = new CsiClient(socket, 240)) {
+                    uri = csi.controller().controllerPublishVolume(ControllerPublishVolumeRequest.newBuilder().setVolumeId(id).setNodeId(VM_NODE)
+                            .setVolumeCapability(Caps.block()).putVolumeContext("ioTimeout", "30").build()).getPublishContextOrThrow("uri");
+                }
+                assertThat(uri).isEqualTo("nvmf://10.0.2.100:" + FIRST_PORT + "/nqn.2019-05.io.javastor:" + id);
+                NodePluginVmTest.writeWhole(share.resolve("args.txt"), String.join(" ", uri, id, String.join(" ", PHASES)));
                 for (String phase : PHASES) {
                     await("guest fio writing in phase " + phase + " (or VM ended)").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(200))
                             .until(() -> Files.exists(share.resolve(phase + "-writing")) || !vm.isAlive());

@@ -51,6 +51,8 @@ import static org.awaitility.Awaitility.await;
  * replicas, then the nexus, while published): the raw device of A grows, and volume B's ext4 grows with
  * NodeExpandVolume with its files intact; in both the guest kernel sees the new size by itself (the target's Namespace
  * Attribute Changed notice), before any rescan. Stats, including the abnormal condition once the device is gone.
+ * The volumes are published through the controller only once the guest's plugin registered its node as an app node
+ * (publishing to a node no plugin registered is NOT_FOUND); the guest's driver waits for their URIs (args.txt).
  * Uses host port 8424 (forwarded into the VM; -Djavastor.csi.vm.port to change). Run with -Djavastor.vm=true.
  */
 @Tag("vm")
@@ -86,15 +88,12 @@ class NodePluginVmTest {
                     "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=" + stack.url(), "--javastor.csi.rest-ca-file=" + io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"),
                     "--javastor.csi.rest-token-file=" + stack.tokenFile("operator"));
             try (CsiClient csi = new CsiClient(socket, 240)) {
-                String a = createAndPublish(csi, stack, "pvc-vm-a", A_SIZE);
-                String b = createAndPublish(csi, stack, "pvc-vm-b", B_SIZE);
-                String aUri = uri(csi, a);
-                String bUri = uri(csi, b);
+                String a = createAndPlace(csi, stack, "pvc-vm-a", A_SIZE);
+                String b = createAndPlace(csi, stack, "pvc-vm-b", B_SIZE);
 
                 Path share = Files.createDirectories(tmp.resolve("share"));
                 Files.writeString(share.resolve("java.txt"), JavaProcess.java());
                 Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
-                Files.writeString(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
                 // The plugin gets its connections' secrets from the core agent, with mTLS as csi-node, as in production.
                 int agentPort = Integer.parseInt(stack.agentAddress().substring(stack.agentAddress().lastIndexOf(':') + 1));
                 Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
@@ -129,6 +128,12 @@ class NodePluginVmTest {
                 Process vm = pb.start();
                 List<String> expanded = new ArrayList<>();
                 try {
+                    // ControllerPublishVolume only publishes to a node whose plugin registered it: the guest's, once it runs.
+                    awaitRegistered(stack, vm);
+                    String aUri = uri(csi, a);
+                    String bUri = uri(csi, b);
+                    // The guest's driver starts once the plugin is up and this file is there (written whole, then renamed).
+                    writeWhole(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
                     // The guest asks, while the volume is staged and in use: raw A first, then ext4 B.
                     if (expandWhenAsked(csi, share, vm, a, A_GROWN, Caps.block(), false)) {
                         expanded.add(a);
@@ -168,8 +173,30 @@ class NodePluginVmTest {
         }
     }
 
-    /** CreateVolume (3 replicas), its nexus placed on csi-node-1 (the engine the VM reaches), then ControllerPublishVolume. */
-    private static String createAndPublish(CsiClient csi, GatewayStack stack, String name, long size) {
+    /** Waits until the guest's node plugin registered vm-node as an app node (it does at start); fails when the VM ends first. */
+    static void awaitRegistered(GatewayStack stack, Process vm) {
+        await("the guest's node plugin registered " + VM_NODE + " (or VM ended)").atMost(Duration.ofMinutes(15))
+                .pollInterval(Duration.ofSeconds(2)).until(() -> registered(stack) || !vm.isAlive());
+        assertThat(registered(stack)).as("the guest's node plugin registered %s; see the VM output", VM_NODE).isTrue();
+    }
+
+    private static boolean registered(GatewayStack stack) {
+        HttpResponse<String> r = stack.call("GET", "/v0/app-nodes/" + VM_NODE, null);
+        return r != null && r.statusCode() == 200;
+    }
+
+    /** Writes a file the guest polls for so that it never reads it half-written. */
+    static void writeWhole(Path file, String text) throws IOException {
+        Path part = file.resolveSibling(file.getFileName() + ".part");
+        Files.writeString(part, text);
+        Files.move(part, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * CreateVolume (3 replicas) and its nexus placed on csi-node-1 (the engine the VM reaches) for vm-node; the
+     * controller's ControllerPublishVolume (once the guest's plugin registered) reuses it.
+     */
+    private static String createAndPlace(CsiClient csi, GatewayStack stack, String name, long size) {
         String id = csi.controller().createVolume(CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(Caps.mount("ext4"))
                 .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(size)).putParameters("repl", "3")
                 .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30").build())

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.Channel;
+import io.javastor.api.core.v1.AppNodeServiceGrpc;
 import io.javastor.api.core.v1.EventServiceGrpc;
 import io.javastor.api.core.v1.NexusServiceGrpc;
 import io.javastor.api.core.v1.NodeServiceGrpc;
@@ -57,5 +58,9 @@ public final class CoreStubs {
 
     public WatchServiceGrpc.WatchServiceBlockingStub watches() {
         return WatchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+    }
+
+    public AppNodeServiceGrpc.AppNodeServiceBlockingStub appNodes() {
+        return AppNodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
     }
 }

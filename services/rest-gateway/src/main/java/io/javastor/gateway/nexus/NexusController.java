@@ -68,6 +68,42 @@ public class NexusController {
         destroy(InputRules.uuid("nexus_id", nexusId), "");
     }
 
+    @Operation(summary = "The nexus's children as its node reports them, wherever the nexus lives")
+    @GetMapping("/nexuses/{nexus_id}/children")
+    public List<Nexus.Child> getNexusChildren(@PathVariable("nexus_id") String nexusId) {
+        return one(InputRules.uuid("nexus_id", nexusId), "").children();
+    }
+
+    @GetMapping("/nexuses/{nexus_id}/children/{child_id}")
+    public Nexus.Child getNexusChild(@PathVariable("nexus_id") String nexusId,
+            @Parameter(description = "the child's URI, URL-encoded (bdev%3A%2F%2F%2F<uuid>)") @PathVariable("child_id") String childId) {
+        String uuid = InputRules.uuid("nexus_id", nexusId);
+        String child = InputRules.required("child_id", childId);
+        return child(one(uuid, ""), child);
+    }
+
+    @Operation(summary = "Add a child (its rebuild starts) to a nexus made outside volumes, wherever it lives; adding one already "
+            + "there succeeds. A volume's target is 409 InUse (raise the volume's replica count instead)")
+    @PutMapping("/nexuses/{nexus_id}/children/{child_id}")
+    public Nexus.Child putNexusChild(@PathVariable("nexus_id") String nexusId,
+            @Parameter(description = "the child's URI, URL-encoded (bdev%3A%2F%2F%2F<uuid>)") @PathVariable("child_id") String childId) {
+        String uuid = InputRules.uuid("nexus_id", nexusId);
+        String child = InputRules.required("child_id", childId);
+        var nexus = agent.idempotent(s -> s.nexuses().addNexusChild(AddNexusChildRequest.newBuilder().setUuid(uuid).setUri(child).build()));
+        return child(Nexus.from(nexus), child);
+    }
+
+    @Operation(summary = "Remove a child from a nexus made outside volumes, wherever it lives; removing one not there succeeds, the "
+            + "only child or the last healthy one is 412. A volume's target is 409 InUse (lower the volume's replica count instead)")
+    @DeleteMapping("/nexuses/{nexus_id}/children/{child_id}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void delNexusChild(@PathVariable("nexus_id") String nexusId,
+            @Parameter(description = "the child's URI, URL-encoded (bdev%3A%2F%2F%2F<uuid>)") @PathVariable("child_id") String childId) {
+        String uuid = InputRules.uuid("nexus_id", nexusId);
+        String child = InputRules.required("child_id", childId);
+        agent.idempotent(s -> s.nexuses().removeNexusChild(RemoveNexusChildRequest.newBuilder().setUuid(uuid).setUri(child).build()));
+    }
+
     @GetMapping("/nodes/{id}/nexuses")
     public List<Nexus> getNodeNexuses(@PathVariable String id) {
         return list(InputRules.nodeId("id", id));

@@ -13,16 +13,15 @@ import io.swagger.v3.oas.annotations.media.Schema;
 @Schema(requiredProperties = {"id"})
 public record Node(String id, NodeSpec spec, NodeState state) {
 
+    /** As Mayastor's current v0 NodeSpec: cordons and drains are told by {@code cordondrainstate} alone. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @Schema(name = "NodeSpec", requiredProperties = {"id", "grpcEndpoint"})
     public record NodeSpec(String id, @JsonProperty("grpcEndpoint") String grpcEndpoint, Map<String, String> labels,
             @JsonProperty("node_nqn") String nodeNqn,
-            @Schema(description = "cordon labels; a node with any takes no new replicas or nexuses")
-            @JsonProperty("cordon_labels") List<String> cordonLabels,
-            @Schema(description = "drain labels; they cordon the node too")
-            @JsonProperty("drain_labels") List<String> drainLabels,
-            @Schema(description = "Mayastor's cordon/drain state; absent when the node has neither cordon nor drain labels")
-            CordonDrainState cordondrainstate) {
+            @Schema(description = "cordon and drain labels and the drain's progress; absent when the node has neither (it takes new "
+                    + "replicas and nexuses)")
+            CordonDrainState cordondrainstate,
+            @Schema(description = "version of the node's io-engine") String version) {
     }
 
     /**
@@ -47,7 +46,7 @@ public record Node(String id, NodeSpec spec, NodeState state) {
     @Schema(name = "NodeState", requiredProperties = {"id", "grpcEndpoint", "status"})
     public record NodeState(String id, @JsonProperty("grpcEndpoint") String grpcEndpoint,
             @Schema(allowableValues = {"Online", "Offline", "Unknown"}) String status,
-            @JsonProperty("node_nqn") String nodeNqn) {
+            @JsonProperty("node_nqn") String nodeNqn, String version) {
     }
 
     static Node from(io.javastor.api.core.v1.Node n) {
@@ -65,8 +64,8 @@ public record Node(String id, NodeSpec spec, NodeState state) {
         } else if (n.getCordonLabelsCount() > 0) {
             cordonDrain = new CordonDrainState(new CordonLabels(n.getCordonLabelsList()), null, null);
         }
-        return new Node(n.getId(), new NodeSpec(n.getId(), n.getGrpcEndpoint(), n.getLabelsMap(), nqn, n.getCordonLabelsList(),
-                n.getDrainLabelsList(), cordonDrain),
-                new NodeState(n.getId(), n.getGrpcEndpoint(), status, nqn));
+        String version = n.getVersion().isEmpty() ? null : n.getVersion();
+        return new Node(n.getId(), new NodeSpec(n.getId(), n.getGrpcEndpoint(), n.getLabelsMap(), nqn, cordonDrain, version),
+                new NodeState(n.getId(), n.getGrpcEndpoint(), status, nqn, version));
     }
 }

@@ -45,7 +45,8 @@ public enum ApiRole {
         if (method.equals("GET") || method.equals("HEAD")) {
             return VIEWER;
         }
-        if (path.startsWith("/v0/volumes/") || path.startsWith("/v0/watches/volumes/") || path.startsWith("/v0/snapshots/")
+        // "/v0/volumes" without the slash too: Mayastor's spec spells the share DELETE /volumes{volume_id}/share.
+        if (path.startsWith("/v0/volumes") || path.startsWith("/v0/watches/volumes/") || path.startsWith("/v0/snapshots/")
                 || path.startsWith("/v0/volume-snapshots/")) {
             return OPERATOR;
         }

@@ -1,6 +1,7 @@
 package io.javastor.gateway.spec;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -37,21 +38,30 @@ public class SpecController {
         List<Specs.SpecEntry> pools = new ArrayList<>();
         List<Specs.SpecEntry> replicas = new ArrayList<>();
         List<Specs.SpecEntry> nodes = new ArrayList<>();
-        List<Specs.SpecEntry> nexuses = new ArrayList<>();
+        List<Spec> nexusSpecs = new ArrayList<>();
+        Map<String, Long> volumeSizes = new HashMap<>();
         for (Spec s : agent.idempotent(a -> a.specs().listSpecs(ListSpecsRequest.getDefaultInstance())).getSpecsList()) {
+            if (s.getKind().equals("nexus")) {
+                nexusSpecs.add(s); // after the loop: a target's size is its volume's
+                continue;
+            }
             Specs.SpecEntry entry = new Specs.SpecEntry(s.getId(), SpecStatus.of(s.getOperation()), s.getModRevision(),
                     json.readValue(s.getJson(), OBJECT));
+            if (s.getKind().equals("volume") && entry.spec().get("size") instanceof Number size) {
+                volumeSizes.put(s.getId(), size.longValue());
+            }
             switch (s.getKind()) {
                 case "volume" -> volumes.add(entry);
                 case "pool" -> pools.add(entry);
                 case "replica" -> replicas.add(entry);
                 case "node" -> nodes.add(entry);
-                case "nexus" -> nexuses.add(entry);
                 default -> {
                     // A kind this gateway does not know yet (a newer agent): not part of the v0 shape.
                 }
             }
         }
+        List<NexusSpec> nexuses = nexusSpecs.stream().map(s -> NexusSpec.from(json.readValue(s.getJson(), OBJECT),
+                SpecStatus.of(s.getOperation()), s.getModRevision(), volumeSizes)).toList();
         return new Specs(volumes, pools, replicas, nexuses, nodes);
     }
 }

@@ -10,7 +10,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 /** The desired state as the core agent keeps it in etcd. */
 @Schema(requiredProperties = {"volumes", "pools", "replicas", "nexuses", "nodes"})
 public record Specs(List<SpecEntry> volumes, List<SpecEntry> pools, List<SpecEntry> replicas,
-        @Schema(description = "volumes' targets (volumeId set) and nexuses made outside volumes (volumeId empty)") List<SpecEntry> nexuses,
+        @Schema(description = "volumes' targets (managed, owner set) and nexuses made outside volumes, as Mayastor's NexusSpec") List<NexusSpec> nexuses,
         List<SpecEntry> nodes) {
 
     @Schema(name = "SpecEntry", requiredProperties = {"id", "status", "mod_revision", "spec"})

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -26,6 +28,7 @@ import io.javastor.api.core.v1.UnpublishVolumeRequest;
 import io.javastor.gateway.coreclient.CoreAgentClient;
 import io.javastor.gateway.nexus.Nexus;
 import io.javastor.gateway.errors.ApiException;
+import io.javastor.gateway.errors.ErrorKind;
 import io.javastor.gateway.validation.InputRules;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -38,6 +41,8 @@ public class VolumeController {
 
     /** The host NQN of a node, as the io-engine and the CSI node plugin use it (DESIGN.md). */
     static final String HOST_NQN_PREFIX = "nqn.2019-05.io.javastor:node-name:";
+
+    private static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
 
     private final CoreAgentClient agent;
     private final VolumeLimits limits;
@@ -150,6 +155,87 @@ public class VolumeController {
         String uuid = InputRules.uuid("volume_id", volumeId);
         long size = InputRules.positiveSize("size", InputRules.required("body", body).size());
         return withTarget(agent.idempotent(s -> s.volumes().resizeVolume(ResizeVolumeRequest.newBuilder().setUuid(uuid).setSize(size).build())));
+    }
+
+    /** The properties PUT /volumes/{id}/property takes (Mayastor's SetVolumePropertyBody). */
+    static final String MAX_SNAPSHOTS = "max_snapshots";
+
+    @Operation(summary = "Set one volume property (body: exactly one). max_snapshots: how many snapshots the volume may have, "
+            + "0 for no limit (fewer than it has now only stops new ones); any other property is 400 naming it. Answers the volume; "
+            + "the same body again succeeds")
+    @PutMapping("/volumes/{volume_id}/property")
+    public Volume putVolumeProperty(@PathVariable("volume_id") String volumeId,
+            @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @io.swagger.v3.oas.annotations.media.Content(
+                    schema = @io.swagger.v3.oas.annotations.media.Schema(implementation = SetVolumePropertyBody.class)))
+            @RequestBody(required = false) Map<String, Object> body) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        InputRules.required("body", body);
+        if (body.size() != 1) {
+            throw ApiException.invalid("body", "name exactly one property (" + MAX_SNAPSHOTS + "), got " + body.keySet());
+        }
+        Map.Entry<String, Object> property = body.entrySet().iterator().next();
+        if (!property.getKey().equals(MAX_SNAPSHOTS)) {
+            throw ApiException.invalid(property.getKey(), "not a volume property that can be set; the one there is: " + MAX_SNAPSHOTS);
+        }
+        if (!(property.getValue() instanceof Integer || property.getValue() instanceof Long)
+                || ((Number) property.getValue()).longValue() < 0) {
+            throw ApiException.invalid(MAX_SNAPSHOTS, "must be a whole number, at least 0, got " + property.getValue());
+        }
+        long max = ((Number) property.getValue()).longValue();
+        if (max > Integer.MAX_VALUE) {
+            throw ApiException.invalid(MAX_SNAPSHOTS, "too large: " + max);
+        }
+        return withTarget(agent.idempotent(s -> s.volumes().setVolumeMaxSnapshots(io.javastor.api.core.v1.SetVolumeMaxSnapshotsRequest
+                .newBuilder().setUuid(uuid).setMaxSnapshots((int) max).build())));
+    }
+
+    @Operation(summary = "The published volume's target share: a published volume is always shared over nvmf, so this answers its "
+            + "nvmf:// URI (a JSON string). An unpublished volume is 412 (publish it with PUT /target), iscsi 422, frontend_host "
+            + "other than the host it is published to 412")
+    @PutMapping(path = "/volumes/{volume_id}/share/{protocol}", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<String> putVolumeShare(@PathVariable("volume_id") String volumeId, @PathVariable String protocol,
+            @Parameter(description = "the app node that connects; must be the one the volume is published to")
+            @RequestParam(name = "frontend_host", required = false) String frontendHost) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        if (protocol.equals("iscsi")) {
+            throw ApiException.unsupported("protocol", "iscsi is not supported; volumes are shared over nvmf");
+        }
+        if (!protocol.equals("nvmf")) {
+            throw ApiException.invalid("protocol", "must be nvmf, got '" + protocol + "'");
+        }
+        String host = frontendHost == null ? null : HOST_NQN_PREFIX + InputRules.nodeId("frontend_host", frontendHost);
+        var volume = agent.idempotent(s -> s.volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()));
+        if (!volume.hasTarget() || volume.getTarget().getNodeId().isEmpty()) {
+            throw new ApiException(ErrorKind.FailedPrecondition, "volume " + uuid + ": not published; publish it (PUT /v0/volumes/" + uuid
+                    + "/target), which shares its target over nvmf", "target");
+        }
+        var nexus = agent.idempotent(s -> s.nexuses().getNexus(io.javastor.api.core.v1.GetNexusRequest.newBuilder().setUuid(uuid)
+                .setNodeId(volume.getTarget().getNodeId()).build()));
+        if (nexus.getDeviceUri().isEmpty()) {
+            throw new ApiException(ErrorKind.FailedPrecondition, "volume " + uuid + ": its target on node " + nexus.getNodeId()
+                    + " is not shared yet; try again", "target");
+        }
+        if (host != null && !nexus.getAllowedHostsList().contains(host)) {
+            throw new ApiException(ErrorKind.FailedPrecondition, "frontend_host " + frontendHost + ": volume " + uuid
+                    + " is published to " + nexus.getAllowedHostsList() + " only; unpublish it and publish it to that host", "frontend_host");
+        }
+        // Mayastor answers the URI as a JSON string.
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(JSON.writeValueAsString(nexus.getDeviceUri()));
+    }
+
+    @Operation(summary = "Unshare the volume's target: an unpublished volume has nothing shared (204); a published one is 409 InUse, "
+            + "since its target exists to be shared with its host: unpublish it (DELETE /target) instead. Mayastor's spec spells the "
+            + "path without the slash (/volumes{volume_id}/share); both are served")
+    @DeleteMapping({"/volumes/{volume_id}/share", "/volumes{volume_id}/share"})
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void delVolumeShare(@PathVariable("volume_id") String volumeId) {
+        String uuid = InputRules.uuid("volume_id", volumeId);
+        var volume = agent.idempotent(s -> s.volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()));
+        if (volume.hasTarget() && !volume.getTarget().getNodeId().isEmpty()) {
+            throw new ApiException(ErrorKind.InUse, "volume " + uuid + ": its target on node " + volume.getTarget().getNodeId()
+                    + " is shared with the host it is published to; unsharing would cut that host off: unpublish it (DELETE /v0/volumes/"
+                    + uuid + "/target)", "volume " + uuid);
+        }
     }
 
     private CreateVolumeRequest createRequest(String uuid, CreateVolumeBody body) {
