@@ -32,13 +32,43 @@ import java.util.stream.Stream;
  * does that on purpose).
  */
 final class AppCds {
-    private static final Map<Path, Optional<Launch>> LAUNCHES = new ConcurrentHashMap<>();
+    private static final Map<String, Optional<Launch>> LAUNCHES = new ConcurrentHashMap<>();
 
-    /** The extracted jar and the archive its starts map. */
-    record Launch(Path jar, Path archive) {
+    /** How the JVM runs the program (the extracted jar, or the classpath in jars and the main class) and the archive its starts map. */
+    record Launch(List<String> javaArgs, Path archive) {
     }
 
     private AppCds() {
+    }
+
+    /**
+     * The command line that runs {@code program} with these JVM options and arguments: an exec jar as
+     * {@link #command(Path, List, List)} does; a main class on the test's classpath with that classpath's folders
+     * (target/classes, target/test-classes) put in jars first, as the JVM archives classes from jars only, and an
+     * archive from a training run; anything else as it is.
+     */
+    static List<String> command(JavaProcess.Program program, List<String> jvmOptions, List<String> args) {
+        if (program.jarFile() != null) {
+            return command(program.jarFile(), jvmOptions, args);
+        }
+        List<String> java = program.javaArgs();
+        if (!enabled() || java.size() != 3 || !java.get(0).equals("-cp")) {
+            return JavaProcess.command(program, jvmOptions, args);
+        }
+        String classpath = java.get(1);
+        String mainClass = java.get(2);
+        Optional<Launch> launch = LAUNCHES.computeIfAbsent(mainClass + " -cp " + classpath,
+                key -> prepareClasspath(classpath, mainClass, jvmOptions, args));
+        if (launch.isEmpty()) {
+            return JavaProcess.command(program, jvmOptions, args);
+        }
+        List<String> jvm = new ArrayList<>(jvmOptions);
+        jvm.add("-XX:SharedArchiveFile=" + launch.get().archive());
+        return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
+    }
+
+    private static boolean enabled() {
+        return Boolean.parseBoolean(System.getProperty("javastor.test.appcds", "true"));
     }
 
     /**
@@ -47,15 +77,15 @@ final class AppCds {
      * from the jar itself.
      */
     static List<String> command(Path execJar, List<String> jvmOptions, List<String> args) {
-        Optional<Launch> launch = Boolean.parseBoolean(System.getProperty("javastor.test.appcds", "true"))
-                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize(), jar -> prepare(jar, jvmOptions, args))
+        Optional<Launch> launch = enabled()
+                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize().toString(), jar -> prepare(Path.of(jar), jvmOptions, args))
                 : Optional.empty();
         if (launch.isEmpty()) {
             return JavaProcess.command(new JavaProcess.Program(List.of("-jar", execJar.toString())), jvmOptions, args);
         }
         List<String> jvm = new ArrayList<>(jvmOptions);
         jvm.add("-XX:SharedArchiveFile=" + launch.get().archive());
-        return JavaProcess.command(new JavaProcess.Program(List.of("-jar", launch.get().jar().toString())), jvm, args);
+        return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
     }
 
     private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args) {
@@ -67,7 +97,7 @@ final class AppCds {
             try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
                 String stamp = digest(execJar);
-                Launch launch = new Launch(dir.resolve(execJar.getFileName()), dir.resolve("app.jsa"));
+                Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
                 Path stampFile = dir.resolve("stamp");
                 if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp) && Files.exists(launch.archive())) {
                     return Optional.of(launch);
@@ -83,7 +113,8 @@ final class AppCds {
                 List<String> training = new ArrayList<>(jvmOptions);
                 training.add("-XX:ArchiveClassesAtExit=" + work.resolve("app.jsa"));
                 training.add("-Dspring.context.exit=onRefresh");
-                run(JavaProcess.command(new JavaProcess.Program(List.of("-jar", work.resolve(execJar.getFileName()).toString())), training, args),
+                run(JavaProcess.command(new JavaProcess.Program(List.of("-jar", work.resolve(execJar.getFileName()).toString())), training,
+                                trainingArgs(args)),
                         log, "training run of " + execJar);
                 if (!Files.exists(work.resolve("app.jsa"))) {
                     throw new IOException("the training run of " + execJar + " wrote no archive: " + tail(log));
@@ -101,6 +132,90 @@ final class AppCds {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing " + execJar, e);
+        }
+    }
+
+    /**
+     * A main class on the test's classpath: its folders in jars (made afresh by each test JVM: the classes may have
+     * changed since the last run) under target/cds/ of the first folder's module, and an archive from a training run.
+     */
+    private static Optional<Launch> prepareClasspath(String classpath, String mainClass, List<String> jvmOptions, List<String> args) {
+        List<String> entries = List.of(classpath.split(java.io.File.pathSeparator));
+        Optional<Path> firstFolder = entries.stream().map(Path::of).filter(Files::isDirectory).findFirst();
+        if (firstFolder.isEmpty()) {
+            System.out.println("AppCds: starting " + mainClass + " without a class archive: no folder on its classpath to place it beside");
+            return Optional.empty();
+        }
+        Path dir = firstFolder.get().toAbsolutePath().getParent().resolve("cds").resolve(mainClass);
+        try {
+            Files.createDirectories(dir.getParent());
+            try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(mainClass + ".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+                long t0 = System.nanoTime();
+                deleteTree(dir);
+                Files.createDirectories(dir);
+                List<String> jars = new ArrayList<>();
+                int n = 0;
+                for (String e : entries) {
+                    Path p = Path.of(e);
+                    if (Files.isDirectory(p)) {
+                        Path jar = dir.resolve("folder-" + (n++) + ".jar");
+                        jarFolder(p, jar);
+                        jars.add(jar.toString());
+                    } else {
+                        jars.add(e);
+                    }
+                }
+                String cp = String.join(java.io.File.pathSeparator, jars);
+                Path cpFile = dir.resolve("classpath");
+                Files.writeString(cpFile, cp);
+                Path log = dir.resolveSibling(mainClass + ".log");
+                Files.deleteIfExists(log);
+                List<String> training = new ArrayList<>(jvmOptions);
+                training.add("-XX:ArchiveClassesAtExit=" + dir.resolve("app.jsa"));
+                training.add("-Dspring.context.exit=onRefresh");
+                run(JavaProcess.command(new JavaProcess.Program(List.of("-cp", cp, mainClass)), training, trainingArgs(args)), log,
+                        "training run of " + mainClass);
+                if (!Files.exists(dir.resolve("app.jsa"))) {
+                    throw new IOException("the training run of " + mainClass + " wrote no archive: " + tail(log));
+                }
+                System.out.printf("AppCds: %s's classpath folders in jars and its class archive made in %d s (%s)%n", mainClass,
+                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), dir);
+                return Optional.of(new Launch(List.of("-cp", cp, mainClass), dir.resolve("app.jsa")));
+            }
+        } catch (IOException e) {
+            System.out.println("AppCds: starting " + mainClass + " without a class archive: " + e.getMessage());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing " + mainClass, e);
+        }
+    }
+
+    /**
+     * The arguments of the training run: the first start's, without its io-engine disks, so that the run (which builds
+     * the context, where an engine opens its disks) touches no pool of the test.
+     */
+    private static List<String> trainingArgs(List<String> args) {
+        return args.stream().filter(a -> !a.startsWith("--javastor.io-engine.disks=")).toList();
+    }
+
+    private static void jarFolder(Path folder, Path jar) throws IOException {
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(folder)) {
+            out.setLevel(java.util.zip.Deflater.BEST_SPEED);
+            for (Path f : files.sorted().toList()) {
+                if (f.equals(folder)) {
+                    continue;
+                }
+                String name = folder.relativize(f).toString().replace(java.io.File.separatorChar, '/');
+                if (Files.isDirectory(f)) {
+                    out.putNextEntry(new java.util.jar.JarEntry(name + "/"));
+                } else {
+                    out.putNextEntry(new java.util.jar.JarEntry(name));
+                    Files.copy(f, out);
+                }
+                out.closeEntry();
+            }
         }
     }
 

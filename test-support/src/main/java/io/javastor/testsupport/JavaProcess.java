@@ -57,7 +57,6 @@ public final class JavaProcess implements AutoCloseable {
     private final Program program;
     private final List<String> jvmOptions;
     private final List<String> args;
-    private final List<String> command;
     private final Path log;
     private final Callable<Boolean> ready;
     private final Duration readyWithin;
@@ -73,7 +72,6 @@ public final class JavaProcess implements AutoCloseable {
         this.program = program;
         this.jvmOptions = List.copyOf(jvmOptions);
         this.args = List.copyOf(args);
-        this.command = command(program, jvmOptions, args);
         this.log = log;
         this.ready = ready;
         this.readyWithin = readyWithin;
@@ -153,7 +151,7 @@ public final class JavaProcess implements AutoCloseable {
 
     /** Starts it (again, after a stop or a kill) and waits until it is ready. */
     public JavaProcess start() throws IOException {
-        List<String> cmd = program.jarFile() == null ? command : AppCds.command(program.jarFile(), jvmOptions, args);
+        List<String> cmd = AppCds.command(program, jvmOptions, args);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         await(name + " ready").atMost(readyWithin).pollInterval(Duration.ofMillis(250)).until(() -> {
             if (!process.isAlive()) {
