@@ -80,7 +80,8 @@ class ControllerModeSocketTest {
                 .extracting(c -> c.getRpc().getType()).containsExactlyInAnyOrder(
                         ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME, ControllerServiceCapability.RPC.Type.PUBLISH_UNPUBLISH_VOLUME,
                         ControllerServiceCapability.RPC.Type.LIST_VOLUMES, ControllerServiceCapability.RPC.Type.GET_CAPACITY,
-                        ControllerServiceCapability.RPC.Type.EXPAND_VOLUME);
+                        ControllerServiceCapability.RPC.Type.EXPAND_VOLUME, ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+                        ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS, ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
         fails(Status.Code.UNIMPLEMENTED, "NodeGetInfo", () -> csi.node().nodeGetInfo(NodeGetInfoRequest.getDefaultInstance()));
     }
 
@@ -107,7 +108,11 @@ class ControllerModeSocketTest {
         fails(Status.Code.INVALID_ARGUMENT, "parameters.poolAffinityTopologyLabel", () -> csi.controller().createVolume(ok.toBuilder()
                 .putParameters("poolAffinityTopologyLabel", "no-separator").build()));
         fails(Status.Code.INVALID_ARGUMENT, "volume_content_source", () -> csi.controller().createVolume(ok.toBuilder()
-                .setVolumeContentSource(VolumeContentSource.newBuilder().setVolume(VolumeContentSource.VolumeSource.newBuilder().setVolumeId("x"))).build()));
+                .setVolumeContentSource(VolumeContentSource.getDefaultInstance()).build()));
+        fails(Status.Code.INVALID_ARGUMENT, "volume_content_source.volume.volume_id", () -> csi.controller().createVolume(ok.toBuilder()
+                .setVolumeContentSource(VolumeContentSource.newBuilder().setVolume(VolumeContentSource.VolumeSource.getDefaultInstance())).build()));
+        fails(Status.Code.INVALID_ARGUMENT, "volume_content_source.snapshot.snapshot_id", () -> csi.controller().createVolume(ok.toBuilder()
+                .setVolumeContentSource(VolumeContentSource.newBuilder().setSnapshot(VolumeContentSource.SnapshotSource.getDefaultInstance())).build()));
         fails(Status.Code.INVALID_ARGUMENT, "capacity_range", () -> csi.controller().createVolume(ok.toBuilder()
                 .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(-1)).build()));
         fails(Status.Code.OUT_OF_RANGE, "limit_bytes", () -> csi.controller().createVolume(ok.toBuilder()

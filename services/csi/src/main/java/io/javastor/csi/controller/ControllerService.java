@@ -94,6 +94,9 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
                 }
                 block |= cap.hasBlock();
             }
+            if (req.hasVolumeContentSource()) {
+                checkContentSource(req.getVolumeContentSource());
+            }
             VolumeParameters params = VolumeParameters.parse(req.getParametersMap(), MAX_REPLICAS);
             long size = size("capacity_range", req.hasCapacityRange() ? req.getCapacityRange() : null);
             checkTopology(req);
@@ -346,6 +349,15 @@ public class ControllerService extends ControllerGrpc.ControllerImplBase {
     /** The hidden snapshot a clone of a volume is made through: one per clone, so a retried CreateVolume finds it. */
     static String cloneSnapshotUuid(String cloneVolumeUuid) {
         return UUID.nameUUIDFromBytes(("io.javastor.csi/clone-of/" + cloneVolumeUuid).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /** A content source names a snapshot or a volume, by a non-empty id: checked before anything is asked of the gateway. */
+    private static void checkContentSource(csi.v1.Csi.VolumeContentSource source) {
+        switch (source.getTypeCase()) {
+            case SNAPSHOT -> Args.required("volume_content_source.snapshot.snapshot_id", source.getSnapshot().getSnapshotId());
+            case VOLUME -> Args.required("volume_content_source.volume.volume_id", source.getVolume().getVolumeId());
+            default -> throw Args.invalid("volume_content_source", "must name a snapshot or a volume");
+        }
     }
 
     /** The snapshot a volume with this content source is restored from. */
