@@ -405,15 +405,7 @@ public final class Pool implements AutoCloseable {
             }
             replicas.remove(replicaUuid);
             commitNow();
-            for (long c : freed) {
-                device.unmap(layout.clusterOffset(c), layout.clusterSize()).exceptionally(t -> null).join();
-            }
-            synchronized (allocLock) {
-                for (long c : freed) {
-                    freeClusters.set((int) c);
-                    freeCount++;
-                }
-            }
+            releaseCommittedFrees(freed);
             LOG.info("pool={} replica={} destroyed, {} clusters freed", name, replicaUuid, freed.size());
             return null;
         });
@@ -763,15 +755,7 @@ public final class Pool implements AutoCloseable {
         }
         snapshots.remove(snap.uuid());
         commitNow();
-        for (long c : freed) {
-            device.unmap(layout.clusterOffset(c), layout.clusterSize()).exceptionally(t -> null).join();
-        }
-        synchronized (allocLock) {
-            for (long c : freed) {
-                freeClusters.set((int) c);
-                freeCount++;
-            }
-        }
+        releaseCommittedFrees(freed);
         LOG.info("pool={} snapshot={} removed: {} clusters moved to {}, {} freed", name, snap.uuid(), moved,
                 reader == null ? "none" : reader.uuid(), freed.size());
     }
@@ -784,6 +768,22 @@ public final class Pool implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * Clusters a commit just took out of the map: discarded (a failed discard only costs space), then back in the free
+     * set. Only after the commit, so a crash can never find a committed owner's cluster handed to someone else.
+     */
+    private void releaseCommittedFrees(List<Long> freed) {
+        for (long c : freed) {
+            device.unmap(layout.clusterOffset(c), layout.clusterSize()).exceptionally(t -> null).join();
+        }
+        synchronized (allocLock) {
+            for (long c : freed) {
+                freeClusters.set((int) c);
+                freeCount++;
+            }
+        }
     }
 
     /** Replicas and snapshots whose parent is {@code slot}. Pool thread. */
