@@ -70,6 +70,7 @@ public final class GuestNodeDriver {
             GuestNodeDriver d = new GuestNodeDriver(csi, share);
             allPassed = d.scenario("host-without-secret-refused-plugin-authenticates", () -> d.authentication(a, aUri))
                     & d.scenario("ext4-stage-publish-write-restage-read", () -> d.ext4(a, aUri))
+                    & d.scenario("clone-from-snapshot-mounts-as-at-snapshot", () -> d.cloneFromSnapshot(a, aUri))
                     & d.scenario("raw-block-publish-write-read", () -> d.rawBlock(a, aUri))
                     & d.scenario("raw-block-grows-after-controller-expand", () -> d.rawBlockGrows(a, aUri, aGrown))
                     & d.scenario("ext4-expand-after-controller-expand-and-stats", () -> d.expand(b, bUri, bGrown))
@@ -200,6 +201,85 @@ public final class GuestNodeDriver {
         csi.node().nodeUnpublishVolume(unpublish.toBuilder().setTargetPath(roTarget.toString()).build());
         csi.node().nodeUnstageVolume(unstage);
         assertThat(subsystemPresent(vol)).isFalse();
+    }
+
+    /**
+     * Volume A's ext4 (written by the ext4 scenario) gets one more file and is synced; the host takes a CSI snapshot
+     * of A while it is mounted and creates, places and publishes a volume restored from it, then answers with the
+     * clone's id and URI. A then changes (a file rewritten, one added, one deleted); the clone, staged and mounted
+     * by the plugin, shows the filesystem as it was at the snapshot: the old contents, nothing written after; and
+     * writes to the clone leave A as it is.
+     */
+    private void cloneFromSnapshot(String vol, String uri) throws Exception {
+        Path staging = Files.createDirectories(Path.of("/run/csi/staging", vol));
+        Path target = Files.createDirectories(Path.of("/run/csi/pods/pod-s/volumes")).resolve("source");
+        VolumeCapability cap = Caps.mount("ext4");
+        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setVolumeCapability(cap).putVolumeContext("ioTimeout", "30").build());
+        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
+                .setStagingTargetPath(staging.toString()).setTargetPath(target.toString()).setVolumeCapability(cap).build());
+        byte[] atSnapshot = new byte[512 * 1024];
+        new Random(23).nextBytes(atSnapshot);
+        Files.write(target.resolve("at-snapshot.bin"), atSnapshot);
+        Map<String, String> before = fileHashes(target);
+        sh("sync", "-f", target.resolve("at-snapshot.bin").toString());
+        log("source before the snapshot: " + before.keySet());
+        assertThat(before).containsKeys("file-0.bin", "file-1.bin", "file-2.bin", "at-snapshot.bin");
+
+        // The host snapshots A now, with A mounted (crash-consistent: the journal replays on the clone's mount).
+        Files.writeString(share.resolve("snapshot-" + vol + "-ready"), "ready");
+        Path done = share.resolve("snapshot-" + vol + "-done");
+        await("host snapshotted " + vol + " and published a clone").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> Files.exists(done));
+        String[] answer = Files.readString(done).strip().split(" ");
+        String clone = answer[0];
+        String cloneUri = answer[1];
+        log("clone " + clone + " at " + cloneUri);
+
+        // A moves on: none of this may show in the clone.
+        byte[] changed = new byte[atSnapshot.length];
+        new Random(29).nextBytes(changed);
+        Files.write(target.resolve("at-snapshot.bin"), changed);
+        Files.writeString(target.resolve("after-snapshot.txt"), "written after the snapshot");
+        Files.delete(target.resolve("file-0.bin"));
+        sh("sync");
+
+        Path cloneStaging = Files.createDirectories(Path.of("/run/csi/staging", clone));
+        Path cloneTarget = Files.createDirectories(Path.of("/run/csi/pods/pod-s/volumes")).resolve("restored");
+        csi.node().nodeStageVolume(NodeStageVolumeRequest.newBuilder().setVolumeId(clone).putPublishContext("uri", cloneUri)
+                .setStagingTargetPath(cloneStaging.toString()).setVolumeCapability(cap).putVolumeContext("ioTimeout", "30").build());
+        csi.node().nodePublishVolume(NodePublishVolumeRequest.newBuilder().setVolumeId(clone).putPublishContext("uri", cloneUri)
+                .setStagingTargetPath(cloneStaging.toString()).setTargetPath(cloneTarget.toString()).setVolumeCapability(cap).build());
+        Map<String, String> restored = fileHashes(cloneTarget);
+        log("clone's files: " + restored.keySet());
+        assertThat(restored).as("the clone's files are the source's at the snapshot, byte for byte").isEqualTo(before);
+        assertThat(cloneTarget.resolve("after-snapshot.txt")).doesNotExist();
+
+        // The clone is its own volume: writing it leaves the source as it is.
+        Files.writeString(cloneTarget.resolve("clone-only.txt"), "written to the clone");
+        sh("sync");
+        assertThat(target.resolve("clone-only.txt")).doesNotExist();
+        assertThat(sha256(Files.readAllBytes(target.resolve("at-snapshot.bin")))).isEqualTo(sha256(changed));
+
+        csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(clone).setTargetPath(cloneTarget.toString()).build());
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(clone).setStagingTargetPath(cloneStaging.toString()).build());
+        csi.node().nodeUnpublishVolume(NodeUnpublishVolumeRequest.newBuilder().setVolumeId(vol).setTargetPath(target.toString()).build());
+        csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
+        assertThat(subsystemPresent(clone)).isFalse();
+        assertThat(subsystemPresent(vol)).isFalse();
+    }
+
+    /** SHA-256 of every regular file directly in {@code dir} (lost+found left out), by name. */
+    private static Map<String, String> fileHashes(Path dir) throws Exception {
+        Map<String, String> hashes = new java.util.TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f)) {
+                    hashes.put(f.getFileName().toString(), sha256(Files.readAllBytes(f)));
+                }
+            }
+        }
+        return hashes;
     }
 
     private void rawBlock(String vol, String uri) throws Exception {

@@ -1,6 +1,7 @@
 package io.javastor.csi.vm;
 
 import tools.jackson.databind.JsonNode;
+import csi.v1.Csi;
 import csi.v1.Csi.CapacityRange;
 import csi.v1.Csi.ControllerExpandVolumeRequest;
 import csi.v1.Csi.ControllerExpandVolumeResponse;
@@ -66,7 +67,8 @@ class NodePluginVmTest {
     static final long B_SIZE = 64 * MIB;
     static final long B_GROWN = 160 * MIB;
     static final String VM_NODE = "vm-node";
-    static final List<String> SCENARIOS = List.of("host-without-secret-refused-plugin-authenticates", "ext4-stage-publish-write-restage-read", "raw-block-publish-write-read",
+    static final List<String> SCENARIOS = List.of("host-without-secret-refused-plugin-authenticates", "ext4-stage-publish-write-restage-read",
+            "clone-from-snapshot-mounts-as-at-snapshot", "raw-block-publish-write-read",
             "raw-block-grows-after-controller-expand", "ext4-expand-after-controller-expand-and-stats",
             "stats-abnormal-when-device-gone-then-cleanup");
 
@@ -127,6 +129,7 @@ class NodePluginVmTest {
                 pb.environment().put("VM_MEM_MB", "2048");
                 Process vm = pb.start();
                 List<String> expanded = new ArrayList<>();
+                String clone = null;
                 try {
                     // ControllerPublishVolume only publishes to a node whose plugin registered it: the guest's, once it runs.
                     awaitRegistered(stack, vm);
@@ -134,8 +137,10 @@ class NodePluginVmTest {
                     String bUri = uri(csi, b);
                     // The guest's driver starts once the plugin is up and this file is there (written whole, then renamed).
                     writeWhole(share.resolve("args.txt"), String.join(" ", aUri, a, bUri, b, Long.toString(A_GROWN), Long.toString(B_GROWN)));
+                    // The guest asks for a snapshot of A (mounted, ext4) and a clone restored from it.
+                    clone = snapshotAndCloneWhenAsked(csi, stack, share, vm, a);
                     // The guest asks, while the volume is staged and in use: raw A first, then ext4 B.
-                    if (expandWhenAsked(csi, share, vm, a, A_GROWN, Caps.block(), false)) {
+                    if (clone != null && expandWhenAsked(csi, share, vm, a, A_GROWN, Caps.block(), false)) {
                         expanded.add(a);
                         if (expandWhenAsked(csi, share, vm, b, B_GROWN, Caps.mount("ext4"), true)) {
                             expanded.add(b);
@@ -151,7 +156,7 @@ class NodePluginVmTest {
                 }
                 String results = read(share.resolve("result.txt"));
                 System.out.println("---- result.txt ----\n" + results);
-                assertThat(expanded).as("the guest reached both expansion steps").containsExactly(a, b);
+                assertThat(expanded).as("the guest reached the snapshot and both expansion steps").containsExactly(a, b);
                 for (String s : SCENARIOS) {
                     assertThat(results.lines()).as("scenario " + s).anyMatch(l -> l.startsWith("PASS " + s + " "));
                 }
@@ -159,10 +164,10 @@ class NodePluginVmTest {
                 assertThat(vm.exitValue()).isZero();
                 RestGateway gateway = new RestGateway(stack.url(), Duration.ofSeconds(30), new BearerTokenFile(stack.tokenFile("viewer")),
                         io.javastor.testsupport.ClusterCertificates.shared().dir().resolve("ca.crt"));
-                for (String id : List.of(a, b)) {
+                for (String id : List.of(a, b, clone)) {
                     JsonNode v = gateway.getVolume(id).orElseThrow();
                     System.out.println("volume " + id + " after the guest: " + v);
-                    assertThat(v.path("spec").path("size").asLong()).isEqualTo(id.equals(a) ? A_GROWN : B_GROWN);
+                    assertThat(v.path("spec").path("size").asLong()).isEqualTo(id.equals(a) ? A_GROWN : id.equals(b) ? B_GROWN : A_SIZE);
                     assertThat(v.path("state").path("status").asString()).as("no replica faulted under the guest's I/O").isEqualTo("Online");
                 }
             }
@@ -197,10 +202,17 @@ class NodePluginVmTest {
      * controller's ControllerPublishVolume (once the guest's plugin registered) reuses it.
      */
     private static String createAndPlace(CsiClient csi, GatewayStack stack, String name, long size) {
-        String id = csi.controller().createVolume(CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(Caps.mount("ext4"))
+        return createAndPlace(csi, stack, name, size, null);
+    }
+
+    private static String createAndPlace(CsiClient csi, GatewayStack stack, String name, long size, Csi.VolumeContentSource source) {
+        CreateVolumeRequest.Builder request = CreateVolumeRequest.newBuilder().setName(name).addVolumeCapabilities(Caps.mount("ext4"))
                 .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(size)).putParameters("repl", "3")
-                .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30").build())
-                .getVolume().getVolumeId();
+                .putParameters("protocol", "nvmf").putParameters("thin", "true").putParameters("ioTimeout", "30");
+        if (source != null) {
+            request.setVolumeContentSource(source);
+        }
+        String id = csi.controller().createVolume(request.build()).getVolume().getVolumeId();
         // Which node holds the target is the control plane's choice; the VM only reaches csi-node-1, so ask for it
         // there (an operator's publish) before the controller's publish for the VM's node reuses it.
         HttpResponse<String> placed = stack.call("PUT", "/v0/volumes/" + id + "/target", "{\"protocol\":\"nvmf\",\"node\":\""
@@ -215,6 +227,30 @@ class NodePluginVmTest {
                 .setVolumeCapability(Caps.mount("ext4")).putVolumeContext("ioTimeout", "30").build()).getPublishContextOrThrow("uri");
         assertThat(uri).isEqualTo("nvmf://10.0.2.100:" + VM_PORT + "/nqn.2019-05.io.javastor:" + id);
         return uri;
+    }
+
+    /**
+     * Waits for the guest's snapshot-&lt;id&gt;-ready (volume {@code id} mounted, its files synced), takes a CSI
+     * snapshot of it, creates a volume restored from the snapshot, places its target where the VM reaches it,
+     * publishes it to the VM's node and answers snapshot-&lt;id&gt;-done with "cloneId cloneUri". Null when the VM
+     * ended first.
+     */
+    private static String snapshotAndCloneWhenAsked(CsiClient csi, GatewayStack stack, Path share, Process vm, String id) throws IOException {
+        Path ready = share.resolve("snapshot-" + id + "-ready");
+        await("guest ready for the snapshot of " + id + " (or VM ended)").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> Files.exists(ready) || !vm.isAlive());
+        if (!Files.exists(ready)) {
+            return null;
+        }
+        Csi.Snapshot snap = csi.controller().createSnapshot(Csi.CreateSnapshotRequest.newBuilder().setName("snap-vm-a").setSourceVolumeId(id).build())
+                .getSnapshot();
+        assertThat(snap.getReadyToUse()).isTrue();
+        assertThat(snap.getSizeBytes()).isEqualTo(A_SIZE);
+        Csi.VolumeContentSource source = Csi.VolumeContentSource.newBuilder().setSnapshot(
+                Csi.VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(snap.getSnapshotId())).build();
+        String clone = createAndPlace(csi, stack, "pvc-vm-a-restored", A_SIZE, source);
+        writeWhole(share.resolve("snapshot-" + id + "-done"), clone + " " + uri(csi, clone));
+        return clone;
     }
 
     /** Waits for the guest's resize-&lt;id&gt;-ready, expands through the controller, answers resize-&lt;id&gt;-done. */
