@@ -232,6 +232,7 @@ public class CoreAgentConfiguration {
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
                                     ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
                                     RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier,
+                                    io.javastor.core.snapshot.SnapshotOperations snapshots,
                                     io.micrometer.core.instrument.MeterRegistry meters) {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
@@ -239,6 +240,7 @@ public class CoreAgentConfiguration {
                 new PoolSpecRecovery(pools, registry),
                 new PoolImportReconciler(pools, registry, engines, statePoller, events),
                 new VolumeSpecRecovery(store, volumes),
+                new io.javastor.core.reconcile.SnapshotSpecRecovery(store, snapshots),
                 new ReplicaSpecRecovery(store, replicas, volumes, registry),
                 new ExtraReplicaReconciler(store, replicas, volumes),
                 new NexusSpecRecovery(store, nexuses, volumes),

@@ -72,6 +72,11 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         this.events = events;
     }
 
+    /** The guard of the snapshot's volume: every snapshot operation holds it. */
+    public OperationGuard guard() {
+        return guard;
+    }
+
     // ---------------------------------------------------------------- create
 
     public VolumeSnapshotSpec create(String volumeId, String snapshotId) {
@@ -252,13 +257,35 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
             }
             Versioned<VolumeSnapshotSpec> deleting = current.get().spec().operation() == OperationStatus.DELETING ? current.get()
                     : store.update(VolumeSnapshotSpec.KIND, current.get(), current.get().spec().with(OperationStatus.DELETING));
-            for (ReplicaSnapshotRef ref : deleting.spec().replicas()) {
-                // Unreachable: Unavailable, the spec stays Deleting and a repeated delete finishes it.
-                engines.node(ref.nodeId()).destroyReplicaSnapshot(ref.snapshotUuid());
+            finishDestroy(deleting);
+        }
+    }
+
+    private void finishDestroy(Versioned<VolumeSnapshotSpec> deleting) {
+        for (ReplicaSnapshotRef ref : deleting.spec().replicas()) {
+            // Unreachable: Unavailable, the spec stays Deleting and a repeated delete (or SnapshotSpecRecovery) finishes it.
+            engines.node(ref.nodeId()).destroyReplicaSnapshot(ref.snapshotUuid());
+        }
+        store.delete(VolumeSnapshotSpec.KIND, deleting);
+        events.record("snapshot", deleting.spec().id(), "SnapshotDestroyed", Severity.INFO, "snapshot of volume "
+                + deleting.spec().volumeId() + " destroyed");
+    }
+
+    /**
+     * Ends a snapshot spec nobody is working on that was left half-done: Creating (a create cut short by a crash, or
+     * whose undo could not reach a node) is discarded with whatever replica snapshots it made, as a repeated create
+     * would; Deleting is finished. The caller holds the volume's {@link #guard()}.
+     */
+    public void finishLeftover(Versioned<VolumeSnapshotSpec> left) {
+        switch (left.spec().operation()) {
+            case CREATING -> {
+                discardAttempt(left);
+                events.record("snapshot", left.spec().id(), "SnapshotDiscarded", Severity.WARNING, "snapshot of volume "
+                        + left.spec().volumeId() + " was left half-made (its create ended without an answer); discarded");
             }
-            store.delete(VolumeSnapshotSpec.KIND, deleting);
-            events.record("snapshot", snapshotId, "SnapshotDestroyed", Severity.INFO, "snapshot of volume "
-                    + deleting.spec().volumeId() + " destroyed");
+            case DELETING -> finishDestroy(left);
+            default -> {
+            }
         }
     }
 

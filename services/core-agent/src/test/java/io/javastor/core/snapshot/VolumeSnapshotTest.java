@@ -197,6 +197,47 @@ class VolumeSnapshotTest {
         }
     }
 
+    /**
+     * SnapshotSpecRecovery: a snapshot whose delete was cut short (spec Deleting, replica snapshots still there) and
+     * a create cut short after one replica snapshot was made (spec Creating) are both ended by the agent by itself:
+     * specs gone, no replica snapshot left in any pool.
+     */
+    @Test
+    void snapshotsLeftCreatingOrDeletingAreFinishedByTheAgent() {
+        String vol = UUID.randomUUID().toString();
+        volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(vol).setSize(VOLUME).setReplicaCount(2).build());
+        io.javastor.core.store.SpecStore store = agent.bean(io.javastor.core.store.SpecStore.class);
+
+        String deleting = UUID.randomUUID().toString();
+        List<String> left = new java.util.ArrayList<>(snapshot(vol, deleting).getReplicasList().stream().map(ReplicaSnapshotRef::getSnapshotUuid).toList());
+        assertThat(left).hasSize(2);
+        io.javastor.core.replica.ReplicaSpec replica = store.list(io.javastor.core.replica.ReplicaSpec.KIND).stream()
+                .map(io.javastor.core.store.Versioned::spec).filter(r -> r.volumeId().equals(vol)).findFirst().orElseThrow();
+        String creating = UUID.randomUUID().toString();
+        String attempt = SnapshotOperations.replicaSnapshotUuid(creating, replica.uuid());
+        // The cut-short create's replica snapshot first, then its spec: the order a create makes them in.
+        agent.bean(io.javastor.core.node.IoEngineConnections.class).node(replica.nodeId())
+                .createReplicaSnapshot(replica.uuid(), attempt, creating, 2);
+        left.add(attempt);
+        var taken = store.get(VolumeSnapshotSpec.KIND, deleting).orElseThrow();
+        store.update(VolumeSnapshotSpec.KIND, taken, taken.spec().with(io.javastor.core.store.OperationStatus.DELETING));
+        store.create(VolumeSnapshotSpec.KIND, new VolumeSnapshotSpec(creating, vol, 2, VOLUME, System.currentTimeMillis(),
+                List.of(), List.of(), io.javastor.core.store.OperationStatus.CREATING));
+
+        org.awaitility.Awaitility.await("the agent ends both snapshots").atMost(java.time.Duration.ofSeconds(60))
+                .pollInterval(java.time.Duration.ofMillis(200)).untilAsserted(() -> {
+                    assertThat(store.get(VolumeSnapshotSpec.KIND, deleting)).as("the snapshot left Deleting").isEmpty();
+                    assertThat(store.get(VolumeSnapshotSpec.KIND, creating)).as("the snapshot left Creating").isEmpty();
+                    for (IoEngineProcess node : cluster.nodes()) {
+                        assertThat(node.api().snapshots().listReplicaSnapshots(ListReplicaSnapshotsRequest.getDefaultInstance())
+                                .getSnapshotsList()).as("replica snapshots on %s", node.name())
+                                .noneMatch(rs -> left.contains(rs.getUuid()));
+                    }
+                });
+        assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(vol).build()).getNumSnapshots()).isZero();
+        volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(vol).build());
+    }
+
     @Test
     void refusalsNameWhatIsWrongAndChangeNothing() {
         String vol = UUID.randomUUID().toString();
