@@ -669,8 +669,11 @@ public final class Nexus implements BlockDevice {
 
     // ------------------------------------------------------------------ pausing writes (consistent snapshots)
 
-    /** What a pause holds: its id (for the resume) and the children that took every write up to it. */
-    public record WritePause(long id, List<String> onlineChildren) {
+    /**
+     * What a pause holds: its id (for the resume), the children that took every write up to it, and when new writes
+     * began to be held ({@link System#nanoTime()}; the flush before that let them flow).
+     */
+    public record WritePause(long id, List<String> onlineChildren, long heldSinceNanos) {
     }
 
     /**
@@ -686,7 +689,6 @@ public final class Nexus implements BlockDevice {
             throw EngineException.invalid("lease_ms", "must be positive");
         }
         long id;
-        CompletableFuture<Void> drained;
         synchronized (admin) {
             if (activePause != 0) {
                 throw new EngineException(EngineException.Kind.FAILED_PRECONDITION, "nexus " + uuid + " writes are already paused (pause "
@@ -694,15 +696,28 @@ public final class Nexus implements BlockDevice {
             }
             id = ++pauseSeq;
             activePause = id;
-            drained = writes.pause();
             pauseLease = TIMER.newTimeout(t -> {
                 if (endPause(id)) {
                     LOG.warn("nexus={} write pause {} ended by its lease of {} ms: its snapshot is void", uuid, id, lease.toMillis());
                 }
             }, lease.toMillis(), TimeUnit.MILLISECONDS);
         }
-        LOG.info("nexus={} writes paused (pause {}, lease {} ms)", uuid, id, lease.toMillis());
-        return drained.thenCompose(v -> flush()).handle((v, t) -> {
+        // Flush once while writes still flow: the flush under the pause then only has what came in meanwhile, not
+        // everything since the last flush (behind a volatile cache, that flush was most of the time writes waited).
+        long[] heldSince = new long[1];
+        return flush().thenCompose(v -> {
+            CompletableFuture<Void> drained;
+            synchronized (admin) {
+                if (activePause != id) {
+                    throw new java.util.concurrent.CompletionException(new EngineException(EngineException.Kind.UNAVAILABLE,
+                            "nexus " + uuid + " write pause " + id + " ended by its lease of " + lease.toMillis() + " ms before it began"));
+                }
+                drained = writes.pause();
+                heldSince[0] = System.nanoTime();
+            }
+            LOG.info("nexus={} writes paused (pause {}, lease {} ms)", uuid, id, lease.toMillis());
+            return drained;
+        }).thenCompose(v -> flush()).handle((v, t) -> {
             if (t != null) {
                 endPause(id);
                 throw new java.util.concurrent.CompletionException(t);
@@ -713,7 +728,7 @@ public final class Nexus implements BlockDevice {
                     online.add(c.uri());
                 }
             }
-            return new WritePause(id, online);
+            return new WritePause(id, online, heldSince[0]);
         });
     }
 
