@@ -98,6 +98,30 @@ class AuthTest {
         assertThat(call("GET", "/actuator/metrics", null).status()).as("metrics details need a token").isEqualTo(401);
     }
 
+    /** The dashboard's files load without a token (its API calls carry one); that opens no other path and no other method. */
+    @Test
+    void theDashboardsFilesAreOpenAndOpenNothingElse() {
+        for (String file : List.of("/ui/", "/ui/index.html", "/ui/app.js", "/ui/api.js", "/ui/dom.js", "/ui/dashboard.css")) {
+            Reply r = call("GET", file, null);
+            assertThat(r.status()).as("%s: %s", file, r).isEqualTo(200);
+            assertThat(r.body()).as(file).isNotBlank();
+        }
+        Reply bare = call("GET", "/ui", null);
+        assertThat(bare.status()).as("/ui redirects to /ui/: %s", bare).isEqualTo(302);
+        Reply missing = call("GET", "/ui/no-such-file.js", null);
+        assertThat(missing.status()).as("%s", missing).isEqualTo(404);
+        call("PUT", "/ui/index.html", null).assertError(401, "Unauthorized", "bearer token");
+        call("DELETE", "/ui/app.js", null).assertError(401, "Unauthorized", "bearer token");
+        // Paths that climb out of /ui/ are refused before any rule matches (Spring Security's firewall): never the API's answer.
+        for (String climb : List.of("/ui/../v0/nodes", "/ui/%2e%2e/v0/nodes", "/ui/%2E%2E%2Fv0/nodes", "/ui/..;/v0/nodes",
+                "/ui;/../v0/nodes", "/ui/%2fv0/nodes")) {
+            Reply r = gw().sendWithoutToken(HttpRequest.newBuilder(URI.create(gw().baseUrl() + climb)).GET(), Map.of());
+            assertThat(r.status()).as("%s: %s", climb, r).isIn(400, 401, 404);
+            assertThat(r.body()).as(climb).doesNotContain("grpcEndpoint");
+        }
+        call("GET", "/v0/nodes", null).assertError(401, "Unauthorized", "bearer token");
+    }
+
     @Test
     void anExpiredTokenOrOneWithoutAKnownRoleIsRefused() throws Exception {
         String key = gw().bean(io.javastor.gateway.security.AuthProperties.class).jwtSecret();

@@ -9,6 +9,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.security.authentication.AuthenticationManager;
@@ -31,6 +32,11 @@ import org.springframework.security.oauth2.server.resource.authentication.Bearer
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationConverter;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter;
+import org.springframework.security.web.header.writers.StaticHeadersWriter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.security.web.access.intercept.RequestAuthorizationContext;
 import org.springframework.web.util.UrlPathHelper;
 
@@ -47,7 +53,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Stateless security: no sessions, no CSRF (no cookies are used). With auth on (the default), /v0 needs a bearer
  * token: a JWT signed with the configured key whose {@code role} claim names an {@link ApiRole} that covers the
  * call, or (with {@code kubernetes.enabled}) a Kubernetes token whose user RBAC gives that role;
- * health, info, Prometheus metrics, the OpenAPI document and Swagger UI stay open. Missing or bad token: 401;
+ * health, info, Prometheus metrics, the OpenAPI document, Swagger UI and the dashboard's files (GET /ui/**) stay open.
+ * Missing or bad token: 401;
  * a role too small for the call: 403; both as {kind, message, details}.
  */
 @Configuration
@@ -55,12 +62,22 @@ public class SecurityConfiguration {
     static final String ROLE_CLAIM = "role";
     private static final UrlPathHelper PATHS = new UrlPathHelper();
 
+    /** GET of the dashboard's files (dashboard.DashboardPages); no other method, no other path. */
+    private static final RequestMatcher DASHBOARD = new OrRequestMatcher(
+            PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.GET, "/ui"),
+            PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.GET, "/ui/**"));
+    /** The dashboard runs its own files only and talks to this gateway only: an injected script could read the token. */
+    static final String DASHBOARD_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            + "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
     @Bean
     SecurityFilterChain security(HttpSecurity http, AuthProperties auth, JsonMapper json) throws Exception {
         http.csrf(c -> c.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .httpBasic(b -> b.disable())
-                .formLogin(f -> f.disable());
+                .formLogin(f -> f.disable())
+                .headers(h -> h.addHeaderWriter(new DelegatingRequestMatcherHeaderWriter(DASHBOARD,
+                        new StaticHeadersWriter("Content-Security-Policy", DASHBOARD_POLICY))));
         if (!auth.enabled()) {
             http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
             return http.build();
@@ -80,6 +97,8 @@ public class SecurityConfiguration {
             }
         };
         http.authorizeHttpRequests(a -> a
+                        // The dashboard's static files: the API calls they make carry the user's token.
+                        .requestMatchers(DASHBOARD).permitAll()
                         .requestMatchers("/v0/api-docs", "/v0/api-docs/**", "/swagger-ui.html", "/swagger-ui/**", "/error",
                                 "/actuator/health", "/actuator/health/**", "/actuator/info", "/actuator/prometheus")
                         .permitAll()

@@ -24,6 +24,7 @@ import io.javastor.testsupport.IoEngineProcess;
  * One real cluster for the whole test run, shared by the test classes that register this
  * extension: etcd, a core agent, three io-engines with a file pool each (created through the
  * gateway), and a gateway in front. Closed when the run ends (JUnit closes the root store).
+ * A test class that breaks its cluster (kills a node) takes one of its own: {@link #ofItsOwn()}.
  */
 public final class StorageCluster implements BeforeAllCallback {
 
@@ -31,12 +32,31 @@ public final class StorageCluster implements BeforeAllCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(StorageCluster.class);
 
     private Running running;
+    private final boolean shared;
+
+    /** The run's shared cluster. */
+    public StorageCluster() {
+        this(true);
+    }
+
+    private StorageCluster(boolean shared) {
+        this.shared = shared;
+    }
+
+    /** A cluster for one test class only, closed after it: the others never see what the class does to it. */
+    public static StorageCluster ofItsOwn() {
+        return new StorageCluster(false);
+    }
 
     /** A start that failed is not tried again by every test class: they all fail with its cause. */
     private static volatile RuntimeException startFailure;
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        if (!shared) {
+            running = context.getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+            return;
+        }
         if (startFailure != null) {
             throw new IllegalStateException("the shared cluster failed to start earlier", startFailure);
         }
@@ -62,6 +82,12 @@ public final class StorageCluster implements BeforeAllCallback {
 
     public Path dir() {
         return running.dir;
+    }
+
+    /** The io-engine process of this node. */
+    public IoEngineProcess engine(String node) {
+        return running.engines.stream().filter(e -> e.name().equals(node)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no io-engine " + node + "; the nodes are " + NODES));
     }
 
     public static String poolOf(String node) {
