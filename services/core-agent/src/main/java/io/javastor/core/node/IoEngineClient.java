@@ -244,6 +244,12 @@ public final class IoEngineClient {
                 .getSnapshotsList().stream().findFirst());
     }
 
+    /** Every replica snapshot this node has, one call (a listing of many volume snapshots asks each node once). */
+    public java.util.List<io.javastor.api.ioengine.v1.ReplicaSnapshot> replicaSnapshots() {
+        return call("list replica snapshots", () -> snapshots().listReplicaSnapshots(
+                io.javastor.api.ioengine.v1.ListReplicaSnapshotsRequest.getDefaultInstance()).getSnapshotsList());
+    }
+
     public Replica createSnapshotClone(String snapshotUuid, String cloneUuid) {
         return call("clone snapshot " + snapshotUuid, () -> snapshots().createSnapshotClone(
                 io.javastor.api.ioengine.v1.CreateSnapshotCloneRequest.newBuilder().setSnapshotUuid(snapshotUuid).setCloneUuid(cloneUuid).build()));

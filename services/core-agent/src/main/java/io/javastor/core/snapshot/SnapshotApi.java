@@ -32,7 +32,7 @@ public class SnapshotApi extends SnapshotServiceGrpc.SnapshotServiceImplBase {
 
     @Override
     public void createSnapshot(CreateSnapshotRequest r, StreamObserver<VolumeSnapshot> response) {
-        reply(response, toProto(snapshots.create(r.getVolumeId(), r.getSnapshotId())));
+        reply(response, toProto(snapshots.create(r.getVolumeId(), r.getSnapshotId()), snapshots::observe, snapshots.restoredVolumes()));
     }
 
     @Override
@@ -43,14 +43,17 @@ public class SnapshotApi extends SnapshotServiceGrpc.SnapshotServiceImplBase {
 
     @Override
     public void getSnapshot(GetSnapshotRequest r, StreamObserver<VolumeSnapshot> response) {
-        reply(response, toProto(snapshots.get(r.getSnapshotId())));
+        reply(response, toProto(snapshots.get(r.getSnapshotId()), snapshots::observe, snapshots.restoredVolumes()));
     }
 
     @Override
     public void listSnapshots(ListSnapshotsRequest r, StreamObserver<ListSnapshotsResponse> response) {
         SnapshotOperations.Page page = snapshots.list(r.getVolumeId(), r.getMaxEntries(), r.getStartingToken());
         ListSnapshotsResponse.Builder out = ListSnapshotsResponse.newBuilder();
-        page.snapshots().forEach(s -> out.addSnapshots(toProto(s)));
+        // One listing per node and one pass over the volumes for the whole page, not per snapshot.
+        var observe = snapshots.observer();
+        var restored = snapshots.restoredVolumes();
+        page.snapshots().forEach(s -> out.addSnapshots(toProto(s, observe, restored)));
         page.nextToken().ifPresent(out::setNextToken);
         reply(response, out.build());
     }
@@ -67,15 +70,17 @@ public class SnapshotApi extends SnapshotServiceGrpc.SnapshotServiceImplBase {
         reply(response, volumes.toProto(snapshots.restore(r.getSnapshotId(), r.getVolumeId(), r.getSize(), r.getMaxSnapshots())));
     }
 
-    private VolumeSnapshot toProto(VolumeSnapshotSpec s) {
+    private static VolumeSnapshot toProto(VolumeSnapshotSpec s,
+                                          java.util.function.Function<VolumeSnapshotSpec.ReplicaSnapshotRef, java.util.Optional<io.javastor.api.ioengine.v1.ReplicaSnapshot>> observe,
+                                          java.util.Map<String, java.util.List<String>> restored) {
         VolumeSnapshot.Builder b = VolumeSnapshot.newBuilder().setId(s.id()).setVolumeId(s.volumeId()).setTxnId(s.txnId())
                 .setSize(s.size()).setCreated(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(s.createdMs())))
                 .setOperation(ProtoMapping.operation(s.operation())).addAllSkipped(s.skipped())
-                .addAllRestoredVolumes(snapshots.restoredFrom(s.id()));
+                .addAllRestoredVolumes(restored.getOrDefault(s.id(), java.util.List.of()));
         for (var ref : s.replicas()) {
             ReplicaSnapshotRef.Builder r = ReplicaSnapshotRef.newBuilder().setSnapshotUuid(ref.snapshotUuid())
                     .setReplicaUuid(ref.replicaUuid()).setNodeId(ref.nodeId()).setPoolId(ref.poolId());
-            snapshots.observe(ref).ifPresent(o -> r.setOnline(true).setPoolUuid(o.getPoolUuid()).setSize(o.getSize())
+            observe.apply(ref).ifPresent(o -> r.setOnline(true).setPoolUuid(o.getPoolUuid()).setSize(o.getSize())
                     .setAllocated(o.getAllocated()).setCreated(ProtoMapping.timestamp(java.time.Instant.ofEpochMilli(o.getCreatedMs()))));
             b.addReplicas(r);
         }

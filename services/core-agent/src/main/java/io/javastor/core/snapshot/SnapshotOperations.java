@@ -335,11 +335,31 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         }
     }
 
-    /** Volumes restored from the snapshot that still exist. */
-    public List<String> restoredFrom(String snapshotId) {
-        return store.list(VolumeSpec.KIND).stream().map(Versioned::spec).filter(v -> v.contentSource().equals(snapshotId))
-                .map(VolumeSpec::uuid).sorted().toList();
+    /**
+     * What the nodes report of replica snapshots, for one listing: each node is asked once, for all of its replica
+     * snapshots, the first time one of them is wanted; a node that cannot be reached reports none.
+     */
+    public java.util.function.Function<ReplicaSnapshotRef, Optional<io.javastor.api.ioengine.v1.ReplicaSnapshot>> observer() {
+        Map<String, Map<String, io.javastor.api.ioengine.v1.ReplicaSnapshot>> byNode = new java.util.HashMap<>();
+        return ref -> Optional.ofNullable(byNode.computeIfAbsent(ref.nodeId(), node -> {
+            try {
+                return engines.node(node).replicaSnapshots().stream()
+                        .collect(Collectors.toMap(io.javastor.api.ioengine.v1.ReplicaSnapshot::getUuid, rs -> rs, (a, b) -> a));
+            } catch (CoreException e) {
+                log.debug("replica snapshots not observed nodeId={}: {}", node, e.getMessage());
+                return Map.of();
+            }
+        }).get(ref.snapshotUuid()));
     }
+
+    /** For each snapshot, the volumes restored from it that still exist (one pass over the volumes). */
+    public Map<String, List<String>> restoredVolumes() {
+        return store.list(VolumeSpec.KIND).stream().map(Versioned::spec).filter(v -> !v.contentSource().isEmpty())
+                .collect(Collectors.groupingBy(VolumeSpec::contentSource, java.util.TreeMap::new,
+                        Collectors.mapping(VolumeSpec::uuid, Collectors.collectingAndThen(Collectors.toList(),
+                                l -> l.stream().sorted().toList()))));
+    }
+
 
     // ---------------------------------------------------------------- restore
 

@@ -174,6 +174,12 @@ class VolumeSnapshotTest {
         assertThat(snapshot(vol, s3).getReplicasCount()).isEqualTo(3);
         ListSnapshotsResponse page1 = snapshots().listSnapshots(ListSnapshotsRequest.newBuilder().setVolumeId(vol).setMaxEntries(1).build());
         assertThat(page1.getSnapshotsList()).extracting(VolumeSnapshot::getId).containsExactly(s2);
+        // A listing asks each node once for its replica snapshots; what they report is there for every replica.
+        assertThat(page1.getSnapshots(0).getReplicasList()).hasSize(3).allSatisfy(ref -> {
+            assertThat(ref.getOnline()).as("replica snapshot %s reported by node %s", ref.getSnapshotUuid(), ref.getNodeId()).isTrue();
+            assertThat(ref.getSize()).isEqualTo(VOLUME);
+            assertThat(ref.getPoolUuid()).isNotEmpty();
+        });
         ListSnapshotsResponse page2 = snapshots().listSnapshots(ListSnapshotsRequest.newBuilder().setVolumeId(vol).setMaxEntries(1)
                 .setStartingToken(page1.getNextToken()).build());
         assertThat(page2.getSnapshotsList()).extracting(VolumeSnapshot::getId).containsExactly(s3);
