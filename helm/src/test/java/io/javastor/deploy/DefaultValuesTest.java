@@ -132,7 +132,7 @@ class DefaultValuesTest {
             Map<String, Object> csi = map(Chart.parseAll(str(m.get("ConfigMap", component(name)), "data", "application.yaml")).get(0), "javastor", "csi");
             assertThat(csi.keySet()).as(name).isSubsetOf("mode", "endpoint", "driver-name", "node-name", "rest-url", "rest-timeout",
                     "rest-token-file", "topology", "device-timeout", "reconnect-delay-seconds", "ctrl-loss-timeout-seconds",
-                    "core-agent-address", "rest-ca-file");
+                    "core-agent-address", "rest-ca-file", "metrics-address", "metrics-port");
             assertThat(csi.get("driver-name")).isEqualTo("io.javastor.csi");
         }
         // The node plugin's path agent reports lost paths to the core agent (every agent; the leader answers).

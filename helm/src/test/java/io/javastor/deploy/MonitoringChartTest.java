@@ -72,6 +72,29 @@ class MonitoringChartTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theCsiPluginsServeTheirMetricsOnTheDeclaredPortAndAreScraped() {
+        Manifests m = Chart.render("metrics: {serviceMonitor: {enabled: true}}\ncsi: {controller: {metricsPort: 9940}, node: {metricsPort: 9941}}");
+        for (var c : List.of(new String[] {"csi-controller", "Deployment", "9940"}, new String[] {"csi-node", "DaemonSet", "9941"})) {
+            String name = component(c[0]);
+            Map<String, Object> plugin = Manifests.container(m.get(c[1], name), c[0]);
+            assertThat(list(plugin, "ports")).as(c[0] + " ports")
+                    .anySatisfy(p -> assertThat(p).containsEntry("name", "metrics").containsEntry("containerPort", Integer.parseInt(c[2])));
+            // The plugin reads its port from its ConfigMap's application.yaml: the same port, opened beyond loopback.
+            Map<String, Object> config = Chart.parseOne(str(m.get("ConfigMap", name), "data", "application.yaml"));
+            assertThat(Manifests.at(config, "javastor", "csi", "metrics-port")).as(c[0] + " metrics-port").isEqualTo(Integer.parseInt(c[2]));
+            assertThat(Manifests.at(config, "javastor", "csi", "metrics-address")).isEqualTo("0.0.0.0");
+            Map<String, Object> service = m.get("Service", name);
+            assertThat(list(service, "spec", "ports")).anySatisfy(p -> assertThat(p).containsEntry("name", "http").containsEntry("targetPort", "metrics"));
+            Map<String, Object> endpoint = list(m.get("ServiceMonitor", name), "spec", "endpoints").get(0);
+            assertThat(endpoint).containsEntry("port", "http").containsEntry("path", "/metrics");
+        }
+        assertThat(list(m.get("ServiceMonitor", component("core-agent")), "spec", "endpoints").get(0)).containsEntry("path", "/actuator/prometheus");
+        // The series the plugin exports is one the monitoring checks know (named like the agent's: javastor_*).
+        assertThat(SOURCES).contains("javastor.csi.calls");
+    }
+
+    @Test
     void nothingIsRenderedUnlessAskedFor() {
         Manifests m = Chart.render("");
         assertThat(m.ofKind("PrometheusRule")).isEmpty();
@@ -93,7 +116,7 @@ class MonitoringChartTest {
 
     private static String exportedNames() {
         StringBuilder all = new StringBuilder();
-        for (String module : List.of("services/core-agent/src/main/java", "io-engine-jni/src/main/java")) {
+        for (String module : List.of("services/core-agent/src/main/java", "io-engine-jni/src/main/java", "services/csi/src/main/java")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(module))) {
                 files.filter(f -> f.toString().endsWith(".java")).forEach(f -> {
                     try {

@@ -129,7 +129,8 @@ class NonDefaultValuesTest {
                 .anySatisfy(v -> assertThat(at(v, "emptyDir", "medium")).isEqualTo("HugePages-2Mi"));
 
         List<Map<String, Object>> monitors = m.ofKind("ServiceMonitor").toList();
-        assertThat(monitors).hasSize(3);
+        // core-agent, rest-gateway, io-engine and both CSI plugins (their own /metrics).
+        assertThat(monitors).hasSize(5);
         for (Map<String, Object> sm : monitors) {
             assertThat(at(sm, "metadata", "labels", "release")).isEqualTo("prometheus");
             Map<String, Object> sel = map(sm, "spec", "selector", "matchLabels");

@@ -58,6 +58,11 @@ public class CsiProperties {
     /** Node: default controller-loss timeout in seconds, when the volume names no ioTimeout. */
     private int ctrlLossTimeoutSeconds = 1800;
 
+    /** The address of the Prometheus /metrics page (CSI call meters); loopback unless the chart opens it to the pod network. */
+    private String metricsAddress = "127.0.0.1";
+    /** The port of the /metrics page; unset: no metrics page (the meters are still kept); 0: any free port. */
+    private Integer metricsPort;
+
     public Path socketPath() {
         if (endpoint != null && !endpoint.isBlank()) {
             return Path.of(endpoint.startsWith("unix://") ? endpoint.substring("unix://".length()) : endpoint);
@@ -85,6 +90,10 @@ public class CsiProperties {
         }
     }
 
+    public String getMetricsAddress() { return metricsAddress; }
+    public void setMetricsAddress(String metricsAddress) { this.metricsAddress = metricsAddress; }
+    public Integer getMetricsPort() { return metricsPort; }
+    public void setMetricsPort(Integer metricsPort) { this.metricsPort = metricsPort; }
     public Mode getMode() { return mode; }
     public void setMode(Mode mode) { this.mode = mode; }
     public String getEndpoint() { return endpoint; }

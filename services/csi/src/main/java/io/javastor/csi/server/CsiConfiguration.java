@@ -16,6 +16,10 @@ import io.javastor.api.core.v1.AppNodeServiceGrpc;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.csi.node.registration.AppNodeRegistration;
 import io.javastor.csi.node.HostSecrets;
+import io.javastor.csi.metrics.CallMeters;
+import io.javastor.csi.metrics.MetricsEndpoint;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -29,7 +33,8 @@ import java.util.List;
 public class CsiConfiguration {
 
     @Bean
-    CsiServer csiServer(CsiProperties props, org.springframework.beans.factory.ObjectProvider<ManagedChannel> coreAgentChannel) {
+    CsiServer csiServer(CsiProperties props, org.springframework.beans.factory.ObjectProvider<ManagedChannel> coreAgentChannel,
+                        PrometheusMeterRegistry meters) {
         String version = CsiConfiguration.class.getPackage().getImplementationVersion();
         List<BindableService> services = new ArrayList<>();
         if (props.getMode() == CsiProperties.Mode.CONTROLLER) {
@@ -47,7 +52,19 @@ public class CsiConfiguration {
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(node);
         }
-        return new CsiServer(props, services);
+        return new CsiServer(props, services, List.of(new CallMeters(meters)));
+    }
+
+    /** The plugin's meters (no Actuator here: the plugin has no web application), scraped through {@link MetricsEndpoint}. */
+    @Bean(destroyMethod = "close")
+    PrometheusMeterRegistry csiMeters() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnExpression("'${javastor.csi.metrics-port:}' != ''")
+    MetricsEndpoint metricsEndpoint(CsiProperties props, PrometheusMeterRegistry meters) {
+        return new MetricsEndpoint(meters, props.getMetricsAddress(), props.getMetricsPort());
     }
 
     /** Node mode with a core agent address: the path agent (lost paths reported, the target's new address connected). */

@@ -2,6 +2,8 @@ package io.javastor.csi.server;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
 import io.javastor.csi.CsiProperties;
 import io.netty.channel.epoll.EpollEventLoopGroup;
@@ -23,13 +25,15 @@ public class CsiServer implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(CsiServer.class);
     private final CsiProperties props;
     private final List<BindableService> services;
+    private final List<ServerInterceptor> interceptors;
     private EpollEventLoopGroup boss;
     private EpollEventLoopGroup workers;
     private Server server;
 
-    public CsiServer(CsiProperties props, List<BindableService> services) {
+    public CsiServer(CsiProperties props, List<BindableService> services, List<ServerInterceptor> interceptors) {
         this.props = props;
         this.services = services;
+        this.interceptors = interceptors;
     }
 
     @Override
@@ -43,7 +47,7 @@ public class CsiServer implements SmartLifecycle {
             NettyServerBuilder b = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(boss).workerEventLoopGroup(workers);
-            services.forEach(b::addService);
+            services.forEach(s -> b.addService(ServerInterceptors.intercept(s, interceptors)));
             server = b.build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve CSI on " + socket, e);
