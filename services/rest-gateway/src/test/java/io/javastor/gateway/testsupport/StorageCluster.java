@@ -30,6 +30,7 @@ public final class StorageCluster implements BeforeAllCallback {
 
     public static final List<String> NODES = List.of("node-1", "node-2", "node-3");
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(StorageCluster.class);
+    private static final ExtensionContext.Namespace OWN = ExtensionContext.Namespace.create(StorageCluster.class, "own");
 
     private Running running;
     private final boolean shared;
@@ -54,14 +55,19 @@ public final class StorageCluster implements BeforeAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) {
         if (!shared) {
-            running = context.getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+            // Its own cluster name too: the etcd server is the run's, and under the shared name the class would see
+            // (and share leadership with) the shared cluster's agent, nodes and volumes.
+            String name = "rest-" + context.getRequiredTestClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+            // Its own namespace: a class's store also answers with its parents' values, and the root store holds the
+            // shared cluster under NS once any class started it.
+            running = context.getStore(OWN).computeIfAbsent(Running.class, k -> Running.start(name), Running.class);
             return;
         }
         if (startFailure != null) {
             throw new IllegalStateException("the shared cluster failed to start earlier", startFailure);
         }
         try {
-            running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+            running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start("rest"), Running.class);
         } catch (RuntimeException e) {
             startFailure = e;
             throw e;
@@ -101,16 +107,20 @@ public final class StorageCluster implements BeforeAllCallback {
         final List<IoEngineProcess> engines = new ArrayList<>();
         RunningGateway gateway;
 
-        private Running(Path dir) {
+        final String clusterName;
+
+        private Running(Path dir, String clusterName) {
             this.dir = dir;
+            this.clusterName = clusterName;
         }
 
-        static Running start() {
+        /** {@code clusterName}: the core agent's cluster, the prefix of its keys in the run's etcd. */
+        static Running start(String clusterName) {
             JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, with the reason, when the io-engine was not built
             CoreAgentProcess.jar();
             Running r;
             try {
-                r = new Running(Files.createTempDirectory("javastor-rest-"));
+                r = new Running(Files.createTempDirectory("javastor-rest-"), clusterName);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -130,7 +140,7 @@ public final class StorageCluster implements BeforeAllCallback {
 
         private void startParts() throws Exception {
             etcd.beforeAll(null);
-            agent = new CoreAgentProcess(etcd.endpoint(), "rest", dir).start();
+            agent = new CoreAgentProcess(etcd.endpoint(), clusterName, dir).start();
             gateway = RunningGateway.start(agent.address(), Map.of());
             for (String n : NODES) {
                 engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
