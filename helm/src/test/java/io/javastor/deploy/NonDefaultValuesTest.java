@@ -75,24 +75,8 @@ class NonDefaultValuesTest {
 
     @Test
     void ingressServiceMonitorsReplicasRegistryAndHugepages() {
-        Manifests m = Chart.render("""
-                image: {registry: registry.example.com/storage, tag: 1.2.3}
-                coreAgent: {replicas: 3, extraConfig: {logging: {level: {io.javastor: DEBUG}}}}
-                restGateway:
-                  replicas: 4
-                  ingress:
-                    enabled: true
-                    className: nginx
-                    host: storage.example.com
-                    tls: [{secretName: storage-tls, hosts: [storage.example.com]}]
-                csi: {controller: {replicas: 1}}
-                etcd: {replicas: 5, persistence: {enabled: false}}
-                ioEngine:
-                  hugepages: {enabled: true, size: 2Mi, amount: 2Gi}
-                  resources: {requests: {cpu: "4", memory: 2Gi}, limits: {cpu: "4", memory: 2Gi}}
-                metrics: {serviceMonitor: {enabled: true, labels: {release: prometheus}}}
-                storageClass: {replicas: 2, isDefault: true, thin: true, extraParameters: {ioTimeout: "30"}}
-                """);
+        // The shared values file (also FabricModelTest's and ChartSmokeTest's): every optional object on.
+        Manifests m = Chart.render(NonDefaultValues.EVERYTHING_ON);
         ManifestRules.assertAll(m);
 
         assertThat(at(m.get("Deployment", component("core-agent")), "spec", "replicas")).isEqualTo(3);
