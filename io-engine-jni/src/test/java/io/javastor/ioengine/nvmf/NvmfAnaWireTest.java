@@ -2,6 +2,8 @@ package io.javastor.ioengine.nvmf;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
+import io.javastor.ioengine.nexus.Nexus;
+import io.javastor.ioengine.nexus.NexusOptions;
 import io.javastor.ioengine.nvmf.pdu.NvmeCommand;
 import io.javastor.ioengine.nvmf.pdu.NvmeOpcode;
 import io.javastor.ioengine.nvmf.pdu.NvmeStatus;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -148,6 +151,27 @@ class NvmfAnaWireTest {
         int read = h.readStatus(1);
         assertThat(read & 0x0FFE).isEqualTo(NvmeStatus.ANA_INACCESSIBLE & 0x0FFE);
         assertThat(read & 0x8000).as("no Do Not Retry").isZero();
+    }
+
+    /**
+     * A write that reaches a nexus already shutting down (a drain moves its target: the old nexus shuts down while its
+     * connections close, and a command read meanwhile still gets to it) is a path error too. As a media error it failed
+     * a drain's writes in the Linux VM ("critical medium error") instead of moving them to the new path.
+     */
+    @Test
+    void aWriteThatFindsItsNexusShuttingDownIsAPathErrorWithoutDoNotRetry() throws IOException {
+        String nexusNqn = "nqn.2019-05.io.javastor:ana-shutdown";
+        BlockDevice child = factory.open("malloc:///nvmf-ana-child?size_mb=16");
+        Nexus nexus = Nexus.create(UUID.randomUUID(), child.size(), List.of(child.uri()), uri -> child, NexusOptions.defaults());
+        target.addSubsystem(nexusNqn, nexus, "ANA3", "Javastor ANA", Set.of());
+        WireHost h = new WireHost(port, nexusNqn, HOST, disk.blockSize());
+        hosts.add(h);
+        assertThat(h.write(1, 0x40)).isEqualTo(NvmeStatus.SUCCESS);
+
+        nexus.destroy();
+        int write = h.write(1, 0x41);
+        assertThat(write & 0x0FFE).as("ANA Inaccessible, not Write Fault").isEqualTo(NvmeStatus.ANA_INACCESSIBLE & 0x0FFE);
+        assertThat(write & 0x8000).as("no Do Not Retry").isZero();
     }
 
     @Test

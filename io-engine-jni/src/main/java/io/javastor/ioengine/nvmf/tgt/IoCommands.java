@@ -257,6 +257,9 @@ final class IoCommands implements CommandSet {
                 // done, as for every later command (anaState), and a multipath host retries the I/O on its other path.
                 // A media error here would reach the application.
                 case BlockIoException.EBADE -> NvmeStatus.ANA_INACCESSIBLE;
+                // The nexus behind this path is shutting down (its target moves, or the engine stops): a path error too.
+                // Answered as a media error, a drain's planned move failed the writes that came in as it began.
+                case BlockIoException.ESHUTDOWN -> NvmeStatus.ANA_INACCESSIBLE;
                 default -> read ? NvmeStatus.UNRECOVERED_READ_ERROR : NvmeStatus.WRITE_FAULT;
             };
         }

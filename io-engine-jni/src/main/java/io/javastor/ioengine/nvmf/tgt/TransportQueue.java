@@ -66,7 +66,8 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> dataTimeoutCheck;
     private boolean inRead;
     private boolean flushScheduled;
-    private boolean closed;
+    /** Set by {@link #close()} at once (any thread), not when the channel is gone: nothing is read or answered after. */
+    private volatile boolean closed;
     private final Runnable flushTask = () -> {
         flushScheduled = false;
         if (!closed) {
@@ -101,8 +102,13 @@ final class TransportQueue extends ChannelInboundHandlerAdapter {
         return ctx.channel().eventLoop();
     }
 
-    /** Closes the connection (any thread). */
+    /**
+     * Closes the connection (any thread). From now on no command is taken and none is answered: the channel's own close
+     * runs later on its loop, and a command read or a write failed meanwhile (its nexus shutting down) must not get an
+     * answer a host takes as the I/O's end; unanswered, the host retries it on its other path.
+     */
     void close() {
+        closed = true;
         ChannelHandlerContext c = ctx;
         if (c != null) {
             c.channel().close();

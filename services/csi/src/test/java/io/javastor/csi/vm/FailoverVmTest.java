@@ -177,6 +177,12 @@ class FailoverVmTest {
                 }
                 System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- guest-info ----\n" + read(share.resolve("guest-info.txt"))
                         + "\n---- plugin.log (path agent) ----\n" + grep(share.resolve("plugin.log"), "PathAgent|path |ERROR|WARN"));
+                // The nodes' own account of each move (a refused connect, an I/O a target failed): the stack's files go with tmp.
+                try (var logs = Files.list(stack.dir())) {
+                    for (Path log : logs.filter(l -> l.getFileName().toString().endsWith(".log")).sorted().toList()) {
+                        System.out.println("---- " + log.getFileName() + " (WARN/ERROR) ----\n" + grep(log, "WARN|ERROR"));
+                    }
+                }
             }
             String results = read(share.resolve("result.txt"));
             System.out.println("---- result.txt ----\n" + results + "\nmoves: " + movedBy);
