@@ -76,6 +76,7 @@ public final class SnapshotBench {
                     // Snapshots under load: each one's create time (pause + 3 replica snapshots + resume) and its pause.
                     double[] creates = new double[snapshots];
                     double[] pauses = new double[snapshots];
+                    double[] resumes = new double[snapshots]; // letting the held writes go: they start on the resuming thread
                     int underLoadSeed = round + 100;
                     CompletableFuture<RandomIoLoad.Result> running = CompletableFuture.supplyAsync(() -> {
                         try {
@@ -90,6 +91,7 @@ public final class SnapshotBench {
                         Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);
                         long paused = System.nanoTime();
                         snapshotAll(pools, replicas, "bench-" + s, s + 1);
+                        long r0 = System.nanoTime();
                         if (!n.resumeWrites(pause.id())) {
                             throw new IllegalStateException("the pause did not hold");
                         }
@@ -98,10 +100,12 @@ public final class SnapshotBench {
                         // do not wait for) to the resume: this long; of which draining the writes in flight and flushing.
                         creates[s] = (t1 - pause.heldSinceNanos()) / 1e6;
                         pauses[s] = (paused - pause.heldSinceNanos()) / 1e6;
+                        resumes[s] = (t1 - r0) / 1e6;
                         TimeUnit.MILLISECONDS.sleep(seconds * 1000L / snapshots); // spread them over the load
                     }
                     RandomIoLoad.Result under = running.get(600, TimeUnit.SECONDS);
-                    System.out.printf("# round %d: create ms in order %s; of which drain and flush %s%n", round, rounded(creates), rounded(pauses));
+                    System.out.printf("# round %d: create ms in order %s; of which drain and flush %s, resume %s%n", round, rounded(creates),
+                            rounded(pauses), rounded(resumes));
                     Arrays.sort(creates);
                     Arrays.sort(pauses);
                     createP50.add(creates[creates.length / 2]);

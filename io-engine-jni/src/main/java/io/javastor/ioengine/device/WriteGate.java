@@ -48,14 +48,20 @@ public final class WriteGate {
         return d;
     }
 
-    /** Lets held-back writes go (in the order they came). */
+    /** Lets held-back writes go (in the order they came), on this thread. */
     public void resume() {
+        stopHolding().run();
+    }
+
+    /**
+     * Stops holding new writes back and returns what lets the ones held so far go (in the order they came). Those start
+     * on the thread that runs it: a caller that ends the pause under a lock runs it after leaving the lock.
+     */
+    public Runnable stopHolding() {
         CompletableFuture<Void> g = gate;
         gate = null;
         drained = null;
-        if (g != null) {
-            g.complete(null);
-        }
+        return g == null ? () -> { } : () -> g.complete(null);
     }
 
     public boolean isPaused() {

@@ -742,15 +742,18 @@ public final class Nexus implements BlockDevice {
     }
 
     private boolean endPause(long id) {
+        Runnable letHeldWritesGo;
         synchronized (admin) {
             if (activePause != id || id == 0) {
                 return false;
             }
             activePause = 0;
             pauseLease.cancel();
-            writes.resume();
-            return true;
+            letHeldWritesGo = writes.stopHolding();
         }
+        // Outside the lock: the held writes start on this thread, and the first ones after a snapshot copy clusters.
+        letHeldWritesGo.run();
+        return true;
     }
 
     public boolean writesPaused() {
