@@ -4,6 +4,7 @@
 # gateway on free loopback ports; creates the volumes through the gateway; then measures with wrk.
 # Prints rest_list_rps= and rest_list_p99_ms= (plus the single-volume GET for reference).
 # Needs /usr/bin/etcd (Debian etcd-server) and wrk (Debian wrk; installed when missing, as root).
+# BENCH_AGENT_JAVA_OPTS / BENCH_GATEWAY_JAVA_OPTS add JVM options (a JFR recording, say) to the agent / gateway.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 volumes=${1:-1000}
@@ -40,7 +41,7 @@ metrics_port=$(free_port); "$root/tools/cluster-certs" issue "$work/tls" etcd
 wait_http "http://127.0.0.1:$metrics_port/health" etcd
 
 agent_grpc=$(free_port); agent_http=$(free_port)
-java -Xmx512m -jar "$agent_jar" --spring.grpc.server.address="127.0.0.1:$agent_grpc" --server.address=127.0.0.1 \
+java -Xmx512m ${BENCH_AGENT_JAVA_OPTS:-} -jar "$agent_jar" --spring.grpc.server.address="127.0.0.1:$agent_grpc" --server.address=127.0.0.1 \
   --server.port="$agent_http" --javastor.core.etcd.endpoints="https://127.0.0.1:$etcd_port" --javastor.core.cluster=bench \
   --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" $(tls core-agent) > "$work/agent.log" 2>&1 & pids+=($!)
 wait_http "http://127.0.0.1:$agent_http/actuator/health/readiness" "core agent"
@@ -58,7 +59,7 @@ done
 gw_port=$(free_port)
 # Authentication on, as deployed: every measured request carries an admin token the gateway verifies.
 (umask 077; head -c 48 /dev/urandom | base64 -w0 > "$work/jwt.key")
-java -Xmx512m -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
+java -Xmx512m ${BENCH_GATEWAY_JAVA_OPTS:-} -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
   --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway IP:127.0.0.1) > "$work/gateway.log" 2>&1 & pids+=($!)
 token=$(java -cp "$gateway_jar" -Dloader.main=io.javastor.gateway.security.TokenIssuer \
   org.springframework.boot.loader.launch.PropertiesLauncher --key-file "$work/jwt.key" --role admin --subject bench)

@@ -325,6 +325,13 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         return ofVolume(volumeId).size();
     }
 
+    @Override
+    public Map<String, Integer> byVolume() {
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        store.list(VolumeSnapshotSpec.KIND).forEach(s -> counts.merge(s.spec().volumeId(), 1, Integer::sum));
+        return counts;
+    }
+
     /** The replica snapshot as its node reports it now; empty when the node cannot be reached or no longer has it. */
     public Optional<io.javastor.api.ioengine.v1.ReplicaSnapshot> observe(ReplicaSnapshotRef ref) {
         try {

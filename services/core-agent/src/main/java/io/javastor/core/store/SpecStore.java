@@ -43,6 +43,7 @@ public final class SpecStore {
     private final JsonMapper json = JsonMapper.builder().build();
     /** Decoded specs by key, valid while the key's mod revision is unchanged: reconcilers list often, specs change rarely. */
     private final java.util.concurrent.ConcurrentHashMap<String, Versioned<?>> decoded = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, Listing> listings = new java.util.concurrent.ConcurrentHashMap<>();
 
     public SpecStore(KV kv, String cluster, WriteFence fence, long timeoutMillis) {
         this.kv = kv;
@@ -56,8 +57,27 @@ public final class SpecStore {
         return kvs.isEmpty() ? Optional.empty() : Optional.of(decode(kind, kvs.get(0)));
     }
 
+    /**
+     * Every spec of the kind, as etcd holds it now (a linearizable read). The last listing of each kind is kept with
+     * the store revision it was read at; a later listing first asks etcd, keys only, for the kind's keys changed since
+     * that revision and their count: none changed and as many as then means none was created, changed or deleted since,
+     * and the kept listing is today's. An API read of one volume lists its replicas, targets and snapshots: at a
+     * thousand volumes each of those listings moved every spec of the kind over TLS for each request.
+     */
     public <T extends Spec> List<Versioned<T>> list(SpecKind<T> kind) {
-        ByteSequence p = bytes(prefix + kind.name() + "/");
+        String kindPrefix = prefix + kind.name() + "/";
+        ByteSequence p = bytes(kindPrefix);
+        Listing kept = listings.get(kind.name());
+        if (kept != null) {
+            // One read-only transaction (one linearizable read): how many keys the kind has, and which changed since.
+            TxnResponse check = await(kv.txn().Then(
+                    Op.get(p, GetOption.builder().isPrefix(true).withCountOnly(true).build()),
+                    Op.get(p, GetOption.builder().isPrefix(true).withKeysOnly(true).withMinModRevision(kept.revision() + 1).build()))
+                    .commit(), "list " + kind.name());
+            if (check.getGetResponses().get(0).getCount() == kept.specs().size() && check.getGetResponses().get(1).getKvs().isEmpty()) {
+                return castAll(kind, kept.specs());
+            }
+        }
         var response = await(kv.get(p, GetOption.builder().isPrefix(true).build()), "list " + kind.name());
         List<Versioned<T>> out = new ArrayList<>(response.getKvs().size());
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -65,8 +85,21 @@ public final class SpecStore {
             seen.add(each.getKey().toString(UTF_8));
             out.add(decode(kind, each));
         }
-        String kindPrefix = prefix + kind.name() + "/";
         decoded.keySet().removeIf(k -> k.startsWith(kindPrefix) && !seen.contains(k));
+        listings.put(kind.name(), new Listing(response.getHeader().getRevision(), List.copyOf(out)));
+        return out;
+    }
+
+    /** A kind's whole listing and the store revision it was read at. */
+    private record Listing(long revision, List<Versioned<?>> specs) {
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Spec> List<Versioned<T>> castAll(SpecKind<T> kind, List<Versioned<?>> specs) {
+        List<Versioned<T>> out = new ArrayList<>(specs.size());
+        for (Versioned<?> v : specs) {
+            out.add((Versioned<T>) v);
+        }
         return out;
     }
 

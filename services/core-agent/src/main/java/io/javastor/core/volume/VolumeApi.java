@@ -28,6 +28,9 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     /** How many snapshots a volume has (kept by the snapshot package, which depends on this one). */
     public interface SnapshotCounts {
         int of(String volumeId);
+
+        /** Every volume's count from one read: a listing must not read the snapshots once per volume. */
+        java.util.Map<String, Integer> byVolume();
     }
 
     public VolumeApi(VolumeOperations volumes, io.javastor.core.replica.StandaloneReplicas standaloneReplicas, SnapshotCounts snapshotCounts) {
@@ -67,7 +70,8 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
         // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
         VolumeOperations.Page page = volumes.list(r.getMaxEntries(), r.getStartingToken());
         ListVolumesResponse.Builder out = ListVolumesResponse.newBuilder();
-        page.volumes().forEach(v -> out.addVolumes(toProto(v)));
+        java.util.Map<String, Integer> counts = page.volumes().isEmpty() ? java.util.Map.of() : snapshotCounts.byVolume();
+        page.volumes().forEach(v -> out.addVolumes(toProto(v, counts.getOrDefault(v.spec().uuid(), 0))));
         page.nextToken().ifPresent(out::setNextToken);
         reply(response, out.build());
     }
@@ -147,10 +151,14 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     }
 
     public Volume toProto(VolumeView v) {
+        return toProto(v, snapshotCounts.of(v.spec().uuid()));
+    }
+
+    private Volume toProto(VolumeView v, int numSnapshots) {
         VolumeSpec s = v.spec();
         Volume.Builder b = Volume.newBuilder().setUuid(s.uuid()).setSize(s.size()).setReplicaCount(s.replicaCount())
                 .setThin(s.thin()).setAffinityGroup(s.affinityGroup()).setOperation(ProtoMapping.operation(s.operation()))
-                .setMaxSnapshots(s.maxSnapshots()).setNumSnapshots(snapshotCounts.of(s.uuid())).setContentSourceSnapshot(s.contentSource()).setContentSourceVolume(s.contentSourceVolume())
+                .setMaxSnapshots(s.maxSnapshots()).setNumSnapshots(numSnapshots).setContentSourceSnapshot(s.contentSource()).setContentSourceVolume(s.contentSourceVolume())
                 .setTopology(io.javastor.api.core.v1.Topology.newBuilder().putAllNodeLabels(s.topology().nodeLabels())
                         .putAllPoolLabels(s.topology().poolLabels()))
                 .setStatus(switch (v.status()) {

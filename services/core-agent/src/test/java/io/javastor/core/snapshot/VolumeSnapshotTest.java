@@ -146,6 +146,9 @@ class VolumeSnapshotTest {
         Volume withTwo = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(vol).build());
         assertThat(withTwo.getNumSnapshots()).isEqualTo(2);
         assertThat(withTwo.getMaxSnapshots()).isEqualTo(2);
+        // A listing counts every volume's snapshots from one read of them: the same count as the volume's own read.
+        assertThat(volumes().listVolumes(io.javastor.api.core.v1.ListVolumesRequest.getDefaultInstance()).getVolumesList())
+                .filteredOn(v -> v.getUuid().equals(vol)).singleElement().satisfies(v -> assertThat(v.getNumSnapshots()).isEqualTo(2));
         expect(Status.Code.FAILED_PRECONDITION, "max_snapshots", () -> snapshot(vol, UUID.randomUUID().toString()));
 
         // Restore the first: a volume of clones reading what the volume held then (the volume itself holds the second).

@@ -53,6 +53,38 @@ class SpecStoreTest {
         return new PoolSpec(id, "node-1", List.of("malloc:///" + id + "?size_mb=64"), Map.of("tier", "ssd"), op);
     }
 
+    /**
+     * A store keeps its last listing of a kind and serves it again only when etcd says no key of the kind changed
+     * since: every change another agent makes is seen by the next listing, including a delete and a create that
+     * leave the count as it was.
+     */
+    @Test
+    void aKeptListingIsNeverServedAfterAnotherAgentChangedTheKind() {
+        storeB.create(PoolSpec.KIND, pool("a", OperationStatus.CREATED));
+        storeB.create(PoolSpec.KIND, pool("b", OperationStatus.CREATED));
+        assertThat(ids(storeA.list(PoolSpec.KIND))).containsExactly("a", "b");
+        assertThat(storeA.list(PoolSpec.KIND)).as("unchanged: the same listing").isEqualTo(storeA.list(PoolSpec.KIND));
+
+        storeB.create(PoolSpec.KIND, pool("c", OperationStatus.CREATING));
+        assertThat(ids(storeA.list(PoolSpec.KIND))).as("a create").containsExactly("a", "b", "c");
+
+        Versioned<PoolSpec> c = storeB.get(PoolSpec.KIND, "c").orElseThrow();
+        storeB.update(PoolSpec.KIND, c, c.spec().with(OperationStatus.CREATED));
+        assertThat(storeA.list(PoolSpec.KIND)).as("an update").filteredOn(v -> v.spec().id().equals("c"))
+                .singleElement().satisfies(v -> assertThat(v.spec().operation()).isEqualTo(OperationStatus.CREATED));
+
+        storeB.delete(PoolSpec.KIND, storeB.get(PoolSpec.KIND, "a").orElseThrow());
+        assertThat(ids(storeA.list(PoolSpec.KIND))).as("a delete").containsExactly("b", "c");
+
+        storeB.delete(PoolSpec.KIND, storeB.get(PoolSpec.KIND, "b").orElseThrow());
+        storeB.create(PoolSpec.KIND, pool("d", OperationStatus.CREATED));
+        assertThat(ids(storeA.list(PoolSpec.KIND))).as("a delete and a create: the count is the same").containsExactly("c", "d");
+    }
+
+    private static List<String> ids(List<Versioned<PoolSpec>> specs) {
+        return specs.stream().map(v -> v.spec().id()).toList();
+    }
+
     @Test
     void createReadUpdateDeleteRoundTrip() {
         Versioned<PoolSpec> created = storeA.create(PoolSpec.KIND, pool("p1", OperationStatus.CREATING));
