@@ -65,6 +65,7 @@ final class DumpCommand implements Callable<Integer> {
             for (String[] part : List.of(new String[] {"nodes.json", "/v0/nodes"}, new String[] {"pools.json", "/v0/pools"},
                     new String[] {"volumes.json", "/v0/volumes"}, new String[] {"replicas.json", "/v0/replicas"},
                     new String[] {"nexuses.json", "/v0/nexuses"}, new String[] {"specs.json", "/v0/specs"},
+                    new String[] {"snapshots.json", "/v0/volumes/snapshots"}, new String[] {"app-nodes.json", "/v0/app-nodes"},
                     new String[] {"events.json", "/v0/events?page_size=1000"})) {
                 entries += add(tar, "api/" + part[0], () -> rest.getText(part[1]));
             }

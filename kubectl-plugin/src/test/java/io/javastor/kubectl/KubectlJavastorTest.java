@@ -197,7 +197,9 @@ class KubectlJavastorTest {
             }
         }
         assertThat(entries).containsKeys("javastor-dump/api/nodes.json", "javastor-dump/api/pools.json", "javastor-dump/api/volumes.json",
-                "javastor-dump/api/specs.json", "javastor-dump/api/events.json", "javastor-dump/api/block-devices/node-1.json");
+                "javastor-dump/api/specs.json", "javastor-dump/api/events.json", "javastor-dump/api/block-devices/node-1.json",
+                "javastor-dump/api/snapshots.json", "javastor-dump/api/app-nodes.json");
+        assertThat(entries.get("javastor-dump/api/snapshots.json")).as("the gateway's answer, not an error").contains("\"entries\"");
         assertThat(entries.get("javastor-dump/api/volumes.json")).contains(volume);
         assertThat(entries.keySet()).anyMatch(k -> k.startsWith("javastor-dump/logs/") && k.endsWith(".log"));
         assertThat(entries).doesNotContainKey("javastor-dump/errors.txt");
