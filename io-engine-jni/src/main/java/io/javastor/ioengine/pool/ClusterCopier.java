@@ -53,9 +53,15 @@ final class ClusterCopier {
         for (int i = 0; i < chunks; i++) {
             long off = (long) i * CHUNK;
             int n = (int) Math.min(CHUNK, length - off);
-            parts[i] = buffer().thenCompose(buf -> device.read(from + off, buf.clear().limit(n))
-                    .thenCompose(v -> device.write(to + off, buf.clear().limit(n)))
-                    .whenComplete((v, t) -> release(buf))); // the I/O on it is over, failed or not
+            parts[i] = buffer().thenCompose(buf -> {
+                CompletableFuture<Void> io;
+                try {
+                    io = device.read(from + off, buf.clear().limit(n)).thenCompose(v -> device.write(to + off, buf.clear().limit(n)));
+                } catch (RuntimeException e) { // a device that refuses at once (closed): the buffer still comes back
+                    io = CompletableFuture.failedFuture(e);
+                }
+                return io.whenComplete((v, t) -> release(buf)); // the I/O on it is over, failed or not
+            });
         }
         return CompletableFuture.allOf(parts);
     }
