@@ -237,7 +237,7 @@ public class CoreAgentConfiguration {
         List<Reconciler> reconcilers = List.of(
                 new NodeLivenessReconciler(registration),
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
-                new PoolSpecRecovery(pools, registry),
+                new PoolSpecRecovery(store, pools, registry),
                 new PoolImportReconciler(pools, registry, engines, statePoller, events),
                 new VolumeSpecRecovery(store, volumes),
                 new io.javastor.core.reconcile.SnapshotSpecRecovery(store, snapshots),

@@ -19,6 +19,7 @@ import csi.v1.Csi.VolumeCapability;
 import csi.v1.Csi.VolumeContentSource;
 import io.grpc.Status;
 import io.javastor.csi.controller.ControllerService;
+import io.javastor.csi.metrics.MetricsEndpoint;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
 import org.junit.jupiter.api.AfterAll;
@@ -28,8 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.javastor.csi.support.GrpcAssertions.fails;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,21 +44,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The plugin in controller mode on a real unix socket, through a real gRPC client: identity, capabilities, argument
  * validation and error codes that need no gateway, and UNAVAILABLE when the gateway cannot be reached (a loopback port
- * nothing listens on). Calls that need a running gateway are in {@link ControllerGatewayTest}.
+ * nothing listens on). Calls that need a running gateway are in {@link ControllerGatewayTest}. Its metrics page is on a
+ * loopback port: real CSI calls change the scraped counts of their own method and code, and their time is summed.
  */
 class ControllerModeSocketTest {
     @TempDir
     static Path tmp;
     static ConfigurableApplicationContext app;
     static CsiClient csi;
+    static int metricsPort;
+    static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() {
         Path socket = tmp.resolve("csi-controller.sock");
         app = new SpringApplicationBuilder(CsiApplication.class).run("--javastor.csi.mode=controller",
                 "--javastor.csi.endpoint=" + socket, "--javastor.csi.rest-url=http://127.0.0.1:" + FreePorts.next(),
-                "--javastor.csi.rest-timeout=3s");
+                "--javastor.csi.rest-timeout=3s", "--javastor.csi.metrics-port=0");
         assertThat(Files.exists(socket)).as("socket bound").isTrue();
+        metricsPort = app.getBean(MetricsEndpoint.class).port();
         csi = new CsiClient(socket, 20);
     }
 
@@ -147,5 +158,60 @@ class ControllerModeSocketTest {
     void volumeIdsAreDerivedFromTheNameSoRetriesAreIdempotent() {
         assertThat(ControllerService.volumeUuid("pvc-a")).isEqualTo(ControllerService.volumeUuid("pvc-a"))
                 .isNotEqualTo(ControllerService.volumeUuid("pvc-b")).matches("[0-9a-f-]{36}");
+    }
+
+    @Test
+    void callsAreCountedByMethodAndCodeAndTimed() throws Exception {
+        String before = scrape();
+        double probes = count(before, "Probe", "OK");
+        double invalid = count(before, "CreateVolume", "INVALID_ARGUMENT");
+        double unavailable = count(before, "CreateVolume", "UNAVAILABLE");
+
+        for (int i = 0; i < 3; i++) {
+            csi.identity().probe(ProbeRequest.getDefaultInstance());
+        }
+        fails(Status.Code.INVALID_ARGUMENT, "name", () -> csi.controller().createVolume(CreateVolumeRequest.getDefaultInstance()));
+        fails(Status.Code.UNAVAILABLE, "unreachable", () -> csi.controller().createVolume(CreateVolumeRequest.newBuilder()
+                .setName("pvc-metrics").addVolumeCapabilities(Caps.mount("ext4")).build()));
+
+        String after = scrape();
+        assertThat(count(after, "Probe", "OK")).isEqualTo(probes + 3);
+        assertThat(count(after, "CreateVolume", "INVALID_ARGUMENT")).isEqualTo(invalid + 1);
+        assertThat(count(after, "CreateVolume", "UNAVAILABLE")).isEqualTo(unavailable + 1);
+        // The unreachable gateway's call took a measurable time (a refused connection at least).
+        assertThat(value(after, "javastor_csi_calls_seconds_sum", "CreateVolume", "UNAVAILABLE")).isGreaterThan(0);
+        assertThat(after).contains("javastor_csi_calls_seconds_max{");
+    }
+
+    @Test
+    void onlyGetIsServedOnTheMetricsPageAndItIsOnLoopback() throws Exception {
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(app.getBean(CsiProperties.class).getMetricsAddress()).isEqualTo("127.0.0.1");
+    }
+
+    private static String scrape() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return r.body();
+    }
+
+    private static double count(String page, String method, String code) {
+        return value(page, "javastor_csi_calls_seconds_count", method, code);
+    }
+
+    /** A series' value, 0 when absent (Micrometer registers a method/code pair at its first call). */
+    private static double value(String page, String series, String method, String code) {
+        Pattern line = Pattern.compile("^" + series + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
+        Matcher m = line.matcher(page);
+        while (m.find()) {
+            String labels = m.group(1);
+            if (labels.contains("method=\"" + method + "\"") && labels.contains("code=\"" + code + "\"")) {
+                return Double.parseDouble(m.group(2));
+            }
+        }
+        return 0;
     }
 }

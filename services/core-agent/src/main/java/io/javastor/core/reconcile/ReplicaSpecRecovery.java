@@ -3,9 +3,8 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
 import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
@@ -25,14 +24,16 @@ public final class ReplicaSpecRecovery implements Reconciler {
 
     private final SpecStore store;
     private final ReplicaOperations replicas;
-    private final VolumeOperations volumes;
     private final NodeRegistry registry;
+    private final LeftoverSpecRecovery<ReplicaSpec> recovery;
 
     public ReplicaSpecRecovery(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes, NodeRegistry registry) {
         this.store = store;
         this.replicas = replicas;
-        this.volumes = volumes;
         this.registry = registry;
+        // A replica outside any volume is guarded under its own uuid (see StandaloneReplicas).
+        this.recovery = new LeftoverSpecRecovery<>("replica", store, ReplicaSpec.KIND, volumes.guard(),
+                s -> s.volumeId().isEmpty() ? s.uuid() : s.volumeId(), this::finish);
     }
 
     @Override
@@ -42,41 +43,22 @@ public final class ReplicaSpecRecovery implements Reconciler {
 
     @Override
     public ReconcileOutcome reconcile() {
-        boolean busy = false;
-        for (Versioned<ReplicaSpec> r : replicas.all()) {
-            ReplicaSpec s = r.spec();
-            if (s.operation() == OperationStatus.CREATED) {
-                continue;
-            }
-            // A replica outside any volume is guarded under its own uuid (see StandaloneReplicas).
-            OperationGuard.Held held = volumes.guard().tryAcquire(s.volumeId().isEmpty() ? s.uuid() : s.volumeId());
-            if (held == null) {
-                busy = true;
-                continue;
-            }
-            try (held) {
-                var fresh = store.get(ReplicaSpec.KIND, s.uuid());
-                if (fresh.isEmpty() || fresh.get().spec().operation() == OperationStatus.CREATED) {
-                    continue;
-                }
-                var volume = store.get(VolumeSpec.KIND, s.volumeId());
-                if (fresh.get().spec().operation() == OperationStatus.CREATING && volume.isPresent()
-                        && volume.get().spec().operation() == OperationStatus.CREATING) {
-                    continue;
-                }
-                if (!readyForReplicaWork(s)) {
-                    busy = true; // its node must be back, and its pool imported, before it can be destroyed there
-                    continue;
-                }
-                log.info("recovering replica left {} uuid={} volumeId={} nodeId={}: destroying", fresh.get().spec().operation(),
-                        s.uuid(), s.volumeId(), s.nodeId());
-                replicas.destroy(fresh.get());
-            } catch (CoreException e) {
-                busy = true;
-                log.warn("replica recovery step failed uuid={}: {}", s.uuid(), e.getMessage());
-            }
+        return recovery.reconcile();
+    }
+
+    private boolean finish(Versioned<ReplicaSpec> r) {
+        ReplicaSpec s = r.spec();
+        var volume = store.get(VolumeSpec.KIND, s.volumeId());
+        if (s.operation() == OperationStatus.CREATING && volume.isPresent()
+                && volume.get().spec().operation() == OperationStatus.CREATING) {
+            return true;
         }
-        return ReconcileOutcome.busyIf(busy, "replicas left Creating/Deleting remain");
+        if (!readyForReplicaWork(s)) {
+            return false; // its node must be back, and its pool imported, before it can be destroyed there
+        }
+        log.info("recovering replica left {} uuid={} volumeId={} nodeId={}: destroying", s.operation(), s.uuid(), s.volumeId(), s.nodeId());
+        replicas.destroy(r);
+        return true;
     }
 
     /**
@@ -89,6 +71,6 @@ public final class ReplicaSpecRecovery implements Reconciler {
             return false;
         }
         return node.get().pools().stream().anyMatch(p -> p.id().equals(s.poolId()))
-                || store.get(io.javastor.core.pool.PoolSpec.KIND, s.poolId()).isEmpty();
+                || store.get(PoolSpec.KIND, s.poolId()).isEmpty();
     }
 }

@@ -3,11 +3,8 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
 import io.javastor.core.snapshot.SnapshotOperations;
 import io.javastor.core.snapshot.VolumeSnapshotSpec;
-import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 
@@ -20,12 +17,14 @@ public final class SnapshotSpecRecovery implements Reconciler {
 
     private static final Logger log = LoggerFactory.getLogger(SnapshotSpecRecovery.class);
 
-    private final SpecStore store;
     private final SnapshotOperations snapshots;
+    private final LeftoverSpecRecovery<VolumeSnapshotSpec> recovery;
 
     public SnapshotSpecRecovery(SpecStore store, SnapshotOperations snapshots) {
-        this.store = store;
         this.snapshots = snapshots;
+        // Snapshot operations are serialized per volume.
+        this.recovery = new LeftoverSpecRecovery<>("snapshot", store, VolumeSnapshotSpec.KIND, snapshots.guard(),
+                VolumeSnapshotSpec::volumeId, this::finish);
     }
 
     @Override
@@ -35,30 +34,12 @@ public final class SnapshotSpecRecovery implements Reconciler {
 
     @Override
     public ReconcileOutcome reconcile() {
-        boolean busy = false;
-        for (Versioned<VolumeSnapshotSpec> s : store.list(VolumeSnapshotSpec.KIND)) {
-            if (s.spec().operation() == OperationStatus.CREATED) {
-                continue;
-            }
-            OperationGuard.Held held = snapshots.guard().tryAcquire(s.spec().volumeId());
-            if (held == null) {
-                busy = true; // an operation on its volume is running: maybe this very create or delete
-                continue;
-            }
-            try (held) {
-                // Re-read under the guard: the operation that just released it may have finished it.
-                var fresh = store.get(VolumeSnapshotSpec.KIND, s.spec().id());
-                if (fresh.isEmpty() || fresh.get().spec().operation() == OperationStatus.CREATED) {
-                    continue;
-                }
-                log.info("recovering snapshot left {} snapshotId={} volumeId={}", fresh.get().spec().operation(), s.spec().id(),
-                        s.spec().volumeId());
-                snapshots.finishLeftover(fresh.get());
-            } catch (CoreException e) {
-                busy = true;
-                log.warn("snapshot recovery step failed snapshotId={} volumeId={}: {}", s.spec().id(), s.spec().volumeId(), e.getMessage());
-            }
-        }
-        return ReconcileOutcome.busyIf(busy, "snapshots left Creating/Deleting remain");
+        return recovery.reconcile();
+    }
+
+    private boolean finish(Versioned<VolumeSnapshotSpec> s) {
+        log.info("recovering snapshot left {} snapshotId={} volumeId={}", s.spec().operation(), s.spec().id(), s.spec().volumeId());
+        snapshots.finishLeftover(s);
+        return true;
     }
 }
