@@ -88,7 +88,7 @@ public class CoreAgentConfiguration {
 
     @Bean
     SpecStore specStore(Client etcd, CoreAgentProperties props, LeaderElection election) {
-        return new SpecStore(etcd.getKVClient(), props.cluster(), election, props.etcd().timeout().toMillis());
+        return new SpecStore(etcd.getKVClient(), etcd.getWatchClient(), props.cluster(), election, props.etcd().timeout().toMillis());
     }
 
     @Bean

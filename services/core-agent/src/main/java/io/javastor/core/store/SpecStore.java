@@ -31,8 +31,11 @@ import tools.jackson.databind.json.JsonMapper;
  * Specs in etcd under {@code /javastor/<cluster>/specs/<kind>/<id>} as JSON. Every write is one etcd
  * transaction that checks the key's revision (and the write fence), so two agents can never both
  * apply conflicting changes: the second one gets {@link CoreException.Conflict} and must re-read.
+ * <p>
+ * Reads go to etcd, except inside {@link #consistentRead}: there they are served from the agent's watch-fed
+ * {@link SpecView} once one linearizable read of etcd's revision shows the copy holds every write made before.
  */
-public final class SpecStore {
+public final class SpecStore implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SpecStore.class);
 
@@ -44,15 +47,91 @@ public final class SpecStore {
     /** Decoded specs by key, valid while the key's mod revision is unchanged: reconcilers list often, specs change rarely. */
     private final java.util.concurrent.ConcurrentHashMap<String, Versioned<?>> decoded = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ConcurrentHashMap<String, Listing> listings = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The watch-fed copy {@link #consistentRead} serves from; null for a store without one (reads all go to etcd). */
+    private final SpecView view;
+    private final CurrentRevision currentRevision;
+    /** Set on a thread while it runs a {@link #consistentRead} body that the view may serve. */
+    private final ThreadLocal<Boolean> servedFromView = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.LongAdder viewReads = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder etcdReads = new java.util.concurrent.atomic.LongAdder();
 
+    /** A store whose reads all go to etcd (tools and tests that write specs beside an agent). */
     public SpecStore(KV kv, String cluster, WriteFence fence, long timeoutMillis) {
+        this(kv, null, cluster, fence, timeoutMillis);
+    }
+
+    /** A store that also keeps a watch-fed copy of the cluster's specs for {@link #consistentRead} (the agent's). */
+    public SpecStore(KV kv, io.etcd.jetcd.Watch watch, String cluster, WriteFence fence, long timeoutMillis) {
         this.kv = kv;
         this.prefix = "/javastor/" + cluster + "/specs/";
         this.fence = fence;
         this.timeoutMillis = timeoutMillis;
+        this.view = watch == null ? null : new SpecView(kv, watch, "/javastor/" + cluster + "/", prefix, decoded::remove);
+        // Any linearizable read answers with etcd's revision; a count of one key costs the least.
+        ByteSequence anyKey = bytes(prefix);
+        this.currentRevision = new CurrentRevision(() -> kv.get(anyKey, GetOption.builder().withCountOnly(true).build())
+                .thenApply(r -> r.getHeader().getRevision()));
+    }
+
+    /**
+     * Runs a read-only body (an API Get or List) with its spec reads served from the watch-fed copy, after one
+     * linearizable read of etcd's revision shows the copy holds every write committed before this call: the body sees
+     * what reading etcd would have shown, without a round trip per spec or listing. When the copy is behind (a change
+     * still on its way through the watch beyond a short wait, the watch lost, etcd unreachable) the body reads etcd as
+     * usual. A write in the body ends the copy's serving for the rest of it, so the body reads its own writes.
+     */
+    public <T> T consistentRead(java.util.function.Supplier<T> body) {
+        if (view == null || servedFromView.get() != null) {
+            return body.get();
+        }
+        if (!viewIsCurrent()) {
+            etcdReads.increment();
+            return body.get();
+        }
+        viewReads.increment();
+        servedFromView.set(Boolean.TRUE);
+        try {
+            return body.get();
+        } finally {
+            servedFromView.remove();
+        }
+    }
+
+    /** Reads served from the view and from etcd by {@link #consistentRead} so far (for metrics and tests). */
+    public long[] consistentReadCounts() {
+        return new long[] {viewReads.sum(), etcdReads.sum()};
+    }
+
+    private boolean viewIsCurrent() {
+        if (view.revision() < 0) {
+            return false;
+        }
+        try {
+            long now = currentRevision.get().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return view.awaitRevision(now, Math.min(timeoutMillis, 200));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException e) {
+            return false; // the body's own reads report etcd's trouble with the usual error
+        }
+    }
+
+    private boolean fromView() {
+        return view != null && servedFromView.get() != null;
+    }
+
+    @Override
+    public void close() {
+        if (view != null) {
+            view.close();
+        }
     }
 
     public <T extends Spec> Optional<Versioned<T>> get(SpecKind<T> kind, String id) {
+        if (fromView()) {
+            return view.get(key(kind, id).toString(UTF_8)).map(each -> decode(kind, each));
+        }
         List<KeyValue> kvs = await(kv.get(key(kind, id)), "read " + kind.name() + " " + id).getKvs();
         return kvs.isEmpty() ? Optional.empty() : Optional.of(decode(kind, kvs.get(0)));
     }
@@ -66,6 +145,11 @@ public final class SpecStore {
      */
     public <T extends Spec> List<Versioned<T>> list(SpecKind<T> kind) {
         String kindPrefix = prefix + kind.name() + "/";
+        if (fromView()) {
+            List<Versioned<T>> out = new ArrayList<>();
+            view.range(kindPrefix).forEach(each -> out.add(decode(kind, each)));
+            return out;
+        }
         ByteSequence p = bytes(kindPrefix);
         Listing kept = listings.get(kind.name());
         if (kept != null) {
@@ -119,6 +203,7 @@ public final class SpecStore {
 
     /** Writes a new spec; Conflict if the key exists (the caller re-reads and compares). */
     public <T extends Spec> Versioned<T> create(SpecKind<T> kind, T spec) {
+        servedFromView.remove();
         ByteSequence key = key(kind, spec.id());
         TxnResponse r = commit(kind, spec.id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)),
                 Op.put(key, encode(spec), PutOption.DEFAULT));
@@ -127,6 +212,7 @@ public final class SpecStore {
 
     /** Writes several new specs in one transaction: all or none (Conflict if any key exists). */
     public <T extends Spec> List<Versioned<T>> createAll(SpecKind<T> kind, List<T> specs) {
+        servedFromView.remove();
         if (specs.isEmpty()) {
             return List.of();
         }
@@ -154,6 +240,7 @@ public final class SpecStore {
 
     /** Replaces the spec if it is still at {@code current}'s revision. */
     public <T extends Spec> Versioned<T> update(SpecKind<T> kind, Versioned<T> current, T next) {
+        servedFromView.remove();
         if (!current.spec().id().equals(next.id())) {
             throw new IllegalArgumentException("spec id changed: " + current.spec().id() + " -> " + next.id());
         }
@@ -165,6 +252,7 @@ public final class SpecStore {
 
     /** Removes the spec if it is still at {@code current}'s revision. */
     public <T extends Spec> void delete(SpecKind<T> kind, Versioned<T> current) {
+        servedFromView.remove();
         ByteSequence key = key(kind, current.spec().id());
         commit(kind, current.spec().id(), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.modRevision())),
                 Op.delete(key, DeleteOption.DEFAULT));
@@ -213,6 +301,17 @@ public final class SpecStore {
 
     private ByteSequence encode(Spec spec) {
         return ByteSequence.from(json.writeValueAsBytes(spec));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T extends Spec> Versioned<T> decode(SpecKind<T> kind, SpecView.Entry entry) {
+        Versioned<?> done = entry.decoded;
+        if (done != null && kind.type().isInstance(done.spec())) {
+            return (Versioned<T>) done;
+        }
+        Versioned<T> fresh = decode(kind, entry.keyValue);
+        entry.decoded = fresh;
+        return fresh;
     }
 
     @SuppressWarnings("unchecked")

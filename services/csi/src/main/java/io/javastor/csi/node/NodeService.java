@@ -368,7 +368,8 @@ public class NodeService extends NodeGrpc.NodeImplBase {
             device = nvme.namespaceDevice(target.nqn());
         }
         return device.orElseThrow(() -> Status.DEADLINE_EXCEEDED.withDescription("no namespace block device for "
-                + target.nqn() + " within " + props.getDeviceTimeout()).asRuntimeException());
+                + target.nqn() + " within " + props.getDeviceTimeout() + " after " + c + "; the kernel's controllers: "
+                + nvme.describeControllers()).asRuntimeException());
     }
 
     /** The volume of a target: its NQN is ours with the volume's uuid. */

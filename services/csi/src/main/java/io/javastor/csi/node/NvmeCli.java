@@ -254,6 +254,26 @@ public class NvmeCli {
         return Files.exists(sys.resolve("dev/block").resolve(majorMinor));
     }
 
+    /**
+     * Every NVMe controller the kernel has, with its state, subsystem and address ("nvme0 connecting subsys=... at
+     * traddr=..."): what an error about a missing device should show, since a controller left reconnecting by an
+     * earlier connect is otherwise invisible.
+     */
+    public String describeControllers() {
+        Path root = sys.resolve("class/nvme");
+        List<String> out = list(root).sorted().map(c -> c + " " + controllerState(c) + " subsys=" + read(root.resolve(c).resolve("subsysnqn"))
+                + " at " + read(root.resolve(c).resolve("address"))).toList();
+        return out.isEmpty() ? "none" : String.join("; ", out);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
     public List<String> controllers(String nqn) {
         return subsystemDir(nqn).map(dir -> list(dir).filter(n -> CONTROLLER.matcher(n).matches()).sorted().toList()).orElse(List.of());
     }

@@ -116,6 +116,7 @@ public final class GuestNodeDriver {
     private void authentication(String vol, String uri) throws Exception {
         java.net.URI u = java.net.URI.create(uri);
         String nqn = u.getPath().substring(1);
+        java.util.Set<String> controllersBefore = controllerNames();
         Process p = new ProcessBuilder("nvme", "connect", "-t", "tcp", "-a", u.getHost(), "-s", Integer.toString(u.getPort()), "-n", nqn,
                 "--hostnqn=" + io.javastor.csi.node.NodeService.HOST_NQN_PREFIX + "vm-node", "--ctrl-loss-tmo=0").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -123,6 +124,8 @@ public final class GuestNodeDriver {
         log("nvme connect without a secret: exit " + p.exitValue() + ": " + out.strip());
         assertThat(p.exitValue()).as("nvme connect without the host's secret is refused: " + out).isNotZero();
         assertThat(subsystemPresent(vol)).as("no controller left by the refused connect").isFalse();
+        // Nor one outside any subsystem, left reconnecting: it would retry with no key for minutes.
+        assertThat(controllerNames()).as("the kernel's controllers after the refused connect").isEqualTo(controllersBefore);
 
         Path staging = Files.createDirectories(Path.of("/run/csi/staging-auth", vol));
         NodeStageVolumeRequest stage = NodeStageVolumeRequest.newBuilder().setVolumeId(vol).putPublishContext("uri", uri)
@@ -137,6 +140,16 @@ public final class GuestNodeDriver {
         log("staged through an authenticated connection (" + controller + ")");
         csi.node().nodeUnstageVolume(NodeUnstageVolumeRequest.newBuilder().setVolumeId(vol).setStagingTargetPath(staging.toString()).build());
         assertThat(subsystemPresent(vol)).isFalse();
+    }
+
+    private static java.util.Set<String> controllerNames() throws IOException {
+        Path root = Path.of("/sys/class/nvme");
+        if (!Files.isDirectory(root)) {
+            return java.util.Set.of();
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(root)) {
+            return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        }
     }
 
     private void ext4(String vol, String uri) throws Exception {

@@ -1,0 +1,228 @@
+package io.javastor.core.store;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+
+/**
+ * The agent's copy of its cluster's keys in etcd, kept current by one watch: the specs' key-values, and the store
+ * revision up to which the copy is complete. The watch covers the whole cluster prefix (specs, the leader key, the
+ * link secret's key: all rarely written), so that revision follows etcd's own; a write elsewhere in etcd is covered by
+ * a progress request, whose answer moves the revision on. A copy that lost its watch (etcd compacted past it, the
+ * connection gave up) is unusable until reloaded and says so: readers then go to etcd.
+ */
+final class SpecView implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SpecView.class);
+    private static final long RELOAD_DELAY_MS = 1000;
+
+    private final KV kv;
+    private final Watch watch;
+    private final ByteSequence clusterPrefix;
+    private final String specsPrefix;
+    private final Consumer<String> onDelete;
+    private final ConcurrentSkipListMap<String, Entry> specs = new ConcurrentSkipListMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition moved = lock.newCondition();
+    private final ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "spec-view-reload");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The store revision the copy is complete up to; -1 while unusable. Written under {@link #lock}. */
+    private volatile long revision = -1;
+    private Watch.Watcher watcher;
+    private boolean closed;
+
+    SpecView(KV kv, Watch watch, String clusterPrefix, String specsPrefix, Consumer<String> onDelete) {
+        this.kv = kv;
+        this.watch = watch;
+        this.clusterPrefix = ByteSequence.from(clusterPrefix, UTF_8);
+        this.specsPrefix = specsPrefix;
+        this.onDelete = onDelete;
+        reloads.execute(this::load);
+    }
+
+    /** The revision the copy is complete up to, or -1 when it is unusable (loading, or lost its watch). */
+    long revision() {
+        return revision;
+    }
+
+    /**
+     * Waits until the copy is complete up to {@code atLeast}, asking etcd for a progress notice when only writes
+     * outside the watched prefix stand between; false when that does not happen in {@code timeoutMillis}.
+     */
+    boolean awaitRevision(long atLeast, long timeoutMillis) throws InterruptedException {
+        long r = revision;
+        if (r >= atLeast) {
+            return true;
+        }
+        if (r < 0) {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        boolean askedProgress = false;
+        lock.lock();
+        try {
+            while (revision >= 0 && revision < atLeast) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!askedProgress && watcher != null) {
+                    watcher.requestProgress(); // the answer carries etcd's revision once every event before it was sent
+                    askedProgress = true;
+                }
+                moved.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(2)));
+            }
+            return revision >= atLeast;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One spec's key-value as the watch last delivered it, with the spec decoded from it once by the first reader
+     * (a volume's view scans every replica spec: decoding, or even looking up a cache, per read was the agent's cost).
+     */
+    static final class Entry {
+        final KeyValue keyValue;
+        volatile Versioned<?> decoded;
+
+        Entry(KeyValue keyValue) {
+            this.keyValue = keyValue;
+        }
+    }
+
+    Optional<Entry> get(String key) {
+        return Optional.ofNullable(specs.get(key));
+    }
+
+    /** The entries under {@code prefix}, in key order (etcd's for our ASCII keys). */
+    Collection<Entry> range(String prefix) {
+        return specs.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values();
+    }
+
+    private void load() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        kv.get(clusterPrefix, GetOption.builder().isPrefix(true).build()).whenComplete((response, failure) -> {
+            if (failure != null) {
+                lost("load", failure);
+                return;
+            }
+            lock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                specs.clear();
+                for (KeyValue each : response.getKvs()) {
+                    String key = each.getKey().toString(UTF_8);
+                    if (key.startsWith(specsPrefix)) {
+                        specs.put(key, new Entry(each));
+                    }
+                }
+                long loadedAt = response.getHeader().getRevision();
+                watcher = watch.watch(clusterPrefix, WatchOption.builder().isPrefix(true).withRevision(loadedAt + 1).build(),
+                        Watch.listener(this::apply, e -> lost("watch", e)));
+                revision = loadedAt;
+                moved.signalAll();
+                log.info("spec view loaded specs={} revision={}", specs.size(), loadedAt);
+            } finally {
+                lock.unlock();
+            }
+        });
+    }
+
+    private void apply(WatchResponse response) {
+        lock.lock();
+        try {
+            if (revision < 0) {
+                return; // a late answer of a watch already given up
+            }
+            long upTo = revision;
+            for (WatchEvent e : response.getEvents()) {
+                KeyValue each = e.getKeyValue();
+                String key = each.getKey().toString(UTF_8);
+                if (key.startsWith(specsPrefix)) {
+                    if (e.getEventType() == WatchEvent.EventType.DELETE) {
+                        specs.remove(key);
+                        onDelete.accept(key);
+                    } else if (e.getEventType() == WatchEvent.EventType.PUT) {
+                        specs.put(key, new Entry(each));
+                    }
+                }
+                upTo = Math.max(upTo, each.getModRevision());
+            }
+            if (response.isProgressNotify()) {
+                upTo = Math.max(upTo, response.getHeader().getRevision());
+            }
+            revision = upTo;
+            moved.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void lost(String what, Throwable why) {
+        lock.lock();
+        try {
+            revision = -1;
+            moved.signalAll();
+            if (watcher != null) {
+                watcher.close();
+                watcher = null;
+            }
+            if (closed) {
+                return;
+            }
+            log.warn("spec view lost its {} ({}); readers go to etcd until it is reloaded in {} ms", what, why.toString(), RELOAD_DELAY_MS);
+            reloads.schedule(this::load, RELOAD_DELAY_MS, TimeUnit.MILLISECONDS);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            revision = -1;
+            if (watcher != null) {
+                watcher.close();
+                watcher = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        reloads.shutdownNow();
+    }
+}
