@@ -28,8 +28,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * {@code dump system}: a support bundle ({@code .tar.gz}) with every spec and state the REST API shows, the recent
- * events and each component's log: the local cluster's files under {@code $JAVASTOR_HOME}, or, with
- * {@code --namespace}, the Javastor pods' logs through kubectl. A part that cannot be read is noted in
+ * events and each component's log: the local cluster's files under {@code $JAVASTOR_HOME} (or {@code --logs-dir}),
+ * or, when the gateway was reached through Kubernetes (or {@code -n} is given), the Javastor pods' logs through kubectl. A part that cannot be read is noted in
  * {@code errors.txt} instead of failing the bundle: a bundle is most needed when something is broken.
  */
 @Command(name = "dump", mixinStandardHelpOptions = true, description = "Write a support bundle: dump system [-f FILE].")
@@ -44,8 +44,6 @@ final class DumpCommand implements Callable<Integer> {
     Path file;
     @Option(names = "--logs-dir", description = "where the components' logs are (default: $JAVASTOR_HOME, the local cluster)")
     Path logsDir;
-    @Option(names = {"-n", "--namespace"}, description = "Kubernetes: take the logs of the Javastor pods in this namespace (kubectl logs)")
-    String namespace;
 
     private final List<String> errors = new ArrayList<>();
 
@@ -75,7 +73,9 @@ final class DumpCommand implements Callable<Integer> {
                 entries += add(tar, "api/block-devices/" + id + ".json",
                         () -> rest.getText("/v0/nodes/" + RestConnection.segment(id) + "/block_devices?all=true"));
             }
-            entries += namespace != null ? podLogs(tar) : localLogs(tar);
+            // Through Kubernetes (or -n given): the pods' logs; else the local cluster's files.
+            String namespace = root.kubernetesNamespace();
+            entries += namespace != null && logsDir == null ? podLogs(tar, namespace) : localLogs(tar);
             if (!errors.isEmpty()) {
                 entries += add(tar, "errors.txt", () -> String.join("\n", errors) + "\n");
             }
@@ -139,7 +139,7 @@ final class DumpCommand implements Callable<Integer> {
         }
     }
 
-    private int podLogs(TarArchiveOutputStream tar) throws IOException, InterruptedException {
+    private int podLogs(TarArchiveOutputStream tar, String namespace) throws IOException, InterruptedException {
         String pods = kubectl("-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=javastor", "-o", "name");
         int n = 0;
         for (String pod : pods.lines().filter(l -> !l.isBlank()).toList()) {
@@ -149,8 +149,15 @@ final class DumpCommand implements Callable<Integer> {
         return n;
     }
 
-    private static String kubectl(String... args) throws IOException, InterruptedException {
+    /** kubectl with the same kubeconfig and context the gateway was found through. */
+    private String kubectl(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("kubectl"));
+        if (root.kubeconfig != null) {
+            command.addAll(List.of("--kubeconfig", root.kubeconfig.toString()));
+        }
+        if (root.context != null) {
+            command.addAll(List.of("--context", root.context));
+        }
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -15,6 +15,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -60,15 +61,28 @@ public final class RestConnection {
     private final String base;
     private final String token;
     private final HttpClient http;
+    private final String where;
+    private final Supplier<String> trouble;
 
     public RestConnection(String restUrl, String token, Path caFile) {
+        this(restUrl, token, caFile == null ? null : trusting(read(caFile), "--ca-file " + caFile), null, () -> "");
+    }
+
+    /**
+     * @param ssl     trusting the cluster CA (null: the JDK's trust store)
+     * @param where   what the URL really is, for error messages (null: the URL says it)
+     * @param trouble what the transport underneath saw go wrong, added to "cannot reach" errors
+     */
+    RestConnection(String restUrl, String token, SSLContext ssl, String where, Supplier<String> trouble) {
         this.base = restUrl.replaceAll("/+$", "");
         this.token = token;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-        if (caFile != null) {
-            b.sslContext(trusting(caFile));
+        if (ssl != null) {
+            b.sslContext(ssl);
         }
         this.http = b.build();
+        this.where = where != null ? where : base;
+        this.trouble = trouble;
     }
 
     public String base() {
@@ -116,7 +130,8 @@ public final class RestConnection {
         try {
             response = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new Unreachable("cannot reach the REST gateway at " + base + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()), e);
+            throw new Unreachable("cannot reach the REST gateway at " + where + ": " + (e.getMessage() != null ? e.getMessage() : e.toString())
+                    + trouble.get(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unreachable("interrupted", e);
@@ -136,13 +151,25 @@ public final class RestConnection {
         return response;
     }
 
-    private static SSLContext trusting(Path caFile) {
+    private static byte[] read(Path caFile) {
+        try {
+            return Files.readAllBytes(caFile);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--ca-file " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** TLS trusting the CA certificate(s) in this PEM; {@code source} names it in errors. */
+    static SSLContext trusting(byte[] pem, String source) {
         try {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
             int i = 0;
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(Files.readAllBytes(caFile)))) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
                 trust.setCertificateEntry("ca-" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalArgumentException(source + ": holds no certificate (a PEM CA certificate is needed)");
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
@@ -150,7 +177,7 @@ public final class RestConnection {
             ssl.init(null, tmf.getTrustManagers(), null);
             return ssl;
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("--ca-file " + caFile + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
     }
 }
