@@ -49,6 +49,8 @@ import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.EtcdConnection;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeReplicas;
+import io.javastor.core.volume.VolumeViews;
 
 /** Wires the parts; the classes themselves know nothing of Spring so tests can assemble them too. */
 @Configuration(proxyBeanMethods = false)
@@ -174,17 +176,28 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
-                                      NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
-        return new VolumeOperations(store, volumeGuard, replicas, placer, registry, events, nexuses);
+    VolumeReplicas volumeReplicas(SpecStore store, ReplicaOperations replicas, ReplicaPlacer placer, NodeRegistry registry,
+                                  NexusOperations nexuses) {
+        return new VolumeReplicas(store, replicas, placer, registry, nexuses);
+    }
+
+    @Bean
+    VolumeViews volumeViews(SpecStore store, ReplicaOperations replicas, NodeRegistry registry, NexusOperations nexuses) {
+        return new VolumeViews(store, replicas, registry, nexuses);
+    }
+
+    @Bean
+    VolumeOperations volumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, VolumeReplicas volumeReplicas,
+                                      VolumeViews views, NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
+        return new VolumeOperations(store, volumeGuard, replicas, volumeReplicas, views, registry, events, nexuses);
     }
 
     @Bean
     io.javastor.core.snapshot.SnapshotOperations snapshotOperations(SpecStore store, OperationGuard volumeGuard, IoEngineConnections engines,
                                                                     NexusOperations nexuses, ReplicaOperations replicas,
-                                                                    VolumeOperations volumes, EventHistory events,
+                                                                    VolumeOperations volumes, VolumeViews views, EventHistory events,
                                                                     java.util.concurrent.ExecutorService nodeCallExecutor) {
-        return new io.javastor.core.snapshot.SnapshotOperations(store, volumeGuard, engines, nexuses, replicas, volumes, events,
+        return new io.javastor.core.snapshot.SnapshotOperations(store, volumeGuard, engines, nexuses, replicas, volumes, views, events,
                 nodeCallExecutor);
     }
 
@@ -230,7 +243,8 @@ public class CoreAgentConfiguration {
     ReconcilePoller reconcilePoller(LeaderElection election, CoreAgentProperties props, Clock clock, SpecStore store,
                                     NodeRegistry registry, NodeStatePoller statePoller, IoEngineConnections engines,
                                     EventHistory events, NodeRegistration registration, PoolOperations pools,
-                                    ReplicaOperations replicas, VolumeOperations volumes, NexusOperations nexuses,
+                                    ReplicaOperations replicas, OperationGuard volumeGuard, VolumeOperations volumes,
+                                    VolumeReplicas volumeReplicas, NexusOperations nexuses,
                                     RebuildHistoryRecorder rebuildHistory, io.javastor.core.watch.WatchNotifier watchNotifier,
                                     io.javastor.core.snapshot.SnapshotOperations snapshots,
                                     io.micrometer.core.instrument.MeterRegistry meters) {
@@ -239,20 +253,20 @@ public class CoreAgentConfiguration {
                 new NodeInventoryReconciler(statePoller, clock, props.nodes().statePollInterval()),
                 new PoolSpecRecovery(store, pools, registry),
                 new PoolImportReconciler(pools, registry, engines, statePoller, events),
-                new VolumeSpecRecovery(store, volumes),
+                new VolumeSpecRecovery(store, volumeGuard, volumes),
                 new io.javastor.core.reconcile.SnapshotSpecRecovery(store, snapshots),
-                new ReplicaSpecRecovery(store, replicas, volumes, registry),
-                new ExtraReplicaReconciler(store, replicas, volumes),
-                new NexusSpecRecovery(store, nexuses, volumes),
+                new ReplicaSpecRecovery(store, replicas, volumeGuard, registry),
+                new ExtraReplicaReconciler(store, replicas, volumeGuard, volumeReplicas, events),
+                new NexusSpecRecovery(store, nexuses, volumeGuard),
                 // Before the re-creator: a target whose node is offline or drained moves instead of waiting for it.
-                new io.javastor.core.reconcile.DrainTargetMover(store, nexuses, volumes),
-                new io.javastor.core.reconcile.OfflineTargetMover(nexuses, volumes, registry),
-                new MissingNexusRecreator(store, nexuses, replicas, volumes.guard(), registry),
-                new io.javastor.core.reconcile.StaleTargetCollector(store, nexuses, volumes.guard(), registry),
-                new MissingNexusChildAdder(store, nexuses, volumes.guard(), registry),
+                new io.javastor.core.reconcile.DrainTargetMover(store, volumeGuard, nexuses, replicas),
+                new io.javastor.core.reconcile.OfflineTargetMover(store, volumeGuard, nexuses, replicas, registry),
+                new MissingNexusRecreator(store, nexuses, replicas, volumeGuard, registry),
+                new io.javastor.core.reconcile.StaleTargetCollector(store, nexuses, volumeGuard, registry),
+                new MissingNexusChildAdder(store, nexuses, volumeGuard, registry),
                 // Before the replacer: a faulted child whose replica is gone leaves the target here, then is replaced.
-                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumes, registry, events, clock),
-                new LostReplicaReplacer(store, replicas, volumes, registry),
+                new io.javastor.core.reconcile.FaultedChildHealer(store, nexuses, volumeGuard, replicas, volumeReplicas, registry, events, clock),
+                new LostReplicaReplacer(store, replicas, volumeGuard, volumeReplicas, nexuses, registry, events),
                 new MissingReplicaDetector(replicas, registry, events),
                 new OrphanReplicaCollector(store, registry, engines, events, clock, props.reconcile().orphanGrace()),
                 rebuildHistory,

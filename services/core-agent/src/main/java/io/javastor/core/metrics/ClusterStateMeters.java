@@ -14,7 +14,7 @@ import io.javastor.core.leader.LeadershipChanged;
 import io.javastor.core.node.NexusState;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 import io.javastor.core.volume.VolumeStatus;
 import io.javastor.core.volume.VolumeView;
 import io.micrometer.core.instrument.Gauge;
@@ -36,7 +36,7 @@ public class ClusterStateMeters {
                             long nodesOnline, long nodesOffline, long rebuilds, Map<String, Long> snapshots, long replicaSnapshots) {
     }
 
-    private final VolumeOperations volumes;
+    private final VolumeViews volumes;
     private final io.javastor.core.snapshot.SnapshotOperations snapshots;
     private final NodeRegistry registry;
     private final LeaderElection election;
@@ -44,7 +44,7 @@ public class ClusterStateMeters {
     private final MeterRegistry meters;
     private volatile Snapshot snapshot;
 
-    public ClusterStateMeters(VolumeOperations volumes, io.javastor.core.snapshot.SnapshotOperations snapshots, NodeRegistry registry,
+    public ClusterStateMeters(VolumeViews volumes, io.javastor.core.snapshot.SnapshotOperations snapshots, NodeRegistry registry,
                               LeaderElection election, MeterRegistry meters) {
         this.volumes = volumes;
         this.snapshots = snapshots;

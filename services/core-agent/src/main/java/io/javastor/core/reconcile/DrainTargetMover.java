@@ -3,12 +3,13 @@ package io.javastor.core.reconcile;
 import java.util.List;
 import java.util.Map;
 
+import io.javastor.core.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;
+import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
 
 /**
  * A drained node's volume targets move to other nodes, one step per target, in order (the node answers, so the old
@@ -18,12 +19,12 @@ public final class DrainTargetMover implements Reconciler {
 
     private final SpecStore store;
     private final NexusOperations nexuses;
-    private final VolumeOperations volumes;
+    private final TargetEviction eviction;
 
-    public DrainTargetMover(SpecStore store, NexusOperations nexuses, VolumeOperations volumes) {
+    public DrainTargetMover(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses, ReplicaOperations replicas) {
         this.store = store;
         this.nexuses = nexuses;
-        this.volumes = volumes;
+        this.eviction = new TargetEviction(store, volumeGuard, nexuses, replicas);
     }
 
     @Override
@@ -41,7 +42,7 @@ public final class DrainTargetMover implements Reconciler {
             }
             String id = node.spec().id();
             for (Versioned<NexusSpec> target : byNode.getOrDefault(id, List.of())) {
-                busy |= !volumes.moveTargetOff(target.spec().uuid(), id, "node " + id + " is drained");
+                busy |= !eviction.moveOff(target.spec().uuid(), id, "node " + id + " is drained");
             }
         }
         return ReconcileOutcome.busyIf(busy, "targets on drained nodes remain");

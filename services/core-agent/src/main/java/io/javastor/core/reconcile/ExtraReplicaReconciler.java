@@ -8,12 +8,14 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.events.Severity;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeReplicas;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -26,12 +28,17 @@ public final class ExtraReplicaReconciler implements Reconciler {
 
     private final SpecStore store;
     private final ReplicaOperations replicas;
-    private final VolumeOperations volumes;
+    private final OperationGuard volumeGuard;
+    private final VolumeReplicas volumeReplicas;
+    private final EventHistory events;
 
-    public ExtraReplicaReconciler(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes) {
+    public ExtraReplicaReconciler(SpecStore store, ReplicaOperations replicas, OperationGuard volumeGuard, VolumeReplicas volumeReplicas,
+                                  EventHistory events) {
         this.store = store;
         this.replicas = replicas;
-        this.volumes = volumes;
+        this.volumeGuard = volumeGuard;
+        this.volumeReplicas = volumeReplicas;
+        this.events = events;
     }
 
     @Override
@@ -53,7 +60,7 @@ public final class ExtraReplicaReconciler implements Reconciler {
             if (spec.operation() != OperationStatus.CREATED || createdPerVolume.getOrDefault(spec.uuid(), 0) <= spec.replicaCount()) {
                 continue;
             }
-            OperationGuard.Held held = volumes.guard().tryAcquire(spec.uuid());
+            OperationGuard.Held held = volumeGuard.tryAcquire(spec.uuid());
             if (held == null) {
                 busy = true; // an operation (a scale-up, say) is running: not left over
                 continue;
@@ -61,7 +68,7 @@ public final class ExtraReplicaReconciler implements Reconciler {
             try (held) {
                 var fresh = store.get(VolumeSpec.KIND, spec.uuid());
                 if (fresh.isPresent() && fresh.get().spec().operation() == OperationStatus.CREATED) {
-                    int removed = volumes.trimExtraReplicas(fresh.get().spec());
+                    int removed = trim(fresh.get().spec());
                     log.info("extra replicas removed volumeId={} count={}", spec.uuid(), removed);
                 }
             } catch (CoreException e) {
@@ -70,5 +77,20 @@ public final class ExtraReplicaReconciler implements Reconciler {
             }
         }
         return ReconcileOutcome.busyIf(busy, "volumes with extra replicas remain");
+    }
+
+    /**
+     * Removes Created replicas beyond the volume's replica count (a scale-down cut short by a crash
+     * after the spec changed). Caller holds the guard. Returns how many were removed.
+     */
+    private int trim(VolumeSpec spec) {
+        long created = replicas.ofVolume(spec.uuid()).stream().filter(r -> r.spec().operation() == OperationStatus.CREATED).count();
+        if (created <= spec.replicaCount()) {
+            return 0;
+        }
+        volumeReplicas.removeDownTo(spec.uuid(), spec.replicaCount());
+        events.record("volume", spec.uuid(), "VolumeReplicasTrimmed", Severity.INFO,
+                (created - spec.replicaCount()) + " replica(s) beyond the replica count " + spec.replicaCount() + " removed");
+        return (int) (created - spec.replicaCount());
     }
 }

@@ -21,11 +21,12 @@ import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NexusState;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
+import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeReplicas;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -50,7 +51,8 @@ public final class FaultedChildHealer implements Reconciler {
 
     private final SpecStore store;
     private final NexusOperations nexuses;
-    private final VolumeOperations volumes;
+    private final OperationGuard volumeGuard;
+    private final ReplicaReplacement replacement;
     private final NodeRegistry registry;
     private final EventHistory events;
     private final Clock clock;
@@ -59,11 +61,12 @@ public final class FaultedChildHealer implements Reconciler {
 
     private record Attempt(Instant notBefore, Duration next) {}
 
-    public FaultedChildHealer(SpecStore store, NexusOperations nexuses, VolumeOperations volumes, NodeRegistry registry, EventHistory events,
-                              Clock clock) {
+    public FaultedChildHealer(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard, ReplicaOperations replicas,
+                              VolumeReplicas volumeReplicas, NodeRegistry registry, EventHistory events, Clock clock) {
         this.store = store;
         this.nexuses = nexuses;
-        this.volumes = volumes;
+        this.volumeGuard = volumeGuard;
+        this.replacement = new ReplicaReplacement(store, replicas, volumeReplicas, nexuses, registry, events);
         this.registry = registry;
         this.events = events;
         this.clock = clock;
@@ -121,7 +124,7 @@ public final class FaultedChildHealer implements Reconciler {
 
     /** One step for one faulted child; false when the volume's guard was taken (come back soon). */
     private boolean heal(String volumeUuid, String nodeId, String replicaUuid, String faultedUri) {
-        OperationGuard.Held held = volumes.guard().tryAcquire(volumeUuid);
+        OperationGuard.Held held = volumeGuard.tryAcquire(volumeUuid);
         if (held == null) {
             return false;
         }
@@ -161,7 +164,7 @@ public final class FaultedChildHealer implements Reconciler {
                         return true;
                     }
                     log.warn("faulted child's replica gone, replacing volumeId={} replicaId={} nodeId={}: {}", volumeUuid, replicaUuid, nodeId, why);
-                    int placed = volumes.replaceGoneReplica(volume.get().spec(), replicaUuid);
+                    int placed = replacement.replaceGone(volume.get().spec(), replicaUuid);
                     events.record("volume", volumeUuid, "ChildReplaced", Severity.WARNING, "child " + faultedUri + " (replica " + replicaUuid
                             + ") was faulted and cannot come back: " + why + "; it left the target and " + placed + " new replica(s) were placed");
                 }

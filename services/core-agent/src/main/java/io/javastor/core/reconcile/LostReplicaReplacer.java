@@ -10,6 +10,8 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
+import io.javastor.core.events.EventHistory;
+import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatus;
@@ -18,7 +20,7 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeReplicas;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -31,13 +33,16 @@ public final class LostReplicaReplacer implements Reconciler {
 
     private final SpecStore store;
     private final ReplicaOperations replicas;
-    private final VolumeOperations volumes;
+    private final OperationGuard volumeGuard;
+    private final ReplicaReplacement replacement;
     private final NodeRegistry registry;
 
-    public LostReplicaReplacer(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes, NodeRegistry registry) {
+    public LostReplicaReplacer(SpecStore store, ReplicaOperations replicas, OperationGuard volumeGuard, VolumeReplicas volumeReplicas,
+                               NexusOperations nexuses, NodeRegistry registry, EventHistory events) {
         this.store = store;
         this.replicas = replicas;
-        this.volumes = volumes;
+        this.volumeGuard = volumeGuard;
+        this.replacement = new ReplicaReplacement(store, replicas, volumeReplicas, nexuses, registry, events);
         this.registry = registry;
     }
 
@@ -72,7 +77,7 @@ public final class LostReplicaReplacer implements Reconciler {
         }
         boolean busy = false;
         for (String uuid : affected) {
-            OperationGuard.Held held = volumes.guard().tryAcquire(uuid);
+            OperationGuard.Held held = volumeGuard.tryAcquire(uuid);
             if (held == null) {
                 busy = true;
                 continue;
@@ -80,7 +85,7 @@ public final class LostReplicaReplacer implements Reconciler {
             try (held) {
                 var volume = store.get(VolumeSpec.KIND, uuid);
                 if (volume.isPresent() && volume.get().spec().operation() == OperationStatus.CREATED) {
-                    int replaced = volumes.replaceLostReplicas(volume.get().spec());
+                    int replaced = replacement.replaceLost(volume.get().spec());
                     if (replaced > 0) {
                         log.info("lost replicas replaced volumeId={} count={}", uuid, replaced);
                     }

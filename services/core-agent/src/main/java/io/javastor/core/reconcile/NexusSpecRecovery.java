@@ -3,11 +3,11 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.core.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
 
 /**
  * Targets left half-done: a publish cut short (Creating) is undone, since its caller never got a
@@ -20,10 +20,10 @@ public final class NexusSpecRecovery implements Reconciler {
     private final NexusOperations nexuses;
     private final LeftoverSpecRecovery<NexusSpec> recovery;
 
-    public NexusSpecRecovery(SpecStore store, NexusOperations nexuses, VolumeOperations volumes) {
+    public NexusSpecRecovery(SpecStore store, NexusOperations nexuses, OperationGuard volumeGuard) {
         this.nexuses = nexuses;
         // A target is its volume's: guarded by the volume guard under the volume's uuid, which is the nexus uuid.
-        this.recovery = new LeftoverSpecRecovery<>("target", store, NexusSpec.KIND, volumes.guard(), NexusSpec::uuid, this::finish);
+        this.recovery = new LeftoverSpecRecovery<>("target", store, NexusSpec.KIND, volumeGuard, NexusSpec::uuid, this::finish);
     }
 
     @Override

@@ -7,8 +7,10 @@ import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatus;
+import io.javastor.core.OperationGuard;
+import io.javastor.core.replica.ReplicaOperations;
+import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
 
 /**
  * A volume target whose node went Offline (its heartbeats stopped) moves to a healthy node, so the volume serves
@@ -19,12 +21,13 @@ import io.javastor.core.volume.VolumeOperations;
 public final class OfflineTargetMover implements Reconciler {
 
     private final NexusOperations nexuses;
-    private final VolumeOperations volumes;
+    private final TargetEviction eviction;
     private final NodeRegistry registry;
 
-    public OfflineTargetMover(NexusOperations nexuses, VolumeOperations volumes, NodeRegistry registry) {
+    public OfflineTargetMover(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses, ReplicaOperations replicas,
+                              NodeRegistry registry) {
         this.nexuses = nexuses;
-        this.volumes = volumes;
+        this.eviction = new TargetEviction(store, volumeGuard, nexuses, replicas);
         this.registry = registry;
     }
 
@@ -43,7 +46,7 @@ public final class OfflineTargetMover implements Reconciler {
                 continue;
             }
             for (Versioned<NexusSpec> target : e.getValue()) {
-                busy |= !volumes.moveTargetOff(target.spec().uuid(), node, "node " + node + " is offline");
+                busy |= !eviction.moveOff(target.spec().uuid(), node, "node " + node + " is offline");
             }
         }
         return ReconcileOutcome.busyIf(busy, "targets on offline nodes remain");

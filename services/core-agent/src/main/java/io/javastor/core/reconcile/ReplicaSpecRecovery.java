@@ -3,6 +3,7 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.core.OperationGuard;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaOperations;
@@ -10,7 +11,6 @@ import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeSpec;
 
 /**
@@ -27,12 +27,12 @@ public final class ReplicaSpecRecovery implements Reconciler {
     private final NodeRegistry registry;
     private final LeftoverSpecRecovery<ReplicaSpec> recovery;
 
-    public ReplicaSpecRecovery(SpecStore store, ReplicaOperations replicas, VolumeOperations volumes, NodeRegistry registry) {
+    public ReplicaSpecRecovery(SpecStore store, ReplicaOperations replicas, OperationGuard volumeGuard, NodeRegistry registry) {
         this.store = store;
         this.replicas = replicas;
         this.registry = registry;
         // A replica outside any volume is guarded under its own uuid (see StandaloneReplicas).
-        this.recovery = new LeftoverSpecRecovery<>("replica", store, ReplicaSpec.KIND, volumes.guard(),
+        this.recovery = new LeftoverSpecRecovery<>("replica", store, ReplicaSpec.KIND, volumeGuard,
                 s -> s.volumeId().isEmpty() ? s.uuid() : s.volumeId(), this::finish);
     }
 

@@ -3,6 +3,7 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.javastor.core.OperationGuard;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
@@ -20,9 +21,9 @@ public final class VolumeSpecRecovery implements Reconciler {
     private final VolumeOperations volumes;
     private final LeftoverSpecRecovery<VolumeSpec> recovery;
 
-    public VolumeSpecRecovery(SpecStore store, VolumeOperations volumes) {
+    public VolumeSpecRecovery(SpecStore store, OperationGuard volumeGuard, VolumeOperations volumes) {
         this.volumes = volumes;
-        this.recovery = new LeftoverSpecRecovery<>("volume", store, VolumeSpec.KIND, volumes.guard(), VolumeSpec::uuid, this::finish);
+        this.recovery = new LeftoverSpecRecovery<>("volume", store, VolumeSpec.KIND, volumeGuard, VolumeSpec::uuid, this::finish);
     }
 
     @Override

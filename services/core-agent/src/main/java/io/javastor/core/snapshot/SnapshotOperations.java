@@ -30,6 +30,7 @@ import io.javastor.core.store.Versioned;
 import io.javastor.core.volume.Topology;
 import io.javastor.core.volume.VolumeApi;
 import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 import io.javastor.core.volume.VolumeSpec;
 import io.javastor.core.volume.VolumeView;
 
@@ -55,12 +56,13 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
     private final NexusOperations nexuses;
     private final ReplicaOperations replicas;
     private final VolumeOperations volumes;
+    private final VolumeViews views;
     private final EventHistory events;
     /** Replica snapshots of one volume snapshot are taken at once: they are on different nodes, and writes wait meanwhile. */
     private final java.util.concurrent.ExecutorService nodeCalls;
 
     public SnapshotOperations(SpecStore store, OperationGuard volumeGuard, IoEngineConnections engines, NexusOperations nexuses,
-                              ReplicaOperations replicas, VolumeOperations volumes, EventHistory events,
+                              ReplicaOperations replicas, VolumeOperations volumes, VolumeViews views, EventHistory events,
                               java.util.concurrent.ExecutorService nodeCalls) {
         this.nodeCalls = nodeCalls;
         this.store = store;
@@ -69,6 +71,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
         this.nexuses = nexuses;
         this.replicas = replicas;
         this.volumes = volumes;
+        this.views = views;
         this.events = events;
     }
 
@@ -397,7 +400,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
                             + (have.contentSource().isEmpty() ? "" : " (restored from snapshot " + have.contentSource() + ")"));
                 }
                 if (have.operation() == OperationStatus.CREATED) {
-                    return volumes.get(volumeId);
+                    return views.get(volumeId);
                 }
                 if (have.operation() != OperationStatus.CREATING) {
                     throw new CoreException.Conflict("volume " + volumeId + ": is being deleted");
@@ -430,7 +433,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
                 store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
                 events.record("volume", volumeId, "VolumeRestored", Severity.INFO, "volume restored from snapshot " + snapshotId
                         + " of volume " + snap.volumeId() + ": " + live.size() + " clone replica(s), " + wantedSize + " bytes");
-                return volumes.get(volumeId);
+                return views.get(volumeId);
             } catch (CoreException e) {
                 try {
                     volumes.rollBack(volumeId, e);

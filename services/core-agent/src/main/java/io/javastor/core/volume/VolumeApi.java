@@ -22,6 +22,7 @@ import io.javastor.core.store.OperationStatus;
 public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     private final VolumeOperations volumes;
+    private final VolumeViews views;
     private final io.javastor.core.replica.StandaloneReplicas standaloneReplicas;
     private final SnapshotCounts snapshotCounts;
 
@@ -33,9 +34,10 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
         java.util.Map<String, Integer> byVolume();
     }
 
-    public VolumeApi(VolumeOperations volumes, io.javastor.core.replica.StandaloneReplicas standaloneReplicas, SnapshotCounts snapshotCounts) {
+    public VolumeApi(VolumeOperations volumes, VolumeViews views, io.javastor.core.replica.StandaloneReplicas standaloneReplicas, SnapshotCounts snapshotCounts) {
         this.standaloneReplicas = standaloneReplicas;
         this.volumes = volumes;
+        this.views = views;
         this.snapshotCounts = snapshotCounts;
     }
 
@@ -62,13 +64,13 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
 
     @Override
     public void getVolume(GetVolumeRequest r, StreamObserver<Volume> response) {
-        reply(response, toProto(volumes.get(r.getUuid())));
+        reply(response, toProto(views.get(r.getUuid())));
     }
 
     @Override
     public void listVolumes(ListVolumesRequest r, StreamObserver<ListVolumesResponse> response) {
         // uint32/uint64 beyond Java's signed range arrive negative and fail validation by field.
-        VolumeOperations.Page page = volumes.list(r.getMaxEntries(), r.getStartingToken());
+        VolumeViews.Page page = views.list(r.getMaxEntries(), r.getStartingToken());
         ListVolumesResponse.Builder out = ListVolumesResponse.newBuilder();
         java.util.Map<String, Integer> counts = page.volumes().isEmpty() ? java.util.Map.of() : snapshotCounts.byVolume();
         page.volumes().forEach(v -> out.addVolumes(toProto(v, counts.getOrDefault(v.spec().uuid(), 0))));
@@ -79,7 +81,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     @Override
     public void getRebuildHistory(io.javastor.api.core.v1.GetRebuildHistoryRequest r,
                                   StreamObserver<io.javastor.api.core.v1.RebuildHistory> response) {
-        var history = volumes.rebuildHistory(r.getUuid());
+        var history = views.rebuildHistory(r.getUuid());
         var out = io.javastor.api.core.v1.RebuildHistory.newBuilder().setVolumeUuid(r.getUuid()).setNodeId(history.nodeId());
         for (var s : history.records()) {
             var record = io.javastor.api.core.v1.RebuildRecord.newBuilder().setChildUri(s.getChildUri()).setSourceUri(s.getSourceUri())
@@ -125,7 +127,7 @@ public class VolumeApi extends VolumeServiceGrpc.VolumeServiceImplBase {
     @Override
     public void shutdownStaleTargets(io.javastor.api.core.v1.ShutdownStaleTargetsRequest r, StreamObserver<Volume> response) {
         volumes.shutdownStaleTargets(r.getUuid());
-        reply(response, toProto(volumes.get(r.getUuid())));
+        reply(response, toProto(views.get(r.getUuid())));
     }
 
     @Override

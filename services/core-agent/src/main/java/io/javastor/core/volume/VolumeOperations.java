@@ -1,14 +1,9 @@
 package io.javastor.core.volume;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 
@@ -20,16 +15,11 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
-import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
 import io.javastor.core.node.PoolState;
-import io.javastor.core.node.ReplicaState;
-import io.javastor.core.placement.Candidate;
-import io.javastor.core.placement.PlacementRequest;
-import io.javastor.core.placement.ReplicaPlacer;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
@@ -37,10 +27,11 @@ import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 
 /**
- * Volume create, destroy, resize and replica count. Each runs under the volume's guard, writes the
- * spec before touching nodes and leaves it Created only when every step is done; a failure undoes
- * what this call did, a crash leaves a Creating/Deleting spec for {@code VolumeSpecRecovery}.
- * Publish/unpublish (the nexus) come with the io-engine's nexus API.
+ * A volume's operations: create, destroy, resize, replica count, max snapshots, publish, republish, unpublish and a
+ * host's failed path. Each runs under the volume's guard, writes the spec before touching nodes and leaves it Created
+ * only when every step is done; a failure undoes what this call did, a crash leaves a Creating/Deleting spec for
+ * {@code VolumeSpecRecovery}. What a volume looks like is {@link VolumeViews}'s; the reconcilers' repairs live next
+ * to them in {@code io.javastor.core.reconcile}.
  */
 public final class VolumeOperations {
 
@@ -51,22 +42,22 @@ public final class VolumeOperations {
     private final SpecStore store;
     private final OperationGuard guard;
     private final ReplicaOperations replicas;
-    private final ReplicaPlacer placer;
-    private final PlacementCandidates candidates;
+    private final VolumeReplicas volumeReplicas;
+    private final VolumeViews views;
     private final NodeRegistry registry;
     private final EventHistory events;
     private final NexusOperations nexuses;
 
-    public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, ReplicaPlacer placer,
-                            NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
-        this.nexuses = nexuses;
+    public VolumeOperations(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, VolumeReplicas volumeReplicas,
+                            VolumeViews views, NodeRegistry registry, EventHistory events, NexusOperations nexuses) {
         this.store = store;
         this.guard = volumeGuard;
         this.replicas = replicas;
-        this.placer = placer;
-        this.candidates = new PlacementCandidates(store, registry);
+        this.volumeReplicas = volumeReplicas;
+        this.views = views;
         this.registry = registry;
         this.events = events;
+        this.nexuses = nexuses;
     }
 
     public OperationGuard guard() {
@@ -87,7 +78,7 @@ public final class VolumeOperations {
                             + have.size() + ", replicas " + have.replicaCount() + ", thin " + have.thin() + ")");
                 }
                 if (have.operation() == OperationStatus.CREATED) {
-                    return view(have);
+                    return views.of(have);
                 }
                 if (have.operation() != OperationStatus.CREATING) {
                     throw new CoreException.Conflict("volume " + wanted.uuid() + ": is being deleted");
@@ -107,11 +98,11 @@ public final class VolumeOperations {
                 replicasSoFar = List.of();
             }
             try {
-                List<Versioned<ReplicaSpec>> live = addReplicas(creating.spec(), wanted.replicaCount(), replicasSoFar);
+                List<Versioned<ReplicaSpec>> live = volumeReplicas.addUpTo(creating.spec(), wanted.replicaCount(), replicasSoFar);
                 Versioned<VolumeSpec> created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
                 events.record("volume", wanted.uuid(), "VolumeCreated", Severity.INFO, "volume created: " + wanted.size()
                         + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
-                return view(created.spec(), live);
+                return views.of(created.spec(), live);
             } catch (CoreException e) {
                 try {
                     rollBack(wanted.uuid(), e);
@@ -147,7 +138,7 @@ public final class VolumeOperations {
         // Deleting (NexusSpecRecovery destroys it when its node returns).
         nexuses.of(uuid).ifPresent(nexuses::remove);
         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
-            destroyOrDefer(r);
+            volumeReplicas.destroyOrDefer(r);
         }
         nexuses.info().forget(uuid);
         store.delete(VolumeSpec.KIND, deleting);
@@ -158,7 +149,7 @@ public final class VolumeOperations {
     public void rollBack(String uuid, Exception cause) {
         log.warn("rolling back volume create volumeId={}: {}", uuid, cause == null ? "left Creating" : cause.getMessage());
         for (Versioned<ReplicaSpec> r : replicas.ofVolume(uuid)) {
-            destroyOrDefer(r);
+            volumeReplicas.destroyOrDefer(r);
         }
         store.get(VolumeSpec.KIND, uuid).ifPresent(v -> store.delete(VolumeSpec.KIND, v));
         events.record("volume", uuid, "VolumeCreateRolledBack", Severity.WARNING,
@@ -184,7 +175,7 @@ public final class VolumeOperations {
                 throw new CoreException.InvalidArgument("size", "volumes only grow: " + size + " < current " + spec.size());
             }
             if (size == spec.size()) {
-                return view(spec); // the spec grows last, so everything below it has this size already
+                return views.of(spec); // the spec grows last, so everything below it has this size already
             }
             List<Versioned<ReplicaSpec>> mine = replicas.ofVolume(uuid);
             Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
@@ -226,7 +217,7 @@ public final class VolumeOperations {
             events.record("volume", uuid, "VolumeResized", Severity.INFO, "grown from " + spec.size() + " to " + size + " bytes"
                     + (target.isPresent() ? " while published on node " + target.get().spec().nodeId() : ""));
             log.info("volume resized volumeId={} from={} to={} published={}", uuid, spec.size(), size, target.isPresent());
-            return view(resized.spec());
+            return views.of(resized.spec());
         }
     }
 
@@ -243,13 +234,13 @@ public final class VolumeOperations {
             Versioned<VolumeSpec> current = readCreated(uuid);
             VolumeSpec spec = current.spec();
             if (count == spec.replicaCount()) {
-                return view(spec);
+                return views.of(spec);
             }
             if (count > spec.replicaCount()) {
                 List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(uuid);
                 Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
                 try {
-                    List<Versioned<ReplicaSpec>> live = addReplicas(spec, count, existing);
+                    List<Versioned<ReplicaSpec>> live = volumeReplicas.addUpTo(spec, count, existing);
                     // Published: the new replicas join the nexus, which rebuilds them from the others.
                     Optional<Versioned<NexusSpec>> target = nexuses.of(uuid).filter(n -> n.spec().operation() == OperationStatus.CREATED);
                     if (target.isPresent()) {
@@ -270,7 +261,7 @@ public final class VolumeOperations {
                                 if (target.isPresent()) {
                                     nexuses.removeChild(target.get(), r.spec().uuid());
                                 }
-                                destroyOrDefer(r);
+                                volumeReplicas.destroyOrDefer(r);
                             }
                         }
                     } catch (CoreException undoFailure) {
@@ -281,11 +272,11 @@ public final class VolumeOperations {
             } else {
                 // Spec first: if we crash after it, extra replicas are found and removed by the reconciler.
                 current = store.update(VolumeSpec.KIND, current, spec.withReplicaCount(count));
-                removeReplicas(uuid, count);
+                volumeReplicas.removeDownTo(uuid, count);
             }
             events.record("volume", uuid, "VolumeReplicaCountChanged", Severity.INFO,
                     "replica count " + spec.replicaCount() + " -> " + count);
-            return view(current.spec());
+            return views.of(current.spec());
         }
     }
 
@@ -314,10 +305,10 @@ public final class VolumeOperations {
                     throw new CoreException.FailedPrecondition("volume " + uuid + ": published for hosts " + n.allowedHosts()
                             + "; unpublish before publishing for " + allowedHosts);
                 }
-                return view(volume.spec());
+                return views.of(volume.spec());
             }
             nexuses.publish(uuid, volume.spec().size(), replicas.ofVolume(uuid), preferredNode, allowedHosts);
-            return view(volume.spec());
+            return views.of(volume.spec());
         }
     }
 
@@ -345,10 +336,10 @@ public final class VolumeOperations {
                 throw new CoreException.Conflict("volume " + uuid + ": its target is " + target.spec().operation());
             }
             if (toNode != null && toNode.equals(target.spec().nodeId())) {
-                return view(volume.spec());
+                return views.of(volume.spec());
             }
             nexuses.move(target, volume.spec().size(), replicas.ofVolume(uuid), toNode, reason);
-            return view(volume.spec());
+            return views.of(volume.spec());
         }
     }
 
@@ -404,30 +395,6 @@ public final class VolumeOperations {
         }
     }
 
-    /**
-     * For the reconcilers: moves the volume's target off {@code fromNode} if it is still there, without waiting for the
-     * volume's guard. Returns false when the guard is held (come back later) or the move failed.
-     */
-    public boolean moveTargetOff(String uuid, String fromNode, String reason) {
-        OperationGuard.Held held = guard.tryAcquire(uuid);
-        if (held == null) {
-            return false;
-        }
-        try (held) {
-            var volume = store.get(VolumeSpec.KIND, uuid);
-            var target = nexuses.of(uuid);
-            if (volume.isEmpty() || volume.get().spec().operation() != OperationStatus.CREATED || target.isEmpty()
-                    || target.get().spec().operation() != OperationStatus.CREATED || !target.get().spec().nodeId().equals(fromNode)) {
-                return true;
-            }
-            nexuses.move(target.get(), volume.get().spec().size(), replicas.ofVolume(uuid), "", reason);
-            return true;
-        } catch (CoreException e) {
-            log.warn("target not moved volumeId={} fromNode={} reason={}: {}", uuid, fromNode, reason, e.getMessage());
-            return false;
-        }
-    }
-
     /** The same target: same address and port and the same NQN (the host may spell the URI's scheme either way). */
     private static boolean sameTarget(String current, String reported) {
         try {
@@ -456,321 +423,10 @@ public final class VolumeOperations {
             Versioned<VolumeSpec> volume = store.get(VolumeSpec.KIND, uuid)
                     .orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
             nexuses.of(uuid).ifPresent(nexuses::remove);
-            return view(volume.spec());
+            return views.of(volume.spec());
         }
     }
 
-    public VolumeView get(String uuid) {
-        requireUuid(uuid);
-        return view(store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found")).spec());
-    }
-
-    public List<VolumeView> list() {
-        return list(0, 0).volumes();
-    }
-
-    /** One page of volumes in uuid order, and the offset of the next page (absent on the last). */
-    public record Page(List<VolumeView> volumes, OptionalLong nextToken) {}
-
-    /**
-     * Volumes in uuid order (etcd answers a prefix range sorted by key), {@code maxEntries} from
-     * {@code start} (0: all). One range read per kind, and one snapshot of what the nodes report,
-     * whatever the number of volumes: only the page's views are built.
-     */
-    public Page list(int maxEntries, long start) {
-        if (maxEntries < 0) {
-            throw new CoreException.InvalidArgument("max_entries", "must not be negative");
-        }
-        if (start < 0) {
-            throw new CoreException.InvalidArgument("starting_token", "must not be negative");
-        }
-        List<Versioned<VolumeSpec>> all = store.list(VolumeSpec.KIND);
-        int from = (int) Math.min(start, all.size());
-        int to = maxEntries == 0 ? all.size() : (int) Math.min((long) from + maxEntries, all.size());
-        List<Versioned<VolumeSpec>> page = all.subList(from, to);
-        if (page.isEmpty()) {
-            return new Page(List.of(), OptionalLong.empty());
-        }
-        Map<String, List<Versioned<ReplicaSpec>>> byVolume = new HashMap<>();
-        for (Versioned<ReplicaSpec> r : replicas.all()) {
-            byVolume.computeIfAbsent(r.spec().volumeId(), k -> new ArrayList<>()).add(r);
-        }
-        Map<String, NexusSpec> targets = new HashMap<>();
-        store.list(NexusSpec.KIND).stream().filter(n -> n.spec().ofVolume()).forEach(n -> targets.put(n.spec().uuid(), n.spec()));
-        Map<String, NexusInfo> infos = new HashMap<>();
-        store.list(NexusInfo.KIND).forEach(i -> infos.put(i.spec().uuid(), i.spec()));
-        Observed observed = Observed.now(registry);
-        List<VolumeView> views = new ArrayList<>(page.size());
-        for (Versioned<VolumeSpec> v : page) {
-            views.add(view(v.spec(), byVolume.getOrDefault(v.spec().uuid(), List.of()), Optional.ofNullable(targets.get(v.spec().uuid())),
-                    observed, infos.getOrDefault(v.spec().uuid(), NexusInfo.fresh(v.spec().uuid()))));
-        }
-        return new Page(views, to < all.size() ? OptionalLong.of(to) : OptionalLong.empty());
-    }
-
-    /** The rebuilds the volume's targets ran, as recorded in the agent's database (see NexusOperations.rebuildHistory). */
-    public NexusOperations.RebuildHistory rebuildHistory(String uuid) {
-        requireUuid(uuid);
-        store.get(VolumeSpec.KIND, uuid).orElseThrow(() -> new CoreException.NotFound("volume " + uuid + ": not found"));
-        return nexuses.rebuildHistory(uuid);
-    }
-
-    /**
-     * What the nodes report, read once for many views: node status by id and reported replicas by
-     * uuid (only from Online nodes, as {@link #observed} reads them).
-     */
-    private interface Observations {
-        Optional<ReplicaState> of(ReplicaSpec r);
-
-        boolean heard(String nodeId);
-    }
-
-    /** For one volume: look its few replicas up in the registry directly. */
-    private Observations live() {
-        return new Observations() {
-            @Override
-            public Optional<ReplicaState> of(ReplicaSpec r) {
-                return observed(r);
-            }
-
-            @Override
-            public boolean heard(String nodeId) {
-                return registry.get(nodeId).map(n -> !(n.status() instanceof io.javastor.core.node.NodeStatus.Unknown)).orElse(false);
-            }
-        };
-    }
-
-    private record Observed(Map<String, io.javastor.core.node.NodeStatus> nodeStatus, Map<String, ReplicaState> replicas)
-            implements Observations {
-        static Observed now(NodeRegistry registry) {
-            Map<String, io.javastor.core.node.NodeStatus> status = new HashMap<>();
-            Map<String, ReplicaState> reported = new HashMap<>();
-            for (NodeState n : registry.all()) {
-                status.put(n.nodeId(), n.status());
-                if (n.status().isOnline()) {
-                    for (ReplicaState r : n.replicas()) {
-                        if (r.nodeId().equals(n.nodeId())) {
-                            reported.put(r.uuid(), r);
-                        }
-                    }
-                }
-            }
-            return new Observed(status, reported);
-        }
-
-        @Override
-        public Optional<ReplicaState> of(ReplicaSpec r) {
-            return Optional.ofNullable(replicas.get(r.uuid())).filter(x -> x.nodeId().equals(r.nodeId()));
-        }
-
-        @Override
-        public boolean heard(String nodeId) {
-            var s = nodeStatus.get(nodeId);
-            return s != null && !(s instanceof io.javastor.core.node.NodeStatus.Unknown);
-        }
-    }
-
-    /**
-     * Brings the volume up to {@code target} live replicas: creates any left Creating, places the rest.
-     * Returns the live replicas afterwards.
-     */
-    private List<Versioned<ReplicaSpec>> addReplicas(VolumeSpec spec, int target, List<Versioned<ReplicaSpec>> existing) {
-        List<Versioned<ReplicaSpec>> live = new ArrayList<>();
-        List<Versioned<ReplicaSpec>> unfinished = new ArrayList<>();
-        Set<String> usedNodes = new HashSet<>();
-        for (Versioned<ReplicaSpec> r : existing) {
-            if (r.spec().operation() == OperationStatus.DELETING) {
-                continue;
-            }
-            usedNodes.add(r.spec().nodeId());
-            if (r.spec().operation() == OperationStatus.CREATING) {
-                unfinished.add(r);
-            } else {
-                live.add(r);
-            }
-        }
-        live.addAll(replicas.realizeAll(unfinished));
-        int missing = target - live.size();
-        if (missing <= 0) {
-            return live;
-        }
-        List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), missing,
-                spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
-        List<ReplicaSpec> wanted = chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
-                spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
-        if (spec.operation() == OperationStatus.CREATED) {
-            // The volume may hold data: a new replica is empty until a target rebuilds it, and must never be served before.
-            nexuses.info().outOfSync(spec.uuid(), wanted.stream().map(ReplicaSpec::uuid).toList());
-        }
-        live.addAll(replicas.realizeAll(replicas.intendAll(wanted)));
-        return live;
-    }
-
-    /**
-     * Removes Created replicas beyond the volume's replica count (a scale-down cut short by a crash
-     * after the spec changed). Caller holds the guard. Returns how many were removed.
-     */
-    public int trimExtraReplicas(VolumeSpec spec) {
-        long created = replicas.ofVolume(spec.uuid()).stream().filter(r -> r.spec().operation() == OperationStatus.CREATED).count();
-        if (created <= spec.replicaCount()) {
-            return 0;
-        }
-        removeReplicas(spec.uuid(), spec.replicaCount());
-        events.record("volume", spec.uuid(), "VolumeReplicasTrimmed", Severity.INFO,
-                (created - spec.replicaCount()) + " replica(s) beyond the replica count " + spec.replicaCount() + " removed");
-        return (int) (created - spec.replicaCount());
-    }
-
-    /**
-     * A published volume whose replica sits on an Offline node gets it replaced: the lost child
-     * leaves the nexus, its spec waits Deleting for the node, a new replica is placed on another
-     * node and added to the nexus, which rebuilds it from the healthy children. Caller holds the
-     * guard. Returns how many were replaced.
-     */
-    public int replaceLostReplicas(VolumeSpec spec) {
-        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
-        if (target.isEmpty() || !nodeOnline(target.get().spec().nodeId())) {
-            return 0; // no target to rebuild from (a lost target is the HA work's to move)
-        }
-        Versioned<NexusSpec> t = target.get();
-        int lost = 0;
-        for (Versioned<ReplicaSpec> r : replicas.ofVolume(spec.uuid())) {
-            if (r.spec().operation() == OperationStatus.CREATED && nodeOffline(r.spec().nodeId())) {
-                t = nexuses.removeChild(t, r.spec().uuid());
-                replicas.markDeleting(r);
-                // Never served again: what targets said about it must not keep the volume's record out of sync.
-                nexuses.info().retired(spec.uuid(), r.spec().uuid());
-                events.record("replica", r.spec().uuid(), "ReplicaLost", Severity.WARNING, "node " + r.spec().nodeId()
-                        + " is Offline; replica of volume " + spec.uuid() + " retired and will be replaced");
-                lost++;
-            }
-        }
-        List<Versioned<ReplicaSpec>> existing = replicas.ofVolume(spec.uuid());
-        long live = existing.stream().filter(r -> r.spec().operation() != OperationStatus.DELETING).count();
-        if (lost == 0 && live >= spec.replicaCount()) {
-            return 0;
-        }
-        // Also when nothing was lost just now: a replacement that found no room before is placed once there is.
-        Set<String> before = new HashSet<>(existing.stream().map(r -> r.spec().uuid()).toList());
-        for (Versioned<ReplicaSpec> r : addReplicas(spec, spec.replicaCount(), existing)) {
-            if (!before.contains(r.spec().uuid())) {
-                t = nexuses.addChild(t, r.spec());
-                events.record("volume", spec.uuid(), "ReplicaReplaced", Severity.INFO, "new replica " + r.spec().uuid()
-                        + " on node " + r.spec().nodeId() + " replaces a lost one");
-                lost = Math.max(lost, 1);
-            }
-        }
-        return lost;
-    }
-
-    /**
-     * A replica its Online node no longer has though its pool is there (lost with its data, so re-creating it empty
-     * under the same uuid would hide that): it leaves the target, is retired, and a new replica is placed and rebuilt
-     * as for a lost one. Caller holds the guard. Returns how many replicas were placed.
-     */
-    public int replaceGoneReplica(VolumeSpec spec, String replicaUuid) {
-        Optional<Versioned<NexusSpec>> target = nexuses.of(spec.uuid()).filter(n -> n.spec().operation() == OperationStatus.CREATED);
-        if (target.isPresent()) {
-            nexuses.removeChild(target.get(), replicaUuid);
-        }
-        store.get(ReplicaSpec.KIND, replicaUuid).ifPresent(this::destroyOrDefer);
-        nexuses.info().retired(spec.uuid(), replicaUuid);
-        return replaceLostReplicas(spec);
-    }
-
-    private boolean nodeOnline(String nodeId) {
-        return registry.get(nodeId).map(n -> n.status().isOnline()).orElse(false);
-    }
-
-    private boolean nodeOffline(String nodeId) {
-        return registry.get(nodeId).map(n -> n.status() instanceof io.javastor.core.node.NodeStatus.Offline).orElse(false);
-    }
-
-    private void removeReplicas(String uuid, int keep) {
-        List<Versioned<ReplicaSpec>> live = new ArrayList<>(replicas.ofVolume(uuid).stream()
-                .filter(r -> r.spec().operation() == OperationStatus.CREATED).toList());
-        Map<String, Integer> perNode = new HashMap<>();
-        for (Versioned<ReplicaSpec> r : replicas.all()) {
-            perNode.merge(r.spec().nodeId(), 1, Integer::sum);
-        }
-        NexusInfo info = nexuses.info().of(uuid);
-        String targetNode = nexuses.of(uuid).map(n -> n.spec().nodeId()).orElse("");
-        // First to go: not seen on its node, then out of sync (it holds the least), then away from the target (the
-        // target's local replica is its fastest child), then on the busiest node.
-        live.sort(Comparator.<Versioned<ReplicaSpec>, Boolean>comparing(r -> observed(r.spec()).isPresent())
-                .thenComparing(r -> info.inSync(r.spec().uuid()))
-                .thenComparing(r -> r.spec().nodeId().equals(targetNode))
-                .thenComparing(r -> -perNode.getOrDefault(r.spec().nodeId(), 0))
-                .thenComparing(r -> r.spec().uuid()));
-        for (int i = 0; i < live.size() - keep; i++) {
-            // Out of the nexus first: a child must not vanish under a live target.
-            Optional<Versioned<NexusSpec>> target = nexuses.of(uuid);
-            if (target.isPresent()) {
-                nexuses.removeChild(target.get(), live.get(i).spec().uuid());
-            }
-            destroyOrDefer(live.get(i));
-        }
-    }
-
-    /** Destroys a replica now, or (node unreachable) leaves its spec Deleting for the reconciler. */
-    private void destroyOrDefer(Versioned<ReplicaSpec> r) {
-        boolean reachable = registry.get(r.spec().nodeId()).map(n -> n.status().isOnline()).orElse(false);
-        if (!reachable) {
-            replicas.markDeleting(r);
-            log.warn("replica left Deleting: node not Online uuid={} nodeId={}", r.spec().uuid(), r.spec().nodeId());
-            return;
-        }
-        try {
-            replicas.destroy(r);
-        } catch (CoreException.Unavailable e) {
-            store.get(ReplicaSpec.KIND, r.spec().uuid()).ifPresent(replicas::markDeleting);
-            log.warn("replica left Deleting: {} uuid={}", e.getMessage(), r.spec().uuid());
-        }
-    }
-
-    private Optional<ReplicaState> observed(ReplicaSpec r) {
-        return registry.get(r.nodeId()).filter(n -> n.status().isOnline())
-                .flatMap(n -> n.replicas().stream().filter(x -> x.uuid().equals(r.uuid())).findFirst());
-    }
-
-    private VolumeView view(VolumeSpec spec) {
-        return view(spec, replicas.ofVolume(spec.uuid()));
-    }
-
-    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine) {
-        return view(spec, mine, nexuses.of(spec.uuid()).map(Versioned::spec), nexuses.info().of(spec.uuid()));
-    }
-
-    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus) {
-        return view(spec, mine, nexus, live(), nexuses.info().of(spec.uuid()));
-    }
-
-    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus, NexusInfo info) {
-        return view(spec, mine, nexus, live(), info);
-    }
-
-    private VolumeView view(VolumeSpec spec, List<Versioned<ReplicaSpec>> mine, Optional<NexusSpec> nexus, Observations observed,
-                            NexusInfo info) {
-        List<VolumeView.ReplicaView> views = mine.stream().map(r -> {
-            Optional<ReplicaState> o = observed.of(r.spec());
-            return new VolumeView.ReplicaView(r.spec(), o.isPresent(), o.map(ReplicaState::uri).orElse(""));
-        }).toList();
-        // Healthy: there, and holding every acknowledged write (a replica being rebuilt is not yet).
-        long healthy = views.stream().filter(v -> v.present() && v.spec().operation() == OperationStatus.CREATED && info.inSync(v.spec().uuid())).count();
-        boolean anyHeard = mine.stream().anyMatch(r -> observed.heard(r.spec().nodeId()));
-        VolumeStatus status;
-        if (!anyHeard) {
-            status = VolumeStatus.UNKNOWN;
-        } else if (healthy >= spec.replicaCount()) {
-            status = VolumeStatus.ONLINE;
-        } else if (healthy > 0) {
-            status = VolumeStatus.DEGRADED;
-        } else {
-            status = VolumeStatus.FAULTED;
-        }
-        return new VolumeView(spec, status, views, nexus.filter(n -> n.operation() == OperationStatus.CREATED)
-                .map(n -> new VolumeView.Target(n.nodeId(), n.uri())));
-    }
 
     /** Sets how many snapshots the volume may have (0: no limit); fewer than it has now only stops new ones. */
     public VolumeView setMaxSnapshots(String uuid, int max) {
@@ -781,11 +437,11 @@ public final class VolumeOperations {
         try (var held = guard.acquire(uuid, WAIT)) {
             Versioned<VolumeSpec> current = readCreated(uuid);
             if (current.spec().maxSnapshots() == max) {
-                return view(current.spec());
+                return views.of(current.spec());
             }
             Versioned<VolumeSpec> updated = store.update(VolumeSpec.KIND, current, current.spec().withMaxSnapshots(max));
             events.record("volume", uuid, "VolumeMaxSnapshotsSet", Severity.INFO, "max_snapshots " + current.spec().maxSnapshots() + " -> " + max);
-            return view(updated.spec());
+            return views.of(updated.spec());
         }
     }
 
@@ -807,7 +463,7 @@ public final class VolumeOperations {
         }
     }
 
-    private static void requireUuid(String uuid) {
+    static void requireUuid(String uuid) {
         try {
             if (uuid == null || !UUID.fromString(uuid).toString().equals(uuid.toLowerCase())) {
                 throw new CoreException.InvalidArgument("uuid", "must be a UUID, got '" + uuid + "'");

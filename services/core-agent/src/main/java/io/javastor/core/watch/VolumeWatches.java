@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 import io.javastor.core.CoreException;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 
 /** Registering, listing and removing the callbacks of a volume; the calls themselves are {@link WatchNotifier}'s. */
 public final class VolumeWatches {
@@ -18,9 +18,9 @@ public final class VolumeWatches {
     private static final Logger log = LoggerFactory.getLogger(VolumeWatches.class);
 
     private final SpecStore store;
-    private final VolumeOperations volumes;
+    private final VolumeViews volumes;
 
-    public VolumeWatches(SpecStore store, VolumeOperations volumes) {
+    public VolumeWatches(SpecStore store, VolumeViews volumes) {
         this.store = store;
         this.volumes = volumes;
     }

@@ -10,19 +10,19 @@ import io.javastor.core.CoreAgentProperties;
 import io.javastor.core.leader.LeadershipChanged;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.store.SpecStore;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 
 /** Wires the watch parts; the reconcile poller (CoreAgentConfiguration) runs the notifier. */
 @Configuration(proxyBeanMethods = false)
 public class WatchConfiguration {
 
     @Bean
-    VolumeWatches volumeWatches(SpecStore store, VolumeOperations volumes) {
+    VolumeWatches volumeWatches(SpecStore store, VolumeViews volumes) {
         return new VolumeWatches(store, volumes);
     }
 
     @Bean(destroyMethod = "close")
-    WatchNotifier watchNotifier(VolumeWatches watches, VolumeOperations volumes, NodeRegistry registry, WatchProperties props,
+    WatchNotifier watchNotifier(VolumeWatches watches, VolumeViews volumes, NodeRegistry registry, WatchProperties props,
                                 CoreAgentProperties agent, Clock clock) {
         return new WatchNotifier(watches, volumes, registry, props, agent.nodes().heartbeatTimeout(), clock);
     }

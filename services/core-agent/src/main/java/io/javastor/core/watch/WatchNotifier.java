@@ -25,7 +25,7 @@ import io.javastor.core.node.NodeStatus;
 import io.javastor.core.reconcile.ReconcileOutcome;
 import io.javastor.core.reconcile.Reconciler;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 import io.javastor.core.volume.VolumeView;
 
 /**
@@ -43,7 +43,7 @@ public final class WatchNotifier implements Reconciler, AutoCloseable {
     private static final int READ_ONE_BY_ONE = 8;
 
     private final VolumeWatches watches;
-    private final VolumeOperations volumes;
+    private final VolumeViews volumes;
     private final CallbackClient client;
     private final Clock clock;
     private final Duration maxRetryDelay;
@@ -62,7 +62,7 @@ public final class WatchNotifier implements Reconciler, AutoCloseable {
     private record Attempts(boolean busy, int failures, Instant notBefore, String delivered) {}
 
     /** @param settle how long a new leader waits for the nodes of a watched volume to be heard from (their heartbeat timeout) */
-    public WatchNotifier(VolumeWatches watches, VolumeOperations volumes, NodeRegistry registry, WatchProperties props, Duration settle,
+    public WatchNotifier(VolumeWatches watches, VolumeViews volumes, NodeRegistry registry, WatchProperties props, Duration settle,
                          Clock clock) {
         this.registry = registry;
         this.settle = settle;

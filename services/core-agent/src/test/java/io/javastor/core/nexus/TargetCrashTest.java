@@ -1,5 +1,8 @@
 package io.javastor.core.nexus;
 
+import static io.javastor.core.testsupport.AppHost.blocks;
+import static io.javastor.testsupport.BlockPattern.seeded;
+import static io.javastor.testsupport.BlockPattern.writeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +42,7 @@ import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.EtcdExtension;
+import io.javastor.testsupport.BlockPattern;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.AppHost;
@@ -103,32 +106,10 @@ class TargetCrashTest {
         return volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
     }
 
-    private static byte[] pattern(long seed) {
-        byte[] b = new byte[VOLUME];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
-        for (int off = 0; off < VOLUME; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            buf.put(data, off, BLOCK).flip();
-            dev.write(off, buf).get(60, TimeUnit.SECONDS);
-        }
-        dev.flush().get(60, TimeUnit.SECONDS);
-    }
-
     /** Reads the volume twice over (the nexus spreads reads over its children) and compares with {@code data}. */
     private static void assertHolds(NvmfBlockDevice dev, byte[] data, String what) throws Exception {
         for (int round = 0; round < 2; round++) {
-            for (int off = 0; off < VOLUME; off += BLOCK) {
-                ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-                dev.read(off, buf).get(120, TimeUnit.SECONDS);
-                byte[] got = new byte[BLOCK];
-                buf.clear().get(got); // the device fills the buffer without moving its position
-                byte[] want = java.util.Arrays.copyOfRange(data, off, off + BLOCK);
-                assertThat(got).as("%s: block at offset %d (read round %d)", what, off, round).isEqualTo(want);
-            }
+            BlockPattern.assertHolds(blocks(dev), data, BLOCK, what + " (read round " + round + ")");
         }
     }
 
@@ -155,11 +136,11 @@ class TargetCrashTest {
         assertThat(nexusInfo(uuid).targetGeneration()).isEqualTo(1);
         assertThat(node(targetNode).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusList(0).getReservationKey())
                 .isEqualTo(1);
-        byte[] first = pattern(1);
-        byte[] second = pattern(2);
+        byte[] first = seeded(1, VOLUME);
+        byte[] second = seeded(2, VOLUME);
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, AppHost.TEST_HOST.options(agent, uuid)
                 .withReconnectDeadline(Duration.ofMinutes(3)))) {
-            writeAll(dev, first);
+            writeAll(blocks(dev), first, BLOCK);
             assertHolds(dev, first, "both replicas in sync");
 
             // The replica that is not on the target's node dies: the first write it misses is acknowledged only once
@@ -169,7 +150,7 @@ class TargetCrashTest {
             one.put(second, 0, BLOCK).flip();
             dev.write(0, one).get(60, TimeUnit.SECONDS);
             assertThat(nexusInfo(uuid).outOfSync()).as("on record when the write that missed it is acknowledged").contains(otherReplica);
-            writeAll(dev, second);
+            writeAll(blocks(dev), second, BLOCK);
 
             // Now the target's own io-engine dies too. The stale replica comes back first; then the target's node.
             node(targetNode).kill9();

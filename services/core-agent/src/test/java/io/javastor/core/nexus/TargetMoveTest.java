@@ -1,5 +1,9 @@
 package io.javastor.core.nexus;
 
+import static io.javastor.core.testsupport.AppHost.blocks;
+import static io.javastor.testsupport.BlockPattern.assertHolds;
+import static io.javastor.testsupport.BlockPattern.seeded;
+import static io.javastor.testsupport.BlockPattern.writeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -81,33 +84,8 @@ class TargetMoveTest {
         return VolumeServiceGrpc.newBlockingStub(agent.channel());
     }
 
-    private static byte[] pattern(long seed) {
-        byte[] b = new byte[VOLUME];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
     private static NvmfBlockDevice connect(String uri) {
         return AppHost.TEST_HOST.connect(agent, uri);
-    }
-
-    private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
-        for (int off = 0; off < VOLUME; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            buf.put(data, off, BLOCK).flip();
-            dev.write(off, buf).get(60, TimeUnit.SECONDS);
-        }
-        dev.flush().get(60, TimeUnit.SECONDS);
-    }
-
-    private static void assertHolds(NvmfBlockDevice dev, byte[] data, String what) throws Exception {
-        for (int off = 0; off < VOLUME; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            dev.read(off, buf).get(60, TimeUnit.SECONDS);
-            byte[] got = new byte[BLOCK];
-            buf.clear().get(got);
-            assertThat(got).as("%s: block at offset %d", what, off).isEqualTo(java.util.Arrays.copyOfRange(data, off, off + BLOCK));
-        }
     }
 
     private static long key(String nodeId, String uuid) {
@@ -128,9 +106,9 @@ class TargetMoveTest {
         String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
         String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(first).build())
                 .getTarget().getUri();
-        byte[] data = pattern(7);
+        byte[] data = seeded(7, VOLUME);
         try (NvmfBlockDevice dev = connect(uri)) {
-            writeAll(dev, data);
+            writeAll(blocks(dev), data, BLOCK);
         }
 
         // 1. Moved by request while the old target runs: shut down in order, a new one on the spare node (no replica there).
@@ -142,7 +120,7 @@ class TargetMoveTest {
                 .as("the old target is gone").isZero();
         assertThat(key(spare, uuid)).as("a new generation").isEqualTo(2);
         try (NvmfBlockDevice dev = connect(movedUri)) {
-            assertHolds(dev, data, "after the move to " + spare);
+            assertHolds(blocks(dev), data, BLOCK, "after the move to " + spare);
         }
 
         // 2. The target's node dies: once it is Offline the agent moves the target by itself (OfflineTargetMover), fenced
@@ -157,7 +135,7 @@ class TargetMoveTest {
         assertThat(replicaNodes).as("the only nodes left hold its replicas").contains(rescuer);
         assertThat(key(rescuer, uuid)).as("newer than the dead target's").isEqualTo(3);
         try (NvmfBlockDevice dev = connect(rescued.getTarget().getUri())) {
-            assertHolds(dev, data, "after the move away from the dead " + spare);
+            assertHolds(blocks(dev), data, BLOCK, "after the move away from the dead " + spare);
         }
         // The move records its event once it is done, after the volume shows the new target (its other children are
         // added back first): wait for it rather than race it.
@@ -175,9 +153,9 @@ class TargetMoveTest {
         String target = created.getReplicasList().get(0).getNodeId();
         String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(target).build())
                 .getTarget().getUri();
-        byte[] data = pattern(21);
+        byte[] data = seeded(21, VOLUME);
         try (NvmfBlockDevice dev = connect(uri)) {
-            writeAll(dev, data);
+            writeAll(blocks(dev), data, BLOCK);
         }
         var nodeApi = NodeServiceGrpc.newBlockingStub(agent.channel());
         nodeApi.drainNode(io.javastor.api.core.v1.DrainNodeRequest.newBuilder().setId(target).setLabel("maintenance").build());
@@ -192,7 +170,7 @@ class TargetMoveTest {
                     .as("shut down on the drained node").isZero();
             assertThat(events(uuid, "TargetMoved")).isEqualTo(1);
             try (NvmfBlockDevice dev = connect(moved.getTarget().getUri())) {
-                assertHolds(dev, data, "after the drain of " + target);
+                assertHolds(blocks(dev), data, BLOCK, "after the drain of " + target);
             }
         } finally {
             nodeApi.uncordonNode(io.javastor.api.core.v1.UncordonNodeRequest.newBuilder().setId(target).setLabel("maintenance").build());
@@ -216,9 +194,9 @@ class TargetMoveTest {
         String spare = nodes.stream().map(IoEngineProcess::name).filter(n -> !replicaNodes.contains(n)).findFirst().orElseThrow();
         String oldUri = volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId(spare).build())
                 .getTarget().getUri();
-        byte[] data = pattern(11);
+        byte[] data = seeded(11, VOLUME);
         try (NvmfBlockDevice dev = connect(oldUri)) {
-            writeAll(dev, data);
+            writeAll(blocks(dev), data, BLOCK);
         }
         signal(node(spare), "STOP");
         try {
@@ -240,7 +218,7 @@ class TargetMoveTest {
             signal(node(spare), "CONT");
         }
         // Thawed: whatever the old target still accepts must not reach the replicas.
-        byte[] other = pattern(12);
+        byte[] other = seeded(12, VOLUME);
         boolean written;
         try (NvmfBlockDevice stale = connect(oldUri)) {
             ByteBuffer buf = DmaBuffers.allocate(BLOCK);
@@ -257,7 +235,7 @@ class TargetMoveTest {
         assertThat(events(uuid, "StaleTargetDestroyed")).as("destroyed once").isEqualTo(1);
         try (NvmfBlockDevice dev = connect(volumes().getVolume(io.javastor.api.core.v1.GetVolumeRequest.newBuilder().setUuid(uuid).build())
                 .getTarget().getUri())) {
-            assertHolds(dev, data, "after the frozen target thawed");
+            assertHolds(blocks(dev), data, BLOCK, "after the frozen target thawed");
         }
     }
 }

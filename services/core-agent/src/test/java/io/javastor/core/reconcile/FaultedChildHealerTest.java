@@ -1,5 +1,9 @@
 package io.javastor.core.reconcile;
 
+import static io.javastor.core.testsupport.AppHost.blocks;
+import static io.javastor.testsupport.BlockPattern.assertHolds;
+import static io.javastor.testsupport.BlockPattern.seeded;
+import static io.javastor.testsupport.BlockPattern.write;
 import io.javastor.api.tls.ClusterPeer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,10 +11,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -113,31 +115,6 @@ class FaultedChildHealerTest {
                 .setKind(kind).build()).getTotal();
     }
 
-    private static byte[] pattern(long seed) {
-        byte[] b = new byte[VOLUME];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void write(NvmfBlockDevice dev, byte[] data, int from, int to) throws Exception {
-        for (int off = from; off < to; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            buf.put(data, off, BLOCK).flip();
-            dev.write(off, buf).get(120, TimeUnit.SECONDS);
-        }
-        dev.flush().get(120, TimeUnit.SECONDS);
-    }
-
-    private static void assertHolds(NvmfBlockDevice dev, byte[] data, String what) throws Exception {
-        for (int off = 0; off < VOLUME; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            dev.read(off, buf).get(120, TimeUnit.SECONDS);
-            byte[] got = new byte[BLOCK];
-            buf.clear().get(got); // the device fills the buffer without moving its position
-            assertThat(got).as("%s: block at offset %d", what, off).isEqualTo(Arrays.copyOfRange(data, off, off + BLOCK));
-        }
-    }
-
     /** A published 2-replica volume with its target on the first replica's node; returns it as published. */
     private static Volume publishedVolume(String uuid) {
         Volume created = volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(VOLUME).setReplicaCount(2).build());
@@ -174,7 +151,7 @@ class FaultedChildHealerTest {
             String uri = node.api().replicas().shareReplica(ShareReplicaRequest.newBuilder().setUuid(r.getUuid())
                     .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).addAllowedHosts(HOST).build()).getUri();
             try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {
-                assertHolds(dev, data, "replica " + r.getUuid() + " on " + r.getNodeId());
+                assertHolds(blocks(dev), data, BLOCK, "replica " + r.getUuid() + " on " + r.getNodeId());
             } finally {
                 node.api().replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(r.getUuid()).build());
             }
@@ -237,16 +214,16 @@ class FaultedChildHealerTest {
         Volume published = publishedVolume(uuid);
         String targetNode = published.getTarget().getNodeId();
         NexusSpec.Child remote = remoteChild(uuid);
-        byte[] before = pattern(seed);
-        byte[] degraded = pattern(seed + 1);
+        byte[] before = seeded(seed, VOLUME);
+        byte[] degraded = seeded(seed + 1, VOLUME);
         byte[] after = before.clone();
         System.arraycopy(degraded, degradedFrom, after, degradedFrom, VOLUME / 2);
         try (NvmfBlockDevice dev = APP_HOST.connect(cluster.agent(), published.getTarget().getUri())) {
-            write(dev, before, 0, VOLUME);
+            write(blocks(dev), before, 0, VOLUME, BLOCK);
             long outageStart = System.nanoTime();
             outage.run(uuid, targetNode, remote);
             // Written while the child is out (and maybe while it is being added back): the rebuild must bring it over.
-            write(dev, degraded, degradedFrom, degradedFrom + VOLUME / 2);
+            write(blocks(dev), degraded, degradedFrom, degradedFrom + VOLUME / 2, BLOCK);
             back.run(uuid, targetNode, remote);
             awaitHealed(uuid, targetNode);
             // Backed off (1 s doubling): tries that failed while the replica was away number about log2 of the outage's
@@ -254,7 +231,7 @@ class FaultedChildHealerTest {
             double outageSeconds = Math.max(1, (System.nanoTime() - outageStart) / 1e9);
             assertThat(events(uuid, "ChildRetryFailed")).as("failed tries in a %.1f s outage", outageSeconds)
                     .isLessThanOrEqualTo((long) Math.ceil(Math.log(outageSeconds) / Math.log(2)) + 2);
-            assertHolds(dev, after, "through the target after healing");
+            assertHolds(blocks(dev), after, BLOCK, "through the target after healing");
         }
         assertThat(events(uuid, "ChildRetried")).isGreaterThanOrEqualTo(1);
         assertThat(events(uuid, "ChildReplaced")).isZero();
@@ -281,9 +258,9 @@ class FaultedChildHealerTest {
                 .addChildren("bdev:///" + replicas.get(0)).addChildren("bdev:///" + replicas.get(1)).build());
         String uri = engine.nexuses().publishNexus(io.javastor.api.ioengine.v1.PublishNexusRequest.newBuilder().setUuid(nexus)
                 .setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build()).getDeviceUri();
-        byte[] data = pattern(41);
+        byte[] data = seeded(41, VOLUME);
         try (NvmfBlockDevice dev = NvmfBlockDevice.connect(uri, NvmfHostOptions.defaults(HOST))) {
-            write(dev, data, 0, BLOCK); // both children healthy: acknowledged
+            write(blocks(dev), data, 0, BLOCK, BLOCK); // both children healthy: acknowledged
             engine.nexuses().faultNexusChild(FaultNexusChildRequest.newBuilder().setUuid(nexus).setUri("bdev:///" + replicas.get(1))
                     .setReason("test: fault the agent cannot record").build());
             ByteBuffer buf = DmaBuffers.allocate(BLOCK);
@@ -329,17 +306,17 @@ class FaultedChildHealerTest {
         Volume published = publishedVolume(uuid);
         String targetNode = published.getTarget().getNodeId();
         NexusSpec.Child remote = remoteChild(uuid);
-        byte[] data = pattern(31);
+        byte[] data = seeded(31, VOLUME);
         try (NvmfBlockDevice dev = APP_HOST.connect(cluster.agent(), published.getTarget().getUri())) {
-            write(dev, data, 0, VOLUME);
+            write(blocks(dev), data, 0, VOLUME, BLOCK);
             // The replica vanishes from its pool behind the agent's back (its node and pool stay): the target faults the
             // child on its next write, and the replica cannot come back.
             var replicaNode = cluster.node(remote.replicaNodeId()).api();
             replicaNode.replicas().unshareReplica(UnshareReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
             replicaNode.replicas().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(remote.replicaUuid()).build());
-            byte[] more = pattern(32);
+            byte[] more = seeded(32, VOLUME);
             System.arraycopy(more, 0, data, 0, VOLUME / 4);
-            write(dev, data, 0, VOLUME / 4);
+            write(blocks(dev), data, 0, VOLUME / 4, BLOCK);
             await("child replaced and rebuilt").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() ->
                     nexusSpec(uuid).children().stream().noneMatch(c -> c.replicaUuid().equals(remote.replicaUuid()))
                             && nexusSpec(uuid).children().size() == 2
@@ -347,7 +324,7 @@ class FaultedChildHealerTest {
                             && runningChildren(targetNode, uuid).stream().allMatch(c -> c.getState() == ChildState.CHILD_STATE_ONLINE)
                             && nexusInfo(uuid).outOfSync().isEmpty()
                             && volume(uuid).getStatus() == VolumeStatus.VOLUME_STATUS_ONLINE);
-            assertHolds(dev, data, "through the target after the replacement");
+            assertHolds(blocks(dev), data, BLOCK, "through the target after the replacement");
         }
         assertThat(events(uuid, "ChildReplaced")).isGreaterThanOrEqualTo(1);
         assertThat(volume(uuid).getReplicasList()).extracting(Replica::getUuid).doesNotContain(remote.replicaUuid()).hasSize(2);

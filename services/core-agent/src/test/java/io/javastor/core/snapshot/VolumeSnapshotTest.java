@@ -1,14 +1,14 @@
 package io.javastor.core.snapshot;
 
+import static io.javastor.core.testsupport.AppHost.blocks;
+import static io.javastor.testsupport.BlockPattern.seeded;
+import static io.javastor.testsupport.BlockPattern.writeAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
@@ -38,8 +38,8 @@ import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.core.testsupport.RunningAgent;
 import io.javastor.core.testsupport.TestCluster;
-import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
+import io.javastor.testsupport.BlockPattern;
 import io.javastor.testsupport.IoEngineProcess;
 
 /**
@@ -80,31 +80,10 @@ class VolumeSnapshotTest {
         return SnapshotServiceGrpc.newBlockingStub(agent.channel());
     }
 
-    private static byte[] pattern(long seed) {
-        byte[] b = new byte[VOLUME];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void writeAll(NvmfBlockDevice dev, byte[] data) throws Exception {
-        for (int off = 0; off < VOLUME; off += BLOCK) {
-            ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-            buf.put(data, off, BLOCK).flip();
-            dev.write(off, buf).get(60, TimeUnit.SECONDS);
-        }
-        dev.flush().get(60, TimeUnit.SECONDS);
-    }
-
     private static void assertHolds(String volume, byte[] data, String what) throws Exception {
         String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(volume).build()).getTarget().getUri();
         try (NvmfBlockDevice dev = AppHost.TEST_HOST.connect(agent, uri)) {
-            for (int off = 0; off < VOLUME; off += BLOCK) {
-                ByteBuffer buf = DmaBuffers.allocate(BLOCK);
-                dev.read(off, buf).get(60, TimeUnit.SECONDS);
-                byte[] got = new byte[BLOCK];
-                buf.clear().get(got);
-                assertThat(got).as("%s: block at offset %d", what, off).isEqualTo(java.util.Arrays.copyOfRange(data, off, off + BLOCK));
-            }
+            BlockPattern.assertHolds(blocks(dev), data, BLOCK, what);
         }
         volumes().unpublishVolume(UnpublishVolumeRequest.newBuilder().setUuid(volume).build());
     }
@@ -118,12 +97,12 @@ class VolumeSnapshotTest {
         String vol = UUID.randomUUID().toString();
         volumes().createVolume(CreateVolumeRequest.newBuilder().setUuid(vol).setSize(VOLUME).setReplicaCount(3).setMaxSnapshots(2).build());
         String uri = volumes().publishVolume(AppHost.TEST_HOST.publish(vol).build()).getTarget().getUri();
-        byte[] first = pattern(1);
-        byte[] second = pattern(2);
+        byte[] first = seeded(1, VOLUME);
+        byte[] second = seeded(2, VOLUME);
         String s1 = UUID.randomUUID().toString();
         String s2 = UUID.randomUUID().toString();
         try (NvmfBlockDevice dev = AppHost.TEST_HOST.connect(agent, uri)) {
-            writeAll(dev, first);
+            writeAll(blocks(dev), first, BLOCK);
             VolumeSnapshot snap = snapshot(vol, s1);
             assertThat(snap.getReplicasList()).as("every replica, one transaction").hasSize(3)
                     .extracting(ReplicaSnapshotRef::getNodeId).doesNotHaveDuplicates();
@@ -140,7 +119,7 @@ class VolumeSnapshotTest {
                             assertThat(rs.getTxnId()).isEqualTo(1);
                         });
             }
-            writeAll(dev, second);
+            writeAll(blocks(dev), second, BLOCK);
             assertThat(snapshot(vol, s2).getTxnId()).isEqualTo(2);
         }
         Volume withTwo = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(vol).build());

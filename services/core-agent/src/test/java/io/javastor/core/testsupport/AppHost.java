@@ -10,6 +10,7 @@ import io.javastor.api.tls.ClusterPeer;
 import io.javastor.ioengine.nvmf.auth.DhchapKeys;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
+import io.javastor.testsupport.BlockPattern;
 
 /**
  * An application host that volumes are published to. It connects as the CSI node plugin does: with the DH-HMAC-CHAP
@@ -34,6 +35,11 @@ public record AppHost(String nqn) {
     /** Connects to a volume's target URI (its NQN names the volume: nvmf://host:port/nqn.2019-05.io.javastor:UUID). */
     public NvmfBlockDevice connect(RunningAgent agent, String uri) {
         return NvmfBlockDevice.connect(uri, options(agent, volumeOf(uri)));
+    }
+
+    /** A connected device as the test data helpers take it. */
+    public static BlockPattern.Device blocks(NvmfBlockDevice dev) {
+        return BlockPattern.Device.of(dev::read, dev::write, dev::flush);
     }
 
     public static String volumeOf(String uri) {

@@ -47,9 +47,12 @@ import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.core.v1.VolumeStatus;
 import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.ioengine.v1.CreateNexusRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.ListPoolsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
@@ -284,6 +287,31 @@ class VolumeLifecycleTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
         assertThat(previousAgent.get(ReplicaSpec.KIND, replica)).isEmpty();
         assertThat(existsOnAnyEngine(replica)).isFalse();
+    }
+
+    /**
+     * NexusSpecRecovery: a previous agent made a volume's target on its node and died with the target spec left
+     * Creating (a publish cut short before the URI was handed out) or Deleting (an unpublish cut short). Either way the
+     * agent destroys the nexus on the node and drops the spec by itself; the volume is unpublished and publishes again.
+     */
+    @Test
+    void targetsLeftCreatingOrDeletingByACrashedAgentAreRemovedFromTheirNodes() {
+        for (OperationStatus leftAs : List.of(OperationStatus.CREATING, OperationStatus.DELETING)) {
+            String uuid = UUID.randomUUID().toString();
+            Replica replica = volumes().createVolume(volume(uuid, 8 * MIB, 1, true)).getReplicas(0);
+            String nodeId = replica.getNodeId();
+            String child = "bdev:///" + replica.getUuid();
+            node(nodeId).api().nexuses().createNexus(CreateNexusRequest.newBuilder().setUuid(uuid).setSize(8 * MIB).addChildren(child).build());
+            previousAgent.create(NexusSpec.KIND, new NexusSpec(uuid, nodeId, List.of(new NexusSpec.Child(replica.getUuid(), nodeId, child, false)),
+                    List.of(AppHost.TEST_HOST.nqn()), "", leftAs));
+
+            await("target spec left " + leftAs + " removed").atMost(Duration.ofSeconds(20)).until(() -> previousAgent.get(NexusSpec.KIND, uuid).isEmpty());
+            assertThat(node(nodeId).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build()).getNexusListCount())
+                    .as("the nexus of a target left %s, on node %s", leftAs, nodeId).isZero();
+            assertThat(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()).hasTarget()).as("published after recovery").isFalse();
+            assertThat(volumes().publishVolume(AppHost.TEST_HOST.publish(uuid).build()).getTarget().getUri()).contains(uuid);
+            volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
+        }
     }
 
     @Test

@@ -47,7 +47,7 @@ import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.testsupport.StorageNodes;
 import io.javastor.core.testsupport.RunningAgent;
-import io.javastor.core.volume.VolumeOperations;
+import io.javastor.core.volume.VolumeViews;
 
 /**
  * Volume watches end to end: a core agent, two real io-engines, and a real HTTP receiver on loopback that
@@ -177,7 +177,7 @@ class VolumeWatchTest {
     /** The watch's callback has heard of the volume as it is now: no call for it is under way or due. */
     private static boolean caughtUp(String volume, String path) {
         SpecStore store = agent.bean(SpecStore.class);
-        String now = VolumeFingerprint.of(agent.bean(VolumeOperations.class).get(volume));
+        String now = VolumeFingerprint.of(agent.bean(VolumeViews.class).get(volume));
         return store.get(WatchSpec.KIND, WatchSpec.idOf(volume, receiver.url(path))).map(Versioned::spec)
                 .map(w -> w.notifiedFingerprint().equals(now)).orElse(false);
     }
