@@ -53,6 +53,7 @@ public class NodeService extends NodeGrpc.NodeImplBase {
     private final NvmeCli nvme;
     private final Mounter mounter;
     private final HostSecrets secrets;
+    private final java.util.function.Consumer<String> connecting;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public NodeService(CsiProperties props, NvmeCli nvme, Mounter mounter) {
@@ -61,10 +62,16 @@ public class NodeService extends NodeGrpc.NodeImplBase {
 
     /** @param secrets where the DH-HMAC-CHAP secrets of this node's connections come from (the core agent) */
     public NodeService(CsiProperties props, NvmeCli nvme, Mounter mounter, HostSecrets secrets) {
+        this(props, nvme, mounter, secrets, nqn -> { });
+    }
+
+    /** @param connecting told of each subsystem before the plugin connects it (the path agent: a connect is no lost path) */
+    public NodeService(CsiProperties props, NvmeCli nvme, Mounter mounter, HostSecrets secrets, java.util.function.Consumer<String> connecting) {
         this.props = props;
         this.nvme = nvme;
         this.mounter = mounter;
         this.secrets = secrets;
+        this.connecting = connecting;
     }
 
     @Override
@@ -356,6 +363,9 @@ public class NodeService extends NodeGrpc.NodeImplBase {
             throw Status.FAILED_PRECONDITION.withDescription("volume " + volumeOf(target) + "'s target requires NVMe in-band authentication"
                     + " (DH-HMAC-CHAP) and this node's kernel has none (no dhchap_secret in /dev/nvme-fabrics; CONFIG_NVME_HOST_AUTH)")
                     .asRuntimeException();
+        }
+        if (nvme.liveControllers(target.nqn()).isEmpty()) {
+            connecting.accept(target.nqn());
         }
         NvmeCli.Connect c = nvme.connect(target, hostNqn, ctrlLoss, props.getReconnectDelaySeconds(), pair);
         if (c instanceof NvmeCli.Connect.Failed f) {

@@ -34,7 +34,7 @@ public class CsiConfiguration {
 
     @Bean
     CsiServer csiServer(CsiProperties props, org.springframework.beans.factory.ObjectProvider<ManagedChannel> coreAgentChannel,
-                        PrometheusMeterRegistry meters) {
+                        org.springframework.beans.factory.ObjectProvider<PathAgent> pathAgent, PrometheusMeterRegistry meters) {
         String version = CsiConfiguration.class.getPackage().getImplementationVersion();
         List<BindableService> services = new ArrayList<>();
         if (props.getMode() == CsiProperties.Mode.CONTROLLER) {
@@ -48,7 +48,8 @@ public class CsiConfiguration {
             ManagedChannel agent = coreAgentChannel.getIfAvailable();
             HostSecrets secrets = agent == null ? HostSecrets.none()
                     : HostSecrets.fromAgent(VolumeServiceGrpc.newBlockingStub(agent), props.getPathReportTimeout());
-            NodeService node = new NodeService(props, new NvmeCli(), new Mounter(), secrets);
+            PathAgent paths = pathAgent.getIfAvailable();
+            NodeService node = new NodeService(props, new NvmeCli(), new Mounter(), secrets, paths == null ? nqn -> { } : paths::connecting);
             services.add(new IdentityService(props, version == null ? "0.1.0" : version, () -> true));
             services.add(node);
         }

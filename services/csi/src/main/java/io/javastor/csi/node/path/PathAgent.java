@@ -3,7 +3,6 @@ package io.javastor.csi.node.path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,9 +49,9 @@ public final class PathAgent implements AutoCloseable {
     private final Duration failAfter;
     private final Duration reportTimeout;
     private final Clock clock;
-    private final Map<String, Instant> lastLive = new HashMap<>();
+    private final Map<String, Instant> lastLive = new java.util.concurrent.ConcurrentHashMap<>();
     /** Subsystems never seen live by this agent: when they first showed up. */
-    private final Map<String, Instant> firstSeen = new HashMap<>();
+    private final Map<String, Instant> firstSeen = new java.util.concurrent.ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "csi-path-agent");
         t.setDaemon(true);
@@ -89,12 +88,24 @@ public final class PathAgent implements AutoCloseable {
     }
 
     /**
+     * The node plugin is about to connect the subsystem (a NodeStage): whatever this agent saw of it before (live until
+     * an unstage a moment ago) says nothing about this connect, which gets its {@link #CONNECT_GRACE}. Without this, a
+     * re-stage right after an unstage, while the kernel still had the subsystem, counted the new connect's
+     * authentication as a path lost since the unstage, and the core agent moved the target away from the host staging
+     * it (NodePluginVmTest's raw-block scenario, twice in CI).
+     */
+    public synchronized void connecting(String nqn) {
+        lastLive.remove(nqn);
+        firstSeen.put(nqn, clock.instant());
+    }
+
+    /**
      * The subsystems whose paths are lost: no live controller for {@code failAfter} since one was last seen live. Not
      * lost: a subsystem with a controller being deleted (an unstage or a dead path's removal in progress), nor one this
      * agent has never seen live before {@link #CONNECT_GRACE} (a connect in progress: with DH-HMAC-CHAP each queue
      * authenticates, which took over a second in the emulated guest, and reporting it moved a target nobody lost).
      */
-    List<String> lostPaths(Instant now) {
+    synchronized List<String> lostPaths(Instant now) {
         List<String> subsystems = nvme.subsystems(NodeService.NQN_PREFIX).stream().filter(n -> VOLUME_NQN.matcher(n).matches()).toList();
         lastLive.keySet().retainAll(subsystems);
         firstSeen.keySet().retainAll(subsystems);

@@ -89,6 +89,22 @@ class PathAgentLostPathsTest {
         assertThat(agent.lostPaths(T0.plusMillis(1000))).containsExactly(NQN);
     }
 
+    /**
+     * NodePluginVmTest's raw-block scenario: an unstage, and at once a stage of the same volume, while the kernel
+     * still has the subsystem: the new connect (authenticating, not live yet) is no path lost since the unstage.
+     */
+    @Test
+    void aConnectThePluginStartsGetsItsGraceEvenWhereAPathWasLiveAMomentAgo() throws Exception {
+        controller("live");
+        agent = agent();
+        assertThat(agent.lostPaths(T0)).isEmpty();
+        agent.connecting(NQN); // NodeStage, right after the unstage's disconnect
+        controller("connecting");
+        assertThat(agent.lostPaths(T0.plusSeconds(2))).as("2 s into the re-stage's connect").isEmpty();
+        assertThat(agent.lostPaths(T0.plusSeconds(30))).as("30 s into it").isEmpty();
+        assertThat(agent.lostPaths(T0.plus(PathAgent.CONNECT_GRACE))).as("a connect that never came up").containsExactly(NQN);
+    }
+
     @Test
     void aControllerBeingDeletedIsNeverALostPath() throws Exception {
         controller("live");
