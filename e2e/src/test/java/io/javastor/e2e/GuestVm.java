@@ -1,14 +1,12 @@
 package io.javastor.e2e;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
+import io.javastor.testsupport.LinuxVm;
 
 /**
  * The Linux VM of ../shared/tools/linux-nvme-vm running one guest script in the background: the host reaches it
@@ -17,48 +15,23 @@ import org.junit.jupiter.api.Assumptions;
  * NVMe-oF ports of node-1..node-5 of the local cluster.
  */
 final class GuestVm implements AutoCloseable {
-    static final String HOST_FROM_GUEST = "10.0.2.100";
+    static final String HOST_FROM_GUEST = LinuxVm.HOST_FROM_GUEST;
 
-    private final Path share;
-    private final Path log;
-    private final Process process;
+    private final LinuxVm vm;
 
-    private GuestVm(Path share, Path log, Process process) {
-        this.share = share;
-        this.log = log;
-        this.process = process;
+    private GuestVm(LinuxVm vm) {
+        this.vm = vm;
     }
 
     /** The harness, or a skip that says why it cannot be had. */
     static Path tools() {
-        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
-        Assumptions.assumeTrue(Files.isReadable(tools.resolve("run-vm.sh")), "skipped: VM harness " + tools.resolve("run-vm.sh") + " not found");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
-                "skipped: QEMU is not installed and we are not root to install it");
-        return tools;
+        return LinuxVm.tools();
     }
 
     /** Boots the VM with the guest script (a test resource) and its arguments; returns at once. */
     static GuestVm start(Path workDir, String scriptResource, int timeoutSeconds, String... args) throws IOException {
-        Path tools = tools();
-        Path guestDir = Files.createDirectories(workDir.resolve("guest"));
-        Path script = guestDir.resolve(Path.of(scriptResource).getFileName().toString());
-        try (InputStream in = GuestVm.class.getResourceAsStream(scriptResource)) {
-            if (in == null) {
-                throw new IllegalStateException("test resource " + scriptResource + " missing");
-            }
-            Files.copy(in, script);
-        }
-        Path share = Files.createDirectories(workDir.resolve("share"));
-        Path log = workDir.resolve("vm.log");
-        Path kernel = kernelCache();
-        List<String> cmd = new java.util.ArrayList<>(List.of("bash", tools.resolve("run-vm.sh").toString(), script.toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("VM_SHARE", share.toString());
-        pb.environment().put("VM_CACHE", kernel.toString());
-        pb.environment().put("VM_TIMEOUT_S", Integer.toString(timeoutSeconds));
-        return new GuestVm(share, log, pb.start());
+        return new GuestVm(LinuxVm.resource(workDir, GuestVm.class, scriptResource, args).kernel(kernelCache())
+                .timeout(Duration.ofSeconds(timeoutSeconds)).start());
     }
 
     /**
@@ -88,52 +61,41 @@ final class GuestVm implements AutoCloseable {
     }
 
     boolean marker(String name) {
-        return Files.exists(share.resolve(name));
+        return vm.marker(name);
     }
 
     void signal(String name) throws IOException {
-        Files.writeString(share.resolve(name), name + "\n");
+        vm.signal(name);
     }
 
     boolean alive() {
-        return process.isAlive();
+        return vm.isAlive();
     }
 
     /** Waits for the guest to finish; -1 if it did not in time (then it is killed). */
     int await(long seconds) throws InterruptedException {
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            kill();
+        if (!vm.waitFor(seconds, TimeUnit.SECONDS)) {
+            vm.close();
             return -1;
         }
-        return process.exitValue();
+        return vm.exitValue();
     }
 
     String output() throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+        return vm.output();
     }
 
     String consoleTail() throws IOException {
-        Path console = share.resolve("console.log");
-        if (!Files.exists(console)) {
-            return "(no console log)";
-        }
-        String s = Files.readString(console, StandardCharsets.ISO_8859_1);
-        return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+        return vm.consoleTail(6000);
     }
 
-    /** run-vm.sh, and QEMU under it. */
-    private void kill() throws InterruptedException {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly().waitFor();
-    }
-
+    /** Asks the guest script to stop (it watches for "abort"), then stops the VM if it has not in 30 s. */
     @Override
     public void close() throws Exception {
-        if (process.isAlive()) {
+        if (vm.isAlive()) {
             signal("abort");
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                kill();
-            }
+            vm.waitFor(30, TimeUnit.SECONDS);
         }
+        vm.close();
     }
 }

@@ -50,7 +50,7 @@ class NexusKernelInitiatorTest {
             String nqn = "nqn.2019-05.io.javastor:" + id;
             assertThat(published.getDeviceUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
 
-            LinuxNvmeVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
+            io.javastor.testsupport.LinuxVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
             assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
             assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
             assertThat(vm.exitCode()).isZero();

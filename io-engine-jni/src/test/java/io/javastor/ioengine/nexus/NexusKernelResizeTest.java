@@ -11,14 +11,13 @@ import io.javastor.api.ioengine.v1.ResizeNexusRequest;
 import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
 import io.javastor.api.ioengine.v1.ShareProtocol;
 import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.LinuxVm;
 import io.javastor.ioengine.process.LinuxNvmeVm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +45,7 @@ class NexusKernelResizeTest {
 
     @Test
     void theKernelSeesAPublishedNexusGrowWithoutReconnecting(@TempDir Path tmp) throws Exception {
-        Path tools = LinuxNvmeVm.tools(); // skips, saying why, without the harness
+        LinuxNvmeVm.tools(); // skips, saying why, without the harness
         try (IoEngineProcess engine = IoEngineProcess.fromClasspath("node-vm-resize", List.of(), tmp.resolve("engine.log"),
                 List.of("--javastor.io-engine.nvmf.port=" + VM_PORT, "--javastor.io-engine.nvmf.advertised-address=10.0.2.100")).start()) {
             CreateNexusRequest.Builder create = CreateNexusRequest.newBuilder().setUuid(UUID.randomUUID().toString()).setSize(FROM);
@@ -63,16 +62,9 @@ class NexusKernelResizeTest {
             engine.api().nexuses().publishNexus(PublishNexusRequest.newBuilder().setUuid(id).setProtocol(ShareProtocol.SHARE_PROTOCOL_NVMF).build());
             String nqn = "nqn.2019-05.io.javastor:" + id;
 
-            Path share = Files.createDirectories(tmp.resolve("share"));
-            Path script = Files.createDirectories(tmp.resolve("guest")).resolve("guest-resize.sh");
-            try (InputStream in = NexusKernelResizeTest.class.getResourceAsStream("/vm/guest-resize.sh")) {
-                Files.write(script, in.readAllBytes());
-            }
-            ProcessBuilder pb = new ProcessBuilder("bash", tools.resolve("run-vm.sh").toString(), script.toString(),
-                    LinuxNvmeVm.HOST_FROM_GUEST, Integer.toString(VM_PORT), nqn, Long.toString(TO)).redirectErrorStream(true).redirectOutput(tmp.resolve("vm.log").toFile());
-            pb.environment().put("VM_SHARE", share.toString());
-            pb.environment().put("VM_HOST_PORTS", Integer.toString(VM_PORT));
-            Process vm = pb.start();
+            LinuxVm vm = LinuxVm.resource(tmp, NexusKernelResizeTest.class, "/vm/guest-resize.sh",
+                    LinuxNvmeVm.HOST_FROM_GUEST, Integer.toString(VM_PORT), nqn, Long.toString(TO)).hostPorts(VM_PORT).start();
+            Path share = vm.share();
             boolean resized = false;
             try {
                 await("guest connected (or VM ended)").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
@@ -88,12 +80,10 @@ class NexusKernelResizeTest {
                 }
                 assertThat(vm.waitFor(10, TimeUnit.MINUTES)).as("VM finished").isTrue();
             } finally {
-                if (vm.isAlive()) {
-                    vm.destroyForcibly().waitFor();
-                }
-                System.out.println("---- VM output ----\n" + Files.readString(tmp.resolve("vm.log"), StandardCharsets.UTF_8));
+                vm.close();
+                System.out.println("---- VM output ----\n" + vm.output());
             }
-            String out = Files.readString(tmp.resolve("vm.log"), StandardCharsets.UTF_8);
+            String out = vm.output();
             assertThat(resized).as("the guest connected").isTrue();
             assertThat(out.lines()).as("guest-resize.sh output").contains("PASS");
             assertThat(vm.exitValue()).isZero();

@@ -47,7 +47,7 @@ class NvmfKernelAuthenticationTest {
                 target.start("127.0.0.1", PORT);
                 target.addSubsystem(nqn, disk, "JSAUTH01", "Javastor auth", Set.of(hostNqn), NamespaceReservations.inMemory(nqn),
                         Map.of(hostNqn, new DhchapKeys(host, controller)));
-                LinuxNvmeVm.Result vm = LinuxNvmeVm.run(tmp, cache, Path.of("src/test/vm/guest-dhchap.sh"), LinuxNvmeVm.HOST_FROM_GUEST,
+                io.javastor.testsupport.LinuxVm.Result vm = LinuxNvmeVm.run(tmp, cache, Path.of("src/test/vm/guest-dhchap.sh"), LinuxNvmeVm.HOST_FROM_GUEST,
                         Integer.toString(PORT), nqn, hostNqn, host.text(), controller.text(), DhchapSecret.generate(random).text());
                 assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
                 assertThat(vm.output().lines()).as("guest-dhchap.sh output").contains("PASS");

@@ -42,7 +42,7 @@ class NvmfKernelInitiatorTest {
             try {
                 target.start("127.0.0.1", NvmfTargetOptions.DEFAULT_PORT);
                 target.addSubsystem(nqn, replica, "JSVM0001", "Javastor replica", Set.of());
-                LinuxNvmeVm.Result vm = LinuxNvmeVm.guestConnect(tmp, NvmfTargetOptions.DEFAULT_PORT, nqn);
+                io.javastor.testsupport.LinuxVm.Result vm = LinuxNvmeVm.guestConnect(tmp, NvmfTargetOptions.DEFAULT_PORT, nqn);
                 assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
                 assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
                 assertThat(vm.exitCode()).isZero();

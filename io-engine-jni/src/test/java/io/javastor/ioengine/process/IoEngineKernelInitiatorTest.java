@@ -45,7 +45,7 @@ class IoEngineKernelInitiatorTest {
             assertThat(shared.getUri()).isEqualTo("nvmf://10.0.2.100:8420/" + nqn);
             assertThat(shared.getShare()).isEqualTo(ShareProtocol.SHARE_PROTOCOL_NVMF);
 
-            LinuxNvmeVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
+            io.javastor.testsupport.LinuxVm.Result vm = LinuxNvmeVm.guestConnect(tmp, 8420, nqn);
             assertThat(vm.exited()).as("VM finished within 300 s").isTrue();
             assertThat(vm.output().lines()).as("guest-connect.sh output").contains("PASS");
             assertThat(vm.exitCode()).isZero();

@@ -2,12 +2,12 @@ package io.javastor.csi.vm;
 
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
+import io.javastor.testsupport.LinuxVm;
 import io.javastor.testsupport.ClusterCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -65,11 +64,7 @@ class FailoverVmTest {
 
     @Test
     void killedDrainedAndFrozenTargetsMoveAndTheHostCarriesOnWithoutAnIoError(@TempDir Path tmp) throws Exception {
-        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
-        Path runVm = tools.resolve("run-vm.sh");
-        Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
-                "skipped: QEMU is not installed and we are not root to install it");
+        LinuxVm.tools(); // skips, saying why, without the harness
 
         // The host authenticates to the volume's targets (DH-HMAC-CHAP, on by default): the guest boots a kernel that can.
         Path kernel = io.javastor.testsupport.GuestKernels.withNvmeAuthentication();
@@ -110,17 +105,8 @@ class FailoverVmTest {
             Files.writeString(share.resolve("java.txt"), JavaProcess.java());
             Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
             Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
-            Path script = Files.createDirectories(tmp.resolve("guest")).resolve("failover-guest.sh");
-            try (InputStream in = FailoverVmTest.class.getResourceAsStream("/vm/failover-guest.sh")) {
-                Files.write(script, in.readAllBytes());
-            }
-            ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), script.toString()).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve("vm.log").toFile());
-            pb.environment().put("VM_SHARE", share.toString());
-            pb.environment().put("VM_HOST_PORTS", FIRST_PORT + " " + (FIRST_PORT + 1) + " " + (FIRST_PORT + 2) + " " + agentPort);
-            pb.environment().put("VM_TIMEOUT_S", "1700");
-            pb.environment().put("VM_CACHE", kernel.toString());
-            Process vm = pb.start();
+            LinuxVm vm = LinuxVm.resource(tmp, FailoverVmTest.class, "/vm/failover-guest.sh").kernel(kernel)
+                    .hostPorts(FIRST_PORT, FIRST_PORT + 1, FIRST_PORT + 2, agentPort).timeout(Duration.ofSeconds(1700)).start();
             Map<String, String> movedBy = new java.util.LinkedHashMap<>();
             try {
                 // ControllerPublishVolume only publishes to a node whose plugin registered it: the guest's, once it runs.
@@ -172,10 +158,8 @@ class FailoverVmTest {
                 }
                 assertThat(vm.waitFor(20, TimeUnit.MINUTES)).as("VM finished").isTrue();
             } finally {
-                if (vm.isAlive()) {
-                    vm.destroyForcibly().waitFor();
-                }
-                System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- guest-info ----\n" + read(share.resolve("guest-info.txt"))
+                vm.close();
+                System.out.println("---- VM output ----\n" + vm.output() + "\n---- guest-info ----\n" + read(share.resolve("guest-info.txt"))
                         + "\n---- plugin.log (path agent) ----\n" + grep(share.resolve("plugin.log"), "PathAgent|path |ERROR|WARN"));
                 // The nodes' own account of each move (a refused connect, an I/O a target failed): the stack's files go with tmp.
                 try (var logs = Files.list(stack.dir())) {

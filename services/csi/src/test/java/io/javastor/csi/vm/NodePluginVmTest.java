@@ -18,8 +18,8 @@ import io.javastor.api.tls.ClusterTls;
 import io.javastor.testsupport.ClusterCertificates;
 import io.javastor.testsupport.GuestKernels;
 import io.javastor.testsupport.JavaProcess;
+import io.javastor.testsupport.LinuxVm;
 import io.javastor.csi.support.GatewayStack;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -74,11 +74,7 @@ class NodePluginVmTest {
 
     @Test
     void nodePluginStagesPublishesExpandsAndReportsStatsInTheVm(@TempDir Path tmp) throws Exception {
-        Path tools = Path.of(System.getProperty("javastor.vm.tools", "../../../shared/tools/linux-nvme-vm")).toAbsolutePath().normalize();
-        Path runVm = tools.resolve("run-vm.sh");
-        Assumptions.assumeTrue(Files.isReadable(runVm), "skipped: VM harness " + runVm + " not found");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/qemu-system-x86_64")) || "root".equals(System.getProperty("user.name")),
-                "skipped: QEMU is not installed and we are not root to install it");
+        LinuxVm.tools(); // skips, saying why, without the harness
 
         // Hosts authenticate to their volumes' targets (DH-HMAC-CHAP, on by default): the guest boots a kernel that can.
         Path kernel = GuestKernels.withNvmeAuthentication();
@@ -115,19 +111,8 @@ class NodePluginVmTest {
                 Process fetch = fetchModules.start();
                 assertThat(fetch.waitFor(10, TimeUnit.MINUTES)).as("guest filesystem modules extracted").isTrue();
                 assertThat(fetch.exitValue()).as(read(hostDir.resolve("modules.log"))).isZero();
-                Path guestDir = Files.createDirectories(tmp.resolve("guest"));
-                Path script = guestDir.resolve("csi-node-guest.sh");
-                try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/csi-node-guest.sh")) {
-                    Files.write(script, in.readAllBytes());
-                }
-                ProcessBuilder pb = new ProcessBuilder("bash", runVm.toString(), script.toString()).redirectErrorStream(true)
-                        .redirectOutput(tmp.resolve("vm.log").toFile());
-                pb.environment().put("VM_SHARE", share.toString());
-                pb.environment().put("VM_HOST_PORTS", VM_PORT + " " + agentPort);
-                pb.environment().put("VM_CACHE", kernel.toString());
-                pb.environment().put("VM_TIMEOUT_S", "1700");
-                pb.environment().put("VM_MEM_MB", "2048");
-                Process vm = pb.start();
+                LinuxVm vm = LinuxVm.resource(tmp, NodePluginVmTest.class, "/vm/csi-node-guest.sh").kernel(kernel).hostPorts(VM_PORT, agentPort)
+                        .timeout(Duration.ofSeconds(1700)).memoryMb(2048).start();
                 List<String> expanded = new ArrayList<>();
                 String clone = null;
                 try {
@@ -148,11 +133,9 @@ class NodePluginVmTest {
                     }
                     assertThat(vm.waitFor(30, TimeUnit.MINUTES)).as("VM finished").isTrue();
                 } finally {
-                    if (vm.isAlive()) {
-                        vm.destroyForcibly().waitFor();
-                    }
-                    System.out.println("---- VM output ----\n" + read(tmp.resolve("vm.log")) + "\n---- driver.log ----\n" + read(share.resolve("driver.log"))
-                            + "\n---- plugin.log (tail) ----\n" + tail(share.resolve("plugin.log")) + "\n---- console (tail) ----\n" + tail(share.resolve("console.log")));
+                    vm.close();
+                    System.out.println("---- VM output ----\n" + vm.output() + "\n---- driver.log ----\n" + read(share.resolve("driver.log"))
+                            + "\n---- plugin.log (tail) ----\n" + tail(share.resolve("plugin.log")) + "\n---- console (tail) ----\n" + vm.consoleTail(4000));
                 }
                 String results = read(share.resolve("result.txt"));
                 System.out.println("---- result.txt ----\n" + results);
@@ -179,7 +162,7 @@ class NodePluginVmTest {
     }
 
     /** Waits until the guest's node plugin registered vm-node as an app node (it does at start); fails when the VM ends first. */
-    static void awaitRegistered(GatewayStack stack, Process vm) {
+    static void awaitRegistered(GatewayStack stack, LinuxVm vm) {
         await("the guest's node plugin registered " + VM_NODE + " (or VM ended)").atMost(Duration.ofMinutes(15))
                 .pollInterval(Duration.ofSeconds(2)).until(() -> registered(stack) || !vm.isAlive());
         assertThat(registered(stack)).as("the guest's node plugin registered %s; see the VM output", VM_NODE).isTrue();
@@ -235,7 +218,7 @@ class NodePluginVmTest {
      * publishes it to the VM's node and answers snapshot-&lt;id&gt;-done with "cloneId cloneUri". Null when the VM
      * ended first.
      */
-    private static String snapshotAndCloneWhenAsked(CsiClient csi, GatewayStack stack, Path share, Process vm, String id) throws IOException {
+    private static String snapshotAndCloneWhenAsked(CsiClient csi, GatewayStack stack, Path share, LinuxVm vm, String id) throws IOException {
         Path ready = share.resolve("snapshot-" + id + "-ready");
         await("guest ready for the snapshot of " + id + " (or VM ended)").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> Files.exists(ready) || !vm.isAlive());
@@ -254,7 +237,7 @@ class NodePluginVmTest {
     }
 
     /** Waits for the guest's resize-&lt;id&gt;-ready, expands through the controller, answers resize-&lt;id&gt;-done. */
-    private static boolean expandWhenAsked(CsiClient csi, Path share, Process vm, String id, long size, VolumeCapability cap,
+    private static boolean expandWhenAsked(CsiClient csi, Path share, LinuxVm vm, String id, long size, VolumeCapability cap,
                                            boolean nodeExpansion) throws IOException {
         Path ready = share.resolve("resize-" + id + "-ready");
         await("guest ready for the resize of " + id + " (or VM ended)").atMost(Duration.ofMinutes(25)).pollInterval(Duration.ofSeconds(1))
