@@ -35,8 +35,10 @@ import io.javastor.testsupport.ClusterCertificates;
  * The web dashboard at /ui, driven in Debian's headless Chromium (through chromium-driver) against a real cluster of
  * its own (etcd, core agent, three io-engine processes, the gateway with HTTPS and authentication on): signing in,
  * the overview with the real nodes, pools and volumes, a volume created through the form (and the API's message for
- * bad input), its page, scaled from there, a node cordoned, a role too small refused, and a killed io-engine shown Offline without a reload.
- * Screenshots of each step, and the page's text, go to target/dashboard/.
+ * bad input), its page, scaled from there, a node cordoned, a role too small refused, and a killed io-engine shown Offline without a reload;
+ * and a published volume resized, scaled with its rebuild shown, its target's node drained, labels on a node and a
+ * pool, and the volume deleted. Each test leaves the cluster as it found it (the browser's sign-in too), so their
+ * order does not matter. Screenshots of each step, and the page's text, go to target/dashboard/.
  */
 class DashboardTest {
 
@@ -90,6 +92,7 @@ class DashboardTest {
         // Signing in: a bad token gets the API's answer; an admin's opens the overview.
         browser.get(cluster.gateway().baseUrl() + "/ui");
         assertThat(browser.getCurrentUrl()).endsWith("/ui/");
+        signOutIfSignedIn();
         signIn("not-a-token");
         eventually().untilAsserted(() -> assertThat(text("#sign-in-error")).contains("The API did not accept the token"));
         signIn(cluster.gateway().token(ApiRole.ADMIN));
@@ -185,6 +188,154 @@ class DashboardTest {
         assertThat(count("#nodes", "Offline")).isEqualTo(1);
         assertThat(state("#nodes tr[data-node='node-1']")).isEqualTo("Online");
         screenshot("6-node-offline");
+
+        // Left as found for the other test: node-2 schedulable, node-3 back.
+        assertThat(cluster.gateway().delete("/v0/nodes/node-2/cordon/maintenance").status()).isEqualTo(200);
+        cluster.engine("node-3").start();
+        Awaitility.await("node-3 Online again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> "Online".equals(node("node-3").path("state").path("status").asString()));
+    }
+
+    /**
+     * The actions on a published volume's page and on the pools and nodes pages, each checked in the cluster: a resize
+     * (a shrink refused with the API's message), a scale whose new replica is rebuilt (the rebuild shown), the target
+     * node drained (the target shown moving), labels put on and taken off a node and a pool, and a delete that wants
+     * its box ticked. Uses only nodes the agent reports Online, so it holds whether or not the other test killed one.
+     */
+    @Test
+    void aPublishedVolumesPageResizesScalesDrainsAndDeletesAndNodesAndPoolsTakeLabels() throws Exception {
+        String id = UUID.randomUUID().toString();
+        Reply made = cluster.gateway().put("/v0/volumes/" + id, Map.of("size", 32L << 20, "replicas", 1, "thin", true,
+                "policy", Map.of("self_heal", true)));
+        assertThat(made.status()).as("%s", made).isEqualTo(200);
+        Reply published = cluster.gateway().put("/v0/volumes/" + id + "/target", Map.of("protocol", "nvmf", "publish_context", Map.of(),
+                "frontend_node", "app-1"));
+        assertThat(published.status()).as("%s", published).isEqualTo(200);
+        String from = targetNode(id);
+
+        signInFresh(cluster.gateway().token(ApiRole.ADMIN));
+        browser.get(cluster.gateway().baseUrl() + "/ui/#/volumes/" + id);
+        eventually().untilAsserted(() -> assertThat(text("#target")).contains(from));
+        assertThat(state("#target")).isEqualTo("Online");
+
+        // Resizing: a shrink gets the API's refusal and changes nothing; growing shows the new size.
+        WebElement resize = browser.findElement(By.cssSelector("form[name='resize-volume']"));
+        type(resize, "size", "16");
+        resize.findElement(By.cssSelector("select[name='size-unit'] option[value='MiB']")).click();
+        resize.findElement(By.name("resize")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='resize-volume']"))
+                .startsWith("InvalidArgument: size: volumes only grow"));
+        assertThat(volume(id).path("spec").path("size").asLong()).isEqualTo(32L << 20);
+        type(resize, "size", "64");
+        resize.findElement(By.name("resize")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='resize-volume']")).isEqualTo("size set to 64.0 MiB"));
+        assertThat(volume(id).path("spec").path("size").asLong()).isEqualTo(64L << 20);
+        eventually().untilAsserted(() -> assertThat(text("#summary")).contains("64.0 MiB"));
+
+        // Scaling to two: the new replica joins the target through a rebuild, which the page shows to its end.
+        WebElement scale = browser.findElement(By.cssSelector("form[name='scale-volume']"));
+        type(scale, "replicas", "2");
+        scale.findElement(By.name("scale")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='scale-volume']")).isEqualTo("replica count set to 2"));
+        eventually().untilAsserted(() -> assertThat(browser.findElements(By.cssSelector("#replicas tr[data-replica]"))).hasSize(2));
+        Awaitility.await("the rebuild shown completed").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .untilAsserted(() -> {
+                    WebElement row = browser.findElement(By.cssSelector("#rebuilds tbody tr"));
+                    assertThat(row.findElement(By.cssSelector("[data-state]")).getAttribute("data-state")).isEqualTo("Completed");
+                    assertThat(row.findElement(By.cssSelector(".bar")).getAttribute("data-percent")).isEqualTo("100");
+                    // And both replicas serving in the target (the topology follows the nodes' polled state, a moment behind).
+                    assertThat(browser.findElements(By.cssSelector("#replicas tr[data-replica] td:nth-child(5) [data-state]")))
+                            .extracting(e -> e.getAttribute("data-state")).containsExactly("Online", "Online");
+                });
+        screenshot("7-volume-resized-and-rebuilt");
+
+        // Draining the target's node: the target moves to the other replica's node, and the page follows it.
+        browser.findElement(By.cssSelector("nav a[data-page='nodes']")).click();
+        WebElement actions = eventually().until(() -> browser.findElement(By.cssSelector("form[name='node-action']")), f -> true);
+        type(actions, "node", from);
+        type(actions, "label", "dashboard-drain");
+        actions.findElement(By.name("drain")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='node-action']")).isEqualTo("draining with dashboard-drain"));
+        Awaitility.await("the target moved off " + from).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> !targetNode(id).equals(from));
+        eventually().untilAsserted(() -> assertThat(text("#nodes tr[data-node='" + from + "']")).contains("Drained", "dashboard-drain"));
+        screenshot("8-node-drained");
+        actions.findElement(By.name("uncordon")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='node-action']")).isEqualTo("removed cordon dashboard-drain"));
+        assertThat(node(from).path("spec").path("cordondrainstate").isMissingNode() || node(from).path("spec").path("cordondrainstate").isNull())
+                .as("%s schedulable again: %s", from, node(from)).isTrue();
+        eventually().untilAsserted(() -> assertThat(text("#nodes tr[data-node='" + from + "']")).contains("schedulable"));
+
+        // A node's label, put on and taken off.
+        type(actions, "label", "zone=dashboard");
+        actions.findElement(By.name("add-label")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='node-action']")).isEqualTo("labelled zone=dashboard"));
+        assertThat(node(from).path("spec").path("labels").path("zone").asString()).isEqualTo("dashboard");
+        eventually().untilAsserted(() -> assertThat(text("#nodes tr[data-node='" + from + "']")).contains("zone=dashboard"));
+        type(actions, "label", "zone");
+        actions.findElement(By.name("remove-label")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='node-action']")).isEqualTo("removed label zone"));
+        assertThat(node(from).path("spec").path("labels").has("zone")).isFalse();
+
+        // A pool's label, the same way.
+        String pool = StorageCluster.poolOf(from);
+        browser.findElement(By.cssSelector("nav a[data-page='pools']")).click();
+        WebElement poolForm = eventually().until(() -> browser.findElement(By.cssSelector("form[name='pool-label']")), f -> true);
+        type(poolForm, "pool", pool);
+        type(poolForm, "label", "tier=fast");
+        poolForm.findElement(By.name("add-label")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='pool-label']")).isEqualTo("labelled tier=fast"));
+        assertThat(cluster.gateway().get("/v0/pools/" + pool).json().path("spec").path("labels").path("tier").asString()).isEqualTo("fast");
+        eventually().untilAsserted(() -> assertThat(text("#pools tr[data-pool='" + pool + "']")).contains("tier=fast"));
+        screenshot("9-pool-labelled");
+        type(poolForm, "label", "tier");
+        poolForm.findElement(By.name("remove-label")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='pool-label']")).isEqualTo("removed label tier"));
+        assertThat(cluster.gateway().get("/v0/pools/" + pool).json().path("spec").path("labels").has("tier")).isFalse();
+
+        // Deleting: not without the box ticked; then the volume is gone and the list page is shown.
+        browser.get(cluster.gateway().baseUrl() + "/ui/#/volumes/" + id);
+        WebElement delete = eventually().until(() -> browser.findElement(By.cssSelector("form[name='delete-volume']")), f -> true);
+        delete.findElement(By.name("delete")).click();
+        eventually().untilAsserted(() -> assertThat(text("[data-form='delete-volume']")).contains("tick the box to confirm"));
+        assertThat(cluster.gateway().get("/v0/volumes/" + id).status()).as("not deleted").isEqualTo(200);
+        delete.findElement(By.name("sure")).click();
+        delete.findElement(By.name("delete")).click();
+        eventually().untilAsserted(() -> assertThat(browser.getCurrentUrl()).endsWith("#/volumes"));
+        assertThat(cluster.gateway().get("/v0/volumes/" + id).status()).as("deleted").isEqualTo(404);
+        eventually().untilAsserted(() -> assertThat(browser.findElements(By.cssSelector("#volumes tr[data-volume='" + id + "']"))).isEmpty());
+    }
+
+    private static tools.jackson.databind.JsonNode volume(String id) {
+        Reply r = cluster.gateway().get("/v0/volumes/" + id);
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        return r.json();
+    }
+
+    private static tools.jackson.databind.JsonNode node(String id) {
+        Reply r = cluster.gateway().get("/v0/nodes/" + id);
+        assertThat(r.status()).as("%s", r).isEqualTo(200);
+        return r.json();
+    }
+
+    private static String targetNode(String volumeId) {
+        return volume(volumeId).path("state").path("target").path("node").asString();
+    }
+
+    /** Signs in with {@code token}, signing out first whoever the browser holds from another test. */
+    private static void signInFresh(String token) {
+        browser.get(cluster.gateway().baseUrl() + "/ui/");
+        signOutIfSignedIn();
+        signIn(token);
+        eventually().untilAsserted(() -> assertThat(browser.findElement(By.id("sign-out")).isDisplayed()).isTrue());
+    }
+
+    /** The browser keeps its token between tests: sign out whoever another test left signed in. */
+    private static void signOutIfSignedIn() {
+        eventually().until(() -> browser.findElement(By.id("token")).isDisplayed() || browser.findElement(By.id("sign-out")).isDisplayed());
+        if (!browser.findElement(By.id("token")).isDisplayed()) {
+            browser.findElement(By.id("sign-out")).click();
+        }
     }
 
     private static void signIn(String token) {
