@@ -37,6 +37,11 @@ public final class NexusOperations {
 
     private static final Logger log = LoggerFactory.getLogger(NexusOperations.class);
 
+    /**
+     * Stale targets (volume@node) whose destroy is on record while they were still shutting down, so it is recorded
+     * once. An entry outlives its target when no later pass sees it again: a few bytes per such target, at most.
+     */
+    private final java.util.Set<String> shuttingDown = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final SpecStore store;
     private final NodeRegistry registry;
     private final IoEngineConnections engines;
@@ -291,12 +296,22 @@ public final class NexusOperations {
                 // recorded from it (the current target decides what is in sync); gone or not, the list below says.
                 log.info("stale target not shut down cleanly volumeId={} nodeId={}: {}", volumeUuid, node.nodeId(), notClean.getMessage());
             }
+            String key = volumeUuid + "@" + node.nodeId();
+            String where = current.isEmpty() ? "" : "; the target is on node " + current;
             if (engine.listNexus().stream().anyMatch(x -> x.getUuid().equals(volumeUuid))) {
-                continue; // still shutting down: the next pass looks again
+                // Still shutting down (a fenced target's flush waits out its children's reconnects): it may be gone
+                // before the next pass, which then no longer sees it, so the destroy is on record now, once.
+                if (shuttingDown.add(key)) {
+                    events.record("volume", volumeUuid, "StaleTargetDestroyed", Severity.WARNING, "old target on node " + node.nodeId()
+                            + " destroyed (" + reason + "); it was still shutting down" + where);
+                }
+                continue; // the next pass looks again
             }
             poller.nexusGone(node.nodeId(), volumeUuid);
-            events.record("volume", volumeUuid, "StaleTargetDestroyed", Severity.WARNING, "old target on node " + node.nodeId()
-                    + " destroyed (" + reason + ")" + (current.isEmpty() ? "" : "; the target is on node " + current));
+            if (!shuttingDown.remove(key)) {
+                events.record("volume", volumeUuid, "StaleTargetDestroyed", Severity.WARNING, "old target on node " + node.nodeId()
+                        + " destroyed (" + reason + ")" + where);
+            }
             log.info("stale target destroyed volumeId={} nodeId={} current={} reason={}", volumeUuid, node.nodeId(), current, reason);
             destroyed++;
         }

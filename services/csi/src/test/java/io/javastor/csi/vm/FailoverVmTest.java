@@ -145,8 +145,10 @@ class FailoverVmTest {
                         await("the thawed old target destroyed").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
                                 .ignoreExceptions().until(() -> engine.api().nexuses().listNexus(
                                         io.javastor.api.ioengine.v1.ListNexusRequest.newBuilder().setUuid(id).build()).getNexusListCount() == 0);
-                        assertThat(stack.call("GET", "/v0/events?resource_id=" + id + "&kind=StaleTargetDestroyed", null).body())
-                                .contains("old target on node " + from);
+                        // The agent records the destroy once it has issued it: just after the nexus went, or before.
+                        await("the stale target's destroy on record").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                                .untilAsserted(() -> assertThat(stack.call("GET", "/v0/events?resource_id=" + id + "&kind=StaleTargetDestroyed",
+                                        null).body()).contains("old target on node " + from));
                     }
                     await("guest done with phase " + phase + " (or VM ended)").atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
                             .until(() -> Files.exists(share.resolve(phase + "-done")) || !vm.isAlive());
