@@ -24,6 +24,7 @@ import io.javastor.core.node.NodeOperations;
 import io.javastor.core.node.NodeRegistration;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.node.RegistrationApi;
 import io.javastor.core.nexus.NexusInfoLedger;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nvmeauth.NvmeSecrets;
@@ -137,14 +138,14 @@ public class CoreAgentConfiguration {
     }
 
     @Bean
-    NodeOperations nodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events) {
-        return new NodeOperations(store, nodeGuard, events);
+    NodeOperations nodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events, NexusOperations nexuses) {
+        return new NodeOperations(store, nodeGuard, events, nexuses);
     }
 
     @Bean
     PoolOperations poolOperations(SpecStore store, OperationGuard poolGuard, IoEngineConnections engines, NodeRegistry registry,
-                                  NodeStatePoller poller, EventHistory events) {
-        return new PoolOperations(store, poolGuard, engines, registry, poller, events);
+                                  NodeStatePoller poller, EventHistory events, ReplicaOperations replicas) {
+        return new PoolOperations(store, poolGuard, engines, registry, poller, events, replicas);
     }
 
     @Bean
@@ -156,8 +157,10 @@ public class CoreAgentConfiguration {
     @Bean
     io.javastor.core.replica.StandaloneReplicas standaloneReplicas(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas,
                                                                   IoEngineConnections engines, NodeRegistry registry,
-                                                                  NodeStatePoller poller, EventHistory events, NvmeSecrets secrets) {
-        return new io.javastor.core.replica.StandaloneReplicas(store, volumeGuard, replicas, engines, registry, poller, events, secrets);
+                                                                  NodeStatePoller poller, EventHistory events, NvmeSecrets secrets,
+                                                                  io.javastor.core.nexus.StandaloneNexuses nexuses) {
+        return new io.javastor.core.replica.StandaloneReplicas(store, volumeGuard, replicas, engines, registry, poller, events, secrets,
+                nexuses);
     }
 
     /** Node calls of one operation that go to different nodes run side by side here. */
@@ -229,13 +232,23 @@ public class CoreAgentConfiguration {
     @Bean
     io.javastor.core.nexus.StandaloneNexuses standaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses,
                                                               IoEngineConnections engines, NodeRegistry registry, EventHistory events,
-                                                              NvmeSecrets secrets) {
-        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events, secrets);
+                                                              NvmeSecrets secrets, VolumeOperations volumes) {
+        return new io.javastor.core.nexus.StandaloneNexuses(store, volumeGuard, nexuses, engines, registry, events, secrets, volumes);
     }
 
     @Bean
     NexusInfoLedger nexusInfoLedger(SpecStore store, EventHistory events) {
         return new NexusInfoLedger(store, events);
+    }
+
+    /** A target's reports on its children (RegistrationApi) go to the ledger, then to the rebuild history. */
+    @Bean
+    RegistrationApi.ChildHealthReports childHealthReports(NexusInfoLedger nexusInfo, RebuildHistoryRecorder rebuildHistory) {
+        return (nodeId, nexusUuid, childUri, faulted, reason) -> {
+            // The ledger refuses (throws) a report it cannot record; a refused report ended no rebuild either.
+            nexusInfo.childReport(nodeId, nexusUuid, childUri, faulted, reason);
+            rebuildHistory.childReported(nexusUuid, childUri, faulted, reason);
+        };
     }
 
     /** Reconcilers run in this order each pass: liveness before anything that asks whether a node is Online. */

@@ -19,6 +19,7 @@ import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.RebuildHistoryStore;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;
+import io.javastor.core.node.NodeOperations;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.node.NodeState;
@@ -33,7 +34,7 @@ import io.javastor.core.store.Versioned;
  * the nexus over the replicas, publish it over NVMe-oF. Spec first (Creating), Created with the URI
  * last; every step repeatable. Callers hold the volume's guard.
  */
-public final class NexusOperations {
+public final class NexusOperations implements NodeOperations.NexusesOnNodes {
 
     private static final Logger log = LoggerFactory.getLogger(NexusOperations.class);
 
@@ -81,6 +82,11 @@ public final class NexusOperations {
             }
         }
         return byNode;
+    }
+
+    @Override
+    public boolean anyOn(String nodeId) {
+        return store.list(NexusSpec.KIND).stream().anyMatch(n -> n.spec().nodeId().equals(nodeId));
     }
 
     /** The volume's target; a nexus outside volumes that has the uuid is not one (a volume never touches it). */

@@ -23,10 +23,10 @@ import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.nvmeauth.NvmeSecrets;
 import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.replica.StandaloneReplicas;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
-import io.javastor.core.volume.VolumeSpec;
 
 /**
  * Nexuses a user asks for directly, outside any volume (the REST API's nexus paths): create, destroy, add and remove
@@ -35,7 +35,7 @@ import io.javastor.core.volume.VolumeSpec;
  * volume owns it, and changing it directly would fight the volume's reconcilers. Each runs under the volume guard
  * keyed by the nexus uuid, the key a volume's operations and the nexus reconcilers take too.
  */
-public final class StandaloneNexuses {
+public final class StandaloneNexuses implements StandaloneReplicas.NexusChildren {
 
     private static final Logger log = LoggerFactory.getLogger(StandaloneNexuses.class);
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -49,9 +49,15 @@ public final class StandaloneNexuses {
     private final NodeRegistry registry;
     private final EventHistory events;
     private final NvmeSecrets secrets;
+    private final VolumeUuids volumes;
+
+    /** Whether a uuid names a volume: its target takes that uuid. The volume package answers (it depends on this one). */
+    public interface VolumeUuids {
+        boolean isVolume(String uuid);
+    }
 
     public StandaloneNexuses(SpecStore store, OperationGuard volumeGuard, NexusOperations nexuses, IoEngineConnections engines,
-                             NodeRegistry registry, EventHistory events, NvmeSecrets secrets) {
+                             NodeRegistry registry, EventHistory events, NvmeSecrets secrets, VolumeUuids volumes) {
         this.store = store;
         this.guard = volumeGuard;
         this.nexuses = nexuses;
@@ -59,6 +65,7 @@ public final class StandaloneNexuses {
         this.registry = registry;
         this.events = events;
         this.secrets = secrets;
+        this.volumes = volumes;
     }
 
     /** Creates the nexus on the node over the children; the same request again answers the same nexus (starting it again if lost). */
@@ -250,6 +257,23 @@ public final class StandaloneNexuses {
         nexuses.observedNow(s.nodeId(), made);
     }
 
+    /** A replica outside volumes that one of these nexuses uses as a child is not destroyed or unshared under it. */
+    @Override
+    public Optional<StandaloneReplicas.NexusChild> childNaming(String replicaUuid, boolean remoteOnly) {
+        for (Versioned<NexusSpec> v : store.list(NexusSpec.KIND)) {
+            NexusSpec n = v.spec();
+            if (n.ofVolume() || n.operation() == OperationStatus.DELETING) {
+                continue;
+            }
+            for (NexusSpec.Child c : n.children()) {
+                if (c.uri().contains(replicaUuid) && (!remoteOnly || c.uri().startsWith("nvmf"))) {
+                    return Optional.of(new StandaloneReplicas.NexusChild(n.uuid(), n.nodeId(), c.uri()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     private Versioned<NexusSpec> readCreated(String uuid, String nodeId, String instead) {
         Versioned<NexusSpec> v = store.get(NexusSpec.KIND, uuid)
                 .orElseThrow(() -> new CoreException.NotFound("nexus " + uuid + placeSuffix(nodeId) + ": not found"));
@@ -262,7 +286,7 @@ public final class StandaloneNexuses {
     }
 
     private void refuseVolume(String uuid, String instead) {
-        if (store.get(VolumeSpec.KIND, uuid).isPresent()) {
+        if (volumes.isVolume(uuid)) {
             throw inUse(uuid, instead);
         }
     }

@@ -10,7 +10,6 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
-import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 
@@ -20,11 +19,19 @@ public final class NodeOperations {
     private final SpecStore store;
     private final OperationGuard guard;
     private final EventHistory events;
+    private final NexusesOnNodes nexuses;
 
-    public NodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events) {
+    /** Whether a node holds a nexus: a draining node is Drained once it holds none. The nexus package answers (it depends on this one). */
+    public interface NexusesOnNodes {
+        /** Whether any nexus spec (a volume's target or one outside volumes, in any state) names this node. */
+        boolean anyOn(String nodeId);
+    }
+
+    public NodeOperations(SpecStore store, OperationGuard nodeGuard, EventHistory events, NexusesOnNodes nexuses) {
         this.store = store;
         this.guard = nodeGuard;
         this.events = events;
+        this.nexuses = nexuses;
     }
 
     public NodeSpec get(String nodeId) {
@@ -106,7 +113,7 @@ public final class NodeOperations {
         if (!node.draining()) {
             return DrainState.NONE;
         }
-        boolean holdsTarget = store.list(NexusSpec.KIND).stream().anyMatch(n -> n.spec().nodeId().equals(node.id()));
+        boolean holdsTarget = nexuses.anyOn(node.id());
         return holdsTarget ? DrainState.DRAINING : DrainState.DRAINED;
     }
 

@@ -13,8 +13,6 @@ import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.api.tls.PeerAuthorization;
 import io.javastor.core.CoreAgentProperties;
 import io.javastor.core.CoreException;
-import io.javastor.core.nexus.NexusInfoLedger;
-import io.javastor.core.reconcile.RebuildHistoryRecorder;
 
 /** io-engines call Register at start and every heartbeat interval; Deregister on orderly shutdown. */
 @Service
@@ -22,14 +20,20 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
 
     private final NodeRegistration registration;
     private final int heartbeatIntervalMs;
-    private final NexusInfoLedger nexusInfo;
-    private final RebuildHistoryRecorder rebuildHistory;
+    private final ChildHealthReports childReports;
 
-    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props, NexusInfoLedger nexusInfo,
-                           RebuildHistoryRecorder rebuildHistory) {
+    /**
+     * Where a target's reports on its children go once checked here: the nexus and reconcile packages keep what they
+     * mean (they depend on this one). Throwing refuses the report: the target then does not acknowledge the write.
+     */
+    public interface ChildHealthReports {
+        /** {@code faulted}: the child faulted for {@code reason}; else it was rebuilt. The nexus uuid is lowercase. */
+        void childReported(String nodeId, String nexusUuid, String childUri, boolean faulted, String reason);
+    }
+
+    public RegistrationApi(NodeRegistration registration, CoreAgentProperties props, ChildHealthReports childReports) {
         this.registration = registration;
-        this.nexusInfo = nexusInfo;
-        this.rebuildHistory = rebuildHistory;
+        this.childReports = childReports;
         this.heartbeatIntervalMs = (int) props.nodes().heartbeatInterval().toMillis();
     }
 
@@ -87,11 +91,7 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
             throw new CoreException.InvalidArgument("child_uri", "is required");
         }
         String nexus = r.getNexusUuid().toLowerCase();
-        nexusInfo.childReport(r.getNodeId(), nexus, r.getChildUri(), faulted, r.getReason());
-        // A rebuild ended: completed (rebuilt), or failed/cancelled (the target faults the child with reason "rebuild ...").
-        if (!faulted || r.getReason().startsWith("rebuild ")) {
-            rebuildHistory.rebuildEnded(nexus, r.getChildUri());
-        }
+        childReports.childReported(r.getNodeId(), nexus, r.getChildUri(), faulted, r.getReason());
         response.onNext(ChildHealthAck.getDefaultInstance());
         response.onCompleted();
     }

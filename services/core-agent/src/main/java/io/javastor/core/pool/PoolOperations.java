@@ -18,7 +18,6 @@ import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.node.NodeStatePoller;
-import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
@@ -36,15 +35,23 @@ public final class PoolOperations {
     private final NodeRegistry registry;
     private final NodeStatePoller poller;
     private final EventHistory events;
+    private final PoolReplicas poolReplicas;
+
+    /** The replicas a pool holds: a pool is destroyed only empty. The replica package answers (it depends on this one). */
+    public interface PoolReplicas {
+        /** The uuids of every replica spec in the pool, in any state and of any volume or none. */
+        List<String> replicasIn(String poolId);
+    }
 
     public PoolOperations(SpecStore store, OperationGuard poolGuard, IoEngineConnections engines, NodeRegistry registry,
-                          NodeStatePoller poller, EventHistory events) {
+                          NodeStatePoller poller, EventHistory events, PoolReplicas poolReplicas) {
         this.store = store;
         this.guard = poolGuard;
         this.engines = engines;
         this.registry = registry;
         this.poller = poller;
         this.events = events;
+        this.poolReplicas = poolReplicas;
     }
 
     public OperationGuard guard() {
@@ -171,8 +178,7 @@ public final class PoolOperations {
             if (existing.isEmpty()) {
                 return; // destroying what is gone succeeds
             }
-            List<String> users = store.list(ReplicaSpec.KIND).stream()
-                    .filter(r -> id.equals(r.spec().poolId())).map(r -> r.spec().uuid()).toList();
+            List<String> users = poolReplicas.replicasIn(id);
             if (!users.isEmpty()) {
                 throw new CoreException.InUse("pool " + id + ": holds replicas " + users);
             }

@@ -61,8 +61,17 @@ public final class RebuildHistoryRecorder implements Reconciler {
         this.clock = clock;
     }
 
-    /** The volume's target reported that a child's rebuild ended (completed, failed or cancelled). */
-    public void rebuildEnded(String volumeUuid, String childUri) {
+    /**
+     * The volume's target reported on a child: a rebuild ended if it was rebuilt (completed), or faulted with a reason
+     * "rebuild ..." (failed or cancelled).
+     */
+    public void childReported(String volumeUuid, String childUri, boolean faulted, String reason) {
+        if (!faulted || reason.startsWith("rebuild ")) {
+            rebuildEnded(volumeUuid, childUri);
+        }
+    }
+
+    private void rebuildEnded(String volumeUuid, String childUri) {
         List<Reported> one = List.of(new Reported(childUri, clock.instant(), 0));
         reported.merge(volumeUuid, one, (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
     }

@@ -10,6 +10,7 @@ import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeStatePoller;
+import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
@@ -19,7 +20,7 @@ import io.javastor.core.store.Versioned;
  * spec Creating, create on the node, spec Created; spec Deleting, destroy on the node, spec removed.
  * Callers hold the owning volume's guard.
  */
-public final class ReplicaOperations {
+public final class ReplicaOperations implements PoolOperations.PoolReplicas {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicaOperations.class);
 
@@ -44,6 +45,11 @@ public final class ReplicaOperations {
 
     public List<Versioned<ReplicaSpec>> all() {
         return store.list(ReplicaSpec.KIND);
+    }
+
+    @Override
+    public List<String> replicasIn(String poolId) {
+        return store.list(ReplicaSpec.KIND).stream().filter(r -> poolId.equals(r.spec().poolId())).map(r -> r.spec().uuid()).toList();
     }
 
     /** Records the intent (specs Creating) for several replicas in one etcd transaction; they exist nowhere yet. */

@@ -15,7 +15,6 @@ import io.javastor.core.CoreException;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
-import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.IoEngineConnections;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatePoller;
@@ -46,9 +45,20 @@ public final class StandaloneReplicas {
     private final NodeStatePoller poller;
     private final EventHistory events;
     private final NvmeSecrets secrets;
+    private final NexusChildren nexusChildren;
+
+    /** The children of nexuses outside volumes, as a replica's destroy and unshare must see them. The nexus package answers (it depends on this one). */
+    public interface NexusChildren {
+        /** The first child of a nexus outside volumes, not being deleted, whose URI names the replica; only NVMe-oF children when {@code remoteOnly}. */
+        Optional<NexusChild> childNaming(String replicaUuid, boolean remoteOnly);
+    }
+
+    /** A nexus child whose URI names a replica, and the nexus (on its node) that has it. */
+    public record NexusChild(String nexusUuid, String nodeId, String uri) {}
 
     public StandaloneReplicas(SpecStore store, OperationGuard volumeGuard, ReplicaOperations replicas, IoEngineConnections engines,
-                              NodeRegistry registry, NodeStatePoller poller, EventHistory events, NvmeSecrets secrets) {
+                              NodeRegistry registry, NodeStatePoller poller, EventHistory events, NvmeSecrets secrets,
+                              NexusChildren nexusChildren) {
         this.store = store;
         this.guard = volumeGuard;
         this.replicas = replicas;
@@ -57,6 +67,7 @@ public final class StandaloneReplicas {
         this.poller = poller;
         this.events = events;
         this.secrets = secrets;
+        this.nexusChildren = nexusChildren;
     }
 
     /** Creates the replica in the pool; the same request again answers the same replica. */
@@ -231,18 +242,11 @@ public final class StandaloneReplicas {
      * lose the child's data or its connection. Unsharing only matters to nexuses that reach it over NVMe-oF.
      */
     private void requireNotANexusChild(ReplicaSpec s, boolean remoteOnly, String what) {
-        for (Versioned<NexusSpec> v : store.list(NexusSpec.KIND)) {
-            NexusSpec n = v.spec();
-            if (n.ofVolume() || n.operation() == OperationStatus.DELETING) {
-                continue;
-            }
-            for (NexusSpec.Child c : n.children()) {
-                boolean names = c.uri().contains(s.uuid()) && (!remoteOnly || c.uri().startsWith("nvmf"));
-                if (names) {
-                    throw new CoreException.InUse("replica " + s.uuid() + ": is child " + c.uri() + " of nexus " + n.uuid()
-                            + " on node " + n.nodeId() + "; remove the child from the nexus before you " + what, Map.of("nexus", n.uuid()));
-                }
-            }
+        Optional<NexusChild> child = nexusChildren.childNaming(s.uuid(), remoteOnly);
+        if (child.isPresent()) {
+            NexusChild c = child.get();
+            throw new CoreException.InUse("replica " + s.uuid() + ": is child " + c.uri() + " of nexus " + c.nexusUuid()
+                    + " on node " + c.nodeId() + "; remove the child from the nexus before you " + what, Map.of("nexus", c.nexusUuid()));
         }
     }
 

@@ -17,6 +17,7 @@ import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
+import io.javastor.core.nexus.StandaloneNexuses;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
 import io.javastor.core.node.PoolState;
@@ -33,7 +34,7 @@ import io.javastor.core.store.Versioned;
  * {@code VolumeSpecRecovery}. What a volume looks like is {@link VolumeViews}'s; the reconcilers' repairs live next
  * to them in {@code io.javastor.core.reconcile}.
  */
-public final class VolumeOperations {
+public final class VolumeOperations implements StandaloneNexuses.VolumeUuids {
 
     private static final Logger log = LoggerFactory.getLogger(VolumeOperations.class);
     public static final int MAX_REPLICAS = 16;
@@ -360,6 +361,12 @@ public final class VolumeOperations {
             readCreated(uuid);
         }
         return nexuses.hostSecretsOf(uuid, hostNqn);
+    }
+
+    /** Whether a volume of this uuid exists, in any state: a nexus made outside volumes must not take its uuid. */
+    @Override
+    public boolean isVolume(String uuid) {
+        return store.get(VolumeSpec.KIND, uuid).isPresent();
     }
 
     /** Whether {@code uuid} names a volume or a nexus (made outside volumes), whose host secrets {@link #hostSecrets} answers. */

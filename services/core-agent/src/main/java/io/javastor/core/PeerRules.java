@@ -1,4 +1,4 @@
-package io.javastor.core.api;
+package io.javastor.core;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -21,7 +21,8 @@ import io.javastor.core.node.certificate.NodeCertificateProperties;
  * Who may call the core agent (mTLS, docs/security.md): io-engines register, heartbeat and report their children
  * (each for its own node: {@code RegistrationApi}); where the agent issues node certificates, the shared io-engine
  * certificate may only ask for one ({@code NodeCertificateApi}) and acts for no node; CSI node plugins report failed paths, fetch their connections' secrets and register their node as an app node; the REST gateway calls the
- * rest. Health and reflection are open to any peer of the cluster.
+ * rest. Health and reflection are open to any peer of the cluster. The rules name services of several packages, so they
+ * live here beside the wiring, not in {@code api}, which the resource packages build on.
  */
 @Configuration(proxyBeanMethods = false)
 public class PeerRules {

@@ -1,4 +1,4 @@
-package io.javastor.core.api;
+package io.javastor.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

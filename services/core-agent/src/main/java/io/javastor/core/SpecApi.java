@@ -1,4 +1,4 @@
-package io.javastor.core.store;
+package io.javastor.core;
 
 import java.util.List;
 
@@ -8,19 +8,26 @@ import io.grpc.stub.StreamObserver;
 import io.javastor.api.core.v1.ListSpecsRequest;
 import io.javastor.api.core.v1.ListSpecsResponse;
 import io.javastor.api.core.v1.SpecServiceGrpc;
-import io.javastor.core.CoreException;
 import io.javastor.core.api.ProtoMapping;
+import io.javastor.core.nexus.NexusInfo;
+import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.replica.ReplicaSpec;
+import io.javastor.core.snapshot.VolumeSnapshotSpec;
+import io.javastor.core.store.SpecKind;
+import io.javastor.core.store.SpecStore;
 import io.javastor.core.volume.VolumeSpec;
 
-/** The raw specs in etcd, for debugging and the dashboard. */
+/**
+ * The raw specs in etcd, for debugging and the dashboard. It lists every kind, so it sits above the resource packages
+ * (here, beside the wiring) rather than in {@code store}, which they all build on.
+ */
 @Service
 public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
 
-    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, io.javastor.core.nexus.NexusSpec.KIND,
-            io.javastor.core.nexus.NexusInfo.KIND, io.javastor.core.snapshot.VolumeSnapshotSpec.KIND);
+    private static final List<SpecKind<?>> KINDS = List.of(NodeSpec.KIND, PoolSpec.KIND, ReplicaSpec.KIND, VolumeSpec.KIND, NexusSpec.KIND,
+            NexusInfo.KIND, VolumeSnapshotSpec.KIND);
 
     private final SpecStore store;
 
