@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,6 +227,12 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdCr
 JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdEnable(JNIEnv *env, jclass cls, jlong ringPtr, jboolean on) {
   (void)env; (void)cls;
   return io_uring_cq_eventfd_toggle((struct io_uring *)(intptr_t)ringPtr, on ? true : false);
+}
+
+/* Sets the calling thread's timer slack: the poller's short timed sleeps must not be stretched by the 50 us default. */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_setTimerSlack(JNIEnv *env, jclass cls, jlong nanos) {
+  (void)env; (void)cls;
+  return prctl(PR_SET_TIMERSLACK, (unsigned long)(nanos > 0 ? nanos : 1), 0, 0, 0) < 0 ? -errno : 0;
 }
 
 /* Whether completions are waiting in the CQ (no system call). */

@@ -27,8 +27,10 @@ public final class RandomIoLoad {
         }
     }
 
+    /** @param cpuMicrosPerIo this process's CPU time (every thread, spinning included) per I/O over the measured window */
     public record Result(long ops, long errors, double seconds, double iops, double mibPerSec,
-                         double p50Micros, double p99Micros, double p999Micros, double meanMicros, String firstError) {
+                         double p50Micros, double p99Micros, double p999Micros, double meanMicros, String firstError,
+                         double cpuMicrosPerIo) {
         public String line(String prefix) {
             return String.format("%s_iops=%.0f%n%s_mibps=%.1f%n%s_p50_us=%.1f%n%s_p99_us=%.1f%n%s_p999_us=%.1f%n%s_errors=%d",
                     prefix, iops, prefix, mibPerSec, prefix, p50Micros, prefix, p99Micros, prefix, p999Micros, prefix, errors);
@@ -84,11 +86,15 @@ public final class RandomIoLoad {
         ops.set(0);
         errors.set(0);
         latIndex.set(0);
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
         measuring = true;
         long t0 = System.nanoTime();
         TimeUnit.NANOSECONDS.sleep(o.duration().toNanos());
         measuring = false;
         long t1 = System.nanoTime();
+        long cpuNanos = os.getProcessCpuTime() - cpu0;
         stop = true;
         if (!finished.await(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("I/O did not drain within 30 s on " + device.uri());
@@ -100,7 +106,7 @@ public final class RandomIoLoad {
         long count = ops.get();
         double mean = n == 0 ? 0 : Arrays.stream(lat).average().orElse(0) / 1000.0;
         return new Result(count, errors.get(), secs, count / secs, count * (double) o.ioSize() / secs / (1 << 20),
-                pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), mean, firstError);
+                pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), mean, firstError, count == 0 ? 0 : cpuNanos / 1e3 / count);
     }
 
     private static double pct(long[] sorted, double p) {

@@ -36,7 +36,8 @@ public final class StorageBench implements Callable<Integer> {
     int seconds;
     @Option(names = "--rounds", description = "rounds; medians are reported", defaultValue = "3")
     int rounds;
-    @Option(names = "--spin-us", description = "completion poller busy-poll window (microseconds)", defaultValue = "50")
+    @Option(names = "--spin-us", description = "completion poller's hybrid spin window around a lone I/O's due time (microseconds; 0 = never spin)",
+            defaultValue = "10")
     long spinMicros;
 
     public static void main(String[] args) {
@@ -67,19 +68,31 @@ public final class StorageBench implements Callable<Integer> {
                         FioRun.Result fio;
                         if (round % 2 == 1) {
                             ours = ours(r, read, qd, size, round);
-                            fio = FioRun.random(file, read, qd, physOffset, size, seconds);
+                            fio = FioRun.random(file, read, qd, physOffset, size, seconds, false);
                         } else {
-                            fio = FioRun.random(file, read, qd, physOffset, size, seconds);
+                            fio = FioRun.random(file, read, qd, physOffset, size, seconds, false);
                             ours = ours(r, read, qd, size, round);
                         }
-                        add(samples, "replica_" + rw + "_qd" + qd + "_iops", ours.iops());
-                        add(samples, "replica_" + rw + "_qd" + qd + "_p50_us", ours.p50Micros());
-                        add(samples, "replica_" + rw + "_qd" + qd + "_p99_us", ours.p99Micros());
-                        add(samples, "fio_" + rw + "_qd" + qd + "_iops", fio.iops());
-                        add(samples, "fio_" + rw + "_qd" + qd + "_p50_us", fio.p50Micros());
-                        add(samples, "fio_" + rw + "_qd" + qd + "_p99_us", fio.p99Micros());
-                        System.out.printf("# round %d %s qd%d: replica %.0f IOPS p50 %.1f us | fio %.0f IOPS p50 %.1f us%n",
-                                round, rw, qd, ours.iops(), ours.p50Micros(), fio.iops(), fio.p50Micros());
+                        String cell = rw + "_qd" + qd;
+                        add(samples, "replica_" + cell + "_iops", ours.iops());
+                        add(samples, "replica_" + cell + "_p50_us", ours.p50Micros());
+                        add(samples, "replica_" + cell + "_p99_us", ours.p99Micros());
+                        add(samples, "replica_" + cell + "_cpu_us_per_io", ours.cpuMicrosPerIo());
+                        add(samples, "fio_" + cell + "_iops", fio.iops());
+                        add(samples, "fio_" + cell + "_p50_us", fio.p50Micros());
+                        add(samples, "fio_" + cell + "_p99_us", fio.p99Micros());
+                        add(samples, "fio_" + cell + "_cpu_us_per_io", fio.cpuMicrosPerIo());
+                        String batchedNote = "";
+                        if (qd > 1) {
+                            // fio's best at depth submits and reaps in batches, as our engine does.
+                            FioRun.Result batched = FioRun.random(file, read, qd, physOffset, size, seconds, true);
+                            add(samples, "fio_batched_" + cell + "_iops", batched.iops());
+                            add(samples, "fio_batched_" + cell + "_p50_us", batched.p50Micros());
+                            batchedNote = String.format(" | fio batched %.0f IOPS", batched.iops());
+                        }
+                        System.out.printf("# round %d %s: replica %.0f IOPS p50 %.1f us %.1f cpu-us/io | fio %.0f IOPS p50 %.1f us %.1f cpu-us/io%s%n",
+                                round, cell, ours.iops(), ours.p50Micros(), ours.cpuMicrosPerIo(), fio.iops(), fio.p50Micros(),
+                                fio.cpuMicrosPerIo(), batchedNote);
                     }
                 }
             }
@@ -97,8 +110,22 @@ public final class StorageBench implements Callable<Integer> {
         System.out.printf("replica_vs_fio_qd32_read_iops=%.2f%n", readRatio);
         System.out.printf("replica_vs_fio_qd32_write_iops=%.2f%n", writeRatio);
         System.out.printf("rounds=%d%nseconds_per_measurement=%d%n", rounds, seconds);
-        // The headline figure is the weaker of read and write.
         System.out.printf("replica_vs_fio_qd32_iops=%.2f%n", Math.min(readRatio, writeRatio));
+        // The headline figures: each the weaker of read and write.
+        double qd1Read = ratio(med, "replica_randread_qd1_iops", "fio_randread_qd1_iops");
+        double qd1Write = ratio(med, "replica_randwrite_qd1_iops", "fio_randwrite_qd1_iops");
+        System.out.printf("replica_vs_fio_qd1_read_iops=%.2f%nreplica_vs_fio_qd1_write_iops=%.2f%n", qd1Read, qd1Write);
+        System.out.printf("replica_vs_fio_qd1_iops=%.2f%n", Math.min(qd1Read, qd1Write));
+        double bestRead = med.get("replica_randread_qd32_iops")
+                / Math.max(med.get("fio_randread_qd32_iops"), med.get("fio_batched_randread_qd32_iops"));
+        double bestWrite = med.get("replica_randwrite_qd32_iops")
+                / Math.max(med.get("fio_randwrite_qd32_iops"), med.get("fio_batched_randwrite_qd32_iops"));
+        System.out.printf("replica_vs_best_fio_qd32_read_iops=%.2f%nreplica_vs_best_fio_qd32_write_iops=%.2f%n", bestRead, bestWrite);
+        System.out.printf("replica_vs_best_fio_qd32_iops=%.2f%n", Math.min(bestRead, bestWrite));
+        double cpuRead = ratio(med, "replica_randread_qd1_cpu_us_per_io", "fio_randread_qd1_cpu_us_per_io");
+        double cpuWrite = ratio(med, "replica_randwrite_qd1_cpu_us_per_io", "fio_randwrite_qd1_cpu_us_per_io");
+        System.out.printf("qd1_read_cpu_us_per_io_vs_fio=%.2f%nqd1_write_cpu_us_per_io_vs_fio=%.2f%n", cpuRead, cpuWrite);
+        System.out.printf("qd1_cpu_us_per_io_vs_fio=%.2f%n", Math.max(cpuRead, cpuWrite));
         return 0;
     }
 
@@ -128,6 +155,10 @@ public final class StorageBench implements Callable<Integer> {
         }
         inflight.forEach(java.util.concurrent.CompletableFuture::join);
         r.flush().join();
+    }
+
+    private static double ratio(Map<String, Double> med, String ours, String reference) {
+        return med.get(ours) / med.get(reference);
     }
 
     private static void add(Map<String, List<Double>> m, String k, double v) {

@@ -91,10 +91,11 @@ public record IoEngineProperties(
 
     /**
      * @param ringEntries  submission queue size (in-flight ops per engine)
-     * @param spinMicros   how long the completion poller busy-polls after the last completion while I/O is in flight
+     * @param spinMicros   hybrid polling's window: how long before and after a lone operation's measured due time the
+     *                     completion poller spins, where spinning is measured to be faster than sleeping; 0 = never
      * @param sqpollIdleMs kernel submission polling thread idle time; 0 = no SQPOLL
      */
-    public record Uring(@DefaultValue("256") int ringEntries, @DefaultValue("50") long spinMicros, @DefaultValue("0") int sqpollIdleMs) {
+    public record Uring(@DefaultValue("256") int ringEntries, @DefaultValue("10") long spinMicros, @DefaultValue("0") int sqpollIdleMs) {
     }
 
     public String nodeNqn() {

@@ -25,7 +25,7 @@ public final class BlockDeviceFactory implements AutoCloseable {
     }
 
     public static BlockDeviceFactory withDefaults() {
-        return new BlockDeviceFactory(256, 50, 0);
+        return new BlockDeviceFactory(256, 10, 0);
     }
 
     /** Opens a disk; {@link IllegalArgumentException} names what is wrong with the URI or the file. */

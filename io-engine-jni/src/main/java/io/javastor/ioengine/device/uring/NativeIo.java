@@ -110,6 +110,9 @@ public final class NativeIo {
 
     static native boolean ready(long ring);
 
+    /** The calling thread's timer slack (how late the kernel may end its timed sleeps); 0 or -errno. */
+    static native int setTimerSlack(long nanos);
+
     static native String strerror(int errno);
 
     /** The native engine cannot run here: the io-engine refuses to start with this message. */

@@ -13,9 +13,9 @@ import java.util.function.IntConsumer;
  * One io_uring and the thread that reaps its completions.
  *
  * <p>Submitters call {@link #submit} from any thread (serialised by a short lock: liburing's SQ has a
- * single producer); the poller thread is the CQ's single consumer. The poller busy-polls while I/O is
- * in flight, for up to {@code spinNanos} after the last completion, then sleeps in the kernel until the
- * next completion: an idle engine costs no CPU, a busy one sees completions without a wake-up.
+ * single producer); the poller thread is the CQ's single consumer. It sleeps in the kernel until the next
+ * completion, except around a lone operation's measured due time, when it spins ({@link HybridPolling}): an idle
+ * engine costs no CPU, and a QD1 operation is seen without a wake-up.
  *
  * <p>Another thread that polls anyway (a socket event loop that serves the I/O, as the NVMe-oF target's
  * does) may take over reaping with {@link #acquirePolling()}: it then calls {@link #poll()} in its loop
@@ -33,10 +33,13 @@ public final class UringReactor implements AutoCloseable {
 
     private final long ring;
     private final int entries;
-    private final long spinNanos;
+    private final HybridPolling polling;
     private final Object submitLock = new Object();
     /** Slot i holds the callback of the op whose user_data is i. Guarded by submitLock. */
     private final Completion[] slots;
+    /** When slot i's op was submitted, and how it waits ({@link HybridPolling#NOT_ALONE} unless alone). Guarded by submitLock. */
+    private final long[] submittedAt;
+    private final byte[] waitMode;
     private final int[] freeSlots;
     private int freeTop;
     /** SQEs prepared in a {@link SubmissionBatch} and not yet handed to the kernel. Guarded by submitLock. */
@@ -71,6 +74,7 @@ public final class UringReactor implements AutoCloseable {
     private record Pending(int op, int fd, long addr, long len, long offset, Completion completion) {
     }
 
+    /** @param spinMicros how long before and after a lone operation's measured due time the poller spins; 0 = never */
     public UringReactor(String name, int entries, long spinMicros, int sqpollIdleMs) {
         NativeIo.load();
         if (Integer.bitCount(entries) != 1 || entries < 8 || entries > 4096) {
@@ -82,9 +86,11 @@ public final class UringReactor implements AutoCloseable {
         }
         this.ring = r;
         this.entries = entries;
-        this.spinNanos = spinMicros * 1000;
+        this.polling = new HybridPolling(spinMicros * 1000);
         // In flight never exceeds the SQ size, so the CQ (2x) cannot overflow.
         this.slots = new Completion[entries];
+        this.submittedAt = new long[entries];
+        this.waitMode = new byte[entries];
         this.freeSlots = new int[entries];
         for (int i = 0; i < entries; i++) {
             freeSlots[i] = entries - 1 - i;
@@ -119,7 +125,9 @@ public final class UringReactor implements AutoCloseable {
             } else {
                 slot = freeSlots[--freeTop];
                 slots[slot] = completion;
-                inFlight.incrementAndGet();
+                long now = System.nanoTime();
+                submittedAt[slot] = now;
+                waitMode[slot] = polling.submitted(now, inFlight.incrementAndGet() == 1);
                 SubmissionBatch batching = SubmissionBatch.current();
                 if (batching == null) {
                     rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
@@ -173,7 +181,7 @@ public final class UringReactor implements AutoCloseable {
     }
 
     private void pollLoop() {
-        long lastWork = System.nanoTime();
+        NativeIo.setTimerSlack(HybridPolling.MIN_SLEEP_NANOS / 3); // the default 50 us slack would outlast a hybrid sleep
         while (running || inFlight.get() > 0) {
             if (flushFailed) {
                 flushFailed = false;
@@ -182,25 +190,28 @@ public final class UringReactor implements AutoCloseable {
             Thread ext = externalPoller.get();
             if (ext != null && running && (armed || System.nanoTime() - externalPolledAt < EXTERNAL_STALE_NANOS)) {
                 java.util.concurrent.locks.LockSupport.parkNanos(this, EXTERNAL_PARK_NANOS);
-                lastWork = System.nanoTime();
                 continue;
             }
-            int n = reapAndRun(0);
-            if (n == 0) {
-                if (inFlight.get() > 0 && System.nanoTime() - lastWork < spinNanos) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                n = reapAndRun(IDLE_WAIT_NANOS);
-                if (n <= 0) {
-                    continue;
-                }
-            }
-            if (n < 0) {
+            if (reapAndRun(0) != 0) {
                 continue;
             }
-            lastWork = System.nanoTime();
+            long wait = polling.waitNanos(System.nanoTime(), inFlight.get());
+            if (wait == 0) {
+                Thread.onSpinWait();
+            } else {
+                reapAndRun(wait);
+            }
         }
+    }
+
+    /** The measured completion time of an operation in flight alone (0 before the first): what the poller's spin aims at. */
+    public long expectedCompletionNanos() {
+        return polling.expectedNanos();
+    }
+
+    /** Whether lone operations are currently waited for by spinning around their due time (measured to be faster). */
+    public boolean spinsForLoneOperations() {
+        return polling.spinning();
     }
 
     /** Operations prepared in a {@link SubmissionBatch} that the kernel has not been handed yet. */
@@ -287,6 +298,7 @@ public final class UringReactor implements AutoCloseable {
             if (n <= 0) {
                 return n;
             }
+            long now = System.nanoTime();
             synchronized (submitLock) {
                 for (int i = 0; i < n; i++) {
                     int slot = (int) reapOut.getLong(i * 16);
@@ -297,6 +309,9 @@ public final class UringReactor implements AutoCloseable {
                     }
                     batch[i] = slots[slot];
                     slots[slot] = null;
+                    if (waitMode[slot] != HybridPolling.NOT_ALONE) {
+                        polling.completedAlone(waitMode[slot], submittedAt[slot], now);
+                    }
                     freeSlots[freeTop++] = slot;
                     inFlight.decrementAndGet();
                 }
