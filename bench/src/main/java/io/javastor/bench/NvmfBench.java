@@ -58,6 +58,7 @@ public final class NvmfBench {
             }
             List<NvmfTarget> targets = new ArrayList<>();
             List<NvmfBlockDevice> remotes = new ArrayList<>();
+            List<Integer> ports = new ArrayList<>();
             System.out.println("nvmf_bench_file=" + file);
             System.out.println("nvmf_bench_replica_mb=" + replicaMb);
             System.out.println("nvmf_bench_runs=" + runs);
@@ -70,6 +71,7 @@ public final class NvmfBench {
                             .withBusyPoll(Long.parseLong(v[1])).withPollReactor(Boolean.parseBoolean(v[2]) ? factory.reactor() : null));
                     targets.add(target);
                     int port = target.start("127.0.0.1", 0).getPort();
+                    ports.add(port);
                     target.addSubsystem(nqn, replica, "BENCH0001", "Javastor replica", Set.of());
                     remotes.add(NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + nqn,
                             NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128).withBusyPoll(Long.parseLong(v[3]))
@@ -126,6 +128,7 @@ public final class NvmfBench {
                                 median(nvmf.get(0), RandomIoLoad.Result::meanMicros)};
                     }
                 }
+                mallocCell(factory, targets.get(0), ports.get(0), runs, secs);
             } finally {
                 remotes.forEach(NvmfBlockDevice::close);
                 targets.forEach(NvmfTarget::close);
@@ -140,6 +143,51 @@ public final class NvmfBench {
             System.out.printf("nvmf_added_latency_qd1_us=%.1f%n", res[1][1] - res[0][1]);
         }
         Files.deleteIfExists(file);
+    }
+
+    /**
+     * The pure protocol cost: a RAM disk ({@code malloc://}, filled first) exported by the same target and read through
+     * NVMe/TCP at QD1 and QD32, next to reading it directly. No disk in the way, so what remains is the transport.
+     */
+    private static void mallocCell(BlockDeviceFactory factory, NvmfTarget target, int port, int runs, double secs) throws Exception {
+        BlockDevice ram = factory.open("malloc:///nvmf-bench-ram?size_mb=256");
+        int chunk = 1 << 20;
+        ByteBuffer b = DmaBuffers.allocate(chunk);
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int i = 0; i < chunk; i += 8) {
+            b.putLong(i, rnd.nextLong());
+        }
+        for (long off = 0; off < ram.size(); off += chunk) {
+            ram.write(off, b.duplicate().clear()).join();
+        }
+        String nqn = "nqn.2019-05.io.javastor:bench-malloc-" + UUID.randomUUID();
+        target.addSubsystem(nqn, ram, "BENCHRAM01", "Javastor malloc", Set.of());
+        try (NvmfBlockDevice remote = NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + nqn,
+                NvmfHostOptions.defaults("nqn.2019-05.io.javastor:node-name:bench").withQueues(1, 128))) {
+            double warm = Double.parseDouble(System.getProperty("nvmf.bench.warmup", "2"));
+            for (int qd : new int[] {32, 1}) {
+                NvmfPerf.run(remote, "randread", 0, 4096, qd, 0, warm, 0);
+            }
+            for (int qd : new int[] {1, 32}) {
+                java.util.Map<String, List<Double>> cpu = new java.util.HashMap<>();
+                List<RandomIoLoad.Result> local = new ArrayList<>();
+                List<RandomIoLoad.Result> nvmf = new ArrayList<>();
+                for (int i = 0; i < runs; i++) {
+                    local.add(measure(ram, "randread", qd, secs, cpu, "local"));
+                    nvmf.add(measure(remote, "randread", qd, secs, cpu, "nvmf"));
+                }
+                print("malloc_local_randread_qd" + qd, local);
+                print("nvmf_malloc_randread_qd" + qd, nvmf);
+                System.out.printf("nvmf_malloc_randread_qd%d_cpu_us_per_io=%.1f%n", qd, medianOf(cpu.get("nvmf")));
+                if (qd == 1) {
+                    System.out.printf("nvmf_malloc_qd1_read_p50_us=%.1f%n", median(nvmf, RandomIoLoad.Result::p50Micros));
+                } else {
+                    System.out.printf("nvmf_malloc_qd32_read_iops=%.0f%n", median(nvmf, RandomIoLoad.Result::iops));
+                }
+            }
+        } finally {
+            target.removeSubsystem(nqn);
+        }
     }
 
     /**
