@@ -40,7 +40,9 @@ public class SpecApi extends SpecServiceGrpc.SpecServiceImplBase {
         List<SpecKind<?>> kinds = request.getKind().isEmpty() ? KINDS
                 : KINDS.stream().filter(k -> k.name().equals(request.getKind())).toList();
         if (kinds.isEmpty()) {
-            throw new CoreException.InvalidArgument("kind", "must be one of node, pool, replica, volume, nexus");
+            // Named from the list itself, so a kind added there is never missing from the message.
+            throw new CoreException.InvalidArgument("kind", "'" + request.getKind() + "' is not a spec kind; must be one of "
+                    + String.join(", ", KINDS.stream().map(SpecKind::name).toList()));
         }
         ListSpecsResponse.Builder out = ListSpecsResponse.newBuilder();
         for (SpecStore.RawSpec s : store.listRaw(kinds)) {

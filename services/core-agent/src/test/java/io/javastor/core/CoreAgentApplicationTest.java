@@ -236,6 +236,13 @@ class CoreAgentApplicationTest {
                     assertThat(s.getId()).isEqualTo(replica);
                     assertThat(s.getJson()).contains("\"nodeId\":\"node-gone\"");
                 });
+        // An unknown kind is refused with every kind the API serves named.
+        assertThatThrownBy(() -> SpecServiceGrpc.newBlockingStub(agent.channel()).listSpecs(ListSpecsRequest.newBuilder().setKind("volumes").build()))
+                .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("'volumes' is not a spec kind")
+                            .contains("node, pool, replica, volume, nexus, nexusinfo, snapshot");
+                });
     }
 
     @Test

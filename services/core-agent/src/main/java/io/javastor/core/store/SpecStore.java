@@ -212,30 +212,44 @@ public final class SpecStore implements AutoCloseable {
 
     /** Writes several new specs in one transaction: all or none (Conflict if any key exists). */
     public <T extends Spec> List<Versioned<T>> createAll(SpecKind<T> kind, List<T> specs) {
+        long revision = createTogether(specs.stream().map(spec -> new NewSpec<>(kind, spec)).toList());
+        return specs.stream().map(spec -> new Versioned<>(spec, revision)).toList();
+    }
+
+    /** A spec to write where none exists yet, with its kind. */
+    public record NewSpec<T extends Spec>(SpecKind<T> kind, T spec) {
+        public Versioned<T> at(long revision) {
+            return new Versioned<>(spec, revision);
+        }
+    }
+
+    /**
+     * Writes new specs of any kinds in one transaction, all or none (Conflict if any key exists): one etcd round trip
+     * where a resource and its parts start together. Returns the revision they were written at (0 for none).
+     */
+    public long createTogether(List<? extends NewSpec<?>> specs) {
         servedFromView.remove();
         if (specs.isEmpty()) {
-            return List.of();
+            return 0;
         }
         Optional<Cmp> fenceCondition = fence.condition();
         List<Cmp> conditions = new ArrayList<>();
         List<Op> puts = new ArrayList<>();
-        for (T spec : specs) {
-            ByteSequence key = key(kind, spec.id());
+        for (NewSpec<?> n : specs) {
+            ByteSequence key = key(n.kind(), n.spec().id());
             conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)));
-            puts.add(Op.put(key, encode(spec), PutOption.DEFAULT));
+            puts.add(Op.put(key, encode(n.spec()), PutOption.DEFAULT));
         }
         fenceCondition.ifPresent(conditions::add);
-        String ids = specs.stream().map(Spec::id).toList().toString();
-        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(),
-                "write " + kind.name() + " " + ids);
+        String ids = specs.stream().map(n -> n.kind().name() + " " + n.spec().id()).toList().toString();
+        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids);
         if (!r.isSucceeded()) {
             if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
-                throw new CoreException.Unavailable(kind.name() + " " + ids + ": this agent is no longer the leader");
+                throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
             }
-            throw new CoreException.Conflict(kind.name() + " " + ids + ": one already exists");
+            throw new CoreException.Conflict(ids + ": one already exists");
         }
-        long revision = r.getHeader().getRevision();
-        return specs.stream().map(spec -> new Versioned<>(spec, revision)).toList();
+        return r.getHeader().getRevision();
     }
 
     /** Replaces the spec if it is still at {@code current}'s revision. */

@@ -76,16 +76,24 @@ public final class VolumeReplicas {
         if (missing <= 0) {
             return live;
         }
-        List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), missing,
-                spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
-        List<ReplicaSpec> wanted = chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
-                spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
+        List<ReplicaSpec> wanted = place(spec, missing, usedNodes);
         if (spec.operation() == OperationStatus.CREATED) {
             // The volume may hold data: a new replica is empty until a target rebuilds it, and must never be served before.
             nexuses.info().outOfSync(spec.uuid(), wanted.stream().map(ReplicaSpec::uuid).toList());
         }
         live.addAll(replicas.realizeAll(replicas.intendAll(wanted)));
         return live;
+    }
+
+    /**
+     * Chooses where {@code count} new replicas of the volume go (none on {@code usedNodes}), as Creating specs not yet
+     * written; ResourceExhausted when the cluster cannot hold them.
+     */
+    public List<ReplicaSpec> place(VolumeSpec spec, int count, Set<String> usedNodes) {
+        List<Candidate> chosen = placer.place(new PlacementRequest(spec.uuid(), spec.size(), spec.thin(), count,
+                spec.topology().nodeLabels(), spec.topology().poolLabels(), usedNodes), candidates.forGroup(spec.affinityGroup()));
+        return chosen.stream().map(c -> new ReplicaSpec(UUID.randomUUID().toString(), c.poolId(), c.nodeId(),
+                spec.size(), spec.thin(), spec.uuid(), OperationStatus.CREATING)).toList();
     }
 
     /** Removes the volume's Created replicas beyond {@code keep}, the least healthy first. */
