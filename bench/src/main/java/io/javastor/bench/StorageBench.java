@@ -96,6 +96,9 @@ public final class StorageBench implements Callable<Integer> {
                     }
                 }
             }
+            // What the hybrid poller concluded on this machine (docs/io-engine.md): spin for a lone I/O, or sleep.
+            System.out.printf("uring_poller_spins_for_lone_io=%s%nuring_expected_lone_completion_us=%.1f%n",
+                    devices.reactor().spinsForLoneOperations(), devices.reactor().expectedCompletionNanos() / 1e3);
             registry.destroyPool("bench");
         } finally {
             Files.deleteIfExists(file);

@@ -25,7 +25,6 @@ import java.util.function.IntConsumer;
  */
 public final class UringReactor implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UringReactor.class);
-    private static final long IDLE_WAIT_NANOS = 200_000_000L;
     private static final int REAP_BATCH = 256;
     /** An external poller that has not polled for this long is presumed stuck: the poller thread reaps. */
     static final long EXTERNAL_STALE_NANOS = 2_000_000L;
