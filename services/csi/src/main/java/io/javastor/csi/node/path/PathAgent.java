@@ -182,25 +182,40 @@ public final class PathAgent implements AutoCloseable {
     /**
      * With a usable path, the others are old targets' (moved away): retrying ones (they would reconnect to a thawed old
      * target) and live ones whose path the target calls inaccessible (a fenced old target) go.
+     *
+     * <p>Decided from one reading of each controller's state: a path read as live and usable a moment ago must never
+     * be the one removed because it has just dropped to "connecting" (its target killed between two reads). That
+     * removed a volume's only path in FailoverVmTest (CI, 2026-12-05): the kernel would have reconnected it, and the
+     * host's writes failed instead.
      */
     private void dropDeadPaths(String nqn) {
-        List<String> live = nvme.liveControllers(nqn);
-        if (live.stream().noneMatch(c -> nvme.anaState(c).map(a -> !a.equals("inaccessible")).orElse(true))) {
-            return;
-        }
-        for (String c : nvme.controllers(nqn)) {
-            String state = nvme.controllerState(c);
-            boolean stale = state.equals("connecting") || state.equals("dead")
-                    || (state.equals("live") && nvme.anaState(c).map(a -> a.equals("inaccessible") || a.equals("persistent-loss")).orElse(false));
-            if (stale) {
-                try {
-                    nvme.disconnectController(c);
-                    log.info("old path removed nqn={} controller={}", nqn, c);
-                } catch (IllegalStateException e) {
-                    log.warn("old path not removed nqn={} controller={}: {}", nqn, c, e.getMessage());
-                }
+        for (String c : stalePaths(nqn)) {
+            try {
+                nvme.disconnectController(c);
+                log.info("old path removed nqn={} controller={}", nqn, c);
+            } catch (IllegalStateException e) {
+                log.warn("old path not removed nqn={} controller={}: {}", nqn, c, e.getMessage());
             }
         }
+    }
+
+    /** The paths to remove: none unless another path is usable now; stale ones otherwise (see {@link #dropDeadPaths}). */
+    List<String> stalePaths(String nqn) {
+        record Seen(String controller, String state, Optional<String> ana) {
+            boolean usable() {
+                return state.equals("live") && ana.map(a -> !a.equals("inaccessible") && !a.equals("persistent-loss")).orElse(true);
+            }
+
+            boolean stale() {
+                return state.equals("connecting") || state.equals("dead")
+                        || (state.equals("live") && ana.map(a -> a.equals("inaccessible") || a.equals("persistent-loss")).orElse(false));
+            }
+        }
+        List<Seen> seen = nvme.controllers(nqn).stream().map(c -> new Seen(c, nvme.controllerState(c), nvme.anaState(c))).toList();
+        if (seen.stream().noneMatch(Seen::usable)) {
+            return List.of();
+        }
+        return seen.stream().filter(Seen::stale).map(Seen::controller).toList();
     }
 
     @Override
