@@ -7,12 +7,10 @@ import io.javastor.ioengine.nexus.NexusOptions;
 import io.javastor.ioengine.nexus.RebuildState;
 import io.javastor.ioengine.nexus.RebuildStats;
 import io.javastor.ioengine.device.BlockDeviceFactory;
-import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.Replica;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -78,7 +74,7 @@ public final class NexusBench {
                 replicas.add(registry.createReplica(UUID.randomUUID().toString(), "r" + i, "b" + i, size, false));
             }
             for (int i = 0; i < 3; i++) {
-                fill(replicas.get(i));
+                RandomIoLoad.fill(replicas.get(i));
             }
             ChildDeviceOpener opener = uri -> replicas.stream().filter(r -> r.uri().equals(uri)).findFirst().orElseThrow();
             NexusOptions options = NexusOptions.defaults();
@@ -161,24 +157,6 @@ public final class NexusBench {
             throw new IllegalStateException("dd failed: " + out);
         }
         return mb / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    private static void fill(Replica r) {
-        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < buf.capacity(); i += 8) {
-            buf.putLong(i, rnd.nextLong());
-        }
-        List<CompletableFuture<Void>> inflight = new ArrayList<>();
-        for (long off = 0; off < r.size(); off += 1 << 20) {
-            inflight.add(r.write(off, buf.duplicate().clear()));
-            if (inflight.size() == 16) {
-                inflight.forEach(CompletableFuture::join);
-                inflight.clear();
-            }
-        }
-        inflight.forEach(CompletableFuture::join);
-        r.flush().join();
     }
 
     private static long processCpuNanos() {

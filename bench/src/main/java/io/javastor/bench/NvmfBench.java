@@ -2,7 +2,6 @@ package io.javastor.bench;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.BlockDeviceFactory;
-import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nvmf.host.NvmfBlockDevice;
 import io.javastor.ioengine.nvmf.host.NvmfHostOptions;
 import io.javastor.ioengine.nvmf.tgt.NvmfTarget;
@@ -10,16 +9,13 @@ import io.javastor.ioengine.nvmf.tgt.NvmfTargetOptions;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.replica.Replica;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * bench/nvmf.sh: a replica on a pool on a uring file, measured directly (local path) and through our
@@ -41,7 +37,7 @@ public final class NvmfBench {
             BlockDevice disk = factory.open(diskUri);
             Pool pool = Pool.create(diskUri, disk, "bench", 4 << 20, 2.5);
             Replica replica = pool.createReplica(UUID.randomUUID(), "bench", replicaMb << 20, false);
-            fill(replica);
+            RandomIoLoad.fill(replica);
             // Development aid: -Dnvmf.bench.variants="a:TSPIN:REAP:HSPIN[:digests];b:..." measures several target/host
             // configurations in the same time window (each its own target and connection on the same replica);
             // "digests" turns on header and data digests (CRC32C) on that connection. The first variant is the one
@@ -151,15 +147,7 @@ public final class NvmfBench {
      */
     private static void mallocCell(BlockDeviceFactory factory, NvmfTarget target, int port, int runs, double secs) throws Exception {
         BlockDevice ram = factory.open("malloc:///nvmf-bench-ram?size_mb=256");
-        int chunk = 1 << 20;
-        ByteBuffer b = DmaBuffers.allocate(chunk);
-        SplittableRandom rnd = new SplittableRandom(7);
-        for (int i = 0; i < chunk; i += 8) {
-            b.putLong(i, rnd.nextLong());
-        }
-        for (long off = 0; off < ram.size(); off += chunk) {
-            ram.write(off, b.duplicate().clear()).join();
-        }
+        RandomIoLoad.fill(ram);
         String nqn = "nqn.2019-05.io.javastor:bench-malloc-" + UUID.randomUUID();
         target.addSubsystem(nqn, ram, "BENCHRAM01", "Javastor malloc", Set.of());
         try (NvmfBlockDevice remote = NvmfBlockDevice.connect("nvmf://127.0.0.1:" + port + "/" + nqn,
@@ -214,25 +202,6 @@ public final class NvmfBench {
     private static double medianOf(List<Double> l) {
         double[] v = l.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return v.length == 0 ? 0 : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static void fill(Replica r) {
-        int chunk = 1 << 20;
-        ByteBuffer b = DmaBuffers.allocate(chunk);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < chunk; i += 8) {
-            b.putLong(i, rnd.nextLong());
-        }
-        List<CompletableFuture<Void>> fs = new ArrayList<>();
-        for (long off = 0; off < r.size(); off += chunk) {
-            fs.add(r.write(off, b.duplicate().clear()));
-            if (fs.size() == 16) {
-                CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
-                fs.clear();
-            }
-        }
-        CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
-        r.flush().join();
     }
 
     private static double median(List<RandomIoLoad.Result> l, java.util.function.ToDoubleFunction<RandomIoLoad.Result> f) {

@@ -109,6 +109,28 @@ public final class RandomIoLoad {
                 pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), mean, firstError, count == 0 ? 0 : cpuNanos / 1e3 / count);
     }
 
+    /**
+     * Writes every block of the device once with random data and flushes: reads of never-written (sparse, unwritten)
+     * ranges never reach the disk and would give impossible figures.
+     */
+    public static void fill(BlockDevice d) {
+        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < buf.capacity(); i += 8) {
+            buf.putLong(i, rnd.nextLong());
+        }
+        java.util.List<CompletableFuture<Void>> inflight = new java.util.ArrayList<>();
+        for (long off = 0; off < d.size(); off += 1 << 20) {
+            inflight.add(d.write(off, buf.duplicate().clear()));
+            if (inflight.size() == 16) {
+                inflight.forEach(CompletableFuture::join);
+                inflight.clear();
+            }
+        }
+        inflight.forEach(CompletableFuture::join);
+        d.flush().join();
+    }
+
     private static double pct(long[] sorted, double p) {
         if (sorted.length == 0) {
             return 0;

@@ -1,7 +1,6 @@
 package io.javastor.bench;
 
 import io.javastor.ioengine.device.BlockDeviceFactory;
-import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.nexus.Nexus;
 import io.javastor.ioengine.nexus.NexusOptions;
 import io.javastor.ioengine.pool.DiskPolicy;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,7 +64,7 @@ public final class SnapshotBench {
                     replicas.add(p.createReplica(UUID.randomUUID(), "r" + i, size, false));
                 }
                 for (Replica r : replicas) {
-                    fill(r);
+                    RandomIoLoad.fill(r);
                 }
                 Nexus n = Nexus.create(UUID.randomUUID(), size, replicas.stream().map(Replica::uri).toList(),
                         uri -> replicas.stream().filter(r -> r.uri().equals(uri)).findFirst().orElseThrow(), NexusOptions.defaults());
@@ -120,7 +118,7 @@ public final class SnapshotBench {
                     snapshotAll(pools, replicas, "bench-last", snapshots + 1);
                     n.resumeWrites(pause.id());
                     first.add(load(n, size, 1, round + 200).iops());
-                    fill(n); // every cluster copied once
+                    RandomIoLoad.fill(n); // every cluster copied once
                     after.add(load(n, size, seconds, round + 300).iops());
                     System.out.printf("# round %d: write IOPS before %.0f, first second after a snapshot %.0f, once copied %.0f%n", round,
                             before.get(before.size() - 1), first.get(first.size() - 1), after.get(after.size() - 1));
@@ -188,25 +186,6 @@ public final class SnapshotBench {
             }
             ch.force(true);
         }
-    }
-
-    /** Writes every byte once (1 MiB at a time, 16 in flight) and flushes: data to read, and every cluster owned. */
-    private static void fill(io.javastor.ioengine.device.BlockDevice d) {
-        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < buf.capacity(); i += 8) {
-            buf.putLong(i, rnd.nextLong());
-        }
-        List<CompletableFuture<Void>> inflight = new ArrayList<>();
-        for (long off = 0; off < d.size(); off += 1 << 20) {
-            inflight.add(d.write(off, buf.duplicate().clear()));
-            if (inflight.size() == 16) {
-                inflight.forEach(CompletableFuture::join);
-                inflight.clear();
-            }
-        }
-        inflight.forEach(CompletableFuture::join);
-        d.flush().join();
     }
 
     private static double median(List<Double> v) {

@@ -1,7 +1,6 @@
 package io.javastor.bench;
 
 import io.javastor.ioengine.device.BlockDeviceFactory;
-import io.javastor.ioengine.device.DmaBuffers;
 import io.javastor.ioengine.pool.Pool;
 import io.javastor.ioengine.pool.PoolRegistry;
 import io.javastor.ioengine.replica.Replica;
@@ -9,7 +8,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +16,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -56,7 +53,7 @@ public final class StorageBench implements Callable<Integer> {
             Pool pool = registry.createPool("bench", List.of("uring://" + file + "?size_mb=" + (sizeMb + 64)), 0);
             Replica r = registry.createReplica(UUID.randomUUID().toString(), "bench", "bench", size, false);
             long physOffset = pool.layout().dataOffset();
-            fill(r);
+            RandomIoLoad.fill(r);
             System.out.println("# replica " + r.uuid() + ": " + sizeMb + " MiB thick, filled; its clusters start at byte " + physOffset
                     + " of " + file + " (fio uses the same range)");
             for (int round = 1; round <= rounds; round++) {
@@ -106,29 +103,19 @@ public final class StorageBench implements Callable<Integer> {
         Map<String, Double> med = new LinkedHashMap<>();
         samples.forEach((k, v) -> med.put(k, median(v)));
         med.forEach((k, v) -> System.out.printf("%s=%.1f%n", k, v));
-        double readRatio = med.get("replica_randread_qd32_iops") / med.get("fio_randread_qd32_iops");
-        double writeRatio = med.get("replica_randwrite_qd32_iops") / med.get("fio_randwrite_qd32_iops");
-        System.out.printf("replica_vs_fio_qd1_read_p50_latency=%.2f%n", med.get("replica_randread_qd1_p50_us") / med.get("fio_randread_qd1_p50_us"));
-        System.out.printf("replica_vs_fio_qd1_write_p50_latency=%.2f%n", med.get("replica_randwrite_qd1_p50_us") / med.get("fio_randwrite_qd1_p50_us"));
-        System.out.printf("replica_vs_fio_qd32_read_iops=%.2f%n", readRatio);
-        System.out.printf("replica_vs_fio_qd32_write_iops=%.2f%n", writeRatio);
         System.out.printf("rounds=%d%nseconds_per_measurement=%d%n", rounds, seconds);
-        System.out.printf("replica_vs_fio_qd32_iops=%.2f%n", Math.min(readRatio, writeRatio));
-        // The headline figures: each the weaker of read and write.
-        double qd1Read = ratio(med, "replica_randread_qd1_iops", "fio_randread_qd1_iops");
-        double qd1Write = ratio(med, "replica_randwrite_qd1_iops", "fio_randwrite_qd1_iops");
-        System.out.printf("replica_vs_fio_qd1_read_iops=%.2f%nreplica_vs_fio_qd1_write_iops=%.2f%n", qd1Read, qd1Write);
-        System.out.printf("replica_vs_fio_qd1_iops=%.2f%n", Math.min(qd1Read, qd1Write));
-        double bestRead = med.get("replica_randread_qd32_iops")
-                / Math.max(med.get("fio_randread_qd32_iops"), med.get("fio_batched_randread_qd32_iops"));
-        double bestWrite = med.get("replica_randwrite_qd32_iops")
-                / Math.max(med.get("fio_randwrite_qd32_iops"), med.get("fio_batched_randwrite_qd32_iops"));
-        System.out.printf("replica_vs_best_fio_qd32_read_iops=%.2f%nreplica_vs_best_fio_qd32_write_iops=%.2f%n", bestRead, bestWrite);
-        System.out.printf("replica_vs_best_fio_qd32_iops=%.2f%n", Math.min(bestRead, bestWrite));
-        double cpuRead = ratio(med, "replica_randread_qd1_cpu_us_per_io", "fio_randread_qd1_cpu_us_per_io");
-        double cpuWrite = ratio(med, "replica_randwrite_qd1_cpu_us_per_io", "fio_randwrite_qd1_cpu_us_per_io");
-        System.out.printf("qd1_read_cpu_us_per_io_vs_fio=%.2f%nqd1_write_cpu_us_per_io_vs_fio=%.2f%n", cpuRead, cpuWrite);
-        System.out.printf("qd1_cpu_us_per_io_vs_fio=%.2f%n", Math.max(cpuRead, cpuWrite));
+        // Each figure for read and for write, then the headline: the weaker of the two.
+        pair("replica_vs_fio_qd1_%s_p50_latency", null, ratio(med, "replica_randread_qd1_p50_us", "fio_randread_qd1_p50_us"),
+                ratio(med, "replica_randwrite_qd1_p50_us", "fio_randwrite_qd1_p50_us"), Math::max);
+        pair("replica_vs_fio_qd32_%s_iops", "replica_vs_fio_qd32_iops", ratio(med, "replica_randread_qd32_iops", "fio_randread_qd32_iops"),
+                ratio(med, "replica_randwrite_qd32_iops", "fio_randwrite_qd32_iops"), Math::min);
+        pair("replica_vs_fio_qd1_%s_iops", "replica_vs_fio_qd1_iops", ratio(med, "replica_randread_qd1_iops", "fio_randread_qd1_iops"),
+                ratio(med, "replica_randwrite_qd1_iops", "fio_randwrite_qd1_iops"), Math::min);
+        pair("replica_vs_best_fio_qd32_%s_iops", "replica_vs_best_fio_qd32_iops", vsBestFio(med, "randread"), vsBestFio(med, "randwrite"),
+                Math::min);
+        pair("qd1_%s_cpu_us_per_io_vs_fio", "qd1_cpu_us_per_io_vs_fio",
+                ratio(med, "replica_randread_qd1_cpu_us_per_io", "fio_randread_qd1_cpu_us_per_io"),
+                ratio(med, "replica_randwrite_qd1_cpu_us_per_io", "fio_randwrite_qd1_cpu_us_per_io"), Math::max);
         return 0;
     }
 
@@ -141,27 +128,21 @@ public final class StorageBench implements Callable<Integer> {
         return res;
     }
 
-    /** Writes every block once with random data: reads of never-written (sparse/unwritten) ranges never reach the disk. */
-    static void fill(Replica r) {
-        ByteBuffer buf = DmaBuffers.allocate(1 << 20);
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < buf.capacity(); i += 8) {
-            buf.putLong(i, rnd.nextLong());
-        }
-        List<java.util.concurrent.CompletableFuture<Void>> inflight = new ArrayList<>();
-        for (long off = 0; off < r.size(); off += 1 << 20) {
-            inflight.add(r.write(off, buf.duplicate().clear()));
-            if (inflight.size() == 16) {
-                inflight.forEach(java.util.concurrent.CompletableFuture::join);
-                inflight.clear();
-            }
-        }
-        inflight.forEach(java.util.concurrent.CompletableFuture::join);
-        r.flush().join();
-    }
-
     private static double ratio(Map<String, Double> med, String ours, String reference) {
         return med.get(ours) / med.get(reference);
+    }
+
+    /** Ours against the better of plain and batched fio at QD32. */
+    private static double vsBestFio(Map<String, Double> med, String rw) {
+        return med.get("replica_" + rw + "_qd32_iops") / Math.max(med.get("fio_" + rw + "_qd32_iops"), med.get("fio_batched_" + rw + "_qd32_iops"));
+    }
+
+    /** Prints a figure for read and for write ({@code perSide} with %s), and the weaker of the two as {@code headline} if named. */
+    private static void pair(String perSide, String headline, double read, double write, java.util.function.DoubleBinaryOperator weaker) {
+        System.out.printf("%s=%.2f%n%s=%.2f%n", perSide.formatted("read"), read, perSide.formatted("write"), write);
+        if (headline != null) {
+            System.out.printf("%s=%.2f%n", headline, weaker.applyAsDouble(read, write));
+        }
     }
 
     private static void add(Map<String, List<Double>> m, String k, double v) {

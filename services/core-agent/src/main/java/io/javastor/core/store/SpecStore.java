@@ -218,9 +218,6 @@ public final class SpecStore implements AutoCloseable {
 
     /** A spec to write where none exists yet, with its kind. */
     public record NewSpec<T extends Spec>(SpecKind<T> kind, T spec) {
-        public Versioned<T> at(long revision) {
-            return new Versioned<>(spec, revision);
-        }
     }
 
     /**
