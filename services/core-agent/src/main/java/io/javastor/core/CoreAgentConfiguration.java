@@ -288,6 +288,7 @@ public class CoreAgentConfiguration {
         if (!props.failover().moveOnNodeOffline()) {
             reconcilers = reconcilers.stream().filter(r -> !(r instanceof io.javastor.core.reconcile.OfflineTargetMover)).toList();
         }
-        return new ReconcilePoller(reconcilers, election::isLeader, props.reconcile().interval(), meters);
+        return new ReconcilePoller(reconcilers, java.util.Set.copyOf(props.reconcile().disabled()), election::isLeader,
+                props.reconcile().interval(), meters);
     }
 }

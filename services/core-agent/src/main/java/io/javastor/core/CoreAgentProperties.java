@@ -53,9 +53,13 @@ public record CoreAgentProperties(
     /**
      * @param interval    period of the reconcile loop (it also runs when poked)
      * @param orphanGrace a replica on a node with no spec is destroyed once seen for this long
+     * @param disabled    reconcilers left out of the loop, by name (as logs and the {@code reconciler} meter tag name
+     *                    them): an operator freezes one controller while investigating what it does; a test drives one
+     *                    step by step. Everything else keeps converging
      */
     public record Reconcile(@DefaultValue("2s") Duration interval,
-                            @DefaultValue("60s") Duration orphanGrace) {}
+                            @DefaultValue("60s") Duration orphanGrace,
+                            @DefaultValue List<String> disabled) {}
 
     /** @param thinOvercommitPercent thin replicas may commit up to this percentage of a pool's capacity */
     public record Placement(@DefaultValue("300") int thinOvercommitPercent) {}

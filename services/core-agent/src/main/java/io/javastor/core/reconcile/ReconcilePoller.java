@@ -2,6 +2,7 @@ package io.javastor.core.reconcile;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -9,7 +10,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +24,7 @@ public final class ReconcilePoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReconcilePoller.class);
 
     private final List<Reconciler> reconcilers;
+    private final Set<String> disabled;
     private final BooleanSupplier isLeader;
     private final Duration interval;
     private final ScheduledExecutorService executor;
@@ -31,17 +32,27 @@ public final class ReconcilePoller implements AutoCloseable {
 
     private final MeterRegistry meters;
 
-    public ReconcilePoller(List<Reconciler> reconcilers, BooleanSupplier isLeader, Duration interval) {
-        this(reconcilers, isLeader, interval, new SimpleMeterRegistry());
-    }
-
     /**
-     * @param meters each reconciler's step time ({@code javastor_reconcile_seconds{reconciler,outcome}}) and failures
-     *               ({@code javastor_reconcile_errors_total{reconciler}}) go here
+     * @param disabled names of reconcilers the loop leaves out ({@code javastor.core.reconcile.disabled}); a name that
+     *                 is not one of {@code reconcilers} is refused, since a typo would silently leave the loop whole
+     * @param meters   each reconciler's step time ({@code javastor_reconcile_seconds{reconciler,outcome}}) and failures
+     *                 ({@code javastor_reconcile_errors_total{reconciler}}) go here
      */
-    public ReconcilePoller(List<Reconciler> reconcilers, BooleanSupplier isLeader, Duration interval, MeterRegistry meters) {
+    public ReconcilePoller(List<Reconciler> reconcilers, Set<String> disabled, BooleanSupplier isLeader, Duration interval,
+                           MeterRegistry meters) {
+        List<String> names = reconcilers.stream().map(Reconciler::name).toList();
+        for (String name : disabled) {
+            if (!names.contains(name)) {
+                throw new IllegalArgumentException("javastor.core.reconcile.disabled names '" + name
+                        + "', which is not a reconciler; the reconcilers are " + String.join(", ", names));
+            }
+        }
+        if (!disabled.isEmpty()) {
+            log.warn("reconcilers left out of the loop (javastor.core.reconcile.disabled): {}", disabled);
+        }
         this.meters = meters;
         this.reconcilers = List.copyOf(reconcilers);
+        this.disabled = Set.copyOf(disabled);
         this.isLeader = isLeader;
         this.interval = interval;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -71,6 +82,9 @@ public final class ReconcilePoller implements AutoCloseable {
         }
         boolean busy = false;
         for (Reconciler r : reconcilers) {
+            if (disabled.contains(r.name())) {
+                continue;
+            }
             long started = System.nanoTime();
             String outcomeTag = "idle";
             try {
@@ -97,6 +111,17 @@ public final class ReconcilePoller implements AutoCloseable {
         if (busy) {
             executor.schedule(this::poke, Math.max(100, interval.toMillis() / 4), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** Every reconciler in the order of a pass, the disabled ones included (a test drives those itself). */
+    public List<Reconciler> reconcilers() {
+        return reconcilers;
+    }
+
+    /** The reconciler of this type (the one instance the loop runs, or would run were it not disabled). */
+    public <R extends Reconciler> R reconciler(Class<R> type) {
+        return reconcilers.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no " + type.getSimpleName() + " in the loop"));
     }
 
     @Override

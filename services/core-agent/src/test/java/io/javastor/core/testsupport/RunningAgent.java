@@ -72,6 +72,11 @@ public final class RunningAgent implements AutoCloseable {
         return context.getBean(type);
     }
 
+    /** One of several beans of a type, by its name (the volume guard among the operation guards). */
+    public <T> T bean(String name, Class<T> type) {
+        return context.getBean(name, type);
+    }
+
     public int httpPort() {
         return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
     }

@@ -1,0 +1,69 @@
+package io.javastor.core.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.javastor.api.core.v1.CreateVolumeRequest;
+import io.javastor.api.core.v1.DestroyVolumeRequest;
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.core.v1.Volume;
+import io.javastor.api.core.v1.VolumeServiceGrpc;
+import io.javastor.api.ioengine.v1.CreateReplicaRequest;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.testsupport.DrivenReconcilers;
+import io.javastor.core.testsupport.TestCluster;
+
+/** {@link OrphanReplicaCollector}, driven step by step: a replica no spec wants goes after the grace, and only such. */
+class OrphanReplicaCollectorTest {
+
+    @RegisterExtension
+    static final DrivenReconcilers driven = new DrivenReconcilers();
+
+    private static final long MIB = 1 << 20;
+
+    private static boolean onNode(String node, String replica) {
+        return driven.cluster().node(node).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build())
+                .getReplicasCount() == 1;
+    }
+
+    private static boolean inventoryShows(String node, String replica) {
+        return driven.cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().replicas().stream()
+                .anyMatch(r -> r.uuid().equals(replica));
+    }
+
+    @Test
+    void aReplicaNoSpecWantsIsDestroyedOnceTheGraceHasRunOutAndAVolumesReplicaIsKept() {
+        var volumes = VolumeServiceGrpc.newBlockingStub(driven.cluster().agent().channel());
+        Volume volume = volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(UUID.randomUUID().toString())
+                .setSize(4 * MIB).setReplicaCount(1).build());
+        String node = volume.getReplicas(0).getNodeId();
+        String kept = volume.getReplicas(0).getUuid();
+        // Made on the node behind the agent's back: what a crash between a node's create and the spec write leaves.
+        String orphan = UUID.randomUUID().toString();
+        driven.cluster().node(node).api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan)
+                .setPool(TestCluster.poolOf(node)).setSize(4 * MIB).build());
+        await("inventory shows the orphan").atMost(Duration.ofSeconds(30)).until(() -> inventoryShows(node, orphan));
+
+        OrphanReplicaCollector collector = driven.reconciler(OrphanReplicaCollector.class);
+        long firstSeen = System.nanoTime();
+        assertThat(collector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
+        assertThat(onNode(node, orphan)).as("first seen now: an operation in flight may still write its spec").isTrue();
+
+        await("orphan destroyed after the grace").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !onNode(node, orphan));
+        assertThat(Duration.ofNanos(System.nanoTime() - firstSeen)).as("not before the 2 s grace").isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(onNode(node, kept)).as("the volume's replica has a spec: never an orphan").isTrue();
+        assertThat(EventServiceGrpc.newBlockingStub(driven.cluster().agent().channel()).listEvents(ListEventsRequest.newBuilder()
+                .setResourceId(orphan).setKind("OrphanReplicaDestroyed").build()).getTotal()).isEqualTo(1);
+
+        volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(volume.getUuid()).build());
+    }
+}

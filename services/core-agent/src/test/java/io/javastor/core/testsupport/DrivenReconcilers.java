@@ -1,0 +1,100 @@
+package io.javastor.core.testsupport;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import io.javastor.core.reconcile.ReconcilePoller;
+import io.javastor.core.reconcile.Reconciler;
+
+/**
+ * One cluster for the focused reconciler tests: etcd, an agent whose loop leaves out the reconcilers those tests drive
+ * step by step ({@code javastor.core.reconcile.disabled}; every other reconciler runs as in production), and two
+ * io-engines with a file pool each. Started by the first test class that registers it, closed when the run ends.
+ * Each test makes its own volumes and replicas under fresh ids, so none depends on what another did.
+ */
+public final class DrivenReconcilers implements BeforeAllCallback {
+
+    /** The reconcilers the loop leaves to the tests (their names, as the loop knows them). */
+    public static final List<String> DRIVEN = List.of("orphan-replica-collector", "missing-replicas", "extra-replicas",
+            "stale-target-collector", "replica-spec-recovery");
+
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DrivenReconcilers.class);
+
+    /** A start that failed is not tried again by every class: they all fail with its cause. */
+    private static volatile RuntimeException startFailure;
+
+    private Running running;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (startFailure != null) {
+            throw new IllegalStateException("the driven-reconcilers cluster failed to start earlier", startFailure);
+        }
+        try {
+            running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start(), Running.class);
+        } catch (org.opentest4j.TestAbortedException skipped) {
+            throw skipped; // no etcd or no io-engine jar here: skipped, with the reason printed
+        } catch (RuntimeException e) {
+            startFailure = e;
+            throw e;
+        }
+    }
+
+    public TestCluster cluster() {
+        return running.cluster;
+    }
+
+    /** The agent's own instance of a driven reconciler: the one its loop would run. */
+    public <R extends Reconciler> R reconciler(Class<R> type) {
+        R r = running.cluster.agent().bean(ReconcilePoller.class).reconciler(type);
+        if (!DRIVEN.contains(r.name())) {
+            throw new IllegalArgumentException(r.name() + " runs in the loop too; add it to DrivenReconcilers.DRIVEN to drive it");
+        }
+        return r;
+    }
+
+    static final class Running implements AutoCloseable {
+        final EtcdExtension etcd = new EtcdExtension();
+        TestCluster cluster;
+
+        static Running start() {
+            Running r = new Running();
+            try {
+                r.etcd.beforeAll(null);
+                r.cluster = TestCluster.start(r.etcd.endpoint(), new TestCluster.Settings("driven", "agent-driven", Map.of(
+                        "javastor.core.reconcile.disabled", String.join(",", DRIVEN),
+                        // Short, so the orphan test sees the grace run out; long enough that its first sighting is not it.
+                        "javastor.core.reconcile.orphan-grace", "2s",
+                        "javastor.core.nodes.state-poll-interval", "300ms",
+                        // Generous node calls and liveness: the machine is small and shared; slowness is not under test.
+                        "javastor.core.nodes.call-timeout", "10s",
+                        "javastor.core.nodes.heartbeat-timeout", "30s"), 2, 64, Map.of()));
+            } catch (Exception | Error e) {
+                try {
+                    r.close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+                if (e instanceof org.opentest4j.TestAbortedException skipped) {
+                    throw skipped;
+                }
+                throw new IllegalStateException("driven-reconcilers cluster did not start", e);
+            }
+            return r;
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                if (cluster != null) {
+                    cluster.close();
+                }
+            } finally {
+                etcd.afterAll(null);
+            }
+        }
+    }
+}
