@@ -26,10 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.ClusterCertificates;
-import io.javastor.testsupport.CoreAgentProcess;
-import io.javastor.testsupport.JavaProcess;
+import io.javastor.testsupport.ProcessCluster;
 import io.javastor.testsupport.RestGatewayProcess;
-import io.javastor.testsupport.StorageNodes;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -41,10 +39,9 @@ class KubectlJavastorTest {
     @RegisterExtension
     static final EtcdExtension etcd = new EtcdExtension();
 
+    private static ProcessCluster cluster;
     private static Path dir;
-    private static CoreAgentProcess agent;
     private static RestGatewayProcess gateway;
-    private static StorageNodes nodes;
     private static List<String> connection;
     private static String volume;
 
@@ -56,13 +53,9 @@ class KubectlJavastorTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        CoreAgentProcess.jar(); // skip early, saying why, when a jar was not built
-        JavaProcess.execJar(JavaProcess.GATEWAY_JAR);
-        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR);
-        dir = Files.createTempDirectory("javastor-kubectl-");
-        agent = new CoreAgentProcess(etcd.endpoint(), "kubectl", dir).start();
-        gateway = new RestGatewayProcess(agent.address(), dir).start();
-        nodes = StorageNodes.start(List.of("node-1", "node-2"), agent.address(), agent.apiChannel(), dir, 64, Map.of());
+        cluster = ProcessCluster.on(etcd.endpoint(), "kubectl").nodes("node-1", "node-2").pools(64).withGateway().start();
+        dir = cluster.dir();
+        gateway = cluster.gateway();
         connection = List.of("--rest-url", gateway.url(), "--token-file", gateway.tokenFile("admin").toString(),
                 "--ca-file", ClusterCertificates.shared().dir().resolve("ca.crt").toString());
         volume = UUID.randomUUID().toString();
@@ -72,14 +65,8 @@ class KubectlJavastorTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (nodes != null) {
-            nodes.close();
-        }
-        if (gateway != null) {
-            gateway.close();
-        }
-        if (agent != null) {
-            agent.close();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 

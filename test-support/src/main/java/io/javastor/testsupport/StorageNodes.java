@@ -40,8 +40,8 @@ public final class StorageNodes implements AutoCloseable {
 
     /**
      * Starts an io-engine per name (in parallel, logs in {@code dir}) registering at {@code agentAddress}, waits until
-     * the agent on {@code agent} has them Online, then makes and waits for their pools (files in {@code dir}).
-     * On a failure part-way, stops what had started.
+     * the agent on {@code agent} has them Online, then makes and waits for their pools (files in {@code dir}); with
+     * {@code poolSizeMb} 0, no pools (the test makes its own). On a failure part-way, stops what had started.
      */
     public static StorageNodes start(List<String> names, String agentAddress, Channel agent, Path dir, int poolSizeMb,
                                      Map<String, String> poolLabels) throws Exception {
@@ -53,6 +53,9 @@ public final class StorageNodes implements AutoCloseable {
         try {
             IoEngineProcess.startAll(engines);
             awaitOnline(agent, names);
+            if (poolSizeMb == 0) {
+                return nodes;
+            }
             var pools = PoolServiceGrpc.newBlockingStub(agent);
             for (String n : names) {
                 pools.withDeadlineAfter(60, TimeUnit.SECONDS).createPool(CreatePoolRequest.newBuilder().setId(poolOf(n)).setNodeId(n)

@@ -1,6 +1,5 @@
 package io.javastor.operator;
 
-import io.javastor.testsupport.JavaProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,7 +31,7 @@ import io.javastor.testsupport.IoEngineProcess;
 import io.javastor.operator.diskpool.DiskPool;
 import io.javastor.operator.diskpool.DiskPoolSpec;
 import io.javastor.operator.diskpool.DiskPoolStatus;
-import io.javastor.testsupport.CoreAgentProcess;
+import io.javastor.testsupport.ProcessCluster;
 import io.javastor.testsupport.RestGatewayProcess;
 import io.javastor.operator.testsupport.Rest;
 import io.javastor.operator.testsupport.RunningOperator;
@@ -54,38 +52,24 @@ class DiskPoolOperatorTest {
     static KubernetesMockServer server;
     static KubernetesClient client;
 
+    private static ProcessCluster cluster;
     private static Path dir;
-    private static CoreAgentProcess agent;
     private static RestGatewayProcess gateway;
     private static String gatewayUrl;
     private static java.nio.file.Path tokenFile;
-    private static final List<IoEngineProcess> engines = new ArrayList<>();
     private static Rest rest;
     private static RunningOperator operator;
 
     @BeforeAll
     static void startCluster() throws Exception {
-        CoreAgentProcess.jar(); // skip early, saying why, when a jar was not built
-        JavaProcess.execJar(JavaProcess.GATEWAY_JAR);
-        JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR);
-        dir = Files.createTempDirectory("javastor-operator-");
+        // No pools: the operator makes them, from DiskPool resources.
+        cluster = ProcessCluster.on(etcd.endpoint(), "operator").nodes("node-1", "node-2").withGateway().start();
+        dir = cluster.dir();
         client.apiextensions().v1().customResourceDefinitions().load(Path.of(System.getProperty("javastor.test.crd")).toFile()).create();
-
-        agent = new CoreAgentProcess(etcd.endpoint(), "operator", dir).start();
-        gateway = new RestGatewayProcess(agent.address(), dir).start();
+        gateway = cluster.gateway();
         gatewayUrl = gateway.url();
         rest = new Rest(gatewayUrl, gateway.token("admin"));
         tokenFile = gateway.tokenFile("admin");
-
-        for (String n : List.of("node-1", "node-2")) {
-            engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
-        }
-        IoEngineProcess.startAll(engines);
-        await("nodes Online").atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).until(() -> List.of("node-1", "node-2").stream()
-                .allMatch(n -> {
-                    var r = rest.get("/v0/nodes/" + n);
-                    return r.status() == 200 && r.json().path("state").path("status").asText().equals("Online");
-                }));
         operator = RunningOperator.start(server.createClient(), gatewayUrl, tokenFile, Map.of());
         await("operator leads").atMost(DEADLINE).until(() -> operator.runner().active());
     }
@@ -95,19 +79,8 @@ class DiskPoolOperatorTest {
         if (operator != null) {
             operator.close();
         }
-        if (gateway != null) {
-            gateway.close();
-        }
-        for (IoEngineProcess e : engines) {
-            e.close();
-        }
-        if (agent != null) {
-            agent.close();
-        }
-        if (dir != null) {
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
@@ -283,8 +256,7 @@ class DiskPoolOperatorTest {
         await("resource gone").atMost(DEADLINE).until(() -> get("pool-kept") == null);
         assertThat(rest.get("/v0/pools/pool-kept").status()).isEqualTo(200);
         // And the node restarts (kill -9): its io-engine forgets the pool, which is only on the disk now.
-        IoEngineProcess node1 = engines.get(0);
-        assertThat(node1.name()).isEqualTo("node-1");
+        IoEngineProcess node1 = cluster.node("node-1");
         node1.kill9();
         node1.start();
 

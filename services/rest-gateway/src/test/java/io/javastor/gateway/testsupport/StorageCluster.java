@@ -1,29 +1,20 @@
 package io.javastor.gateway.testsupport;
 
-import io.javastor.testsupport.JavaProcess;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.javastor.core.testsupport.EtcdExtension;
-import io.javastor.testsupport.CoreAgentProcess;
 import io.javastor.testsupport.IoEngineProcess;
+import io.javastor.testsupport.ProcessCluster;
 
 /**
  * One real cluster for the whole test run, shared by the test classes that register this
- * extension: etcd, a core agent, three io-engines with a file pool each (created through the
- * gateway), and a gateway in front. Closed when the run ends (JUnit closes the root store).
+ * extension: etcd, a core agent and three io-engines with a file pool each (a {@link ProcessCluster}), and a gateway
+ * in front (in this JVM). Closed when the run ends (JUnit closes the root store).
  * A test class that breaks its cluster (kills a node) takes one of its own: {@link #ofItsOwn()}.
  */
 public final class StorageCluster implements BeforeAllCallback {
@@ -68,6 +59,8 @@ public final class StorageCluster implements BeforeAllCallback {
         }
         try {
             running = context.getRoot().getStore(NS).computeIfAbsent(Running.class, k -> Running.start("rest"), Running.class);
+        } catch (org.opentest4j.TestAbortedException skipped) {
+            throw skipped;
         } catch (RuntimeException e) {
             startFailure = e;
             throw e;
@@ -83,49 +76,36 @@ public final class StorageCluster implements BeforeAllCallback {
     }
 
     public String agentAddress() {
-        return running.agent.address();
+        return running.processes.agent().address();
     }
 
     public Path dir() {
-        return running.dir;
+        return running.processes.dir();
     }
 
     /** The io-engine process of this node. */
     public IoEngineProcess engine(String node) {
-        return running.engines.stream().filter(e -> e.name().equals(node)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no io-engine " + node + "; the nodes are " + NODES));
+        return running.processes.node(node);
     }
 
     public static String poolOf(String node) {
-        return "pool-" + node;
+        return ProcessCluster.poolOf(node);
     }
 
     static final class Running implements AutoCloseable {
-        final Path dir;
         final EtcdExtension etcd = new EtcdExtension();
-        CoreAgentProcess agent;
-        final List<IoEngineProcess> engines = new ArrayList<>();
+        ProcessCluster processes;
         RunningGateway gateway;
-
-        final String clusterName;
-
-        private Running(Path dir, String clusterName) {
-            this.dir = dir;
-            this.clusterName = clusterName;
-        }
 
         /** {@code clusterName}: the core agent's cluster, the prefix of its keys in the run's etcd. */
         static Running start(String clusterName) {
-            JavaProcess.execJar(JavaProcess.IO_ENGINE_JAR); // skip early, with the reason, when the io-engine was not built
-            CoreAgentProcess.jar();
-            Running r;
+            Running r = new Running();
             try {
-                r = new Running(Files.createTempDirectory("javastor-rest-"), clusterName);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            try {
-                r.startParts();
+                r.etcd.beforeAll(null);
+                // The gateway runs in this JVM (the tests read its beans and meters); the rest are processes.
+                r.processes = ProcessCluster.on(r.etcd.endpoint(), clusterName).nodes(NODES.toArray(String[]::new))
+                        .pools(256, Map.of("class", "file")).start();
+                r.gateway = RunningGateway.start(r.processes.agent().address(), Map.of());
             } catch (Exception | AssertionError e) {
                 // Leave no process behind when the start fails half-way.
                 try {
@@ -133,45 +113,25 @@ public final class StorageCluster implements BeforeAllCallback {
                 } catch (Exception closing) {
                     e.addSuppressed(closing);
                 }
+                if (e instanceof org.opentest4j.TestAbortedException skipped) {
+                    throw skipped; // a jar or etcd is missing here: skipped, saying why
+                }
                 throw new IllegalStateException("cluster did not start", e);
             }
             return r;
         }
 
-        private void startParts() throws Exception {
-            etcd.beforeAll(null);
-            agent = new CoreAgentProcess(etcd.endpoint(), clusterName, dir).start();
-            gateway = RunningGateway.start(agent.address(), Map.of());
-            for (String n : NODES) {
-                engines.add(IoEngineProcess.fromJar(n, agent.address(), dir));
-            }
-            IoEngineProcess.startAll(engines);
-            Awaitility.await("nodes online").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> NODES.stream().allMatch(n -> {
-                        var reply = gateway.get("/v0/nodes/" + n);
-                        return reply.status() == 200 && reply.json().path("state").path("status").asString().equals("Online");
-                    }));
-            for (String n : NODES) {
-                var reply = gateway.put("/v0/nodes/" + n + "/pools/" + poolOf(n),
-                        Map.of("disks", List.of("uring://" + dir.resolve(n + ".img") + "?size_mb=256"), "labels", Map.of("class", "file")));
-                assertThat(reply.status()).as("create pool on %s: %s", n, reply).isEqualTo(200);
-            }
-        }
-
         @Override
         public void close() throws Exception {
-            if (gateway != null) {
-                gateway.close();
-            }
-            for (IoEngineProcess e : engines) {
-                e.close();
-            }
-            if (agent != null) {
-                agent.close();
-            }
-            etcd.afterAll(null);
-            try (var paths = Files.walk(dir)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                if (gateway != null) {
+                    gateway.close();
+                }
+                if (processes != null) {
+                    processes.close();
+                }
+            } finally {
+                etcd.afterAll(null);
             }
         }
     }
