@@ -15,11 +15,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.EventServiceGrpc;
-import io.javastor.api.core.v1.ListEventsRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.core.OperationGuard;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.SpecStore;
@@ -47,8 +44,7 @@ class ExtraReplicaReconcilerTest {
     }
 
     private static boolean onNode(Replica r) {
-        return driven.cluster().node(r.getNodeId()).api().replicas().listReplicas(ListReplicasRequest.newBuilder()
-                .setUuid(r.getUuid()).build()).getReplicasCount() == 1;
+        return driven.replicaOnNode(r.getNodeId(), r.getUuid());
     }
 
     /** A 2-replica volume whose spec now says 1, as the first write of a scale-down that crashed leaves it. */
@@ -74,8 +70,7 @@ class ExtraReplicaReconcilerTest {
         Replica removed = replicas.stream().filter(r -> !r.getUuid().equals(kept)).findFirst().orElseThrow();
         assertThat(onNode(removed)).as("the removed replica is gone from its node too").isFalse();
         assertThat(onNode(replicas.stream().filter(r -> r.getUuid().equals(kept)).findFirst().orElseThrow())).isTrue();
-        assertThat(EventServiceGrpc.newBlockingStub(driven.cluster().agent().channel()).listEvents(ListEventsRequest.newBuilder()
-                .setResourceId(uuid).setKind("VolumeReplicasTrimmed").build()).getTotal()).isEqualTo(1);
+        assertThat(driven.events(uuid, "VolumeReplicasTrimmed")).isEqualTo(1);
 
         assertThat(trimmer.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
         assertThat(replicaSpecs(uuid)).as("at its count now: nothing more goes").containsExactly(kept);

@@ -11,16 +11,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.EventServiceGrpc;
 import io.javastor.api.core.v1.GetVolumeRequest;
-import io.javastor.api.core.v1.ListEventsRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.core.v1.VolumeStatus;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
-import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.testsupport.DrivenReconcilers;
 
 /**
@@ -34,14 +31,8 @@ class MissingReplicaDetectorTest {
 
     private static final long MIB = 1 << 20;
 
-    private static boolean inventoryShows(String node, String replica) {
-        return driven.cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().replicas().stream()
-                .anyMatch(r -> r.uuid().equals(replica));
-    }
-
     private static long missingEvents(String replica) {
-        return EventServiceGrpc.newBlockingStub(driven.cluster().agent().channel()).listEvents(ListEventsRequest.newBuilder()
-                .setResourceId(replica).setKind("ReplicaMissing").build()).getTotal();
+        return driven.events(replica, "ReplicaMissing");
     }
 
     @Test
@@ -58,7 +49,7 @@ class MissingReplicaDetectorTest {
 
         // The pool stays, the replica goes (a wiped pool region, an operator's mistake on the node).
         engine.destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
-        await("inventory without the replica").atMost(Duration.ofSeconds(30)).until(() -> !inventoryShows(lost.getNodeId(), lost.getUuid()));
+        await("inventory without the replica").atMost(Duration.ofSeconds(30)).until(() -> !driven.inventoryHasReplica(lost.getNodeId(), lost.getUuid()));
         assertThat(detector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
         assertThat(detector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
         assertThat(missingEvents(lost.getUuid())).as("recorded once, not once per pass").isEqualTo(1);
@@ -67,13 +58,13 @@ class MissingReplicaDetectorTest {
 
         // It comes back (restored on the node), then goes again: a new disappearance, recorded again.
         engine.createReplica(CreateReplicaRequest.newBuilder().setUuid(lost.getUuid()).setPool(lost.getPoolId()).setSize(4 * MIB).build());
-        await("inventory with the replica again").atMost(Duration.ofSeconds(30)).until(() -> inventoryShows(lost.getNodeId(), lost.getUuid()));
+        await("inventory with the replica again").atMost(Duration.ofSeconds(30)).until(() -> driven.inventoryHasReplica(lost.getNodeId(), lost.getUuid()));
         assertThat(detector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
         engine.destroyReplica(DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
-        await("inventory without the replica again").atMost(Duration.ofSeconds(30)).until(() -> !inventoryShows(lost.getNodeId(), lost.getUuid()));
+        await("inventory without the replica again").atMost(Duration.ofSeconds(30)).until(() -> !driven.inventoryHasReplica(lost.getNodeId(), lost.getUuid()));
         assertThat(detector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
         assertThat(missingEvents(lost.getUuid())).as("a second disappearance").isEqualTo(2);
-        assertThat(inventoryShows(lost.getNodeId(), lost.getUuid())).as("not re-made empty: that would hide the lost data").isFalse();
+        assertThat(driven.inventoryHasReplica(lost.getNodeId(), lost.getUuid())).as("not re-made empty: that would hide the lost data").isFalse();
 
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }

@@ -11,13 +11,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.EventServiceGrpc;
-import io.javastor.api.core.v1.ListEventsRequest;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
-import io.javastor.api.ioengine.v1.ListReplicasRequest;
-import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.testsupport.DrivenReconcilers;
 import io.javastor.core.testsupport.TestCluster;
 
@@ -28,16 +24,6 @@ class OrphanReplicaCollectorTest {
     static final DrivenReconcilers driven = new DrivenReconcilers();
 
     private static final long MIB = 1 << 20;
-
-    private static boolean onNode(String node, String replica) {
-        return driven.cluster().node(node).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build())
-                .getReplicasCount() == 1;
-    }
-
-    private static boolean inventoryShows(String node, String replica) {
-        return driven.cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().replicas().stream()
-                .anyMatch(r -> r.uuid().equals(replica));
-    }
 
     @Test
     void aReplicaNoSpecWantsIsDestroyedOnceTheGraceHasRunOutAndAVolumesReplicaIsKept() {
@@ -50,19 +36,18 @@ class OrphanReplicaCollectorTest {
         String orphan = UUID.randomUUID().toString();
         driven.cluster().node(node).api().replicas().createReplica(CreateReplicaRequest.newBuilder().setUuid(orphan)
                 .setPool(TestCluster.poolOf(node)).setSize(4 * MIB).build());
-        await("inventory shows the orphan").atMost(Duration.ofSeconds(30)).until(() -> inventoryShows(node, orphan));
+        await("inventory shows the orphan").atMost(Duration.ofSeconds(30)).until(() -> driven.inventoryHasReplica(node, orphan));
 
         OrphanReplicaCollector collector = driven.reconciler(OrphanReplicaCollector.class);
         long firstSeen = System.nanoTime();
         assertThat(collector.reconcile()).isEqualTo(ReconcileOutcome.IDLE);
-        assertThat(onNode(node, orphan)).as("first seen now: an operation in flight may still write its spec").isTrue();
+        assertThat(driven.replicaOnNode(node, orphan)).as("first seen now: an operation in flight may still write its spec").isTrue();
 
         await("orphan destroyed after the grace").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !onNode(node, orphan));
+                .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !driven.replicaOnNode(node, orphan));
         assertThat(Duration.ofNanos(System.nanoTime() - firstSeen)).as("not before the 2 s grace").isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-        assertThat(onNode(node, kept)).as("the volume's replica has a spec: never an orphan").isTrue();
-        assertThat(EventServiceGrpc.newBlockingStub(driven.cluster().agent().channel()).listEvents(ListEventsRequest.newBuilder()
-                .setResourceId(orphan).setKind("OrphanReplicaDestroyed").build()).getTotal()).isEqualTo(1);
+        assertThat(driven.replicaOnNode(node, kept)).as("the volume's replica has a spec: never an orphan").isTrue();
+        assertThat(driven.events(orphan, "OrphanReplicaDestroyed")).isEqualTo(1);
 
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(volume.getUuid()).build());
     }

@@ -13,7 +13,6 @@ import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -31,8 +30,7 @@ class ReplicaSpecRecoveryTest {
     private static final long MIB = 1 << 20;
 
     private static boolean onNode(Replica r) {
-        return driven.cluster().node(r.getNodeId()).api().replicas().listReplicas(ListReplicasRequest.newBuilder()
-                .setUuid(r.getUuid()).build()).getReplicasCount() == 1;
+        return driven.replicaOnNode(r.getNodeId(), r.getUuid());
     }
 
     @Test

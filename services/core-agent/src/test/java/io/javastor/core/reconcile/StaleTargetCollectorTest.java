@@ -11,8 +11,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
-import io.javastor.api.core.v1.EventServiceGrpc;
-import io.javastor.api.core.v1.ListEventsRequest;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
 import io.javastor.api.ioengine.v1.CreateNexusRequest;
@@ -20,7 +18,6 @@ import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.DestroyNexusRequest;
 import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
 import io.javastor.api.ioengine.v1.ListNexusRequest;
-import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.DrivenReconcilers;
 import io.javastor.core.testsupport.TestCluster;
@@ -40,11 +37,6 @@ class StaleTargetCollectorTest {
     private static boolean runs(String node, String nexus) {
         return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(nexus).build())
                 .getNexusListCount() == 1;
-    }
-
-    private static boolean inventoryShows(String node, String nexus) {
-        return driven.cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().nexuses().stream()
-                .anyMatch(n -> n.uuid().equals(nexus));
     }
 
     /** A nexus named {@code uuid} on {@code node} over a replica of its own there, made behind the agent's back. */
@@ -69,15 +61,14 @@ class StaleTargetCollectorTest {
         String notAVolume = UUID.randomUUID().toString();
         String itsReplica = nexusBehindTheAgentsBack(old, oldNode, notAVolume);
         await("inventory shows both nexuses").atMost(Duration.ofSeconds(30))
-                .until(() -> inventoryShows(oldNode, uuid) && inventoryShows(oldNode, notAVolume));
+                .until(() -> driven.inventoryHasNexus(oldNode, uuid) && driven.inventoryHasNexus(oldNode, notAVolume));
 
         StaleTargetCollector collector = driven.reconciler(StaleTargetCollector.class);
         await("old target destroyed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !runs(oldNode, uuid));
         assertThat(runs(targetNode, uuid)).as("the current target").isTrue();
         assertThat(runs(oldNode, notAVolume)).as("a nexus outside volumes is its user's").isTrue();
-        assertThat(EventServiceGrpc.newBlockingStub(driven.cluster().agent().channel()).listEvents(ListEventsRequest.newBuilder()
-                .setResourceId(uuid).setKind("StaleTargetDestroyed").build()).getTotal()).isEqualTo(1);
+        assertThat(driven.events(uuid, "StaleTargetDestroyed")).isEqualTo(1);
         assertThat(collector.reconcile()).as("nothing left to do").isEqualTo(ReconcileOutcome.IDLE);
 
         old.nexuses().destroyNexus(DestroyNexusRequest.newBuilder().setUuid(notAVolume).build());

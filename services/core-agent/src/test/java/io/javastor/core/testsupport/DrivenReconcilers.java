@@ -6,6 +6,10 @@ import java.util.Map;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import io.javastor.api.core.v1.EventServiceGrpc;
+import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.ioengine.v1.ListReplicasRequest;
+import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.reconcile.ReconcilePoller;
 import io.javastor.core.reconcile.Reconciler;
 
@@ -19,7 +23,7 @@ public final class DrivenReconcilers implements BeforeAllCallback {
 
     /** The reconcilers the loop leaves to the tests (their names, as the loop knows them). */
     public static final List<String> DRIVEN = List.of("orphan-replica-collector", "missing-replicas", "extra-replicas",
-            "stale-target-collector", "replica-spec-recovery");
+            "stale-target-collector", "replica-spec-recovery", "missing-nexus-recreator");
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DrivenReconcilers.class);
 
@@ -54,6 +58,30 @@ public final class DrivenReconcilers implements BeforeAllCallback {
             throw new IllegalArgumentException(r.name() + " runs in the loop too; add it to DrivenReconcilers.DRIVEN to drive it");
         }
         return r;
+    }
+
+    /** Whether node {@code node}'s io-engine has the replica now (asked, not the agent's view). */
+    public boolean replicaOnNode(String node, String replica) {
+        return cluster().node(node).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build())
+                .getReplicasCount() == 1;
+    }
+
+    /** Whether the agent's view of the node's inventory has the replica (what a reconciler decides from). */
+    public boolean inventoryHasReplica(String node, String replica) {
+        return cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().replicas().stream()
+                .anyMatch(r -> r.uuid().equals(replica));
+    }
+
+    /** Whether the agent's view of the node's inventory has the nexus. */
+    public boolean inventoryHasNexus(String node, String nexus) {
+        return cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow().nexuses().stream()
+                .anyMatch(n -> n.uuid().equals(nexus));
+    }
+
+    /** How many events of this kind the agent recorded for the resource. */
+    public long events(String resourceId, String kind) {
+        return EventServiceGrpc.newBlockingStub(cluster().agent().channel())
+                .listEvents(ListEventsRequest.newBuilder().setResourceId(resourceId).setKind(kind).build()).getTotal();
     }
 
     static final class Running implements AutoCloseable {
