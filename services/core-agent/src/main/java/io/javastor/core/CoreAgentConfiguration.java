@@ -1,5 +1,6 @@
 package io.javastor.core;
 
+import io.javastor.core.operation.OperationGuard;
 import java.time.Clock;
 import java.util.List;
 

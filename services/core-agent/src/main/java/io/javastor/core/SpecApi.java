@@ -1,5 +1,6 @@
 package io.javastor.core;
 
+import io.javastor.core.operation.CoreException;
 import java.util.List;
 
 import org.springframework.stereotype.Service;

@@ -27,13 +27,14 @@ import io.javastor.core.volume.VolumeSpec;
  * never one above, so a lower resource never reaches for a higher one's specs. Where a lower package needs an answer
  * only a higher one has (is this pool empty, does this node hold a nexus), it declares a small interface that the
  * higher one implements (e.g. {@code PoolOperations.PoolReplicas}, implemented by {@code ReplicaOperations}). The root
- * package ({@code io.javastor.core}: the wiring, the agent-wide APIs and the shared exception and guard types) is in
- * no row: it is checked by none of these rules.
+ * package ({@code io.javastor.core}: the wiring, the properties and the agent-wide APIs) is in no row: it uses what it
+ * wires. The guard and the typed failures every operation shares are the bottom row, {@code operation}.
  */
 class PackageLayersTest {
 
     /** Bottom up; each row lists packages directly under io.javastor.core (with their subpackages). */
     private static final List<List<String>> ROWS = List.of(
+            List.of("operation"),                         // what every operation shares: its guard, its typed failures
             List.of("store"),                             // specs in etcd
             List.of("leader", "nvmeauth", "placement"),   // leader election, NVMe-oF secrets, where replicas go
             List.of("api"),                               // what every gRPC service shares: interceptors, proto conversions

@@ -7,7 +7,7 @@ import org.springframework.stereotype.Component;
 
 import io.grpc.Status;
 import io.grpc.StatusException;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** The one place typed errors become gRPC codes (see core.proto's header). */
 @Component

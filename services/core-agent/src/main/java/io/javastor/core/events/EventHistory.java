@@ -10,7 +10,7 @@ import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** Records and searches the event history (PostgreSQL, or embedded H2 when no database is configured). */
 public class EventHistory {

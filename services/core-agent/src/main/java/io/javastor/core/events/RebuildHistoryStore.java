@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.api.ioengine.v1.RebuildState;
 import io.javastor.api.ioengine.v1.RebuildStats;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /**
  * The rebuilds each volume's targets ran, in the agent's database (PostgreSQL, or embedded H2): an io-engine keeps

@@ -24,7 +24,7 @@ import io.javastor.api.core.v1.OperationStatus;
 import io.javastor.api.core.v1.RemoveNexusChildRequest;
 import io.javastor.api.core.v1.ShareNexusRequest;
 import io.javastor.api.core.v1.UnshareNexusRequest;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.api.ProtoMapping;
 import io.javastor.core.node.NexusState;
 import io.javastor.core.node.NodeRegistry;

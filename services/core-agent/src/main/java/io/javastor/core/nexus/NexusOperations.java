@@ -14,7 +14,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.RebuildHistoryStore;
 import io.javastor.core.events.Severity;

@@ -22,7 +22,7 @@ import io.javastor.api.ioengine.v1.PoolRpcGrpc;
 import io.javastor.api.ioengine.v1.Replica;
 import io.javastor.api.ioengine.v1.ReplicaRpcGrpc;
 import io.javastor.api.ioengine.v1.ResizeReplicaRequest;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /**
  * One node's io-engine API, with each call's failure turned into a {@link CoreException} that names

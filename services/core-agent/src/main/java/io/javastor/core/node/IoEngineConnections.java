@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import io.grpc.ManagedChannel;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** One gRPC channel per io-engine endpoint, reused across calls; replaced when a node moves. */
 public final class IoEngineConnections implements AutoCloseable {

@@ -33,7 +33,7 @@ public class NodeApi extends NodeServiceGrpc.NodeServiceImplBase {
         String id = request.getNodeId();
         nodes.get(id); // NOT_FOUND naming the node
         if (!registry.get(id).map(n -> n.status().isOnline()).orElse(false)) {
-            throw new io.javastor.core.CoreException.Unavailable("node " + id + ": not Online; its block devices are read from its io-engine");
+            throw new io.javastor.core.operation.CoreException.Unavailable("node " + id + ": not Online; its block devices are read from its io-engine");
         }
         reply(response, io.javastor.api.core.v1.ListBlockDevicesResponse.newBuilder()
                 .addAllDevices(engines.node(id).listBlockDevices(request.getAll())).build());

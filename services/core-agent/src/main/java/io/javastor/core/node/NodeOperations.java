@@ -6,8 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.CoreException;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.store.SpecStore;

@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import io.javastor.api.ioengine.v1.Pool;
 import io.javastor.api.ioengine.v1.Replica;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /**
  * Reads pools, replicas and nexuses from io-engines into the {@link NodeRegistry}: every Online node on an

@@ -12,7 +12,7 @@ import io.javastor.api.core.v1.RegisterResponse;
 import io.javastor.api.core.v1.RegistrationGrpc;
 import io.javastor.api.tls.PeerAuthorization;
 import io.javastor.core.CoreAgentProperties;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** io-engines call Register at start and every heartbeat interval; Deregister on orderly shutdown. */
 @Service

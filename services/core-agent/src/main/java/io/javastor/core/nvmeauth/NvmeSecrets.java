@@ -9,7 +9,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.javastor.api.ioengine.v1.DhchapSecrets;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -3,7 +3,7 @@ package io.javastor.core.reconcile;
 import java.util.List;
 import java.util.Map;
 
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeSpec;

@@ -5,8 +5,8 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.CoreException;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.Spec;
 import io.javastor.core.store.SpecKind;

@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.CoreException;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NexusState;

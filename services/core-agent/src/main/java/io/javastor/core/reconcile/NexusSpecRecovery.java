@@ -3,7 +3,7 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.SpecStore;

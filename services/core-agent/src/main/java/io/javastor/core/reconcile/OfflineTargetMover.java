@@ -7,7 +7,7 @@ import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeStatus;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;

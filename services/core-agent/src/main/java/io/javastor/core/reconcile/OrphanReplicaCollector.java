@@ -11,7 +11,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;

@@ -6,8 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.javastor.api.ioengine.v1.Pool;
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.CoreException;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.events.EventHistory;
 import io.javastor.core.events.Severity;
 import io.javastor.core.node.IoEngineConnections;

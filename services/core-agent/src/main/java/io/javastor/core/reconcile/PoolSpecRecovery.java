@@ -3,7 +3,7 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.pool.PoolOperations;
 import io.javastor.core.pool.PoolSpec;

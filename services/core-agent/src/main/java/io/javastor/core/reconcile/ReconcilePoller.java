@@ -13,7 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /**
  * Runs every reconciler in turn, on the leader only: on an interval, when poked (a node came

@@ -3,8 +3,8 @@ package io.javastor.core.reconcile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.CoreException;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.OperationStatus;

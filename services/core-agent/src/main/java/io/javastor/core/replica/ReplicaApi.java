@@ -15,7 +15,7 @@ import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.ReplicaServiceGrpc;
 import io.javastor.api.core.v1.ShareReplicaRequest;
 import io.javastor.api.core.v1.UnshareReplicaRequest;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.api.ProtoMapping;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;

@@ -14,7 +14,7 @@ import io.javastor.api.core.v1.ReplicaSnapshotRef;
 import io.javastor.api.core.v1.SnapshotServiceGrpc;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeSnapshot;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.api.ProtoMapping;
 import io.javastor.core.volume.VolumeApi;
 

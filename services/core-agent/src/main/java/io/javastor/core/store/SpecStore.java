@@ -24,7 +24,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

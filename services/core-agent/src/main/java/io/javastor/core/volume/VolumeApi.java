@@ -13,7 +13,7 @@ import io.javastor.api.core.v1.ResizeVolumeRequest;
 import io.javastor.api.core.v1.SetVolumeReplicaCountRequest;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.api.ProtoMapping;
 import io.javastor.core.replica.ReplicaApi;
 import io.javastor.core.store.OperationStatus;

@@ -13,7 +13,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.nexus.NexusInfo;
 import io.javastor.core.nexus.NexusOperations;
 import io.javastor.core.nexus.NexusSpec;

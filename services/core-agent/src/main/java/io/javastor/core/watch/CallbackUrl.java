@@ -4,7 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** The rules a watch's callback must meet, checked before anything is stored. */
 final class CallbackUrl {

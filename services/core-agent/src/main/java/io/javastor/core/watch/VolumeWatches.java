@@ -7,7 +7,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.store.Versioned;
 import io.javastor.core.volume.VolumeViews;

@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
 import io.javastor.core.node.NodeStatus;

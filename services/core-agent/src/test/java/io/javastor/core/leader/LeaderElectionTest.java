@@ -15,7 +15,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;

@@ -15,7 +15,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /** Whatever the cluster looks like, a placement either keeps every rule or explains itself. */
 class ReplicaPlacerPropertiesTest {

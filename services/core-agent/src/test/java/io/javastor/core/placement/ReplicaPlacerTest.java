@@ -9,7 +9,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 class ReplicaPlacerTest {
 

@@ -17,7 +17,7 @@ import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.Replica;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.core.OperationGuard;
+import io.javastor.core.operation.OperationGuard;
 import io.javastor.core.replica.ReplicaSpec;
 import io.javastor.core.store.SpecStore;
 import io.javastor.core.testsupport.DrivenReconcilers;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.etcd.jetcd.Client;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.pool.PoolSpec;
 import io.javastor.core.testsupport.EtcdExtension;
 

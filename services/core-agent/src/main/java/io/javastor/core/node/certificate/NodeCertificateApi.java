@@ -12,7 +12,7 @@ import io.javastor.api.core.v1.IssueNodeCertificateResponse;
 import io.javastor.api.core.v1.NodeCertificatesGrpc;
 import io.javastor.api.kubernetes.KubernetesApi;
 import io.javastor.api.tls.ClusterTls;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import io.javastor.core.node.NodeRegistration;
 
 /**

@@ -45,7 +45,7 @@ import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 
 import io.javastor.api.tls.ClusterPeer;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 
 /**
  * Signs an io-engine's certification request with the cluster CA: the certificate names {@code <node>.node.javastor}

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Optional;
 
 import io.javastor.api.kubernetes.KubernetesApi;
-import io.javastor.core.CoreException;
+import io.javastor.core.operation.CoreException;
 import tools.jackson.databind.JsonNode;
 
 /**

@@ -1,4 +1,4 @@
-package io.javastor.core;
+package io.javastor.core.operation;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;

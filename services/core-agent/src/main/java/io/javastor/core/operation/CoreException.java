@@ -1,4 +1,4 @@
-package io.javastor.core;
+package io.javastor.core.operation;
 
 /**
  * The closed set of errors the core agent answers with. The API layer maps each to one gRPC code;

@@ -1,4 +1,4 @@
-package io.javastor.core;
+package io.javastor.core.operation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
