@@ -1,5 +1,9 @@
 package io.javastor.e2e;
 
+import static io.javastor.e2e.VolumeJson.healthyReplicaNodes;
+import static io.javastor.e2e.VolumeJson.replicaNodes;
+import static io.javastor.e2e.VolumeJson.statusById;
+import static io.javastor.e2e.VolumeJson.whole;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -87,7 +91,7 @@ class ComposeClusterEndToEndTest {
             // 1. The README's command: images built when missing, cluster started, every health check passing.
             Run up = javastor(root, Duration.ofMinutes(15), true, "compose", "up");
             assertThat(up.exitCode()).as("./javastor compose up exit code").isZero();
-            mark("./javastor compose up (" + up.took().toSeconds() + " s): " + firstMatch(up.output(), "images ready \\d+ s, services healthy \\d+ s later"));
+            mark("./javastor compose up (" + up.took().toSeconds() + " s): " + LocalCluster.firstMatch(up.output(), "images ready \\d+ s, services healthy \\d+ s later"));
             Map<String, String> status = serviceStatus(root);
             for (String s : SERVICES) {
                 assertThat(status.get(s)).as(s + " status").contains("(healthy)");
@@ -171,7 +175,7 @@ class ComposeClusterEndToEndTest {
             try (NexusProbe nexus = new NexusProbe(agentTls, NEXUS_NODE, 10124, uuid)) {
                 await("nexus Degraded, " + victim + "'s child Faulted").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                         .until(() -> nexus.degradedWithFaulted(victimReplica));
-                mark("nexus on " + NEXUS_NODE + " Degraded: " + nexus.describe() + "; REST volume " + volumeStatus(rest, uuid));
+                mark("nexus on " + NEXUS_NODE + " Degraded: " + nexus.describe() + "; REST volume " + rest.volumeStatus(uuid));
 
                 // The container comes back: its restart policy, or (an engine that does not apply it to a kill) a start.
                 await("io-engine-2 running again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
@@ -183,8 +187,8 @@ class ComposeClusterEndToEndTest {
                 mark("io-engine-2 running again");
                 await("volume healed: nexus Online with 3 Online children, REST Online with 3 healthy replicas").atMost(Duration.ofMinutes(8))
                         .pollInterval(Duration.ofSeconds(2))
-                        .until(() -> nexusWhole(nexus) && whole(volume(rest, uuid)));
-                mark("healed: nexus " + nexus.describe() + "; REST volume Online, healthy replicas on " + healthyReplicaNodes(volume(rest, uuid))
+                        .until(() -> nexusWhole(nexus) && whole(rest.volume(uuid)));
+                mark("healed: nexus " + nexus.describe() + "; REST volume Online, healthy replicas on " + healthyReplicaNodes(rest.volume(uuid))
                         + (guest.marker("written") ? " (fio's write phase had ended)" : " (fio still writing)"));
             }
 
@@ -336,53 +340,6 @@ class ComposeClusterEndToEndTest {
         List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("javastor").toString()));
         cmd.addAll(List.of(args));
         return run(new ProcessBuilder(cmd).directory(root.toFile()), Duration.ofMinutes(1)).output();
-    }
-
-    private static String firstMatch(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        return m.find() ? m.group() : "(not printed)";
-    }
-
-    private static Map<String, String> statusById(JsonNode list) {
-        Map<String, String> out = new java.util.TreeMap<>();
-        for (JsonNode n : list.values()) {
-            out.put(n.path("id").asString(), n.path("state").path("status").asString());
-        }
-        return out;
-    }
-
-    private static JsonNode volume(LocalCluster rest, String uuid) throws Exception {
-        return rest.ok(rest.get("/v0/volumes/" + uuid), "get volume");
-    }
-
-    private static String volumeStatus(LocalCluster rest, String uuid) throws Exception {
-        return volume(rest, uuid).path("state").path("status").asString();
-    }
-
-    private static List<String> replicaNodes(JsonNode volume) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode r : volume.path("state").path("replica_topology").values()) {
-            out.add(r.path("node").asString());
-        }
-        return out;
-    }
-
-    private static List<String> healthyReplicaNodes(JsonNode volume) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode r : volume.path("state").path("replica_topology").values()) {
-            if ("Online".equals(r.path("state").asString()) && "Online".equals(r.path("child-status").asString())) {
-                out.add(r.path("node").asString());
-            }
-        }
-        return out;
-    }
-
-    /** Online, its nexus Online with three Online children, three healthy replicas. */
-    private static boolean whole(JsonNode volume) {
-        JsonNode target = volume.path("state").path("target");
-        long online = target.path("children").values().stream().filter(c -> "Online".equals(c.path("state").asString())).count();
-        return "Online".equals(volume.path("state").path("status").asString()) && "Online".equals(target.path("state").asString())
-                && online == 3 && healthyReplicaNodes(volume).size() == 3;
     }
 
     /** The nexus's own view: Online, three children, all Online (the returning replica or its replacement rebuilt). */

@@ -147,6 +147,22 @@ final class LocalCluster {
         return a.json();
     }
 
+    /** A volume as the REST API shows it (must be there). */
+    JsonNode volume(String uuid) throws IOException, InterruptedException {
+        return ok(get("/v0/volumes/" + uuid), "get volume " + uuid);
+    }
+
+    /** The volume's state.status as the REST API shows it (Online, Degraded, ...). */
+    String volumeStatus(String uuid) throws IOException, InterruptedException {
+        return volume(uuid).path("state").path("status").asString();
+    }
+
+    /** The first match of {@code regex} in a command's output, or "(not printed)". */
+    static String firstMatch(String text, String regex) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+        return m.find() ? m.group() : "(not printed)";
+    }
+
     /** The pid ./javastor recorded for a component. */
     long pid(String name) throws IOException {
         return Long.parseLong(Files.readString(home.resolve("run").resolve(name + ".pid")).trim());

@@ -1,5 +1,9 @@
 package io.javastor.e2e;
 
+import static io.javastor.e2e.VolumeJson.healthyReplicaNodes;
+import static io.javastor.e2e.VolumeJson.replicaNodes;
+import static io.javastor.e2e.VolumeJson.statusById;
+import static io.javastor.e2e.VolumeJson.whole;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -82,7 +85,7 @@ class LocalClusterEndToEndTest {
             // 1. The README's command.
             LocalCluster.Run up = cluster.javastor(Duration.ofMinutes(10), "up");
             assertThat(up.exitCode()).as("./javastor up exit code").isZero();
-            mark("./javastor up: " + firstMatch(up.output(), "Local cluster is up, \\d+ s after the build"));
+            mark("./javastor up: " + LocalCluster.firstMatch(up.output(), "Local cluster is up, \\d+ s after the build"));
             assertThat(up.output()).contains("csi-controller  UP").contains("node-3  UP");
 
             // Auth is on: the key and the tokens are the owner's alone, a call without a token is refused, and
@@ -169,7 +172,7 @@ class LocalClusterEndToEndTest {
             try (NexusProbe nexus = new NexusProbe(cluster.coreAgentTls(), NEXUS_NODE, 10123 + Integer.parseInt(NEXUS_NODE.substring("node-".length())), uuid)) {
                 await("nexus Degraded, " + victim + "'s child Faulted").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                         .until(() -> {
-                            restStatuses.add(volumeStatus(cluster, uuid));
+                            restStatuses.add(cluster.volumeStatus(uuid));
                             return nexus.degradedWithFaulted(victimReplica);
                         });
                 mark("nexus on " + NEXUS_NODE + " Degraded: " + nexus.describe());
@@ -183,23 +186,23 @@ class LocalClusterEndToEndTest {
                 // 6. The control plane: node Offline, the lost replica retired and replaced on node-4, rebuilt by the nexus.
                 await(victim + " Offline").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                         .until(() -> {
-                            restStatuses.add(volumeStatus(cluster, uuid));
+                            restStatuses.add(cluster.volumeStatus(uuid));
                             return "Offline".equals(statusById(cluster.ok(cluster.get("/v0/nodes"), "list nodes")).get(victim));
                         });
                 mark(victim + " Offline (missed heartbeats)");
                 await("events ReplicaLost and ReplicaReplaced").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
                         .until(() -> {
-                            restStatuses.add(volumeStatus(cluster, uuid));
+                            restStatuses.add(cluster.volumeStatus(uuid));
                             return events(cluster, victimReplica, "ReplicaLost") == 1 && events(cluster, uuid, "ReplicaReplaced") == 1;
                         });
-                String replacement = replicaOn(volume(cluster, uuid), SPARE_NODE);
+                String replacement = replicaOn(cluster.volume(uuid), SPARE_NODE);
                 mark("REST events: replica " + victimReplica + " ReplicaLost, ReplicaReplaced by " + replacement + " on " + SPARE_NODE);
                 await("nexus Online with 3 Online children, the replacement rebuilt").atMost(Duration.ofMinutes(8))
                         .pollInterval(Duration.ofSeconds(1)).until(() -> nexus.onlineWith(replacement) && nexus.rebuildCompleted(replacement));
                 mark("nexus Online again: " + nexus.describe() + "; rebuild of " + replacement + " completed");
                 await("volume Online with 3 healthy replicas").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-                        .until(() -> whole(volume(cluster, uuid)));
-                JsonNode healed = volume(cluster, uuid);
+                        .until(() -> whole(cluster.volume(uuid)));
+                JsonNode healed = cluster.volume(uuid);
                 assertThat(healthyReplicaNodes(healed)).containsExactlyInAnyOrder(NEXUS_NODE, otherSurvivor(victim), SPARE_NODE);
                 mark("REST: volume Online, healthy replicas on " + healthyReplicaNodes(healed) + "; REST volume statuses seen since the kill: "
                         + restStatuses + (guest.marker("written") ? " (fio's write phase had ended)" : " (fio still writing)"));
@@ -221,63 +224,11 @@ class LocalClusterEndToEndTest {
             }
             assertThat(fioJobs).as("fio job summaries (write+verify, verify_only)").isEqualTo(2);
             assertThat(out).doesNotContainIgnoringCase("verify failed").doesNotContainIgnoringCase("bad magic");
-            assertThat(volumeStatus(cluster, uuid)).isEqualTo("Online");
+            assertThat(cluster.volumeStatus(uuid)).isEqualTo("Online");
             passed = true;
         } finally {
             cluster.finish(passed, timeline, vm);
         }
-    }
-
-    private static String firstMatch(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        return m.find() ? m.group() : "(not printed)";
-    }
-
-    /** id -> state.status of a REST list (nodes, pools). */
-    private static Map<String, String> statusById(JsonNode list) {
-        Map<String, String> out = new java.util.TreeMap<>();
-        for (JsonNode n : list.values()) {
-            out.put(n.path("id").asString(), n.path("state").path("status").asString());
-        }
-        return out;
-    }
-
-    private static JsonNode volume(LocalCluster cluster, String uuid) throws Exception {
-        return cluster.ok(cluster.get("/v0/volumes/" + uuid), "get volume");
-    }
-
-    private static String volumeStatus(LocalCluster cluster, String uuid) throws Exception {
-        return volume(cluster, uuid).path("state").path("status").asString();
-    }
-
-    private static List<String> replicaNodes(JsonNode volume) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode r : volume.path("state").path("replica_topology").values()) {
-            out.add(r.path("node").asString());
-        }
-        return out;
-    }
-
-    private static List<String> healthyReplicaNodes(JsonNode volume) {
-        List<String> out = new ArrayList<>();
-        for (JsonNode r : volume.path("state").path("replica_topology").values()) {
-            if ("Online".equals(r.path("state").asString()) && "Online".equals(r.path("child-status").asString())) {
-                out.add(r.path("node").asString());
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Online, its nexus Online with three Online children, three healthy replicas. (The gateway lists one child per
-     * replica spec, so the retired replica of the dead node stays listed as an "Unknown" child with an empty URI until
-     * that node returns and it is destroyed: only the Online ones are counted.)
-     */
-    private static boolean whole(JsonNode volume) {
-        JsonNode target = volume.path("state").path("target");
-        long online = target.path("children").values().stream().filter(c -> "Online".equals(c.path("state").asString())).count();
-        return "Online".equals(volume.path("state").path("status").asString()) && "Online".equals(target.path("state").asString())
-                && online == 3 && healthyReplicaNodes(volume).size() == 3;
     }
 
     /** The uuid of the volume's replica on a node. */

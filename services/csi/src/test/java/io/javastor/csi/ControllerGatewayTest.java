@@ -16,7 +16,7 @@ import csi.v1.Csi.TopologyRequirement;
 import csi.v1.Csi.ValidateVolumeCapabilitiesRequest;
 import csi.v1.Csi.VolumeCapability;
 import io.grpc.Status;
-import io.javastor.csi.controller.BearerTokenFile;
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.csi.controller.ControllerService;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.node.registration.AppNodeRegistration;

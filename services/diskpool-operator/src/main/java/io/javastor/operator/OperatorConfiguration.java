@@ -9,7 +9,7 @@ import org.springframework.context.annotation.Configuration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.javastor.operator.rest.BearerTokenFile;
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.operator.rest.PoolsApi;
 
 @Configuration(proxyBeanMethods = false)

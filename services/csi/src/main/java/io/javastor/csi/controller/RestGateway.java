@@ -1,5 +1,6 @@
 package io.javastor.csi.controller;
 
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.api.tls.ClusterTls;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;

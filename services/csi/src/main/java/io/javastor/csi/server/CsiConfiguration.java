@@ -3,7 +3,7 @@ package io.javastor.csi.server;
 import io.grpc.BindableService;
 import io.javastor.csi.CsiProperties;
 import io.javastor.csi.controller.ControllerService;
-import io.javastor.csi.controller.BearerTokenFile;
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.node.Mounter;
 import io.javastor.csi.node.NodeService;

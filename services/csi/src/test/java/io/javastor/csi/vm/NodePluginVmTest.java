@@ -9,7 +9,7 @@ import csi.v1.Csi.ControllerPublishVolumeRequest;
 import csi.v1.Csi.CreateVolumeRequest;
 import csi.v1.Csi.VolumeCapability;
 import io.javastor.csi.CsiApplication;
-import io.javastor.csi.controller.BearerTokenFile;
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.csi.controller.RestGateway;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;

@@ -1,5 +1,6 @@
 package io.javastor.operator.rest;
 
+import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.api.tls.ClusterTls;
 import java.io.IOException;
 import java.net.URI;

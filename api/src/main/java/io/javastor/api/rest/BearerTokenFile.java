@@ -1,4 +1,4 @@
-package io.javastor.operator.rest;
+package io.javastor.api.rest;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The REST gateway token this client sends, read from its file on every call: a Kubernetes ServiceAccount token
+ * The REST gateway token a client of it (the CSI controller, the DiskPool operator) sends, read from its file on every call: a Kubernetes ServiceAccount token
  * is rotated in place by the kubelet, and a local one by writing the file again, without a restart.
  */
 public record BearerTokenFile(Path file) {
