@@ -108,12 +108,7 @@ final class ContainerLaunch {
         if (!Files.isDirectory(dir.resolve("BOOT-INF"))) {
             Files.createDirectories(imagesDir);
             try {
-                Process p = new ProcessBuilder(JavaProcess.java(), "-Djarmode=tools", "-jar", jar.toString(), "extract", "--launcher",
-                        "--destination", dir.toString()).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (p.waitFor() != 0) {
-                    throw new AssertionError("extracting " + jar + " failed: " + out);
-                }
+                JavaProcess.extractBootJar(jar, dir, imagesDir.resolve(dir.getFileName() + ".extract.log"), "--launcher");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException(e);

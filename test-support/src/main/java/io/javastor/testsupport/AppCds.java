@@ -108,8 +108,7 @@ final class AppCds {
                 Files.createDirectories(work);
                 Path log = dir.resolveSibling(name + ".log"); // not in work: extract wants an empty folder
                 Files.deleteIfExists(log);
-                run(List.of(JavaProcess.java(), "-Djarmode=tools", "-jar", execJar.toString(), "extract", "--destination", work.toString()),
-                        log, "extract " + execJar);
+                JavaProcess.extractBootJar(execJar, work, log);
                 List<String> training = new ArrayList<>(jvmOptions);
                 training.add("-XX:ArchiveClassesAtExit=" + work.resolve("app.jsa"));
                 training.add("-Dspring.context.exit=onRefresh");

@@ -95,6 +95,27 @@ public final class JavaProcess implements AutoCloseable {
         p.waitFor();
     }
 
+    /**
+     * Spring Boot's own extraction of an exec jar ({@code java -Djarmode=tools -jar JAR extract OPTIONS --destination
+     * DIR}), as the images and the local cluster run their jars: the one place the tests extract a jar. Its output is
+     * appended to {@code log}; a failure says why, with the log's end.
+     */
+    public static void extractBootJar(Path execJar, Path destination, Path log, String... options) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(java(), "-Djarmode=tools", "-jar", execJar.toString(), "extract"));
+        command.addAll(List.of(options));
+        command.addAll(List.of("--destination", destination.toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        boolean ended = p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES);
+        if (!ended) {
+            p.destroyForcibly().waitFor();
+        }
+        if (!ended || p.exitValue() != 0) {
+            List<String> lines = Files.readAllLines(log, java.nio.charset.StandardCharsets.ISO_8859_1);
+            throw new IOException("extracting " + execJar + (ended ? " exited with " + p.exitValue() : " did not end within 5 minutes")
+                    + ": " + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+        }
+    }
+
     public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
