@@ -24,7 +24,7 @@ public final class DrivenReconcilers implements BeforeAllCallback {
     /** The reconcilers the loop leaves to the tests (their names, as the loop knows them). */
     public static final List<String> DRIVEN = List.of("orphan-replica-collector", "missing-replicas", "extra-replicas",
             "stale-target-collector", "replica-spec-recovery", "missing-nexus-recreator", "volume-spec-recovery", "nexus-spec-recovery",
-            "pool-spec-recovery");
+            "pool-spec-recovery", "missing-nexus-child-adder", "drain-target-mover");
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DrivenReconcilers.class);
 
