@@ -26,8 +26,7 @@ public record Node(String id, NodeSpec spec, NodeState state) {
 
     /**
      * Exactly one member is set: cordoned (cordon labels only), draining (drain labels, and the node
-     * still holds nexuses) or drained (drain labels, no nexus left). Nexuses are not moved off a
-     * draining node: it stays draining until its volumes are unpublished (or moved by republishing).
+     * still holds nexuses, which the core agent moves to other nodes) or drained (drain labels, no nexus left).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @Schema(name = "CordonDrainState")

@@ -65,8 +65,8 @@ public class NodeController {
         return Node.from(agent.idempotent(s -> s.nodes().cordonNode(CordonNodeRequest.newBuilder().setId(node).setLabel(l).build())));
     }
 
-    @Operation(summary = "Drain the node with this label: it is cordoned, and reports draining while it holds nexuses, drained when "
-            + "none is left. Nexuses are not moved (that would cut off their hosts): unpublish or republish the volumes elsewhere")
+    @Operation(summary = "Drain the node with this label: it is cordoned, its volumes' targets move to other nodes one at a time "
+            + "(hosts follow through their path agent), and it reports draining while it holds nexuses, drained when none is left")
     @PutMapping("/nodes/{id}/drain/{label}")
     public Node putNodeDrain(@PathVariable String id, @PathVariable String label) {
         String node = InputRules.nodeId("id", id);
