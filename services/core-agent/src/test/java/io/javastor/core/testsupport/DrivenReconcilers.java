@@ -24,7 +24,7 @@ public final class DrivenReconcilers implements BeforeAllCallback {
     /** The reconcilers the loop leaves to the tests (their names, as the loop knows them). */
     public static final List<String> DRIVEN = List.of("orphan-replica-collector", "missing-replicas", "extra-replicas",
             "stale-target-collector", "replica-spec-recovery", "missing-nexus-recreator", "volume-spec-recovery", "nexus-spec-recovery",
-            "pool-spec-recovery", "missing-nexus-child-adder", "drain-target-mover");
+            "pool-spec-recovery", "missing-nexus-child-adder", "drain-target-mover", "node-liveness");
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DrivenReconcilers.class);
 
@@ -98,9 +98,10 @@ public final class DrivenReconcilers implements BeforeAllCallback {
                         // Short, so the orphan test sees the grace run out; long enough that its first sighting is not it.
                         "javastor.core.reconcile.orphan-grace", "2s",
                         "javastor.core.nodes.state-poll-interval", "300ms",
-                        // Generous node calls and liveness: the machine is small and shared; slowness is not under test.
+                        // Generous node calls and liveness: the machine is small and shared; slowness is not under test (and only
+                        // NodeLivenessReconcilerTest runs the liveness check).
                         "javastor.core.nodes.call-timeout", "10s",
-                        "javastor.core.nodes.heartbeat-timeout", "30s"), 2, 64, Map.of()));
+                        "javastor.core.nodes.heartbeat-timeout", "10s"), 2, 64, Map.of()));
             } catch (Exception | Error e) {
                 try {
                     r.close();
