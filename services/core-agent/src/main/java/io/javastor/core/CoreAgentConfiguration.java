@@ -286,10 +286,10 @@ public class CoreAgentConfiguration {
                 rebuildHistory,
                 // Last: it reports what the others made of each volume in this pass.
                 watchNotifier);
+        java.util.Set<String> disabled = new java.util.HashSet<>(props.reconcile().disabled());
         if (!props.failover().moveOnNodeOffline()) {
-            reconcilers = reconcilers.stream().filter(r -> !(r instanceof io.javastor.core.reconcile.OfflineTargetMover)).toList();
+            disabled.add("offline-target-mover"); // the one freeze mechanism, so naming it in disabled too stays valid
         }
-        return new ReconcilePoller(reconcilers, java.util.Set.copyOf(props.reconcile().disabled()), election::isLeader,
-                props.reconcile().interval(), meters);
+        return new ReconcilePoller(reconcilers, disabled, election::isLeader, props.reconcile().interval(), meters);
     }
 }
