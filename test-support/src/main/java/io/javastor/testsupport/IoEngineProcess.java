@@ -153,6 +153,16 @@ public final class IoEngineProcess implements AutoCloseable {
         process.kill9();
     }
 
+    /** SIGSTOP: the node keeps its sockets but answers nothing and stops beating, like a hung one. */
+    public void freeze() throws IOException, InterruptedException {
+        process.freeze();
+    }
+
+    /** SIGCONT after {@link #freeze()}. */
+    public void thaw() throws IOException, InterruptedException {
+        process.thaw();
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
         process.stop();

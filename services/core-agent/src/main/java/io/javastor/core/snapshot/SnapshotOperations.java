@@ -219,7 +219,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
     }
 
     /** The same volume snapshot and replica always name the same replica snapshot: retries find what they made. */
-    static String replicaSnapshotUuid(String snapshotId, String replicaUuid) {
+    public static String replicaSnapshotUuid(String snapshotId, String replicaUuid) {
         return UUID.nameUUIDFromBytes((snapshotId + "/" + replicaUuid).getBytes(StandardCharsets.UTF_8)).toString();
     }
 

@@ -177,11 +177,6 @@ class TargetMoveTest {
         }
     }
 
-    private static void signal(IoEngineProcess engine, String sig) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(engine.process().pid())).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -%s", sig).isZero();
-    }
-
     /**
      * The old target was frozen, not dead (SIGSTOP): the target moves away while its node does not answer, and when it
      * thaws it can write to no replica (fenced, or already destroyed as stale), and it is destroyed as a stale target.
@@ -198,7 +193,7 @@ class TargetMoveTest {
         try (NvmfBlockDevice dev = connect(oldUri)) {
             writeAll(blocks(dev), data, BLOCK);
         }
-        signal(node(spare), "STOP");
+        node(spare).freeze();
         try {
             // A host whose path died says so: the target moves, and the answer is where to connect now.
             io.javastor.api.core.v1.ReportFailedPathResponse report = volumes().withDeadlineAfter(60, TimeUnit.SECONDS).reportFailedPath(
@@ -215,7 +210,7 @@ class TargetMoveTest {
             assertThat(again.getDeviceUri()).isEqualTo(report.getDeviceUri());
             assertThat(events(uuid, "TargetMoved")).isEqualTo(1);
         } finally {
-            signal(node(spare), "CONT");
+            node(spare).thaw();
         }
         // Thawed: whatever the old target still accepts must not reach the replicas.
         byte[] other = seeded(12, VOLUME);

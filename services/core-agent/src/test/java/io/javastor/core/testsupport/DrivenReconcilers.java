@@ -1,5 +1,9 @@
 package io.javastor.core.testsupport;
 
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -10,8 +14,12 @@ import io.javastor.api.core.v1.EventServiceGrpc;
 import io.javastor.api.core.v1.ListEventsRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.core.node.NodeRegistry;
+import io.javastor.core.node.NodeState;
+import io.javastor.core.node.NodeStatus;
+import io.javastor.core.reconcile.NodeLivenessReconciler;
 import io.javastor.core.reconcile.ReconcilePoller;
 import io.javastor.core.reconcile.Reconciler;
+import io.javastor.testsupport.IoEngineProcess;
 
 /**
  * One cluster for the focused reconciler tests: etcd, an agent whose loop leaves out the reconcilers those tests drive
@@ -24,7 +32,8 @@ public final class DrivenReconcilers implements BeforeAllCallback {
     /** The reconcilers the loop leaves to the tests (their names, as the loop knows them). */
     public static final List<String> DRIVEN = List.of("orphan-replica-collector", "missing-replicas", "extra-replicas",
             "stale-target-collector", "replica-spec-recovery", "missing-nexus-recreator", "volume-spec-recovery", "nexus-spec-recovery",
-            "pool-spec-recovery", "missing-nexus-child-adder", "drain-target-mover", "node-liveness");
+            "pool-spec-recovery", "missing-nexus-child-adder", "drain-target-mover", "node-liveness", "snapshot-spec-recovery", "pool-import",
+            "offline-target-mover", "lost-replica-replacer");
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DrivenReconcilers.class);
 
@@ -83,6 +92,52 @@ public final class DrivenReconcilers implements BeforeAllCallback {
     public long events(String resourceId, String kind) {
         return EventServiceGrpc.newBlockingStub(cluster().agent().channel())
                 .listEvents(ListEventsRequest.newBuilder().setResourceId(resourceId).setKind(kind).build()).getTotal();
+    }
+
+    /**
+     * Freezes the node's io-engine (SIGSTOP: it keeps its sockets but answers nothing and stops beating) and drives the
+     * liveness check until the agent has the node Offline (the 10 s heartbeat timeout passes first). Closing the answer
+     * thaws it and waits until the node is Online again with its inventory read, so the next test finds the cluster whole.
+     */
+    public Thawing offline(String node) throws IOException, InterruptedException {
+        IoEngineProcess engine = cluster().node(node);
+        engine.freeze();
+        Thawing thawing = new Thawing(node, engine);
+        try {
+            NodeLivenessReconciler liveness = reconciler(NodeLivenessReconciler.class);
+            await(node + " Offline").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        liveness.reconcile();
+                        return nodeState(node).status() instanceof NodeStatus.Offline;
+                    });
+        } catch (RuntimeException | Error e) {
+            thawing.close();
+            throw e;
+        }
+        return thawing;
+    }
+
+    /** The agent's view of the node. */
+    public NodeState nodeState(String node) {
+        return cluster().agent().bean(NodeRegistry.class).get(node).orElseThrow();
+    }
+
+    /** A node {@link #offline(String)} froze: closing thaws it and waits for it to be Online with its inventory known. */
+    public final class Thawing implements AutoCloseable {
+        private final String node;
+        private final IoEngineProcess engine;
+
+        private Thawing(String node, IoEngineProcess engine) {
+            this.node = node;
+            this.engine = engine;
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            engine.thaw();
+            await(node + " Online again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> nodeState(node).status().isOnline() && nodeState(node).inventoryKnown());
+        }
     }
 
     static final class Running implements AutoCloseable {
