@@ -253,8 +253,14 @@ public final class NexusOperations implements NodeOperations.NexusesOnNodes {
                 OperationStatus.CREATING));
         var engine = engines.node(to);
         long generation = info.nextTargetGeneration(volumeUuid);
-        engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(children, nqn));
-        String uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts(), hostSecrets(volumeUuid, old.allowedHosts()))).getDeviceUri();
+        String uri;
+        try {
+            engine.createNexus(volumeUuid, size, children.stream().map(NexusSpec.Child::uri).toList(), generation, linkSecrets(children, nqn));
+            uri = observed(to, engine.publishNexus(volumeUuid, old.allowedHosts(), hostSecrets(volumeUuid, old.allowedHosts()))).getDeviceUri();
+        } catch (CoreException e) {
+            abandonMove(moving, old, to, fromAnswers, e);
+            throw e;
+        }
         Versioned<NexusSpec> created = store.update(NexusSpec.KIND, moving, moving.spec().with(OperationStatus.CREATED, uri));
         for (ReplicaSpec r : usable) {
             if (!start.contains(r)) {
@@ -273,6 +279,34 @@ public final class NexusOperations implements NodeOperations.NexusesOnNodes {
                 + "not answer: its target is fenced off the replicas"));
         log.info("target moved volumeId={} from={} to={} reason={} generation={} uri={}", volumeUuid, from, to, reason, generation, uri);
         return created.spec();
+    }
+
+    /**
+     * A move whose new node did not make or publish the target: the volume's target is its old one again on record (left
+     * Creating on the new node, spec recovery would remove it and leave a published volume without a target). If the old
+     * node answered, its nexus was shut down, and the re-creator makes it again there; if not, the mover that asked tries
+     * again. What the new node may have made late is a stale target there, which the stale-target collector destroys.
+     */
+    private void abandonMove(Versioned<NexusSpec> moving, NexusSpec old, String to, boolean oldShutDown, CoreException cause) {
+        try {
+            engines.node(to).destroyNexus(old.uuid());
+        } catch (CoreException notThere) {
+            cause.addSuppressed(notThere);
+        }
+        // Replicas on the old node were shared for the new target; shared, the old node cannot open them as local children again.
+        for (NexusSpec.Child c : moving.spec().children()) {
+            if (c.shared() && c.replicaNodeId().equals(old.nodeId())) {
+                try {
+                    engines.node(old.nodeId()).unshareReplica(c.replicaUuid());
+                } catch (CoreException notNow) {
+                    cause.addSuppressed(notNow); // the old node does not answer now: the re-creator shares what it needs anew
+                }
+            }
+        }
+        store.update(NexusSpec.KIND, moving, old);
+        events.record("volume", old.uuid(), "TargetMoveFailed", Severity.WARNING, "target not moved from node " + old.nodeId() + " to node "
+                + to + ": " + cause.getMessage() + "; it stays on node " + old.nodeId() + (oldShutDown ? " and is made again there" : ""));
+        log.warn("target move failed volumeId={} from={} to={}: {}", old.uuid(), old.nodeId(), to, cause.getMessage());
     }
 
     /**
