@@ -10,7 +10,10 @@ import org.springframework.cloud.kubernetes.commons.leader.election.events.Start
 import org.springframework.cloud.kubernetes.commons.leader.election.events.StopLeadingEvent;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javastor.operator.control.Backoff;
@@ -106,8 +109,21 @@ public final class OperatorRunner implements SmartLifecycle {
         }
     }
 
+    /**
+     * Leaves the election as the context starts closing: Spring Cloud Kubernetes closes its client on this same event,
+     * and the Lease must be handed back (so a standby takes over at once) before that; lifecycle stop comes later.
+     */
+    @EventListener(ContextClosedEvent.class)
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    void onContextClosing() {
+        stop();
+    }
+
     @Override
     public void stop() {
+        if (!running) {
+            return;
+        }
         running = false;
         if (lease != null) {
             lease.close();
