@@ -30,7 +30,8 @@ import io.javastor.gateway.volume.VolumeLimits;
 /**
  * In Kubernetes (cloud platform forced, fabric8's mock API server in CRUD mode) the gateway takes a setting from its
  * settings ConfigMap and its token signing key from its Secret, through Spring Cloud Kubernetes, as the chart sets it
- * up (templates/_helpers.tpl, javastor.kubernetesSources). No core agent: the calls only need to pass authentication.
+ * up (templates/_helpers.tpl, javastor.kubernetesSources); outside Kubernetes the same configuration makes no API
+ * server call. No core agent: the calls only need to pass authentication.
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesSettingsTest {
@@ -49,25 +50,7 @@ class KubernetesSettingsTest {
                 .addToData("javastor.gateway.auth.jwt-secret", Base64.getEncoder().encodeToString(KEY.getBytes(StandardCharsets.UTF_8)))
                 .build()).create();
 
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("spring.main.cloud-platform", "kubernetes");
-        props.put("spring.config.import", "kubernetes:");
-        props.put("spring.cloud.kubernetes.client.master-url", client.getConfiguration().getMasterUrl());
-        props.put("spring.cloud.kubernetes.client.trust-certs", "true");
-        props.put("spring.cloud.kubernetes.client.namespace", NS);
-        props.put("spring.cloud.kubernetes.config.read-type", "SINGLE");
-        props.put("spring.cloud.kubernetes.config.sources[0].name", "rest-gateway-settings");
-        props.put("spring.cloud.kubernetes.secrets.enabled", "true");
-        props.put("spring.cloud.kubernetes.secrets.read-type", "SINGLE");
-        props.put("spring.cloud.kubernetes.secrets.sources[0].name", "rest-gateway-secrets");
-        props.put("server.port", "0");
-        props.put("javastor.tls.enabled", "false");
-        props.put("javastor.gateway.core-agent.addresses", "127.0.0.1:1");
-        props.put("javastor.gateway.core-agent.call-timeout", "2s");
-        props.put("logging.level.io.fabric8.mockwebserver", "WARN");
-        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-
-        try (ConfigurableApplicationContext gateway = new SpringApplicationBuilder(RestGatewayApplication.class).run(args)) {
+        try (ConfigurableApplicationContext gateway = start(Map.of("spring.main.cloud-platform", "kubernetes"))) {
             // application.properties says 16; the ConfigMap says 5.
             assertThat(gateway.getBean(VolumeLimits.class).maxReplicas()).isEqualTo(5);
 
@@ -79,6 +62,34 @@ class KubernetesSettingsTest {
             // Authenticated with the Secret's key: past the filter (the missing core agent answers, not the auth).
             assertThat(get(base + "/v0/volumes", signedWithSecret)).as("a token signed with the Secret's key").isNotIn(401, 403);
         }
+    }
+
+    @Test
+    void outsideKubernetesTheSameConfigurationMakesNoApiServerCall() {
+        int before = server.getRequestCount();
+        // No cloud platform: the Kubernetes document is not active; the signing key comes the usual way.
+        try (ConfigurableApplicationContext gateway = start(Map.of("javastor.gateway.auth.jwt-secret", KEY))) {
+            assertThat(gateway.getBean(VolumeLimits.class).maxReplicas()).isEqualTo(16);
+            assertThat(gateway.getEnvironment().getProperty("spring.cloud.kubernetes.config.sources[0].name")).isNull();
+            assertThat(gateway.containsBean("configKubernetesClient")).isFalse();
+        }
+        assertThat(server.getRequestCount()).as("requests to the API server").isEqualTo(before);
+    }
+
+    /** The gateway with the chart's Kubernetes document (kubernetes-sources.yaml), its client pointed at the mock server. */
+    private static ConfigurableApplicationContext start(Map<String, String> overrides) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("spring.config.additional-location", "classpath:/kubernetes-sources.yaml");
+        props.put("spring.cloud.kubernetes.client.master-url", client.getConfiguration().getMasterUrl());
+        props.put("spring.cloud.kubernetes.client.trust-certs", "true");
+        props.put("server.port", "0");
+        props.put("javastor.tls.enabled", "false");
+        props.put("javastor.gateway.core-agent.addresses", "127.0.0.1:1");
+        props.put("javastor.gateway.core-agent.call-timeout", "2s");
+        props.put("logging.level.io.fabric8.mockwebserver", "WARN");
+        props.putAll(overrides);
+        String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        return new SpringApplicationBuilder(RestGatewayApplication.class).run(args);
     }
 
     private static int get(String url, String token) throws Exception {
