@@ -259,3 +259,96 @@ tls:
   enabled: false
 {{- end }}
 {{- end -}}
+
+{{/*
+Spring Cloud Kubernetes: the document a component's application.yaml ends with (before extraConfig). Active on the
+Kubernetes cloud platform only (in a pod; never under ./javastor up or in tests), it imports the component's settings
+ConfigMap (<component>-settings) and its optional Secret (<component>-secrets, one key per secret setting) from the
+API server, one read each by name. With reload, a change to the settings ConfigMap is applied live (Spring Cloud's
+refresh: @ConfigurationProperties rebound, log levels reset). dict: root, component, reload.
+*/}}
+{{- define "javastor.kubernetesSources" -}}
+{{- $name := include "javastor.componentName" (dict "root" .root "component" .component) -}}
+---
+spring:
+  config:
+    activate:
+      on-cloud-platform: kubernetes
+    import: "kubernetes:"
+  cloud:
+    kubernetes:
+      client:
+        namespace: {{ .root.Release.Namespace | quote }}
+      config:
+        read-type: SINGLE
+        sources:
+          - name: {{ $name }}-settings
+      secrets:
+        enabled: true
+        read-type: SINGLE
+        sources:
+          - name: {{ $name }}-secrets
+      reload:
+        enabled: {{ .reload }}
+        {{- if .reload }}
+        strategy: refresh
+        mode: event
+        monitoring-config-maps: true
+        # A changed Secret is not applied live (secret settings are read at start-up): restart the pods.
+        monitoring-secrets: false
+        namespaces:
+          - {{ .root.Release.Namespace | quote }}
+        {{- end }}
+{{- end -}}
+
+{{/* RBAC of javastor.kubernetesSources, for a component's ServiceAccount: its ConfigMaps (watched for reload) and its one Secret. */}}
+{{- define "javastor.kubernetesSources.rbac" -}}
+{{- $name := include "javastor.componentName" (dict "root" .root "component" .component) -}}
+{{- $ctx := dict "root" .root "component" .component -}}
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name }}-settings
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "javastor.labels" $ctx | nindent 4 }}
+rules:
+  # list/watch: the reload's informer watches the namespace's ConfigMaps.
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: [""]
+    resources: ["secrets"]
+    resourceNames: [{{ printf "%s-secrets" $name | quote }}]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}-settings
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "javastor.labels" $ctx | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name }}-settings
+subjects:
+  - kind: ServiceAccount
+    name: {{ .serviceAccount | default $name }}
+    namespace: {{ .root.Release.Namespace }}
+{{- end -}}
+
+{{/* A component's settings ConfigMap, read through the API (javastor.kubernetesSources). dict: root, component, settings. */}}
+{{- define "javastor.settingsConfigMap" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "javastor.componentName" (dict "root" .root "component" .component) }}-settings
+  namespace: {{ .root.Release.Namespace }}
+  labels:
+    {{- include "javastor.labels" (dict "root" .root "component" .component) | nindent 4 }}
+data:
+  application.yaml: |
+    {{- toYaml .settings | nindent 4 }}
+{{- end -}}

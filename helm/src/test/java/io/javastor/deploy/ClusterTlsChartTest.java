@@ -137,7 +137,8 @@ class ClusterTlsChartTest {
         assertThat(at(appConfig(m, "io-engine").get(0), "javastor", "tls", "cert-file")).isEqualTo("/etc/javastor-tls/tls.crt");
         assertThat(at(appConfig(m, "core-agent").get(0), "javastor", "core", "node-certificates")).isNull();
         assertThat(map(m.get("Secret", component("core-agent-tls")), "data")).doesNotContainKey("ca.key");
-        assertThat(podSpec(m.get("Deployment", component("core-agent")))).containsEntry("automountServiceAccountToken", false);
+        // Its token now only reads its settings (kubernetes-config-rbac.yaml): no pods Role without node certificates.
+        assertThat(podSpec(m.get("Deployment", component("core-agent")))).containsEntry("automountServiceAccountToken", true);
         assertThat(m.ofKind("Role").map(Manifests::name)).doesNotContain(component("core-agent") + "-pods");
     }
 

@@ -380,10 +380,13 @@ class DefaultValuesTest {
         Map<String, Object> cfg = appConfig("diskpool-operator").get(0);
         Map<String, Object> op = map(cfg, "javastor", "operator");
         assertThat(op.get("namespace")).isEqualTo(Chart.NAMESPACE);
-        assertThat(at(op, "leader-election", "enabled")).isEqualTo(true);
-        assertThat(at(op, "leader-election", "identity")).isEqualTo("${POD_NAME}");
-        assertThat(at(op, "leader-election", "lease-name")).isEqualTo(component("diskpool-operator"));
-        assertThat(at(op, "leader-election", "namespace")).isEqualTo(Chart.NAMESPACE);
+        assertThat(op.get("identity")).isEqualTo("${POD_NAME}");
+        // The election: Spring Cloud Kubernetes' leader-election properties.
+        Map<String, Object> election = map(cfg, "spring", "cloud", "kubernetes", "leader", "election");
+        assertThat(election.get("enabled")).isEqualTo(true);
+        assertThat(election.get("lock-name")).isEqualTo(component("diskpool-operator"));
+        assertThat(election.get("lock-namespace")).isEqualTo(Chart.NAMESPACE);
+        assertThat(election.get("lease-duration")).isEqualTo("15s");
         assertThat(at(op, "retry", "initial-delay")).isEqualTo("2s");
         assertThat(at(cfg, "server", "address")).isEqualTo("0.0.0.0");
         // The REST URL names the gateway's rendered Service and port.
@@ -422,5 +425,48 @@ class DefaultValuesTest {
 
     private static List<Map<String, Object>> appConfig(String component) {
         return appConfig(m, component);
+    }
+
+    /** The application.yaml of a component's settings ConfigMap (read through the API by Spring Cloud Kubernetes). */
+    static Map<String, Object> settings(Manifests manifests, String component) {
+        return Chart.parseAll(str(manifests.get("ConfigMap", component(component) + "-settings"), "data", "application.yaml")).get(0);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void inKubernetesEachServiceReadsItsSettingsAndSecretThroughTheApiOnly() {
+        for (String c : List.of("core-agent", "rest-gateway", "diskpool-operator", "csi-controller")) {
+            // The Kubernetes document: active on the Kubernetes cloud platform only, importing kubernetes: sources by name.
+            Map<String, Object> doc = appConfig(c).stream().filter(d -> at(d, "spring", "config", "import") != null)
+                    .findFirst().orElseThrow(() -> new AssertionError(c + " has no Kubernetes document"));
+            assertThat(at(doc, "spring", "config", "activate", "on-cloud-platform")).as(c).isEqualTo("kubernetes");
+            assertThat(at(doc, "spring", "config", "import")).as(c).isEqualTo("kubernetes:");
+            Map<String, Object> k8s = map(doc, "spring", "cloud", "kubernetes");
+            assertThat(at(k8s, "client", "namespace")).as(c).isEqualTo(Chart.NAMESPACE);
+            assertThat(at(k8s, "config", "read-type")).as(c).isEqualTo("SINGLE");
+            assertThat(list(k8s, "config", "sources")).as(c).extracting(src -> src.get("name")).containsExactly(component(c) + "-settings");
+            assertThat(list(k8s, "secrets", "sources")).as(c).extracting(src -> src.get("name")).containsExactly(component(c) + "-secrets");
+            assertThat(at(k8s, "reload", "enabled")).as(c + " reload").isEqualTo(!c.equals("csi-controller"));
+            assertThat(settings(m, c)).as(c).isNotNull();
+
+            // Its own Role: ConfigMaps of the release namespace, and its one Secret, read only.
+            Map<String, Object> role = m.get("Role", component(c) + "-settings");
+            assertThat(at(role, "metadata", "namespace")).isEqualTo(Chart.NAMESPACE);
+            List<Map<String, Object>> rules = list(role, "rules");
+            assertThat(allows(rules, "", "configmaps", "watch")).as(c).isTrue();
+            assertThat(allows(rules, "", "configmaps", "update")).as(c).isFalse();
+            assertThat(rules).filteredOn(r -> ((List<String>) r.get("resources")).contains("secrets")).singleElement()
+                    .satisfies(r -> assertThat((List<String>) r.get("resourceNames")).containsExactly(component(c) + "-secrets"));
+            assertThat(list(m.get("RoleBinding", component(c) + "-settings"), "subjects")).extracting(sub -> sub.get("name"))
+                    .containsExactly(component(c));
+        }
+        // Live settings are not in checksum/config (they apply without a restart); the CSI controller's are (no reload).
+        assertThat(settings(m, "diskpool-operator")).extracting(s -> at(s, "javastor", "operator", "refresh")).isEqualTo("30s");
+        Map<String, Object> csi = m.get("Deployment", component("csi-controller"));
+        assertThat(map(csi, "spec", "template", "metadata", "annotations")).containsKeys("checksum/config", "checksum/settings");
+        assertThat(map(m.get("Deployment", component("diskpool-operator")), "spec", "template", "metadata", "annotations"))
+                .doesNotContainKey("checksum/settings");
+        // The CSI node plugin (privileged, on every node) holds no API token and reads nothing from the API.
+        assertThat(appConfig("csi-node")).noneMatch(d -> at(d, "spring", "config", "import") != null);
     }
 }

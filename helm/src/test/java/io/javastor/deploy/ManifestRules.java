@@ -96,7 +96,14 @@ final class ManifestRules {
                     List<String> groups = (List<String>) rule.get("apiGroups");
                     soft.assertThat(verbs).as(id(role) + " verbs").isNotEmpty().doesNotContainAnyElementsOf(FORBIDDEN_VERBS);
                     soft.assertThat(resources).as(id(role) + " resources").isNotEmpty().doesNotContain("*")
-                            .noneMatch(r -> r.startsWith("secrets") || r.endsWith("/*"));
+                            .noneMatch(r -> r.endsWith("/*"));
+                    // Secrets: only named ones, only read (a component's own secret settings, kubernetes-config-rbac.yaml).
+                    if (resources.stream().anyMatch(r -> r.startsWith("secrets"))) {
+                        soft.assertThat(rule.get("resourceNames")).as(id(role) + " secrets by name").isInstanceOf(List.class);
+                        soft.assertThat((List<Object>) rule.getOrDefault("resourceNames", List.of())).as(id(role) + " secret names").isNotEmpty();
+                        soft.assertThat(verbs).as(id(role) + " secrets verbs").containsExactly("get");
+                        soft.assertThat(role.get("kind")).as(id(role) + " secrets in a namespaced Role").isEqualTo("Role");
+                    }
                     soft.assertThat(groups).as(id(role) + " apiGroups").isNotNull().doesNotContain("*");
                     soft.assertThat(rule).as(id(role) + " nonResourceURLs").doesNotContainKey("nonResourceURLs");
                 }

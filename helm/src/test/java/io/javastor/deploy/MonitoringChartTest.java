@@ -80,8 +80,9 @@ class MonitoringChartTest {
             Map<String, Object> plugin = Manifests.container(m.get(c[1], name), c[0]);
             assertThat(list(plugin, "ports")).as(c[0] + " ports")
                     .anySatisfy(p -> assertThat(p).containsEntry("name", "metrics").containsEntry("containerPort", Integer.parseInt(c[2])));
-            // The plugin reads its port from its ConfigMap's application.yaml: the same port, opened beyond loopback.
-            Map<String, Object> config = Chart.parseOne(str(m.get("ConfigMap", name), "data", "application.yaml"));
+            // The plugin reads its port from its ConfigMap's application.yaml (first document; the controller's also has
+            // the Kubernetes one): the same port, opened beyond loopback.
+            Map<String, Object> config = Chart.parseAll(str(m.get("ConfigMap", name), "data", "application.yaml")).get(0);
             assertThat(Manifests.at(config, "javastor", "csi", "metrics-port")).as(c[0] + " metrics-port").isEqualTo(Integer.parseInt(c[2]));
             assertThat(Manifests.at(config, "javastor", "csi", "metrics-address")).isEqualTo("0.0.0.0");
             Map<String, Object> service = m.get("Service", name);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import static io.javastor.deploy.DefaultValuesTest.appConfig;
+import static io.javastor.deploy.DefaultValuesTest.settings;
 import static io.javastor.deploy.Manifests.at;
 import static io.javastor.deploy.Manifests.component;
 import static io.javastor.deploy.Manifests.container;
@@ -86,9 +87,9 @@ class NonDefaultValuesTest {
         assertThat(at(etcd, "spec", "replicas")).isEqualTo(5);
         assertThat(at(etcd, "spec", "volumeClaimTemplates")).isNull();
         assertThat(((String) at(appConfig(m, "core-agent").get(0), "javastor", "core", "etcd", "endpoints")).split(",")).hasSize(5);
-        // extraConfig lands as a later YAML document, which Spring lets override the first.
-        assertThat(appConfig(m, "core-agent")).hasSize(2);
-        assertThat(at(appConfig(m, "core-agent").get(1), "logging", "level", "io.javastor")).isEqualTo("DEBUG");
+        // extraConfig lands as the last YAML document (after the Kubernetes one), which Spring lets override the first.
+        assertThat(appConfig(m, "core-agent")).hasSize(3);
+        assertThat(at(appConfig(m, "core-agent").get(2), "logging", "level", "io.javastor")).isEqualTo("DEBUG");
 
         assertThat(container(m.get("Deployment", component("core-agent")), "core-agent").get("image"))
                 .isEqualTo("registry.example.com/storage/javastor/core-agent:1.2.3");
@@ -139,11 +140,12 @@ class NonDefaultValuesTest {
     }
 
     @Test
-    void kubernetesTokensOffLeavesTheGatewayWithoutAnAccountTokenAndBothOffIsRefused() {
+    void kubernetesTokensOffLeavesTheGatewayNoReviewRightsAndBothOffIsRefused() {
         Manifests m = Chart.render("restGateway: {auth: {kubernetes: false}}");
         ManifestRules.assertAll(m);
-        assertThat(podSpec(m.get("Deployment", component("rest-gateway"))).get("automountServiceAccountToken")).isEqualTo(false);
-        assertThat(m.get("ServiceAccount", component("rest-gateway")).get("automountServiceAccountToken")).isEqualTo(false);
+        // Its token still reads its settings (kubernetes-config-rbac.yaml), and can do nothing else.
+        assertThat(podSpec(m.get("Deployment", component("rest-gateway"))).get("automountServiceAccountToken")).isEqualTo(true);
+        assertThat(m.ofKind("ClusterRoleBinding").map(Manifests::name)).doesNotContain(component("rest-gateway") + "-reviews");
         assertThat(m.docs()).map(Manifests::name).noneMatch(n -> n.startsWith(component("api")));
         assertThatThrownBy(() -> Chart.render("restGateway: {auth: {kubernetes: false, localTokens: false}}"))
                 .hasMessageContaining("restGateway.auth: kubernetes or localTokens must be on");
@@ -169,7 +171,8 @@ class NonDefaultValuesTest {
         assertThat(at(m.get("Role", component("diskpool-operator") + "-leader-election"), "metadata", "namespace")).isEqualTo(Chart.NAMESPACE);
         Map<String, Object> op = map(appConfig(m, "diskpool-operator").get(0), "javastor", "operator");
         assertThat(op.get("namespace")).isEqualTo("storage-config");
-        assertThat(at(op, "leader-election", "namespace")).isEqualTo(Chart.NAMESPACE);
+        assertThat(at(appConfig(m, "diskpool-operator").get(0), "spring", "cloud", "kubernetes", "leader", "election", "lock-namespace"))
+                .isEqualTo(Chart.NAMESPACE);
     }
 
     @Test
@@ -191,13 +194,16 @@ class NonDefaultValuesTest {
         // One replica: no PodDisruptionBudget that would block every drain.
         assertThat(m.find("PodDisruptionBudget", component("diskpool-operator"))).isEmpty();
         List<Map<String, Object>> cfg = appConfig(m, "diskpool-operator");
-        assertThat(cfg).hasSize(2);
+        // The file, the Kubernetes document (Spring Cloud Kubernetes), then extraConfig, which overrides both.
+        assertThat(cfg).hasSize(3);
         Map<String, Object> op = map(cfg.get(0), "javastor", "operator");
-        assertThat(op).containsEntry("rest-url", "https://javastor-api.example.com").containsEntry("refresh", "1m");
+        assertThat(op).containsEntry("rest-url", "https://javastor-api.example.com").doesNotContainKey("refresh");
         assertThat(at(op, "retry", "initial-delay")).isEqualTo("5s");
         assertThat(at(op, "retry", "max-delay")).isEqualTo("10m");
-        assertThat(at(op, "leader-election", "enabled")).isEqualTo(false);
-        assertThat(at(cfg.get(1), "logging", "level", "io.javastor")).isEqualTo("DEBUG");
+        assertThat(at(cfg.get(0), "spring", "cloud", "kubernetes", "leader", "election", "enabled")).isEqualTo(false);
+        assertThat(at(cfg.get(2), "logging", "level", "io.javastor")).isEqualTo("DEBUG");
+        // refresh is a live setting: in the settings ConfigMap read through the API, not in the mounted file.
+        assertThat(at(settings(m, "diskpool-operator"), "javastor", "operator", "refresh")).isEqualTo("1m");
     }
 
     @Test

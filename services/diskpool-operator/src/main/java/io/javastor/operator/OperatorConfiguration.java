@@ -3,16 +3,23 @@ package io.javastor.operator;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.kubernetes.commons.leader.election.LeaderElectionProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javastor.api.rest.BearerTokenFile;
 import io.javastor.operator.rest.PoolsApi;
 
+/** Spring Cloud Kubernetes' leader-election settings ({@code spring.cloud.kubernetes.leader.election.*}) drive the Lease. */
 @Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(LeaderElectionProperties.class)
 class OperatorConfiguration {
 
     /** In a pod: the service account's token; elsewhere: KUBECONFIG / ~/.kube/config, as kubectl. */
@@ -30,12 +37,22 @@ class OperatorConfiguration {
     }
 
     @Bean
-    OperatorRunner operatorRunner(KubernetesClient client, PoolsApi pools, OperatorProperties props) {
-        String namespace = props.namespace().isBlank() ? client.getNamespace() : props.namespace();
+    LiveOperatorProperties liveOperatorProperties(Environment environment, OperatorProperties props) {
+        return new LiveOperatorProperties(environment, props);
+    }
+
+    @Bean
+    OperatorRunner operatorRunner(KubernetesClient client, PoolsApi pools, LiveOperatorProperties props,
+            LeaderElectionProperties election,
+            // Spring Cloud Kubernetes' switch for its elector; off: this replica always leads (one replica only).
+            @Value("${spring.cloud.kubernetes.leader.election.enabled:true}") boolean electionEnabled,
+            ApplicationEventPublisher publisher) {
+        OperatorProperties p = props.get();
+        String namespace = p.namespace().isBlank() ? client.getNamespace() : p.namespace();
         if (namespace == null || namespace.isBlank()) {
             namespace = "default";
         }
-        return new OperatorRunner(client, pools, props, namespace, identity(props));
+        return new OperatorRunner(client, pools, props, election, electionEnabled, publisher, namespace, identity(p));
     }
 
     @Bean
@@ -44,8 +61,8 @@ class OperatorConfiguration {
     }
 
     private static String identity(OperatorProperties props) {
-        if (!props.leaderElection().identity().isBlank()) {
-            return props.leaderElection().identity();
+        if (!props.identity().isBlank()) {
+            return props.identity();
         }
         String pod = System.getenv("POD_NAME");
         if (pod != null && !pod.isBlank()) {

@@ -17,7 +17,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param restTimeout      deadline of every REST call
  * @param refresh          how often a pool's status (state, capacity, used) is refreshed
  * @param retry            back-off of failed steps
- * @param leaderElection   one replica leads through a Lease
+ * @param identity         this replica's name in the leader-election Lease and in Events; empty = $POD_NAME or the host
+ *                         name. The election itself is set by Spring Cloud Kubernetes' {@code spring.cloud.kubernetes.leader.election.*}.
  */
 @ConfigurationProperties("javastor.operator")
 public record OperatorProperties(
@@ -28,20 +29,8 @@ public record OperatorProperties(
         @DefaultValue("10s") Duration restTimeout,
         @DefaultValue("30s") Duration refresh,
         @DefaultValue Retry retry,
-        @DefaultValue LeaderElection leaderElection) {
+        @DefaultValue("") String identity) {
 
     public record Retry(@DefaultValue("2s") Duration initialDelay, @DefaultValue("5m") Duration maxDelay) {
-    }
-
-    /**
-     * @param enabled       off: this replica always runs the controller (one replica only)
-     * @param leaseName     the coordination.k8s.io Lease the replicas compete for
-     * @param namespace     namespace of the Lease; empty = the watched namespace
-     * @param identity      this replica's name in the Lease; empty = $POD_NAME or the host name
-     */
-    public record LeaderElection(@DefaultValue("true") boolean enabled, @DefaultValue("javastor-diskpool-operator") String leaseName,
-            @DefaultValue("") String namespace, @DefaultValue("") String identity,
-            @DefaultValue("15s") Duration leaseDuration, @DefaultValue("10s") Duration renewDeadline,
-            @DefaultValue("2s") Duration retryPeriod) {
     }
 }

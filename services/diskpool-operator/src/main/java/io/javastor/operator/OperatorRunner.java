@@ -1,8 +1,19 @@
 package io.javastor.operator;
 
+import java.util.function.Supplier;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.cloud.kubernetes.commons.leader.election.LeaderElectionProperties;
+import org.springframework.cloud.kubernetes.commons.leader.election.events.NewLeaderEvent;
+import org.springframework.cloud.kubernetes.commons.leader.election.events.StartLeadingEvent;
+import org.springframework.cloud.kubernetes.commons.leader.election.events.StopLeadingEvent;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javastor.operator.control.Backoff;
@@ -11,23 +22,34 @@ import io.javastor.operator.diskpool.DiskPoolController;
 import io.javastor.operator.diskpool.PoolEvents;
 import io.javastor.operator.rest.PoolsApi;
 
-/** Runs the DiskPool controller on the replica that holds the Lease (or always, without election). */
+/**
+ * Runs the DiskPool controller on the replica that leads: it starts on Spring Cloud Kubernetes'
+ * {@link StartLeadingEvent} and stops on {@link StopLeadingEvent} (or always runs, without election).
+ */
 public final class OperatorRunner implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(OperatorRunner.class);
 
     private final KubernetesClient client;
     private final PoolsApi pools;
-    private final OperatorProperties props;
+    private final Supplier<OperatorProperties> props;
+    private final LeaderElectionProperties election;
+    private final boolean electionEnabled;
+    private final ApplicationEventPublisher publisher;
     private final String namespace;
     private final String identity;
     private volatile DiskPoolController controller;
-    private volatile LeaseElection election;
+    private volatile LeaseElection lease;
+    private volatile String leader;
     private volatile boolean running;
 
-    OperatorRunner(KubernetesClient client, PoolsApi pools, OperatorProperties props, String namespace, String identity) {
+    OperatorRunner(KubernetesClient client, PoolsApi pools, Supplier<OperatorProperties> props, LeaderElectionProperties election,
+            boolean electionEnabled, ApplicationEventPublisher publisher, String namespace, String identity) {
         this.client = client;
         this.pools = pools;
         this.props = props;
+        this.election = election;
+        this.electionEnabled = electionEnabled;
+        this.publisher = publisher;
         this.namespace = namespace;
         this.identity = identity;
     }
@@ -35,23 +57,41 @@ public final class OperatorRunner implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        var le = props.leaderElection();
-        if (!le.enabled()) {
+        if (!electionEnabled) {
+            leader = identity;
             startController();
             return;
         }
-        String leaseNamespace = le.namespace().isBlank() ? namespace : le.namespace();
-        election = new LeaseElection(client, leaseNamespace, le.leaseName(), identity, le.leaseDuration(), le.renewDeadline(),
-                le.retryPeriod(), this::startController, this::stopController);
-        election.start();
+        lease = new LeaseElection(client, election, identity, publisher);
+        lease.start();
+    }
+
+    @EventListener
+    void onStartLeading(StartLeadingEvent event) {
+        if (identity.equals(event.candidateIdentity())) {
+            startController();
+        }
+    }
+
+    @EventListener
+    void onStopLeading(StopLeadingEvent event) {
+        if (identity.equals(event.candidateIdentity())) {
+            stopController();
+        }
+    }
+
+    @EventListener
+    void onNewLeader(NewLeaderEvent event) {
+        leader = event.candidateIdentity();
     }
 
     private synchronized void startController() {
-        if (controller != null) {
+        if (controller != null || !running) {
             return;
         }
+        OperatorProperties p = props.get();
         DiskPoolController c = new DiskPoolController(client, namespace, pools,
-                new Backoff(props.retry().initialDelay(), props.retry().maxDelay()), props.refresh(),
+                new Backoff(p.retry().initialDelay(), p.retry().maxDelay()), () -> props.get().refresh(),
                 new PoolEvents(client, "javastor-diskpool-operator", identity));
         try {
             c.start();
@@ -69,11 +109,24 @@ public final class OperatorRunner implements SmartLifecycle {
         }
     }
 
+    /**
+     * Leaves the election as the context starts closing: Spring Cloud Kubernetes closes its client on this same event,
+     * and the Lease must be handed back (so a standby takes over at once) before that; lifecycle stop comes later.
+     */
+    @EventListener(ContextClosedEvent.class)
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    void onContextClosing() {
+        stop();
+    }
+
     @Override
     public void stop() {
+        if (!running) {
+            return;
+        }
         running = false;
-        if (election != null) {
-            election.close();
+        if (lease != null) {
+            lease.close();
         }
         stopController();
         log.info("diskpool operator stopped identity={}", identity);
@@ -102,7 +155,8 @@ public final class OperatorRunner implements SmartLifecycle {
         return c != null && c.watching();
     }
 
+    /** Who leads, as last announced (null until a leader is seen). */
     public String leader() {
-        return election == null ? identity : election.leader();
+        return leader;
     }
 }

@@ -2,6 +2,7 @@ package io.javastor.operator.diskpool;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -28,7 +29,7 @@ public final class DiskPoolController implements AutoCloseable {
     private final ReconcileQueue queue;
     private final String namespace;
 
-    public DiskPoolController(KubernetesClient client, String namespace, PoolsApi pools, Backoff backoff, Duration refresh,
+    public DiskPoolController(KubernetesClient client, String namespace, PoolsApi pools, Backoff backoff, Supplier<Duration> refresh,
             PoolEvents events) {
         this.namespace = namespace;
         this.informer = client.resources(DiskPool.class).inNamespace(namespace).runnableInformer(0);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,11 +39,12 @@ public final class DiskPoolReconciler implements KeyReconciler {
     private final Function<String, DiskPool> cache;
     private final PoolsApi pools;
     private final Backoff backoff;
-    private final Duration refresh;
+    /** Read at each refresh: the interval is a live setting (reloaded from the ConfigMap in Kubernetes). */
+    private final Supplier<Duration> refresh;
     private final PoolEvents events;
 
     public DiskPoolReconciler(KubernetesClient client, Function<String, DiskPool> cache, PoolsApi pools, Backoff backoff,
-            Duration refresh, PoolEvents events) {
+            Supplier<Duration> refresh, PoolEvents events) {
         this.client = client;
         this.cache = cache;
         this.pools = pools;
@@ -83,7 +85,7 @@ public final class DiskPoolReconciler implements KeyReconciler {
                     return Outcome.DONE;
                 }
                 writeStatus(dp, observed(existing.get(), generation));
-                return new Outcome.RefreshAfter(refresh);
+                return new Outcome.RefreshAfter(refresh.get());
             }
             writeStatus(dp, current(dp).with("Creating", "creating pool " + pool + " on node " + spec.node() + " from " + spec.disks(),
                     generation));
@@ -92,7 +94,7 @@ public final class DiskPoolReconciler implements KeyReconciler {
                     created.state() == null ? null : created.state().capacity());
             events.normal(dp, "PoolCreated", "pool " + pool + " created (or imported) on node " + spec.node() + " from " + spec.disks());
             writeStatus(dp, observed(created, generation));
-            return new Outcome.RefreshAfter(refresh);
+            return new Outcome.RefreshAfter(refresh.get());
         } catch (RestFailure f) {
             return failed(dp, "Error", f, failuresSoFar);
         }

@@ -34,10 +34,10 @@ public final class RunningOperator implements AutoCloseable {
         props.put("javastor.operator.retry.initial-delay", "500ms");
         props.put("javastor.operator.retry.max-delay", "4s");
         props.put("javastor.operator.rest-timeout", "20s");
-        props.put("javastor.operator.leader-election.lease-duration", "4s");
-        props.put("javastor.operator.leader-election.renew-deadline", "3s");
-        props.put("javastor.operator.leader-election.retry-period", "500ms");
-        props.put("javastor.operator.leader-election.identity", "operator-" + STARTED.incrementAndGet());
+        props.put("spring.cloud.kubernetes.leader.election.lease-duration", "4s");
+        props.put("spring.cloud.kubernetes.leader.election.renew-deadline", "3s");
+        props.put("spring.cloud.kubernetes.leader.election.retry-period", "500ms");
+        props.put("javastor.operator.identity", "operator-" + STARTED.incrementAndGet());
         props.put("logging.level.io.fabric8.mockwebserver", "WARN");
         props.putAll(overrides);
         String[] args = props.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
