@@ -288,10 +288,14 @@ public final class NexusOperations implements NodeOperations.NexusesOnNodes {
      * again. What the new node may have made late is a stale target there, which the stale-target collector destroys.
      */
     private void abandonMove(Versioned<NexusSpec> moving, NexusSpec old, String to, boolean oldShutDown, CoreException cause) {
-        try {
-            engines.node(to).destroyNexus(old.uuid());
-        } catch (CoreException notThere) {
-            cause.addSuppressed(notThere);
+        // A node that timed out is asked only if it answers now: a second call timeout would hold the volume's guard again
+        // for nothing (what it makes late is a stale target).
+        if (answersNow(to)) {
+            try {
+                engines.node(to).destroyNexus(old.uuid());
+            } catch (CoreException notThere) {
+                cause.addSuppressed(notThere);
+            }
         }
         // Replicas on the old node were shared for the new target; shared, the old node cannot open them as local children again.
         for (NexusSpec.Child c : moving.spec().children()) {
@@ -690,7 +694,7 @@ public final class NexusOperations implements NodeOperations.NexusesOnNodes {
             engines.node(nodeId).withDeadline(answerTimeout).nodeInfo();
             return true;
         } catch (CoreException e) {
-            log.warn("old target's node does not answer nodeId={} within={}: {}", nodeId, answerTimeout, e.getMessage());
+            log.warn("node does not answer nodeId={} within={}: {}", nodeId, answerTimeout, e.getMessage());
             return false;
         }
     }
