@@ -15,7 +15,6 @@ import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.reconcile.MissingNexusRecreator;
 import io.javastor.core.reconcile.NexusSpecRecovery;
 import io.javastor.core.reconcile.ReconcileOutcome;
@@ -37,11 +36,6 @@ class TargetMoveFailureTest {
     static final DrivenReconcilers driven = new DrivenReconcilers();
 
     private static final long MIB = 1 << 20;
-
-    private static boolean runs(String node, String uuid) {
-        return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
-                .getNexusListCount() == 1;
-    }
 
     private static NexusSpec target(String uuid) {
         return driven.cluster().specs().get(NexusSpec.KIND, uuid).orElseThrow().spec();
@@ -65,7 +59,7 @@ class TargetMoveFailureTest {
             assertThat(after.nodeId()).as("the target is its old one on record").isEqualTo(home);
             assertThat(after.operation()).isEqualTo(OperationStatus.CREATED);
             assertThat(after.uri()).isEqualTo(uri);
-            assertThat(runs(home, uuid)).as("the old target was shut down before the move").isFalse();
+            assertThat(driven.nexusOnNode(home, uuid)).as("the old target was shut down before the move").isFalse();
             assertThat(driven.events(uuid, "TargetMoveFailed")).isEqualTo(1);
         } finally {
             awayEngine.thaw();
@@ -74,14 +68,14 @@ class TargetMoveFailureTest {
         assertThat(driven.reconciler(NexusSpecRecovery.class).reconcile()).as("nothing left half-done").isEqualTo(ReconcileOutcome.IDLE);
         MissingNexusRecreator recreator = driven.reconciler(MissingNexusRecreator.class);
         await("target made again on its node").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> recreator.reconcile() == ReconcileOutcome.IDLE && runs(home, uuid));
+                .until(() -> recreator.reconcile() == ReconcileOutcome.IDLE && driven.nexusOnNode(home, uuid));
         assertThat(target(uuid).uri()).as("at the same address").isEqualTo(uri);
         assertThat(target(uuid).nodeId()).isEqualTo(home);
         // What the frozen node made once it thawed (the create it was sent) is a stale target there.
         StaleTargetCollector stale = driven.reconciler(StaleTargetCollector.class);
         await("nothing of the volume on " + away).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> stale.reconcile() == ReconcileOutcome.IDLE && !runs(away, uuid));
-        assertThat(runs(home, uuid)).isTrue();
+                .until(() -> stale.reconcile() == ReconcileOutcome.IDLE && !driven.nexusOnNode(away, uuid));
+        assertThat(driven.nexusOnNode(home, uuid)).isTrue();
 
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }

@@ -17,7 +17,6 @@ import io.javastor.api.core.v1.GetNodeRequest;
 import io.javastor.api.core.v1.NodeServiceGrpc;
 import io.javastor.api.core.v1.UncordonNodeRequest;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.DrivenReconcilers;
@@ -34,11 +33,6 @@ class DrainTargetMoverTest {
     private static final long MIB = 1 << 20;
     private static final String DRAIN_LABEL = "drain-target-mover-test";
 
-    private static boolean runs(String node, String uuid) {
-        return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
-                .getNexusListCount() == 1;
-    }
-
     @Test
     void aDrainedNodesTargetMovesAwayAndTheNodeReportsDrained() {
         var volumes = VolumeServiceGrpc.newBlockingStub(driven.cluster().agent().channel());
@@ -46,10 +40,10 @@ class DrainTargetMoverTest {
         String uuid = UUID.randomUUID().toString();
         volumes.createVolume(CreateVolumeRequest.newBuilder().setUuid(uuid).setSize(4 * MIB).setReplicaCount(2).build());
         volumes.publishVolume(AppHost.TEST_HOST.publish(uuid).setPreferredNodeId("node-1").build());
-        assertThat(runs("node-1", uuid)).isTrue();
+        assertThat(driven.nexusOnNode("node-1", uuid)).isTrue();
         DrainTargetMover mover = driven.reconciler(DrainTargetMover.class);
         assertThat(mover.reconcile()).as("no node drained: nothing moves").isEqualTo(ReconcileOutcome.IDLE);
-        assertThat(runs("node-1", uuid)).isTrue();
+        assertThat(driven.nexusOnNode("node-1", uuid)).isTrue();
 
         nodes.drainNode(DrainNodeRequest.newBuilder().setId("node-1").setLabel(DRAIN_LABEL).build());
         try {
@@ -59,8 +53,8 @@ class DrainTargetMoverTest {
             await("target moved off node-1").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> mover.reconcile() == ReconcileOutcome.IDLE
                             && driven.cluster().specs().get(NexusSpec.KIND, uuid).orElseThrow().spec().nodeId().equals("node-2"));
-            assertThat(runs("node-2", uuid)).as("serving on node-2").isTrue();
-            assertThat(runs("node-1", uuid)).as("shut down on node-1").isFalse();
+            assertThat(driven.nexusOnNode("node-2", uuid)).as("serving on node-2").isTrue();
+            assertThat(driven.nexusOnNode("node-1", uuid)).as("shut down on node-1").isFalse();
             await("node-1 Drained").atMost(Duration.ofSeconds(30)).until(() ->
                     nodes.getNode(GetNodeRequest.newBuilder().setId("node-1").build()).getDrainState() == DrainState.DRAIN_STATE_DRAINED);
         } finally {

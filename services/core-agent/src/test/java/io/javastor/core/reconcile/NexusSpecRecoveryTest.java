@@ -13,7 +13,6 @@ import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.Volume;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.SpecStore;
@@ -32,11 +31,6 @@ class NexusSpecRecoveryTest {
 
     private static final long MIB = 1 << 20;
 
-    private static boolean runs(String node, String uuid) {
-        return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
-                .getNexusListCount() == 1;
-    }
-
     private static void targetLeftAndRecovered(OperationStatus left) {
         var volumes = VolumeServiceGrpc.newBlockingStub(driven.cluster().agent().channel());
         String uuid = UUID.randomUUID().toString();
@@ -51,7 +45,7 @@ class NexusSpecRecoveryTest {
         // The agent's store may see the change a moment after this test's wrote it.
         await("target left " + left + " removed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> recovery.reconcile() == ReconcileOutcome.IDLE && specs.get(NexusSpec.KIND, uuid).isEmpty());
-        assertThat(runs(node, uuid)).as("no nexus on " + node).isFalse();
+        assertThat(driven.nexusOnNode(node, uuid)).as("no nexus on " + node).isFalse();
         assertThat(specs.get(VolumeSpec.KIND, uuid).orElseThrow().spec().operation()).as("the volume stays").isEqualTo(OperationStatus.CREATED);
         assertThat(recovery.reconcile()).as("nothing left half-done").isEqualTo(ReconcileOutcome.IDLE);
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());

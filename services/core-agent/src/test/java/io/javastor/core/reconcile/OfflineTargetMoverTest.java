@@ -12,7 +12,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.VolumeServiceGrpc;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.nexus.NexusSpec;
 import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.DrivenReconcilers;
@@ -28,11 +27,6 @@ class OfflineTargetMoverTest {
     static final DrivenReconcilers driven = new DrivenReconcilers();
 
     private static final long MIB = 1 << 20;
-
-    private static boolean runs(String node, String uuid) {
-        return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(uuid).build())
-                .getNexusListCount() == 1;
-    }
 
     private static String targetNode(String uuid) {
         return driven.cluster().specs().get(NexusSpec.KIND, uuid).orElseThrow().spec().nodeId();
@@ -64,7 +58,7 @@ class OfflineTargetMoverTest {
         try (var frozen = driven.offline(lost)) {
             assertThat(mover.reconcile()).as("the move is done in one pass").isEqualTo(ReconcileOutcome.IDLE);
             assertThat(targetNode(moving)).as("moved to the replica's node").isEqualTo(replicaNode);
-            assertThat(runs(replicaNode, moving)).as("serving there").isTrue();
+            assertThat(driven.nexusOnNode(replicaNode, moving)).as("serving there").isTrue();
             assertThat(targetNode(staying)).as("a target on an Online node").isEqualTo(replicaNode);
             assertThat(mover.reconcile()).as("second pass").isEqualTo(ReconcileOutcome.IDLE);
             await("move recorded").atMost(Duration.ofSeconds(10)).until(() -> driven.events(moving, "TargetMoved") >= 1);
@@ -75,7 +69,7 @@ class OfflineTargetMoverTest {
         // is shared, so it goes before the next test).
         StaleTargetCollector stale = driven.reconciler(StaleTargetCollector.class);
         await("old target destroyed").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> stale.reconcile() == ReconcileOutcome.IDLE && !runs(lost, moving));
+                .until(() -> stale.reconcile() == ReconcileOutcome.IDLE && !driven.nexusOnNode(lost, moving));
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(moving).build());
         volumes.destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(staying).build());
     }

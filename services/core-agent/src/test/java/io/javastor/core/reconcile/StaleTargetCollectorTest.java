@@ -17,7 +17,6 @@ import io.javastor.api.ioengine.v1.CreateNexusRequest;
 import io.javastor.api.ioengine.v1.CreateReplicaRequest;
 import io.javastor.api.ioengine.v1.DestroyNexusRequest;
 import io.javastor.api.ioengine.v1.DestroyReplicaRequest;
-import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.core.testsupport.AppHost;
 import io.javastor.core.testsupport.DrivenReconcilers;
 import io.javastor.core.testsupport.TestCluster;
@@ -33,11 +32,6 @@ class StaleTargetCollectorTest {
     static final DrivenReconcilers driven = new DrivenReconcilers();
 
     private static final long MIB = 1 << 20;
-
-    private static boolean runs(String node, String nexus) {
-        return driven.cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(nexus).build())
-                .getNexusListCount() == 1;
-    }
 
     /** A nexus named {@code uuid} on {@code node} over a replica of its own there, made behind the agent's back. */
     private static String nexusBehindTheAgentsBack(IoEngineStubs engine, String node, String uuid) {
@@ -65,9 +59,9 @@ class StaleTargetCollectorTest {
 
         StaleTargetCollector collector = driven.reconciler(StaleTargetCollector.class);
         await("old target destroyed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !runs(oldNode, uuid));
-        assertThat(runs(targetNode, uuid)).as("the current target").isTrue();
-        assertThat(runs(oldNode, notAVolume)).as("a nexus outside volumes is its user's").isTrue();
+                .until(() -> collector.reconcile() == ReconcileOutcome.IDLE && !driven.nexusOnNode(oldNode, uuid));
+        assertThat(driven.nexusOnNode(targetNode, uuid)).as("the current target").isTrue();
+        assertThat(driven.nexusOnNode(oldNode, notAVolume)).as("a nexus outside volumes is its user's").isTrue();
         assertThat(driven.events(uuid, "StaleTargetDestroyed")).isEqualTo(1);
         assertThat(collector.reconcile()).as("nothing left to do").isEqualTo(ReconcileOutcome.IDLE);
 

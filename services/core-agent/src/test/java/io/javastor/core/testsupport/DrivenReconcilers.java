@@ -12,6 +12,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import io.javastor.api.core.v1.EventServiceGrpc;
 import io.javastor.api.core.v1.ListEventsRequest;
+import io.javastor.api.ioengine.v1.ListNexusRequest;
 import io.javastor.api.ioengine.v1.ListReplicasRequest;
 import io.javastor.core.node.NodeRegistry;
 import io.javastor.core.node.NodeState;
@@ -74,6 +75,12 @@ public final class DrivenReconcilers implements BeforeAllCallback {
     public boolean replicaOnNode(String node, String replica) {
         return cluster().node(node).api().replicas().listReplicas(ListReplicasRequest.newBuilder().setUuid(replica).build())
                 .getReplicasCount() == 1;
+    }
+
+    /** Whether node {@code node}'s io-engine runs the nexus now (asked, not the agent's view). */
+    public boolean nexusOnNode(String node, String nexus) {
+        return cluster().node(node).api().nexuses().listNexus(ListNexusRequest.newBuilder().setUuid(nexus).build())
+                .getNexusListCount() == 1;
     }
 
     /** Whether the agent's view of the node's inventory has the replica (what a reconciler decides from). */
