@@ -2,13 +2,17 @@
 # bench/run rest [VOLUMES]: GET /v0/volumes through the REST gateway with VOLUMES (default 1000)
 # volumes in the cluster. Starts a real etcd, one core agent, three io-engines (file pools) and the
 # gateway on free loopback ports; creates the volumes through the gateway; then measures with wrk.
-# Prints rest_list_rps= and rest_list_p99_ms= (plus the single-volume GET for reference).
+# Prints rest_list_rps= and rest_list_p99_ms= and the single-volume GET's rest_get_one_rps= and _p99_ms=: medians of
+# BENCH_ROUNDS (3) wrk runs of BENCH_DURATION (15s) after a BENCH_WARMUP (15s) run, with the CPU each request cost the
+# etcd, agent and gateway processes (_cpu_ms_per_req).
 # Needs /usr/bin/etcd (Debian etcd-server) and wrk (Debian wrk; installed when missing, as root).
 # BENCH_AGENT_JAVA_OPTS / BENCH_GATEWAY_JAVA_OPTS add JVM options (a JFR recording, say) to the agent / gateway.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 volumes=${1:-1000}
-duration=${BENCH_DURATION:-20s}
+duration=${BENCH_DURATION:-15s}
+warmup=${BENCH_WARMUP:-15s}
+rounds=${BENCH_ROUNDS:-3}
 connections=${BENCH_CONNECTIONS:-8}
 version=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' "$root/pom.xml" | head -1)
 agent_jar="$root/services/core-agent/target/core-agent-$version-exec.jar"
@@ -98,29 +102,52 @@ echo "rest_volumes=$volumes"
 echo "rest_create_per_s=$(python3 -c "print(round($volumes/($end-$start),1))")"
 echo "rest_list_body_bytes=$bytes"
 
+# CPU time (user + system, clock ticks) of the bench's own processes, by role: on a shared machine the CPU each request
+# costs is steadier than requests/s, which moves with what else the host runs.
+roles=(etcd agent gateway); role_pids=("${pids[0]}" "${pids[1]}" "${pids[5]}")
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run_wrk() { # URL PREFIX
   curl -sf -H "$auth" "$1" >/dev/null
-  wrk -t2 -c"$connections" -d5s -H "$auth" "$1" >/dev/null   # warm-up (JIT)
-  wrk -t2 -c"$connections" -d"$duration" -H "$auth" --latency "$1" > "$work/wrk.out"
-  python3 - "$work/wrk.out" "$2" <<'PY'
-import re, sys
+  wrk -t2 -c"$connections" -d"$warmup" -H "$auth" "$1" >/dev/null   # warm-up: the JIT compiles the path first
+  : > "$work/rounds"
+  for round in $(seq 1 "$rounds"); do
+    local before=() after=()
+    for p in "${role_pids[@]}"; do before+=("$(cpu_ticks "$p")"); done
+    wrk -t2 -c"$connections" -d"$duration" -H "$auth" --latency "$1" > "$work/wrk.out"
+    for p in "${role_pids[@]}"; do after+=("$(cpu_ticks "$p")"); done
+    python3 - "$work/wrk.out" "${before[*]}" "${after[*]}" "$(getconf CLK_TCK)" >> "$work/rounds" <<'PY'
+import json, re, sys
 text = open(sys.argv[1]).read()
-prefix = sys.argv[2]
-rps = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
 def ms(v):
     n, unit = re.match(r"([\d.]+)(us|ms|s)", v).groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{prefix}_rps={rps}")
-print(f"{prefix}_p50_ms={p50:.2f}")
-print(f"{prefix}_p99_ms={p99:.2f}")
-print(f"{prefix}_non2xx={errors.group(1) if errors else 0}")
+ticks = [int(a) - int(b) for a, b in zip(sys.argv[3].split(), sys.argv[2].split())]
+print(json.dumps({"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+                  "p50": ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),
+                  "p99": ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),
+                  "non2xx": int(errors.group(1)) if errors else 0,
+                  "cpu": [t * 1000 / int(sys.argv[4]) / max(requests, 1) for t in ticks]}))
+PY
+  done
+  python3 - "$work/rounds" "$2" "${roles[*]}" <<'PY'
+import json, statistics, sys
+rounds = [json.loads(line) for line in open(sys.argv[1])]
+prefix, roles = sys.argv[2], sys.argv[3].split()
+median = lambda xs: statistics.median(xs)
+print(f"# {prefix} rounds: " + "; ".join(f"{r['rps']:.0f} req/s p50 {r['p50']:.2f} p99 {r['p99']:.2f}" for r in rounds))
+print(f"{prefix}_rps={median([r['rps'] for r in rounds]):.2f}")
+print(f"{prefix}_p50_ms={median([r['p50'] for r in rounds]):.2f}")
+print(f"{prefix}_p99_ms={median([r['p99'] for r in rounds]):.2f}")
+print(f"{prefix}_non2xx={sum(r['non2xx'] for r in rounds)}")
+for i, role in enumerate(roles):
+    print(f"{prefix}_{role}_cpu_ms_per_req={median([r['cpu'][i] for r in rounds]):.3f}")
+print(f"{prefix}_cpu_ms_per_req={median([sum(r['cpu']) for r in rounds]):.3f}")
 PY
 }
-echo "# wrk: $connections connections, $duration, GET /v0/volumes ($volumes entries)" >&2
+echo "# wrk: $connections connections, $warmup warm-up then $rounds rounds of $duration (medians), GET /v0/volumes ($volumes entries)" >&2
 run_wrk "$base/volumes" rest_list
 one=$(curl -sf -H "$auth" "$base/volumes?max_entries=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["spec"]["uuid"])')
-echo "# wrk: GET /v0/volumes/{id} for reference" >&2
+echo "# wrk: GET /v0/volumes/{id}" >&2
 run_wrk "$base/volumes/$one" rest_get_one

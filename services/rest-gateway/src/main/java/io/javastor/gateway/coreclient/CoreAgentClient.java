@@ -52,7 +52,8 @@ public class CoreAgentClient implements DisposableBean {
         this.channels = properties.addresses().stream()
                 // round_robin: one DNS name for every agent (a headless Service) sends each call to the next one.
                 .map(a -> tls.channelTo(a.trim(), ClusterPeer.CORE_AGENT).defaultLoadBalancingPolicy("round_robin")
-                        .maxInboundMessageSize(64 << 20).build())
+                        // Retries are decided here (idempotent calls only, resilience4j), not inside the channel.
+                        .disableRetry().maxInboundMessageSize(64 << 20).build())
                 .toList();
         this.circuitBreaker = breakers.circuitBreaker(INSTANCE);
         this.retry = retries.retry(INSTANCE);
