@@ -40,7 +40,7 @@ public final class ReplicaOperations implements PoolOperations.PoolReplicas {
     }
 
     public List<Versioned<ReplicaSpec>> ofVolume(String volumeId) {
-        return store.list(ReplicaSpec.KIND).stream().filter(r -> volumeId.equals(r.spec().volumeId())).toList();
+        return store.listWhere(ReplicaSpec.VOLUME, volumeId);
     }
 
     public List<Versioned<ReplicaSpec>> all() {
@@ -63,18 +63,34 @@ public final class ReplicaOperations implements PoolOperations.PoolReplicas {
      * settled state.
      */
     public List<Versioned<ReplicaSpec>> realizeAll(List<Versioned<ReplicaSpec>> creating) {
-        if (creating.size() == 1) {
-            return List.of(realize(creating.get(0)));
+        return onEachNode(creating, this::realize);
+    }
+
+    /**
+     * Creates the replicas on their nodes at once, as {@link #realizeAll} does, but leaves their specs Creating: the
+     * caller marks them Created in its own write (a new volume with its replicas, one etcd transaction).
+     */
+    public void makeAll(List<Versioned<ReplicaSpec>> creating) {
+        onEachNode(creating, r -> {
+            make(r.spec());
+            return r;
+        });
+    }
+
+    /** Runs {@code step} for each replica, the node calls overlapping; waits for all, then throws the first failure. */
+    private <R> List<R> onEachNode(List<Versioned<ReplicaSpec>> replicas, java.util.function.Function<Versioned<ReplicaSpec>, R> step) {
+        if (replicas.size() == 1) {
+            return List.of(step.apply(replicas.get(0)));
         }
-        List<java.util.concurrent.Future<Versioned<ReplicaSpec>>> running = new java.util.ArrayList<>();
-        for (Versioned<ReplicaSpec> c : creating) {
-            running.add(nodeCalls.submit(() -> realize(c)));
+        List<java.util.concurrent.Future<R>> running = new java.util.ArrayList<>();
+        for (Versioned<ReplicaSpec> c : replicas) {
+            running.add(nodeCalls.submit(() -> step.apply(c)));
         }
         CoreException first = null;
-        List<Versioned<ReplicaSpec>> created = new java.util.ArrayList<>();
+        List<R> done = new java.util.ArrayList<>();
         for (var f : running) {
             try {
-                created.add(f.get());
+                done.add(f.get());
             } catch (java.util.concurrent.ExecutionException e) {
                 if (first == null) {
                     first = e.getCause() instanceof CoreException ce ? ce
@@ -88,7 +104,7 @@ public final class ReplicaOperations implements PoolOperations.PoolReplicas {
         if (first != null) {
             throw first;
         }
-        return created;
+        return done;
     }
 
     /**
@@ -97,13 +113,17 @@ public final class ReplicaOperations implements PoolOperations.PoolReplicas {
      */
     public Versioned<ReplicaSpec> realize(Versioned<ReplicaSpec> creating) {
         ReplicaSpec s = creating.spec();
+        make(s);
+        return store.update(ReplicaSpec.KIND, creating, s.with(OperationStatus.CREATED));
+    }
+
+    /** Creates the replica on its node (an existing identical one is fine); its spec is the caller's to mark. */
+    private void make(ReplicaSpec s) {
         var node = engines.node(s.nodeId());
         var replica = s.cloneOf().isEmpty() ? node.createReplica(s.uuid(), s.poolId(), s.size(), s.thin())
                 : node.createSnapshotClone(s.cloneOf(), s.uuid());
         noteChange(s.nodeId(), replica, null);
-        Versioned<ReplicaSpec> created = store.update(ReplicaSpec.KIND, creating, s.with(OperationStatus.CREATED));
         log.info("replica created uuid={} volumeId={} nodeId={} poolId={} size={}", s.uuid(), s.volumeId(), s.nodeId(), s.poolId(), s.size());
-        return created;
     }
 
     /** Marks the spec Deleting, destroys the replica on its node (a missing one is fine), removes the spec. */

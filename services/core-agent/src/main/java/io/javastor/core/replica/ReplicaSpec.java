@@ -2,6 +2,7 @@ package io.javastor.core.replica;
 
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.Spec;
+import io.javastor.core.store.SpecField;
 import io.javastor.core.store.SpecKind;
 
 /**
@@ -13,6 +14,8 @@ public record ReplicaSpec(String uuid, String poolId, String nodeId, long size, 
                           OperationStatus operation, String cloneOf) implements Spec {
 
     public static final SpecKind<ReplicaSpec> KIND = new SpecKind<>("replica", ReplicaSpec.class);
+    /** The volume a replica belongs to; reads of a volume look its replicas up by it. */
+    public static final SpecField<ReplicaSpec> VOLUME = new SpecField<>(KIND, "volume", ReplicaSpec::volumeId);
 
     public ReplicaSpec {
         cloneOf = cloneOf == null ? "" : cloneOf;

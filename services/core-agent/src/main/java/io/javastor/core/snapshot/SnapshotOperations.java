@@ -320,7 +320,7 @@ public final class SnapshotOperations implements VolumeApi.SnapshotCounts {
     }
 
     private List<VolumeSnapshotSpec> ofVolume(String volumeId) {
-        return store.list(VolumeSnapshotSpec.KIND).stream().map(Versioned::spec).filter(s -> s.volumeId().equals(volumeId)).toList();
+        return store.listWhere(VolumeSnapshotSpec.VOLUME, volumeId).stream().map(Versioned::spec).toList();
     }
 
     @Override

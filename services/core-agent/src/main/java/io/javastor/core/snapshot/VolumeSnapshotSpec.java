@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.javastor.core.store.OperationStatus;
 import io.javastor.core.store.Spec;
+import io.javastor.core.store.SpecField;
 import io.javastor.core.store.SpecKind;
 
 /**
@@ -19,6 +20,8 @@ public record VolumeSnapshotSpec(String id, String volumeId, long txnId, long si
                                  List<ReplicaSnapshotRef> replicas, List<String> skipped, OperationStatus operation) implements Spec {
 
     public static final SpecKind<VolumeSnapshotSpec> KIND = new SpecKind<>("snapshot", VolumeSnapshotSpec.class);
+    /** The volume a snapshot is of; reads of a volume count its snapshots by it. */
+    public static final SpecField<VolumeSnapshotSpec> VOLUME = new SpecField<>(KIND, "volume", VolumeSnapshotSpec::volumeId);
 
     /** A replica snapshot in a pool: its uuid there, the replica it was taken of, where it is. */
     public record ReplicaSnapshotRef(String snapshotUuid, String replicaUuid, String nodeId, String poolId) {}

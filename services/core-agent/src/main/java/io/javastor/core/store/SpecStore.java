@@ -174,6 +174,25 @@ public final class SpecStore implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The specs of the field's kind whose field is {@code value} (a volume's replicas), as {@link #list} then a filter
+     * would give them: inside a {@link #consistentRead}, from the view's index of the field, not by decoding and testing
+     * every spec of the kind (at a thousand volumes the scan was a seventh of the agent's work per volume read).
+     */
+    public <T extends Spec> List<Versioned<T>> listWhere(SpecField<T> field, String value) {
+        SpecKind<T> kind = field.kind();
+        if (fromView()) {
+            List<SpecView.Entry> found = view.where(field.indexName(), prefix + kind.name() + "/",
+                    entry -> field.of().apply(decode(kind, entry).spec()), value);
+            if (found != null) {
+                List<Versioned<T>> out = new ArrayList<>(found.size());
+                found.forEach(each -> out.add(decode(kind, each)));
+                return out;
+            }
+        }
+        return list(kind).stream().filter(v -> value.equals(field.of().apply(v.spec()))).toList();
+    }
+
     /** A kind's whole listing and the store revision it was read at. */
     private record Listing(long revision, List<Versioned<?>> specs) {
     }
@@ -245,6 +264,44 @@ public final class SpecStore implements AutoCloseable {
                 throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
             }
             throw new CoreException.Conflict(ids + ": one already exists");
+        }
+        return r.getHeader().getRevision();
+    }
+
+    /** A spec to replace, as read ({@code current}, whose revision must still hold) and as it is to be. */
+    public record Change<T extends Spec>(SpecKind<T> kind, Versioned<T> current, T next) {
+        public Change {
+            if (!current.spec().id().equals(next.id())) {
+                throw new IllegalArgumentException("spec id changed: " + current.spec().id() + " -> " + next.id());
+            }
+        }
+    }
+
+    /**
+     * Replaces several specs of any kinds in one transaction, all or none (Conflict if any moved since it was read): one
+     * etcd write, one disk sync, where a resource and its parts finish together. Returns the revision they were written at.
+     */
+    public long updateTogether(List<? extends Change<?>> changes) {
+        servedFromView.remove();
+        if (changes.isEmpty()) {
+            return 0;
+        }
+        Optional<Cmp> fenceCondition = fence.condition();
+        List<Cmp> conditions = new ArrayList<>();
+        List<Op> puts = new ArrayList<>();
+        for (Change<?> c : changes) {
+            ByteSequence key = key(c.kind(), c.next().id());
+            conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(c.current().modRevision())));
+            puts.add(Op.put(key, encode(c.next()), PutOption.DEFAULT));
+        }
+        fenceCondition.ifPresent(conditions::add);
+        String ids = changes.stream().map(c -> c.kind().name() + " " + c.next().id()).toList().toString();
+        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids);
+        if (!r.isSucceeded()) {
+            if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
+                throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
+            }
+            throw new CoreException.Conflict(ids + ": changed since read");
         }
         return r.getHeader().getRevision();
     }

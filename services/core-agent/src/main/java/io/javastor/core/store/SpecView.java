@@ -3,14 +3,21 @@ package io.javastor.core.store;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +49,8 @@ final class SpecView implements AutoCloseable {
     private final String specsPrefix;
     private final Consumer<String> onDelete;
     private final ConcurrentSkipListMap<String, Entry> specs = new ConcurrentSkipListMap<>();
+    /** Field indexes by {@link SpecField#indexName}, each built on its first use and then kept with the copy. */
+    private final ConcurrentHashMap<String, FieldIndex> indexes = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition moved = lock.newCondition();
     private final ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -123,6 +132,92 @@ final class SpecView implements AutoCloseable {
         return specs.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values();
     }
 
+    /**
+     * The entries under {@code kindPrefix} whose field (read by {@code valueOf}) is {@code value}, in key order, from the
+     * field's index; null when some spec of the kind cannot be read (the caller scans, and reports it as any read would).
+     */
+    List<Entry> where(String indexName, String kindPrefix, Function<Entry, String> valueOf, String value) {
+        FieldIndex index = indexes.get(indexName);
+        if (index == null) {
+            lock.lock();
+            try {
+                index = indexes.computeIfAbsent(indexName, n -> new FieldIndex(kindPrefix, valueOf));
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (!index.unreadable.isEmpty()) {
+            return null;
+        }
+        Set<String> keys = index.keysByValue.get(value);
+        if (keys == null) {
+            return List.of();
+        }
+        return keys.stream().map(specs::get).filter(java.util.Objects::nonNull).toList();
+    }
+
+    /**
+     * Keys of one kind by the value of one field. Changed only under {@link #lock}, with the copy itself, so a reader
+     * that waited for a revision finds every spec of that revision under its value.
+     */
+    private final class FieldIndex {
+        final String kindPrefix;
+        final Function<Entry, String> valueOf;
+        final Map<String, Set<String>> keysByValue = new ConcurrentHashMap<>();
+        final Map<String, String> valueByKey = new HashMap<>();
+        final Set<String> unreadable = ConcurrentHashMap.newKeySet();
+
+        /** Built from the copy as it is; called with the lock held. */
+        FieldIndex(String kindPrefix, Function<Entry, String> valueOf) {
+            this.kindPrefix = kindPrefix;
+            this.valueOf = valueOf;
+            range(kindPrefix).forEach(this::put);
+        }
+
+        void put(Entry entry) {
+            String key = entry.keyValue.getKey().toString(UTF_8);
+            remove(key);
+            String value;
+            try {
+                value = valueOf.apply(entry);
+            } catch (RuntimeException e) {
+                unreadable.add(key);
+                return;
+            }
+            valueByKey.put(key, value);
+            keysByValue.computeIfAbsent(value, v -> new ConcurrentSkipListSet<>()).add(key);
+        }
+
+        void remove(String key) {
+            unreadable.remove(key);
+            String old = valueByKey.remove(key);
+            if (old != null) {
+                Set<String> keys = keysByValue.get(old);
+                keys.remove(key);
+                if (keys.isEmpty()) {
+                    keysByValue.remove(old);
+                }
+            }
+        }
+    }
+
+    /** Keeps the field indexes with a change of the copy; called with the lock held. */
+    private void indexPut(String key, Entry entry) {
+        for (FieldIndex index : indexes.values()) {
+            if (key.startsWith(index.kindPrefix)) {
+                index.put(entry);
+            }
+        }
+    }
+
+    private void indexRemove(String key) {
+        for (FieldIndex index : indexes.values()) {
+            if (key.startsWith(index.kindPrefix)) {
+                index.remove(key);
+            }
+        }
+    }
+
     private void load() {
         lock.lock();
         try {
@@ -143,6 +238,7 @@ final class SpecView implements AutoCloseable {
                     return;
                 }
                 specs.clear();
+                indexes.clear(); // rebuilt from the new copy on their next use
                 for (KeyValue each : response.getKvs()) {
                     String key = each.getKey().toString(UTF_8);
                     if (key.startsWith(specsPrefix)) {
@@ -174,9 +270,12 @@ final class SpecView implements AutoCloseable {
                 if (key.startsWith(specsPrefix)) {
                     if (e.getEventType() == WatchEvent.EventType.DELETE) {
                         specs.remove(key);
+                        indexRemove(key);
                         onDelete.accept(key);
                     } else if (e.getEventType() == WatchEvent.EventType.PUT) {
-                        specs.put(key, new Entry(each));
+                        Entry entry = new Entry(each);
+                        specs.put(key, entry);
+                        indexPut(key, entry);
                     }
                 }
                 upTo = Math.max(upTo, each.getModRevision());

@@ -72,7 +72,8 @@ public final class VolumeOperations implements StandaloneNexuses.VolumeUuids {
             Optional<Versioned<VolumeSpec>> existing = store.get(VolumeSpec.KIND, wanted.uuid());
             Versioned<VolumeSpec> creating;
             List<Versioned<ReplicaSpec>> replicasSoFar;
-            if (existing.isPresent()) {
+            boolean fresh = existing.isEmpty();
+            if (!fresh) {
                 VolumeSpec have = existing.get().spec();
                 if (!have.sameIntent(wanted)) {
                     throw new CoreException.AlreadyExists("volume " + wanted.uuid() + ": exists with a different spec (size "
@@ -106,8 +107,22 @@ public final class VolumeOperations implements StandaloneNexuses.VolumeUuids {
                 replicasSoFar = intents.stream().map(r -> new Versioned<>(r, revision)).toList();
             }
             try {
-                List<Versioned<ReplicaSpec>> live = volumeReplicas.addUpTo(creating.spec(), wanted.replicaCount(), replicasSoFar);
-                Versioned<VolumeSpec> created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
+                List<Versioned<ReplicaSpec>> live;
+                Versioned<VolumeSpec> created;
+                if (fresh) {
+                    // Every replica made on its node, then the volume and its replicas marked Created in one transaction
+                    // (one disk sync in etcd, not one per replica and another for the volume).
+                    replicas.makeAll(replicasSoFar);
+                    List<SpecStore.Change<?>> done = new java.util.ArrayList<>();
+                    done.add(new SpecStore.Change<>(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED)));
+                    replicasSoFar.forEach(r -> done.add(new SpecStore.Change<>(ReplicaSpec.KIND, r, r.spec().with(OperationStatus.CREATED))));
+                    long at = store.updateTogether(done);
+                    created = new Versioned<>(creating.spec().with(OperationStatus.CREATED), at);
+                    live = replicasSoFar.stream().map(r -> new Versioned<>(r.spec().with(OperationStatus.CREATED), at)).toList();
+                } else {
+                    live = volumeReplicas.addUpTo(creating.spec(), wanted.replicaCount(), replicasSoFar);
+                    created = store.update(VolumeSpec.KIND, creating, creating.spec().with(OperationStatus.CREATED));
+                }
                 events.record("volume", wanted.uuid(), "VolumeCreated", Severity.INFO, "volume created: " + wanted.size()
                         + " bytes, " + wanted.replicaCount() + " replica(s), thin " + wanted.thin());
                 return views.of(created.spec(), live);

@@ -146,6 +146,52 @@ class SpecStoreTest {
         }
     }
 
+    /**
+     * {@code listWhere} inside a consistent read answers from the copy's index of the field, exactly as a filtered
+     * listing of etcd would: on the index's first use (built from the copy) and as specs are created, change their
+     * field's value and are deleted; a spec that cannot be read makes it scan, and fail, as a listing does.
+     */
+    @Test
+    void listWhereAnswersFromTheCopysIndexAsAFilteredListingWould(org.junit.jupiter.api.TestInfo info) throws Exception {
+        String cluster = "store-" + info.getTestMethod().orElseThrow().getName();
+        SpecField<PoolSpec> byNode = new SpecField<>(PoolSpec.KIND, "node", PoolSpec::nodeId);
+        try (Client agentClient = etcd.client();
+             SpecStore agent = new SpecStore(agentClient.getKVClient(), agentClient.getWatchClient(), cluster, WriteFence.NONE, 5000);
+             SpecStore other = new SpecStore(clientB.getKVClient(), cluster, WriteFence.NONE, 5000)) {
+            for (int i = 0; i < 6; i++) {
+                other.create(PoolSpec.KIND, new PoolSpec("p" + i, "n" + (i % 2), List.of("malloc:///p?size_mb=64"), Map.of(), OperationStatus.CREATED));
+            }
+            org.awaitility.Awaitility.await("the copy loaded").atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                agent.consistentRead(() -> agent.list(PoolSpec.KIND));
+                return agent.consistentReadCounts()[0] > 0;
+            });
+            long servedBefore = agent.consistentReadCounts()[0];
+            assertThat(ids(agent.consistentRead(() -> agent.listWhere(byNode, "n0")))).as("first use").containsExactly("p0", "p2", "p4");
+            assertThat(agent.consistentRead(() -> agent.listWhere(byNode, "nowhere"))).isEmpty();
+
+            Versioned<PoolSpec> p2 = other.get(PoolSpec.KIND, "p2").orElseThrow();
+            PoolSpec s2 = p2.spec();
+            other.update(PoolSpec.KIND, p2, new PoolSpec(s2.id(), "n1", s2.disks(), s2.labels(), s2.operation()));
+            other.create(PoolSpec.KIND, new PoolSpec("p6", "n0", List.of("malloc:///p?size_mb=64"), Map.of(), OperationStatus.CREATING));
+            other.delete(PoolSpec.KIND, other.get(PoolSpec.KIND, "p0").orElseThrow());
+            for (String node : List.of("n0", "n1", "n2")) {
+                assertThat(agent.consistentRead(() -> agent.listWhere(byNode, node))).as("after changes, " + node)
+                        .isEqualTo(other.listWhere(byNode, node))
+                        .isEqualTo(other.list(PoolSpec.KIND).stream().filter(v -> v.spec().nodeId().equals(node)).toList());
+            }
+            assertThat(ids(agent.consistentRead(() -> agent.listWhere(byNode, "n0")))).containsExactly("p4", "p6");
+            assertThat(agent.consistentReadCounts()[0]).as("served from the copy").isGreaterThanOrEqualTo(servedBefore + 5);
+
+            var garbage = io.etcd.jetcd.ByteSequence.from("/javastor/" + cluster + "/specs/pool/bad", java.nio.charset.StandardCharsets.UTF_8);
+            clientB.getKVClient().put(garbage, io.etcd.jetcd.ByteSequence.from("{not json", java.nio.charset.StandardCharsets.UTF_8))
+                    .get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> agent.consistentRead(() -> agent.listWhere(byNode, "n0"))).as("an unreadable spec, as list reports it")
+                    .isInstanceOf(tools.jackson.core.JacksonException.class);
+            clientB.getKVClient().delete(garbage).get(5, TimeUnit.SECONDS);
+            assertThat(ids(agent.consistentRead(() -> agent.listWhere(byNode, "n0")))).as("readable again").containsExactly("p4", "p6");
+        }
+    }
+
     private static List<String> ids(List<Versioned<PoolSpec>> specs) {
         return specs.stream().map(v -> v.spec().id()).toList();
     }

@@ -161,6 +161,13 @@ class VolumeLifecycleTest {
             assertThat(r.getSize()).isEqualTo(16 * MIB);
             assertThat(r.getThin()).isFalse();
         });
+        // The volume and its replicas were marked Created in one etcd transaction (one disk sync, not three).
+        long volumeWritten = previousAgent.get(io.javastor.core.volume.VolumeSpec.KIND, uuid).orElseThrow().modRevision();
+        assertThat(previousAgent.list(io.javastor.core.replica.ReplicaSpec.KIND)).filteredOn(r -> r.spec().volumeId().equals(uuid))
+                .hasSize(2).allSatisfy(r -> {
+                    assertThat(r.spec().operation()).isEqualTo(OperationStatus.CREATED);
+                    assertThat(r.modRevision()).as("written with the volume").isEqualTo(volumeWritten);
+                });
 
         Volume again = volumes().createVolume(volume(uuid, 16 * MIB, 2, false));
         assertThat(again.getReplicasList()).extracting(Replica::getUuid)
