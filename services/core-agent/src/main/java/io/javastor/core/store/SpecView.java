@@ -153,7 +153,19 @@ final class SpecView implements AutoCloseable {
         if (keys == null) {
             return List.of();
         }
-        return keys.stream().map(specs::get).filter(java.util.Objects::nonNull).toList();
+        List<Entry> found = new java.util.ArrayList<>(keys.size());
+        for (String key : keys) {
+            Entry entry = specs.get(key);
+            try {
+                // A change newer than the reader's revision may be half-way through the index: check the entry itself.
+                if (entry != null && value.equals(valueOf.apply(entry))) {
+                    found.add(entry);
+                }
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
+        return found;
     }
 
     /**
@@ -174,29 +186,44 @@ final class SpecView implements AutoCloseable {
             range(kindPrefix).forEach(this::put);
         }
 
+        /**
+         * Readers do not take the lock: a key whose value is unchanged never leaves its set, and a moved key joins its
+         * new set before it leaves the old one, so no reader misses a spec that exists before and after the change.
+         */
         void put(Entry entry) {
             String key = entry.keyValue.getKey().toString(UTF_8);
-            remove(key);
             String value;
             try {
                 value = valueOf.apply(entry);
             } catch (RuntimeException e) {
+                remove(key);
                 unreadable.add(key);
                 return;
             }
-            valueByKey.put(key, value);
+            unreadable.remove(key);
+            String old = valueByKey.put(key, value);
+            if (value.equals(old)) {
+                return;
+            }
             keysByValue.computeIfAbsent(value, v -> new ConcurrentSkipListSet<>()).add(key);
+            if (old != null) {
+                leave(old, key);
+            }
         }
 
         void remove(String key) {
             unreadable.remove(key);
             String old = valueByKey.remove(key);
             if (old != null) {
-                Set<String> keys = keysByValue.get(old);
-                keys.remove(key);
-                if (keys.isEmpty()) {
-                    keysByValue.remove(old);
-                }
+                leave(old, key);
+            }
+        }
+
+        private void leave(String value, String key) {
+            Set<String> keys = keysByValue.get(value);
+            keys.remove(key);
+            if (keys.isEmpty()) {
+                keysByValue.remove(value);
             }
         }
     }
