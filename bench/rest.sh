@@ -41,13 +41,13 @@ metrics_port=$(free_port); "$root/tools/cluster-certs" issue "$work/tls" etcd
   --cert-file "$work/tls/etcd.crt" --key-file "$work/tls/etcd.key" --trusted-ca-file "$work/tls/ca.crt" --client-cert-auth \
   --listen-metrics-urls "http://127.0.0.1:$metrics_port" \
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "bench=http://127.0.0.1:$peer_port" > "$work/etcd.log" 2>&1 & pids+=($!)
+  --initial-cluster "bench=http://127.0.0.1:$peer_port" > "$work/etcd.log" 2>&1 & pids+=($!); etcd_pid=$!
 wait_http "http://127.0.0.1:$metrics_port/health" etcd
 
 agent_grpc=$(free_port); agent_http=$(free_port)
 java -Xmx512m ${BENCH_AGENT_JAVA_OPTS:-} -jar "$agent_jar" --spring.grpc.server.address="127.0.0.1:$agent_grpc" --server.address=127.0.0.1 \
   --server.port="$agent_http" --javastor.core.etcd.endpoints="https://127.0.0.1:$etcd_port" --javastor.core.cluster=bench \
-  --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" $(tls core-agent) > "$work/agent.log" 2>&1 & pids+=($!)
+  --spring.datasource.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1" $(tls core-agent) > "$work/agent.log" 2>&1 & pids+=($!); agent_pid=$!
 wait_http "http://127.0.0.1:$agent_http/actuator/health/readiness" "core agent"
 
 for n in 1 2 3; do
@@ -64,7 +64,7 @@ gw_port=$(free_port)
 # Authentication on, as deployed: every measured request carries an admin token the gateway verifies.
 (umask 077; head -c 48 /dev/urandom | base64 -w0 > "$work/jwt.key")
 java -Xmx512m ${BENCH_GATEWAY_JAVA_OPTS:-} -jar "$gateway_jar" --server.port="$gw_port" --javastor.gateway.core-agent.addresses="127.0.0.1:$agent_grpc" \
-  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway IP:127.0.0.1) > "$work/gateway.log" 2>&1 & pids+=($!)
+  --javastor.gateway.auth.jwt-secret-file="$work/jwt.key" $(tls rest-gateway IP:127.0.0.1) > "$work/gateway.log" 2>&1 & pids+=($!); gateway_pid=$!
 token=$(java -cp "$gateway_jar" -Dloader.main=io.javastor.gateway.security.TokenIssuer \
   org.springframework.boot.loader.launch.PropertiesLauncher --key-file "$work/jwt.key" --role admin --subject bench)
 auth="Authorization: Bearer $token"
@@ -104,7 +104,7 @@ echo "rest_list_body_bytes=$bytes"
 
 # CPU time (user + system, clock ticks) of the bench's own processes, by role: on a shared machine the CPU each request
 # costs is steadier than requests/s, which moves with what else the host runs.
-roles=(etcd agent gateway); role_pids=("${pids[0]}" "${pids[1]}" "${pids[5]}")
+roles=(etcd agent gateway); role_pids=("$etcd_pid" "$agent_pid" "$gateway_pid")
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 run_wrk() { # URL PREFIX
   curl -sf -H "$auth" "$1" >/dev/null

@@ -244,11 +244,6 @@ public final class SpecStore implements AutoCloseable {
      * where a resource and its parts start together. Returns the revision they were written at (0 for none).
      */
     public long createTogether(List<? extends NewSpec<?>> specs) {
-        servedFromView.remove();
-        if (specs.isEmpty()) {
-            return 0;
-        }
-        Optional<Cmp> fenceCondition = fence.condition();
         List<Cmp> conditions = new ArrayList<>();
         List<Op> puts = new ArrayList<>();
         for (NewSpec<?> n : specs) {
@@ -256,16 +251,7 @@ public final class SpecStore implements AutoCloseable {
             conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)));
             puts.add(Op.put(key, encode(n.spec()), PutOption.DEFAULT));
         }
-        fenceCondition.ifPresent(conditions::add);
-        String ids = specs.stream().map(n -> n.kind().name() + " " + n.spec().id()).toList().toString();
-        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids);
-        if (!r.isSucceeded()) {
-            if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
-                throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
-            }
-            throw new CoreException.Conflict(ids + ": one already exists");
-        }
-        return r.getHeader().getRevision();
+        return commitTogether(conditions, puts, specs.stream().map(n -> n.kind().name() + " " + n.spec().id()).toList(), "one already exists");
     }
 
     /** A spec to replace, as read ({@code current}, whose revision must still hold) and as it is to be. */
@@ -282,11 +268,6 @@ public final class SpecStore implements AutoCloseable {
      * etcd write, one disk sync, where a resource and its parts finish together. Returns the revision they were written at.
      */
     public long updateTogether(List<? extends Change<?>> changes) {
-        servedFromView.remove();
-        if (changes.isEmpty()) {
-            return 0;
-        }
-        Optional<Cmp> fenceCondition = fence.condition();
         List<Cmp> conditions = new ArrayList<>();
         List<Op> puts = new ArrayList<>();
         for (Change<?> c : changes) {
@@ -294,14 +275,27 @@ public final class SpecStore implements AutoCloseable {
             conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(c.current().modRevision())));
             puts.add(Op.put(key, encode(c.next()), PutOption.DEFAULT));
         }
+        return commitTogether(conditions, puts, changes.stream().map(c -> c.kind().name() + " " + c.next().id()).toList(), "changed since read");
+    }
+
+    /**
+     * One transaction of several specs' writes under their conditions and the leader fence; the revision written at
+     * (0 for none). Unavailable when the fence failed, else Conflict saying {@code why}.
+     */
+    private long commitTogether(List<Cmp> conditions, List<Op> puts, List<String> specs, String why) {
+        servedFromView.remove();
+        if (puts.isEmpty()) {
+            return 0;
+        }
+        Optional<Cmp> fenceCondition = fence.condition();
         fenceCondition.ifPresent(conditions::add);
-        String ids = changes.stream().map(c -> c.kind().name() + " " + c.next().id()).toList().toString();
+        String ids = specs.toString();
         TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids);
         if (!r.isSucceeded()) {
             if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
                 throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
             }
-            throw new CoreException.Conflict(ids + ": changed since read");
+            throw new CoreException.Conflict(ids + ": " + why);
         }
         return r.getHeader().getRevision();
     }
