@@ -32,13 +32,15 @@ public final class PollingIoHandler implements IoHandler {
     private static final boolean YIELD = !Boolean.getBoolean("javastor.nvmf.spinNoYield");
 
     /**
-     * Spin only while at most this many device I/Os are in flight. With one or two, a sleeping loop's wake-up would be a
+     * Spin only while at most this many device I/Os (on a host loop: commands) are in flight. With one or two, a sleeping loop's wake-up would be a
      * large part of the next I/O's latency; with more, completions come often enough that sleeping in epoll (woken by
      * the ring's eventfd) costs little, and the CPU a spinning loop burns is taken from the other threads of the same
      * I/Os (the host's, the kernel's TCP work) on a small machine. Measured on 2 cores (docs/benchmarks.md, nvmf run 5):
      * QD32 CPU per I/O 13-14.5 us -> 11-13 us with the same IOPS; QD1 latency unchanged.
      */
     private static final int SPIN_MAX_IN_FLIGHT = Integer.getInteger("javastor.nvmf.spinMaxInFlight", 2);
+    /** The commands in flight of the host queues served by this loop (see {@link #waitFor}); thread-confined. */
+    private final java.util.List<java.util.function.IntSupplier> awaited = new java.util.ArrayList<>();
     private final IoHandler delegate;
     private final long spinNanos;
     private final UringReactor reactor;
@@ -89,8 +91,31 @@ public final class PollingIoHandler implements IoHandler {
         }
     }
 
+    /**
+     * Called on a loop thread by a queue whose answers this loop waits for (a host's I/O queue): its count of commands
+     * in flight joins the spin decision, so the loop spins for a command or two (QD1: the answer is seen without a
+     * wake-up) and sleeps in epoll at depth, where answers come often and a spinning core would take the CPU the target
+     * and the kernel's TCP work need. Undone by {@link #stopWaitingFor}. No-op on other threads.
+     */
+    public static void waitFor(java.util.function.IntSupplier commandsInFlight) {
+        PollingIoHandler h = CURRENT.get();
+        if (h != null) {
+            h.awaited.add(commandsInFlight);
+        }
+    }
+
+    public static void stopWaitingFor(java.util.function.IntSupplier commandsInFlight) {
+        PollingIoHandler h = CURRENT.get();
+        if (h != null) {
+            h.awaited.remove(commandsInFlight);
+        }
+    }
+
     @Override
     public void initialize() {
+        // On the loop thread, before its first task: a channel registered by that task finds this handler.
+        bound = true;
+        CURRENT.set(this);
         delegate.initialize();
     }
 
@@ -120,7 +145,7 @@ public final class PollingIoHandler implements IoHandler {
                 lastIo = now; // completions answered: the host's next command is on its way
             }
         }
-        boolean spin = spinNanos > 0 && now - lastIo < spinNanos && (reactor == null || reactor.inFlight() <= SPIN_MAX_IN_FLIGHT);
+        boolean spin = spinNanos > 0 && now - lastIo < spinNanos && spinPays();
         boolean block = !spin && context.canBlock();
         boolean armed = false;
         if (holding && block) {
@@ -152,6 +177,35 @@ public final class PollingIoHandler implements IoHandler {
             Thread.yield();
         }
         return n + work;
+    }
+
+    /**
+     * Whether what this loop waits for is worth spinning for. A target loop with no device I/O in flight waits for the
+     * next command on its sockets: spin. With one device I/O in flight the reactor's measured choice decides
+     * ({@link UringReactor#spinsForLoneOperation()}): on some virtual machines a spinning vCPU slows its own disk I/O
+     * down by more than a wake-up costs (docs/benchmarks.md, nvmf), on others spinning wins, so both ways are timed.
+     * Up to {@value #SPIN_MAX_IN_FLIGHT} in flight: whichever way lone operations are faster. A host loop spins while
+     * at most that many of its commands are in flight.
+     */
+    /** Whether the calling loop thread's handler would spin now, given recent activity; null off a polling loop (tests). */
+    static Boolean spinPaysOnThisLoop() {
+        PollingIoHandler h = CURRENT.get();
+        return h == null ? null : h.spinPays();
+    }
+
+    private boolean spinPays() {
+        if (reactor != null) {
+            int n = reactor.inFlight();
+            if (n == 0) {
+                return true;
+            }
+            return n == 1 ? reactor.spinsForLoneOperation() : n <= SPIN_MAX_IN_FLIGHT && reactor.spinsForLoneOperations();
+        }
+        int n = 0;
+        for (int i = 0; i < awaited.size(); i++) {
+            n += awaited.get(i).getAsInt();
+        }
+        return n <= SPIN_MAX_IN_FLIGHT;
     }
 
     private void registerEventFd() {

@@ -108,6 +108,11 @@ final class HybridPolling {
         return hybridNanos != 0 && sleptNanos != 0 ? hybridFaster() : mode == HYBRID;
     }
 
+    /** Whether the latest lone operation waits the hybrid way (spinning); meaningful while it is in flight alone. */
+    boolean loneOperationSpins() {
+        return mode == HYBRID;
+    }
+
     /**
      * What the poller does next with nothing ready: 0 = spin (poll again at once); otherwise sleep in the kernel
      * for at most that many nanoseconds (a completion ends the sleep early).

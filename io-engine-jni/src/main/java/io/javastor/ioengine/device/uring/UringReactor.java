@@ -213,6 +213,15 @@ public final class UringReactor implements AutoCloseable {
         return polling.spinning();
     }
 
+    /**
+     * Whether the operation now in flight alone was chosen to be waited for by spinning (the measured faster way, or
+     * this turn's try of the other way); false when none or several are in flight. A thread that polls this reactor
+     * ({@link #acquirePolling()}) and follows this lets the same measurement choose for it.
+     */
+    public boolean spinsForLoneOperation() {
+        return inFlight.get() == 1 && polling.loneOperationSpins();
+    }
+
     /** Operations prepared in a {@link SubmissionBatch} that the kernel has not been handed yet. */
     int queuedUnsubmitted() {
         return unsubmitted;

@@ -87,6 +87,7 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     private volatile boolean closing;
     private boolean dead;
     private int inCapsuleMax;
+    private final java.util.function.IntSupplier commandsInFlight = this::commandsInFlight;
 
     HostQueue(int qid, String name, int size, PduFormat format, boolean hdgst, boolean ddgst, int inCapsuleMax, long timeoutMillis,
               Runnable onLost) {
@@ -135,8 +136,16 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
     }
 
+    /** Commands sent and not answered, and those waiting for a free command id: how busy this queue is. */
+    private int commandsInFlight() {
+        return slots.length - freeCount + waiting.size();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (qid != 0) {
+            PollingIoHandler.waitFor(commandsInFlight); // the admin queue's Async Event Requests wait for days: not counted
+        }
         if (timeoutTicks > 0) {
             timeoutScan = ctx.channel().eventLoop().scheduleAtFixedRate(this::scanForTimeouts, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         }
@@ -394,6 +403,7 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         dead = true;
+        PollingIoHandler.stopWaitingFor(commandsInFlight);
         if (timeoutScan != null) {
             timeoutScan.cancel(false);
         }

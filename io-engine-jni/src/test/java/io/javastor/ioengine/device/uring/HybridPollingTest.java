@@ -56,6 +56,8 @@ class HybridPollingTest {
             t += 1_000 * US;
             byte how = p.submitted(t, true);
             hybrid += how == HybridPolling.HYBRID ? 1 : 0;
+            // What a loop that polls the reactor itself follows (the NVMe/TCP target's): the way this operation waits.
+            assertThat(p.loneOperationSpins()).isEqualTo(how == HybridPolling.HYBRID);
             p.completedAlone(how, t, t + (how == HybridPolling.HYBRID ? 55 : 40) * US);
         }
         assertThat(p.spinning()).isFalse();
@@ -69,6 +71,7 @@ class HybridPollingTest {
             t += 1_000 * US;
             byte how = p.submitted(t, true);
             slept += i >= 10 * HybridPolling.EXPLORE_EVERY && how == HybridPolling.SLEPT ? 1 : 0;
+            assertThat(p.loneOperationSpins()).isEqualTo(how == HybridPolling.HYBRID);
             p.completedAlone(how, t, t + (how == HybridPolling.HYBRID ? 30 : 40) * US);
         }
         assertThat(p.spinning()).isTrue();
