@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nvmf;
 
+import io.javastor.ioengine.device.uring.HybridPolling;
 import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.uring.UringReactor;
 import io.netty.channel.IoHandle;
@@ -41,6 +42,8 @@ public final class PollingIoHandler implements IoHandler {
     private static final int SPIN_MAX_IN_FLIGHT = Integer.getInteger("javastor.nvmf.spinMaxInFlight", 2);
     /** The commands in flight of the host queues served by this loop (see {@link #waitFor}); thread-confined. */
     private final java.util.List<java.util.function.IntSupplier> awaited = new java.util.ArrayList<>();
+    /** A host loop's (no reactor) timing of its lone commands: spin for the answer, or sleep in epoll, whichever is faster. */
+    private final HybridPolling commands;
     private final IoHandler delegate;
     private final long spinNanos;
     private final UringReactor reactor;
@@ -61,6 +64,7 @@ public final class PollingIoHandler implements IoHandler {
         this.delegate = delegate;
         this.spinNanos = spinNanos;
         this.reactor = reactor;
+        this.commands = reactor == null ? new HybridPolling(spinNanos) : null;
     }
 
     /** Wraps {@code factory}'s handlers; spinMicros 0 disables spinning (then this only adds the reactor hook when idle: nothing). */
@@ -101,6 +105,31 @@ public final class PollingIoHandler implements IoHandler {
         PollingIoHandler h = CURRENT.get();
         if (h != null) {
             h.awaited.add(commandsInFlight);
+        }
+    }
+
+    /**
+     * A host queue on the calling loop sent a command at {@code now}: returns how the loop waits for its answer (pass it
+     * back to {@link #commandAnswered}). A lone command's answer is timed, so the loop learns whether spinning for it
+     * beats sleeping: it does when the answer comes from memory or a fast device, not when a slow disk is behind the
+     * target and the spinning vCPU takes the host's CPU from that disk's I/O (measured on KVM, docs/benchmarks.md).
+     */
+    public static byte commandSent(long now) {
+        PollingIoHandler h = CURRENT.get();
+        if (h == null || h.commands == null) {
+            return HybridPolling.NOT_ALONE;
+        }
+        return h.commands.submitted(now, h.awaitedInFlight() == 1);
+    }
+
+    /** The answer to a command sent with {@code how} at {@code sentAt} came at {@code now}. */
+    public static void commandAnswered(byte how, long sentAt, long now) {
+        if (how == HybridPolling.NOT_ALONE) {
+            return;
+        }
+        PollingIoHandler h = CURRENT.get();
+        if (h != null && h.commands != null) {
+            h.commands.completedAlone(how, sentAt, now);
         }
     }
 
@@ -184,8 +213,8 @@ public final class PollingIoHandler implements IoHandler {
      * next command on its sockets: spin. With one device I/O in flight the reactor's measured choice decides
      * ({@link UringReactor#spinsForLoneOperation()}): on some virtual machines a spinning vCPU slows its own disk I/O
      * down by more than a wake-up costs (docs/benchmarks.md, nvmf), on others spinning wins, so both ways are timed.
-     * Up to {@value #SPIN_MAX_IN_FLIGHT} in flight: whichever way lone operations are faster. A host loop spins while
-     * at most that many of its commands are in flight.
+     * Up to {@value #SPIN_MAX_IN_FLIGHT} in flight: whichever way lone operations are faster. A host loop decides the
+     * same way for its commands, with its own timing of them ({@link #commandSent}).
      */
     /** Whether the calling loop thread's handler would spin now, given recent activity; null off a polling loop (tests). */
     static Boolean spinPaysOnThisLoop() {
@@ -201,11 +230,19 @@ public final class PollingIoHandler implements IoHandler {
             }
             return n == 1 ? reactor.spinsForLoneOperation() : n <= SPIN_MAX_IN_FLIGHT && reactor.spinsForLoneOperations();
         }
+        int n = awaitedInFlight();
+        if (n == 0) {
+            return true;
+        }
+        return n == 1 ? commands.loneOperationSpins() : n <= SPIN_MAX_IN_FLIGHT && commands.spinning();
+    }
+
+    private int awaitedInFlight() {
         int n = 0;
         for (int i = 0; i < awaited.size(); i++) {
             n += awaited.get(i).getAsInt();
         }
-        return n <= SPIN_MAX_IN_FLIGHT;
+        return n;
     }
 
     private void registerEventFd() {

@@ -14,19 +14,23 @@ package io.javastor.ioengine.device.uring;
  *
  * <p>With several operations in flight the poller sleeps until the next completion: completions come in batches.
  *
- * <p>Not thread-safe: {@link #submitted} runs under the reactor's submit lock, the rest on the reaping thread.
+ * <p>Also used by the NVMe/TCP host's socket loops for their lone commands ({@code PollingIoHandler}): there "hybrid"
+ * means the loop spins until the answer comes (or its spin window ends), "sleep" that it waits in epoll.
+ *
+ * <p>Not thread-safe: {@link #submitted} runs under the reactor's submit lock (or on the host's loop), the rest on the
+ * reaping thread.
  */
-final class HybridPolling {
+public final class HybridPolling {
     /** Sleep in the kernel until the next completion (no timeout shorter than this). */
     static final long UNTIL_COMPLETION = 200_000_000L;
     /** Sleeps shorter than this are not worth the system call: spin instead. */
     static final long MIN_SLEEP_NANOS = 3_000L;
     /** One lone operation in this many waits the other way, to keep both averages current. */
-    static final int EXPLORE_EVERY = 32;
+    public static final int EXPLORE_EVERY = 32;
     /** How an operation that was not alone waited (it teaches nothing). */
-    static final byte NOT_ALONE = 0;
-    static final byte SLEPT = 1;
-    static final byte HYBRID = 2;
+    public static final byte NOT_ALONE = 0;
+    public static final byte SLEPT = 1;
+    public static final byte HYBRID = 2;
     /** Weight of a new sample in an average, as a shift: 1/8. */
     private static final int EWMA_SHIFT = 3;
 
@@ -42,7 +46,7 @@ final class HybridPolling {
     private volatile long lastSubmitNanos;
 
     /** @param windowNanos how long before and after a lone operation's due time the poller spins; 0 = never spin */
-    HybridPolling(long windowNanos) {
+    public HybridPolling(long windowNanos) {
         if (windowNanos < 0) {
             throw new IllegalArgumentException("spin window must be >= 0 ns, got " + windowNanos);
         }
@@ -50,7 +54,7 @@ final class HybridPolling {
     }
 
     /** An operation went to the kernel at {@code now}; returns how it waits ({@link #NOT_ALONE} unless alone). */
-    byte submitted(long now, boolean alone) {
+    public byte submitted(long now, boolean alone) {
         lastSubmitNanos = now;
         if (!alone) {
             return NOT_ALONE;
@@ -75,7 +79,7 @@ final class HybridPolling {
     }
 
     /** A lone operation that waited by {@code how} and was submitted at {@code submittedAt} was reaped at {@code now}. */
-    void completedAlone(byte how, long submittedAt, long now) {
+    public void completedAlone(byte how, long submittedAt, long now) {
         long took = Math.max(0, now - submittedAt);
         // An outlier (a host hiccup, a flush behind the I/O) counts as twice the usual, no more: one 300 us sample
         // must not move an average of 40 us far enough to flip the choice for hundreds of operations.
@@ -104,12 +108,12 @@ final class HybridPolling {
     }
 
     /** Whether lone operations currently wait the hybrid way (spinning around their due time). */
-    boolean spinning() {
+    public boolean spinning() {
         return hybridNanos != 0 && sleptNanos != 0 ? hybridFaster() : mode == HYBRID;
     }
 
     /** Whether the latest lone operation waits the hybrid way (spinning); meaningful while it is in flight alone. */
-    boolean loneOperationSpins() {
+    public boolean loneOperationSpins() {
         return mode == HYBRID;
     }
 

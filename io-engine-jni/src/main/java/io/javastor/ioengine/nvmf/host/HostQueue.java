@@ -75,6 +75,9 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Request> waiting = new ArrayDeque<>();
     /** Scan tick at which each slot's command was sent. */
     private final int[] sentTick;
+    /** When command id i was sent, and how the loop waits for its answer (PollingIoHandler#commandSent). */
+    private final long[] sentAt;
+    private final byte[] waitMode;
     /** Scan period and how many whole periods a command may be older than before it is overdue (0: no timeouts). */
     private final long tickMillis;
     private final int timeoutTicks;
@@ -103,6 +106,8 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
         }
         this.freeCount = size;
         this.sentTick = new int[size];
+        this.sentAt = new long[size];
+        this.waitMode = new byte[size];
         this.timeoutMillis = timeoutMillis;
         // 8 scans per timeout: a command fails between 1 and 1.25 timeouts after it was sent.
         this.tickMillis = timeoutMillis <= 0 ? 0 : Math.max(1, timeoutMillis / 8);
@@ -184,6 +189,11 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
 
     private void send(int cid, Request r) {
         PollingIoHandler.touch(); // a response is coming: keep polling for it
+        if (qid != 0) {
+            long now = System.nanoTime();
+            sentAt[cid] = now;
+            waitMode[cid] = PollingIoHandler.commandSent(now);
+        }
         int len = r.length();
         NvmeCommand cmd;
         if (r.toController && len > 0 && len <= inCapsuleMax) {
@@ -319,6 +329,9 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     }
 
     private void finish(int cid, Request r, NvmeCompletion c) {
+        if (qid != 0) {
+            PollingIoHandler.commandAnswered(waitMode[cid], sentAt[cid], System.nanoTime());
+        }
         freeSlot(cid);
         r.onDone.accept(c);
     }
