@@ -33,16 +33,17 @@ public final class PollingIoHandler implements IoHandler {
     private static final boolean YIELD = !Boolean.getBoolean("javastor.nvmf.spinNoYield");
 
     /**
-     * Spin only while at most this many device I/Os (on a host loop: commands) are in flight. With one or two, a sleeping loop's wake-up would be a
-     * large part of the next I/O's latency; with more, completions come often enough that sleeping in epoll (woken by
-     * the ring's eventfd) costs little, and the CPU a spinning loop burns is taken from the other threads of the same
-     * I/Os (the host's, the kernel's TCP work) on a small machine. Measured on 2 cores (docs/benchmarks.md, nvmf run 5):
-     * QD32 CPU per I/O 13-14.5 us -> 11-13 us with the same IOPS; QD1 latency unchanged.
+     * Spin only while at most this many device I/Os (on a host loop: commands) are in flight. With one or two, a
+     * sleeping loop's wake-up would be a large part of the next I/O's latency; with more, completions come often enough
+     * that sleeping in epoll (woken by the ring's eventfd, or the socket) costs little, and the CPU a spinning loop
+     * burns is taken from the other threads of the same I/Os (the host's, the kernel's TCP work) on a small machine.
+     * Measured on 2 cores (docs/benchmarks.md, nvmf run 5): QD32 CPU per I/O 13-14.5 us -> 11-13 us with the same
+     * IOPS; QD1 latency unchanged.
      */
     private static final int SPIN_MAX_IN_FLIGHT = Integer.getInteger("javastor.nvmf.spinMaxInFlight", 2);
     /** The commands in flight of the host queues served by this loop (see {@link #waitFor}); thread-confined. */
     private final java.util.List<java.util.function.IntSupplier> awaited = new java.util.ArrayList<>();
-    /** A host loop's (no reactor) timing of its lone commands: spin for the answer, or sleep in epoll, whichever is faster. */
+    /** A host loop's (no reactor) timing of its lone commands: spin for the answer or sleep in epoll, the faster way. */
     private final HybridPolling commands;
     private final IoHandler delegate;
     private final long spinNanos;
@@ -208,6 +209,12 @@ public final class PollingIoHandler implements IoHandler {
         return n + work;
     }
 
+    /** Whether the calling loop thread's handler would spin now, given recent activity; null off a polling loop (tests). */
+    static Boolean spinPaysOnThisLoop() {
+        PollingIoHandler h = CURRENT.get();
+        return h == null ? null : h.spinPays();
+    }
+
     /**
      * Whether what this loop waits for is worth spinning for. A target loop with no device I/O in flight waits for the
      * next command on its sockets: spin. With one device I/O in flight the reactor's measured choice decides
@@ -216,12 +223,6 @@ public final class PollingIoHandler implements IoHandler {
      * Up to {@value #SPIN_MAX_IN_FLIGHT} in flight: whichever way lone operations are faster. A host loop decides the
      * same way for its commands, with its own timing of them ({@link #commandSent}).
      */
-    /** Whether the calling loop thread's handler would spin now, given recent activity; null off a polling loop (tests). */
-    static Boolean spinPaysOnThisLoop() {
-        PollingIoHandler h = CURRENT.get();
-        return h == null ? null : h.spinPays();
-    }
-
     private boolean spinPays() {
         if (reactor != null) {
             int n = reactor.inFlight();
