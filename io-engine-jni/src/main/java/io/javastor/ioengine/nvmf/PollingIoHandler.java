@@ -52,7 +52,6 @@ public final class PollingIoHandler implements IoHandler {
     private long lastIo;
     /** Last I/O started by this loop itself (reaped completions of others' I/O do not count). */
     private long lastOwnIo;
-    private boolean bound;
     /** Holds the reactor's polling (see {@link UringReactor#acquirePolling()}). */
     private boolean holding;
     private IoRegistration eventFdRegistration;
@@ -114,13 +113,16 @@ public final class PollingIoHandler implements IoHandler {
      * back to {@link #commandAnswered}). A lone command's answer is timed, so the loop learns whether spinning for it
      * beats sleeping: it does when the answer comes from memory or a fast device, not when a slow disk is behind the
      * target and the spinning vCPU takes the host's CPU from that disk's I/O (measured on KVM, docs/benchmarks.md).
+     * Counts as activity, as {@link #touch()} does.
      */
     public static byte commandSent(long now) {
         PollingIoHandler h = CURRENT.get();
-        if (h == null || h.commands == null) {
+        if (h == null) {
             return HybridPolling.NOT_ALONE;
         }
-        return h.commands.submitted(now, h.awaitedInFlight() == 1);
+        h.lastIo = now;
+        h.lastOwnIo = now;
+        return h.commands == null ? HybridPolling.NOT_ALONE : h.commands.submitted(now, h.awaitedInFlight() == 1);
     }
 
     /** The answer to a command sent with {@code how} at {@code sentAt} came at {@code now}. */
@@ -144,17 +146,12 @@ public final class PollingIoHandler implements IoHandler {
     @Override
     public void initialize() {
         // On the loop thread, before its first task: a channel registered by that task finds this handler.
-        bound = true;
         CURRENT.set(this);
         delegate.initialize();
     }
 
     @Override
     public int run(IoHandlerContext context) {
-        if (!bound) {
-            bound = true;
-            CURRENT.set(this);
-        }
         long now = System.nanoTime();
         int work = 0;
         if (reactor != null) {

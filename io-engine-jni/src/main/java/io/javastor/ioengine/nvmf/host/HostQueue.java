@@ -188,11 +188,13 @@ final class HostQueue extends ChannelInboundHandlerAdapter {
     }
 
     private void send(int cid, Request r) {
-        PollingIoHandler.touch(); // a response is coming: keep polling for it
+        // A response is coming: the loop keeps polling for it (and times it, on an I/O queue).
         if (qid != 0) {
             long now = System.nanoTime();
             sentAt[cid] = now;
             waitMode[cid] = PollingIoHandler.commandSent(now);
+        } else {
+            PollingIoHandler.touch();
         }
         int len = r.length();
         NvmeCommand cmd;
