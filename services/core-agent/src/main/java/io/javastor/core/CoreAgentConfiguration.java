@@ -50,6 +50,7 @@ import io.javastor.core.reconcile.VolumeSpecRecovery;
 import io.javastor.core.replica.ReplicaOperations;
 import io.javastor.core.store.EtcdConnection;
 import io.javastor.core.store.SpecStore;
+import io.javastor.core.store.WriteFence;
 import io.javastor.core.volume.VolumeOperations;
 import io.javastor.core.volume.VolumeReplicas;
 import io.javastor.core.volume.VolumeViews;
@@ -92,7 +93,9 @@ public class CoreAgentConfiguration {
 
     @Bean
     SpecStore specStore(Client etcd, CoreAgentProperties props, LeaderElection election) {
-        return new SpecStore(etcd.getKVClient(), etcd.getWatchClient(), props.cluster(), election, props.etcd().timeout().toMillis());
+        // Without lease reads the store sees only the election's write condition, not its sole-writer promise.
+        WriteFence fence = props.leader().leaseReads() ? election : election::condition;
+        return new SpecStore(etcd.getKVClient(), etcd.getWatchClient(), props.cluster(), fence, props.etcd().timeout().toMillis());
     }
 
     @Bean

@@ -36,8 +36,13 @@ public record CoreAgentProperties(
     public record Etcd(@DefaultValue("https://127.0.0.1:2379") List<String> endpoints,
                        @DefaultValue("5s") Duration timeout) {}
 
-    /** @param ttl lease TTL: a dead leader is replaced within it */
-    public record Leader(@DefaultValue("5s") Duration ttl) {}
+    /**
+     * @param ttl        lease TTL: a dead leader is replaced within it
+     * @param leaseReads the leader answers API reads from its watch-fed copy on the strength of its lease (no other
+     *                   agent can write while it lasts), without a read of etcd per call; false confirms each read's
+     *                   currency with etcd (for a cluster where something other than the agents writes its specs)
+     */
+    public record Leader(@DefaultValue("5s") Duration ttl, @DefaultValue("true") boolean leaseReads) {}
 
     /**
      * @param heartbeatInterval what io-engines are told to use between Register calls

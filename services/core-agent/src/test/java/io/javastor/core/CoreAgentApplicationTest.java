@@ -257,6 +257,18 @@ class CoreAgentApplicationTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(metrics.statusCode()).isEqualTo(200);
         assertThat(metrics.body()).contains("jvm_memory_used_bytes");
+
+        // API reads on the leader are answered on its lease (the default), asking etcd nothing; the metric counts them.
+        var volumes = VolumeServiceGrpc.newBlockingStub(agent.channel());
+        String missing = UUID.randomUUID().toString();
+        await("API reads answered on the leader's lease").atMost(Duration.ofSeconds(10)).until(() -> {
+            assertThatThrownBy(() -> volumes.getVolume(GetVolumeRequest.newBuilder().setUuid(missing).build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+            String body = http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return body.lines().filter(l -> l.startsWith("javastor_agent_api_lease_reads_total"))
+                    .anyMatch(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) > 0);
+        });
         assertThat(List.of(agent.bean(CoreAgentProperties.class).agentId())).containsExactly("agent-app");
     }
 }

@@ -12,8 +12,9 @@ import io.javastor.core.store.SpecStore;
 
 /**
  * Serves the javastor.* Get and List calls from the agent's watch-fed copy of the specs ({@link SpecStore#consistentRead}):
- * one linearizable read of etcd's revision per call instead of a round trip per spec and listing it reads (a volume's
- * view reads its spec, replicas, target, target info and snapshots). The answers are what reading etcd gives.
+ * on the leader's lease no etcd read at all, else one linearizable read of etcd's revision per call, instead of a round
+ * trip per spec and listing it reads (a volume's view reads its spec, replicas, target, target info and snapshots). The
+ * answers are what reading etcd gives.
  */
 @Component
 @GlobalServerInterceptor
@@ -29,6 +30,9 @@ public class ConsistentReadInterceptor implements ServerInterceptor {
                 .register(meters);
         io.micrometer.core.instrument.FunctionCounter.builder("javastor.agent.api.reads", store, s -> s.consistentReadCounts()[1])
                 .tag("served_from", "etcd").description("Get/List calls that read etcd because the copy was behind or lost")
+                .register(meters);
+        io.micrometer.core.instrument.FunctionCounter.builder("javastor.agent.api.lease_reads", store, s -> s.consistentReadCounts()[2])
+                .description("Get/List calls answered from the watch-fed copy on the leader's lease, without a read of etcd")
                 .register(meters);
     }
 

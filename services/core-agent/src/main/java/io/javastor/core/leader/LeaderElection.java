@@ -56,6 +56,12 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
 
     private volatile long leaseId;
     private volatile long term; // 0 while not leading
+    /**
+     * {@link System#nanoTime} until which etcd cannot have expired the lease: a renewal's send time plus the TTL etcd
+     * answered (etcd counts it from when it handled the renewal, later), less a margin for the two clocks' rates.
+     * At or before now while not leading.
+     */
+    private volatile long leaseHeldUntil = System.nanoTime();
     private CloseableClient keepAlive;
     private Watch.Watcher watcher;
     private volatile boolean closed;
@@ -103,6 +109,19 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
         return kvs.isEmpty() ? Optional.empty() : Optional.of(kvs.get(0).getValue().toString(UTF_8));
     }
 
+    /**
+     * The term while this agent leads and its lease cannot have run out: every other agent's spec writes are fenced on
+     * a leader key that cannot exist before this one's lease expires, so since the term only this agent writes specs.
+     */
+    @Override
+    public java.util.OptionalLong soleWriterSince() {
+        long t = term;
+        if (t == 0 || System.nanoTime() - leaseHeldUntil >= 0) {
+            return java.util.OptionalLong.empty();
+        }
+        return java.util.OptionalLong.of(t);
+    }
+
     @Override
     public Optional<Cmp> condition() {
         long t = term;
@@ -124,6 +143,9 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
                 campaign();
             } else {
                 verify();
+            }
+            if (term != 0) {
+                renewTimed();
             }
         } catch (RuntimeException e) {
             // etcd unreachable: a leader that cannot renew must step down before its lease runs out elsewhere.
@@ -173,6 +195,21 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
         }
     }
 
+    /**
+     * One renewal whose send time is known (the keep-alive stream's are not), so {@link #soleWriterSince} can say how
+     * long the lease surely lasts: from the send, which comes before etcd restarts the TTL.
+     */
+    private void renewTimed() {
+        long sentAt = System.nanoTime();
+        LeaseKeepAliveResponse r = await(client.getLeaseClient().keepAliveOnce(leaseId), "renew lease");
+        if (r.getTTL() <= 0) {
+            stepDown("lease expired");
+            return;
+        }
+        long ttlNanos = TimeUnit.SECONDS.toNanos(r.getTTL());
+        leaseHeldUntil = sentAt + ttlNanos - Math.max(ttlNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
+    }
+
     private void verify() {
         List<KeyValue> kvs = await(client.getKVClient().get(key, GetOption.DEFAULT), "verify leadership").getKvs();
         if (kvs.isEmpty() || kvs.get(0).getCreateRevision() != term) {
@@ -187,6 +224,7 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
             keepAlive = null;
         }
         leaseId = 0;
+        leaseHeldUntil = System.nanoTime(); // before the term goes: a reader that still sees the term sees this too
         if (t != 0) {
             term = 0;
             log.warn("no longer leader agent={} term={}: {}", agentId, t, why);

@@ -33,7 +33,9 @@ import tools.jackson.databind.json.JsonMapper;
  * apply conflicting changes: the second one gets {@link CoreException.Conflict} and must re-read.
  * <p>
  * Reads go to etcd, except inside {@link #consistentRead}: there they are served from the agent's watch-fed
- * {@link SpecView} once one linearizable read of etcd's revision shows the copy holds every write made before.
+ * {@link SpecView} once the copy holds every write made before: shown by the leader's lease (no other agent can have
+ * written since its term, and the copy holds the term and this store's own writes) or else by one linearizable read of
+ * etcd's revision.
  */
 public final class SpecStore implements AutoCloseable {
 
@@ -54,6 +56,13 @@ public final class SpecStore implements AutoCloseable {
     private final ThreadLocal<Boolean> servedFromView = new ThreadLocal<>();
     private final java.util.concurrent.atomic.LongAdder viewReads = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder etcdReads = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder leaseReads = new java.util.concurrent.atomic.LongAdder();
+    /**
+     * The highest store revision any answer from etcd to this store carried: its writes (won or lost), and its reads.
+     * A read trusted on the leader's lease waits for the copy to hold it, so it shows every write this agent made and
+     * never less than an earlier read showed (a write whose answer timed out may still have landed and been read).
+     */
+    private final java.util.concurrent.atomic.AtomicLong seenRevision = new java.util.concurrent.atomic.AtomicLong();
 
     /** A store whose reads all go to etcd (tools and tests that write specs beside an agent). */
     public SpecStore(KV kv, String cluster, WriteFence fence, long timeoutMillis) {
@@ -74,11 +83,14 @@ public final class SpecStore implements AutoCloseable {
     }
 
     /**
-     * Runs a read-only body (an API Get or List) with its spec reads served from the watch-fed copy, after one
-     * linearizable read of etcd's revision shows the copy holds every write committed before this call: the body sees
-     * what reading etcd would have shown, without a round trip per spec or listing. When the copy is behind (a change
-     * still on its way through the watch beyond a short wait, the watch lost, etcd unreachable) the body reads etcd as
-     * usual. A write in the body ends the copy's serving for the rest of it, so the body reads its own writes.
+     * Runs a read-only body (an API Get or List) with its spec reads served from the watch-fed copy once the copy holds
+     * every write committed before this call: the body sees what reading etcd would have shown, without a round trip
+     * per spec or listing. On the leader, while its lease surely holds ({@link WriteFence#soleWriterSince}), the only
+     * writes there can be are the previous terms' and this agent's own, so the copy is current once it holds the term
+     * and {@link #seenRevision}, and etcd is not asked at all; elsewhere one linearizable read of etcd's revision shows
+     * what the copy must hold. When the copy is behind (a change still on its way through the watch beyond a short wait,
+     * the watch lost, etcd unreachable) the body reads etcd as usual. A write in the body ends the copy's serving for the
+     * rest of it, so the body reads its own writes.
      */
     public <T> T consistentRead(java.util.function.Supplier<T> body) {
         if (view == null || servedFromView.get() != null) {
@@ -97,9 +109,12 @@ public final class SpecStore implements AutoCloseable {
         }
     }
 
-    /** Reads served from the view and from etcd by {@link #consistentRead} so far (for metrics and tests). */
+    /**
+     * Reads served from the view, from etcd, and (a part of the first) from the view on the leader's lease without asking
+     * etcd, by {@link #consistentRead} so far (for metrics and tests).
+     */
     public long[] consistentReadCounts() {
-        return new long[] {viewReads.sum(), etcdReads.sum()};
+        return new long[] {viewReads.sum(), etcdReads.sum(), leaseReads.sum()};
     }
 
     private boolean viewIsCurrent() {
@@ -107,14 +122,29 @@ public final class SpecStore implements AutoCloseable {
             return false;
         }
         try {
+            long wait = Math.min(timeoutMillis, 200);
+            java.util.OptionalLong soleWriterSince = fence.soleWriterSince();
+            if (soleWriterSince.isPresent()) {
+                boolean current = view.awaitRevision(Math.max(soleWriterSince.getAsLong(), seenRevision.get()), wait);
+                if (current) {
+                    leaseReads.increment();
+                }
+                return current;
+            }
             long now = currentRevision.get().get(timeoutMillis, TimeUnit.MILLISECONDS);
-            return view.awaitRevision(now, Math.min(timeoutMillis, 200));
+            return view.awaitRevision(now, wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         } catch (ExecutionException | TimeoutException e) {
             return false; // the body's own reads report etcd's trouble with the usual error
         }
+    }
+
+    /** Notes the revision an answer from etcd carried (see {@link #seenRevision}); returns the answer. */
+    private <R extends io.etcd.jetcd.Response> R seen(R response) {
+        seenRevision.accumulateAndGet(response.getHeader().getRevision(), Math::max);
+        return response;
     }
 
     private boolean fromView() {
@@ -132,7 +162,7 @@ public final class SpecStore implements AutoCloseable {
         if (fromView()) {
             return view.get(key(kind, id).toString(UTF_8)).map(each -> decode(kind, each));
         }
-        List<KeyValue> kvs = await(kv.get(key(kind, id)), "read " + kind.name() + " " + id).getKvs();
+        List<KeyValue> kvs = seen(await(kv.get(key(kind, id)), "read " + kind.name() + " " + id)).getKvs();
         return kvs.isEmpty() ? Optional.empty() : Optional.of(decode(kind, kvs.get(0)));
     }
 
@@ -154,15 +184,15 @@ public final class SpecStore implements AutoCloseable {
         Listing kept = listings.get(kind.name());
         if (kept != null) {
             // One read-only transaction (one linearizable read): how many keys the kind has, and which changed since.
-            TxnResponse check = await(kv.txn().Then(
+            TxnResponse check = seen(await(kv.txn().Then(
                     Op.get(p, GetOption.builder().isPrefix(true).withCountOnly(true).build()),
                     Op.get(p, GetOption.builder().isPrefix(true).withKeysOnly(true).withMinModRevision(kept.revision() + 1).build()))
-                    .commit(), "list " + kind.name());
+                    .commit(), "list " + kind.name()));
             if (check.getGetResponses().get(0).getCount() == kept.specs().size() && check.getGetResponses().get(1).getKvs().isEmpty()) {
                 return castAll(kind, kept.specs());
             }
         }
-        var response = await(kv.get(p, GetOption.builder().isPrefix(true).build()), "list " + kind.name());
+        var response = seen(await(kv.get(p, GetOption.builder().isPrefix(true).build()), "list " + kind.name()));
         List<Versioned<T>> out = new ArrayList<>(response.getKvs().size());
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (KeyValue each : response.getKvs()) {
@@ -290,7 +320,7 @@ public final class SpecStore implements AutoCloseable {
         Optional<Cmp> fenceCondition = fence.condition();
         fenceCondition.ifPresent(conditions::add);
         String ids = specs.toString();
-        TxnResponse r = await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids);
+        TxnResponse r = seen(await(kv.txn().If(conditions.toArray(Cmp[]::new)).Then(puts.toArray(Op[]::new)).commit(), "write " + ids));
         if (!r.isSucceeded()) {
             if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {
                 throw new CoreException.Unavailable(ids + ": this agent is no longer the leader");
@@ -328,7 +358,7 @@ public final class SpecStore implements AutoCloseable {
         } else {
             txn = txn.If(revisionCheck);
         }
-        TxnResponse r = await(txn.Then(op).commit(), "write " + kind.name() + " " + id);
+        TxnResponse r = seen(await(txn.Then(op).commit(), "write " + kind.name() + " " + id));
         if (!r.isSucceeded()) {
             // Tell a lost leadership apart from a concurrent change: they need different reactions.
             if (fenceCondition.isPresent() && !fenceHolds(fenceCondition.get())) {

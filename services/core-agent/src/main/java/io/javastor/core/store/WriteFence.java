@@ -1,6 +1,7 @@
 package io.javastor.core.store;
 
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import io.etcd.jetcd.op.Cmp;
 
@@ -14,4 +15,14 @@ public interface WriteFence {
 
     /** The condition, or empty for none; throws {@code CoreException.Unavailable} when writing is not allowed at all. */
     Optional<Cmp> condition();
+
+    /**
+     * The store revision from which on no spec write but this agent's own can have succeeded in etcd, if that holds at
+     * this instant: a leader whose lease cannot have expired yet, since every other writer's fence fails while its
+     * leader key lives. Reads may then trust the agent's copy once it holds that revision and the agent's own writes,
+     * without asking etcd. Empty when it cannot say (no fence, not leading, the lease not renewed recently enough).
+     */
+    default OptionalLong soleWriterSince() {
+        return OptionalLong.empty();
+    }
 }
