@@ -112,6 +112,8 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
     /**
      * The term while this agent leads and its lease cannot have run out: every other agent's spec writes are fenced on
      * a leader key that cannot exist before this one's lease expires, so since the term only this agent writes specs.
+     * It assumes what etcd's lease promises and that only expiry or this agent's own resignation removes its key: a
+     * person deleting the leader key by hand is seen by the next tick (at most a quarter TTL, 500 ms, later).
      */
     @Override
     public java.util.OptionalLong soleWriterSince() {
