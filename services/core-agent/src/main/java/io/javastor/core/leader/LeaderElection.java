@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -120,12 +121,12 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
      * suspended.
      */
     @Override
-    public java.util.OptionalLong soleWriterSince() {
+    public OptionalLong soleWriterSince() {
         long t = term;
         if (t == 0 || System.nanoTime() - leaseHeldUntil >= 0) {
-            return java.util.OptionalLong.empty();
+            return OptionalLong.empty();
         }
-        return java.util.OptionalLong.of(t);
+        return OptionalLong.of(t);
     }
 
     @Override
@@ -216,9 +217,7 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
             log.debug("timed lease renewal failed agent={}: {}", agentId, e.getMessage());
             return;
         }
-        if (r.getTTL() <= 0) {
-            return; // the lease is gone (jetcd reports that as an error, above): the keep-alive stream steps down
-        }
+        // A TTL of 0 (the lease gone; jetcd reports that as an error, above) makes this a time already past.
         long ttlNanos = TimeUnit.SECONDS.toNanos(r.getTTL());
         leaseHeldUntil = sentAt + ttlNanos - Math.max(ttlNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
     }
