@@ -4,7 +4,8 @@
 # gateway on free loopback ports; creates the volumes through the gateway; then measures with wrk.
 # Prints rest_list_rps= and rest_list_p99_ms= and the single-volume GET's rest_get_one_rps= and _p99_ms=: medians of
 # BENCH_ROUNDS (3) wrk runs of BENCH_DURATION (15s) after a BENCH_WARMUP (45s) run, with the CPU each request cost the
-# etcd, agent and gateway processes (_cpu_ms_per_req).
+# etcd, agent and gateway processes (_cpu_ms_per_req). Then the single GET's latency at fixed rates, open loop
+# (rest_get_one_at_RATE_p50_ms=, _p99_ms=, ...; BENCH_REST_RATES, default "1000 2000" req/s; 2,000 is the goal's).
 # Needs /usr/bin/etcd (Debian etcd-server) and wrk (Debian wrk; installed when missing, as root).
 # BENCH_AGENT_JAVA_OPTS / BENCH_GATEWAY_JAVA_OPTS add JVM options (a JFR recording, say) to the agent / gateway.
 set -euo pipefail
@@ -19,7 +20,7 @@ agent_jar="$root/services/core-agent/target/core-agent-$version-exec.jar"
 engine_jar="$root/io-engine-jni/target/io-engine-$version-exec.jar"
 gateway_jar="$root/services/rest-gateway/target/rest-gateway-$version-exec.jar"
 command -v wrk >/dev/null 2>&1 || { echo "# installing wrk" >&2; apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -q wrk >/dev/null; }; }
-source "$root/tools/build-if-stale.sh"
+source "$root/bench/common.sh" # bench_java (PacedHttpsLoad), build_if_stale
 build_if_stale "$root/services/rest-gateway/target/.bench-build" -DskipTests package -pl services/rest-gateway -am
 work=$(mktemp -d /tmp/javastor-bench-rest.XXXXXX)
 pids=()
@@ -151,3 +152,22 @@ run_wrk "$base/volumes" rest_list
 one=$(curl -sf -H "$auth" "$base/volumes?max_entries=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["spec"]["uuid"])')
 echo "# wrk: GET /v0/volumes/{id}" >&2
 run_wrk "$base/volumes/$one" rest_get_one
+# The latency at given rates: wrk's closed loop answers what rate the cluster takes, and its latencies at that rate
+# are its connection count over the rate; a latency goal is asked at a given rate. Open loop, each latency from the
+# time the schedule meant to send the request (PacedHttpsLoad, a Java client on the same cores: its own CPU is printed).
+for rate in ${BENCH_REST_RATES:-1000 2000}; do
+  echo "# paced: GET /v0/volumes/{id} at $rate req/s, $rounds rounds of $duration (5 s warm-up each), 16 connections" >&2
+  : > "$work/paced"
+  for round in $(seq 1 "$rounds"); do
+    bench_java io.javastor.bench.PacedHttpsLoad "$base/volumes/$one" "$rate" "${duration%s}" 16 "$work/tls/ca.crt" "Bearer $token" 5 \
+      | tee -a "$work/paced" | sed 's/^/# paced round: /' >&2
+  done
+  python3 - "$work/paced" "$rate" <<'PY'
+import statistics, sys
+rounds = [dict(kv.split("=") for kv in line.split()) for line in open(sys.argv[1]) if line.strip()]
+m = lambda k: statistics.median(float(r[k]) for r in rounds)
+for k in ("rps", "p50_ms", "p99_ms", "p999_ms", "max_ms", "client_cpu_ms_per_req"):
+    print(f"rest_get_one_at_{sys.argv[2]}_{k}={m(k):.3f}")
+print(f"rest_get_one_at_{sys.argv[2]}_errors={sum(int(r['errors']) for r in rounds)}")
+PY
+done
