@@ -126,8 +126,10 @@ image_label() { "$1" image inspect --format '{{ index .Config.Labels "io.javasto
 image_id() { "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true; }
 
 # build_image ENGINE IMAGE DOCKERFILE INPUTS BUILD_ARGS...: builds unless the image was built from the same inputs.
+# The build context is the repository root, or IMAGE_CONTEXT when set (prebuilt_context).
 build_image() {
   local engine=$1 image=$2 dockerfile=$3 inputs=$4; shift 4
+  local context=${IMAGE_CONTEXT:-$ROOT}
   local key; key=$( { echo "$inputs"; sha256sum "$ROOT/$dockerfile" "$@" 2>/dev/null; printf '%s\n' "$@"; } | sha256sum | cut -c1-32)
   if [ "$(image_label "$engine" "$image")" = "$key" ]; then return 0; fi
   say "building $image ($dockerfile)"
@@ -135,7 +137,7 @@ build_image() {
   for a in "$@"; do args+=(--build-arg "$a"); done
   # podman: apt-get in RUN steps reaches the mirror on the host's network; Docker's image format keeps HEALTHCHECK.
   local net=(); [ "$engine" = podman ] && net=(--network=host --format=docker)
-  (cd "$ROOT" && "$engine" build -q "${net[@]}" "${args[@]}" --label "io.javastor.inputs=$key" -f "$dockerfile" -t "$image" .) >/dev/null \
+  (cd "$context" && "$engine" build -q "${net[@]}" "${args[@]}" --label "io.javastor.inputs=$key" -f "$ROOT/$dockerfile" -t "$image" .) >/dev/null \
     || die "building $image failed ($engine build -f $dockerfile)"
   # podman keeps every build step as an untagged image (the build stage's holds the whole context, jars included):
   # without this, each rebuild would leave hundreds of MB behind. (Untagged images only; the next rebuild redoes its
@@ -158,6 +160,18 @@ def walk(z, prefix=""):
             print("%s%s %08x" % (prefix, i.filename, i.CRC))
 walk(zipfile.ZipFile(sys.argv[1]))
 PYTHON
+}
+
+# prebuilt_context MODULE JAR: a build context for a Java image with APP_JAR=prebuilt, made under target/ (hard links):
+# the one jar its build stage takes and the files its run stage copies, not the repository with every module's jar
+# (~400 MB, which the build stage's `COPY . .` would copy and hash for each image). Prints its path.
+prebuilt_context() {
+  local module=$1 jar=$2 ctx="$ROOT/target/image-context/${1//\//_}" f
+  rm -rf "$ctx"
+  mkdir -p "$ctx/$module/target" "$ctx/tools" "$ctx/docker"
+  ln "$jar" "$ctx/$module/target/" 2>/dev/null || cp "$jar" "$ctx/$module/target/"
+  for f in .dockerignore tools/cluster-certs docker/csi-probe.sh docker/postgres-entrypoint.sh; do cp -p "$ROOT/$f" "$ctx/$f"; done
+  echo "$ctx"
 }
 
 # Every image docker-compose.yml runs, built when missing or stale.
@@ -202,7 +216,8 @@ compose_images() {
     name=${entry%%:*}; module=${entry#*:}
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
     local extra=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
-    build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
+    IMAGE_CONTEXT=$(prebuilt_context "$module" "$jar") \
+      build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }
 
