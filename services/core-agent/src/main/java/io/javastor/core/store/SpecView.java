@@ -48,9 +48,11 @@ final class SpecView implements AutoCloseable {
     private final ByteSequence clusterPrefix;
     private final String specsPrefix;
     private final Consumer<String> onDelete;
-    private final ConcurrentSkipListMap<String, Entry> specs = new ConcurrentSkipListMap<>();
-    /** Field indexes by {@link SpecField#indexName}, each built on its first use and then kept with the copy. */
-    private final ConcurrentHashMap<String, FieldIndex> indexes = new ConcurrentHashMap<>();
+    /**
+     * The copy and its field indexes. A reload replaces both at once instead of emptying and refilling them, so that a
+     * reader still at work on the copy it was given (its revision checked before a lost watch) sees it whole.
+     */
+    private volatile Copy copy = new Copy();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition moved = lock.newCondition();
     private final ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -110,6 +112,17 @@ final class SpecView implements AutoCloseable {
         }
     }
 
+    /** The specs by key, and field indexes by {@link SpecField#indexName}, each built on its first use and then kept. */
+    private record Copy(ConcurrentSkipListMap<String, Entry> specs, ConcurrentHashMap<String, FieldIndex> indexes) {
+        Copy() {
+            this(new ConcurrentSkipListMap<>(), new ConcurrentHashMap<>());
+        }
+
+        Collection<Entry> range(String prefix) {
+            return specs.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values();
+        }
+    }
+
     /**
      * One spec's key-value as the watch last delivered it, with the spec decoded from it once by the first reader
      * (a volume's view scans every replica spec: decoding, or even looking up a cache, per read was the agent's cost).
@@ -124,12 +137,12 @@ final class SpecView implements AutoCloseable {
     }
 
     Optional<Entry> get(String key) {
-        return Optional.ofNullable(specs.get(key));
+        return Optional.ofNullable(copy.specs().get(key));
     }
 
     /** The entries under {@code prefix}, in key order (etcd's for our ASCII keys). */
     Collection<Entry> range(String prefix) {
-        return specs.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values();
+        return copy.range(prefix);
     }
 
     /**
@@ -137,11 +150,14 @@ final class SpecView implements AutoCloseable {
      * field's index; null when some spec of the kind cannot be read (the caller scans, and reports it as any read would).
      */
     List<Entry> where(String indexName, String kindPrefix, Function<Entry, String> valueOf, String value) {
-        FieldIndex index = indexes.get(indexName);
+        Copy c = copy;
+        FieldIndex index = c.indexes().get(indexName);
         if (index == null) {
             lock.lock();
             try {
-                index = indexes.computeIfAbsent(indexName, n -> new FieldIndex(kindPrefix, valueOf));
+                c = copy; // the index is built from, and kept with, the copy of the moment
+                Copy of = c;
+                index = of.indexes().computeIfAbsent(indexName, n -> new FieldIndex(kindPrefix, valueOf, of));
             } finally {
                 lock.unlock();
             }
@@ -155,7 +171,7 @@ final class SpecView implements AutoCloseable {
         }
         List<Entry> found = new java.util.ArrayList<>(keys.size());
         for (String key : keys) {
-            Entry entry = specs.get(key);
+            Entry entry = c.specs().get(key);
             try {
                 // A change newer than the reader's revision may be half-way through the index: check the entry itself.
                 if (entry != null && value.equals(valueOf.apply(entry))) {
@@ -180,10 +196,10 @@ final class SpecView implements AutoCloseable {
         final Set<String> unreadable = ConcurrentHashMap.newKeySet();
 
         /** Built from the copy as it is; called with the lock held. */
-        FieldIndex(String kindPrefix, Function<Entry, String> valueOf) {
+        FieldIndex(String kindPrefix, Function<Entry, String> valueOf, Copy of) {
             this.kindPrefix = kindPrefix;
             this.valueOf = valueOf;
-            range(kindPrefix).forEach(this::put);
+            of.range(kindPrefix).forEach(this::put);
         }
 
         /**
@@ -230,7 +246,7 @@ final class SpecView implements AutoCloseable {
 
     /** Keeps the field indexes with a change of the copy; called with the lock held. */
     private void indexPut(String key, Entry entry) {
-        for (FieldIndex index : indexes.values()) {
+        for (FieldIndex index : copy.indexes().values()) {
             if (key.startsWith(index.kindPrefix)) {
                 index.put(entry);
             }
@@ -238,7 +254,7 @@ final class SpecView implements AutoCloseable {
     }
 
     private void indexRemove(String key) {
-        for (FieldIndex index : indexes.values()) {
+        for (FieldIndex index : copy.indexes().values()) {
             if (key.startsWith(index.kindPrefix)) {
                 index.remove(key);
             }
@@ -264,20 +280,20 @@ final class SpecView implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                specs.clear();
-                indexes.clear(); // rebuilt from the new copy on their next use
+                Copy loaded = new Copy(); // its indexes are built on their next use
                 for (KeyValue each : response.getKvs()) {
                     String key = each.getKey().toString(UTF_8);
                     if (key.startsWith(specsPrefix)) {
-                        specs.put(key, new Entry(each));
+                        loaded.specs().put(key, new Entry(each));
                     }
                 }
+                copy = loaded;
                 long loadedAt = response.getHeader().getRevision();
                 watcher = watch.watch(clusterPrefix, WatchOption.builder().isPrefix(true).withRevision(loadedAt + 1).build(),
                         Watch.listener(this::apply, e -> lost("watch", e)));
                 revision = loadedAt;
                 moved.signalAll();
-                log.info("spec view loaded specs={} revision={}", specs.size(), loadedAt);
+                log.info("spec view loaded specs={} revision={}", loaded.specs().size(), loadedAt);
             } finally {
                 lock.unlock();
             }
@@ -296,12 +312,12 @@ final class SpecView implements AutoCloseable {
                 String key = each.getKey().toString(UTF_8);
                 if (key.startsWith(specsPrefix)) {
                     if (e.getEventType() == WatchEvent.EventType.DELETE) {
-                        specs.remove(key);
+                        copy.specs().remove(key);
                         indexRemove(key);
                         onDelete.accept(key);
                     } else if (e.getEventType() == WatchEvent.EventType.PUT) {
                         Entry entry = new Entry(each);
-                        specs.put(key, entry);
+                        copy.specs().put(key, entry);
                         indexPut(key, entry);
                     }
                 }
@@ -317,7 +333,8 @@ final class SpecView implements AutoCloseable {
         }
     }
 
-    private void lost(String what, Throwable why) {
+    /** The watch or the load failed: readers go to etcd until a reload (package-private: tests simulate a loss). */
+    void lost(String what, Throwable why) {
         lock.lock();
         try {
             revision = -1;
