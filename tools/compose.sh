@@ -126,19 +126,22 @@ image_label() { "$1" image inspect --format '{{ index .Config.Labels "io.javasto
 image_id() { "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true; }
 
 # build_image ENGINE IMAGE DOCKERFILE INPUTS BUILD_ARGS...: builds unless the image was built from the same inputs.
-# The build context is the repository root, or IMAGE_CONTEXT when set (prebuilt_context).
+# The build context is the repository root, or, with IMAGE_MODULE and IMAGE_JAR set, one made for that jar
+# (prebuilt_context) when the image is built.
 build_image() {
   local engine=$1 image=$2 dockerfile=$3 inputs=$4; shift 4
-  local context=${IMAGE_CONTEXT:-$ROOT}
+  local context=$ROOT
   local key; key=$( { echo "$inputs"; sha256sum "$ROOT/$dockerfile" "$@" 2>/dev/null; printf '%s\n' "$@"; } | sha256sum | cut -c1-32)
   if [ "$(image_label "$engine" "$image")" = "$key" ]; then return 0; fi
   say "building $image ($dockerfile)"
+  [ -n "${IMAGE_JAR:-}" ] && context=$(prebuilt_context "$IMAGE_MODULE" "$IMAGE_JAR")
   local t0=$SECONDS args=() a
   for a in "$@"; do args+=(--build-arg "$a"); done
   # podman: apt-get in RUN steps reaches the mirror on the host's network; Docker's image format keeps HEALTHCHECK.
   local net=(); [ "$engine" = podman ] && net=(--network=host --format=docker)
   (cd "$context" && "$engine" build -q "${net[@]}" "${args[@]}" --label "io.javastor.inputs=$key" -f "$ROOT/$dockerfile" -t "$image" .) >/dev/null \
     || die "building $image failed ($engine build -f $dockerfile)"
+  [ "$context" = "$ROOT" ] || rm -rf "$context"
   # podman keeps every build step as an untagged image (the build stage's holds the whole context, jars included):
   # without this, each rebuild would leave hundreds of MB behind. (Untagged images only; the next rebuild redoes its
   # package installs, a few seconds.)
@@ -216,7 +219,7 @@ compose_images() {
     name=${entry%%:*}; module=${entry#*:}
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
     local extra=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
-    IMAGE_CONTEXT=$(prebuilt_context "$module" "$jar") \
+    IMAGE_MODULE=$module IMAGE_JAR=$jar \
       build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }

@@ -74,11 +74,9 @@ public final class PacedHttpsLoad {
                 r.percentileMs(1.0), r.errors(), cpu / 1e6 / r.sent());
     }
 
-    /** Latencies in ns of the requests answered 2xx, in schedule order, and how many were not. */
-    record Result(long[] latencies, int sent, long errors) {
+    /** Latencies in ns of the requests answered 2xx, sorted, and how many were not. */
+    record Result(long[] sorted, int sent, long errors) {
         double percentileMs(double q) {
-            long[] sorted = latencies.clone();
-            Arrays.sort(sorted);
             if (sorted.length == 0) {
                 return Double.NaN;
             }
@@ -174,7 +172,9 @@ public final class PacedHttpsLoad {
                 ok[n++] = latencies[i];
             }
         }
-        return new Result(Arrays.copyOf(ok, n), total, errors.get());
+        long[] sorted = Arrays.copyOf(ok, n);
+        Arrays.sort(sorted);
+        return new Result(sorted, total, errors.get());
     }
 
     /** One keep-alive connection; made again, within the request that finds it closed, when the server ends it. */

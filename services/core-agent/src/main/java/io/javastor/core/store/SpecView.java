@@ -156,8 +156,11 @@ final class SpecView implements AutoCloseable {
             lock.lock();
             try {
                 c = copy; // the index is built from, and kept with, the copy of the moment
-                Copy of = c;
-                index = of.indexes().computeIfAbsent(indexName, n -> new FieldIndex(kindPrefix, valueOf, of));
+                index = c.indexes().get(indexName);
+                if (index == null) {
+                    index = new FieldIndex(kindPrefix, valueOf, c);
+                    c.indexes().put(indexName, index);
+                }
             } finally {
                 lock.unlock();
             }
