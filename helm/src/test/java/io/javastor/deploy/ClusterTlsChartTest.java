@@ -29,9 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 import io.javastor.api.tls.ClusterPeer;
 import io.javastor.api.tls.ClusterTls;
 
+import javax.net.ssl.X509KeyManager;
+
 /**
  * The chart's mTLS (issue 16): one CA, a certificate per component naming it as the code expects (checked with the
- * code's own ClusterPeer), keys the code can read (Helm writes RSA PKCS#1; ClusterTls hands gRPC PKCS#8), and each pod
+ * code's own ClusterPeer), keys the code can read (Helm writes RSA PKCS#1; ClusterTls reads it into the JDK's key manager), and each pod
  * mounting its own Secret only.
  */
 class ClusterTlsChartTest {
@@ -61,6 +63,12 @@ class ClusterTlsChartTest {
             RSAPrivateCrtKey key = (RSAPrivateCrtKey) KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
             assertThat(key.getModulus()).as(c.getKey() + "'s key belongs to its certificate")
                     .isEqualTo(((RSAPublicKey) cert.getPublicKey()).getModulus());
+            // What the gRPC channels present: the JDK's key manager over the same key and certificate.
+            X509KeyManager manager = (X509KeyManager) tls.keyManagers().getKeyManagers()[0];
+            String alias = manager.chooseClientAlias(new String[] {"RSA"}, null, null);
+            assertThat(alias).as(c.getKey() + "'s key manager offers an RSA key").isNotNull();
+            assertThat(manager.getCertificateChain(alias)[0]).isEqualTo(cert);
+            assertThat(((RSAPrivateCrtKey) manager.getPrivateKey(alias)).getModulus()).isEqualTo(key.getModulus());
         }
     }
 

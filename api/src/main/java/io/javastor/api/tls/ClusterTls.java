@@ -1,16 +1,17 @@
 package io.javastor.api.tls;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -89,6 +90,17 @@ public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFi
      * authenticate with bearer tokens, so no client certificate is needed.
      */
     public static SSLContext trustingCa(Path caFile) {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trustManagers(caFile).getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot trust the cluster CA in " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Trust in the certificates of {@code caFile} (PEM, one or more) and no other. */
+    private static TrustManagerFactory trustManagers(Path caFile) {
         try (InputStream in = Files.newInputStream(caFile)) {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
@@ -101,11 +113,39 @@ public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFi
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, tmf.getTrustManagers(), null);
-            return context;
+            return tmf;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot trust the cluster CA in " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Trust in the cluster CA only, for a TLS client or server of ours. */
+    public TrustManagerFactory trustManagers() {
+        return trustManagers(caFile);
+    }
+
+    /**
+     * This component's certificate (with the chain its file holds) and key, as the JDK's key managers. The key is read
+     * here (PKCS#8 through the JDK's KeyFactory), not handed to gRPC or Netty as PEM: Netty reads a PEM key with Bouncy
+     * Castle's reader first whenever that is on the classpath (ours has it for certificate requests), which registers
+     * its whole provider, ~700 classes from a signed jar (verified on load, never in a class archive): half a second of
+     * every start on a 2-core machine, and seconds under emulation.
+     */
+    public KeyManagerFactory keyManagers() {
+        try (InputStream certs = Files.newInputStream(certFile)) {
+            PrivateKey key = PemKeys.privateKey(keyFile);
+            Certificate[] chain = CertificateFactory.getInstance("X.509").generateCertificates(certs).toArray(Certificate[]::new);
+            if (chain.length == 0) {
+                throw new IllegalStateException(certFile + " holds no certificate");
+            }
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("self", key, new char[0], chain);
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, new char[0]);
+            return kmf;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot use the certificate " + certFile + " with the key " + keyFile + ": " + e.getMessage(), e);
         }
     }
 
@@ -119,14 +159,9 @@ public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFi
     }
 
     public ChannelCredentials credentials() {
-        try {
-            return TlsChannelCredentials.newBuilder()
-                    .keyManager(Files.newInputStream(certFile), new ByteArrayInputStream(PemKeys.pkcs8Pem(keyFile)))
-                    .trustManager(caFile.toFile())
-                    .build();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read the cluster TLS files (" + certFile + ", " + keyFile + ", " + caFile + "): "
-                    + e.getMessage(), e);
-        }
+        return TlsChannelCredentials.newBuilder()
+                .keyManager(keyManagers().getKeyManagers())
+                .trustManager(trustManagers().getTrustManagers())
+                .build();
     }
 }

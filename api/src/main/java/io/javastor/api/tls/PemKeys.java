@@ -5,7 +5,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Private keys as gRPC's and Netty's TLS read them: PKCS#8 PEM. {@code tools/cluster-certs} writes PKCS#8 already;
@@ -18,6 +24,9 @@ final class PemKeys {
     /** AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }, DER. */
     private static final byte[] RSA_ALGORITHM = {0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d,
             0x01, 0x01, 0x01, 0x05, 0x00};
+
+    private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
+    private static final String PKCS8_END = "-----END PRIVATE KEY-----";
 
     static byte[] pkcs8Pem(Path keyFile) throws IOException {
         String pem = Files.readString(keyFile, StandardCharsets.US_ASCII);
@@ -39,6 +48,31 @@ final class PemKeys {
         info.writeTo(der);
         return ("-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                 .encodeToString(der.toByteArray()) + "\n-----END PRIVATE KEY-----\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * The key of {@code keyFile} (PKCS#8, or RSA PKCS#1) through the JDK: its algorithm is whichever of RSA, EC and
+     * EdDSA accepts the PrivateKeyInfo (its AlgorithmIdentifier names one of them).
+     */
+    static PrivateKey privateKey(Path keyFile) throws IOException {
+        String pem = new String(pkcs8Pem(keyFile), StandardCharsets.US_ASCII);
+        int begin = pem.indexOf(PKCS8_BEGIN);
+        int end = pem.indexOf(PKCS8_END);
+        if (begin < 0 || end < begin) {
+            throw new IOException(keyFile + " holds no \"" + PKCS8_BEGIN + "\" or \"-----BEGIN RSA PRIVATE KEY-----\" block (an encrypted "
+                    + "or SEC1 EC key is not read: convert it with openssl pkcs8 -topk8 -nocrypt)");
+        }
+        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + PKCS8_BEGIN.length(), end));
+        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+        List<String> refused = new ArrayList<>();
+        for (String algorithm : List.of("RSA", "EC", "EdDSA")) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+            } catch (GeneralSecurityException e) {
+                refused.add(algorithm + ": " + e.getMessage());
+            }
+        }
+        throw new IOException(keyFile + " holds a PKCS#8 key no JDK key factory reads (" + String.join("; ", refused) + ")");
     }
 
     /** DER definite length (X.690, 8.1.3). */

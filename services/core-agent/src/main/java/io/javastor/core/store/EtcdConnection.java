@@ -1,10 +1,8 @@
 package io.javastor.core.store;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.util.List;
 
+import javax.net.ssl.SSLException;
 
 import io.etcd.jetcd.Client;
 import io.grpc.netty.GrpcSslContexts;
@@ -32,11 +30,10 @@ public final class EtcdConnection {
         }
         try {
             return Client.builder().endpoints(endpoints.toArray(String[]::new))
-                    .sslContext(GrpcSslContexts.forClient().trustManager(tls.caFile().toFile())
-                            .keyManager(Files.newInputStream(tls.certFile()), new ByteArrayInputStream(tls.keyPkcs8Pem())).build())
+                    .sslContext(GrpcSslContexts.forClient().trustManager(tls.trustManagers()).keyManager(tls.keyManagers()).build())
                     .authority(ClusterPeer.ETCD.dnsName())
                     .build();
-        } catch (IOException e) {
+        } catch (SSLException e) {
             throw new IllegalStateException("etcd client TLS from " + tls.certFile() + ": " + e.getMessage(), e);
         }
     }
