@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guest script (linux-nvme-vm): runs the CSI node plugin and the scenario driver inside the VM.
-# Inputs in the shared folder: java.txt (java binary), classpath.txt, agent.txt (the core agent's address: the plugin
+# Inputs in the shared folder: java.txt (java binary), classpath.txt, java-options.txt, agent.txt (the core agent's address: the plugin
 # registers this node there and gets its DH-HMAC-CHAP secrets from it), tls/ (the csi-node certificate), and, once the
 # host published the volumes to the registered node, args.txt (driver arguments).
 # Output: result.txt (PASS/FAIL lines per scenario), plugin.log, driver.log.
@@ -8,7 +8,8 @@ set -u
 share=/tmp/share
 JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
-JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
+# java-options.txt: the class archive the host made for this classpath (see NodePluginVmTest.writeGuestJava), if any
+JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto $(cat "$share/java-options.txt" 2>/dev/null)"
 mkdir -p /run/csi
 echo "guest: kernel $(uname -r)"
 # filesystems for the guest kernel (see guest-fs-modules.sh); an already loaded or built-in one answers EEXIST

@@ -3,7 +3,7 @@
 # device, and, for each phase the host names, fio --verify=crc32c writing to it while the host does something to the
 # volume's target (kill -9 its io-engine, drain its node, freeze it): then fio's errors, a verify-only pass and the
 # longest gap between completions.
-# Inputs in the shared folder: java.txt, classpath.txt, agent.txt (the core agent's address), and args.txt ("URI VOLUME
+# Inputs in the shared folder: java.txt, classpath.txt, java-options.txt, agent.txt (the core agent's address), and args.txt ("URI VOLUME
 # PHASE...", written by the host once the plugin registered this node as an app node and the volume was published to it). Per phase P it
 # touches P-writing when fio is well under way and P-done when the phase is over (the host acts in between).
 # Output: result.txt (PASS/FAIL lines, P pause_ms=, P gap_p99_ms=), plugin.log, stager.log, P-write.log, P-verify.log.
@@ -12,7 +12,8 @@ share=/tmp/share
 JAVA=$(cat "$share/java.txt")
 CP=$(cat "$share/classpath.txt")
 agent=$(cat "$share/agent.txt")
-JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto"
+# java-options.txt: the class archive the host made for this classpath (see NodePluginVmTest.writeGuestJava), if any
+JOPTS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto $(cat "$share/java-options.txt" 2>/dev/null)"
 mkdir -p /run/csi
 echo "multipath=$(cat /sys/module/nvme_core/parameters/multipath 2>/dev/null)" | tee "$share/guest-info.txt"
 start_plugin() {

@@ -58,13 +58,29 @@ final class AppCds {
         String classpath = java.get(1);
         String mainClass = java.get(2);
         Optional<Launch> launch = LAUNCHES.computeIfAbsent(mainClass + " -cp " + classpath,
-                key -> prepareClasspath(classpath, mainClass, jvmOptions, args));
+                key -> prepareClasspath(classpath, mainClass, mainClass, jvmOptions, args));
         if (launch.isEmpty()) {
             return JavaProcess.command(program, jvmOptions, args);
         }
         List<String> jvm = new ArrayList<>(jvmOptions);
         jvm.add("-XX:SharedArchiveFile=" + launch.get().archive());
         return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
+    }
+
+    /**
+     * A class archive for a JVM that runs {@code mainClass} of this test's classpath elsewhere, on a VM guest that sees
+     * this machine's files at the same paths: the classpath with its folders in jars and the archive of a training run
+     * here with the guest's own JVM options (the archive is checked against them and against the jars). Kept apart from
+     * the archives of the JVMs the tests start here (its own folder, {@code <main class>-guest}). Empty, the reason
+     * printed, when it cannot be made or {@code -Djavastor.test.appcds=false}.
+     */
+    static Optional<Launch> forGuest(String mainClass, List<String> jvmOptions, List<String> trainingArgs) {
+        if (!enabled()) {
+            return Optional.empty();
+        }
+        String classpath = JavaProcess.classpath();
+        return LAUNCHES.computeIfAbsent("guest " + mainClass + " -cp " + classpath,
+                key -> prepareClasspath(classpath, mainClass, mainClass + "-guest", jvmOptions, trainingArgs));
     }
 
     private static boolean enabled() {
@@ -138,17 +154,17 @@ final class AppCds {
      * A main class on the test's classpath: its folders in jars (made afresh by each test JVM: the classes may have
      * changed since the last run) under target/cds/ of the first folder's module, and an archive from a training run.
      */
-    private static Optional<Launch> prepareClasspath(String classpath, String mainClass, List<String> jvmOptions, List<String> args) {
+    private static Optional<Launch> prepareClasspath(String classpath, String mainClass, String name, List<String> jvmOptions, List<String> args) {
         List<String> entries = List.of(classpath.split(java.io.File.pathSeparator));
         Optional<Path> firstFolder = entries.stream().map(Path::of).filter(Files::isDirectory).findFirst();
         if (firstFolder.isEmpty()) {
             System.out.println("AppCds: starting " + mainClass + " without a class archive: no folder on its classpath to place it beside");
             return Optional.empty();
         }
-        Path dir = firstFolder.get().toAbsolutePath().getParent().resolve("cds").resolve(mainClass);
+        Path dir = firstFolder.get().toAbsolutePath().getParent().resolve("cds").resolve(name);
         try {
             Files.createDirectories(dir.getParent());
-            try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(mainClass + ".lock"), StandardOpenOption.CREATE,
+            try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
                 long t0 = System.nanoTime();
                 deleteTree(dir);
@@ -168,7 +184,7 @@ final class AppCds {
                 String cp = String.join(java.io.File.pathSeparator, jars);
                 Path cpFile = dir.resolve("classpath");
                 Files.writeString(cpFile, cp);
-                Path log = dir.resolveSibling(mainClass + ".log");
+                Path log = dir.resolveSibling(name + ".log");
                 Files.deleteIfExists(log);
                 List<String> training = new ArrayList<>(jvmOptions);
                 training.add("-XX:ArchiveClassesAtExit=" + dir.resolve("app.jsa"));

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -124,6 +125,27 @@ public final class JavaProcess implements AutoCloseable {
     public static String classpath() {
         String cp = System.getProperty("surefire.test.class.path");
         return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    }
+
+    /**
+     * What a VM guest's JVM (the VM tests' node plugin and drivers, which see this machine's files at the same paths)
+     * needs to start {@code mainClass} of this test's classpath without loading each class afresh under the guest's
+     * software emulation, where that is most of a start (the node plugin took ~70 s): the classpath to use and, when
+     * one could be made, a class archive from a training run here with the JVM options the guest uses besides
+     * {@link #command}'s (the archive holds for the classpath, whichever of its main classes runs).
+     */
+    public record GuestJava(String classpath, Optional<Path> archive) {
+        /** The guest's {@code -XX:SharedArchiveFile=} option, or nothing. */
+        public String archiveOption() {
+            return archive.map(a -> "-XX:SharedArchiveFile=" + a).orElse("");
+        }
+    }
+
+    /** {@link GuestJava} for {@code mainClass}; {@code trainingArgs} build its context as the guest's will (nothing is served). */
+    public static GuestJava forGuest(String mainClass, List<String> guestJvmOptions, List<String> trainingArgs) {
+        return AppCds.forGuest(mainClass, guestJvmOptions, trainingArgs)
+                .map(l -> new GuestJava(l.javaArgs().get(1), Optional.of(l.archive())))
+                .orElseGet(() -> new GuestJava(classpath(), Optional.empty()));
     }
 
     public static Path execJar(String property) {

@@ -33,7 +33,6 @@ import io.javastor.csi.CsiApplication;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
 import io.javastor.csi.support.GatewayStack;
-import io.javastor.testsupport.JavaProcess;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -102,8 +101,7 @@ class FailoverVmTest {
             Files.copy(csiNode.caFile(), guestTls.resolve("ca.crt"));
             Files.copy(csiNode.certFile(), guestTls.resolve("csi-node.crt"));
             Files.copy(csiNode.keyFile(), guestTls.resolve("csi-node.key"));
-            Files.writeString(share.resolve("java.txt"), JavaProcess.java());
-            Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
+            NodePluginVmTest.writeGuestJava(share, stack.agentAddress());
             Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
             LinuxVm vm = LinuxVm.resource(tmp, FailoverVmTest.class, "/vm/failover-guest.sh").kernel(kernel)
                     .hostPorts(FIRST_PORT, FIRST_PORT + 1, FIRST_PORT + 2, agentPort).timeout(Duration.ofSeconds(1700)).start();

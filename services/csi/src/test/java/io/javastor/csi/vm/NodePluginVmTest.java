@@ -90,8 +90,6 @@ class NodePluginVmTest {
                 String b = createAndPlace(csi, stack, "pvc-vm-b", B_SIZE);
 
                 Path share = Files.createDirectories(tmp.resolve("share"));
-                Files.writeString(share.resolve("java.txt"), JavaProcess.java());
-                Files.writeString(share.resolve("classpath.txt"), JavaProcess.classpath());
                 // The plugin gets its connections' secrets from the core agent, with mTLS as csi-node, as in production.
                 int agentPort = Integer.parseInt(stack.agentAddress().substring(stack.agentAddress().lastIndexOf(':') + 1));
                 Files.writeString(share.resolve("agent.txt"), "10.0.2.100:" + agentPort);
@@ -100,6 +98,7 @@ class NodePluginVmTest {
                 Files.copy(csiNode.caFile(), guestTls.resolve("ca.crt"));
                 Files.copy(csiNode.certFile(), guestTls.resolve("csi-node.crt"));
                 Files.copy(csiNode.keyFile(), guestTls.resolve("csi-node.key"));
+                writeGuestJava(share, stack.agentAddress());
                 Path hostDir = Files.createDirectories(tmp.resolve("host"));
                 Path modules = hostDir.resolve("guest-fs-modules.sh");
                 try (InputStream in = NodePluginVmTest.class.getResourceAsStream("/vm/guest-fs-modules.sh")) {
@@ -162,6 +161,23 @@ class NodePluginVmTest {
     }
 
     /** Waits until the guest's node plugin registered vm-node as an app node (it does at start); fails when the VM ends first. */
+    /**
+     * The guest's java binary (java.txt), the classpath its JVMs use (classpath.txt) and their extra JVM options
+     * (java-options.txt): a class archive of the node plugin's classes, made here by a training run in node mode with
+     * the guest's options and certificates (share/tls), when it can be made. Under the guest's emulation the plugin
+     * spent most of its ~70 s start loading classes; the drivers on the same classpath map the same archive.
+     */
+    static void writeGuestJava(Path share, String agentAddress) throws IOException {
+        JavaProcess.GuestJava java = JavaProcess.forGuest(CsiApplication.class.getName(), List.of("-Xmx256m", "-XX:-UsePerfData"),
+                List.of("--javastor.csi.mode=node", "--javastor.csi.endpoint=" + share.resolveSibling("training-csi.sock"),
+                        "--javastor.csi.node-name=" + VM_NODE, "--javastor.csi.core-agent-address=" + agentAddress,
+                        "--javastor.tls.ca-file=" + share.resolve("tls/ca.crt"), "--javastor.tls.cert-file=" + share.resolve("tls/csi-node.crt"),
+                        "--javastor.tls.key-file=" + share.resolve("tls/csi-node.key")));
+        Files.writeString(share.resolve("java.txt"), JavaProcess.java());
+        Files.writeString(share.resolve("classpath.txt"), java.classpath());
+        Files.writeString(share.resolve("java-options.txt"), java.archiveOption());
+    }
+
     static void awaitRegistered(GatewayStack stack, LinuxVm vm) {
         await("the guest's node plugin registered " + VM_NODE + " (or VM ended)").atMost(Duration.ofMinutes(15))
                 .pollInterval(Duration.ofSeconds(2)).until(() -> registered(stack) || !vm.isAlive());
