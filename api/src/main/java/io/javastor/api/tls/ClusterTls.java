@@ -149,15 +149,6 @@ public record ClusterTls(Boolean enabled, Path caFile, Path certFile, Path keyFi
         }
     }
 
-    /** The key as PKCS#8 PEM, whatever the file holds (PKCS#8, or RSA PKCS#1 as Helm writes it). */
-    public byte[] keyPkcs8Pem() {
-        try {
-            return PemKeys.pkcs8Pem(keyFile);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + keyFile + ": " + e.getMessage(), e);
-        }
-    }
-
     public ChannelCredentials credentials() {
         return TlsChannelCredentials.newBuilder()
                 .keyManager(keyManagers().getKeyManagers())

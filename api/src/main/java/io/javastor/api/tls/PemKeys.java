@@ -33,33 +33,12 @@ final class PemKeys {
     /** OBJECT IDENTIFIER id-ecPublicKey (1.2.840.10045.2.1), DER (RFC 5480, 2.1.1). */
     private static final byte[] EC_PUBLIC_KEY_OID = {0x06, 0x07, 0x2a, (byte) 0x86, 0x48, (byte) 0xce, 0x3d, 0x02, 0x01};
 
-    /** The key as PKCS#8 PEM, whichever of the three forms the file holds (anything else is returned as it is). */
-    static byte[] pkcs8Pem(Path keyFile) throws IOException {
-        String pem = Files.readString(keyFile, StandardCharsets.US_ASCII);
-        byte[] der = block(pem, PKCS1_RSA);
-        byte[] info;
-        if (der != null) {
-            info = privateKeyInfo(RSA_ALGORITHM, der);
-        } else if ((der = block(pem, SEC1_EC)) != null) {
-            info = privateKeyInfo(ecAlgorithm(der, keyFile), der);
-        } else {
-            return pem.getBytes(StandardCharsets.US_ASCII);
-        }
-        return ("-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(info) + "\n-----END PRIVATE KEY-----\n").getBytes(StandardCharsets.US_ASCII);
-    }
-
     /**
      * The key of {@code keyFile} through the JDK: its algorithm is whichever of RSA, EC and EdDSA accepts the
      * PrivateKeyInfo (its AlgorithmIdentifier names one of them).
      */
     static PrivateKey privateKey(Path keyFile) throws IOException {
-        byte[] der = block(new String(pkcs8Pem(keyFile), StandardCharsets.US_ASCII), PKCS8);
-        if (der == null) {
-            throw new IOException(keyFile + " holds no unencrypted private key (\"BEGIN PRIVATE KEY\", \"BEGIN RSA PRIVATE KEY\" or "
-                    + "\"BEGIN EC PRIVATE KEY\"; an encrypted key can be converted with openssl pkcs8 -topk8 -nocrypt)");
-        }
-        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(privateKeyInfo(keyFile));
         List<String> refused = new ArrayList<>();
         for (String algorithm : List.of("RSA", "EC", "EdDSA")) {
             try {
@@ -69,6 +48,21 @@ final class PemKeys {
             }
         }
         throw new IOException(keyFile + " holds a private key no JDK key factory reads (" + String.join("; ", refused) + ")");
+    }
+
+    /** The key's PKCS#8 PrivateKeyInfo (DER), whichever of the three forms the file holds. */
+    private static byte[] privateKeyInfo(Path keyFile) throws IOException {
+        String pem = Files.readString(keyFile, StandardCharsets.US_ASCII);
+        byte[] der;
+        if ((der = block(pem, PKCS8)) != null) {
+            return der;
+        } else if ((der = block(pem, PKCS1_RSA)) != null) {
+            return privateKeyInfo(RSA_ALGORITHM, der);
+        } else if ((der = block(pem, SEC1_EC)) != null) {
+            return privateKeyInfo(ecAlgorithm(der, keyFile), der);
+        }
+        throw new IOException(keyFile + " holds no unencrypted private key (\"BEGIN PRIVATE KEY\", \"BEGIN RSA PRIVATE KEY\" or "
+                + "\"BEGIN EC PRIVATE KEY\"; an encrypted key can be converted with openssl pkcs8 -topk8 -nocrypt)");
     }
 
     /** The DER of the PEM block labelled {@code label} (RFC 7468), or null when there is none. */

@@ -160,7 +160,6 @@ class NodePluginVmTest {
         }
     }
 
-    /** Waits until the guest's node plugin registered vm-node as an app node (it does at start); fails when the VM ends first. */
     /**
      * The guest's java binary (java.txt), the classpath its JVMs use (classpath.txt) and their extra JVM options
      * (java-options.txt): a class archive of the node plugin's classes, made here by a training run in node mode with
@@ -178,6 +177,7 @@ class NodePluginVmTest {
         Files.writeString(share.resolve("java-options.txt"), java.archiveOption());
     }
 
+    /** Waits until the guest's node plugin registered vm-node as an app node (it does at start); fails when the VM ends first. */
     static void awaitRegistered(GatewayStack stack, LinuxVm vm) {
         await("the guest's node plugin registered " + VM_NODE + " (or VM ended)").atMost(Duration.ofMinutes(15))
                 .pollInterval(Duration.ofSeconds(2)).until(() -> registered(stack) || !vm.isAlive());
