@@ -37,6 +37,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -315,13 +316,23 @@ public class NodeService extends NodeGrpc.NodeImplBase {
      * The device's size once the kernel sees at least {@code required} bytes (0: whatever it sees after a rescan).
      * The target sends a Namespace Attribute Changed notice when the volume grows, so the kernel usually knows
      * already; if it does not within a few seconds (a notice lost with a reconnect, an older target), an explicit
-     * {@code nvme ns-rescan} asks it, and we poll up to the device timeout.
+     * {@code nvme ns-rescan} asks it, and we poll up to the device timeout. When the target itself reports less than
+     * {@code required} (Identify Namespace), nothing would help: OUT_OF_RANGE at once.
      */
     private long awaitKernelSize(String nqn, Path device, long required) {
         long size = nvme.sizeBytes(device);
         if (required <= 0) {
             nvme.rescan(nqn);
             return nvme.sizeBytes(device);
+        }
+        if (size >= required) {
+            return size;
+        }
+        OptionalLong atTarget = nvme.namespaceBytesAtTarget(device);
+        if (atTarget.isPresent() && atTarget.getAsLong() < required) {
+            // The target's own answer: no notice or rescan can make the device bigger, so say so now, not after the timeout.
+            throw Status.OUT_OF_RANGE.withDescription("the device is " + size + " bytes and its target reports " + atTarget.getAsLong()
+                    + ", " + required + " were asked; expand the volume on the controller first").asRuntimeException();
         }
         long noticeBy = System.nanoTime() + Duration.ofSeconds(3).toNanos();
         while (size < required && System.nanoTime() < noticeBy) {

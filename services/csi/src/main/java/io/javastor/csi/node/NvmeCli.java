@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +19,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
 /**
  * The kernel NVMe/TCP initiator: /dev/nvme-fabrics for connects ({@link FabricsConnect}), nvme-cli for disconnect and
  * rescan, sysfs to find what is connected.
@@ -26,6 +31,7 @@ public class NvmeCli {
     private static final Pattern NAMESPACE = Pattern.compile("^nvme\\d+n\\d+$");
     private static final Pattern CONTROLLER = Pattern.compile("^nvme\\d+$");
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     /** Connects block in the kernel; daemon threads, so a stuck one never holds the plugin's exit. */
     private static final ExecutorService CONNECTS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "nvmf-connect");
@@ -237,6 +243,39 @@ public class NvmeCli {
             return Long.parseLong(Files.readString(f).strip()) * 512L;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The namespace's size as its controller reports it now: Identify Namespace (NVMe base spec 5.17.2.1: NSZE logical
+     * blocks of the format FLBAS selects, 2^LBADS bytes each), asked through the device with nvme-cli. Unlike the
+     * kernel's size, which follows a grown namespace only after a notice or a rescan, this is the target's answer at
+     * once. Empty when it cannot be asked (no live path) or the answer cannot be read.
+     */
+    public OptionalLong namespaceBytesAtTarget(Path device) {
+        Exec.Result r = Exec.run(TIMEOUT, List.of("nvme", "id-ns", device.toString(), "--output-format=json"));
+        return r.ok() ? identifyNamespaceBytes(r.out()) : OptionalLong.empty();
+    }
+
+    /** NSZE x 2^LBADS of the LBA format in use, from nvme-cli's JSON of an Identify Namespace. */
+    static OptionalLong identifyNamespaceBytes(String json) {
+        try {
+            JsonNode ns = JSON.readTree(json);
+            JsonNode nsze = ns.path("nsze");
+            JsonNode formats = ns.path("lbafs");
+            if (!nsze.canConvertToLong() || !ns.path("flbas").canConvertToInt() || !formats.isArray()) {
+                return OptionalLong.empty();
+            }
+            // FLBAS bits 3:0 select the format, bits 6:5 are its upper bits when there are more than 16 formats.
+            int flbas = ns.path("flbas").asInt();
+            int index = (flbas & 0xF) | ((flbas >> 5) & 0x3) << 4;
+            JsonNode lbads = formats.path(index).path("ds");
+            if (!lbads.canConvertToInt() || lbads.asInt() < 9 || lbads.asInt() > 20) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(nsze.asLong() << lbads.asInt());
+        } catch (JacksonException e) {
+            return OptionalLong.empty();
         }
     }
 

@@ -12,6 +12,7 @@ import csi.v1.Csi.NodeUnstageVolumeRequest;
 import csi.v1.Csi.VolumeCapability;
 import csi.v1.Csi.VolumeUsage;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.javastor.csi.support.Caps;
 import io.javastor.csi.support.CsiClient;
 
@@ -416,9 +417,12 @@ public final class GuestNodeDriver {
         // The grown filesystem has room beyond the old size: allocate more than the whole old filesystem.
         sh("fallocate", "-l", Long.toString(dfBefore + (8 << 20)), target.resolve("bigger-than-before.bin").toString());
         sh("sync");
-        fails(Status.Code.OUT_OF_RANGE, "expand the volume on the controller first", () -> csi.node().nodeExpandVolume(
+        // More than the volume has: the target's Identify Namespace says so, so it fails at once rather than after the
+        // device timeout (the message carries the target's size, read through the kernel's path with nvme-cli).
+        StatusRuntimeException tooBig = fails(Status.Code.OUT_OF_RANGE, "expand the volume on the controller first", () -> csi.node().nodeExpandVolume(
                 NodeExpandVolumeRequest.newBuilder().setVolumeId(vol).setVolumePath(target.toString())
                         .setCapacityRange(CapacityRange.newBuilder().setRequiredBytes(resized * 4)).build()));
+        assertThat(tooBig.getStatus().getDescription()).contains("its target reports " + resized + ",");
     }
 
     /** The controller ids (cntlid) of the volume's NVMe controllers: a reconnect gets new ones from the target. */
