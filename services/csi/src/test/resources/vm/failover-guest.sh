@@ -50,15 +50,16 @@ if [ $? -ne 0 ] || [ ! -s "$share/device.txt" ]; then echo "FAIL staging" > "$sh
 dev=$(cat "$share/device.txt")
 echo "guest: staged at $dev; paths: $(ls /sys/class/nvme-subsystem/*/ | tr '\n' ' ')"
 # Each phase: one job written with crc32c headers (its own seed, so a stale copy of an earlier phase's data cannot
-# pass) while the host acts, then verified on its own. The rate keeps it writing for ~12 s or more (the emulation is
-# slower than the rate: ~300 KiB/s); every completion's time goes to the lat log.
+# pass) while the host acts, then verified on its own. The host acts after the first MiB; the rest keeps fio writing
+# for 5 s or more at the rate (~20 s at the emulation's ~250 KiB/s), and a failover stalls its I/O, so fio cannot end
+# before the failover is over; every completion's time goes to the lat log.
 # fio writes its logs only at the end, and the multipath head keeps no I/O counters in this kernel: the paths' hidden
 # devices (nvmeXcYnZ) do, field 5 of their sysfs stat.
 writes() { cat /sys/block/nvme*c*n*/stat 2>/dev/null | awk '{ n += $5 } END { print n + 0 }'; }
 i=0
 for phase in $phases; do
   i=$((i + 1))
-  common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=12M --rw=randwrite
+  common=(--name=failover --filename="$dev" --ioengine=libaio --direct=1 --bs=4k --iodepth=4 --size=6M --rw=randwrite
           --verify=crc32c --randrepeat=1 --randseed=$i)
   start=$(writes)
   fio "${common[@]}" --do_verify=0 --rate=1m --write_lat_log="$share/$phase-lat" --log_avg_msec=0 --output="$share/$phase-write.log" &
