@@ -35,8 +35,10 @@ compose_install() {
   [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them first"
   say "installing: ${missing[*]}"
   # --no-install-recommends: Debian's docker-compose recommends docker.io, which is not wanted with podman.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || \
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+  # The dpkg lock timeout: another installer of the machine's (the VM harness's first run) finishes first.
+  local lock=(-o DPkg::Lock::Timeout=300)
+  DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || \
+    { apt-get "${lock[@]}" update -qq && DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
 # podman's settings for this cluster: runc, and every container's ulimits at most the host's hard limits.
@@ -177,8 +179,20 @@ prebuilt_context() {
   echo "$ctx"
 }
 
-# Every image docker-compose.yml runs, built when missing or stale.
-compose_images() {
+# One image builder (and one apt-get of ours) at a time: `./javastor test` makes the base images in the background
+# while Maven builds, and the compose tests' own `compose socket|images|up` wait for it here instead of racing it.
+with_image_lock() {
+  mkdir -p "$JAVASTOR_CACHE"
+  local fd
+  exec {fd}>>"$JAVASTOR_CACHE/images.lock"
+  flock "$fd"
+  "$@"
+  exec {fd}>&-
+}
+
+# The images that take no jar of ours: the Debian base, the JRE on it, etcd and PostgreSQL. Sets COMPOSE_DEBIAN and
+# COMPOSE_JRE (the image references the Java images build on).
+compose_base_images() {
   local engine=$1 jre debian
   if [ "$engine" = podman ] && [ -z "${JAVASTOR_DEBIAN_IMAGE:-}" ]; then
     # No registry: Debian from Debian's packages, imported once (the tar is kept in $JAVASTOR_CACHE).
@@ -209,6 +223,14 @@ compose_images() {
   local dbase; dbase=$(image_id "$engine" "$debian")
   build_image "$engine" "javastor/etcd:$TAG" docker/etcd.Dockerfile "$dbase" "DEBIAN_IMAGE=$debian"
   build_image "$engine" "javastor/postgres:$TAG" docker/postgres.Dockerfile "$dbase $(sha256sum "$ROOT/docker/postgres-entrypoint.sh")" "DEBIAN_IMAGE=$debian"
+  COMPOSE_DEBIAN=$debian COMPOSE_JRE=$jre
+}
+
+# Every image docker-compose.yml runs, built when missing or stale.
+compose_images() {
+  local engine=$1 jre
+  compose_base_images "$engine"
+  jre=$COMPOSE_JRE
   # The jars: the host's Maven build (skipped when nothing changed since the last one).
   if [ "${JAVASTOR_SKIP_BUILD:-}" != 1 ]; then
     build_if_stale "$ROOT/target/.javastor-build" package -DskipTests
@@ -248,9 +270,9 @@ compose_status() {
 
 compose_up() {
   local engine t0=$SECONDS; engine=$(compose_engine)
-  compose_install "$engine"
+  with_image_lock compose_install "$engine"
   [ "$engine" = podman ] && { podman_conf; podman_service_up; }
-  compose_images "$engine"
+  with_image_lock compose_images "$engine"
   local t1=$SECONDS
   [ "$engine" = podman ] && podman_health_ticker_up
   say "starting the compose cluster (project $COMPOSE_PROJECT, $engine)"
@@ -336,9 +358,12 @@ cmd_compose() {
     ca) compose_cat rest-gateway /etc/javastor-tls/ca.crt ;;
     host-secrets) compose_host_secrets "$@" ;;
     # The engine's Docker API socket (podman's started here if needed), for Docker API clients such as Testcontainers.
-    socket) local e; e=$(compose_engine); compose_install "$e"
+    socket) local e; e=$(compose_engine); with_image_lock compose_install "$e"
             if [ "$e" = podman ]; then podman_service_up; echo "unix://$(podman_socket)"; else echo "${DOCKER_HOST:-unix:///var/run/docker.sock}"; fi ;;
-    images) local e; e=$(compose_engine); compose_install "$e"; [ "$e" = podman ] && podman_conf; compose_images "$e" ;;
-    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images|socket" ;;
+    images) local e; e=$(compose_engine); with_image_lock compose_install "$e"; [ "$e" = podman ] && podman_conf; with_image_lock compose_images "$e" ;;
+    # The images that need no build of ours (Debian, JRE, etcd, PostgreSQL): what `./javastor test` makes meanwhile.
+    base-images) local e; e=$(compose_engine); with_image_lock compose_install "$e"; [ "$e" = podman ] && podman_conf
+                 with_image_lock compose_base_images "$e" ;;
+    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images|base-images|socket" ;;
   esac
 }
