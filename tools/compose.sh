@@ -190,8 +190,8 @@ with_image_lock() {
   exec {fd}>&-
 }
 
-# The images that take no jar of ours: the Debian base, the JRE on it, etcd and PostgreSQL. Sets COMPOSE_DEBIAN and
-# COMPOSE_JRE (the image references the Java images build on).
+# The images that take no jar of ours: the Debian base, the JRE on it, etcd and PostgreSQL. Sets COMPOSE_JRE (the
+# image the Java images build on).
 compose_base_images() {
   local engine=$1 jre debian
   if [ "$engine" = podman ] && [ -z "${JAVASTOR_DEBIAN_IMAGE:-}" ]; then
@@ -223,14 +223,14 @@ compose_base_images() {
   local dbase; dbase=$(image_id "$engine" "$debian")
   build_image "$engine" "javastor/etcd:$TAG" docker/etcd.Dockerfile "$dbase" "DEBIAN_IMAGE=$debian"
   build_image "$engine" "javastor/postgres:$TAG" docker/postgres.Dockerfile "$dbase $(sha256sum "$ROOT/docker/postgres-entrypoint.sh")" "DEBIAN_IMAGE=$debian"
-  COMPOSE_DEBIAN=$debian COMPOSE_JRE=$jre
+  COMPOSE_JRE=$jre
 }
 
 # Every image docker-compose.yml runs, built when missing or stale.
 compose_images() {
-  local engine=$1 jre
+  local engine=$1
   compose_base_images "$engine"
-  jre=$COMPOSE_JRE
+  local jre=$COMPOSE_JRE
   # The jars: the host's Maven build (skipped when nothing changed since the last one).
   if [ "${JAVASTOR_SKIP_BUILD:-}" != 1 ]; then
     build_if_stale "$ROOT/target/.javastor-build" package -DskipTests

@@ -262,12 +262,13 @@ public class NvmeCli {
         try {
             JsonNode ns = JSON.readTree(json);
             JsonNode nsze = ns.path("nsze");
+            JsonNode flbasField = ns.path("flbas");
             JsonNode formats = ns.path("lbafs");
-            if (!nsze.canConvertToLong() || !ns.path("flbas").canConvertToInt() || !formats.isArray()) {
+            if (!nsze.canConvertToLong() || !flbasField.canConvertToInt() || !formats.isArray()) {
                 return OptionalLong.empty();
             }
             // FLBAS bits 3:0 select the format, bits 6:5 are its upper bits when there are more than 16 formats.
-            int flbas = ns.path("flbas").asInt();
+            int flbas = flbasField.asInt();
             int index = (flbas & 0xF) | ((flbas >> 5) & 0x3) << 4;
             JsonNode lbads = formats.path(index).path("ds");
             if (!lbads.canConvertToInt() || lbads.asInt() < 9 || lbads.asInt() > 20) {
