@@ -141,6 +141,9 @@ build_image() {
   for a in "$@"; do args+=(--build-arg "$a"); done
   # podman: apt-get in RUN steps reaches the mirror on the host's network; Docker's image format keeps HEALTHCHECK.
   local net=(); [ "$engine" = podman ] && net=(--network=host --format=docker)
+  # The io-engine's build runs it once (its class archive's training run), and its reactor needs io_uring, which the
+  # default seccomp profile refuses: its runtime profile, for that build's RUN steps (podman; BuildKit has no such option).
+  [ "$engine" = podman ] && [ -n "${IMAGE_SECCOMP:-}" ] && net+=(--security-opt "seccomp=$IMAGE_SECCOMP")
   (cd "$context" && "$engine" build -q "${net[@]}" "${args[@]}" --label "io.javastor.inputs=$key" -f "$ROOT/$dockerfile" -t "$image" .) >/dev/null \
     || die "building $image failed ($engine build -f $dockerfile)"
   [ "$context" = "$ROOT" ] || rm -rf "$context"
@@ -240,8 +243,9 @@ compose_images() {
   for entry in $COMPOSE_JAVA_IMAGES; do
     name=${entry%%:*}; module=${entry#*:}
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
-    local extra=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
-    IMAGE_MODULE=$module IMAGE_JAR=$jar \
+    local extra="" seccomp=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
+    [ "$name" = io-engine ] && seccomp=$ROOT/docker/seccomp-io-engine.json
+    IMAGE_MODULE=$module IMAGE_JAR=$jar IMAGE_SECCOMP=$seccomp \
       build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }
@@ -341,7 +345,7 @@ compose_host_secrets() {
   # io-engine needs when it restarts (every service there has a fixed one).
   "$engine" run --rm "${quiet[@]}" --network host -v "${COMPOSE_PROJECT}_cluster-tls:/tls:ro" \
       --entrypoint bash "javastor/csi:$TAG" -ec '
-        java -cp /opt/javastor -Dloader.main=io.javastor.csi.node.HostSecretsCommand org.springframework.boot.loader.launch.PropertiesLauncher \
+        java -XX:SharedArchiveFile=/opt/javastor/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off -cp /opt/javastor/app.jar io.javastor.csi.node.HostSecretsCommand \
           --agent 127.0.0.1:50051 --volume "$1" --node "$2" --ca-file /tls/ca.crt --cert-file /tls/csi-node.crt --key-file /tls/csi-node.key' \
       host-secrets "$volume" "$node"
 }

@@ -63,6 +63,7 @@ class ComposeClusterEndToEndTest {
     private static final List<String> SERVICES = List.of("etcd", "postgres", "core-agent", "rest-gateway", "csi-controller",
             "io-engine-1", "io-engine-2", "io-engine-3");
     private static final List<String> ONE_SHOTS = List.of("cluster-tls-init", "rest-auth-init", "pool-init");
+    private static final List<String> JAVA_SERVICES = List.of("core-agent", "rest-gateway", "csi-controller", "io-engine-1");
 
     private final List<String> timeline = new ArrayList<>();
     private final Instant t0 = Instant.now();
@@ -100,6 +101,13 @@ class ComposeClusterEndToEndTest {
                 assertThat(status.get(s)).as(s + " status").startsWith("Exited (0)");
             }
             mark("every service healthy by its health check " + SERVICES + ", one-shots done " + ONE_SHOTS);
+            // Each Java service started from its image's class archive (trained at build time; the JVM would start
+            // without it, silently, were it stale): the entry point's JVM (PID 1) has app.jsa mapped.
+            for (String s : JAVA_SERVICES) {
+                Run maps = exec(Duration.ofMinutes(1), "podman", "exec", containerOf(s), "grep", "-c", "/opt/javastor/app.jsa", "/proc/1/maps");
+                assertThat(maps.exitCode()).as(s + ": its JVM maps /opt/javastor/app.jsa (" + maps.output().strip() + ")").isZero();
+            }
+            mark("every Java service maps its image's class archive " + JAVA_SERVICES);
 
             // 2. The REST API over HTTPS from the compose CA, with the admin token the rest-auth-init one-shot made.
             Path home = Files.createDirectories(tmp.resolve("client"));

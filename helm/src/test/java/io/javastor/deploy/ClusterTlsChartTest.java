@@ -93,6 +93,8 @@ class ClusterTlsChartTest {
         Map<String, Object> init = Manifests.initContainers(engines).stream().filter(c -> "node-certificate".equals(c.get("name")))
                 .findFirst().orElseThrow();
         List<String> command = (List<String>) init.get("command");
+        // The image's thin jar (docker/io-engine.Dockerfile), from the image's class archive.
+        assertThat(command).containsSequence("-cp", "/opt/javastor/app.jar").contains("-XX:SharedArchiveFile=/opt/javastor/app.jsa");
         assertThat(command).contains("io.javastor.ioengine.node.NodeCertificateRequest", "--node=$(NODE_NAME)",
                 "--bootstrap-cert-file=/etc/javastor-tls/tls.crt", "--token-file=/var/run/javastor-token/token",
                 "--out-dir=/var/run/javastor-node-tls",

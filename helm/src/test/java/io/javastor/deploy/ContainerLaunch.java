@@ -58,7 +58,7 @@ final class ContainerLaunch {
         Map<String, Path> mounts = mounts(spec, c, podDir);
         List<Object> cmd = list0(c, "command");
         if (image != null && !cmd.isEmpty()) {
-            // The command names the image's files (e.g. -cp /opt/javastor/BOOT-INF/lib/*): the exec jar extracted as the Dockerfile does.
+            // The command names the image's files (e.g. -cp /opt/javastor/app.jar): the exec jar extracted as the Dockerfile does.
             mounts.put("/opt/javastor", exploded(JavaProcess.execJar(image.jarProperty()), podDir.getParent().resolve("images")));
         }
         this.rewrite = new Rewrite(mounts, ports, podDir.resolve("volumes"));
@@ -102,13 +102,16 @@ final class ContainerLaunch {
         return pb;
     }
 
-    /** The exec jar's files as the image holds them under /opt/javastor (the Dockerfile's `jarmode=tools extract`), once per run. */
+    /**
+     * The exec jar's files as the image holds them under /opt/javastor (the Dockerfile's `jarmode=tools extract`: app.jar,
+     * whose manifest names lib/*.jar), once per run. Not the image's class archive (app.jsa): a JVM here runs without it.
+     */
     private static synchronized Path exploded(Path jar, Path imagesDir) throws IOException {
         Path dir = imagesDir.resolve(jar.getFileName().toString().replace(".jar", ""));
-        if (!Files.isDirectory(dir.resolve("BOOT-INF"))) {
+        if (!Files.isRegularFile(dir.resolve("app.jar"))) {
             Files.createDirectories(imagesDir);
             try {
-                JavaProcess.extractBootJar(jar, dir, imagesDir.resolve(dir.getFileName() + ".extract.log"), "--launcher");
+                JavaProcess.extractBootJar(jar, dir, imagesDir.resolve(dir.getFileName() + ".extract.log"), "--application-filename", "app.jar");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException(e);

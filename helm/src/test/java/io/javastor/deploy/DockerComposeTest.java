@@ -34,13 +34,13 @@ class DockerComposeTest {
     void composeClientRejectsABrokenCopy(@TempDir Path tmp) throws Exception {
         String text = Files.readString(COMPOSE);
         // depends_on a service that does not exist.
-        String broken = text.replace("      rest-gateway:\n        condition: service_healthy", "      rest-gateways:\n        condition: service_healthy");
+        String broken = text.replace("      core-agent:\n        condition: service_started", "      core-agents:\n        condition: service_started");
         assertThat(broken).isNotEqualTo(text);
         Path copy = tmp.resolve("docker-compose.yml");
         Files.writeString(copy, broken);
         Result r = config(copy);
         assertThat(r.code()).isNotZero();
-        assertThat(r.output()).contains("rest-gateways");
+        assertThat(r.output()).contains("core-agents");
     }
 
     @Test
@@ -140,11 +140,15 @@ class DockerComposeTest {
                 assertThat((String) svc.get("image")).startsWith("javastor/");
             }
         });
-        // Start order: stores healthy before the agent, the agent healthy before its clients.
+        // Start order: stores healthy before the agent, the agent healthy before the io-engines (which register with it
+        // as they start); the gateway and the CSI controller ask it per request, so they start beside it, not after it.
         assertThat(at(services, "core-agent", "depends_on", "etcd", "condition")).isEqualTo("service_healthy");
         assertThat(at(services, "core-agent", "depends_on", "postgres", "condition")).isEqualTo("service_healthy");
-        assertThat(at(services, "rest-gateway", "depends_on", "core-agent", "condition")).isEqualTo("service_healthy");
         assertThat(at(services, "io-engine-1", "depends_on", "core-agent", "condition")).isEqualTo("service_healthy");
+        assertThat(at(services, "rest-gateway", "depends_on", "core-agent", "condition")).isEqualTo("service_started");
+        assertThat(map(map(services, "csi-controller"), "depends_on")).containsOnlyKeys("cluster-tls-init", "rest-auth-init");
+        assertThat(map(services, "rest-auth-init")).doesNotContainKey("depends_on");
+        assertThat(at(services, "pool-init", "depends_on", "rest-gateway", "condition")).isEqualTo("service_healthy");
     }
 
     /** docker-compose config -q on a file; skipped (with the reason printed) where the client is not installed. */

@@ -41,6 +41,24 @@ class DockerfilesTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"io-engine", "core-agent", "rest-gateway", "csi", "diskpool-operator"})
+    void eachImageStartsFromTheClassArchiveItsBuildTrained(String service) throws IOException {
+        String text = Files.readString(DOCKER.resolve(service + ".Dockerfile"));
+        String runStage = text.substring(text.lastIndexOf("\nFROM "));
+        // The thin layout a JVM can archive (app.jar and lib/), not the launcher's nested BOOT-INF/lib.
+        assertThat(text).contains("extract --layers --application-filename app.jar --destination /layers").doesNotContain("--launcher");
+        // Trained in the run stage itself (the archive must match that JVM and those jars), as root, before USER.
+        int training = runStage.indexOf("-XX:ArchiveClassesAtExit=/opt/javastor/app.jsa");
+        assertThat(training).as("a training run in the run stage").isPositive();
+        assertThat(runStage.substring(training, runStage.indexOf('\n', runStage.indexOf("-Dspring.context.exit=onRefresh"))))
+                .contains("-jar /opt/javastor/app.jar").contains("--javastor.tls.enabled=false");
+        int user = runStage.indexOf("\nUSER ");
+        assertThat(user < 0 || user > training).as("training before USER").isTrue();
+        assertThat(runStage).contains("ENTRYPOINT [\"java\", \"-XX:SharedArchiveFile=/opt/javastor/app.jsa\", \"-Xlog:cds=off\", "
+                + "\"-Xlog:cds+dynamic=off\", \"-jar\", \"/opt/javastor/app.jar\"]");
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"core-agent", "rest-gateway", "csi", "diskpool-operator"})
     void servicesRunUnprivileged(String service) throws IOException {
         String text = Files.readString(DOCKER.resolve(service + ".Dockerfile"));
