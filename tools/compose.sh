@@ -229,9 +229,11 @@ compose_base_images() {
   COMPOSE_JRE=$jre
 }
 
-# Every image docker-compose.yml runs, built when missing or stale.
+# Every image docker-compose.yml runs, built when missing or stale; with names (io-engine core-agent rest-gateway csi),
+# the base images and those Java images only.
 compose_images() {
-  local engine=$1
+  local engine=$1; shift
+  local only=" $* "
   compose_base_images "$engine"
   local jre=$COMPOSE_JRE
   # The jars: the host's Maven build (skipped when nothing changed since the last one).
@@ -242,6 +244,7 @@ compose_images() {
   local ignore; ignore=$(sha256sum "$ROOT/.dockerignore")
   for entry in $COMPOSE_JAVA_IMAGES; do
     name=${entry%%:*}; module=${entry#*:}
+    if [ $# -gt 0 ] && [[ $only != *" $name "* ]]; then continue; fi
     jar=$(jar_of "$module"); [ -n "$jar" ] || die "$module is not built (no -exec jar in $module/target)"
     local extra="" seccomp=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
     [ "$name" = io-engine ] && seccomp=$ROOT/docker/seccomp-io-engine.json
@@ -364,10 +367,12 @@ cmd_compose() {
     # The engine's Docker API socket (podman's started here if needed), for Docker API clients such as Testcontainers.
     socket) local e; e=$(compose_engine); with_image_lock compose_install "$e"
             if [ "$e" = podman ]; then podman_service_up; echo "unix://$(podman_socket)"; else echo "${DOCKER_HOST:-unix:///var/run/docker.sock}"; fi ;;
-    images) local e; e=$(compose_engine); with_image_lock compose_install "$e"; [ "$e" = podman ] && podman_conf; with_image_lock compose_images "$e" ;;
+    images) local e n; e=$(compose_engine)
+            for n in "$@"; do [[ " $COMPOSE_JAVA_IMAGES " == *" $n:"* ]] || die "compose images: no Java image named $n (images: io-engine core-agent rest-gateway csi)"; done
+            with_image_lock compose_install "$e"; [ "$e" = podman ] && podman_conf; with_image_lock compose_images "$e" "$@" ;;
     # The images that need no build of ours (Debian, JRE, etcd, PostgreSQL): what `./javastor test` makes meanwhile.
     base-images) local e; e=$(compose_engine); with_image_lock compose_install "$e"; [ "$e" = podman ] && podman_conf
                  with_image_lock compose_base_images "$e" ;;
-    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images|base-images|socket" ;;
+    *) die "usage: ./javastor compose up|down [-v]|status|logs SERVICE|token|ca|host-secrets VOLUME NODE|images [NAME...]|base-images|socket" ;;
   esac
 }
