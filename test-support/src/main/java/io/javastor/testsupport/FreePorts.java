@@ -10,28 +10,21 @@ public final class FreePorts {
     // never handed out again by this JVM (the OS reuses a just-closed ephemeral port, so two bind(0) probes
     // in a row can answer the same number: a process then collided with itself).
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    // Surefire runs a module's test classes in parallel JVMs (javastor.test.fork = 1, 2, ...), and ./javastor test
-    // runs two modules at once (mvn -T 2): each JVM takes its own slice, its module's lane (javastor.test.lane, the
-    // module's first slice) plus its fork number, so one JVM's child cannot bind a port another has just handed out.
+    // Surefire runs a module's test classes in parallel JVMs (javastor.test.fork = 1, 2, ...): each takes its
+    // own slice, so one JVM's child cannot bind a port the other has just handed out to its own child.
     private static final int SLICES = 4;
     private static final int RANGE_LOW = 20000;
     private static final int RANGE_HIGH = 32767;
-    private static final int SLICE = slice(System.getProperty("javastor.test.fork", ""), System.getProperty("javastor.test.lane", "0"));
+    private static final int SLICE = slice(System.getProperty("javastor.test.fork", ""));
     private static final int LOW = SLICE < 0 ? RANGE_LOW : RANGE_LOW + SLICE * ((RANGE_HIGH - RANGE_LOW + 1) / SLICES);
     private static final int HIGH = SLICE < 0 ? RANGE_HIGH : LOW + (RANGE_HIGH - RANGE_LOW + 1) / SLICES - 1;
 
-    /**
-     * The slice of a fork ("fork-N", as the root pom passes surefire's fork number) of a module in lane L, or -1 (the
-     * whole range) outside a fork.
-     */
-    static int slice(String fork, String lane) {
+    /** The slice of a fork ("fork-N", as the root pom passes surefire's fork number), or -1 (the whole range) outside one. */
+    static int slice(String fork) {
         if (!fork.matches("fork-[1-9][0-9]{0,3}")) {
             return -1;
         }
-        if (!lane.matches("[0-9]")) {
-            throw new IllegalArgumentException("javastor.test.lane must be one digit (the module's first port slice), not '" + lane + "'");
-        }
-        return (Integer.parseInt(lane) + Integer.parseInt(fork.substring(5)) - 1) % SLICES;
+        return (Integer.parseInt(fork.substring(5)) - 1) % SLICES;
     }
 
     /** A loopback port nothing listens on now and that this JVM has not handed out before. */

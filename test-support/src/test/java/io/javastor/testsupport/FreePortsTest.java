@@ -1,7 +1,6 @@
 package io.javastor.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,22 +15,13 @@ class FreePortsTest {
 
     @Test
     void eachForkNumberHasItsOwnSliceAndAnythingElseTheWholeRange() {
-        assertThat(FreePorts.slice("fork-1", "0")).isZero();
-        assertThat(FreePorts.slice("fork-2", "0")).isEqualTo(1);
-        assertThat(FreePorts.slice("fork-4", "0")).isEqualTo(3);
-        assertThat(FreePorts.slice("fork-5", "0")).as("forks beyond the slices share them round-robin").isZero();
-        assertThat(FreePorts.slice("", "0")).as("no fork number: the whole range").isEqualTo(-1);
-        assertThat(FreePorts.slice("fork-${surefire.forkNumber}", "0")).as("an unexpanded placeholder").isEqualTo(-1);
-        assertThat(FreePorts.slice("fork-0", "0")).isEqualTo(-1);
-    }
-
-    @Test
-    void aModulesLaneShiftsItsForksSlicesSoTwoModulesRunningAtOnceDoNotShare() {
-        assertThat(FreePorts.slice("fork-1", "2")).isEqualTo(2);
-        assertThat(FreePorts.slice("fork-2", "3")).as("round-robin past the last slice").isZero();
-        assertThat(FreePorts.slice("", "2")).as("outside a fork the lane does not matter").isEqualTo(-1);
-        assertThatThrownBy(() -> FreePorts.slice("fork-1", "two")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("javastor.test.lane").hasMessageContaining("'two'");
+        assertThat(FreePorts.slice("fork-1")).isZero();
+        assertThat(FreePorts.slice("fork-2")).isEqualTo(1);
+        assertThat(FreePorts.slice("fork-4")).isEqualTo(3);
+        assertThat(FreePorts.slice("fork-5")).as("forks beyond the slices share them round-robin").isZero();
+        assertThat(FreePorts.slice("")).as("no fork number: the whole range").isEqualTo(-1);
+        assertThat(FreePorts.slice("fork-${surefire.forkNumber}")).as("an unexpanded placeholder").isEqualTo(-1);
+        assertThat(FreePorts.slice("fork-0")).isEqualTo(-1);
     }
 
     @Test
@@ -39,7 +29,7 @@ class FreePortsTest {
         if (System.getProperty("surefire.real.class.path") != null) {
             assertThat(System.getProperty("javastor.test.fork", "")).as("surefire passes the fork number (root pom)").matches("fork-[1-9][0-9]*");
         }
-        int slice = FreePorts.slice(System.getProperty("javastor.test.fork", ""), System.getProperty("javastor.test.lane", "0"));
+        int slice = FreePorts.slice(System.getProperty("javastor.test.fork", ""));
         int low = slice < 0 ? 20000 : 20000 + slice * 3192;
         int high = slice < 0 ? 32767 : low + 3191;
         Set<Integer> seen = new HashSet<>();
