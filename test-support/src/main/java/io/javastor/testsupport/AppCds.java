@@ -6,7 +6,6 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -112,31 +111,31 @@ final class AppCds {
             // Another JVM (a second Maven run in the same tree) may be making it: one at a time, the second reuses it.
             try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
-                String stamp = digest(execJar);
+                // "2": archives made before they were trained in place (never mapped) are made again
+                String stamp = "2 " + digest(execJar);
                 Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
                 Path stampFile = dir.resolve("stamp");
                 if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp) && Files.exists(launch.archive())) {
                     return Optional.of(launch);
                 }
                 long t0 = System.nanoTime();
-                Path work = dir.resolveSibling(name + ".new");
-                deleteTree(work);
-                Files.createDirectories(work);
-                Path log = dir.resolveSibling(name + ".log"); // not in work: extract wants an empty folder
+                // Extracted and trained where it is used: the archive records the jars' paths and a JVM refuses it
+                // when they differ (trained in a folder renamed afterwards, it was never mapped). The stamp, written
+                // last, says it is whole; the lock keeps other JVMs out meanwhile.
+                deleteTree(dir);
+                Files.createDirectories(dir);
+                Path log = dir.resolveSibling(name + ".log"); // not in dir: extract wants an empty folder
                 Files.deleteIfExists(log);
-                JavaProcess.extractBootJar(execJar, work, log);
+                JavaProcess.extractBootJar(execJar, dir, log);
                 List<String> training = new ArrayList<>(jvmOptions);
-                training.add("-XX:ArchiveClassesAtExit=" + work.resolve("app.jsa"));
+                training.add("-XX:ArchiveClassesAtExit=" + launch.archive());
                 training.add("-Dspring.context.exit=onRefresh");
-                run(JavaProcess.command(new JavaProcess.Program(List.of("-jar", work.resolve(execJar.getFileName()).toString())), training,
-                                trainingArgs(args)),
-                        log, "training run of " + execJar);
-                if (!Files.exists(work.resolve("app.jsa"))) {
+                run(JavaProcess.command(new JavaProcess.Program(launch.javaArgs()), training, trainingArgs(args)), log,
+                        "training run of " + execJar);
+                if (!Files.exists(launch.archive())) {
                     throw new IOException("the training run of " + execJar + " wrote no archive: " + tail(log));
                 }
-                Files.writeString(work.resolve("stamp"), stamp);
-                deleteTree(dir);
-                Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
+                Files.writeString(stampFile, stamp);
                 System.out.printf("AppCds: %s extracted and its class archive made in %d s (%s)%n", execJar.getFileName(),
                         TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), dir);
                 return Optional.of(launch);
