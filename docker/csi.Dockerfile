@@ -52,17 +52,14 @@ COPY docker/csi-probe.sh /usr/local/bin/csi-probe
 ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
     JAVASTOR_CSI_ENDPOINT=unix:///run/javastor/csi.sock \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-# Class data sharing (docs/containers.md, "Start-up"): a training run at build time refreshes the application context
+# Class data sharing (docs/containers.md, "Start-up"): a training run at build time (docker/cds-train.sh) refreshes the application context
 # (controller mode, the node mode's classes are mostly the same; no gateway asked) and exits; the JVM writes the
 # ~6,800 classes it loaded to app.jsa, which every start then maps instead of loading and verifying them again (half
 # the start's CPU time).
-RUN mkdir -p /tmp/cds-training && echo training > /tmp/cds-training/token && java -XX:ArchiveClassesAtExit=/opt/javastor/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
-      -Dspring.context.exit=onRefresh -jar /opt/javastor/app.jar --javastor.tls.enabled=false \
-      --javastor.csi.mode=controller --javastor.csi.endpoint=unix:///tmp/cds-training/csi.sock \
-      --javastor.csi.rest-url=http://127.0.0.1:1 --javastor.csi.rest-token-file=/tmp/cds-training/token \
-      > /tmp/cds-training/log 2>&1 && test -s /opt/javastor/app.jsa \
- || { tail -40 /tmp/cds-training/log; echo "the class-data training run of csi failed" >&2; exit 1; }; \
-    rm -rf /tmp/cds-training /tmp/tomcat* /tmp/hsperfdata_*
+RUN --mount=type=bind,source=docker/cds-train.sh,target=/tmp/cds-train.sh \
+    sh /tmp/cds-train.sh csi --javastor.csi.mode=controller \
+      --javastor.csi.endpoint=unix:///tmp/cds-training/csi.sock --javastor.csi.rest-url=http://127.0.0.1:1 \
+      --javastor.csi.rest-token-file=/tmp/cds-training/secret
 USER 10001:10001
 HEALTHCHECK --interval=10s --timeout=6s --start-period=60s --retries=3 CMD ["csi-probe"]
 # The archive is used when it matches this JVM (it does in this image); otherwise the JVM starts without it, silently.

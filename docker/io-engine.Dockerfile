@@ -47,21 +47,14 @@ COPY --from=build /layers/application/ ./
 ENV JAVASTOR_BIND=0.0.0.0 \
     SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:MaxDirectMemorySize=256m -XX:+ExitOnOutOfMemoryError"
-# Class data sharing (docs/containers.md, "Start-up"): a training run at build time refreshes the application context
+# Class data sharing (docs/containers.md, "Start-up"): a training run at build time (docker/cds-train.sh) refreshes the application context
 # (no disks, plaintext, an ephemeral NVMe-oF port; nothing written to /var/lib/javastor) and exits; the JVM writes the
 # ~9,800 classes it loaded to app.jsa, which every start then maps instead of loading and verifying them again (half
 # the start's CPU time). The NVMe-oF target's reactor needs io_uring, which a builder's default seccomp profile refuses:
 # ./javastor builds with docker/seccomp-io-engine.json (podman build --security-opt); elsewhere the run stops there and
 # the archive holds the classes loaded until then.
-RUN mkdir -p /tmp/cds-training && { java -XX:ArchiveClassesAtExit=/opt/javastor/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
-      -Dspring.context.exit=onRefresh -jar /opt/javastor/app.jar --javastor.tls.enabled=false --javastor.io-engine.nvmf.port=0 \
-      > /tmp/cds-training/log 2>&1; rc=$?; } \
- && if [ $rc -ne 0 ] && grep -q 'io_uring_queue_init failed' /tmp/cds-training/log && [ -s /opt/javastor/app.jsa ]; then \
-      echo "warning: this builder refuses io_uring: the class archive covers the start up to the NVMe-oF target" >&2; \
-    elif [ $rc -ne 0 ] || [ ! -s /opt/javastor/app.jsa ]; then \
-      tail -40 /tmp/cds-training/log; echo "the class-data training run of io-engine failed" >&2; exit 1; \
-    fi \
- && rm -rf /tmp/cds-training /tmp/tomcat* /tmp/hsperfdata_*
+RUN --mount=type=bind,source=docker/cds-train.sh,target=/tmp/cds-train.sh \
+    sh /tmp/cds-train.sh io-engine --tolerate 'io_uring_queue_init failed' --javastor.io-engine.nvmf.port=0
 # gRPC API, NVMe-oF/TCP, Actuator (health, metrics).
 EXPOSE 10124 8420 9502
 # File pools live here (mount a volume).

@@ -52,15 +52,11 @@ RUN mkdir -p /opt/javastor/config && printf 'server:\n  address: 0.0.0.0\n' > /o
 ENV SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
     JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 EXPOSE 8081
-# Class data sharing (docs/containers.md, "Start-up"): a training run at build time refreshes the application context
+# Class data sharing (docs/containers.md, "Start-up"): a training run at build time (docker/cds-train.sh) refreshes the application context
 # (plaintext, a throwaway JWT key, no core agent asked) and exits; the JVM writes the ~14,000 classes it loaded to
 # app.jsa, which every start then maps instead of loading and verifying them again (half the start's CPU time).
-RUN mkdir -p /tmp/cds-training && head -c 48 /dev/urandom | base64 > /tmp/cds-training/jwt.key && java -XX:ArchiveClassesAtExit=/opt/javastor/app.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
-      -Dspring.context.exit=onRefresh -jar /opt/javastor/app.jar --javastor.tls.enabled=false \
-      --javastor.gateway.auth.jwt-secret-file=/tmp/cds-training/jwt.key \
-      > /tmp/cds-training/log 2>&1 && test -s /opt/javastor/app.jsa \
- || { tail -40 /tmp/cds-training/log; echo "the class-data training run of rest-gateway failed" >&2; exit 1; }; \
-    rm -rf /tmp/cds-training /tmp/tomcat* /tmp/hsperfdata_*
+RUN --mount=type=bind,source=docker/cds-train.sh,target=/tmp/cds-train.sh \
+    sh /tmp/cds-train.sh rest-gateway --javastor.gateway.auth.jwt-secret-file=/tmp/cds-training/secret
 USER 10001:10001
 # HTTPS by default (javastor.tls); a loopback liveness probe reads no data, so it does not check the certificate.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \

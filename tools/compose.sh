@@ -178,7 +178,7 @@ prebuilt_context() {
   rm -rf "$ctx"
   mkdir -p "$ctx/$module/target" "$ctx/tools" "$ctx/docker"
   ln "$jar" "$ctx/$module/target/" 2>/dev/null || cp "$jar" "$ctx/$module/target/"
-  for f in .dockerignore tools/cluster-certs docker/csi-probe.sh docker/postgres-entrypoint.sh; do cp -p "$ROOT/$f" "$ctx/$f"; done
+  for f in .dockerignore tools/cluster-certs docker/cds-train.sh docker/csi-probe.sh docker/postgres-entrypoint.sh; do cp -p "$ROOT/$f" "$ctx/$f"; done
   echo "$ctx"
 }
 
@@ -241,7 +241,8 @@ compose_images() {
     build_if_stale "$ROOT/target/.javastor-build" package -DskipTests
   fi
   local entry name module jar jbase; jbase=$(image_id "$engine" "$jre")
-  local ignore; ignore=$(sha256sum "$ROOT/.dockerignore")
+  # what every Java image's build reads beside its jar: the context's filter and the class-data training script
+  local ignore; ignore=$(sha256sum "$ROOT/.dockerignore" "$ROOT/docker/cds-train.sh")
   for entry in $COMPOSE_JAVA_IMAGES; do
     name=${entry%%:*}; module=${entry#*:}
     if [ $# -gt 0 ] && [[ $only != *" $name "* ]]; then continue; fi

@@ -47,11 +47,14 @@ class DockerfilesTest {
         String runStage = text.substring(text.lastIndexOf("\nFROM "));
         // The thin layout a JVM can archive (app.jar and lib/), not the launcher's nested BOOT-INF/lib.
         assertThat(text).contains("extract --layers --application-filename app.jar --destination /layers").doesNotContain("--launcher");
-        // Trained in the run stage itself (the archive must match that JVM and those jars), as root, before USER.
-        int training = runStage.indexOf("-XX:ArchiveClassesAtExit=/opt/javastor/app.jsa");
+        // Trained in the run stage itself (the archive must match that JVM and those jars), as root, before USER, by the
+        // one script every Java image runs (ClassArchiveTrainingTest runs it).
+        int training = runStage.indexOf("RUN --mount=type=bind,source=docker/cds-train.sh,target=/tmp/cds-train.sh \\\n"
+                + "    sh /tmp/cds-train.sh " + service);
         assertThat(training).as("a training run in the run stage").isPositive();
-        assertThat(runStage.substring(training, runStage.indexOf('\n', runStage.indexOf("-Dspring.context.exit=onRefresh"))))
-                .contains("-jar /opt/javastor/app.jar").contains("--javastor.tls.enabled=false");
+        assertThat(Files.readString(DOCKER.resolve("cds-train.sh"))).contains("-XX:ArchiveClassesAtExit=\"$archive\"")
+                .contains("archive=$app/app.jsa").contains("app=${CDS_APP_DIR:-/opt/javastor}")
+                .contains("-Dspring.context.exit=onRefresh -jar \"$app/app.jar\" --javastor.tls.enabled=false");
         int user = runStage.indexOf("\nUSER ");
         assertThat(user < 0 || user > training).as("training before USER").isTrue();
         assertThat(runStage).contains("ENTRYPOINT [\"java\", \"-XX:SharedArchiveFile=/opt/javastor/app.jsa\", \"-Xlog:cds=off\", "
@@ -125,7 +128,7 @@ class DockerfilesTest {
         // Images built with APP_JAR=prebuilt take the modules' -exec jars from the context.
         assertThat(lines).contains("!/*/target/*-exec.jar", "!/services/*/target/*-exec.jar");
         // Files images COPY from docker/ stay in the context.
-        assertThat(lines).contains("docker/*", "!docker/csi-probe.sh", "!docker/postgres-entrypoint.sh");
+        assertThat(lines).contains("docker/*", "!docker/cds-train.sh", "!docker/csi-probe.sh", "!docker/postgres-entrypoint.sh");
         // Every module the root pom lists must stay in the context, or Maven refuses the reactor.
         String pom = Files.readString(Chart.repoRoot().resolve("pom.xml"));
         Matcher m = Pattern.compile("<module>([^<]+)</module>").matcher(pom);
