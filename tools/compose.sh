@@ -242,7 +242,7 @@ compose_images() {
   fi
   local entry name module jar jbase; jbase=$(image_id "$engine" "$jre")
   # what every Java image's build reads beside its jar: the context's filter and the class-data training script
-  local ignore; ignore=$(sha256sum "$ROOT/.dockerignore" "$ROOT/docker/cds-train.sh")
+  local shared_inputs; shared_inputs=$(sha256sum "$ROOT/.dockerignore" "$ROOT/docker/cds-train.sh")
   for entry in $COMPOSE_JAVA_IMAGES; do
     name=${entry%%:*}; module=${entry#*:}
     if [ $# -gt 0 ] && [[ $only != *" $name "* ]]; then continue; fi
@@ -250,7 +250,7 @@ compose_images() {
     local extra="" seccomp=""; [ "$name" = csi ] && extra=$(sha256sum "$ROOT/docker/csi-probe.sh")
     [ "$name" = io-engine ] && seccomp=$ROOT/docker/seccomp-io-engine.json
     IMAGE_MODULE=$module IMAGE_JAR=$jar IMAGE_SECCOMP=$seccomp \
-      build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $ignore $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
+      build_image "$engine" "javastor/$name:$TAG" "docker/$name.Dockerfile" "$jbase $(jar_content "$jar") $shared_inputs $extra" "JRE_IMAGE=$jre" "MAVEN_IMAGE=$jre" APP_JAR=prebuilt
   done
 }
 
