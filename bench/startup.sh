@@ -4,7 +4,8 @@
 # and how much CPU the io-engines and the control plane burn while the cluster sits idle afterwards (from /proc: user
 # + system time over IDLE_SECONDS, default 30, starting SETTLE_SECONDS, default 60, after up: right after a start the
 # JIT compilers still run, about half of the first minute's idle CPU). The first round after a build also extracts
-# the jars and records each component's class archive when it stops (./javastor jar_args): it is the cold start. Prints startup_to_online_s (median of ROUNDS, default 3), io_engine_idle_cpu_pct (the busiest
+# the jars and records each component's class archive when it stops (./javastor jar_args): it is the cold start, unless
+# the modules' tests ran on this build, whose archives `up` then uses (it records none of its own for those jars). Prints startup_to_online_s (median of ROUNDS, default 3), io_engine_idle_cpu_pct (the busiest
 # io-engine, median) and control_plane_idle_cpu_pct (etcd, core agent, gateway, CSI controller together, median).
 # Uses the local cluster's fixed ports: nothing else may run a local cluster meanwhile.
 set -euo pipefail

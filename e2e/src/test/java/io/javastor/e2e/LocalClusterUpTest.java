@@ -75,6 +75,7 @@ class LocalClusterUpTest {
             assertThat(did(first.output())).as("a fresh cluster: everything started").containsOnlyKeys(COMPONENTS)
                     .allSatisfy((name, how) -> assertThat(how).as(name).isEqualTo("started"));
             mark("./javastor up from nothing: " + first.took().toSeconds() + " s");
+            mapsTheTestsClassArchives(root, cluster);
 
             // A volume that lives through every case, written once through the NVMe/TCP target.
             String uuid = UUID.randomUUID().toString();
@@ -118,6 +119,42 @@ class LocalClusterUpTest {
         } finally {
             cluster.finish(passed, timeline, null);
         }
+    }
+
+    /**
+     * A first `up` after the modules' tests starts its JVMs from the class archives those tests trained for the same
+     * jars (test-support's AppCds, whole once its stamp names the jar's SHA-256), instead of cold, recording its own at
+     * the first `down`. Checked for each component whose jar has such an archive; the others are named as not checked.
+     */
+    private void mapsTheTestsClassArchives(Path root, LocalCluster cluster) throws Exception {
+        Map<String, String> modules = Map.of("core-agent", "services/core-agent", "rest-gateway", "services/rest-gateway", "node-1", "io-engine-jni");
+        for (var e : new TreeMap<>(modules).entrySet()) {
+            Path jar;
+            try (var jars = Files.newDirectoryStream(root.resolve(e.getValue()).resolve("target"), "*-exec.jar")) {
+                jar = jars.iterator().next();
+            }
+            Path archive = jar.resolveSibling("cds").resolve(jar.getFileName().toString().replaceFirst("\\.jar$", "")).resolve("app.jsa");
+            Path stamp = archive.resolveSibling("stamp");
+            if (!Files.exists(archive) || !Files.exists(stamp) || !Files.readString(stamp).equals("2 " + sha256(jar))) {
+                System.out.println("E2E not checked: " + e.getKey() + "'s JVM maps the tests' class archive (no whole archive of "
+                        + jar.getFileName() + " at " + archive + ": the modules' tests did not run in this tree)");
+                continue;
+            }
+            String maps = Files.readString(Path.of("/proc", Long.toString(cluster.pid(e.getKey())), "maps"));
+            assertThat(maps).as(e.getKey() + " maps the class archive the tests trained for its jar").contains(archive.toString());
+            mark(e.getKey() + " started from the tests' class archive " + archive);
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
     }
 
     /** The "NAME running|started pid N" lines of an `up`. */
