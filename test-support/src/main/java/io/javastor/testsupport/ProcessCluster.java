@@ -85,7 +85,13 @@ public final class ProcessCluster implements AutoCloseable {
                 if (gateway) {
                     c.gateway = new RestGatewayProcess(c.agent.address(), c.dir).start();
                 }
-                c.storage = StorageNodes.start(nodes, c.agent.address(), c.agent.apiChannel(), c.dir, poolSizeMb, poolLabels);
+                // A channel for the set-up only, shut down after it (gRPC logs an ERROR for a channel collected open).
+                io.grpc.ManagedChannel setUp = c.agent.apiChannel();
+                try {
+                    c.storage = StorageNodes.start(nodes, c.agent.address(), setUp, c.dir, poolSizeMb, poolLabels);
+                } finally {
+                    setUp.shutdownNow();
+                }
             } catch (Exception | Error e) {
                 try {
                     c.close();
