@@ -79,7 +79,9 @@ final class ContainerLaunch {
             if (image == null) {
                 return; // a third-party image's own entry point: the caller runs its stand-in (ClusterStandIns)
             }
-            command.addAll(JavaProcess.command(JavaProcess.Program.jar(image.jarProperty()), jvmOptions, args));
+            // The image's entry point runs the jar with the class archive trained at its build; here the one the other
+            // modules' tests made for the same jar stands for it, where they made one (none is trained for a chart's start).
+            command.addAll(JavaProcess.commandIfArchived(image.jarProperty(), jvmOptions, args));
         } else {
             String first = cmd.get(0).toString();
             command.add(Objects.requireNonNull(BINARIES.get(first), () -> id + ": command " + first + " has no stand-in on this machine"));

@@ -32,6 +32,8 @@ import java.util.stream.Stream;
  */
 final class AppCds {
     private static final Map<String, Optional<Launch>> LAUNCHES = new ConcurrentHashMap<>();
+    /** "2": archives made before they were trained in place (never mapped) are made again. ./javastor reads it too. */
+    private static final String STAMP_PREFIX = "2 ";
 
     /** How the JVM runs the program (the extracted jar, or the classpath in jars and the main class) and the archive its starts map. */
     record Launch(List<String> javaArgs, Path archive) {
@@ -103,6 +105,44 @@ final class AppCds {
         return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
     }
 
+    /**
+     * As {@link #command(Path, List, List)}, but only with an archive a start of the same jar already made (whole: its
+     * stamp names the jar's content); otherwise the plain jar, and nothing is trained: for a JVM run with arguments a
+     * training run cannot use (a chart's, whose files and peers exist only for the test that renders it).
+     */
+    static List<String> commandIfArchived(Path execJar, List<String> jvmOptions, List<String> args) {
+        Optional<Launch> launch = enabled()
+                ? LAUNCHES.computeIfAbsent("made " + execJar.toAbsolutePath().normalize(), key -> made(execJar.toAbsolutePath().normalize()))
+                : Optional.empty();
+        if (launch.isEmpty()) {
+            return JavaProcess.command(new JavaProcess.Program(List.of("-jar", execJar.toString())), jvmOptions, args);
+        }
+        List<String> jvm = new ArrayList<>(jvmOptions);
+        jvm.add("-XX:SharedArchiveFile=" + launch.get().archive());
+        return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
+    }
+
+    private static Optional<Launch> made(Path execJar) {
+        String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");
+        Path dir = execJar.resolveSibling("cds").resolve(name);
+        try {
+            Files.createDirectories(dir.getParent());
+            try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+                Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
+                Path stampFile = dir.resolve("stamp");
+                if (Files.exists(stampFile) && Files.readString(stampFile).equals(STAMP_PREFIX + digest(execJar)) && Files.exists(launch.archive())) {
+                    return Optional.of(launch);
+                }
+                System.out.println("AppCds: " + execJar.getFileName() + " has no class archive made by another test: started without one");
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            System.out.println("AppCds: starting " + execJar + " without a class archive: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args) {
         String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");
         Path dir = execJar.resolveSibling("cds").resolve(name);
@@ -111,8 +151,7 @@ final class AppCds {
             // Another JVM (a second Maven run in the same tree) may be making it: one at a time, the second reuses it.
             try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
-                // "2": archives made before they were trained in place (never mapped) are made again
-                String stamp = "2 " + digest(execJar);
+                String stamp = STAMP_PREFIX + digest(execJar);
                 Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
                 Path stampFile = dir.resolve("stamp");
                 if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp) && Files.exists(launch.archive())) {

@@ -87,6 +87,14 @@ public final class JavaProcess implements AutoCloseable {
         return List.copyOf(cmd);
     }
 
+    /**
+     * The command line of a JVM running the exec jar named by {@code jarProperty}, from the class archive another test
+     * already made for that jar (test-support's AppCds) when there is one, else from the jar; it never trains one.
+     */
+    public static List<String> commandIfArchived(String jarProperty, List<String> jvmOptions, List<String> args) {
+        return AppCds.commandIfArchived(execJar(jarProperty), jvmOptions, args);
+    }
+
     /** SIGKILL a process, and wait until it is gone. */
     public static void kill9(Process p) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-9", Long.toString(p.pid())).inheritIO().start();
