@@ -95,8 +95,13 @@ final class AppCds {
      */
     static List<String> command(Path execJar, List<String> jvmOptions, List<String> args) {
         Optional<Launch> launch = enabled()
-                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize().toString(), jar -> prepare(Path.of(jar), jvmOptions, args))
+                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize().toString(), jar -> prepare(Path.of(jar), jvmOptions, args, true))
                 : Optional.empty();
+        return command(execJar, launch, jvmOptions, args);
+    }
+
+    /** From the extracted jar with its archive, or from the jar itself when there is none. */
+    private static List<String> command(Path execJar, Optional<Launch> launch, List<String> jvmOptions, List<String> args) {
         if (launch.isEmpty()) {
             return JavaProcess.command(new JavaProcess.Program(List.of("-jar", execJar.toString())), jvmOptions, args);
         }
@@ -112,38 +117,13 @@ final class AppCds {
      */
     static List<String> commandIfArchived(Path execJar, List<String> jvmOptions, List<String> args) {
         Optional<Launch> launch = enabled()
-                ? LAUNCHES.computeIfAbsent("made " + execJar.toAbsolutePath().normalize(), key -> made(execJar.toAbsolutePath().normalize()))
+                ? LAUNCHES.computeIfAbsent("made " + execJar.toAbsolutePath().normalize(), key -> prepare(execJar.toAbsolutePath().normalize(), List.of(), List.of(), false))
                 : Optional.empty();
-        if (launch.isEmpty()) {
-            return JavaProcess.command(new JavaProcess.Program(List.of("-jar", execJar.toString())), jvmOptions, args);
-        }
-        List<String> jvm = new ArrayList<>(jvmOptions);
-        jvm.add("-XX:SharedArchiveFile=" + launch.get().archive());
-        return JavaProcess.command(new JavaProcess.Program(launch.get().javaArgs()), jvm, args);
+        return command(execJar, launch, jvmOptions, args);
     }
 
-    private static Optional<Launch> made(Path execJar) {
-        String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");
-        Path dir = execJar.resolveSibling("cds").resolve(name);
-        try {
-            Files.createDirectories(dir.getParent());
-            try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
-                Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
-                Path stampFile = dir.resolve("stamp");
-                if (Files.exists(stampFile) && Files.readString(stampFile).equals(STAMP_PREFIX + digest(execJar)) && Files.exists(launch.archive())) {
-                    return Optional.of(launch);
-                }
-                System.out.println("AppCds: " + execJar.getFileName() + " has no class archive made by another test: started without one");
-                return Optional.empty();
-            }
-        } catch (IOException e) {
-            System.out.println("AppCds: starting " + execJar + " without a class archive: " + e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args) {
+    /** The archive of this jar: the one made before when whole, else (when {@code train}) made now by a training run. */
+    private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args, boolean train) {
         String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");
         Path dir = execJar.resolveSibling("cds").resolve(name);
         try {
@@ -151,12 +131,14 @@ final class AppCds {
             // Another JVM (a second Maven run in the same tree) may be making it: one at a time, the second reuses it.
             try (FileChannel lockFile = FileChannel.open(dir.getParent().resolve(name + ".lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
-                String stamp = STAMP_PREFIX + digest(execJar);
-                Launch launch = new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
-                Path stampFile = dir.resolve("stamp");
-                if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp) && Files.exists(launch.archive())) {
-                    return Optional.of(launch);
+                Optional<Launch> made = whole(execJar, dir);
+                if (made.isPresent() || !train) {
+                    if (made.isEmpty()) {
+                        System.out.println("AppCds: " + execJar.getFileName() + " has no class archive made by another test: started without one");
+                    }
+                    return made;
                 }
+                Launch launch = launchFrom(execJar, dir);
                 long t0 = System.nanoTime();
                 // Extracted and trained where it is used: the archive records the jars' paths and a JVM refuses it
                 // when they differ (trained in a folder renamed afterwards, it was never mapped). The stamp, written
@@ -174,7 +156,7 @@ final class AppCds {
                 if (!Files.exists(launch.archive())) {
                     throw new IOException("the training run of " + execJar + " wrote no archive: " + tail(log));
                 }
-                Files.writeString(stampFile, stamp);
+                Files.writeString(dir.resolve("stamp"), STAMP_PREFIX + digest(execJar));
                 System.out.printf("AppCds: %s extracted and its class archive made in %d s (%s)%n", execJar.getFileName(),
                         TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0), dir);
                 return Optional.of(launch);
@@ -186,6 +168,18 @@ final class AppCds {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while preparing " + execJar, e);
         }
+    }
+
+    /** The extracted jar in {@code dir} and its archive, when the stamp written last says they are whole for this jar. */
+    private static Optional<Launch> whole(Path execJar, Path dir) throws IOException {
+        Launch launch = launchFrom(execJar, dir);
+        Path stamp = dir.resolve("stamp");
+        return Files.exists(stamp) && Files.readString(stamp).equals(STAMP_PREFIX + digest(execJar)) && Files.exists(launch.archive())
+                ? Optional.of(launch) : Optional.empty();
+    }
+
+    private static Launch launchFrom(Path execJar, Path dir) {
+        return new Launch(List.of("-jar", dir.resolve(execJar.getFileName()).toString()), dir.resolve("app.jsa"));
     }
 
     /**
