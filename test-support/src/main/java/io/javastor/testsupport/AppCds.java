@@ -95,7 +95,8 @@ final class AppCds {
      */
     static List<String> command(Path execJar, List<String> jvmOptions, List<String> args) {
         Optional<Launch> launch = enabled()
-                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize().toString(), jar -> prepare(Path.of(jar), jvmOptions, args, true))
+                ? LAUNCHES.computeIfAbsent(execJar.toAbsolutePath().normalize().toString(),
+                        jar -> prepare(Path.of(jar), jvmOptions, args, true))
                 : Optional.empty();
         return command(execJar, launch, jvmOptions, args);
     }
@@ -116,8 +117,9 @@ final class AppCds {
      * training run cannot use (a chart's, whose files and peers exist only for the test that renders it).
      */
     static List<String> commandIfArchived(Path execJar, List<String> jvmOptions, List<String> args) {
+        Path jar = execJar.toAbsolutePath().normalize();
         Optional<Launch> launch = enabled()
-                ? LAUNCHES.computeIfAbsent("made " + execJar.toAbsolutePath().normalize(), key -> prepare(execJar.toAbsolutePath().normalize(), List.of(), List.of(), false))
+                ? LAUNCHES.computeIfAbsent("made " + jar, key -> prepare(jar, List.of(), List.of(), false))
                 : Optional.empty();
         return command(execJar, launch, jvmOptions, args);
     }
@@ -134,7 +136,8 @@ final class AppCds {
                 Optional<Launch> made = whole(execJar, dir);
                 if (made.isPresent() || !train) {
                     if (made.isEmpty()) {
-                        System.out.println("AppCds: " + execJar.getFileName() + " has no class archive made by another test: started without one");
+                        System.out.println("AppCds: " + execJar.getFileName()
+                                + " has no class archive made by another test: started without one");
                     }
                     return made;
                 }
@@ -174,8 +177,9 @@ final class AppCds {
     private static Optional<Launch> whole(Path execJar, Path dir) throws IOException {
         Launch launch = launchFrom(execJar, dir);
         Path stamp = dir.resolve("stamp");
-        return Files.exists(stamp) && Files.readString(stamp).equals(STAMP_PREFIX + digest(execJar)) && Files.exists(launch.archive())
-                ? Optional.of(launch) : Optional.empty();
+        boolean whole = Files.exists(stamp) && Files.readString(stamp).equals(STAMP_PREFIX + digest(execJar))
+                && Files.exists(launch.archive());
+        return whole ? Optional.of(launch) : Optional.empty();
     }
 
     private static Launch launchFrom(Path execJar, Path dir) {
