@@ -124,6 +124,13 @@ final class AppCds {
         return command(execJar, launch, jvmOptions, args);
     }
 
+    /** The archive a start of this exec jar made before, when it is whole; none is made. */
+    static Optional<Path> archiveOf(Path execJar) throws IOException {
+        Path jar = execJar.toAbsolutePath().normalize();
+        Path dir = jar.resolveSibling("cds").resolve(jar.getFileName().toString().replaceFirst("\\.jar$", ""));
+        return Files.isDirectory(dir) ? whole(jar, dir).map(Launch::archive) : Optional.empty();
+    }
+
     /** The archive of this jar: the one made before when whole, else (when {@code train}) made now by a training run. */
     private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args, boolean train) {
         String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");

@@ -95,6 +95,11 @@ public final class JavaProcess implements AutoCloseable {
         return AppCds.commandIfArchived(execJar(jarProperty), jvmOptions, args);
     }
 
+    /** The class archive the tests made for this exec jar (whole, for its present content), if any; none is made. */
+    public static Optional<Path> classArchiveOf(Path execJar) throws IOException {
+        return AppCds.archiveOf(execJar);
+    }
+
     /** SIGKILL a process, and wait until it is gone. */
     public static void kill9(Process p) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-9", Long.toString(p.pid())).inheritIO().start();
