@@ -31,6 +31,8 @@ public class CoreAgentRegistration {
     private final IoEngineProperties props;
     private final EngineEndpoint endpoint;
     private final CoreAgentChannels agents;
+    /** Tells the agent this is a new process, though no heartbeat was missed (a kill and a quick restart). */
+    private final String instanceId = java.util.UUID.randomUUID().toString();
     private ScheduledExecutorService timer;
     private volatile long intervalMs;
     private volatile boolean registered;
@@ -62,11 +64,12 @@ public class CoreAgentRegistration {
         try {
             RegisterResponse resp = RegistrationGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .register(RegisterRequest.newBuilder().setNodeId(props.nodeName()).setGrpcEndpoint(endpoint.grpcEndpoint())
-                            .setNodeNqn(props.nodeNqn()).setVersion(NodeGrpcService.VERSION).build());
+                            .setNodeNqn(props.nodeNqn()).setVersion(NodeGrpcService.VERSION).setInstanceId(instanceId).build());
             if (resp.getHeartbeatIntervalMs() > 0) {
                 intervalMs = resp.getHeartbeatIntervalMs();
             }
             if (!registered) {
+                // ./javastor up waits for this line from a node it started (wait_registered)
                 LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), agent, intervalMs);
             }
             registered = true;

@@ -139,6 +139,30 @@ class CoreAgentApplicationTest {
         assertThat(status("node-hb")).isEqualTo(NodeStatus.NODE_STATUS_OFFLINE);
     }
 
+    /**
+     * An io-engine killed and started again before its heartbeats were missed never went Offline: its new instance
+     * id is what tells the agent it restarted (once, not at every heartbeat), so its channel and inventory are renewed.
+     */
+    @Test
+    void aNewInstanceIdBeforeTheTimeoutIsARestart() {
+        var reg = registrationAs("node-rs");
+        RegisterRequest first = registration("node-rs").toBuilder().setInstanceId("instance-1").build();
+        reg.register(first);
+        reg.register(first);
+        assertThat(events("node-rs", "NodeOnline")).isEqualTo(1);
+        assertThat(events("node-rs", "NodeRestarted")).as("heartbeats of the same process").isZero();
+
+        reg.register(first.toBuilder().setInstanceId("instance-2").build());
+        reg.register(first.toBuilder().setInstanceId("instance-2").build());
+        assertThat(status("node-rs")).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
+        assertThat(events("node-rs", "NodeRestarted")).isEqualTo(1);
+        assertThat(events("node-rs", "NodeOnline")).as("it never went Offline").isEqualTo(1);
+
+        reg.register(first.toBuilder().clearInstanceId().build());
+        assertThat(events("node-rs", "NodeRestarted")).as("a node that does not say is taken as the same").isEqualTo(1);
+        reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-rs").build());
+    }
+
     @Test
     void badRegistrationNamesTheField() {
         var reg = registrationAs("node-x");

@@ -31,9 +31,17 @@ public final class NodeRegistration {
     public static final Pattern NODE_ID = io.javastor.api.naming.ResourceIds.NODE_ID;
     private static final Pattern ENDPOINT = Pattern.compile("[^\\s:/]+:\\d{1,5}");
 
-    /** What an io-engine says about itself on every Register call. */
+    /**
+     * What an io-engine says about itself on every Register call.
+     *
+     * @param instanceId new each time the io-engine process starts; "" when it does not say
+     */
     public record Registration(String nodeId, String grpcEndpoint, String nodeNqn, String nvmfEndpoint, String version,
-                               Map<String, String> labels) {}
+                               Map<String, String> labels, String instanceId) {
+        public Registration {
+            instanceId = instanceId == null ? "" : instanceId;
+        }
+    }
 
     private final SpecStore store;
     private final NodeRegistry registry;
@@ -76,16 +84,28 @@ public final class NodeRegistration {
             }
             registry.know(r.nodeId(), r.grpcEndpoint());
             Instant now = clock.instant();
-            // Coming (back) Online, what was observed before is stale: the inventory is re-read before anyone trusts it.
-            NodeState before = registry.update(r.nodeId(), s -> s.status().isOnline()
-                    ? s.withStatus(new NodeStatus.Online(now))
-                    : s.withStatus(new NodeStatus.Online(now)).withInventory(List.of(), List.of(), List.of(), Instant.EPOCH));
+            NodeStatus online = new NodeStatus.Online(now, r.instanceId());
+            // Coming (back) Online, or a new process that was killed and started again before its heartbeats were
+            // missed: what was observed before is stale, and the inventory is re-read before anyone trusts it.
+            NodeState before = registry.update(r.nodeId(), s -> sameInstance(s.status(), r.instanceId())
+                    ? s.withStatus(online)
+                    : s.withStatus(online).withInventory(List.of(), List.of(), List.of(), Instant.EPOCH));
             if (before == null || !before.status().isOnline()) {
                 events.record("node", r.nodeId(), "NodeOnline", Severity.INFO,
                         "node is Online (was " + (before == null ? "unknown" : describe(before.status())) + ")");
                 onNodeOnline.accept(r.nodeId());
+            } else if (!sameInstance(before.status(), r.instanceId())) {
+                events.record("node", r.nodeId(), "NodeRestarted", Severity.WARNING,
+                        "io-engine restarted within the heartbeat timeout (instance " + ((NodeStatus.Online) before.status()).instance()
+                                + " -> " + r.instanceId() + "): what it held in memory is gone");
+                onNodeOnline.accept(r.nodeId());
             }
         }
+    }
+
+    /** Online, and the same process as the last heartbeat (or one of the two did not say which it is). */
+    private static boolean sameInstance(NodeStatus s, String instanceId) {
+        return s instanceof NodeStatus.Online o && (o.instance().isEmpty() || instanceId.isEmpty() || o.instance().equals(instanceId));
     }
 
     public void deregister(String nodeId) {

@@ -5,7 +5,8 @@ import java.time.Instant;
 /** Liveness of a node as this agent sees it; Unknown until its first heartbeat reaches this agent. */
 public sealed interface NodeStatus {
 
-    record Online(Instant lastHeartbeat) implements NodeStatus {}
+    /** @param instance the io-engine process's instance id from its registration ("" when it gave none) */
+    record Online(Instant lastHeartbeat, String instance) implements NodeStatus {}
 
     record Offline(Instant lastHeartbeat, String reason) implements NodeStatus {}
 

@@ -41,7 +41,7 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
         requireCallerIs(request.getNodeId());
         registration.register(new NodeRegistration.Registration(request.getNodeId(), request.getGrpcEndpoint(),
-                request.getNodeNqn(), request.getNvmfEndpoint(), request.getVersion(), request.getLabelsMap()));
+                request.getNodeNqn(), request.getNvmfEndpoint(), request.getVersion(), request.getLabelsMap(), request.getInstanceId()));
         response.onNext(RegisterResponse.newBuilder().setHeartbeatIntervalMs(heartbeatIntervalMs).build());
         response.onCompleted();
     }

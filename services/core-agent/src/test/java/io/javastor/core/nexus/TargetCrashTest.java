@@ -200,9 +200,12 @@ class TargetCrashTest {
         assertThat(nexusApi.listNexuses(ListNexusesRequest.newBuilder().setNodeId("node-3").build()).getNexusesList())
                 .anyMatch(n -> n.getUuid().equals(uuid));
 
+        long restarts = events("node-3", "NodeRestarted");
         node("node-3").kill9();
         node("node-3").start();
         awaitOnline("node-3");
+        // Back well within the 120 s heartbeat timeout: the agent knows it restarted from its first registration.
+        await("restart recorded").atMost(Duration.ofSeconds(60)).until(() -> events("node-3", "NodeRestarted") == restarts + 1);
         // Back once the agent has imported its pool again (the io-engine itself lists the replica), and the
         // agent's inventory says the nexus is gone.
         await("pool imported again").atMost(Duration.ofSeconds(90)).until(() -> {

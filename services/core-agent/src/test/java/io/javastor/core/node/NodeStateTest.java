@@ -19,7 +19,7 @@ class NodeStateTest {
     private final NexusState nexus = new NexusState("n-1", "node-1", 1 << 20, NexusState.Health.ONLINE, List.of(), "", List.of(), 0);
 
     private NodeState known() {
-        return new NodeState("node-1", "127.0.0.1:1", new NodeStatus.Online(T0), List.of(), List.of(), T0)
+        return new NodeState("node-1", "127.0.0.1:1", new NodeStatus.Online(T0, ""), List.of(), List.of(), T0)
                 .withInventory(List.of(pool), List.of(replica), List.of(nexus), T0);
     }
 
