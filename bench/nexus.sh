@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Nexus overhead and rebuild speed:  bench/run nexus [--ram-disks] [DIR] [SIZE_MB] [ROUNDS] [SECONDS]
+# Nexus overhead and rebuild speed:  bench/run nexus [--ram-disks|--malloc] [DIR] [SIZE_MB] [ROUNDS] [SECONDS]
 # 4 KiB random writes through a nexus with 1 and with 3 local children (thick replicas on pool files of one disk,
 # filled first): QD32 IOPS and QD1 latency, alternating order; then a full rebuild against dd copying the same
 # bytes between the same files (O_DIRECT). Medians; ends with three_vs_one_replica_write_iops and rebuild_vs_seqcopy.
 # --ram-disks: the four pools on four loop devices over files in /dev/shm (needs root), so the children do not
 # share one disk (the layout of real clusters: one replica per node); the nexus's own cost is what remains.
+# --malloc: the four pools on RAM disks inside the bench's process (malloc://, as SPDK's malloc bdev): no kernel
+# and no device under the children at all; no dd reference then (rebuild_mibps alone).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ram=0
 if [ "${1:-}" = "--ram-disks" ]; then ram=1; shift; fi
+if [ "${1:-}" = "--malloc" ]; then BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:-} -Dnexus.bench.malloc=true"; shift; fi
 size=${2:-256}
 echo "# machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, kernel $(uname -r), $(df -T /var/tmp | awk 'NR==2{print $1" "$2}')"
 opts=""

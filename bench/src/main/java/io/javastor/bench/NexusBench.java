@@ -32,14 +32,14 @@ public final class NexusBench {
     private NexusBench() {
     }
 
-    /** The bench's own files, and the devices it was given (loop devices bench/nexus.sh set up): nothing else. */
-    private static io.javastor.ioengine.pool.DiskPolicy benchDisks(Path dir) {
+    /** The bench's own files, and the devices it was given (loop devices bench/nexus.sh set up), or its RAM disks. */
+    private static io.javastor.ioengine.pool.DiskPolicy benchDisks(Path dir, long mallocMb) {
         List<String> allowed = new ArrayList<>(List.of(dir.toAbsolutePath().normalize() + "/**"));
         String given = System.getProperty("nexus.bench.devices", "");
         if (!given.isBlank()) {
             allowed.addAll(Arrays.asList(given.split(",")));
         }
-        return new io.javastor.ioengine.pool.DiskPolicy(allowed, 0);
+        return new io.javastor.ioengine.pool.DiskPolicy(allowed, mallocMb);
     }
 
     public static void main(String[] args) throws Exception {
@@ -48,11 +48,15 @@ public final class NexusBench {
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         long size = sizeMb << 20;
+        // -Dnexus.bench.malloc=true (bench/nexus.sh --malloc): each pool on its own RAM disk in this process
+        // (malloc://, SPDK's malloc bdev): no device and no kernel under the children, only the nexus's own cost.
+        boolean malloc = Boolean.getBoolean("nexus.bench.malloc");
+        long poolMb = sizeMb + 64;
         Files.createDirectories(dir);
         Map<String, List<Double>> samples = new LinkedHashMap<>();
         List<Path> files = new ArrayList<>();
         try (BlockDeviceFactory devices = new BlockDeviceFactory(256, 50, Integer.getInteger("nexus.bench.sqpoll.ms", 0));
-             PoolRegistry registry = new PoolRegistry(devices, 2.5, benchDisks(dir))) {
+             PoolRegistry registry = new PoolRegistry(devices, 2.5, benchDisks(dir, malloc ? poolMb : 0))) {
             List<Replica> replicas = new ArrayList<>();
             // -Dnexus.bench.devices=/dev/loop0,... (four block devices): children on separate devices instead of
             // four files of the one disk (bench/nexus.sh --ram-disks sets up loop devices over RAM for this).
@@ -61,7 +65,15 @@ public final class NexusBench {
             if (!devicesGiven.isEmpty() && devicesGiven.size() != 4) {
                 throw new IllegalArgumentException("nexus.bench.devices needs four block devices, got " + devicesGiven);
             }
+            if (malloc && !devicesGiven.isEmpty()) {
+                throw new IllegalArgumentException("nexus.bench.malloc and nexus.bench.devices exclude each other");
+            }
             for (int i = 1; i <= 4; i++) {
+                if (malloc) {
+                    registry.createPool("b" + i, List.of("malloc:///nexus-bench-" + i + "?size_mb=" + poolMb), 0);
+                    replicas.add(registry.createReplica(UUID.randomUUID().toString(), "r" + i, "b" + i, size, false));
+                    continue;
+                }
                 Path f;
                 if (devicesGiven.isEmpty()) {
                     f = dir.resolve("nexus-bench-" + i + ".img");
@@ -80,7 +92,8 @@ public final class NexusBench {
             NexusOptions options = NexusOptions.defaults();
             Nexus one = Nexus.create(UUID.randomUUID(), size, List.of(replicas.get(0).uri()), opener, options);
             Nexus three = Nexus.create(UUID.randomUUID(), size, replicas.subList(0, 3).stream().map(Replica::uri).toList(), opener, options);
-            System.out.println("# " + sizeMb + " MiB thick replicas on 4 pools (" + (devicesGiven.isEmpty() ? "files in " + dir : "devices " + devicesGiven) + "), filled; " + rounds + " rounds of "
+            String where = malloc ? "RAM disks (malloc://) in this process" : devicesGiven.isEmpty() ? "files in " + dir : "devices " + devicesGiven;
+            System.out.println("# " + sizeMb + " MiB thick replicas on 4 pools (" + where + "), filled; " + rounds + " rounds of "
                     + seconds + " s per measurement");
             for (int round = 1; round <= rounds; round++) {
                 Nexus[] order = round % 2 == 1 ? new Nexus[]{one, three} : new Nexus[]{three, one};
@@ -115,11 +128,16 @@ public final class NexusBench {
                     throw new IllegalStateException("rebuild " + s);
                 }
                 n.destroy();
+                double rebuildMibps = sizeMb / rebuildSec;
+                add(samples, "rebuild_mibps", rebuildMibps);
+                if (malloc) {
+                    // No file to copy with dd: RAM to RAM has no sequential-copy reference worth the name.
+                    System.out.printf("# round %d rebuild %.0f MiB/s%n", round, rebuildMibps);
+                    continue;
+                }
                 Path from = devicesGiven.isEmpty() ? files.get(0) : devicesGiven.get(0);
                 Path to = devicesGiven.isEmpty() ? files.get(3) : devicesGiven.get(3);
                 double dd = ddCopy(from, p1.layout().dataOffset(), to, p4.layout().dataOffset(), sizeMb);
-                double rebuildMibps = sizeMb / rebuildSec;
-                add(samples, "rebuild_mibps", rebuildMibps);
                 add(samples, "seqcopy_dd_mibps", dd);
                 System.out.printf("# round %d rebuild %.0f MiB/s, dd copy %.0f MiB/s%n", round, rebuildMibps, dd);
             }
@@ -134,7 +152,10 @@ public final class NexusBench {
         med.forEach((k, v) -> System.out.printf("%s=%.1f%n", k, v));
         System.out.printf("three_vs_one_replica_qd1_write_latency=%.2f%n", med.get("nexus3_randwrite_qd1_p50_us") / med.get("nexus1_randwrite_qd1_p50_us"));
         System.out.printf("three_vs_one_replica_write_iops=%.2f%n", med.get("nexus3_randwrite_qd32_iops") / med.get("nexus1_randwrite_qd32_iops"));
-        System.out.printf("rebuild_vs_seqcopy=%.2f%n", med.get("rebuild_mibps") / med.get("seqcopy_dd_mibps"));
+        if (med.containsKey("seqcopy_dd_mibps")) {
+            System.out.printf("rebuild_vs_seqcopy=%.2f%n", med.get("rebuild_mibps") / med.get("seqcopy_dd_mibps"));
+        }
+        System.out.printf("children_on=%s%n", malloc ? "malloc" : System.getProperty("nexus.bench.devices", "").isBlank() ? "files" : "devices");
         System.out.printf("rounds=%d%nseconds_per_measurement=%d%nsize_mb=%d%n", rounds, seconds, sizeMb);
     }
 

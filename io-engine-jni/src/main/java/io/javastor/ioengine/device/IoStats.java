@@ -12,7 +12,6 @@ public final class IoStats {
     /** Bucket i counts latencies in [2^i, 2^(i+1)) microseconds; bucket 0 also holds < 1 us. */
     public static final int BUCKETS = 24;
 
-    private final LongAdder[] ops = adders(Kind.values().length);
     private final LongAdder[] bytes = adders(Kind.values().length);
     private final LongAdder[] errors = adders(Kind.values().length);
     private final LongAdder[] nanos = adders(Kind.values().length);
@@ -34,7 +33,6 @@ public final class IoStats {
 
     public void record(Kind kind, long byteCount, long elapsedNanos, boolean ok) {
         int k = kind.ordinal();
-        ops[k].increment();
         if (!ok) {
             errors[k].increment();
             return;
@@ -46,8 +44,13 @@ public final class IoStats {
         latency[k][b].increment();
     }
 
+    /** Every op counted once: in its latency bucket, or as an error (no adder of its own: one less on the I/O path). */
     public long ops(Kind k) {
-        return ops[k.ordinal()].sum();
+        long n = errors[k.ordinal()].sum();
+        for (LongAdder b : latency[k.ordinal()]) {
+            n += b.sum();
+        }
+        return n;
     }
 
     public long bytes(Kind k) {

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Function;
 
 /**
@@ -469,6 +470,9 @@ public final class Nexus implements BlockDevice {
         private final CompletableFuture<Void> result = new CompletableFuture<>();
         private final AtomicInteger onlineDone = new AtomicInteger();
         private AtomicInteger pending;
+        /** 1 at index i once child i has answered (completed, failed or timed out). */
+        private AtomicIntegerArray answered;
+        private io.netty.util.Timeout timeout;
         private NexusChild[] targets;
         private ChildIo[] ios;
         private boolean[] wasOnline;
@@ -512,14 +516,44 @@ public final class Nexus implements BlockDevice {
                 return result;
             }
             pending = new AtomicInteger(k);
+            answered = new AtomicIntegerArray(k);
+            // One timeout for the whole fan-out rather than one per child: the children start together, and a
+            // timer entry (scheduled, cancelled and swept by the wheel's thread) per child write was a good part of
+            // what each extra replica cost. A child that has not answered when it fires fails as timed out.
+            int children = k;
+            timeout = TIMER.newTimeout(x -> {
+                for (int i = 0; i < children; i++) {
+                    answer(i, new BlockIoException(BlockIoException.ETIMEDOUT, op, ios[i].device.uri(), offset, length,
+                            "no answer within " + options.ioTimeout().toMillis() + " ms"));
+                }
+            }, options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
             // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
             try (SubmissionBatch together = SubmissionBatch.open()) {
                 for (int i = 0; i < k; i++) {
                     int idx = i;
-                    childCall(ios[i], op, offset, length, call).whenComplete((v, t) -> settle(idx, t));
+                    ChildIo io = ios[i];
+                    io.begin();
+                    CompletableFuture<Void> real;
+                    try {
+                        real = call.apply(io.device);
+                    } catch (RuntimeException e) {
+                        real = CompletableFuture.failedFuture(e);
+                    }
+                    // The device's own completion, whenever it comes (after a timeout too), ends the opening's count.
+                    real.whenComplete((v, t) -> {
+                        io.end();
+                        answer(idx, t);
+                    });
                 }
             }
             return result;
+        }
+
+        /** The first answer of child {@code i} (its completion or the timeout) settles it; a later one is dropped. */
+        private void answer(int i, Throwable t) {
+            if (answered.compareAndSet(i, 0, 1)) {
+                settle(i, t);
+            }
         }
 
         private void settle(int i, Throwable t) {
@@ -532,6 +566,7 @@ public final class Nexus implements BlockDevice {
                 missed(targets[i]);
             }
             if (pending.decrementAndGet() == 0) {
+                timeout.cancel();
                 finish();
             }
         }

@@ -250,8 +250,15 @@ public final class Replica implements BlockDevice {
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
-        CompletableFuture<Void> done = end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0);
-        return write ? done.whenComplete((v, t) -> writes.done()) : done;
+        IoStats.Kind kind = write ? IoStats.Kind.WRITE : IoStats.Kind.READ;
+        // One completion stage for the count, the stats and the write gate: this runs for every child of every write.
+        return f.whenComplete((v, t) -> {
+            finish();
+            stats.record(kind, len, System.nanoTime() - t0, t == null);
+            if (write) {
+                writes.done();
+            }
+        });
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
