@@ -430,16 +430,9 @@ public final class Nexus implements BlockDevice {
      */
     CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call,
                                       Runnable deviceDone) {
-        io.begin();
-        CompletableFuture<Void> real;
-        try {
-            real = call.apply(io.device);
-        } catch (RuntimeException e) {
-            real = CompletableFuture.failedFuture(e);
-        }
+        CompletableFuture<Void> real = issue(io, call);
         CompletableFuture<Void> out = new CompletableFuture<>();
-        io.netty.util.Timeout timeout = TIMER.newTimeout(x -> out.completeExceptionally(new BlockIoException(BlockIoException.ETIMEDOUT,
-                op, io.device.uri(), offset, length, "no answer within " + options.ioTimeout().toMillis() + " ms")),
+        io.netty.util.Timeout timeout = TIMER.newTimeout(x -> out.completeExceptionally(timedOut(io, op, offset, length)),
                 options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
         real.whenComplete((v, t) -> {
             io.end();
@@ -454,6 +447,21 @@ public final class Nexus implements BlockDevice {
             }
         });
         return out;
+    }
+
+    /** Starts one I/O on a child's opening, counted in it until the device answers; a throwing call is a failed I/O. */
+    private static CompletableFuture<Void> issue(ChildIo io, Function<BlockDevice, CompletableFuture<Void>> call) {
+        io.begin();
+        try {
+            return call.apply(io.device);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private BlockIoException timedOut(ChildIo io, String op, long offset, long length) {
+        return new BlockIoException(BlockIoException.ETIMEDOUT, op, io.device.uri(), offset, length,
+                "no answer within " + options.ioTimeout().toMillis() + " ms");
     }
 
     /** A data-changing I/O (or flush) sent to every child that takes writes; completes when all have answered. */
@@ -523,8 +531,7 @@ public final class Nexus implements BlockDevice {
             int children = k;
             timeout = TIMER.newTimeout(x -> {
                 for (int i = 0; i < children; i++) {
-                    answer(i, new BlockIoException(BlockIoException.ETIMEDOUT, op, ios[i].device.uri(), offset, length,
-                            "no answer within " + options.ioTimeout().toMillis() + " ms"));
+                    answer(i, timedOut(ios[i], op, offset, length));
                 }
             }, options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
             // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
@@ -532,15 +539,8 @@ public final class Nexus implements BlockDevice {
                 for (int i = 0; i < k; i++) {
                     int idx = i;
                     ChildIo io = ios[i];
-                    io.begin();
-                    CompletableFuture<Void> real;
-                    try {
-                        real = call.apply(io.device);
-                    } catch (RuntimeException e) {
-                        real = CompletableFuture.failedFuture(e);
-                    }
                     // The device's own completion, whenever it comes (after a timeout too), ends the opening's count.
-                    real.whenComplete((v, t) -> {
+                    issue(io, call).whenComplete((v, t) -> {
                         io.end();
                         answer(idx, t);
                     });
