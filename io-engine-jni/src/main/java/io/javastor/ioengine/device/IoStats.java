@@ -46,7 +46,12 @@ public final class IoStats {
 
     /** Every op counted once: in its latency bucket, or as an error (no adder of its own: one less on the I/O path). */
     public long ops(Kind k) {
-        long n = errors[k.ordinal()].sum();
+        return errors[k.ordinal()].sum() + completed(k);
+    }
+
+    /** The ops that succeeded (the latency histogram's count): read from the buckets alone, so it never goes down. */
+    public long completed(Kind k) {
+        long n = 0;
         for (LongAdder b : latency[k.ordinal()]) {
             n += b.sum();
         }

@@ -67,7 +67,7 @@ public class NexusMetrics {
             out.add(FunctionCounter.builder("javastor_nexus_io_bytes", s, x -> x.bytes(k)).tags(t).register(meters));
             out.add(FunctionCounter.builder("javastor_nexus_io_errors", s, x -> x.errors(k)).tags(t).register(meters));
             // ops count and total latency: rate(sum)/rate(count) is the mean latency.
-            out.add(FunctionTimer.builder("javastor_nexus_io_latency", s, x -> x.ops(k) - x.errors(k), x -> x.totalNanos(k),
+            out.add(FunctionTimer.builder("javastor_nexus_io_latency", s, x -> x.completed(k), x -> x.totalNanos(k),
                     TimeUnit.NANOSECONDS).tags(t).register(meters));
         }
         for (String state : NEXUS_STATES) {

@@ -98,7 +98,7 @@ public class StorageMetrics {
             out.add(FunctionCounter.builder("javastor_replica_io_bytes", s, x -> x.bytes(k)).tags(t).register(meters));
             out.add(FunctionCounter.builder("javastor_replica_io_errors", s, x -> x.errors(k)).tags(t).register(meters));
             // ops count and total latency: rate(sum)/rate(count) is the mean latency.
-            out.add(FunctionTimer.builder("javastor_replica_io_latency", s, x -> x.ops(k) - x.errors(k), x -> x.totalNanos(k), TimeUnit.NANOSECONDS)
+            out.add(FunctionTimer.builder("javastor_replica_io_latency", s, x -> x.completed(k), x -> x.totalNanos(k), TimeUnit.NANOSECONDS)
                     .tags(t).register(meters));
             if (k != Kind.READ && k != Kind.WRITE) {
                 continue;

@@ -480,7 +480,8 @@ public final class Nexus implements BlockDevice {
         private AtomicInteger pending;
         /** 1 at index i once child i has answered (completed, failed or timed out). */
         private AtomicIntegerArray answered;
-        private io.netty.util.Timeout timeout;
+        /** Volatile: the wheel's thread may settle the last child itself (the timeout firing) and must see it or null. */
+        private volatile io.netty.util.Timeout timeout;
         private NexusChild[] targets;
         private ChildIo[] ios;
         private boolean[] wasOnline;
@@ -531,7 +532,9 @@ public final class Nexus implements BlockDevice {
             int children = k;
             timeout = TIMER.newTimeout(x -> {
                 for (int i = 0; i < children; i++) {
-                    answer(i, timedOut(ios[i], op, offset, length));
+                    if (answered.get(i) == 0) {
+                        answer(i, timedOut(ios[i], op, offset, length));
+                    }
                 }
             }, options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
             // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
@@ -566,7 +569,10 @@ public final class Nexus implements BlockDevice {
                 missed(targets[i]);
             }
             if (pending.decrementAndGet() == 0) {
-                timeout.cancel();
+                io.netty.util.Timeout wheel = timeout; // null only when the timeout itself is settling (nothing to cancel)
+                if (wheel != null) {
+                    wheel.cancel();
+                }
                 finish();
             }
         }

@@ -253,10 +253,13 @@ public final class Replica implements BlockDevice {
         IoStats.Kind kind = write ? IoStats.Kind.WRITE : IoStats.Kind.READ;
         // One completion stage for the count, the stats and the write gate: this runs for every child of every write.
         return f.whenComplete((v, t) -> {
-            finish();
-            stats.record(kind, len, System.nanoTime() - t0, t == null);
-            if (write) {
-                writes.done();
+            try {
+                finish();
+                stats.record(kind, len, System.nanoTime() - t0, t == null);
+            } finally {
+                if (write) {
+                    writes.done();
+                }
             }
         });
     }

@@ -134,6 +134,7 @@ class CoreAgentApplicationTest {
         reg.register(node);
         assertThat(status("node-hb")).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
         assertThat(events("node-hb", "NodeOnline")).isEqualTo(2);
+        assertThat(events("node-hb", "NodeRestarted")).as("a node that sends no instance id is never taken as restarted").isZero();
 
         reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-hb").build());
         assertThat(status("node-hb")).isEqualTo(NodeStatus.NODE_STATUS_OFFLINE);
@@ -159,7 +160,9 @@ class CoreAgentApplicationTest {
         assertThat(events("node-rs", "NodeOnline")).as("it never went Offline").isEqualTo(1);
 
         reg.register(first.toBuilder().clearInstanceId().build());
-        assertThat(events("node-rs", "NodeRestarted")).as("a node that does not say is taken as the same").isEqualTo(1);
+        assertThat(events("node-rs", "NodeRestarted")).as("one that sends none now (a downgrade) restarted too").isEqualTo(2);
+        reg.register(first.toBuilder().clearInstanceId().build());
+        assertThat(events("node-rs", "NodeRestarted")).as("and it stays the same process").isEqualTo(2);
         reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-rs").build());
     }
 

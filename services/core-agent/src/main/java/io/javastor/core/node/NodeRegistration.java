@@ -103,9 +103,12 @@ public final class NodeRegistration {
         }
     }
 
-    /** Online, and the same process as the last heartbeat (or one of the two did not say which it is). */
+    /**
+     * Online, and the same process as the last heartbeat. A process never changes what it sends: an io-engine that
+     * sends no id is always "" (the same), and a change from none to one or back is an upgrade or a downgrade, a restart.
+     */
     private static boolean sameInstance(NodeStatus s, String instanceId) {
-        return s instanceof NodeStatus.Online o && (o.instance().isEmpty() || instanceId.isEmpty() || o.instance().equals(instanceId));
+        return s instanceof NodeStatus.Online o && o.instance().equals(instanceId);
     }
 
     public void deregister(String nodeId) {
