@@ -51,6 +51,7 @@ public final class NexusBench {
         // -Dnexus.bench.malloc=true (bench/nexus.sh --malloc): each pool on its own RAM disk in this process
         // (malloc://, SPDK's malloc bdev): no device and no kernel under the children, only the nexus's own cost.
         boolean malloc = Boolean.getBoolean("nexus.bench.malloc");
+        String childrenOn = malloc ? "malloc" : System.getProperty("nexus.bench.devices", "").isBlank() ? "files" : "devices";
         long poolMb = sizeMb + 64;
         Files.createDirectories(dir);
         Map<String, List<Double>> samples = new LinkedHashMap<>();
@@ -155,7 +156,7 @@ public final class NexusBench {
         if (med.containsKey("seqcopy_dd_mibps")) {
             System.out.printf("rebuild_vs_seqcopy=%.2f%n", med.get("rebuild_mibps") / med.get("seqcopy_dd_mibps"));
         }
-        System.out.printf("children_on=%s%n", malloc ? "malloc" : System.getProperty("nexus.bench.devices", "").isBlank() ? "files" : "devices");
+        System.out.printf("children_on=%s%n", childrenOn);
         System.out.printf("rounds=%d%nseconds_per_measurement=%d%nsize_mb=%d%n", rounds, seconds, sizeMb);
     }
 

@@ -127,14 +127,19 @@ final class AppCds {
     /** The archive a start of this exec jar made before, when it is whole; none is made. */
     static Optional<Path> archiveOf(Path execJar) throws IOException {
         Path jar = execJar.toAbsolutePath().normalize();
-        Path dir = jar.resolveSibling("cds").resolve(jar.getFileName().toString().replaceFirst("\\.jar$", ""));
+        Path dir = folderOf(jar);
         return Files.isDirectory(dir) ? whole(jar, dir).map(Launch::archive) : Optional.empty();
+    }
+
+    /** Where a jar's extraction and archive live: {@code target/cds/<jar without .jar>} beside it. */
+    private static Path folderOf(Path execJar) {
+        return execJar.resolveSibling("cds").resolve(execJar.getFileName().toString().replaceFirst("\\.jar$", ""));
     }
 
     /** The archive of this jar: the one made before when whole, else (when {@code train}) made now by a training run. */
     private static Optional<Launch> prepare(Path execJar, List<String> jvmOptions, List<String> args, boolean train) {
-        String name = execJar.getFileName().toString().replaceFirst("\\.jar$", "");
-        Path dir = execJar.resolveSibling("cds").resolve(name);
+        Path dir = folderOf(execJar);
+        String name = dir.getFileName().toString();
         try {
             Files.createDirectories(dir.getParent());
             // Another JVM (a second Maven run in the same tree) may be making it: one at a time, the second reuses it.

@@ -250,18 +250,7 @@ public final class Replica implements BlockDevice {
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
-        IoStats.Kind kind = write ? IoStats.Kind.WRITE : IoStats.Kind.READ;
-        // One completion stage for the count, the stats and the write gate: this runs for every child of every write.
-        return f.whenComplete((v, t) -> {
-            try {
-                finish();
-                stats.record(kind, len, System.nanoTime() - t0, t == null);
-            } finally {
-                if (write) {
-                    writes.done();
-                }
-            }
-        });
+        return end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0, write);
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
@@ -358,7 +347,7 @@ public final class Replica implements BlockDevice {
             return check;
         }
         long t0 = System.nanoTime();
-        return end(pool.sync(), IoStats.Kind.FLUSH, 0, t0);
+        return end(pool.sync(), IoStats.Kind.FLUSH, 0, t0, false);
     }
 
     @Override
@@ -401,8 +390,7 @@ public final class Replica implements BlockDevice {
             }
             off += n;
         }
-        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0)
-                .whenComplete((v, t) -> writes.done());
+        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0, true);
     }
 
     /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */
@@ -433,10 +421,20 @@ public final class Replica implements BlockDevice {
         }
     }
 
-    private CompletableFuture<Void> end(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0) {
+    /**
+     * Counts the I/O out when it completes, with its stats, and gives back the write gate {@code admitted}: one
+     * completion stage for all three, as this runs for every child of every write.
+     */
+    private CompletableFuture<Void> end(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0, boolean admitted) {
         return f.whenComplete((v, t) -> {
-            finish();
-            stats.record(kind, bytes, System.nanoTime() - t0, t == null);
+            try {
+                finish();
+                stats.record(kind, bytes, System.nanoTime() - t0, t == null);
+            } finally {
+                if (admitted) {
+                    writes.done();
+                }
+            }
         });
     }
 
