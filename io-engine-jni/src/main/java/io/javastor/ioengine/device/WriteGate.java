@@ -1,39 +1,49 @@
 package io.javastor.ioengine.device;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lets a device's writes be paused for a point-in-time operation (a snapshot): while paused, new writes wait (they do
  * not fail) and the pause completes once every write admitted before it has completed. Lock-free on the write path:
  * a write counts itself in first and then looks at the gate, so a pause never misses one.
  *
- * <p>Use: {@code CompletableFuture<Void> wait = gate.admit(); if (wait != null) retry after wait; ... gate.done()} when
+ * <p>Use: {@code int w = gate.admit(); if (w == WriteGate.HELD) retry after gate.whenOpen(); ... gate.done(w)} when
  * the admitted write completes.
  */
 public final class WriteGate {
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** What {@link #admit()} answers for a write held back. */
+    public static final int HELD = -1;
+
+    private final InFlightCount inFlight = new InFlightCount();
     /** Non-null while paused: what held-back writes wait for. */
     private volatile CompletableFuture<Void> gate;
     private volatile CompletableFuture<Void> drained;
 
-    /** Admits a write (returns null; call {@link #done()} when it completes) or returns what it must wait for first. */
-    public CompletableFuture<Void> admit() {
-        inFlight.incrementAndGet();
-        CompletableFuture<Void> g = gate;
-        if (g != null) {
-            done();
+    /**
+     * Admits a write: its ticket, to give to {@link #done(int)} when it completes; or {@link #HELD} while paused, and
+     * then the write waits for {@link #whenOpen()} and asks again.
+     */
+    public int admit() {
+        int ticket = inFlight.begin();
+        if (gate != null) {
+            done(ticket);
+            return HELD;
         }
-        return g;
+        return ticket;
     }
 
-    /** An admitted write completed. */
-    public void done() {
-        if (inFlight.decrementAndGet() == 0) {
-            CompletableFuture<Void> d = drained;
-            if (d != null) {
-                d.complete(null);
-            }
+    /** What a held-back write waits for before it asks again: done at once when no pause holds writes any more. */
+    public CompletableFuture<Void> whenOpen() {
+        CompletableFuture<Void> g = gate;
+        return g != null ? g : CompletableFuture.completedFuture(null);
+    }
+
+    /** The write admitted with this ticket completed. */
+    public void done(int ticket) {
+        inFlight.end(ticket);
+        CompletableFuture<Void> d = drained;
+        if (d != null && inFlight.sum() == 0) {
+            d.complete(null);
         }
     }
 
@@ -42,7 +52,7 @@ public final class WriteGate {
         CompletableFuture<Void> d = new CompletableFuture<>();
         gate = new CompletableFuture<>();
         drained = d;
-        if (inFlight.get() == 0) {
+        if (inFlight.sum() == 0) {
             d.complete(null);
         }
         return d;

@@ -3,7 +3,7 @@ package io.javastor.ioengine.nexus;
 import io.javastor.ioengine.device.BlockDevice;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import io.javastor.ioengine.device.InFlightCount;
 
 /**
  * One opening of a child's device and the I/O in flight on it. A child that faults and comes back gets a
@@ -14,7 +14,7 @@ final class ChildIo {
     final BlockDevice device;
     /** The device's instance when opened (see BlockDevice#instanceId): a re-opening must answer the same for a partial rebuild. */
     final String instance;
-    private final AtomicInteger outstanding = new AtomicInteger();
+    private final InFlightCount outstanding = new InFlightCount();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean retired;
 
@@ -23,24 +23,26 @@ final class ChildIo {
         this.instance = device.instanceId();
     }
 
-    void begin() {
-        outstanding.incrementAndGet();
+    /** Counts an I/O in; give what it returns to {@link #end(int)} when the device answers. */
+    int begin() {
+        return outstanding.begin();
     }
 
-    void end() {
-        if (outstanding.decrementAndGet() == 0 && retired) {
+    void end(int counted) {
+        outstanding.end(counted);
+        if (retired && outstanding.sum() == 0) {
             drained.complete(null);
         }
     }
 
-    int outstanding() {
-        return outstanding.get();
+    long outstanding() {
+        return outstanding.sum();
     }
 
     /** No new I/O will be issued here; the future completes when the last one in flight has finished. */
     CompletableFuture<Void> retire() {
         retired = true;
-        if (outstanding.get() == 0) {
+        if (outstanding.sum() == 0) {
             drained.complete(null);
         }
         return drained;

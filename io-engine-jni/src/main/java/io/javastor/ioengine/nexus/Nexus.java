@@ -316,13 +316,13 @@ public final class Nexus implements BlockDevice {
         }
         int start = Math.floorMod(readCursor.getAndIncrement(), n);
         NexusChild best = null;
-        int bestOutstanding = Integer.MAX_VALUE;
+        long bestOutstanding = Long.MAX_VALUE;
         for (int i = 0; i < n; i++) {
             NexusChild c = cs[(start + i) % n];
             if (!c.isOnline() || exclude.contains(c)) {
                 continue;
             }
-            int o = c.io().outstanding();
+            long o = c.io().outstanding();
             if (o < bestOutstanding) {
                 best = c;
                 bestOutstanding = o;
@@ -372,11 +372,11 @@ public final class Nexus implements BlockDevice {
     /** A data-changing I/O: held back while writes are paused, then under shared segment locks to every child that takes writes. */
     private CompletableFuture<Void> mirrored(String op, IoStats.Kind kind, long t0, long offset, long length,
                                              Function<BlockDevice, CompletableFuture<Void>> call) {
-        CompletableFuture<Void> held = writes.admit();
-        if (held != null) {
-            return held.thenCompose(v -> mirrored(op, kind, t0, offset, length, call));
+        int ticket = writes.admit();
+        if (ticket == WriteGate.HELD) {
+            return writes.whenOpen().thenCompose(v -> mirrored(op, kind, t0, offset, length, call));
         }
-        return mirroredAdmitted(op, kind, t0, offset, length, call).whenComplete((v, t) -> writes.done());
+        return mirroredAdmitted(op, kind, t0, offset, length, call).whenComplete((v, t) -> writes.done(ticket));
     }
 
     private CompletableFuture<Void> mirroredAdmitted(String op, IoStats.Kind kind, long t0, long offset, long length,
@@ -430,12 +430,13 @@ public final class Nexus implements BlockDevice {
      */
     CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call,
                                       Runnable deviceDone) {
+        int counted = io.begin();
         CompletableFuture<Void> real = issue(io, call);
         CompletableFuture<Void> out = new CompletableFuture<>();
         io.netty.util.Timeout timeout = TIMER.newTimeout(x -> out.completeExceptionally(timedOut(io, op, offset, length)),
                 options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
         real.whenComplete((v, t) -> {
-            io.end();
+            io.end(counted);
             timeout.cancel();
             if (deviceDone != null) {
                 deviceDone.run();
@@ -449,9 +450,11 @@ public final class Nexus implements BlockDevice {
         return out;
     }
 
-    /** Starts one I/O on a child's opening, counted in it until the device answers; a throwing call is a failed I/O. */
+    /**
+     * Starts one I/O on a child's opening, which the caller has counted in ({@link ChildIo#begin()}) and counts out when
+     * the device answers; a throwing call is a failed I/O.
+     */
     private static CompletableFuture<Void> issue(ChildIo io, Function<BlockDevice, CompletableFuture<Void>> call) {
-        io.begin();
         try {
             return call.apply(io.device);
         } catch (RuntimeException e) {
@@ -543,8 +546,9 @@ public final class Nexus implements BlockDevice {
                     int idx = i;
                     ChildIo io = ios[i];
                     // The device's own completion, whenever it comes (after a timeout too), ends the opening's count.
+                    int counted = io.begin();
                     issue(io, call).whenComplete((v, t) -> {
-                        io.end();
+                        io.end(counted);
                         answer(idx, t);
                     });
                 }

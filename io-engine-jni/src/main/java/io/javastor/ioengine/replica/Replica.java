@@ -2,6 +2,7 @@ package io.javastor.ioengine.replica;
 
 import io.javastor.ioengine.device.BlockDevice;
 import io.javastor.ioengine.device.IoStats;
+import io.javastor.ioengine.device.InFlightCount;
 import io.javastor.ioengine.device.WriteGate;
 import io.javastor.ioengine.device.BlockIoException;
 import io.javastor.ioengine.pool.Pool;
@@ -12,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -30,7 +30,7 @@ public final class Replica implements BlockDevice {
     /** Replaced (grown, snapshotted, merged into) under the pool's lock; read without locks on the hot path. */
     private volatile Mapping mapping;
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> allocating = new ConcurrentHashMap<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final InFlightCount inFlight = new InFlightCount();
     /** Paused while a snapshot changes who owns this replica's clusters. */
     private final WriteGate writes = new WriteGate();
     /** The pool's mutation version after this replica's last cluster allocation: committed once the pool's is as high. */
@@ -165,7 +165,7 @@ public final class Replica implements BlockDevice {
 
     public void markDestroyed() {
         destroyed = true;
-        if (inFlight.get() == 0) {
+        if (inFlight.sum() == 0) {
             drained.complete(null);
         }
     }
@@ -176,7 +176,7 @@ public final class Replica implements BlockDevice {
             drained.get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.UNAVAILABLE,
-                    "replica " + uuid() + " still has " + inFlight.get() + " I/Os in flight after 30 s");
+                    "replica " + uuid() + " still has " + inFlight.sum() + " I/Os in flight after 30 s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new io.javastor.ioengine.EngineException(io.javastor.ioengine.EngineException.Kind.UNAVAILABLE, "interrupted");
@@ -234,23 +234,23 @@ public final class Replica implements BlockDevice {
     }
 
     private CompletableFuture<Void> dataIo(long offset, ByteBuffer buf, boolean write, boolean fua) {
+        int ticket = NO_TICKET;
         if (write) {
-            CompletableFuture<Void> gate = writes.admit();
-            if (gate != null) {
-                return gate.thenCompose(v -> dataIo(offset, buf, true, fua));
+            ticket = writes.admit();
+            if (ticket == WriteGate.HELD) {
+                return writes.whenOpen().thenCompose(v -> dataIo(offset, buf, true, fua));
             }
         }
         int len = buf.remaining();
-        CompletableFuture<Void> check = begin(write ? "write" : "read", offset, len);
-        if (check != null) {
-            if (write) {
-                writes.done();
-            }
-            return check;
+        int counted = inFlight.begin();
+        CompletableFuture<Void> refused = refusal(write ? "write" : "read", offset, len);
+        if (refused != null) {
+            finish(counted, ticket);
+            return refused;
         }
         long t0 = System.nanoTime();
         CompletableFuture<Void> f = forEachCluster(offset, buf, write, fua);
-        return end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0, write);
+        return end(f, write ? IoStats.Kind.WRITE : IoStats.Kind.READ, len, t0, counted, ticket);
     }
 
     /** Splits an I/O at cluster boundaries; the common case (one cluster) allocates nothing extra. */
@@ -342,12 +342,14 @@ public final class Replica implements BlockDevice {
 
     @Override
     public CompletableFuture<Void> flush() {
-        CompletableFuture<Void> check = begin("flush", 0, 0);
-        if (check != null) {
-            return check;
+        int counted = inFlight.begin();
+        CompletableFuture<Void> refused = refusal("flush", 0, 0);
+        if (refused != null) {
+            finish(counted, NO_TICKET);
+            return refused;
         }
         long t0 = System.nanoTime();
-        return end(pool.sync(), IoStats.Kind.FLUSH, 0, t0, false);
+        return end(pool.sync(), IoStats.Kind.FLUSH, 0, t0, counted, NO_TICKET);
     }
 
     @Override
@@ -362,14 +364,15 @@ public final class Replica implements BlockDevice {
      */
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length) {
-        CompletableFuture<Void> gate = writes.admit();
-        if (gate != null) {
-            return gate.thenCompose(v -> writeZeroes(offset, length));
+        int ticket = writes.admit();
+        if (ticket == WriteGate.HELD) {
+            return writes.whenOpen().thenCompose(v -> writeZeroes(offset, length));
         }
-        CompletableFuture<Void> check = begin("write-zeroes", offset, length);
-        if (check != null) {
-            writes.done();
-            return check;
+        int counted = inFlight.begin();
+        CompletableFuture<Void> refused = refusal("write-zeroes", offset, length);
+        if (refused != null) {
+            finish(counted, ticket);
+            return refused;
         }
         long t0 = System.nanoTime();
         long cs = layout.clusterSize();
@@ -390,12 +393,17 @@ public final class Replica implements BlockDevice {
             }
             off += n;
         }
-        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0, true);
+        return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0, counted, ticket);
     }
 
-    /** Admits an I/O, or fails it. Counts first, then checks, so a destroy never misses an admitted I/O. */
-    private CompletableFuture<Void> begin(String op, long offset, long length) {
-        inFlight.incrementAndGet();
+    /** No write-gate ticket: reads and flushes do not pass the gate. */
+    private static final int NO_TICKET = WriteGate.HELD;
+
+    /**
+     * Why an I/O counted in (first, so a destroy never misses an admitted I/O) may not run, as its failed result; null
+     * when it may.
+     */
+    private CompletableFuture<Void> refusal(String op, long offset, long length) {
         BlockIoException refused = null;
         if (destroyed) {
             refused = new BlockIoException(BlockIoException.ESHUTDOWN, op, uri(), offset, length, "replica destroyed or pool closed");
@@ -408,32 +416,33 @@ public final class Replica implements BlockDevice {
                 refused = e;
             }
         }
-        if (refused == null) {
-            return null;
-        }
-        finish();
-        return CompletableFuture.failedFuture(refused);
+        return refused == null ? null : CompletableFuture.failedFuture(refused);
     }
 
-    private void finish() {
-        if (inFlight.decrementAndGet() == 0 && destroyed) {
-            drained.complete(null);
+    /** Counts an I/O out (and gives back its write-gate ticket, if it has one); the last one out of a destroyed replica drains it. */
+    private void finish(int counted, int ticket) {
+        try {
+            inFlight.end(counted);
+            if (destroyed && inFlight.sum() == 0) {
+                drained.complete(null);
+            }
+        } finally {
+            if (ticket != NO_TICKET) {
+                writes.done(ticket);
+            }
         }
     }
 
     /**
-     * Counts the I/O out when it completes, with its stats, and gives back the write gate {@code admitted}: one
-     * completion stage for all three, as this runs for every child of every write.
+     * Counts the I/O out when it completes, with its stats, and gives back its write-gate ticket: one completion
+     * stage for all three, as this runs for every child of every write.
      */
-    private CompletableFuture<Void> end(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0, boolean admitted) {
+    private CompletableFuture<Void> end(CompletableFuture<Void> f, IoStats.Kind kind, long bytes, long t0, int counted, int ticket) {
         return f.whenComplete((v, t) -> {
             try {
-                finish();
                 stats.record(kind, bytes, System.nanoTime() - t0, t == null);
             } finally {
-                if (admitted) {
-                    writes.done();
-                }
+                finish(counted, ticket);
             }
         });
     }

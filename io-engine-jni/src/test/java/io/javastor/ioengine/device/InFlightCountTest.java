@@ -1,0 +1,138 @@
+package io.javastor.ioengine.device;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The striped in-flight count the replicas, the nexus's children and the write gates drain on: I/Os counted in on
+ * some threads and out on others (as a reactor completes what event loops submitted) never let a drain check read 0
+ * while one is still in flight.
+ */
+class InFlightCountTest {
+
+    @Test
+    void countsInAndOutOnTheStripeItBeganOn() throws Exception {
+        InFlightCount count = new InFlightCount();
+        int a = count.begin();
+        int b = count.begin();
+        assertThat(count.sum()).isEqualTo(2);
+        // Ended on another thread, as a completion is: the stripe it was counted in on is the one it leaves.
+        CompletableFuture.runAsync(() -> count.end(a)).get(10, TimeUnit.SECONDS);
+        assertThat(count.sum()).isEqualTo(1);
+        count.end(b);
+        assertThat(count.sum()).isZero();
+    }
+
+    @Test
+    void aSumNeverReadsZeroWhileAnIoThatWasInFlightThroughoutStillIs() throws Exception {
+        InFlightCount count = new InFlightCount();
+        int pinned = count.begin(); // in flight for the whole run
+        int submitters = 4;
+        int perSubmitter = 100_000;
+        BlockingQueue<Integer> toComplete = new ArrayBlockingQueue<>(1024);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong sums = new AtomicLong();
+        AtomicLong lowest = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong lowestStripe = new AtomicLong(Long.MAX_VALUE);
+        List<Thread> threads = new ArrayList<>();
+        CountDownLatch submitted = new CountDownLatch(submitters);
+        for (int s = 0; s < submitters; s++) {
+            threads.add(new Thread(() -> {
+                for (int i = 0; i < perSubmitter; i++) {
+                    int stripe = count.begin();
+                    if ((i & 1) == 0) {
+                        count.end(stripe); // completed inline, as a RAM disk does
+                    } else {
+                        putUninterruptibly(toComplete, stripe); // completed by the "reactor"
+                    }
+                }
+                submitted.countDown();
+            }));
+        }
+        Thread reactor = new Thread(() -> {
+            while (!stop.get() || !toComplete.isEmpty()) {
+                try {
+                    Integer stripe = toComplete.poll(1, TimeUnit.MILLISECONDS);
+                    if (stripe != null) {
+                        count.end(stripe);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        });
+        Thread checker = new Thread(() -> {
+            while (!stop.get()) {
+                long n = count.sum();
+                sums.incrementAndGet();
+                lowest.accumulateAndGet(n, Math::min);
+                lowestStripe.accumulateAndGet(count.lowestStripe(), Math::min);
+            }
+        });
+        threads.add(reactor);
+        threads.add(checker);
+        threads.forEach(Thread::start);
+        assertThat(submitted.await(120, TimeUnit.SECONDS)).as("submitters finished").isTrue();
+        await().atMost(Duration.ofSeconds(60)).until(toComplete::isEmpty);
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(t.isAlive()).as(t.getName() + " ended").isFalse();
+        }
+        System.out.printf("InFlightCount: %d sums read beside %d I/Os, lowest %d, lowest stripe %d%n", sums.get(),
+                submitters * perSubmitter, lowest.get(), lowestStripe.get());
+        assertThat(sums.get()).as("sums read while I/Os came and went").isPositive();
+        assertThat(lowest.get()).as("the lowest sum read while one I/O stayed in flight").isGreaterThanOrEqualTo(1);
+        // Half the I/Os end on the reactor's thread: counted out where they were counted in, no stripe goes below zero.
+        assertThat(lowestStripe.get()).as("the lowest stripe seen").isGreaterThanOrEqualTo(0);
+        assertThat(count.sum()).isEqualTo(1);
+        count.end(pinned);
+        assertThat(count.sum()).isZero();
+    }
+
+    @Test
+    void aPauseCompletesOnlyOnceEveryAdmittedWriteIsDoneWhicheverThreadEndsIt() throws Exception {
+        WriteGate gate = new WriteGate();
+        int first = gate.admit();
+        int second = gate.admit();
+        assertThat(first).isNotEqualTo(WriteGate.HELD);
+        CompletableFuture<Void> drained = gate.pause();
+        assertThat(gate.admit()).as("a write during the pause").isEqualTo(WriteGate.HELD);
+        CompletableFuture<Void> open = gate.whenOpen();
+        assertThat(open).isNotDone();
+        CompletableFuture.runAsync(() -> gate.done(first)).get(10, TimeUnit.SECONDS);
+        assertThat(drained).as("one admitted write still in flight").isNotDone();
+        CompletableFuture.runAsync(() -> gate.done(second)).get(10, TimeUnit.SECONDS);
+        assertThat(drained).as("every admitted write done").isDone();
+        gate.resume();
+        assertThat(open).isDone();
+        assertThat(gate.whenOpen()).isDone();
+        int after = gate.admit();
+        assertThat(after).isNotEqualTo(WriteGate.HELD);
+        gate.done(after);
+        assertThat(gate.pause()).as("a pause with nothing in flight").isDone();
+    }
+
+    private static void putUninterruptibly(BlockingQueue<Integer> q, int v) {
+        try {
+            q.put(v);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
