@@ -1,8 +1,9 @@
 package io.javastor.ioengine.nexus;
 
+import io.netty.util.collection.LongObjectHashMap;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -15,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * A queued exclusive request blocks new shared ones, so a busy segment cannot starve the rebuild.
  *
  * <p>Asynchronous: acquiring returns {@code null} when granted at once (the hot path allocates nothing
- * but the map entry) or a future completed when granted. Deadlock-free because an exclusive holder
+ * but the entry: segment numbers are not boxed, and the waiter queues are made only when someone waits) or a
+ * future completed when granted. Deadlock-free because an exclusive holder
  * (a rebuild copying one segment) never waits for anything else while holding it.
  */
 final class SegmentLocks {
@@ -24,17 +26,44 @@ final class SegmentLocks {
     private static final class Entry {
         int shared;
         boolean exclusive;
-        final ArrayDeque<CompletableFuture<Void>> sharedWaiters = new ArrayDeque<>(0);
-        final ArrayDeque<CompletableFuture<Void>> exclusiveWaiters = new ArrayDeque<>(0);
+        /** Made when the first writer waits, as {@link #exclusiveWaiters} when the first copy does: a write that waits for nothing makes neither. */
+        ArrayDeque<CompletableFuture<Void>> sharedWaiters;
+        ArrayDeque<CompletableFuture<Void>> exclusiveWaiters;
 
         boolean idle() {
-            return shared == 0 && !exclusive && sharedWaiters.isEmpty() && exclusiveWaiters.isEmpty();
+            return shared == 0 && !exclusive && !hasSharedWaiters() && !hasExclusiveWaiters();
+        }
+
+        boolean hasSharedWaiters() {
+            return sharedWaiters != null && !sharedWaiters.isEmpty();
+        }
+
+        boolean hasExclusiveWaiters() {
+            return exclusiveWaiters != null && !exclusiveWaiters.isEmpty();
+        }
+
+        CompletableFuture<Void> waitShared() {
+            if (sharedWaiters == null) {
+                sharedWaiters = new ArrayDeque<>(2);
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            sharedWaiters.add(f);
+            return f;
+        }
+
+        CompletableFuture<Void> waitExclusive() {
+            if (exclusiveWaiters == null) {
+                exclusiveWaiters = new ArrayDeque<>(2);
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            exclusiveWaiters.add(f);
+            return f;
         }
     }
 
     private final int segmentShift;
     @SuppressWarnings("unchecked")
-    private final HashMap<Long, Entry>[] stripes = new HashMap[STRIPES];
+    private final LongObjectHashMap<Entry>[] stripes = new LongObjectHashMap[STRIPES];
 
     SegmentLocks(int segmentSize) {
         if (Integer.bitCount(segmentSize) != 1) {
@@ -42,7 +71,7 @@ final class SegmentLocks {
         }
         this.segmentShift = Integer.numberOfTrailingZeros(segmentSize);
         for (int i = 0; i < STRIPES; i++) {
-            stripes[i] = new HashMap<>();
+            stripes[i] = new LongObjectHashMap<>();
         }
     }
 
@@ -54,7 +83,7 @@ final class SegmentLocks {
         return (offset + Math.max(length, 1) - 1) >>> segmentShift;
     }
 
-    private HashMap<Long, Entry> stripe(long segment) {
+    private LongObjectHashMap<Entry> stripe(long segment) {
         return stripes[(int) (segment & (STRIPES - 1))];
     }
 
@@ -74,34 +103,32 @@ final class SegmentLocks {
     }
 
     private CompletableFuture<Void> sharedOne(long segment) {
-        HashMap<Long, Entry> m = stripe(segment);
+        LongObjectHashMap<Entry> m = stripe(segment);
         synchronized (m) {
             Entry e = m.get(segment);
             if (e == null) {
                 e = new Entry();
                 m.put(segment, e);
             }
-            if (!e.exclusive && e.exclusiveWaiters.isEmpty()) {
+            if (!e.exclusive && !e.hasExclusiveWaiters()) {
                 e.shared++;
                 return null;
             }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            e.sharedWaiters.add(f);
-            return f;
+            return e.waitShared();
         }
     }
 
     void releaseShared(long first, long last) {
         for (long s = first; s <= last; s++) {
             CompletableFuture<Void> grant = null;
-            HashMap<Long, Entry> m = stripe(s);
+            LongObjectHashMap<Entry> m = stripe(s);
             synchronized (m) {
                 Entry e = m.get(s);
                 if (e == null || e.shared == 0) {
                     throw new IllegalStateException("segment " + s + " released without a shared hold");
                 }
                 if (--e.shared == 0) {
-                    if (!e.exclusiveWaiters.isEmpty()) {
+                    if (e.hasExclusiveWaiters()) {
                         e.exclusive = true;
                         grant = e.exclusiveWaiters.poll();
                     } else if (e.idle()) {
@@ -117,7 +144,7 @@ final class SegmentLocks {
 
     /** Exclusive hold on one segment; the future completes when granted. */
     CompletableFuture<Void> acquireExclusive(long segment) {
-        HashMap<Long, Entry> m = stripe(segment);
+        LongObjectHashMap<Entry> m = stripe(segment);
         synchronized (m) {
             Entry e = m.get(segment);
             if (e == null) {
@@ -128,27 +155,25 @@ final class SegmentLocks {
                 e.exclusive = true;
                 return CompletableFuture.completedFuture(null);
             }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            e.exclusiveWaiters.add(f);
-            return f;
+            return e.waitExclusive();
         }
     }
 
     void releaseExclusive(long segment) {
         List<CompletableFuture<Void>> grants = new ArrayList<>(2);
-        HashMap<Long, Entry> m = stripe(segment);
+        LongObjectHashMap<Entry> m = stripe(segment);
         synchronized (m) {
             Entry e = m.get(segment);
             if (e == null || !e.exclusive) {
                 throw new IllegalStateException("segment " + segment + " released without an exclusive hold");
             }
             e.exclusive = false;
-            if (!e.sharedWaiters.isEmpty()) {
+            if (e.hasSharedWaiters()) {
                 // Writers waited behind the copy: let them all in before the next copy of this segment.
                 e.shared += e.sharedWaiters.size();
                 grants.addAll(e.sharedWaiters);
                 e.sharedWaiters.clear();
-            } else if (!e.exclusiveWaiters.isEmpty()) {
+            } else if (e.hasExclusiveWaiters()) {
                 e.exclusive = true;
                 grants.add(e.exclusiveWaiters.poll());
             } else {
@@ -161,7 +186,7 @@ final class SegmentLocks {
     /** Segments with a hold or a waiter (tests: nothing leaks). */
     int activeSegments() {
         int n = 0;
-        for (HashMap<Long, Entry> m : stripes) {
+        for (LongObjectHashMap<Entry> m : stripes) {
             synchronized (m) {
                 n += m.size();
             }
