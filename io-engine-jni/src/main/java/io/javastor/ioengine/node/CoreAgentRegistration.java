@@ -100,7 +100,7 @@ public class CoreAgentRegistration {
         timer.shutdownNow();
         try {
             RegistrationGrpc.newBlockingStub(agents.channel()).withDeadlineAfter(2, TimeUnit.SECONDS)
-                    .deregister(DeregisterRequest.newBuilder().setNodeId(props.nodeName()).build());
+                    .deregister(DeregisterRequest.newBuilder().setNodeId(props.nodeName()).setInstanceId(instanceId).build());
         } catch (StatusRuntimeException e) {
             LOG.info("node={} deregistration skipped: {}", props.nodeName(), e.getStatus());
         }

@@ -167,6 +167,28 @@ class CoreAgentApplicationTest {
     }
 
     @Test
+    void aDeregistrationFromAnEarlierProcessLeavesTheRestartedNodeOnline() {
+        var reg = registrationAs("node-dr");
+        RegisterRequest first = registration("node-dr").toBuilder().setInstanceId("instance-1").build();
+        reg.register(first);
+        // Restarted, and the new process registered before the old one's last call (its deregistration) arrived.
+        reg.register(first.toBuilder().setInstanceId("instance-2").build());
+        reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-dr").setInstanceId("instance-1").build());
+        assertThat(status("node-dr")).as("the new process is the node now").isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
+        assertThat(events("node-dr", "NodeOffline")).isZero();
+
+        reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-dr").setInstanceId("instance-2").build());
+        assertThat(status("node-dr")).as("the process that is the node stopped").isEqualTo(NodeStatus.NODE_STATUS_OFFLINE);
+        assertThat(events("node-dr", "NodeOffline")).isEqualTo(1);
+
+        reg.register(first.toBuilder().setInstanceId("instance-3").build());
+        reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-dr").build());
+        assertThat(status("node-dr")).as("one that names no instance (an older io-engine) is whichever runs")
+                .isEqualTo(NodeStatus.NODE_STATUS_OFFLINE);
+        assertThat(events("node-dr", "NodeOffline")).isEqualTo(2);
+    }
+
+    @Test
     void badRegistrationNamesTheField() {
         var reg = registrationAs("node-x");
         // No certificate can name an id that is not a DNS name, so such an id is refused for the caller's identity.

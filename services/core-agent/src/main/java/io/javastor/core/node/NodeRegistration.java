@@ -111,17 +111,32 @@ public final class NodeRegistration {
         return s instanceof NodeStatus.Online o && o.instance().equals(instanceId);
     }
 
-    public void deregister(String nodeId) {
+    /**
+     * An orderly shutdown of the node's io-engine process {@code instanceId} ("": whichever process the node is now):
+     * Offline at once, unless another process of the node has registered since (its restart overtook this call), which
+     * stays Online.
+     */
+    public void deregister(String nodeId, String instanceId) {
         if (nodeId == null || !NODE_ID.matcher(nodeId).matches()) {
             throw new CoreException.InvalidArgument("node_id", "must be 1-63 lowercase letters, digits, '-' or '.'");
         }
-        NodeState before = registry.update(nodeId, s -> s.withStatus(new NodeStatus.Offline(lastHeartbeat(s.status()), "deregistered")));
+        NodeState before = registry.update(nodeId, s -> laterInstance(s.status(), instanceId)
+                ? s
+                : s.withStatus(new NodeStatus.Offline(lastHeartbeat(s.status()), "deregistered")));
         if (before == null) {
             throw new CoreException.NotFound("node " + nodeId + ": not registered");
         }
-        if (!(before.status() instanceof NodeStatus.Offline)) {
+        if (laterInstance(before.status(), instanceId)) {
+            log.info("deregistration of an earlier process ignored nodeId={} instance={} online={}", nodeId, instanceId,
+                    ((NodeStatus.Online) before.status()).instance());
+        } else if (!(before.status() instanceof NodeStatus.Offline)) {
             events.record("node", nodeId, "NodeOffline", Severity.WARNING, "node deregistered (orderly shutdown)");
         }
+    }
+
+    /** Online as another process than the one that deregisters (which names itself). */
+    private static boolean laterInstance(NodeStatus s, String deregistering) {
+        return !deregistering.isEmpty() && s instanceof NodeStatus.Online o && !o.instance().equals(deregistering);
     }
 
     /** Marks Offline every Online node whose last heartbeat is older than the timeout; returns their ids. */

@@ -49,7 +49,7 @@ public class RegistrationApi extends RegistrationGrpc.RegistrationImplBase {
     @Override
     public void deregister(DeregisterRequest request, StreamObserver<DeregisterResponse> response) {
         requireCallerIs(request.getNodeId());
-        registration.deregister(request.getNodeId());
+        registration.deregister(request.getNodeId(), request.getInstanceId());
         response.onNext(DeregisterResponse.getDefaultInstance());
         response.onCompleted();
     }
