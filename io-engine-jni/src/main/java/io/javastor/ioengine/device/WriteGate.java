@@ -40,6 +40,9 @@ public final class WriteGate {
 
     /** The write admitted with this ticket completed. */
     public void done(int ticket) {
+        if (ticket < 0) {
+            throw new IllegalArgumentException("not a write-gate ticket: " + ticket);
+        }
         inFlight.end(ticket);
         CompletableFuture<Void> d = drained;
         if (d != null && inFlight.sum() == 0) {

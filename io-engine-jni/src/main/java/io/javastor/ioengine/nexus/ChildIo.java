@@ -1,9 +1,9 @@
 package io.javastor.ioengine.nexus;
 
 import io.javastor.ioengine.device.BlockDevice;
+import io.javastor.ioengine.device.InFlightCount;
 
 import java.util.concurrent.CompletableFuture;
-import io.javastor.ioengine.device.InFlightCount;
 
 /**
  * One opening of a child's device and the I/O in flight on it. A child that faults and comes back gets a
@@ -28,6 +28,7 @@ final class ChildIo {
         return outstanding.begin();
     }
 
+    /** Counts out the I/O {@link #begin()} counted in; the last one out of a retired opening drains it. */
     void end(int counted) {
         outstanding.end(counted);
         if (retired && outstanding.sum() == 0) {

@@ -74,7 +74,6 @@ public final class Nexus implements BlockDevice {
     private volatile NexusChild[] children = new NexusChild[0];
     private final Map<String, NexusRebuildJob> rebuilds = new ConcurrentHashMap<>();
     private final List<RebuildStats> history = new ArrayList<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
     private final IoStats stats = new IoStats();
     private final AtomicInteger readCursor = new AtomicInteger();
     private final Object admin = new Object();
@@ -253,10 +252,7 @@ public final class Nexus implements BlockDevice {
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         readFrom(offset, dst, new ArrayList<>(2), result, null);
-        return result.whenComplete((v, t) -> {
-            inFlight.decrementAndGet();
-            stats.record(IoStats.Kind.READ, len, System.nanoTime() - t0, t == null);
-        });
+        return result.whenComplete((v, t) -> stats.record(IoStats.Kind.READ, len, System.nanoTime() - t0, t == null));
     }
 
     /** I/O counters and latency of this nexus as its users see it (exported as per-nexus metrics). */
@@ -412,7 +408,6 @@ public final class Nexus implements BlockDevice {
                 return CompletableFuture.failedFuture(e);
             }
         }
-        inFlight.incrementAndGet();
         return null;
     }
 
@@ -548,8 +543,13 @@ public final class Nexus implements BlockDevice {
                     // The device's own completion, whenever it comes (after a timeout too), ends the opening's count.
                     int counted = io.begin();
                     issue(io, call).whenComplete((v, t) -> {
-                        io.end(counted);
-                        answer(idx, t);
+                        // Settled (a failure marked in the child's dirty log) before it is counted out: a re-add
+                        // waiting for the old opening to drain must not snapshot the log before the mark is in it.
+                        try {
+                            answer(idx, t);
+                        } finally {
+                            io.end(counted);
+                        }
                     });
                 }
             }
@@ -585,7 +585,6 @@ public final class Nexus implements BlockDevice {
             if (locked) {
                 locks.releaseShared(first, last);
             }
-            inFlight.decrementAndGet();
             String fenced = fencedBy;
             if (fenced != null) {
                 // A newer target owns the children: what reached some of them is not acknowledged (an unacknowledged write).

@@ -396,8 +396,8 @@ public final class Replica implements BlockDevice {
         return end(CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)), IoStats.Kind.WRITE_ZEROES, length, t0, counted, ticket);
     }
 
-    /** No write-gate ticket: reads and flushes do not pass the gate. */
-    private static final int NO_TICKET = WriteGate.HELD;
+    /** No write-gate ticket (reads and flushes do not pass the gate): never a ticket, as tickets are stripe offsets, >= 16. */
+    private static final int NO_TICKET = -1;
 
     /**
      * Why an I/O counted in (first, so a destroy never misses an admitted I/O) may not run, as its failed result; null

@@ -32,7 +32,39 @@ class InFlightCountTest {
         // Ended on another thread, as a completion is: the stripe it was counted in on is the one it leaves.
         CompletableFuture.runAsync(() -> count.end(a)).get(10, TimeUnit.SECONDS);
         assertThat(count.sum()).isEqualTo(1);
+        assertThat(count.lowestStripe()).as("no stripe below zero after an end on another thread").isGreaterThanOrEqualTo(0);
         count.end(b);
+        assertThat(count.sum()).isZero();
+    }
+
+    @Test
+    void everyStripeIsSummed() throws Exception {
+        InFlightCount count = new InFlightCount();
+        int threads = 64; // more than the most stripes (16): every stripe has an I/O of some thread
+        CountDownLatch begun = new CountDownLatch(threads);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> all = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(() -> {
+                int stripe = count.begin();
+                begun.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    count.end(stripe);
+                }
+            });
+            all.add(t);
+            t.start();
+        }
+        assertThat(begun.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(count.sum()).as("one I/O in flight per thread").isEqualTo(threads);
+        release.countDown();
+        for (Thread t : all) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+        }
         assertThat(count.sum()).isZero();
     }
 
@@ -125,6 +157,47 @@ class InFlightCountTest {
         assertThat(after).isNotEqualTo(WriteGate.HELD);
         gate.done(after);
         assertThat(gate.pause()).as("a pause with nothing in flight").isDone();
+    }
+
+    @Test
+    void aPauseUnderConcurrentWritesCompletesOnlyWhenNoAdmittedWriteIsRunning() throws Exception {
+        WriteGate gate = new WriteGate();
+        AtomicLong running = new AtomicLong(); // admitted and not yet done, counted by the writers themselves
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong writes = new AtomicLong();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            Thread t = new Thread(() -> {
+                while (!stop.get()) {
+                    int ticket = gate.admit();
+                    if (ticket == WriteGate.HELD) {
+                        gate.whenOpen().join();
+                        continue;
+                    }
+                    running.incrementAndGet();
+                    writes.incrementAndGet();
+                    running.decrementAndGet();
+                    gate.done(ticket);
+                }
+            });
+            writers.add(t);
+            t.start();
+        }
+        int pauses = 2_000;
+        long runningAtDrain = 0;
+        for (int p = 0; p < pauses; p++) {
+            gate.pause().get(30, TimeUnit.SECONDS);
+            runningAtDrain = Math.max(runningAtDrain, running.get());
+            gate.resume();
+        }
+        stop.set(true);
+        for (Thread t : writers) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(t.isAlive()).as(t.getName() + " ended").isFalse();
+        }
+        System.out.printf("WriteGate: %d pauses beside %d writes%n", pauses, writes.get());
+        assertThat(writes.get()).as("writes went on between the pauses").isPositive();
+        assertThat(runningAtDrain).as("admitted writes still running when a pause had drained").isZero();
     }
 
     private static void putUninterruptibly(BlockingQueue<Integer> q, int v) {
