@@ -69,7 +69,7 @@ public class CoreAgentRegistration {
                 intervalMs = resp.getHeartbeatIntervalMs();
             }
             if (!registered) {
-                // ./javastor up waits for this line from a node it started (wait_registered)
+                // ./javastor up waits for this line in a running node's log (wait_registered): keep it
                 LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), agent, intervalMs);
             }
             registered = true;
