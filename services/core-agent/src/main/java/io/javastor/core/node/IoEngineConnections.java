@@ -44,13 +44,16 @@ public final class IoEngineConnections implements AutoCloseable {
     }
 
     /**
-     * A node that just registered is listening again: reconnect now instead of waiting out gRPC's
-     * reconnect backoff (up to minutes) from when it was gone.
+     * A node that just registered (back Online, or a new process) is listening again: the next call gets a new channel
+     * instead of the old one's reconnect back-off (up to minutes) from when it was gone. Resetting the old channel's
+     * back-off was not enough: a call made right after still found it in TRANSIENT_FAILURE and failed at once
+     * (UNAVAILABLE), so the inventory re-read that follows a restart failed and the node's pools stayed "not Online"
+     * until the next poll. Calls in flight on the old channel finish (it shuts down gracefully).
      */
     public void reconnect(String nodeId) {
-        Connection c = connections.get(nodeId);
+        Connection c = connections.remove(nodeId);
         if (c != null) {
-            c.channel().resetConnectBackoff();
+            c.channel().shutdown();
         }
     }
 
