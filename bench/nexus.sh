@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nexus overhead and rebuild speed:  bench/run nexus [--ram-disks|--malloc] [DIR] [SIZE_MB] [ROUNDS] [SECONDS]
-# 4 KiB random writes through a nexus with 1 and with 3 local children (thick replicas on pool files of one disk,
+# 4 KiB random writes (and QD32 random reads) through a nexus with 1 and with 3 local children (thick replicas on pool files of one disk,
 # filled first): QD32 IOPS and QD1 latency, alternating order; then a full rebuild against dd copying the same
 # bytes between the same files (O_DIRECT). Medians; ends with three_vs_one_replica_write_iops and rebuild_vs_seqcopy.
 # --ram-disks: the four pools on four loop devices over files in /dev/shm (needs root), so the children do not

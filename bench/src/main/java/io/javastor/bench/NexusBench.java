@@ -107,11 +107,15 @@ public final class NexusBench {
                     double cpuUsPerIo = (processCpuNanos() - cpu0) / 1e3 / (qd32.iops() * (System.nanoTime() - t0) / 1e9);
                     add(samples, k + "_randwrite_qd32_cpu_us_per_io", cpuUsPerIo);
                     RandomIoLoad.Result qd1 = load(n, 1, size, seconds, round);
+                    // Reads go to one child, the least busy: three children should read at least as fast as one.
+                    RandomIoLoad.Result reads = load(n, 32, size, seconds, round, 1.0);
+                    add(samples, k + "_randread_qd32_iops", reads.iops());
+                    add(samples, k + "_randread_qd32_cpu_us_per_io", reads.cpuMicrosPerIo());
                     add(samples, k + "_randwrite_qd32_iops", qd32.iops());
                     add(samples, k + "_randwrite_qd1_p50_us", qd1.p50Micros());
                     add(samples, k + "_randwrite_qd1_p99_us", qd1.p99Micros());
-                    System.out.printf("# round %d %s: qd32 %.0f IOPS (%.1f us CPU/IO), qd1 p50 %.1f us%n", round, k, qd32.iops(), cpuUsPerIo,
-                            qd1.p50Micros());
+                    System.out.printf("# round %d %s: qd32 %.0f IOPS (%.1f us CPU/IO), qd1 p50 %.1f us, qd32 reads %.0f IOPS%n", round, k,
+                            qd32.iops(), cpuUsPerIo, qd1.p50Micros(), reads.iops());
                 }
             }
             one.destroy();
@@ -153,6 +157,7 @@ public final class NexusBench {
         med.forEach((k, v) -> System.out.printf("%s=%.1f%n", k, v));
         System.out.printf("three_vs_one_replica_qd1_write_latency=%.2f%n", med.get("nexus3_randwrite_qd1_p50_us") / med.get("nexus1_randwrite_qd1_p50_us"));
         System.out.printf("three_vs_one_replica_write_iops=%.2f%n", med.get("nexus3_randwrite_qd32_iops") / med.get("nexus1_randwrite_qd32_iops"));
+        System.out.printf("three_vs_one_replica_read_iops=%.2f%n", med.get("nexus3_randread_qd32_iops") / med.get("nexus1_randread_qd32_iops"));
         if (med.containsKey("seqcopy_dd_mibps")) {
             System.out.printf("rebuild_vs_seqcopy=%.2f%n", med.get("rebuild_mibps") / med.get("seqcopy_dd_mibps"));
         }
@@ -161,8 +166,13 @@ public final class NexusBench {
     }
 
     private static RandomIoLoad.Result load(BlockDevice d, int qd, long size, int seconds, int round) throws InterruptedException {
+        return load(d, qd, size, seconds, round, 0.0);
+    }
+
+    private static RandomIoLoad.Result load(BlockDevice d, int qd, long size, int seconds, int round, double readFraction)
+            throws InterruptedException {
         RandomIoLoad.Result r = RandomIoLoad.run(d, new RandomIoLoad.Options(4096, qd, Duration.ofSeconds(1), Duration.ofSeconds(seconds),
-                0.0, 0, size, round * 100L + qd));
+                readFraction, 0, size, round * 100L + qd));
         if (r.errors() > 0) {
             throw new IllegalStateException("I/O errors through " + d.uri() + ": " + r.firstError());
         }
