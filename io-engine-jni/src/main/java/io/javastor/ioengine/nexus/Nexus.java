@@ -48,7 +48,7 @@ import java.util.function.Function;
  */
 public final class Nexus implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(Nexus.class);
-    /** Per-I/O timeouts: a wheel makes scheduling and cancelling O(1) and lock-free on the I/O path. */
+    /** Pause leases and each nexus's sweep of its child I/Os past their deadline ({@link IoDeadlines}). */
     private static final io.netty.util.HashedWheelTimer TIMER = new io.netty.util.HashedWheelTimer(r -> {
         Thread th = new Thread(r, "nexus-io-timeout");
         th.setDaemon(true);
@@ -90,6 +90,9 @@ public final class Nexus implements BlockDevice {
     private long activePause;
     private long pauseSeq;
     private io.netty.util.Timeout pauseLease;
+    /** Child I/Os in flight and when each is due: see {@link #childCall} and {@link FanOut}. */
+    private final IoDeadlines deadlines;
+    private final long sweepPeriodNanos;
 
     private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger,
                   long reservationKey) {
@@ -103,6 +106,26 @@ public final class Nexus implements BlockDevice {
         this.locks = new SegmentLocks(options.segmentSize());
         this.segments = (size + options.segmentSize() - 1) / options.segmentSize();
         this.state = new NexusState.Online("created", Instant.now());
+        this.deadlines = new IoDeadlines(options.ioTimeout().toNanos());
+        // An I/O is timed out at most a period after its deadline: an eighth of the timeout, 250 ms at most (the default
+        // timeout is 10 s), as the NVMe/TCP host's queues scan theirs.
+        this.sweepPeriodNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(options.ioTimeout().toNanos() / 8,
+                TimeUnit.MILLISECONDS.toNanos(250)));
+    }
+
+    /**
+     * Times out the child I/Os past their deadline, and comes back a period later: until the nexus is shut down with
+     * nothing left in flight (an I/O of a hung child still expires after the shutdown).
+     */
+    private void sweepDeadlines() {
+        try {
+            deadlines.sweep(System.nanoTime());
+        } catch (RuntimeException e) {
+            LOG.error("nexus={}: failing a timed-out child I/O failed", uuid, e);
+        }
+        if (!(state instanceof NexusState.Shutdown) || !deadlines.isEmpty()) {
+            TIMER.newTimeout(t -> sweepDeadlines(), sweepPeriodNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     /**
@@ -157,6 +180,7 @@ public final class Nexus implements BlockDevice {
                 n.addToChildren(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
                         new ChildState.Online("created with the nexus", Instant.now())));
             }
+            n.sweepDeadlines();
             LOG.info("nexus={} created: {} bytes, block size {}, children {}", uuid, size, bs, childUris);
             return n;
         } catch (RuntimeException e) {
@@ -426,23 +450,42 @@ public final class Nexus implements BlockDevice {
     CompletableFuture<Void> childCall(ChildIo io, String op, long offset, long length, Function<BlockDevice, CompletableFuture<Void>> call,
                                       Runnable deviceDone) {
         int counted = io.begin();
-        CompletableFuture<Void> real = issue(io, call);
-        CompletableFuture<Void> out = new CompletableFuture<>();
-        io.netty.util.Timeout timeout = TIMER.newTimeout(x -> out.completeExceptionally(timedOut(io, op, offset, length)),
-                options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        real.whenComplete((v, t) -> {
+        ChildCall c = new ChildCall(io, op, offset, length);
+        deadlines.track(c);
+        issue(io, call).whenComplete((v, t) -> {
             io.end(counted);
-            timeout.cancel();
+            deadlines.untrack(c);
             if (deviceDone != null) {
                 deviceDone.run();
             }
             if (t == null) {
-                out.complete(null);
+                c.out.complete(null);
             } else {
-                out.completeExceptionally(t);
+                c.out.completeExceptionally(t);
             }
         });
-        return out;
+        return c.out;
+    }
+
+    /** One child I/O of {@link #childCall}: its result, failed as timed out if the child has not answered by the deadline. */
+    private final class ChildCall extends IoDeadlines.Entry {
+        final CompletableFuture<Void> out = new CompletableFuture<>();
+        private final ChildIo io;
+        private final String op;
+        private final long offset;
+        private final long length;
+
+        ChildCall(ChildIo io, String op, long offset, long length) {
+            this.io = io;
+            this.op = op;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        void expire() {
+            out.completeExceptionally(timedOut(io, op, offset, length));
+        }
     }
 
     /**
@@ -463,7 +506,7 @@ public final class Nexus implements BlockDevice {
     }
 
     /** A data-changing I/O (or flush) sent to every child that takes writes; completes when all have answered. */
-    private final class FanOut {
+    private final class FanOut extends IoDeadlines.Entry {
         private final String op;
         private final IoStats.Kind kind;
         /** When the user asked: the latency in this nexus's stats is what the user saw, lock waits included. */
@@ -478,8 +521,8 @@ public final class Nexus implements BlockDevice {
         private AtomicInteger pending;
         /** 1 at index i once child i has answered (completed, failed or timed out). */
         private AtomicIntegerArray answered;
-        /** Volatile: the wheel's thread may settle the last child itself (the timeout firing) and must see it or null. */
-        private volatile io.netty.util.Timeout timeout;
+        /** How many children it was sent to (the first entries of the arrays below). */
+        private int sent;
         private NexusChild[] targets;
         private ChildIo[] ios;
         private boolean[] wasOnline;
@@ -524,17 +567,10 @@ public final class Nexus implements BlockDevice {
             }
             pending = new AtomicInteger(k);
             answered = new AtomicIntegerArray(k);
-            // One timeout for the whole fan-out rather than one per child: the children start together, and a
-            // timer entry (scheduled, cancelled and swept by the wheel's thread) per child write was a good part of
-            // what each extra replica cost. A child that has not answered when it fires fails as timed out.
-            int children = k;
-            timeout = TIMER.newTimeout(x -> {
-                for (int i = 0; i < children; i++) {
-                    if (answered.get(i) == 0) {
-                        answer(i, timedOut(ios[i], op, offset, length));
-                    }
-                }
-            }, options.ioTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            sent = k;
+            // One deadline for the whole fan-out rather than one per child: the children start together. A child that
+            // has not answered when it passes fails as timed out (expire, below).
+            deadlines.track(this);
             // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
             try (SubmissionBatch together = SubmissionBatch.open()) {
                 for (int i = 0; i < k; i++) {
@@ -556,6 +592,15 @@ public final class Nexus implements BlockDevice {
             return result;
         }
 
+        @Override
+        void expire() {
+            for (int i = 0; i < sent; i++) {
+                if (answered.get(i) == 0) {
+                    answer(i, timedOut(ios[i], op, offset, length));
+                }
+            }
+        }
+
         /** The first answer of child {@code i} (its completion or the timeout) settles it; a later one is dropped. */
         private void answer(int i, Throwable t) {
             if (answered.compareAndSet(i, 0, 1)) {
@@ -573,10 +618,7 @@ public final class Nexus implements BlockDevice {
                 missed(targets[i]);
             }
             if (pending.decrementAndGet() == 0) {
-                io.netty.util.Timeout wheel = timeout; // null only when the timeout itself is settling (nothing to cancel)
-                if (wheel != null) {
-                    wheel.cancel();
-                }
+                deadlines.untrack(this);
                 finish();
             }
         }
