@@ -189,6 +189,31 @@ class CoreAgentApplicationTest {
     }
 
     @Test
+    void aProcessALaterOneReplacedAsTheNodeIsRefusedSoTheNodeDoesNotFlipBetweenThem() {
+        var reg = registrationAs("node-twice");
+        RegisterRequest a = registration("node-twice").toBuilder().setInstanceId("instance-a").build();
+        RegisterRequest b = a.toBuilder().setInstanceId("instance-b").build();
+        reg.register(a);
+        reg.register(b);
+        assertThat(events("node-twice", "NodeRestarted")).isEqualTo(1);
+        // The replaced process beats on (two io-engines running as one node): refused, saying why, and nothing changes.
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> reg.register(a)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                assertThat(e.getStatus().getDescription()).startsWith("node node-twice: io-engine instance instance-a was replaced")
+                        .contains("now instance instance-b", "same node id");
+            });
+            reg.register(b);
+        }
+        assertThat(events("node-twice", "NodeRestarted")).as("no flip back and forth").isEqualTo(1);
+        assertThat(status("node-twice")).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
+        // A later restart is one, as before.
+        reg.register(a.toBuilder().setInstanceId("instance-c").build());
+        assertThat(events("node-twice", "NodeRestarted")).isEqualTo(2);
+        assertThatThrownBy(() -> reg.register(b)).isInstanceOf(StatusRuntimeException.class);
+    }
+
+    @Test
     void badRegistrationNamesTheField() {
         var reg = registrationAs("node-x");
         // No certificate can name an id that is not a DNS name, so such an id is refused for the caller's identity.

@@ -50,6 +50,15 @@ public final class NodeRegistration {
     private final Clock clock;
     private final Duration heartbeatTimeout;
     private final java.util.function.Consumer<String> onNodeOnline;
+    /**
+     * Per node, the io-engine processes (instance ids) a later process replaced while they were Online, the last
+     * {@link #SUPERSEDED_KEPT}: refused from then on. Two processes beating as one node (a second io-engine with the
+     * same node id, or an old pod still running beside its replacement) otherwise flipped it between them on every
+     * heartbeat, each flip a NodeRestarted and the inventory thrown away. In memory: a new leader learns it again at
+     * the next flip.
+     */
+    private final Map<String, java.util.LinkedHashSet<String>> superseded = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int SUPERSEDED_KEPT = 16;
 
     public NodeRegistration(SpecStore store, NodeRegistry registry, OperationGuard nodeGuard, EventHistory events,
                             Clock clock, Duration heartbeatTimeout, java.util.function.Consumer<String> onNodeOnline) {
@@ -65,6 +74,7 @@ public final class NodeRegistration {
     public void register(Registration r) {
         validate(r);
         try (var held = guard.acquire(r.nodeId(), Duration.ofSeconds(5))) {
+            refuseSuperseded(r);
             Optional<Versioned<NodeSpec>> existing = store.get(NodeSpec.KIND, r.nodeId());
             if (existing.isEmpty()) {
                 store.create(NodeSpec.KIND, new NodeSpec(r.nodeId(), r.grpcEndpoint(), r.nodeNqn(), r.nvmfEndpoint(),
@@ -95,12 +105,34 @@ public final class NodeRegistration {
                         "node is Online (was " + (before == null ? "unknown" : describe(before.status())) + ")");
                 onNodeOnline.accept(r.nodeId());
             } else if (!sameInstance(before.status(), r.instanceId())) {
+                String replaced = ((NodeStatus.Online) before.status()).instance();
+                if (!replaced.isEmpty() && !r.instanceId().isEmpty()) {
+                    java.util.LinkedHashSet<String> gone = superseded.computeIfAbsent(r.nodeId(), k -> new java.util.LinkedHashSet<>());
+                    gone.add(replaced);
+                    if (gone.size() > SUPERSEDED_KEPT) {
+                        gone.remove(gone.iterator().next());
+                    }
+                }
                 events.record("node", r.nodeId(), "NodeRestarted", Severity.WARNING,
-                        "io-engine restarted within the heartbeat timeout (instance " + ((NodeStatus.Online) before.status()).instance()
+                        "io-engine restarted within the heartbeat timeout (instance " + replaced
                                 + " -> " + r.instanceId() + "): what it held in memory is gone");
                 onNodeOnline.accept(r.nodeId());
             }
         }
+    }
+
+    /** A registration from a process a later one replaced as this node changes nothing: it is refused, saying why. */
+    private void refuseSuperseded(Registration r) {
+        java.util.LinkedHashSet<String> gone = superseded.get(r.nodeId());
+        if (r.instanceId().isEmpty() || gone == null || !gone.contains(r.instanceId())) {
+            return;
+        }
+        String current = registry.get(r.nodeId()).map(NodeState::status)
+                .map(s -> s instanceof NodeStatus.Online o ? "instance " + o.instance() : describe(s)).orElse("unknown");
+        log.warn("registration of a superseded io-engine refused nodeId={} instance={} node={}", r.nodeId(), r.instanceId(), current);
+        throw new CoreException.FailedPrecondition("node " + r.nodeId() + ": io-engine instance " + r.instanceId()
+                + " was replaced by a later process that registered as this node (now " + current + "): a restarted process's"
+                + " late call, or a second io-engine running with the same node id; stop it");
     }
 
     /**
