@@ -121,19 +121,22 @@ final class IoDeadlines {
         if (due == null) {
             return 0;
         }
-        RuntimeException failed = null;
+        Throwable failed = null;
         for (Entry e : due) {
             try {
                 e.expire();
-            } catch (RuntimeException x) {
-                // The others still expire; the first failure is reported after them.
+            } catch (Throwable x) {
+                // The others still expire (they are off the lists already); the first failure is reported after them.
                 if (failed == null) {
                     failed = x;
                 }
             }
         }
+        if (failed instanceof Error err) {
+            throw err;
+        }
         if (failed != null) {
-            throw failed;
+            throw (RuntimeException) failed;
         }
         return due.size();
     }

@@ -93,6 +93,8 @@ public final class Nexus implements BlockDevice {
     /** Child I/Os in flight and when each is due: see {@link #childCall} and {@link FanOut}. */
     private final IoDeadlines deadlines;
     private final long sweepPeriodNanos;
+    /** Whether a sweep is scheduled: it stops once shut down with nothing in flight, and an I/O tracked after that re-arms it. */
+    private final java.util.concurrent.atomic.AtomicBoolean sweeping = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Nexus(UUID uuid, long size, int blockSize, NexusOptions options, ChildDeviceOpener opener, ChildHealthLedger ledger,
                   long reservationKey) {
@@ -113,18 +115,53 @@ public final class Nexus implements BlockDevice {
                 TimeUnit.MILLISECONDS.toNanos(250)));
     }
 
+    /** Puts a child I/O on record with its deadline, and makes sure a sweep will look at it. */
+    private void track(IoDeadlines.Entry e) {
+        deadlines.track(e);
+        if (!sweeping.get()) {
+            armSweep();
+        }
+    }
+
+    private void armSweep() {
+        if (sweeping.compareAndSet(false, true)) {
+            scheduleSweep();
+        }
+    }
+
+    /**
+     * The next sweep, a period from now. The timer holds the nexus weakly: a nexus dropped without {@link #destroy()}
+     * (whose I/O nobody can see any more) is not kept alive by its own sweep.
+     */
+    private void scheduleSweep() {
+        java.lang.ref.WeakReference<Nexus> self = new java.lang.ref.WeakReference<>(this);
+        TIMER.newTimeout(t -> {
+            Nexus n = self.get();
+            if (n != null) {
+                n.sweepDeadlines();
+            }
+        }, sweepPeriodNanos, TimeUnit.NANOSECONDS);
+    }
+
     /**
      * Times out the child I/Os past their deadline, and comes back a period later: until the nexus is shut down with
-     * nothing left in flight (an I/O of a hung child still expires after the shutdown).
+     * nothing left in flight (an I/O of a hung child still expires after the shutdown; one started after it re-arms).
      */
     private void sweepDeadlines() {
         try {
             deadlines.sweep(System.nanoTime());
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             LOG.error("nexus={}: failing a timed-out child I/O failed", uuid, e);
-        }
-        if (!(state instanceof NexusState.Shutdown) || !deadlines.isEmpty()) {
-            TIMER.newTimeout(t -> sweepDeadlines(), sweepPeriodNanos, TimeUnit.NANOSECONDS);
+        } finally {
+            if (!(state instanceof NexusState.Shutdown) || !deadlines.isEmpty()) {
+                scheduleSweep();
+            } else {
+                sweeping.set(false);
+                // An I/O tracked between the check and the flag saw the flag still set: look again.
+                if (!deadlines.isEmpty()) {
+                    armSweep();
+                }
+            }
         }
     }
 
@@ -180,7 +217,7 @@ public final class Nexus implements BlockDevice {
                 n.addToChildren(new NexusChild(childUris.get(i), new ChildIo(opened.get(i)),
                         new ChildState.Online("created with the nexus", Instant.now())));
             }
-            n.sweepDeadlines();
+            n.armSweep();
             LOG.info("nexus={} created: {} bytes, block size {}, children {}", uuid, size, bs, childUris);
             return n;
         } catch (RuntimeException e) {
@@ -451,7 +488,7 @@ public final class Nexus implements BlockDevice {
                                       Runnable deviceDone) {
         int counted = io.begin();
         ChildCall c = new ChildCall(io, op, offset, length);
-        deadlines.track(c);
+        track(c);
         issue(io, call).whenComplete((v, t) -> {
             io.end(counted);
             deadlines.untrack(c);
@@ -570,7 +607,7 @@ public final class Nexus implements BlockDevice {
             sent = k;
             // One deadline for the whole fan-out rather than one per child: the children start together. A child that
             // has not answered when it passes fails as timed out (expire, below).
-            deadlines.track(this);
+            track(this);
             // The children's local submissions enter the kernel together: one io_uring_enter, not one per child.
             try (SubmissionBatch together = SubmissionBatch.open()) {
                 for (int i = 0; i < k; i++) {
