@@ -70,7 +70,8 @@ public class CoreAgentRegistration {
             }
             if (!registered) {
                 // ./javastor up waits for this line in a running node's log (wait_registered): keep it
-                LOG.info("node={} registered with core agent {} (heartbeat every {} ms)", props.nodeName(), agent, intervalMs);
+                LOG.info("node={} registered with core agent {} (heartbeat every {} ms) instance={}", props.nodeName(), agent, intervalMs,
+                        instanceId);
             }
             registered = true;
         } catch (StatusRuntimeException e) {

@@ -208,9 +208,16 @@ class CoreAgentApplicationTest {
         assertThat(events("node-twice", "NodeRestarted")).as("no flip back and forth").isEqualTo(1);
         assertThat(status("node-twice")).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
         // A later restart is one, as before.
-        reg.register(a.toBuilder().setInstanceId("instance-c").build());
+        RegisterRequest c = a.toBuilder().setInstanceId("instance-c").build();
+        reg.register(c);
         assertThat(events("node-twice", "NodeRestarted")).isEqualTo(2);
         assertThatThrownBy(() -> reg.register(b)).isInstanceOf(StatusRuntimeException.class);
+        // The process that replaced it stops: an earlier one that still runs is the node again, not refused for ever.
+        reg.deregister(DeregisterRequest.newBuilder().setNodeId("node-twice").setInstanceId("instance-c").build());
+        assertThat(status("node-twice")).isEqualTo(NodeStatus.NODE_STATUS_OFFLINE);
+        reg.register(b);
+        assertThat(status("node-twice")).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
+        reg.register(b);
     }
 
     @Test

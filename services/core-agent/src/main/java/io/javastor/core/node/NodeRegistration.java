@@ -52,12 +52,14 @@ public final class NodeRegistration {
     private final java.util.function.Consumer<String> onNodeOnline;
     /**
      * Per node, the io-engine processes (instance ids) a later process replaced while they were Online, the last
-     * {@link #SUPERSEDED_KEPT}: refused from then on. Two processes beating as one node (a second io-engine with the
-     * same node id, or an old pod still running beside its replacement) otherwise flipped it between them on every
-     * heartbeat, each flip a NodeRestarted and the inventory thrown away. In memory: a new leader learns it again at
-     * the next flip.
+     * {@link #SUPERSEDED_KEPT}, with how often each was refused since: refused while the node is the later process's
+     * (Online, beating). Two processes beating as one node (a second io-engine with the same node id, or an old pod
+     * still running beside its replacement) otherwise flipped it between them on every heartbeat, each flip a
+     * NodeRestarted and the inventory thrown away. Once the later process is gone (the node Offline, or silent for the
+     * heartbeat timeout) an earlier one that still runs is the node again. In memory: a new leader learns it again at
+     * the next flip. Guarded by the node's operation guard.
      */
-    private final Map<String, java.util.LinkedHashSet<String>> superseded = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, java.util.LinkedHashMap<String, Integer>> superseded = new java.util.concurrent.ConcurrentHashMap<>();
     private static final int SUPERSEDED_KEPT = 16;
 
     public NodeRegistration(SpecStore store, NodeRegistry registry, OperationGuard nodeGuard, EventHistory events,
@@ -107,10 +109,10 @@ public final class NodeRegistration {
             } else if (!sameInstance(before.status(), r.instanceId())) {
                 String replaced = ((NodeStatus.Online) before.status()).instance();
                 if (!replaced.isEmpty() && !r.instanceId().isEmpty()) {
-                    java.util.LinkedHashSet<String> gone = superseded.computeIfAbsent(r.nodeId(), k -> new java.util.LinkedHashSet<>());
-                    gone.add(replaced);
+                    java.util.LinkedHashMap<String, Integer> gone = superseded.computeIfAbsent(r.nodeId(), k -> new java.util.LinkedHashMap<>());
+                    gone.put(replaced, 0);
                     if (gone.size() > SUPERSEDED_KEPT) {
-                        gone.remove(gone.iterator().next());
+                        gone.remove(gone.keySet().iterator().next());
                     }
                 }
                 events.record("node", r.nodeId(), "NodeRestarted", Severity.WARNING,
@@ -121,18 +123,30 @@ public final class NodeRegistration {
         }
     }
 
-    /** A registration from a process a later one replaced as this node changes nothing: it is refused, saying why. */
+    /**
+     * A registration from a process a later one replaced as this node, while that one is the node (Online and beating),
+     * changes nothing: it is refused, saying why. Once the later one is gone, the earlier one is accepted again.
+     */
     private void refuseSuperseded(Registration r) {
-        java.util.LinkedHashSet<String> gone = superseded.get(r.nodeId());
-        if (r.instanceId().isEmpty() || gone == null || !gone.contains(r.instanceId())) {
+        java.util.LinkedHashMap<String, Integer> gone = superseded.get(r.nodeId());
+        if (r.instanceId().isEmpty() || gone == null || !gone.containsKey(r.instanceId())) {
             return;
         }
-        String current = registry.get(r.nodeId()).map(NodeState::status)
-                .map(s -> s instanceof NodeStatus.Online o ? "instance " + o.instance() : describe(s)).orElse("unknown");
-        log.warn("registration of a superseded io-engine refused nodeId={} instance={} node={}", r.nodeId(), r.instanceId(), current);
+        NodeStatus now = registry.get(r.nodeId()).map(NodeState::status).orElse(null);
+        if (!(now instanceof NodeStatus.Online o) || o.instance().equals(r.instanceId())
+                || o.lastHeartbeat().isBefore(clock.instant().minus(heartbeatTimeout))) {
+            gone.remove(r.instanceId());
+            return;
+        }
+        int refusals = gone.merge(r.instanceId(), 1, Integer::sum);
+        if (Integer.bitCount(refusals) == 1) { // the 1st, 2nd, 4th, 8th...: a process beating every 2 s does not flood the log
+            log.warn("registration of a superseded io-engine refused nodeId={} instance={} current={} refusals={}", r.nodeId(),
+                    r.instanceId(), o.instance(), refusals);
+        }
         throw new CoreException.FailedPrecondition("node " + r.nodeId() + ": io-engine instance " + r.instanceId()
-                + " was replaced by a later process that registered as this node (now " + current + "): a restarted process's"
-                + " late call, or a second io-engine running with the same node id; stop it");
+                + " was replaced by a later process that registered as this node (now instance " + o.instance() + ", beating):"
+                + " a restarted process's late call, or a second io-engine running with the same node id; stop the io-engine"
+                + " of instance " + r.instanceId() + " (its log names it)");
     }
 
     /**
