@@ -200,9 +200,9 @@ final class AppCds {
 
     /**
      * A main class on the test's classpath: its folders in jars under target/cds/ of the first folder's module, and an
-     * archive from a training run. Made again unless a stamp names the same classpath and folder contents (the module's
-     * second test JVM, the VM tests', reuses the first one's: its training cost 9-11 s); as for an exec jar, the
-     * options and arguments of later starts may differ from the training's.
+     * archive from a training run. Made again unless a stamp names the same classpath, folder contents, JVM and JVM
+     * options (the module's second test JVM, the VM tests', reuses the first one's: its training cost 9-11 s); as for
+     * an exec jar, the options and arguments of later starts may differ from the training's.
      */
     private static Optional<Launch> prepareClasspath(String classpath, String mainClass, String name, List<String> jvmOptions, List<String> args) {
         List<String> entries = List.of(classpath.split(java.io.File.pathSeparator));
@@ -223,7 +223,7 @@ final class AppCds {
                     jars.add(Files.isDirectory(Path.of(e)) ? dir.resolve("folder-" + (n++) + ".jar").toString() : e);
                 }
                 String cp = String.join(java.io.File.pathSeparator, jars);
-                String stamp = STAMP_PREFIX + classpathDigest(entries);
+                String stamp = STAMP_PREFIX + classpathDigest(entries, jvmOptions);
                 Path stampFile = dir.resolve("stamp");
                 if (Files.exists(stampFile) && Files.readString(stampFile).equals(stamp) && Files.exists(dir.resolve("app.jsa"))) {
                     return Optional.of(new Launch(List.of("-cp", cp, mainClass), dir.resolve("app.jsa")));
@@ -301,17 +301,20 @@ final class AppCds {
     }
 
     /**
-     * What a classpath archive was made from: the classpath, every file in its folders (path and content) and its jars'
-     * sizes and times (a rebuilt jar the JVM would refuse the archive for), so changed classes get a new archive.
+     * What a classpath archive was made from: the JVM and the training's options (an archive is checked against both),
+     * the classpath, every file in its folders (path and content) and its jars' sizes and times (a rebuilt jar the JVM
+     * would refuse the archive for), so changed classes get a new archive.
      */
-    private static String classpathDigest(List<String> entries) throws IOException {
+    private static String classpathDigest(List<String> entries, List<String> jvmOptions) throws IOException {
         java.security.MessageDigest sha;
         try {
             sha = java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
-        sha.update(String.join("\n", entries).getBytes(StandardCharsets.UTF_8));
+        sha.update((System.getProperty("java.home") + "\n" + System.getProperty("java.vm.version") + "\n").getBytes(StandardCharsets.UTF_8));
+        sha.update((String.join("\n", jvmOptions) + "\n").getBytes(StandardCharsets.UTF_8));
+        sha.update((String.join("\n", entries) + "\n").getBytes(StandardCharsets.UTF_8));
         for (String e : entries) {
             Path folder = Path.of(e);
             if (!Files.isDirectory(folder)) {
@@ -322,8 +325,10 @@ final class AppCds {
             }
             try (Stream<Path> files = Files.walk(folder)) {
                 for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                    sha.update(folder.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
-                    sha.update(Files.readAllBytes(f));
+                    sha.update((folder.relativize(f) + "\n").getBytes(StandardCharsets.UTF_8));
+                    byte[] content = Files.readAllBytes(f);
+                    sha.update((content.length + "\n").getBytes(StandardCharsets.UTF_8));
+                    sha.update(content);
                 }
             }
         }

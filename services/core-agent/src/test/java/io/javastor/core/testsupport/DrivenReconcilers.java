@@ -167,7 +167,8 @@ public final class DrivenReconcilers implements BeforeAllCallback {
                         // Short, so the orphan test sees the grace run out; long enough that its first sighting is not it.
                         "javastor.core.reconcile.orphan-grace", "2s",
                         "javastor.core.nodes.state-poll-interval", "300ms",
-                        // Node calls as long as the agent's default (a frozen node's call waits it out); liveness as above.
+                        // Node calls as short as the other test clusters' (RunningAgent, CoreAgentProcess: 5 s; the agent's
+                        // default is 10 s): a frozen node's call waits it out. Liveness as above.
                         "javastor.core.nodes.call-timeout", "5s",
                         "javastor.core.nodes.heartbeat-timeout", HEARTBEAT_TIMEOUT.toMillis() + "ms"), 2, 64, Map.of()));
             } catch (Exception | Error e) {
