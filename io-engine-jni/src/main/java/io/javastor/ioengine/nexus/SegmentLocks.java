@@ -43,20 +43,17 @@ final class SegmentLocks {
         }
 
         CompletableFuture<Void> waitShared() {
-            if (sharedWaiters == null) {
-                sharedWaiters = new ArrayDeque<>(2);
-            }
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            sharedWaiters.add(f);
-            return f;
+            return waitOn(sharedWaiters == null ? (sharedWaiters = new ArrayDeque<>(2)) : sharedWaiters);
         }
 
         CompletableFuture<Void> waitExclusive() {
-            if (exclusiveWaiters == null) {
-                exclusiveWaiters = new ArrayDeque<>(2);
-            }
+            return waitOn(exclusiveWaiters == null ? (exclusiveWaiters = new ArrayDeque<>(2)) : exclusiveWaiters);
+        }
+
+        /** A new waiter at the back of {@code queue}. */
+        private static CompletableFuture<Void> waitOn(ArrayDeque<CompletableFuture<Void>> queue) {
             CompletableFuture<Void> f = new CompletableFuture<>();
-            exclusiveWaiters.add(f);
+            queue.add(f);
             return f;
         }
     }

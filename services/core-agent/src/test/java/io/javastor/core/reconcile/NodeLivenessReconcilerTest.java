@@ -38,10 +38,11 @@ class NodeLivenessReconcilerTest {
         String ghost = "node-liveness-ghost";
         var registration = RegistrationGrpc.newBlockingStub(driven.cluster().agent().channelAs(new ClusterPeer.Node(ghost)))
                 .withDeadlineAfter(10, TimeUnit.SECONDS);
-        // An io-engine that registers once and is never heard from again (its API port has nothing behind it).
+        // An io-engine that registers once and is never heard from again (its API port has nothing behind it). Its beat
+        // is timed before the call: the agent's own time of it is later, so "not before the timeout" cannot fail early.
+        long lastBeat = System.nanoTime();
         registration.register(RegisterRequest.newBuilder().setNodeId(ghost).setGrpcEndpoint("127.0.0.1:" + FreePorts.next())
                 .setNodeNqn("nqn.2019-05.io.javastor:node-name:" + ghost).setVersion("test").build());
-        long lastBeat = System.nanoTime();
         assertThat(status(ghost)).isEqualTo(NodeStatus.NODE_STATUS_ONLINE);
         NodeLivenessReconciler liveness = driven.reconciler(NodeLivenessReconciler.class);
         assertThat(liveness.reconcile()).as("just heard from: Online still").isEqualTo(ReconcileOutcome.IDLE);
