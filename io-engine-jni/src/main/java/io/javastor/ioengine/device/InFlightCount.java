@@ -18,18 +18,26 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class InFlightCount {
     /** Longs from one stripe to the next: 128 bytes, a cache line and the neighbour the CPU fetches with it. */
     private static final int SPACING = 16;
-    /** Twice the power of two at or above the cores (4 on 2 cores), so threads running at once rarely share one; at most 16 (2.2 KiB per count). */
-    private static final int STRIPES = Math.min(16, Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1);
+    /**
+     * Twice the power of two at or above the cores (4 on 2 cores), so threads running at once rarely share one; at most
+     * 16 (2.2 KiB per count). The nexus's deadline lists stripe by thread the same way ({@link #stripeOfCurrentThread()}).
+     */
+    public static final int STRIPES = Math.min(16, Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1);
 
     private final AtomicLongArray cells = new AtomicLongArray((STRIPES + 1) * SPACING);
 
     /** Counts an I/O in; returns its stripe, to give to {@link #end(int)} when it completes. */
     public int begin() {
         // The first stripe starts one spacing in: not on the array's own header line.
-        @SuppressWarnings("deprecation") // Thread.threadId() is Java 19+; this builds for 17
-        int stripe = (int) ((Thread.currentThread().getId() & (STRIPES - 1)) + 1) * SPACING;
+        int stripe = (stripeOfCurrentThread() + 1) * SPACING;
         cells.getAndIncrement(stripe);
         return stripe;
+    }
+
+    /** The calling thread's stripe, 0 to {@link #STRIPES} - 1: fixed for a thread, spread over threads by their ids. */
+    @SuppressWarnings("deprecation") // Thread.threadId() is Java 19+; this builds for 17
+    public static int stripeOfCurrentThread() {
+        return (int) (Thread.currentThread().getId() & (STRIPES - 1));
     }
 
     /** Counts out the I/O {@link #begin()} counted in on {@code stripe}. */

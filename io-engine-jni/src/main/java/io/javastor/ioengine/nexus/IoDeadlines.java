@@ -1,5 +1,7 @@
 package io.javastor.ioengine.nexus;
 
+import io.javastor.ioengine.device.InFlightCount;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,7 +38,7 @@ final class IoDeadlines {
         private long q0, q1, q2, q3, q4, q5, q6;
     }
 
-    private static final int STRIPES = Math.min(16, Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1);
+    private static final int STRIPES = InFlightCount.STRIPES;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
     private final long timeoutNanos;
@@ -53,7 +55,7 @@ final class IoDeadlines {
 
     /** Puts an I/O on record, due one timeout from now. Each entry is tracked once. */
     void track(Entry e) {
-        int s = (int) (Thread.currentThread().getId() & (STRIPES - 1));
+        int s = InFlightCount.stripeOfCurrentThread();
         Stripe st = stripes[s];
         synchronized (st) {
             if (e.stripe != -1) {
