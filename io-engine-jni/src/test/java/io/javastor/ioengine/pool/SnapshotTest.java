@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static io.javastor.ioengine.pool.CrashStream.BLOCK;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Replica snapshots and clones on a real file through io_uring: a snapshot's image never changes while its replica is
@@ -94,10 +96,15 @@ class SnapshotTest {
                 throw new IllegalStateException(e);
             }
             long from = System.nanoTime();
+            // A write issued after `from` still in flight or queued as the snapshot starts: a loaded machine can
+            // otherwise keep the writer off the CPU for the whole (millisecond) snapshot.
+            long before = writer.issuedCount();
+            await("a write issued in the window").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
+                    .until(() -> writer.issuedCount() > before);
             created.createSnapshot(rid, s2, "s2", 8);
             return new long[]{from, System.nanoTime()};
         });
-        writer.run(replica, 4000);
+        writer.run(replica, 4000, () -> !window.isDone()); // writes until the snapshot is taken, however early they end
         long[] taken = window.get(60, TimeUnit.SECONDS);
         long[] image2 = WriteHistory.read(pool.snapshot(s2), BLOCKS);
         List<Set<Long>> allowed = writer.allowedBetween(taken[0], taken[1]);

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import static io.javastor.ioengine.pool.CrashStream.BLOCK;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,7 @@ public final class WriteHistory {
     private final SplittableRandom rnd = new SplittableRandom(42);
     /** Counts down as writes are issued: lets another thread act in the middle of a run. */
     public final CountDownLatch issued;
+    private final AtomicLong issuedCount = new AtomicLong();
 
     public WriteHistory(int blocks) {
         this(blocks, 0);
@@ -53,8 +55,17 @@ public final class WriteHistory {
 
     /** Issues {@code writes} writes to {@code dev} and waits for all of them; fails on any write error. */
     public void run(BlockDevice dev, int writes) throws InterruptedException {
+        run(dev, writes, () -> false);
+    }
+
+    /**
+     * Issues at least {@code writes} writes to {@code dev}, and more for as long as {@code more} says so (so an action
+     * another thread takes meanwhile surely runs beside writes, however fast the device), then waits for all of them;
+     * fails on any write error.
+     */
+    public void run(BlockDevice dev, int writes, BooleanSupplier more) throws InterruptedException {
         Semaphore depth = new Semaphore(16);
-        for (int i = 0; i < writes; i++) {
+        for (int i = 0; (i < writes || more.getAsBoolean()) && failure.get() == null; i++) {
             depth.acquire();
             int block;
             do {
@@ -70,6 +81,7 @@ public final class WriteHistory {
             }
             int b = block;
             issued.countDown();
+            issuedCount.incrementAndGet();
             dev.write((long) block * BLOCK, buf.clear()).whenComplete((v, t) -> {
                 w.acked().set(System.nanoTime());
                 if (t != null) {
@@ -82,6 +94,11 @@ public final class WriteHistory {
         depth.acquire(16);
         depth.release(16);
         assertThat(failure.get()).as("write errors").isNull();
+    }
+
+    /** How many writes were issued since the history began. */
+    public long issuedCount() {
+        return issuedCount.get();
     }
 
     /** All writes issued since the history began, in no particular order. */
