@@ -317,6 +317,14 @@ class NexusTest {
         try {
             await("writers under way").atMost(Duration.ofSeconds(10)).until(() -> total.get() > 100);
             n.addChild("malloc:///c");
+            // The rebuild waits, once under way, until writes went on beside it: a loaded machine can otherwise keep the
+            // writers off the CPU for the whole (quarter-second) rebuild.
+            n.rebuild("malloc:///c").ifPresent(job -> {
+                job.pause();
+                long before = duringRebuild.get();
+                await("writes beside the paused rebuild").atMost(Duration.ofSeconds(60)).until(() -> duringRebuild.get() > before + 20);
+                job.resume();
+            });
             try {
                 await("rebuild of c").atMost(Duration.ofSeconds(120)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());
             } catch (org.awaitility.core.ConditionTimeoutException stalled) {

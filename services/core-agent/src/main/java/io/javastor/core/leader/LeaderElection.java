@@ -67,12 +67,17 @@ public final class LeaderElection implements WriteFence, AutoCloseable {
     private Watch.Watcher watcher;
     private volatile boolean closed;
 
+    /** The leader key of a cluster: it holds the leader's agent id, attached to the leader's lease. */
+    public static ByteSequence keyOf(String cluster) {
+        return ByteSequence.from("/javastor/" + cluster + "/leader", UTF_8);
+    }
+
     public LeaderElection(Client client, String cluster, String agentId, Duration ttl, LeadershipListener listener) {
         if (ttl.toSeconds() < 1) {
             throw new IllegalArgumentException("leader ttl must be at least 1s: " + ttl);
         }
         this.client = client;
-        this.key = ByteSequence.from("/javastor/" + cluster + "/leader", UTF_8);
+        this.key = keyOf(cluster);
         this.agentId = agentId;
         this.ttl = ttl;
         this.listener = listener;
