@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -149,23 +150,42 @@ public final class WriteHistory {
         return allowed;
     }
 
-    /** Reads the first {@code blocks} blocks of {@code dev}: the seq each holds (0: zeroes), each sector checked whole. */
+    /**
+     * Reads the first {@code blocks} blocks of {@code dev}: the seq each holds (0: zeroes), each sector checked whole.
+     * 4 KiB reads, {@value #READ_DEPTH} at a time (one at a time made the image checks most of these tests' time).
+     */
     public static long[] read(BlockDevice dev, int blocks) {
         long[] img = new long[blocks];
-        ByteBuffer buf = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
-        for (int b = 0; b < blocks; b++) {
-            buf.clear();
-            dev.read((long) b * BLOCK, buf).join();
-            long s = buf.getLong(0);
-            for (int sec = 0; sec < BLOCK / CrashStream.SECTOR; sec++) {
-                ByteBuffer sector = buf.duplicate().position(sec * CrashStream.SECTOR).limit((sec + 1) * CrashStream.SECTOR).slice()
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                boolean ok = s == 0 ? isZero(sector) : CrashStream.sectorMatches(sector, s, b, sec);
-                assertThat(ok).as("%s block %d sector %d is whole write %d", dev.uri(), b, sec, s).isTrue();
+        ByteBuffer[] bufs = new ByteBuffer[READ_DEPTH];
+        for (int i = 0; i < READ_DEPTH; i++) {
+            bufs[i] = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        List<CompletableFuture<?>> reads = new ArrayList<>(READ_DEPTH);
+        for (int first = 0; first < blocks; first += READ_DEPTH) {
+            int n = Math.min(READ_DEPTH, blocks - first);
+            reads.clear();
+            for (int i = 0; i < n; i++) {
+                reads.add(dev.read((long) (first + i) * BLOCK, bufs[i].clear()));
             }
-            img[b] = s;
+            CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).join();
+            for (int i = 0; i < n; i++) {
+                img[first + i] = check(dev, bufs[i], first + i);
+            }
         }
         return img;
+    }
+
+    private static final int READ_DEPTH = 32;
+
+    private static long check(BlockDevice dev, ByteBuffer buf, int b) {
+        long s = buf.getLong(0);
+        for (int sec = 0; sec < BLOCK / CrashStream.SECTOR; sec++) {
+            ByteBuffer sector = buf.duplicate().position(sec * CrashStream.SECTOR).limit((sec + 1) * CrashStream.SECTOR).slice()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            boolean ok = s == 0 ? isZero(sector) : CrashStream.sectorMatches(sector, s, b, sec);
+            assertThat(ok).as("%s block %d sector %d is whole write %d", dev.uri(), b, sec, s).isTrue();
+        }
+        return s;
     }
 
     /** Fails naming the first differing blocks when {@code dev} does not hold exactly {@code expected}. */
