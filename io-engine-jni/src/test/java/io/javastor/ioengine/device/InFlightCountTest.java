@@ -116,8 +116,11 @@ class InFlightCountTest {
         });
         Thread checker = new Thread(() -> {
             do {
+                boolean submitting = submitted.getCount() > 0;
                 long n = count.sum();
-                sums.incrementAndGet();
+                if (submitting) {
+                    sums.incrementAndGet();
+                }
                 lowest.accumulateAndGet(n, Math::min);
                 lowestStripe.accumulateAndGet(count.lowestStripe(), Math::min);
                 checking.countDown();
@@ -126,16 +129,19 @@ class InFlightCountTest {
         threads.add(reactor);
         threads.add(checker);
         threads.forEach(Thread::start);
-        assertThat(submitted.await(120, TimeUnit.SECONDS)).as("submitters finished").isTrue();
-        await().atMost(Duration.ofSeconds(60)).until(toComplete::isEmpty);
-        stop.set(true);
+        try {
+            assertThat(submitted.await(120, TimeUnit.SECONDS)).as("submitters finished").isTrue();
+            await().atMost(Duration.ofSeconds(60)).until(toComplete::isEmpty);
+        } finally {
+            stop.set(true);
+        }
         for (Thread t : threads) {
             t.join(TimeUnit.SECONDS.toMillis(60));
             assertThat(t.isAlive()).as(t.getName() + " ended").isFalse();
         }
         System.out.printf("InFlightCount: %d sums read beside %d I/Os, lowest %d, lowest stripe %d%n", sums.get(),
                 submitters * perSubmitter, lowest.get(), lowestStripe.get());
-        assertThat(sums.get()).as("sums read while I/Os came and went").isPositive();
+        assertThat(sums.get()).as("sums read while the submitters ran").isPositive();
         assertThat(lowest.get()).as("the lowest sum read while one I/O stayed in flight").isGreaterThanOrEqualTo(1);
         // Half the I/Os end on the reactor's thread: counted out where they were counted in, no stripe goes below zero.
         assertThat(lowestStripe.get()).as("the lowest stripe seen").isGreaterThanOrEqualTo(0);
@@ -173,12 +179,14 @@ class InFlightCountTest {
         AtomicLong running = new AtomicLong(); // admitted and not yet done, counted by the writers themselves
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong writes = new AtomicLong();
+        AtomicLong held = new AtomicLong(); // admissions a pause held back
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 4; w++) {
             Thread t = new Thread(() -> {
                 while (!stop.get()) {
                     int ticket = gate.admit();
                     if (ticket == WriteGate.HELD) {
+                        held.incrementAndGet();
                         gate.whenOpen().join();
                         continue;
                     }
@@ -191,27 +199,33 @@ class InFlightCountTest {
             writers.add(t);
             t.start();
         }
-        // The pauses start once the writers run, and go on until they have let a thousand writes through: a loaded
-        // machine can otherwise keep the writers off the CPU for all 2,000 (quick) pauses.
-        await("the writers write").atMost(Duration.ofSeconds(60)).until(() -> writes.get() > 0);
-        long writesBefore = writes.get();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // The pauses start once the writers run, and go on until they have let a thousand writes through and held back
+        // a hundred admissions: a loaded machine can otherwise keep the writers off the CPU for all 2,000 (quick) pauses.
         int pauses = 0;
         long runningAtDrain = 0;
-        while ((pauses < 2_000 || writes.get() - writesBefore < 1_000) && System.nanoTime() < deadline) {
-            gate.pause().get(30, TimeUnit.SECONDS);
-            runningAtDrain = Math.max(runningAtDrain, running.get());
-            gate.resume();
-            pauses++;
+        long writesBetween;
+        try {
+            await("the writers write").atMost(Duration.ofSeconds(60)).until(() -> writes.get() > 0);
+            long writesBefore = writes.get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((pauses < 2_000 || writes.get() - writesBefore < 1_000 || held.get() < 100) && System.nanoTime() < deadline) {
+                gate.pause().get(30, TimeUnit.SECONDS);
+                runningAtDrain = Math.max(runningAtDrain, running.get());
+                gate.resume();
+                pauses++;
+            }
+            writesBetween = writes.get() - writesBefore;
+        } finally {
+            stop.set(true);
+            gate.resume(); // a writer held by a pause the loop left open
         }
-        long writesBetween = writes.get() - writesBefore;
-        stop.set(true);
         for (Thread t : writers) {
             t.join(TimeUnit.SECONDS.toMillis(60));
             assertThat(t.isAlive()).as(t.getName() + " ended").isFalse();
         }
-        System.out.printf("WriteGate: %d pauses beside %d writes%n", pauses, writes.get());
+        System.out.printf("WriteGate: %d pauses beside %d writes, %d admissions held%n", pauses, writes.get(), held.get());
         assertThat(writesBetween).as("writes went on between the pauses").isGreaterThanOrEqualTo(1_000);
+        assertThat(held.get()).as("admissions the pauses held back").isGreaterThanOrEqualTo(100);
         assertThat(runningAtDrain).as("admitted writes still running when a pause had drained").isZero();
     }
 

@@ -94,9 +94,9 @@ class NexusSnapshotTest {
                 throw new IllegalStateException(e);
             }
         });
-        assertThat(writer.issued.await(60, TimeUnit.SECONDS)).isTrue();
         List<Taken> taken = new ArrayList<>();
         try {
+            assertThat(writer.issued.await(60, TimeUnit.SECONDS)).isTrue();
             for (int k = 0; k < 10 && !writes.isDone(); k++) { // done early only when a write failed
                 long from = System.nanoTime();
                 Nexus.WritePause pause = n.pauseWrites(Duration.ofSeconds(10)).get(30, TimeUnit.SECONDS);

@@ -321,9 +321,12 @@ class NexusTest {
             // writers off the CPU for the whole (quarter-second) rebuild.
             n.rebuild("malloc:///c").ifPresent(job -> {
                 job.pause();
-                long before = duringRebuild.get();
-                await("writes beside the paused rebuild").atMost(Duration.ofSeconds(60)).until(() -> duringRebuild.get() > before + 20);
-                job.resume();
+                try {
+                    long before = duringRebuild.get();
+                    await("writes beside the paused rebuild").atMost(Duration.ofSeconds(60)).until(() -> duringRebuild.get() > before + 20);
+                } finally {
+                    job.resume();
+                }
             });
             try {
                 await("rebuild of c").atMost(Duration.ofSeconds(120)).until(() -> n.child("malloc:///c").orElseThrow().isOnline());

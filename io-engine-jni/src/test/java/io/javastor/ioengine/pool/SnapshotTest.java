@@ -96,20 +96,22 @@ class SnapshotTest {
                 throw new IllegalStateException(e);
             }
             long from = System.nanoTime();
-            // A write issued after `from` still in flight or queued as the snapshot starts: a loaded machine can
-            // otherwise keep the writer off the CPU for the whole (millisecond) snapshot.
+            // The snapshot starts once a write was issued after `from`: a loaded machine can otherwise keep the writer
+            // off the CPU for the whole (millisecond) snapshot, and nothing would run beside it.
             long before = writer.issuedCount();
             await("a write issued in the window").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
                     .until(() -> writer.issuedCount() > before);
+            long start = System.nanoTime();
             created.createSnapshot(rid, s2, "s2", 8);
-            return new long[]{from, System.nanoTime()};
+            return new long[]{from, start, System.nanoTime()};
         });
-        writer.run(replica, 4000, () -> !window.isDone()); // writes until the snapshot is taken, however early they end
+        long writeUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); // a snapshot that never ends fails below
+        writer.run(replica, 4000, () -> !window.isDone() && System.nanoTime() < writeUntil);
         long[] taken = window.get(60, TimeUnit.SECONDS);
         long[] image2 = WriteHistory.read(pool.snapshot(s2), BLOCKS);
-        List<Set<Long>> allowed = writer.allowedBetween(taken[0], taken[1]);
+        List<Set<Long>> allowed = writer.allowedBetween(taken[1], taken[2]);
         long during = writer.writes().stream()
-                .filter(w -> w.issued() >= taken[0] && w.issued() <= taken[1]).count();
+                .filter(w -> w.issued() >= taken[0] && w.issued() <= taken[2]).count();
         assertThat(during).as("writes issued while snapshot 2 was being taken").isPositive();
         for (int b = 0; b < BLOCKS; b++) {
             assertThat(allowed.get(b)).as("snapshot 2 block %d holds a write it may hold", b).contains(image2[b]);

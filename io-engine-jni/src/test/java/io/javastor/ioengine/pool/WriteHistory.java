@@ -75,6 +75,7 @@ public final class WriteHistory {
             long s = seq.incrementAndGet();
             ByteBuffer buf = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
             CrashStream.fill(buf, s, block);
+            issuedCount.incrementAndGet(); // before the write's time is taken: a count seen to grow means a later write
             Write w = new Write(s, System.nanoTime(), new AtomicLong());
             List<Write> h = history.get(block);
             synchronized (h) {
@@ -82,7 +83,6 @@ public final class WriteHistory {
             }
             int b = block;
             issued.countDown();
-            issuedCount.incrementAndGet();
             dev.write((long) block * BLOCK, buf.clear()).whenComplete((v, t) -> {
                 w.acked().set(System.nanoTime());
                 if (t != null) {

@@ -64,7 +64,9 @@ class TwoAgentsTest {
 
     @Test
     void onlyTheLeaderActsAndTheOtherTakesOverWhenItGoes() throws Exception {
-        Map<String, String> shared = Map.of("spring.datasource.url", "jdbc:h2:mem:two-agents;DB_CLOSE_DELAY=-1");
+        // A lease longer than any wait below: the follower can only lead in time if the leader resigns.
+        Map<String, String> shared = Map.of("spring.datasource.url", "jdbc:h2:mem:two-agents;DB_CLOSE_DELAY=-1",
+                "javastor.core.leader.ttl", "60s");
         a = RunningAgent.start(etcd.endpoint(), "race", "agent-a", shared);
         b = RunningAgent.start(etcd.endpoint(), "race", "agent-b", shared);
         await().atMost(Duration.ofSeconds(10)).until(() -> leads(a) ^ leads(b));

@@ -171,8 +171,8 @@ class LeaderElectionTest {
         long[] after = first.store.consistentReadCounts();
         System.out.println("leader's reads on its lease / from etcd: " + (after[2] - before[2]) + " / " + (after[1] - before[1]));
         // A read falls back to etcd when the copy is 200 ms behind the leader's own write or a lease renewal is late:
-        // rare on a quiet machine (all but 0-2 of the 60 go on the lease), but a loaded one can delay either.
-        assertThat(after[2] - before[2]).as("reads served on the lease").isPositive();
+        // rare on a quiet machine (all 60 go on the lease), but a loaded one can delay either: a tenth at least.
+        assertThat(after[2] - before[2]).as("reads served on the lease").isGreaterThanOrEqualTo(6);
         assertThat(second.election.soleWriterSince()).as("a follower").isEmpty();
 
         first.election.close();

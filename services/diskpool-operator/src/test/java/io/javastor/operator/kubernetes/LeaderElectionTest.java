@@ -28,7 +28,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
  */
 @EnableKubernetesMockClient(crud = true)
 class LeaderElectionTest {
-    private static final Duration LEASE_DURATION = Duration.ofSeconds(4);
+    /** Longer than any wait below: the standby can only lead in time if the leader hands the Lease back. */
+    private static final Duration LEASE_DURATION = Duration.ofSeconds(40);
 
     static KubernetesMockServer server;
     static KubernetesClient client;
