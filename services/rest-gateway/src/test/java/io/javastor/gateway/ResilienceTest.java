@@ -19,9 +19,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.javastor.core.testsupport.EtcdExtension;
 import io.javastor.testsupport.FreePorts;
 import io.javastor.testsupport.CoreAgentProcess;
+import io.javastor.gateway.coreclient.CoreAgentClient;
 import io.javastor.gateway.testsupport.RunningGateway;
 import io.javastor.gateway.testsupport.RunningGateway.Reply;
 
@@ -99,8 +102,16 @@ class ResilienceTest {
         try {
             ExecutorService callers = Executors.newFixedThreadPool(6);
             try {
+                // Two calls fill the bulkhead (the frozen agent holds them until their deadline); the four sent once it
+                // is seen full find it so, however the callers' threads are scheduled.
+                Bulkhead bulkhead = gateway.bean(BulkheadRegistry.class).bulkhead(CoreAgentClient.INSTANCE);
                 List<Future<Reply>> replies = new ArrayList<>();
-                for (int i = 0; i < 6; i++) {
+                for (int i = 0; i < 2; i++) {
+                    replies.add(callers.submit((Callable<Reply>) () -> gateway.get("/v0/volumes")));
+                }
+                await("the bulkhead full").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> bulkhead.getMetrics().getAvailableConcurrentCalls() == 0);
+                for (int i = 0; i < 4; i++) {
                     replies.add(callers.submit((Callable<Reply>) () -> gateway.get("/v0/volumes")));
                 }
                 List<String> details = new ArrayList<>();
