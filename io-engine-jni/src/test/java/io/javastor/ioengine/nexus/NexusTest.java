@@ -226,7 +226,8 @@ class NexusTest {
         b.mode = ControllableDevice.Mode.HANG;
         long t0 = System.nanoTime();
         write(n, 0, 1);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        // Answered once the hung child timed out (300 ms and a sweep), not hung: the bound leaves a loaded machine room.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
         assertThat(n.child("malloc:///b").orElseThrow().state().reason()).contains("errno 110");
         assertThat(seqAt(n, 0)).isEqualTo(1);
     }

@@ -128,7 +128,7 @@ class CoreAgentApplicationTest {
             return System.nanoTime() > until;
         });
         // ...and silence makes it Offline after the 1.5 s timeout.
-        await().atMost(Duration.ofSeconds(5)).until(() -> status("node-hb") == NodeStatus.NODE_STATUS_OFFLINE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> status("node-hb") == NodeStatus.NODE_STATUS_OFFLINE);
         assertThat(events("node-hb", "NodeOffline")).isEqualTo(1);
 
         reg.register(node);
@@ -296,7 +296,7 @@ class CoreAgentApplicationTest {
         String uuid = UUID.randomUUID().toString();
         previousAgent.create(VolumeSpec.KIND, new VolumeSpec(uuid, 1 << 20, 1, false, Topology.ANY, "", OperationStatus.CREATING));
         // Waited for in etcd: the agent's API may answer from its copy before the watch brought it this unfenced write.
-        await().atMost(Duration.ofSeconds(5)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
         assertThat(events(uuid, "VolumeCreateRolledBack")).isEqualTo(1);
         var volumes = VolumeServiceGrpc.newBlockingStub(agent.channel());
         assertThatThrownBy(() -> volumes.getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()))
@@ -309,7 +309,7 @@ class CoreAgentApplicationTest {
         String replica = UUID.randomUUID().toString();
         previousAgent.create(VolumeSpec.KIND, new VolumeSpec(uuid, 1 << 20, 1, false, Topology.ANY, "", OperationStatus.DELETING));
         previousAgent.create(ReplicaSpec.KIND, new ReplicaSpec(replica, "pool-gone", "node-gone", 1 << 20, false, uuid, OperationStatus.CREATED));
-        await().atMost(Duration.ofSeconds(5)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
+        await().atMost(Duration.ofSeconds(30)).until(() -> previousAgent.get(VolumeSpec.KIND, uuid).isEmpty());
         assertThat(events(uuid, "VolumeDestroyed")).isEqualTo(1);
         // Its node is not Online: the replica spec waits, Deleting, for the node to come back.
         assertThat(previousAgent.get(ReplicaSpec.KIND, replica).orElseThrow().spec().operation()).isEqualTo(OperationStatus.DELETING);
