@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,17 +37,11 @@ public final class WriteHistory {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicLong seq = new AtomicLong(1L << 40);
     private final SplittableRandom rnd = new SplittableRandom(42);
-    /** Counts down as writes are issued: lets another thread act in the middle of a run. */
-    public final CountDownLatch issued;
+    /** Writes issued so far: lets another thread act in the middle of a run. */
     private final AtomicLong issuedCount = new AtomicLong();
 
     public WriteHistory(int blocks) {
-        this(blocks, 0);
-    }
-
-    public WriteHistory(int blocks, int latchAfter) {
         this.blocks = blocks;
-        this.issued = new CountDownLatch(latchAfter);
         for (int b = 0; b < blocks; b++) {
             history.add(new ArrayList<>());
         }
@@ -75,14 +68,13 @@ public final class WriteHistory {
             long s = seq.incrementAndGet();
             ByteBuffer buf = DmaBuffers.allocate(BLOCK).order(ByteOrder.LITTLE_ENDIAN);
             CrashStream.fill(buf, s, block);
-            issuedCount.incrementAndGet(); // before the write's time is taken: a count seen to grow means a later write
+            issuedCount.incrementAndGet();
             Write w = new Write(s, System.nanoTime(), new AtomicLong());
             List<Write> h = history.get(block);
             synchronized (h) {
                 h.add(w);
             }
             int b = block;
-            issued.countDown();
             dev.write((long) block * BLOCK, buf.clear()).whenComplete((v, t) -> {
                 w.acked().set(System.nanoTime());
                 if (t != null) {
