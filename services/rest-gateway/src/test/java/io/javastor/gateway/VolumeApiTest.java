@@ -195,6 +195,52 @@ class VolumeApiTest {
         gw().put("/v0/volumes/" + UUID.randomUUID() + "/replica_count/2").assertError(404, "NotFound", "");
     }
 
+    /** The gateway reuses the listing's JSON while the agent answers the same: each change must still show at once. */
+    @Test
+    void theListingShowsEveryChangeOfAVolumeAtOnce() {
+        String uuid = create(8 * MIB, 1);
+        try {
+            assertThat(listed(uuid).path("spec").path("size").asLong()).isEqualTo(8 * MIB);
+            Reply again = gw().get("/v0/volumes");
+            assertThat(again.contentType()).startsWith("application/json");
+            assertThat(again.json().path("entries").isArray()).isTrue();
+
+            assertThat(gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 16 * MIB)).status()).isEqualTo(200);
+            assertThat(listed(uuid).path("spec").path("size").asLong()).as("resized").isEqualTo(16 * MIB);
+            assertThat(gw().put("/v0/volumes/" + uuid + "/property", Map.of("max_snapshots", 3)).status()).isEqualTo(200);
+            assertThat(listed(uuid).path("spec").path("max_snapshots").asInt()).as("a property set").isEqualTo(3);
+
+            Reply published = gw().put("/v0/volumes/" + uuid + "/target", Map.of("protocol", "nvmf", "publish_context", Map.of(),
+                    "frontend_node", "app-1"));
+            assertThat(published.status()).as("%s", published).isEqualTo(200);
+            String node = published.json().path("spec").path("target").path("node").asString();
+            assertThat(listed(uuid).path("spec").path("target").path("node").asString()).as("published").isEqualTo(node);
+            assertThat(listed(uuid).path("state").path("target").path("deviceUri").asString()).as("its target, as its node reports it")
+                    .isEqualTo(published.json().path("state").path("target").path("deviceUri").asString());
+
+            assertThat(gw().delete("/v0/volumes/" + uuid + "/target").status()).isEqualTo(200);
+            assertThat(listed(uuid).path("spec").has("target")).as("unpublished").isFalse();
+            assertThat(listed(uuid).path("state").has("target")).isFalse();
+        } finally {
+            assertThat(gw().delete("/v0/volumes/" + uuid).status()).isEqualTo(204);
+        }
+        List<String> left = new ArrayList<>();
+        gw().get("/v0/volumes").json().path("entries").forEach(v -> left.add(v.path("spec").path("uuid").asString()));
+        assertThat(left).as("destroyed").doesNotContain(uuid);
+    }
+
+    /** The volume's entry in the whole listing. */
+    private static JsonNode listed(String uuid) {
+        Reply all = gw().get("/v0/volumes");
+        assertThat(all.status()).as("%s", all).isEqualTo(200);
+        for (JsonNode v : all.json().path("entries")) {
+            if (v.path("spec").path("uuid").asString().equals(uuid)) {
+                return v;
+            }
+        }
+        throw new AssertionError("volume " + uuid + " is not listed: " + all.body());
+    }
+
     @Test
     void sizeOnlyGrows() {
         String uuid = create(8 * MIB, 1);

@@ -19,6 +19,8 @@ import org.springframework.web.bind.annotation.RestController;
 import io.javastor.api.core.v1.CreateVolumeRequest;
 import io.javastor.api.core.v1.DestroyVolumeRequest;
 import io.javastor.api.core.v1.GetVolumeRequest;
+import io.javastor.api.core.v1.ListNexusesRequest;
+import io.javastor.api.core.v1.ListNexusesResponse;
 import io.javastor.api.core.v1.ListVolumesRequest;
 import io.javastor.api.core.v1.PublishVolumeRequest;
 import io.javastor.api.core.v1.ResizeVolumeRequest;
@@ -32,6 +34,9 @@ import io.javastor.gateway.errors.ErrorKind;
 import io.javastor.gateway.validation.InputRules;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 @RestController
@@ -46,15 +51,19 @@ public class VolumeController {
 
     private final CoreAgentClient agent;
     private final VolumeLimits limits;
+    private final VolumeListingJson listings;
 
-    public VolumeController(CoreAgentClient agent, VolumeLimits limits) {
+    public VolumeController(CoreAgentClient agent, VolumeLimits limits, VolumeListingJson listings) {
         this.agent = agent;
         this.limits = limits;
+        this.listings = listings;
     }
 
-    @Operation(summary = "List volumes, ordered by uuid, in pages")
+    // The body is written by VolumeListingJson (reused while the agent answers the same); the document says what it is.
+    @Operation(summary = "List volumes, ordered by uuid, in pages", responses = @ApiResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "*/*", schema = @Schema(implementation = VolumePage.class))))
     @GetMapping("/volumes")
-    public VolumePage getVolumes(
+    public ResponseEntity<byte[]> getVolumes(
             @Parameter(description = "at most this many entries; absent or 0: all") @RequestParam(name = "max_entries", required = false) Integer maxEntries,
             @Parameter(description = "the next_token of the previous page; absent: from the start") @RequestParam(name = "starting_token", required = false) Long startingToken) {
         int max = InputRules.nonNegative("max_entries", maxEntries, 0);
@@ -65,7 +74,12 @@ public class VolumeController {
         // The agent pages (uuid order) so only the page's volumes are built and sent.
         var page = agent.idempotent(s -> s.volumes().listVolumes(ListVolumesRequest.newBuilder().setMaxEntries(max)
                 .setStartingToken(start).build()));
-        return new VolumePage(withTargets(page.getVolumesList()), page.hasNextToken() ? page.getNextToken() : null);
+        // One call for every nexus, not one per volume; none when no volume of the page is published.
+        ListNexusesResponse nexuses = page.getVolumesList().stream().anyMatch(VolumeController::published)
+                ? agent.idempotent(s -> s.nexuses().listNexuses(ListNexusesRequest.getDefaultInstance())) : null;
+        byte[] body = listings.of(page, nexuses, () -> new VolumePage(withTargets(page.getVolumesList(), nexuses),
+                page.hasNextToken() ? page.getNextToken() : null));
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
     }
 
     @Operation(summary = "The rebuilds the volume's targets (nexus) ran, oldest first, as the core agent recorded them: kept across "
@@ -306,15 +320,18 @@ public class VolumeController {
         }
     }
 
-    /** A page of volumes with their targets: one call for every nexus, not one per volume. */
-    private List<Volume> withTargets(List<io.javastor.api.core.v1.Volume> volumes) {
-        if (volumes.stream().noneMatch(v -> v.hasTarget() && !v.getTarget().getNodeId().isEmpty())) {
+    private static boolean published(io.javastor.api.core.v1.Volume v) {
+        return v.hasTarget() && !v.getTarget().getNodeId().isEmpty();
+    }
+
+    /** A page of volumes with their targets as their nodes report them ({@code nexuses}: null when none is published). */
+    private static List<Volume> withTargets(List<io.javastor.api.core.v1.Volume> volumes, ListNexusesResponse nexuses) {
+        if (nexuses == null) {
             return volumes.stream().map(v -> Volume.from(v, null)).toList();
         }
-        java.util.Map<String, Nexus> nexuses = new java.util.HashMap<>();
-        agent.idempotent(s -> s.nexuses().listNexuses(io.javastor.api.core.v1.ListNexusesRequest.getDefaultInstance())).getNexusesList()
-                .forEach(n -> nexuses.put(n.getUuid() + "@" + n.getNodeId(), Nexus.from(n)));
-        return volumes.stream().map(v -> Volume.from(v, v.hasTarget() ? nexuses.get(v.getUuid() + "@" + v.getTarget().getNodeId()) : null))
+        java.util.Map<String, Nexus> byTarget = new java.util.HashMap<>();
+        nexuses.getNexusesList().forEach(n -> byTarget.put(n.getUuid() + "@" + n.getNodeId(), Nexus.from(n)));
+        return volumes.stream().map(v -> Volume.from(v, v.hasTarget() ? byTarget.get(v.getUuid() + "@" + v.getTarget().getNodeId()) : null))
                 .toList();
     }
 }
