@@ -87,6 +87,19 @@ public final class VolumeViews {
         return new Page(views, to < all.size() ? OptionalLong.of(to) : OptionalLong.empty());
     }
 
+    /**
+     * What a listing is built from, by numbers: the revision of the specs it reads (when they come from the agent's
+     * watch-fed copy) and the count of changes to what the nodes report. Read before the listing is built: a listing
+     * built after a reader saw these holds every change counted in them. Empty when the specs come from etcd.
+     */
+    public Optional<ListingVersion> listingVersion() {
+        var specs = store.servingRevision();
+        return specs.isPresent() ? Optional.of(new ListingVersion(specs.getAsLong(), registry.changes())) : Optional.empty();
+    }
+
+    /** See {@link #listingVersion()}. */
+    public record ListingVersion(long specRevision, long nodeChanges) {}
+
     /** The rebuilds the volume's targets ran, as recorded in the agent's database (see NexusOperations.rebuildHistory). */
     public NexusOperations.RebuildHistory rebuildHistory(String uuid) {
         VolumeOperations.requireUuid(uuid);

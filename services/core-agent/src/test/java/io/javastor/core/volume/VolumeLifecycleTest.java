@@ -104,6 +104,12 @@ class VolumeLifecycleTest {
                 .addDisks("uring://" + dir.resolve(node + ".img") + "?size_mb=128").putLabels("class", "file").build();
     }
 
+    /** The volume as the whole listing shows it. */
+    private static Volume listed(String uuid) {
+        return volumes().listVolumes(io.javastor.api.core.v1.ListVolumesRequest.getDefaultInstance()).getVolumesList().stream()
+                .filter(v -> v.getUuid().equals(uuid)).findFirst().orElseThrow(() -> new AssertionError("volume " + uuid + " is not listed"));
+    }
+
     private static VolumeServiceGrpc.VolumeServiceBlockingStub volumes() {
         return VolumeServiceGrpc.newBlockingStub(agent.channel());
     }
@@ -365,13 +371,17 @@ class VolumeLifecycleTest {
         String uuid = UUID.randomUUID().toString();
         Volume v = volumes().createVolume(volume(uuid, 8 * MIB, 2, true));
         Replica lost = v.getReplicas(0);
+        // Listed before (the agent keeps the listing while nothing changes): the loss, reported by the node only, must show.
+        assertThat(listed(uuid).getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
+                .satisfies(r -> assertThat(r.getPresent()).isTrue());
         node(lost.getNodeId()).api().replicas().destroyReplica(io.javastor.api.ioengine.v1.DestroyReplicaRequest.newBuilder().setUuid(lost.getUuid()).build());
         await().atMost(Duration.ofSeconds(10)).until(() -> EventServiceGrpc.newBlockingStub(agent.channel()).listEvents(
                 ListEventsRequest.newBuilder().setResourceId(lost.getUuid()).setKind("ReplicaMissing").build()).getTotal() == 1);
-        Volume now = volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build());
-        assertThat(now.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
-        assertThat(now.getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
-                .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        for (Volume now : List.of(volumes().getVolume(GetVolumeRequest.newBuilder().setUuid(uuid).build()), listed(uuid))) {
+            assertThat(now.getStatus()).isEqualTo(VolumeStatus.VOLUME_STATUS_DEGRADED);
+            assertThat(now.getReplicasList()).filteredOn(r -> r.getUuid().equals(lost.getUuid())).singleElement()
+                    .satisfies(r -> assertThat(r.getPresent()).isFalse());
+        }
         volumes().destroyVolume(DestroyVolumeRequest.newBuilder().setUuid(uuid).build());
     }
 
