@@ -204,6 +204,8 @@ class VolumeApiTest {
             Reply again = gw().get("/v0/volumes");
             assertThat(again.contentType()).startsWith("application/json");
             assertThat(again.json().path("entries").isArray()).isTrue();
+            gw().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gw().baseUrl() + "/v0/volumes")).GET(),
+                    Map.of("Accept", "application/xml")).assertError(406, "NotAcceptable", "");
 
             assertThat(gw().put("/v0/volumes/" + uuid + "/size", Map.of("size", 16 * MIB)).status()).isEqualTo(200);
             assertThat(listed(uuid).path("spec").path("size").asLong()).as("resized").isEqualTo(16 * MIB);

@@ -4,20 +4,38 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /** The observed state of every node known to this agent, in memory only. */
 public final class NodeRegistry {
 
     private final ConcurrentHashMap<String, NodeState> nodes = new ConcurrentHashMap<>();
-    /** Counts the changes, each counted once it is visible: a reader that saw a count sees at least those changes. */
-    private final AtomicLong changes = new AtomicLong();
+    /** Changes begun and changes done: a change is visible from its start, so its count alone cannot tell it. */
+    private final AtomicLong begun = new AtomicLong();
+    private final AtomicLong done = new AtomicLong();
 
-    /** How many times any node's state changed (or may have): equal counts, the same states. */
-    public long changes() {
-        return changes.get();
+    /**
+     * How many changes of any node's state were made, when none is under way; empty while one is (its effect may be
+     * visible already). A reader that found a count sees every change it counts, so an answer built from the nodes'
+     * states after a count was read may be given again to a reader that finds the same count.
+     */
+    public OptionalLong settledChanges() {
+        long b = begun.get();
+        long d = done.get(); // read after: equal means every change begun before the first read is done
+        return b == d ? OptionalLong.of(d) : OptionalLong.empty();
+    }
+
+    private <T> T counted(Supplier<T> body) {
+        begun.incrementAndGet();
+        try {
+            return body.get();
+        } finally {
+            done.incrementAndGet();
+        }
     }
 
     public Optional<NodeState> get(String nodeId) {
@@ -30,32 +48,32 @@ public final class NodeRegistry {
 
     /** Makes the node known (status Unknown) without touching what is already observed. */
     public NodeState know(String nodeId, String grpcEndpoint) {
-        NodeState now = nodes.compute(nodeId, (id, old) -> old == null
+        return counted(() -> nodes.compute(nodeId, (id, old) -> old == null
                 ? new NodeState(id, grpcEndpoint, new NodeStatus.Unknown(), List.of(), List.of(), Instant.EPOCH)
-                : old.withEndpoint(grpcEndpoint));
-        changes.incrementAndGet();
-        return now;
+                : old.withEndpoint(grpcEndpoint)));
     }
 
     /** Atomically changes one node's state; returns the state before the change (null if it was unknown). */
     public NodeState update(String nodeId, UnaryOperator<NodeState> change) {
-        NodeState[] before = new NodeState[1];
-        nodes.computeIfPresent(nodeId, (id, old) -> {
-            before[0] = old;
-            return change.apply(old);
+        return counted(() -> {
+            NodeState[] before = new NodeState[1];
+            nodes.computeIfPresent(nodeId, (id, old) -> {
+                before[0] = old;
+                return change.apply(old);
+            });
+            return before[0];
         });
-        changes.incrementAndGet();
-        return before[0];
     }
 
     public void forget(String nodeId) {
-        nodes.remove(nodeId);
-        changes.incrementAndGet();
+        counted(() -> nodes.remove(nodeId));
     }
 
     /** Drops everything: a newly elected leader starts from specs and fresh heartbeats. */
     public void clear() {
-        nodes.clear();
-        changes.incrementAndGet();
+        counted(() -> {
+            nodes.clear();
+            return null;
+        });
     }
 }

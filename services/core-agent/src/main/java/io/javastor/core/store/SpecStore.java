@@ -149,12 +149,12 @@ public final class SpecStore implements AutoCloseable {
 
     /**
      * Inside {@link #consistentRead}: the revision the watch-fed copy had when asked, when this body's reads are served
-     * from it (each of them then sees every change up to that revision, and perhaps later ones); empty when they go to
-     * etcd. An answer built from specs at one revision may be given again to a reader that finds the same revision: it
-     * holds every change that reader must see.
+     * from it and no change was being applied to it (each read then sees every change up to that revision, and perhaps
+     * later ones); empty otherwise. An answer built from specs after a reader found a revision may be given again to a
+     * reader that finds the same one: it holds every change that reader must see.
      */
     public java.util.OptionalLong servingRevision() {
-        long r = fromView() ? view.revision() : -1;
+        long r = fromView() ? view.settledRevision() : -1;
         return r < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(r);
     }
 

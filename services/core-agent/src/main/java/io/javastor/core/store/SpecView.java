@@ -62,6 +62,11 @@ final class SpecView implements AutoCloseable {
     });
     /** The store revision the copy is complete up to; -1 while unusable. Written under {@link #lock}. */
     private volatile long revision = -1;
+    /**
+     * Odd while a watch answer is being applied (under {@link #lock}): the copy then holds parts of a revision that
+     * {@link #revision} does not name yet.
+     */
+    private volatile long applying;
     private Watch.Watcher watcher;
     private boolean closed;
 
@@ -77,6 +82,17 @@ final class SpecView implements AutoCloseable {
     /** The revision the copy is complete up to, or -1 when it is unusable (loading, or lost its watch). */
     long revision() {
         return revision;
+    }
+
+    /**
+     * As {@link #revision()}, but -1 also while a change is being applied: the copy then may show parts of the next
+     * revision. A reader that found a revision here sees every change up to it, and no change it does not name had
+     * begun when it looked.
+     */
+    long settledRevision() {
+        long a = applying;
+        long r = revision;
+        return (a & 1) == 0 ? r : -1;
     }
 
     /**
@@ -309,6 +325,7 @@ final class SpecView implements AutoCloseable {
             if (revision < 0) {
                 return; // a late answer of a watch already given up
             }
+            applying++; // odd: the copy changes before the revision names it
             long upTo = revision;
             for (WatchEvent e : response.getEvents()) {
                 KeyValue each = e.getKeyValue();
@@ -332,6 +349,9 @@ final class SpecView implements AutoCloseable {
             revision = upTo;
             moved.signalAll();
         } finally {
+            if ((applying & 1) != 0) {
+                applying++;
+            }
             lock.unlock();
         }
     }

@@ -90,11 +90,13 @@ public final class VolumeViews {
     /**
      * What a listing is built from, by numbers: the revision of the specs it reads (when they come from the agent's
      * watch-fed copy) and the count of changes to what the nodes report. Read before the listing is built: a listing
-     * built after a reader saw these holds every change counted in them. Empty when the specs come from etcd.
+     * built after a reader found these holds every change they count, and any change they do not count began after
+     * that reader looked. Empty when the specs come from etcd, or a change of either is under way.
      */
     public Optional<ListingVersion> listingVersion() {
+        var nodes = registry.settledChanges();
         var specs = store.servingRevision();
-        return specs.isPresent() ? Optional.of(new ListingVersion(specs.getAsLong(), registry.changes())) : Optional.empty();
+        return specs.isPresent() && nodes.isPresent() ? Optional.of(new ListingVersion(specs.getAsLong(), nodes.getAsLong())) : Optional.empty();
     }
 
     /** See {@link #listingVersion()}. */

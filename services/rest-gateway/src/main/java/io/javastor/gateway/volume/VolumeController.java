@@ -62,7 +62,7 @@ public class VolumeController {
     // The body is written by VolumeListingJson (reused while the agent answers the same); the document says what it is.
     @Operation(summary = "List volumes, ordered by uuid, in pages", responses = @ApiResponse(responseCode = "200", description = "OK",
             content = @Content(mediaType = "*/*", schema = @Schema(implementation = VolumePage.class))))
-    @GetMapping("/volumes")
+    @GetMapping(path = "/volumes", produces = MediaType.APPLICATION_JSON_VALUE) // JSON or 406, as the converter answered
     public ResponseEntity<byte[]> getVolumes(
             @Parameter(description = "at most this many entries; absent or 0: all") @RequestParam(name = "max_entries", required = false) Integer maxEntries,
             @Parameter(description = "the next_token of the previous page; absent: from the start") @RequestParam(name = "starting_token", required = false) Long startingToken) {
