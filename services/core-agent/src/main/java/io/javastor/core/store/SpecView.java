@@ -296,8 +296,8 @@ final class SpecView implements AutoCloseable {
             }
             lock.lock();
             try {
-                if (closed) {
-                    return;
+                if (closed || revision >= 0) {
+                    return; // closed, or another load (two losses before a reload) already made the copy current
                 }
                 Copy loaded = new Copy(); // its indexes are built on their next use
                 for (KeyValue each : response.getKvs()) {
@@ -348,6 +348,10 @@ final class SpecView implements AutoCloseable {
             }
             revision = upTo;
             moved.signalAll();
+        } catch (RuntimeException | Error e) {
+            // Part of the answer may be in the copy and the revision does not name it: the copy is no longer one revision.
+            lost("watch answer's apply", e);
+            throw e;
         } finally {
             if ((applying & 1) != 0) {
                 applying++;
