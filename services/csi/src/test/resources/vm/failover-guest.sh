@@ -87,10 +87,12 @@ for phase in $phases; do
   echo "$phase paths: $(for c in /sys/class/nvme-subsystem/*/nvme*; do [ -f "$c/address" ] && echo "$(basename "$c")=$(cat "$c/state")@$(cat "$c/address")"; done)" >> "$share/guest-info.txt"
   touch "$share/$phase-done"
 done
-# The path agent's work: the subsystem has exactly one path left, live, and not the first one (the dead ones go
-# within seconds: give it 20).
+# The path agent's work: the subsystem has exactly one path left, live, and not the first one. The dead ones usually
+# go within a second, but the kernel deletes a controller only once the work it has in progress ends: in CI on
+# 2026-12-07 the path to the sigstop phase's old target (frozen when the agent removed it) took over 50 s (`nvme
+# disconnect` blocked 53 s; the path was still there after the 20 s this loop then allowed). Give it 90.
 first_port=${uri##*:}; first_port=${first_port%%/*}
-for _ in $(seq 1 40); do
+for _ in $(seq 1 180); do
   paths=0; live=0; first_left=0
   for c in /sys/class/nvme-subsystem/*/nvme*; do
     [ -f "$c/address" ] || continue
