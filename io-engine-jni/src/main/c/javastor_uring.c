@@ -85,8 +85,14 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_truncate(
   return ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
 }
 
+/*
+ * With singleIssuer, the calling thread becomes the ring's only submitter and reaper (SINGLE_ISSUER): completions'
+ * task work then waits until that thread asks for events (DEFER_TASKRUN) instead of interrupting it once per
+ * completion, and the kernel flags pending work in the SQ ring (TASKRUN_FLAG) so a spinning reaper enters the kernel
+ * only when something is there. -EINVAL from a kernel older than 6.1.
+ */
 JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ringCreate(
-    JNIEnv *env, jclass cls, jint entries, jint sqpollIdleMs) {
+    JNIEnv *env, jclass cls, jint entries, jint sqpollIdleMs, jboolean singleIssuer) {
   (void)env; (void)cls;
   struct io_uring *ring = calloc(1, sizeof(*ring));
   if (ring == NULL) return -ENOMEM;
@@ -98,6 +104,8 @@ JNIEXPORT jlong JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_ringCrea
   if (sqpollIdleMs > 0) {
     p.flags |= IORING_SETUP_SQPOLL;
     p.sq_thread_idle = (unsigned)sqpollIdleMs;
+  } else if (singleIssuer) {
+    p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   }
   int rc = io_uring_queue_init_params((unsigned)entries, ring, &p);
   if (rc < 0) {
@@ -180,23 +188,32 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_flush(JNI
  * Copies up to `max` completions as (user_data, res) pairs of int64 into the buffer at `outAddr`.
  * With waitNanos > 0 and nothing ready, sleeps in the kernel until a completion or the timeout:
  * this is how an idle engine costs no CPU. Returns the count, 0 on timeout, or -errno.
+ *
+ * With submitQueued (a single-issuer ring, called by its only thread), SQEs prepared since the last call go to the
+ * kernel in the same io_uring_enter that collects completions or waits for one: one system call per turn, as fio's
+ * loop makes. A shared ring must not: its SQ is filled by other threads under their lock.
  */
 JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_reap(
-    JNIEnv *env, jclass cls, jlong ringPtr, jlong outAddr, jint max, jlong waitNanos) {
+    JNIEnv *env, jclass cls, jlong ringPtr, jlong outAddr, jint max, jlong waitNanos, jboolean submitQueued) {
   (void)env; (void)cls;
   struct io_uring *ring = (struct io_uring *)(intptr_t)ringPtr;
   int64_t *out = (int64_t *)(intptr_t)outAddr;
   struct io_uring_cqe *cqes[256];
   if (max > 256) max = 256;
-  unsigned n = io_uring_peek_batch_cqe(ring, cqes, (unsigned)max);
+  int pending = submitQueued && io_uring_sq_ready(ring) > 0;
+  /* Deferred task work (a single-issuer ring) or an overflowed CQ: completions are posted only inside io_uring_enter. */
+  int work = (IO_URING_READ_ONCE(*ring->sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+  unsigned n = io_uring_cq_ready(ring);
   if (n == 0 && waitNanos > 0) {
     struct __kernel_timespec ts = {.tv_sec = waitNanos / 1000000000LL, .tv_nsec = waitNanos % 1000000000LL};
     struct io_uring_cqe *cqe = NULL;
-    int rc = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
-    if (rc == -ETIME || rc == -EINTR) return 0;
-    if (rc < 0) return rc;
-    n = io_uring_peek_batch_cqe(ring, cqes, (unsigned)max);
+    int rc = pending ? io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL) : io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR) return rc;
+  } else if (pending || work) {
+    int rc = pending ? io_uring_submit_and_get_events(ring) : io_uring_get_events(ring);
+    if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) return rc;
   }
+  n = io_uring_peek_batch_cqe(ring, cqes, (unsigned)max);
   for (unsigned i = 0; i < n; i++) {
     out[2 * i] = (int64_t)io_uring_cqe_get_data64(cqes[i]);
     out[2 * i + 1] = (int64_t)cqes[i]->res;
@@ -221,6 +238,20 @@ JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdCr
     return rc;
   }
   return efd;
+}
+
+/* A blocking eventfd (not registered with any ring): a read of it queued in a ring completes when another thread
+ * signals it, which is how submitters wake a single-issuer ring's poller sleeping in io_uring_enter. */
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_wakeFdCreate(JNIEnv *env, jclass cls) {
+  (void)env; (void)cls;
+  int efd = eventfd(0, EFD_CLOEXEC);
+  return efd < 0 ? -errno : efd;
+}
+
+JNIEXPORT jint JNICALL Java_io_javastor_ioengine_device_uring_NativeIo_eventFdSignal(JNIEnv *env, jclass cls, jint fd) {
+  (void)env; (void)cls;
+  uint64_t one = 1;
+  return write(fd, &one, sizeof(one)) < 0 ? -errno : 0;
 }
 
 /* Turns completion signalling on the registered eventfd on or off (a flag in the shared CQ ring: no system call). */

@@ -64,7 +64,7 @@ public final class NvmfBench {
             try {
                 for (String[] v : variants) {
                     NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withEventLoopThreads(1)
-                            .withBusyPoll(Long.parseLong(v[1])).withPollReactor(Boolean.parseBoolean(v[2]) ? factory.reactor() : null));
+                            .withBusyPoll(Long.parseLong(v[1])).withPollReactor(Boolean.parseBoolean(v[2]) ? factory.loopReactor() : null));
                     targets.add(target);
                     int port = target.start("127.0.0.1", 0).getPort();
                     ports.add(port);

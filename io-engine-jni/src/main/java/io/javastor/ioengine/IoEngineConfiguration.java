@@ -39,7 +39,7 @@ class IoEngineConfiguration {
         String advertised = props.nvmf().advertisedAddress().isBlank() ? null : props.nvmf().advertisedAddress();
         // The socket threads reap the io_uring completions of the I/O they started: no hop to the poller thread.
         NvmfTarget target = new NvmfTarget(NvmfTargetOptions.defaults().withAdvertisedAddress(advertised)
-                .withPollReactor(devices.reactor()).withLimits(props.nvmf().limits().toLimits()));
+                .withPollReactor(devices.loopReactor()).withLimits(props.nvmf().limits().toLimits()));
         target.start(bind, props.nvmf().port());
         return target;
     }

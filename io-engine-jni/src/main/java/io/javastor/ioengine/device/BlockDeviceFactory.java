@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Opens disks by URI. Owns the io_uring reactor that every uring device of this engine shares.
+ * Opens disks by URI. Owns the io_uring reactors of this engine's uring devices: a single-issuer one that their I/O
+ * goes to, and a shared one for the NVMe-oF target's loops, which submit to it and reap it themselves
+ * ({@link UringReactor#useForThisThread}).
  * Malloc devices are kept by name for the life of the factory, so a pool on one survives export/import.
  */
 public final class BlockDeviceFactory implements AutoCloseable {
@@ -16,6 +18,7 @@ public final class BlockDeviceFactory implements AutoCloseable {
     private final long spinMicros;
     private final int sqpollIdleMs;
     private UringReactor reactor;
+    private UringReactor loopReactor;
     private final Map<String, MallocBlockDevice> mallocDevices = new ConcurrentHashMap<>();
 
     public BlockDeviceFactory(int ringEntries, long spinMicros, int sqpollIdleMs) {
@@ -72,13 +75,25 @@ public final class BlockDeviceFactory implements AutoCloseable {
 
     public synchronized UringReactor reactor() {
         if (reactor == null) {
-            reactor = new UringReactor("engine", ringEntries, spinMicros, sqpollIdleMs);
+            reactor = new UringReactor("engine", ringEntries, spinMicros, sqpollIdleMs, true);
         }
         return reactor;
     }
 
+    /** The reactor that NVMe-oF target loops take over ({@link UringReactor#acquirePolling()}) and submit their device I/O to. */
+    public synchronized UringReactor loopReactor() {
+        if (loopReactor == null) {
+            loopReactor = new UringReactor("loops", ringEntries, spinMicros, sqpollIdleMs);
+        }
+        return loopReactor;
+    }
+
     @Override
     public synchronized void close() {
+        if (loopReactor != null) {
+            loopReactor.close();
+            loopReactor = null;
+        }
         if (reactor != null) {
             reactor.close();
             reactor = null;

@@ -147,6 +147,9 @@ public final class PollingIoHandler implements IoHandler {
     public void initialize() {
         // On the loop thread, before its first task: a channel registered by that task finds this handler.
         CURRENT.set(this);
+        if (reactor != null) {
+            UringReactor.useForThisThread(reactor); // this loop's device I/O goes to the ring it reaps
+        }
         delegate.initialize();
     }
 

@@ -90,11 +90,11 @@ class PollingIoHandlerTest {
     void aTargetLoopHoldingTheDeviceReactorSpinsForTheNextCommandWhileNoDeviceIoIsInFlight() throws Exception {
         try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults()) {
             BlockDevice disk = factory.open("uring://" + dir.resolve("disk.img") + "?size_mb=8");
-            EventLoopGroup group = NettyTransport.best().newGroup(1, "polling-test-target", 100, factory.reactor());
+            EventLoopGroup group = NettyTransport.best().newGroup(1, "polling-test-target", 100, factory.loopReactor());
             try {
                 disk.read(0, DmaBuffers.allocate(4096)).get(10, TimeUnit.SECONDS);
-                assertThat(factory.reactor().inFlight()).isZero();
-                assertThat(factory.reactor().spinsForLoneOperation()).as("nothing in flight alone").isFalse();
+                assertThat(factory.loopReactor().inFlight()).isZero();
+                assertThat(factory.loopReactor().spinsForLoneOperation()).as("nothing in flight alone").isFalse();
                 assertThat(onLoop(group, PollingIoHandler::spinPaysOnThisLoop)).as("no device I/O in flight").isTrue();
             } finally {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

@@ -88,7 +88,7 @@ public final class NativeIo {
 
     static native int truncate(int fd, long size);
 
-    static native long ringCreate(int entries, int sqpollIdleMs);
+    static native long ringCreate(int entries, int sqpollIdleMs, boolean singleIssuer);
 
     static native void ringDestroy(long ring);
 
@@ -99,7 +99,7 @@ public final class NativeIo {
 
     static native int flush(long ring);
 
-    static native int reap(long ring, long outAddr, int max, long waitNanos);
+    static native int reap(long ring, long outAddr, int max, long waitNanos, boolean submitQueued);
 
     static native long bufferAddress(ByteBuffer buffer);
 
@@ -107,6 +107,12 @@ public final class NativeIo {
     static native int eventFdCreate(long ring);
 
     static native int eventFdEnable(long ring, boolean on);
+
+    /** A blocking eventfd of its own (no ring): a single-issuer ring's poller keeps a read of it queued to be woken. */
+    static native int wakeFdCreate();
+
+    /** Adds 1 to an eventfd's counter: wakes whoever reads or polls it. */
+    static native int eventFdSignal(int fd);
 
     static native boolean ready(long ring);
 

@@ -136,7 +136,7 @@ public final class UringBlockDevice implements BlockDevice {
 
     /** Submits and resubmits the remainder of a short transfer (rare with O_DIRECT, but legal). */
     private void submitRw(int op, String name, long addr, int len, long offset, int done, CompletableFuture<Void> f, ByteBuffer keepAlive) {
-        reactor.submit(op, fd, addr + done, len - done, offset + done, res -> {
+        UringReactor.forThisThread(reactor).submit(op, fd, addr + done, len - done, offset + done, res -> {
             if (res < 0) {
                 f.completeExceptionally(new BlockIoException(-res, name, uri, offset, len, NativeIo.strerror(-res)));
             } else if (res == 0) {
@@ -157,7 +157,7 @@ public final class UringBlockDevice implements BlockDevice {
             f.completeExceptionally(new BlockIoException(BlockIoException.ESHUTDOWN, "flush", uri, 0, 0, "device closed"));
             return f;
         }
-        reactor.submit(NativeIo.OP_DATASYNC, fd, 0, 0, 0, res -> complete(f, res, "flush", 0, 0));
+        UringReactor.forThisThread(reactor).submit(NativeIo.OP_DATASYNC, fd, 0, 0, 0, res -> complete(f, res, "flush", 0, 0));
         return f;
     }
 
@@ -175,7 +175,7 @@ public final class UringBlockDevice implements BlockDevice {
             f.complete(null); // discard is advisory
             return f;
         }
-        reactor.submit(NativeIo.OP_DISCARD, fd, 0, length, offset, res -> {
+        UringReactor.forThisThread(reactor).submit(NativeIo.OP_DISCARD, fd, 0, length, offset, res -> {
             if (res == -BlockIoException.EOPNOTSUPP) {
                 discardUnsupported = true;
                 f.complete(null);
@@ -204,7 +204,7 @@ public final class UringBlockDevice implements BlockDevice {
             writeZeroBuffers(offset, length, f);
             return f;
         }
-        reactor.submit(NativeIo.OP_WRITE_ZEROES, fd, 0, length, offset, res -> {
+        UringReactor.forThisThread(reactor).submit(NativeIo.OP_WRITE_ZEROES, fd, 0, length, offset, res -> {
             if (res == -BlockIoException.EOPNOTSUPP || res == -BlockIoException.EINVAL) {
                 zeroRangeUnsupported = true;
                 writeZeroBuffers(offset, length, f);

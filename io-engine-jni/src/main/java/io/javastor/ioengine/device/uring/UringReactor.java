@@ -22,6 +22,14 @@ import java.util.function.IntConsumer;
  * and completions run on it, with no thread hop and no wake-up, while the poller thread parks (and takes
  * over again if the holder stops polling for {@value #EXTERNAL_STALE_NANOS} ns, or on {@link #releasePolling()}).
  * One thread reaps at a time; callbacks never run concurrently with each other.
+ *
+ * <p>A <em>single-issuer</em> reactor ({@link #singleIssuer}) lets no other thread into its ring: the poller thread
+ * creates it, makes every submission and every reap, and other threads hand their operations over through a queue
+ * (waking the poller through an eventfd read it keeps queued in the ring while it sleeps). The kernel then defers
+ * completions' task work until the poller asks for events instead of interrupting the thread once per completion
+ * (DEFER_TASKRUN), which is worth 6-7 % of a disk's QD32 IOPS on a small VM (docs/benchmarks.md, storage). Such a
+ * reactor cannot be taken over by an external poller; threads that want their completions on themselves use a shared
+ * one.
  */
 public final class UringReactor implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UringReactor.class);
@@ -30,7 +38,24 @@ public final class UringReactor implements AutoCloseable {
     static final long EXTERNAL_STALE_NANOS = 2_000_000L;
     private static final long EXTERNAL_PARK_NANOS = 5_000_000L;
 
-    private final long ring;
+    /** Set by the poller thread, which creates the ring, before the constructor returns. */
+    private long ring;
+    /** Whether only the poller thread enters the ring (see the class comment); set with {@link #ring}. */
+    private boolean singleIssuer;
+    /** Single-issuer: operations other threads handed over, taken by the poller thread on its next turn. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Pending> handedOff = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Single-issuer: the eventfd whose queued read wakes the poller, and whether that read is queued (poller-confined). */
+    private int wakeFd = -1;
+    private boolean wakeReadQueued;
+    /** Single-issuer: the poller's last failed io_uring_enter (-errno), logged once until it succeeds again. */
+    private int lastError;
+    private final ByteBuffer wakeRead = DmaBuffers.allocate(8);
+    private final long wakeReadAddr;
+    /** Single-issuer: the poller is (about to be) asleep in the kernel; a hand-over must signal {@link #wakeFd}. */
+    private volatile boolean pollerSleeping;
+    private static final long WAKE_TAG = -2;
+    /** Single-issuer: whether the poller is saturated (then it batches its submissions per turn); poller-confined. */
+    private final BusyGauge pollerBusy = new BusyGauge();
     private final int entries;
     private final HybridPolling polling;
     private final Object submitLock = new Object();
@@ -73,17 +98,21 @@ public final class UringReactor implements AutoCloseable {
     private record Pending(int op, int fd, long addr, long len, long offset, Completion completion) {
     }
 
-    /** @param spinMicros how long before and after a lone operation's measured due time the poller spins; 0 = never */
+    /** A ring that any thread may submit to and an external poller may reap ({@link #acquirePolling()}). */
     public UringReactor(String name, int entries, long spinMicros, int sqpollIdleMs) {
+        this(name, entries, spinMicros, sqpollIdleMs, false);
+    }
+
+    /**
+     * @param spinMicros how long before and after a lone operation's measured due time the poller spins; 0 = never
+     * @param singleIssuer only the poller thread enters the ring (see the class comment); on a kernel without
+     *                     DEFER_TASKRUN (before 6.1), or with SQPOLL, the reactor is a shared one instead
+     */
+    public UringReactor(String name, int entries, long spinMicros, int sqpollIdleMs, boolean singleIssuer) {
         NativeIo.load();
         if (Integer.bitCount(entries) != 1 || entries < 8 || entries > 4096) {
             throw new IllegalArgumentException("io_uring entries must be a power of two in 8..4096, got " + entries);
         }
-        long r = NativeIo.ringCreate(entries, sqpollIdleMs);
-        if (r < 0) {
-            throw new IllegalStateException("io_uring_queue_init failed: " + NativeIo.strerror((int) -r));
-        }
-        this.ring = r;
         this.entries = entries;
         this.polling = new HybridPolling(spinMicros * 1000);
         // In flight never exceeds the SQ size, so the CQ (2x) cannot overflow.
@@ -97,9 +126,69 @@ public final class UringReactor implements AutoCloseable {
         this.freeTop = entries;
         this.reapOut = DmaBuffers.allocate(REAP_BATCH * 16).order(ByteOrder.nativeOrder());
         this.reapOutAddr = NativeIo.bufferAddress(reapOut);
-        this.poller = new Thread(this::pollLoop, "uring-poller-" + name);
+        this.wakeReadAddr = NativeIo.bufferAddress(wakeRead);
+        CompletableFuture<Long> created = new CompletableFuture<>();
+        // The poller creates the ring: a single-issuer ring belongs to the thread that creates it.
+        this.poller = new Thread(() -> createRingAndPoll(created, sqpollIdleMs, singleIssuer && sqpollIdleMs <= 0), "uring-poller-" + name);
         poller.setDaemon(true);
         poller.start();
+        long r = created.join();
+        if (r < 0) {
+            throw new IllegalStateException("io_uring_queue_init failed: " + NativeIo.strerror((int) -r));
+        }
+    }
+
+    private void createRingAndPoll(CompletableFuture<Long> created, int sqpollIdleMs, boolean wantSingleIssuer) {
+        long r;
+        try {
+            r = NativeIo.ringCreate(entries, sqpollIdleMs, wantSingleIssuer);
+            boolean single = wantSingleIssuer && r >= 0;
+            if (wantSingleIssuer && r == -22) { // EINVAL: a kernel before 6.1; a shared ring works everywhere
+                LOG.info("io_uring single-issuer rings are not available on this kernel; the reactor's ring takes submissions from any thread");
+                r = NativeIo.ringCreate(entries, sqpollIdleMs, false);
+            }
+            if (single) {
+                int fd = NativeIo.wakeFdCreate();
+                if (fd < 0) {
+                    NativeIo.ringDestroy(r);
+                    r = fd;
+                    single = false;
+                } else {
+                    wakeFd = fd;
+                }
+            }
+            ring = r;
+            singleIssuer = single;
+        } catch (Throwable t) {
+            created.completeExceptionally(t);
+            return;
+        }
+        created.complete(r);
+        if (r >= 0) {
+            pollLoop();
+        }
+    }
+
+    /** The reactor a thread's device I/O goes to when it is not the device's own (see {@link #useForThisThread}). */
+    private static final ThreadLocal<UringReactor> THREAD_REACTOR = new ThreadLocal<>();
+
+    /**
+     * Makes the device I/O that the calling thread starts go to {@code reactor} instead of the device's reactor: a
+     * thread that reaps a shared reactor itself (an NVMe-oF target loop) then gets its completions without a hop.
+     */
+    public static void useForThisThread(UringReactor reactor) {
+        THREAD_REACTOR.set(reactor);
+    }
+
+    /** The reactor for device I/O started on the calling thread: its own ({@link #useForThisThread}) or {@code deviceReactor}. */
+    public static UringReactor forThisThread(UringReactor deviceReactor) {
+        UringReactor r = THREAD_REACTOR.get();
+        return r != null ? r : deviceReactor;
+    }
+
+    /** Whether only the poller thread enters this reactor's ring (other threads hand their operations over). */
+    public boolean singleIssuer() {
+        return singleIssuer;
     }
 
     public int entries() {
@@ -112,6 +201,10 @@ public final class UringReactor implements AutoCloseable {
 
     /** Queues one op; {@code completion} runs on the poller thread with the kernel's result. */
     public void submit(int op, int fd, long addr, long len, long offset, Completion completion) {
+        if (singleIssuer && Thread.currentThread() != poller) {
+            handOver(new Pending(op, fd, addr, len, offset, completion));
+            return;
+        }
         int rc;
         int slot;
         synchronized (submitLock) {
@@ -128,7 +221,18 @@ public final class UringReactor implements AutoCloseable {
                 submittedAt[slot] = now;
                 waitMode[slot] = polling.submitted(now, inFlight.incrementAndGet() == 1);
                 SubmissionBatch batching = SubmissionBatch.current();
-                if (batching == null) {
+                if (singleIssuer && !pollerBusy.saturated(now)) {
+                    rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot); // the poller has time: at once (BusyGauge)
+                    if (rc >= 0) {
+                        unsubmitted = 0;
+                    }
+                } else if (singleIssuer) {
+                    // The poller's next reap hands it to the kernel with the same io_uring_enter (see reapNative).
+                    rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
+                    if (rc == 0) {
+                        unsubmitted++;
+                    }
+                } else if (batching == null) {
                     rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
                     if (rc >= 0) {
                         unsubmitted = 0; // that io_uring_enter took every prepared SQE, batched ones included
@@ -152,11 +256,59 @@ public final class UringReactor implements AutoCloseable {
         }
     }
 
+    /** Single-issuer, off the poller thread: the poller submits the op on its next turn (woken if asleep). */
+    private void handOver(Pending p) {
+        handedOff.offer(p);
+        if (!running) {
+            failHandedOff(); // close() has begun: fail what is left (each op once: whoever polls it from the queue)
+            return;
+        }
+        SubmissionBatch batching = SubmissionBatch.current();
+        if (batching != null) {
+            batching.queuedOn(this); // woken once when the batch closes
+        } else {
+            wakePoller();
+        }
+    }
+
+    private void wakePoller() {
+        if (pollerSleeping) {
+            NativeIo.eventFdSignal(wakeFd);
+        }
+    }
+
+    private void failHandedOff() {
+        Pending p;
+        while ((p = handedOff.poll()) != null) {
+            p.completion.accept(-108); // ESHUTDOWN
+        }
+    }
+
+    /** On the poller thread: submits what other threads handed over, in one io_uring_enter. */
+    private void takeHandedOff() {
+        Pending p = handedOff.poll();
+        if (p == null) {
+            return;
+        }
+        try (SubmissionBatch together = SubmissionBatch.open()) {
+            do {
+                submit(p.op, p.fd, p.addr, p.len, p.offset, p.completion);
+            } while ((p = handedOff.poll()) != null);
+        }
+    }
+
     /**
      * Submits the SQEs queued in {@link SubmissionBatch}es (any thread's: the SQ is shared). On failure they stay
-     * queued and the poller thread's next turn submits them, so none is stranded.
+     * queued and the poller thread's next turn submits them, so none is stranded. On a single-issuer ring another
+     * thread's batch only wakes the poller, which submits what was handed over.
      */
     void flushQueued() {
+        if (singleIssuer) {
+            if (Thread.currentThread() != poller) {
+                wakePoller();
+            } // on the poller, its next reap submits them
+            return;
+        }
         synchronized (submitLock) {
             if (unsubmitted == 0) {
                 return;
@@ -181,6 +333,10 @@ public final class UringReactor implements AutoCloseable {
 
     private void pollLoop() {
         NativeIo.setTimerSlack(HybridPolling.MIN_SLEEP_NANOS / 3); // the default 50 us slack would outlast a hybrid sleep
+        if (singleIssuer) {
+            pollOwnRing();
+            return;
+        }
         while (running || inFlight.get() > 0) {
             if (flushFailed) {
                 flushFailed = false;
@@ -200,6 +356,60 @@ public final class UringReactor implements AutoCloseable {
             } else {
                 reapAndRun(wait);
             }
+        }
+    }
+
+    /** The poller of a single-issuer ring: nobody else reaps it, and submissions come to it. */
+    private void pollOwnRing() {
+        while (running || inFlight.get() > 0 || !handedOff.isEmpty()) {
+            if (running) {
+                takeHandedOff();
+            } else {
+                failHandedOff();
+            }
+            int n = reapAndRun(0);
+            if (n < 0) {
+                // The kernel refused the submission or the wait (e.g. ENOMEM); the SQEs stay queued for the next try.
+                if (n != lastError) {
+                    LOG.warn("io_uring enter failed: {}; retrying every millisecond", NativeIo.strerror(-n));
+                }
+                lastError = n;
+                java.util.concurrent.locks.LockSupport.parkNanos(this, 1_000_000L);
+                continue;
+            }
+            lastError = 0;
+            if (n > 0) {
+                continue;
+            }
+            long wait = polling.waitNanos(System.nanoTime(), inFlight.get());
+            if (wait == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            queueWakeRead();
+            pollerSleeping = true;
+            // A hand-over either sees pollerSleeping and signals, or is seen here (both fields are volatile).
+            if (handedOff.isEmpty()) {
+                reapAndRun(wait);
+            }
+            pollerSleeping = false;
+        }
+    }
+
+    /** Keeps a read of {@link #wakeFd} in the ring while the poller sleeps: a signal from another thread completes it. */
+    private void queueWakeRead() {
+        if (wakeReadQueued) {
+            return;
+        }
+        synchronized (submitLock) {
+            int rc = NativeIo.queue(ring, NativeIo.OP_READ, wakeFd, wakeReadAddr, 8, -1, WAKE_TAG);
+            if (rc < 0) {
+                // The sleep is bounded (HybridPolling): hand-overs wait for its end instead of a wake-up.
+                LOG.warn("io_uring: queueing the poller's wake-up read failed: {}", NativeIo.strerror(-rc));
+                return;
+            }
+            unsubmitted++;
+            wakeReadQueued = true;
         }
     }
 
@@ -232,6 +442,9 @@ public final class UringReactor implements AutoCloseable {
      * {@link #poll()} often (every loop turn). False when another thread holds it.
      */
     public boolean acquirePolling() {
+        if (singleIssuer) {
+            return false;
+        }
         Thread me = Thread.currentThread();
         if (externalPoller.get() == me) {
             return true;
@@ -257,6 +470,9 @@ public final class UringReactor implements AutoCloseable {
      * -errno when the kernel cannot. The reactor owns and closes it.
      */
     public synchronized int completionEventFd() {
+        if (singleIssuer) {
+            return -95; // EOPNOTSUPP: nobody but the poller reaps this ring
+        }
         if (eventFd == -1 && running) {
             int fd = NativeIo.eventFdCreate(ring);
             eventFd = fd;
@@ -273,9 +489,17 @@ public final class UringReactor implements AutoCloseable {
         if (externalPoller.get() != Thread.currentThread() || eventFd < 0) {
             return false;
         }
-        armed = on;
-        NativeIo.eventFdEnable(ring, on);
-        return on && NativeIo.ready(ring);
+        // Only while the ring is certain to exist: close() frees it once it holds the reaping flag for good.
+        if (!reaping.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            armed = on;
+            NativeIo.eventFdEnable(ring, on);
+            return on && NativeIo.ready(ring);
+        } finally {
+            reaping.set(false);
+        }
     }
 
     /** Whether the calling thread holds polling. */
@@ -297,21 +521,31 @@ public final class UringReactor implements AutoCloseable {
 
     /** One reap (waiting up to waitNanos when positive) and its callbacks, by whichever thread gets the CQ. */
     private int reapAndRun(long waitNanos) {
+        if (singleIssuer && Thread.currentThread() != poller) {
+            return 0;
+        }
         if (!reaping.compareAndSet(false, true)) {
             return 0;
         }
         int n;
         try {
-            n = NativeIo.reap(ring, reapOutAddr, REAP_BATCH, waitNanos);
+            long asleepFrom = waitNanos > 0 ? System.nanoTime() : 0;
+            n = reapNative(waitNanos);
+            long now = System.nanoTime();
+            if (asleepFrom != 0 && singleIssuer) {
+                pollerBusy.slept(now - asleepFrom);
+            }
             if (n <= 0) {
                 return n;
             }
-            long now = System.nanoTime();
             synchronized (submitLock) {
                 for (int i = 0; i < n; i++) {
                     int slot = (int) reapOut.getLong(i * 16);
                     results[i] = (int) reapOut.getLong(i * 16 + 8);
-                    if (slot < 0 || slot >= slots.length) { // the wake-up NOP of close()
+                    if (slot < 0 || slot >= slots.length) { // the wake-up NOP of close(), or the wake-up read
+                        if (slot == WAKE_TAG) {
+                            wakeReadQueued = false;
+                        }
                         batch[i] = null;
                         continue;
                     }
@@ -346,6 +580,18 @@ public final class UringReactor implements AutoCloseable {
         return n;
     }
 
+    /**
+     * One io_uring_enter at most: on a single-issuer ring it also submits what the poller queued since the last one
+     * (its own submissions, the hand-overs, the resubmissions of the last reap's callbacks).
+     */
+    private int reapNative(long waitNanos) {
+        int n = NativeIo.reap(ring, reapOutAddr, REAP_BATCH, waitNanos, singleIssuer);
+        if (singleIssuer && n >= 0) {
+            unsubmitted = 0;
+        }
+        return n;
+    }
+
     private void drainBacklog() {
         while (true) {
             Pending p;
@@ -368,7 +614,11 @@ public final class UringReactor implements AutoCloseable {
             running = false;
         }
         // Wake the poller if it sleeps in the kernel (user_data -1 marks the wake-up) or is parked.
-        NativeIo.submit(ring, NativeIo.OP_NOP, -1, 0, 0, 0, -1);
+        if (singleIssuer) {
+            NativeIo.eventFdSignal(wakeFd);
+        } else {
+            NativeIo.submit(ring, NativeIo.OP_NOP, -1, 0, 0, 0, -1);
+        }
         java.util.concurrent.locks.LockSupport.unpark(poller);
         try {
             poller.join(5_000);
@@ -381,6 +631,7 @@ public final class UringReactor implements AutoCloseable {
             backlog.clear();
         }
         orphans.forEach(p -> p.completion.accept(-108));
+        failHandedOff();
         if (!poller.isAlive()) {
             // Keep external pollers off the ring for good before it is freed (leak it rather than free it under one).
             long until = System.nanoTime() + 5_000_000_000L;
@@ -394,6 +645,9 @@ public final class UringReactor implements AutoCloseable {
                     if (eventFd >= 0) {
                         NativeIo.close(eventFd);
                     }
+                }
+                if (wakeFd >= 0) {
+                    NativeIo.close(wakeFd);
                 }
             }
         }

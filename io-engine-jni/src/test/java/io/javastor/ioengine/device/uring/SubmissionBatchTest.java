@@ -32,7 +32,19 @@ class SubmissionBatchTest {
     void queuedWritesWaitForTheOutermostBatchThenLandOnDisk() throws Exception {
         try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults()) {
             BlockDevice disk = factory.open("uring://" + dir.resolve("disk.img") + "?size_mb=4");
-            UringReactor reactor = factory.reactor();
+            // A shared ring, which this thread enters itself (the engine's single-issuer ring takes hand-overs instead).
+            UringReactor reactor = factory.loopReactor();
+            UringReactor.useForThisThread(reactor);
+            try {
+                queuedWritesWaitForTheOutermostBatch(disk, reactor);
+            } finally {
+                UringReactor.useForThisThread(null);
+            }
+        }
+    }
+
+    private void queuedWritesWaitForTheOutermostBatch(BlockDevice disk, UringReactor reactor) throws Exception {
+        {
             List<CompletableFuture<Void>> writes = new ArrayList<>();
             try (SubmissionBatch outer = SubmissionBatch.open()) {
                 try (SubmissionBatch inner = SubmissionBatch.open()) {
