@@ -1,5 +1,6 @@
 package io.javastor.ioengine.nvmf;
 
+import io.javastor.ioengine.device.uring.BusyGauge;
 import io.javastor.ioengine.device.uring.HybridPolling;
 import io.javastor.ioengine.device.uring.SubmissionBatch;
 import io.javastor.ioengine.device.uring.UringReactor;
@@ -19,7 +20,8 @@ import io.netty.channel.unix.FileDescriptor;
  * it sleeps in epoll as usual. An idle loop, or one busy with anything but I/O (connection set-up,
  * admin commands, a flood of bad PDUs), costs no CPU spinning.
  *
- * <p>Given a {@link UringReactor}, the loop also takes over reaping that reactor's completions: device
+ * <p>Given a {@link UringReactor} (a shared one: {@code BlockDeviceFactory.loopReactor()}), the device I/O the loop
+ * starts goes to it ({@link UringReactor#useForThisThread}) and the loop also takes over reaping its completions: device
  * completions then run on the loop itself, with no hop from the io_uring poller thread. While it spins it
  * polls the completion queue; when it sleeps (epoll) with I/O in flight, the ring's eventfd, armed just
  * before, wakes it on the next completion; so the path of one I/O crosses no other thread. The io_uring
@@ -59,6 +61,8 @@ public final class PollingIoHandler implements IoHandler {
     /** Holding the reactor but idle (nothing in flight) this long: give it back to its poller thread. */
     private static final long RELEASE_IDLE_NANOS = 50_000_000L;
     private final NonBlocking nonBlocking = new NonBlocking();
+    /** Whether this loop is saturated (then it batches each turn's device submissions); thread-confined. */
+    private final BusyGauge loopBusy = new BusyGauge();
 
     private PollingIoHandler(IoHandler delegate, long spinNanos, UringReactor reactor) {
         this.delegate = delegate;
@@ -191,9 +195,14 @@ public final class PollingIoHandler implements IoHandler {
         }
         eventFdWakes = 0;
         int n;
-        // The device I/O of every command read in this turn enters the kernel in one io_uring_enter at the end of
-        // the turn. Nothing in the turn waits for that I/O, and the wait for events comes before any submission.
-        try (SubmissionBatch commandsOfThisTurn = SubmissionBatch.open()) {
+        if (loopBusy.saturated(now)) {
+            // Saturated: the device I/O of every command read in this turn enters the kernel in one io_uring_enter
+            // at the end of the turn (otherwise each goes at once: see BusyGauge). Nothing in the turn waits for
+            // that I/O, and the wait for events comes before any submission.
+            try (SubmissionBatch commandsOfThisTurn = SubmissionBatch.open()) {
+                n = delegate.run(block ? context : nonBlocking.of(context));
+            }
+        } else {
             n = delegate.run(block ? context : nonBlocking.of(context));
         }
         if (armed) {

@@ -27,9 +27,11 @@ import java.util.function.IntConsumer;
  * creates it, makes every submission and every reap, and other threads hand their operations over through a queue
  * (waking the poller through an eventfd read it keeps queued in the ring while it sleeps). The kernel then defers
  * completions' task work until the poller asks for events instead of interrupting the thread once per completion
- * (DEFER_TASKRUN), which is worth 6-7 % of a disk's QD32 IOPS on a small VM (docs/benchmarks.md, storage). Such a
- * reactor cannot be taken over by an external poller; threads that want their completions on themselves use a shared
- * one.
+ * (DEFER_TASKRUN; +6-7 % QD32 IOPS in a C loop on a small VM, nothing measurable alone in ours: docs/benchmarks.md,
+ * storage), and one io_uring_enter per turn both submits what the poller queued and collects completions. The poller
+ * submits each operation at once unless it is saturated ({@link BusyGauge}). Such a reactor cannot be taken over by
+ * an external poller; threads that want their completions on themselves use a shared one
+ * ({@link #useForThisThread}).
  */
 public final class UringReactor implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UringReactor.class);
@@ -529,15 +531,11 @@ public final class UringReactor implements AutoCloseable {
         }
         int n;
         try {
-            long asleepFrom = waitNanos > 0 ? System.nanoTime() : 0;
             n = reapNative(waitNanos);
-            long now = System.nanoTime();
-            if (asleepFrom != 0 && singleIssuer) {
-                pollerBusy.slept(now - asleepFrom);
-            }
             if (n <= 0) {
                 return n;
             }
+            long now = System.nanoTime();
             synchronized (submitLock) {
                 for (int i = 0; i < n; i++) {
                     int slot = (int) reapOut.getLong(i * 16);
