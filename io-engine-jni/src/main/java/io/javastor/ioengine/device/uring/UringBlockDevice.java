@@ -21,6 +21,13 @@ public final class UringBlockDevice implements BlockDevice {
     private final int blockSize;
     private final UringReactor reactor;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Native operations between their submission and their completion. Each holds the fd open: an operation handed
+     * to a reactor's poller names the fd by number until the poller enters the kernel with it, so close() only marks
+     * the device and the last operation out closes the fd; a queued operation can never reach a recycled number.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger operations = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicBoolean fdClosed = new AtomicBoolean();
     /** Set when the file system refuses FALLOC_FL_ZERO_RANGE (tmpfs, some block devices): zeroes are then written. */
     private volatile boolean zeroRangeUnsupported;
     private volatile boolean discardUnsupported;
@@ -136,7 +143,7 @@ public final class UringBlockDevice implements BlockDevice {
 
     /** Submits and resubmits the remainder of a short transfer (rare with O_DIRECT, but legal). */
     private void submitRw(int op, String name, long addr, int len, long offset, int done, CompletableFuture<Void> f, ByteBuffer keepAlive) {
-        UringReactor.forThisThread(reactor).submit(op, fd, addr + done, len - done, offset + done, res -> {
+        submitNative(op, addr + done, len - done, offset + done, res -> {
             if (res < 0) {
                 f.completeExceptionally(new BlockIoException(-res, name, uri, offset, len, NativeIo.strerror(-res)));
             } else if (res == 0) {
@@ -157,7 +164,7 @@ public final class UringBlockDevice implements BlockDevice {
             f.completeExceptionally(new BlockIoException(BlockIoException.ESHUTDOWN, "flush", uri, 0, 0, "device closed"));
             return f;
         }
-        UringReactor.forThisThread(reactor).submit(NativeIo.OP_DATASYNC, fd, 0, 0, 0, res -> complete(f, res, "flush", 0, 0));
+        submitNative(NativeIo.OP_DATASYNC, 0, 0, 0, res -> complete(f, res, "flush", 0, 0));
         return f;
     }
 
@@ -175,7 +182,7 @@ public final class UringBlockDevice implements BlockDevice {
             f.complete(null); // discard is advisory
             return f;
         }
-        UringReactor.forThisThread(reactor).submit(NativeIo.OP_DISCARD, fd, 0, length, offset, res -> {
+        submitNative(NativeIo.OP_DISCARD, 0, length, offset, res -> {
             if (res == -BlockIoException.EOPNOTSUPP) {
                 discardUnsupported = true;
                 f.complete(null);
@@ -204,7 +211,7 @@ public final class UringBlockDevice implements BlockDevice {
             writeZeroBuffers(offset, length, f);
             return f;
         }
-        UringReactor.forThisThread(reactor).submit(NativeIo.OP_WRITE_ZEROES, fd, 0, length, offset, res -> {
+        submitNative(NativeIo.OP_WRITE_ZEROES, 0, length, offset, res -> {
             if (res == -BlockIoException.EOPNOTSUPP || res == -BlockIoException.EINVAL) {
                 zeroRangeUnsupported = true;
                 writeZeroBuffers(offset, length, f);
@@ -228,6 +235,32 @@ public final class UringBlockDevice implements BlockDevice {
         });
     }
 
+    /** One native operation on this device's fd, on the calling thread's reactor; ESHUTDOWN once the device is closed. */
+    private void submitNative(int op, long addr, long len, long offset, UringReactor.Completion completion) {
+        operations.incrementAndGet();
+        if (closed.get()) { // read after counting: close() either sees this operation or this sees the close
+            operationDone();
+            completion.accept(-BlockIoException.ESHUTDOWN);
+            return;
+        }
+        UringReactor.forThisThread(reactor).submit(op, fd, addr, len, offset, res -> {
+            operationDone();
+            completion.accept(res);
+        });
+    }
+
+    private void operationDone() {
+        if (operations.decrementAndGet() == 0 && closed.get()) {
+            closeFd();
+        }
+    }
+
+    private void closeFd() {
+        if (fdClosed.compareAndSet(false, true)) {
+            NativeIo.close(fd);
+        }
+    }
+
     private void complete(CompletableFuture<Void> f, int res, String op, long offset, long length) {
         if (res < 0) {
             f.completeExceptionally(new BlockIoException(-res, op, uri, offset, length, NativeIo.strerror(-res)));
@@ -244,8 +277,8 @@ public final class UringBlockDevice implements BlockDevice {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            NativeIo.close(fd);
+        if (closed.compareAndSet(false, true) && operations.get() == 0) {
+            closeFd(); // otherwise the last operation in flight closes it
         }
     }
 

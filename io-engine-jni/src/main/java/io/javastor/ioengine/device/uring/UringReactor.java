@@ -48,6 +48,7 @@ public final class UringReactor implements AutoCloseable {
     private final java.util.concurrent.ConcurrentLinkedQueue<Pending> handedOff = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Single-issuer: the eventfd whose queued read wakes the poller, and whether that read is queued (poller-confined). */
     private int wakeFd = -1;
+    private final Object wakeFdLock = new Object();
     private boolean wakeReadQueued;
     /** Single-issuer: the poller's last failed io_uring_enter (-errno), logged once until it succeeds again. */
     private int lastError;
@@ -89,6 +90,8 @@ public final class UringReactor implements AutoCloseable {
     /** The holder sleeps in its own loop, to be woken through {@link #completionEventFd()}. */
     private volatile boolean armed;
     private int eventFd = -1;
+    /** Set (under this object's lock) when close() frees the ring: a loop still arming must not touch it. */
+    private boolean ringFreed;
     private final Completion[] batch = new Completion[REAP_BATCH];
     private final int[] results = new int[REAP_BATCH];
 
@@ -209,6 +212,7 @@ public final class UringReactor implements AutoCloseable {
         }
         int rc;
         int slot;
+        boolean enterFailed = false;
         synchronized (submitLock) {
             if (!running) {
                 rc = -108; // ESHUTDOWN
@@ -222,27 +226,23 @@ public final class UringReactor implements AutoCloseable {
                 long now = System.nanoTime();
                 submittedAt[slot] = now;
                 waitMode[slot] = polling.submitted(now, inFlight.incrementAndGet() == 1);
-                SubmissionBatch batching = SubmissionBatch.current();
-                if (singleIssuer && !pollerBusy.saturated(now)) {
-                    rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot); // the poller has time: at once (BusyGauge)
-                    if (rc >= 0) {
-                        unsubmitted = 0;
-                    }
-                } else if (singleIssuer) {
-                    // The poller's next reap hands it to the kernel with the same io_uring_enter (see reapNative).
-                    rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
-                    if (rc == 0) {
-                        unsubmitted++;
-                    }
-                } else if (batching == null) {
-                    rc = NativeIo.submit(ring, op, fd, addr, len, offset, slot);
-                    if (rc >= 0) {
-                        unsubmitted = 0; // that io_uring_enter took every prepared SQE, batched ones included
-                    }
-                } else {
-                    rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
-                    if (rc == 0) {
-                        unsubmitted++;
+                // Prepared first, entered after: only a failed preparation leaves no SQE behind, so only then is the
+                // op failed and its slot reused. An SQE whose io_uring_enter failed stays queued for the next one.
+                rc = NativeIo.queue(ring, op, fd, addr, len, offset, slot);
+                if (rc == 0) {
+                    unsubmitted++;
+                    SubmissionBatch batching = SubmissionBatch.current();
+                    if (singleIssuer ? !pollerBusy.saturated(now) : batching == null) {
+                        // At once (a poller with time to spare: BusyGauge); otherwise the poller's next reap or the
+                        // batch's close enters the kernel with it.
+                        int entered = NativeIo.flush(ring);
+                        if (entered >= 0) {
+                            unsubmitted = 0; // that io_uring_enter took every prepared SQE, batched ones included
+                        } else if (!singleIssuer) {
+                            enterFailed = true;
+                            flushFailed = true;
+                        } // single-issuer: the poller's next reap submits it
+                    } else if (!singleIssuer) {
                         batching.queuedOn(this);
                     }
                 }
@@ -253,8 +253,21 @@ public final class UringReactor implements AutoCloseable {
                 }
             }
         }
+        if (enterFailed) {
+            LOG.warn("io_uring submit failed; the poller submits the queued operations on its next turn");
+            java.util.concurrent.locks.LockSupport.unpark(poller);
+        }
         if (rc < 0) {
-            completion.accept(rc);
+            runCallback(completion, rc);
+        }
+    }
+
+    /** Runs a completion callback; one that throws is reported and must not stop the thread that runs it. */
+    private static void runCallback(Completion completion, int res) {
+        try {
+            completion.accept(res);
+        } catch (Throwable t) {
+            LOG.error("uring completion callback failed", t);
         }
     }
 
@@ -275,18 +288,27 @@ public final class UringReactor implements AutoCloseable {
 
     private void wakePoller() {
         if (pollerSleeping) {
-            NativeIo.eventFdSignal(wakeFd);
+            signalWakeFd();
+        }
+    }
+
+    /** Under a lock with its close: a signaller preempted past close() must not write into a recycled fd number. */
+    private void signalWakeFd() {
+        synchronized (wakeFdLock) {
+            if (wakeFd >= 0) {
+                NativeIo.eventFdSignal(wakeFd);
+            }
         }
     }
 
     private void failHandedOff() {
         Pending p;
         while ((p = handedOff.poll()) != null) {
-            p.completion.accept(-108); // ESHUTDOWN
+            runCallback(p.completion, -108); // ESHUTDOWN
         }
     }
 
-    /** On the poller thread: submits what other threads handed over, in one io_uring_enter. */
+    /** On the poller thread: submits what other threads handed over (at once, or with its next enter when saturated). */
     private void takeHandedOff() {
         Pending p = handedOff.poll();
         if (p == null) {
@@ -294,7 +316,7 @@ public final class UringReactor implements AutoCloseable {
         }
         try (SubmissionBatch together = SubmissionBatch.open()) {
             do {
-                submit(p.op, p.fd, p.addr, p.len, p.offset, p.completion);
+                submit(p.op, p.fd, p.addr, p.len, p.offset, p.completion); // a failed op's callback runs guarded
             } while ((p = handedOff.poll()) != null);
         }
     }
@@ -491,16 +513,13 @@ public final class UringReactor implements AutoCloseable {
         if (externalPoller.get() != Thread.currentThread() || eventFd < 0) {
             return false;
         }
-        // Only while the ring is certain to exist: close() frees it once it holds the reaping flag for good.
-        if (!reaping.compareAndSet(false, true)) {
-            return false;
-        }
-        try {
+        synchronized (this) { // with close(), which frees the ring under the same lock
+            if (ringFreed) {
+                return false;
+            }
             armed = on;
             NativeIo.eventFdEnable(ring, on);
             return on && NativeIo.ready(ring);
-        } finally {
-            reaping.set(false);
         }
     }
 
@@ -532,6 +551,9 @@ public final class UringReactor implements AutoCloseable {
         int n;
         try {
             n = reapNative(waitNanos);
+            if (waitNanos > 0 && singleIssuer) {
+                pollerSleeping = false; // awake: hand-overs made while its callbacks run need no signal
+            }
             if (n <= 0) {
                 return n;
             }
@@ -613,7 +635,7 @@ public final class UringReactor implements AutoCloseable {
         }
         // Wake the poller if it sleeps in the kernel (user_data -1 marks the wake-up) or is parked.
         if (singleIssuer) {
-            NativeIo.eventFdSignal(wakeFd);
+            signalWakeFd();
         } else {
             NativeIo.submit(ring, NativeIo.OP_NOP, -1, 0, 0, 0, -1);
         }
@@ -628,7 +650,7 @@ public final class UringReactor implements AutoCloseable {
             orphans = new java.util.ArrayList<>(backlog);
             backlog.clear();
         }
-        orphans.forEach(p -> p.completion.accept(-108));
+        orphans.forEach(p -> runCallback(p.completion, -108));
         failHandedOff();
         if (!poller.isAlive()) {
             // Keep external pollers off the ring for good before it is freed (leak it rather than free it under one).
@@ -638,14 +660,18 @@ public final class UringReactor implements AutoCloseable {
                 Thread.onSpinWait();
             }
             if (owned) {
-                NativeIo.ringDestroy(ring);
                 synchronized (this) {
+                    ringFreed = true;
+                    NativeIo.ringDestroy(ring);
                     if (eventFd >= 0) {
                         NativeIo.close(eventFd);
                     }
                 }
-                if (wakeFd >= 0) {
-                    NativeIo.close(wakeFd);
+                synchronized (wakeFdLock) {
+                    if (wakeFd >= 0) {
+                        NativeIo.close(wakeFd);
+                        wakeFd = -1;
+                    }
                 }
             }
         }

@@ -67,8 +67,8 @@ public record NvmfTargetOptions(int eventLoopThreads, int queueEntries, int maxI
     }
 
     /**
-     * The io_uring reactor behind the exported devices (e.g. {@code BlockDeviceFactory.reactor()}): a spinning socket
-     * thread reaps its completions and answers on the spot.
+     * A shared io_uring reactor for the target's loops ({@code BlockDeviceFactory.loopReactor()}): the device I/O a
+     * loop starts goes to it, and a spinning loop reaps its completions and answers on the spot.
      */
     public NvmfTargetOptions withPollReactor(UringReactor reactor) {
         return new NvmfTargetOptions(eventLoopThreads, queueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData, maxTransferSize, advertisedAddress,

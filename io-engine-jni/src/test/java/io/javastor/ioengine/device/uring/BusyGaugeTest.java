@@ -57,7 +57,7 @@ class BusyGaugeTest {
         }
         boolean verdict = real.saturated(t);
         double onCpu = (threads.getCurrentThreadCpuTime() - cpuFrom) / (double) (t - from);
-        org.junit.jupiter.api.Assumptions.assumeTrue(onCpu > 0.95,
+        org.junit.jupiter.api.Assumptions.assumeTrue(onCpu > 0.92,
                 () -> "skipped: other threads took this one's CPU (on a CPU " + Math.round(onCpu * 100) + " % of the time)");
         assertThat(verdict).as("a spinning thread (%d, on a CPU %.2f of the time)", x, onCpu).isTrue();
     }

@@ -117,4 +117,44 @@ class SingleIssuerReactorTest {
         assertThat(failed.get()).as("NOPs that failed with anything but ESHUTDOWN").isZero();
         assertThat(refused.get()).as("submissions after close are refused").isPositive();
     }
+
+    /** Whether this process still holds a descriptor of {@code file}. */
+    private static boolean fdOpenOn(Path file) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    return java.nio.file.Files.readSymbolicLink(fd).equals(file);
+                } catch (java.io.IOException e) {
+                    return false; // the listing's own descriptor, gone by now
+                }
+            });
+        }
+    }
+
+    @Test
+    void closingADeviceWithOperationsHandedOverKeepsItsFdUntilTheLastOneCompletes() throws Exception {
+        try (BlockDeviceFactory factory = BlockDeviceFactory.withDefaults()) {
+            for (int round = 0; round < 20; round++) {
+                Path file = dir.resolve("closing-" + round + ".img");
+                BlockDevice disk = factory.open("uring://" + file + "?size_mb=4");
+                List<CompletableFuture<Void>> writes = new ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    writes.add(disk.write((long) i * 4096, block(round, i)));
+                }
+                disk.close(); // with most of the writes still handed over or in flight
+                for (CompletableFuture<Void> w : writes) {
+                    try {
+                        w.get(30, TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        // Refused because the device closed first is fine; a bad descriptor (EBADF) would mean an
+                        // operation reached a closed (and maybe recycled) fd number.
+                        assertThat(e.getCause()).isInstanceOf(io.javastor.ioengine.device.BlockIoException.class);
+                        assertThat(((io.javastor.ioengine.device.BlockIoException) e.getCause()).errno())
+                                .as("round %d write %d", round, writes.indexOf(w)).isEqualTo(io.javastor.ioengine.device.BlockIoException.ESHUTDOWN);
+                    }
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> !fdOpenOn(file.toRealPath()));
+            }
+        }
+    }
 }
