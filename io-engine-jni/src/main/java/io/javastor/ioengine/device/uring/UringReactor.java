@@ -314,11 +314,10 @@ public final class UringReactor implements AutoCloseable {
         if (p == null) {
             return;
         }
-        try (SubmissionBatch together = SubmissionBatch.open()) {
-            do {
-                submit(p.op, p.fd, p.addr, p.len, p.offset, p.completion); // a failed op's callback runs guarded
-            } while ((p = handedOff.poll()) != null);
-        }
+        // No SubmissionBatch: this ring's poller ignores batches (BusyGauge decides), and it submits to no other ring.
+        do {
+            submit(p.op, p.fd, p.addr, p.len, p.offset, p.completion); // a failed op's callback runs guarded
+        } while ((p = handedOff.poll()) != null);
     }
 
     /**
