@@ -64,6 +64,26 @@ public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, L
         return new NodeState(nodeId, grpcEndpoint, status, pools, replicas, next, changes + 1, observedAt);
     }
 
+    /**
+     * Whether {@code other} says the same of the node as this, clocks aside: the time of its last heartbeat, of its last
+     * poll and the count of changes folded in may differ. What a heartbeat or a poll that finds nothing new changes.
+     */
+    public boolean sameApartFromClocks(NodeState other) {
+        return other != null && nodeId.equals(other.nodeId) && java.util.Objects.equals(grpcEndpoint, other.grpcEndpoint)
+                && sameApartFromClocks(status, other.status) && inventoryKnown() == other.inventoryKnown()
+                && pools.equals(other.pools) && replicas.equals(other.replicas) && nexuses.equals(other.nexuses);
+    }
+
+    private static boolean sameApartFromClocks(NodeStatus a, NodeStatus b) {
+        if (a instanceof NodeStatus.Online x) {
+            return b instanceof NodeStatus.Online y && x.instance().equals(y.instance());
+        }
+        if (a instanceof NodeStatus.Offline x) {
+            return b instanceof NodeStatus.Offline y && x.reason().equals(y.reason());
+        }
+        return a.getClass() == b.getClass();
+    }
+
     public NodeState withEndpoint(String endpoint) {
         return new NodeState(nodeId, endpoint, status, pools, replicas, nexuses, changes, observedAt);
     }

@@ -2,6 +2,8 @@ package io.javastor.core.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -32,5 +34,44 @@ class NodeRegistryTest {
         long forgotten = registry.settledChanges().orElseThrow();
         registry.clear();
         assertThat(registry.settledChanges().orElseThrow()).isGreaterThan(forgotten);
+    }
+
+    /**
+     * Every node beats every few seconds and is polled as often: if each of those counted, an agent with many nodes
+     * would hardly ever give a kept volume listing again. Only what the nodes report counts, not when they reported it.
+     */
+    @Test
+    void heartbeatsAndPollsThatFindNothingNewLeaveTheCountAndRealChangesMoveIt() {
+        NodeRegistry registry = new NodeRegistry();
+        Instant t0 = Instant.parse("2026-12-08T00:00:00Z");
+        ReplicaState r1 = new ReplicaState("r-1", "pool-1", "node-1", 1 << 20, false, "bdev:///r-1", 1 << 20, List.of());
+        registry.know("node-1", "127.0.0.1:1");
+        registry.update("node-1", s -> s.withStatus(new NodeStatus.Online(t0, "instance-a")));
+        registry.update("node-1", s -> s.withPolledInventory(s.changes(), List.of(), List.of(r1), List.of(), t0));
+        long settled = registry.settledChanges().orElseThrow();
+
+        for (int beat = 1; beat <= 3; beat++) {
+            Instant t = t0.plusSeconds(beat);
+            registry.know("node-1", "127.0.0.1:1");
+            registry.update("node-1", s -> s.withStatus(new NodeStatus.Online(t, "instance-a")));
+            registry.update("node-1", s -> s.withPolledInventory(s.changes(), List.of(), List.of(r1), List.of(), t));
+            assertThat(registry.settledChanges()).as("beat %d: only clocks moved", beat).hasValue(settled);
+        }
+        assertThat(registry.get("node-1").orElseThrow().observedAt()).as("the clocks themselves are kept").isEqualTo(t0.plusSeconds(3));
+        registry.update("node-unknown", s -> s.withStatus(new NodeStatus.Offline(t0, "gone")));
+        assertThat(registry.settledChanges()).as("a change to a node this agent does not know").hasValue(settled);
+
+        ReplicaState r2 = new ReplicaState("r-2", "pool-1", "node-1", 1 << 20, false, "bdev:///r-2", 1 << 20, List.of());
+        registry.update("node-1", s -> s.withPolledInventory(s.changes(), List.of(), List.of(r1, r2), List.of(), t0.plusSeconds(4)));
+        long replicaAdded = registry.settledChanges().orElseThrow();
+        assertThat(replicaAdded).as("a poll that found a new replica").isGreaterThan(settled);
+        registry.update("node-1", s -> s.withStatus(new NodeStatus.Online(t0.plusSeconds(5), "instance-b")));
+        long restarted = registry.settledChanges().orElseThrow();
+        assertThat(restarted).as("a new io-engine instance").isGreaterThan(replicaAdded);
+        registry.update("node-1", s -> s.withStatus(new NodeStatus.Offline(t0.plusSeconds(6), "missed heartbeats")));
+        long offline = registry.settledChanges().orElseThrow();
+        assertThat(offline).as("the node went offline").isGreaterThan(restarted);
+        registry.know("node-1", "127.0.0.1:2");
+        assertThat(registry.settledChanges().orElseThrow()).as("a new endpoint").isGreaterThan(offline);
     }
 }
