@@ -189,7 +189,9 @@ class IoEngineProcessTest {
                     });
             long t0 = System.nanoTime();
             long c0 = engine.cpuTicks();
-            org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofSeconds(10)).atMost(java.time.Duration.ofSeconds(30)).until(() -> true);
+            // 20 s: the count is in 10 ms ticks and a C1 compilation or a metrics pass lands in any window; over 10 s one
+            // of those moved an engine idling at 1.2 % to 2.19 % (clean-clone CI of 064791c), over 20 s it weighs half.
+            org.awaitility.Awaitility.await().pollDelay(java.time.Duration.ofSeconds(20)).atMost(java.time.Duration.ofSeconds(40)).until(() -> true);
             double seconds = (System.nanoTime() - t0) / 1e9;
             double coreFraction = (engine.cpuTicks() - c0) / 100.0 / seconds; // USER_HZ = 100
             System.out.printf("idle io-engine CPU: %.2f%% of one core over %.1f s%n", coreFraction * 100, seconds);

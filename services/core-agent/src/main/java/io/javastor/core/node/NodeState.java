@@ -69,7 +69,7 @@ public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, L
      * poll and the count of changes folded in may differ. What a heartbeat or a poll that finds nothing new changes.
      */
     public boolean sameApartFromClocks(NodeState other) {
-        return other != null && nodeId.equals(other.nodeId) && java.util.Objects.equals(grpcEndpoint, other.grpcEndpoint)
+        return other != null && java.util.Objects.equals(nodeId, other.nodeId) && java.util.Objects.equals(grpcEndpoint, other.grpcEndpoint)
                 && sameApartFromClocks(status, other.status) && inventoryKnown() == other.inventoryKnown()
                 && pools.equals(other.pools) && replicas.equals(other.replicas) && nexuses.equals(other.nexuses);
     }
@@ -81,7 +81,7 @@ public record NodeState(String nodeId, String grpcEndpoint, NodeStatus status, L
         if (a instanceof NodeStatus.Offline x) {
             return b instanceof NodeStatus.Offline y && x.reason().equals(y.reason());
         }
-        return a.getClass() == b.getClass();
+        return a == null || b == null ? a == b : a.getClass() == b.getClass();
     }
 
     public NodeState withEndpoint(String endpoint) {

@@ -58,6 +58,13 @@ class NodeRegistryTest {
             assertThat(registry.settledChanges()).as("beat %d: only clocks moved", beat).hasValue(settled);
         }
         assertThat(registry.get("node-1").orElseThrow().observedAt()).as("the clocks themselves are kept").isEqualTo(t0.plusSeconds(3));
+        AtomicReference<OptionalLong> duringBeat = new AtomicReference<>();
+        registry.update("node-1", s -> {
+            duringBeat.set(registry.settledChanges()); // not known yet to be only a beat: no count to reuse meanwhile
+            return s.withStatus(new NodeStatus.Online(t0.plusSeconds(4), "instance-a"));
+        });
+        assertThat(duringBeat.get()).as("a beat under way").isEmpty();
+        assertThat(registry.settledChanges()).as("after the beat").hasValue(settled);
         registry.update("node-unknown", s -> s.withStatus(new NodeStatus.Offline(t0, "gone")));
         assertThat(registry.settledChanges()).as("a change to a node this agent does not know").hasValue(settled);
 
