@@ -2,6 +2,8 @@
 #   build_if_stale STAMP MAVEN_ARGS...
 # Runs `mvn MAVEN_ARGS` (offline first, then online) from the repository root when STAMP is missing or any source
 # (a file under a module's src/, or a pom.xml) is newer than it; then touches STAMP. Quiet when nothing changed.
+# The offline attempt is silent: on a fresh machine it fails for want of artifacts, and its errors are not the
+# build's (a real build failure shows in the online attempt's output).
 build_if_stale() {
   local stamp=$1 root
   shift
@@ -11,6 +13,6 @@ build_if_stale() {
     return 0
   fi
   echo "# building: mvn $*" >&2
-  (cd "$root" && { mvn -B -q -o "$@" 2>/dev/null || mvn -B -q "$@"; }) >&2
+  (cd "$root" && { mvn -B -q -o "$@" >/dev/null 2>&1 || mvn -B -q "$@"; }) >&2
   mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 }
