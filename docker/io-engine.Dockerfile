@@ -46,7 +46,7 @@ COPY --from=build /layers/application/ ./
 # Containers listen on every interface (the default is loopback, for a dev machine).
 ENV JAVASTOR_BIND=0.0.0.0 \
     SPRING_CONFIG_ADDITIONAL_LOCATION=optional:file:/etc/javastor/ \
-    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:MaxDirectMemorySize=256m -XX:+ExitOnOutOfMemoryError"
+    JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:MaxDirectMemorySize=256m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData"
 # Class data sharing (docs/containers.md, "Start-up"): a training run at build time (docker/cds-train.sh) refreshes the application context
 # (no disks, plaintext, an ephemeral NVMe-oF port; nothing written to /var/lib/javastor) and exits; the JVM writes the
 # ~9,800 classes it loaded to app.jsa, which every start then maps instead of loading and verifying them again (half
