@@ -57,7 +57,7 @@ public final class IoEngineProcess implements AutoCloseable {
         }
         props.putAll(ClusterCertificates.shared().springProperties(new ClusterPeer.Node(nodeName))); // mTLS, as in production
         List<String> args = JavaProcess.springArgs(props, extraArgs);
-        List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m", "-XX:-UsePerfData")); // as ./javastor, the image and the chart run it
         jvm.addAll(JavaProcess.nativeLibraryOptions());
         this.process = new JavaProcess("io-engine " + nodeName, program, jvm, args, log, this::healthy, Duration.ofSeconds(120));
     }
